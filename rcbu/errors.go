@@ -1,0 +1,166 @@
+package rcbu
+
+import (
+	"encoding/json"
+	"errors"
+	"fmt"
+	"net/http"
+	"sort"
+	"strings"
+)
+
+// Sentinel errors matched with errors.Is against an *Error (by HTTP status)
+// or a *ValidationError (ErrBadRequest).
+var (
+	ErrBadRequest   = errors.New("rcbu: bad request")         // 400, or a request rejected by Validate
+	ErrUnauthorized = errors.New("rcbu: unauthorized")        // 401: bad credentials or a token that stayed invalid
+	ErrForbidden    = errors.New("rcbu: forbidden")           // 403: role, tenant or agent state
+	ErrNotFound     = errors.New("rcbu: not found")           // 404
+	ErrConflict     = errors.New("rcbu: conflict")            // 409
+	ErrUnavailable  = errors.New("rcbu: service unavailable") // 429, 502, 503, 504
+)
+
+// Error is a non-2xx answer from Cloud Backup or Identity.
+type Error struct {
+	Op         string // client operation, e.g. "get agent 42"
+	Method     string // HTTP method
+	Path       string // request path, never carrying a token
+	Region     string // endpoint region ("" for single-endpoint clients)
+	StatusCode int    // HTTP status
+	Message    string // the service's message, or the start of the body
+	RequestID  string // X-Request-Id / X-Compute-Request-Id when present
+}
+
+// Error formats the operation, status and message.
+func (e *Error) Error() string {
+	var b strings.Builder
+	b.WriteString("rcbu: ")
+	if e.Op != "" {
+		b.WriteString(e.Op)
+		b.WriteString(": ")
+	}
+	fmt.Fprintf(&b, "%d %s", e.StatusCode, http.StatusText(e.StatusCode))
+	if e.Message != "" {
+		b.WriteString(": ")
+		b.WriteString(e.Message)
+	}
+	return b.String()
+}
+
+// Is matches the sentinel for the status code.
+func (e *Error) Is(target error) bool {
+	switch target {
+	case ErrBadRequest:
+		return e.StatusCode == http.StatusBadRequest
+	case ErrUnauthorized:
+		return e.StatusCode == http.StatusUnauthorized
+	case ErrForbidden:
+		return e.StatusCode == http.StatusForbidden
+	case ErrNotFound:
+		return e.StatusCode == http.StatusNotFound
+	case ErrConflict:
+		return e.StatusCode == http.StatusConflict
+	case ErrUnavailable:
+		switch e.StatusCode {
+		case http.StatusTooManyRequests, http.StatusBadGateway, http.StatusServiceUnavailable, http.StatusGatewayTimeout:
+			return true
+		}
+	}
+	return false
+}
+
+// errorMessage extracts a human message from an error body: the simulator's
+// {"Message": ...}, Identity's {"unauthorized": {"message": ...}} wrapper,
+// or else the (trimmed, shortened) text.
+func errorMessage(body []byte) string {
+	const max = 300
+	var flat map[string]json.RawMessage
+	if json.Unmarshal(body, &flat) == nil {
+		for k, v := range flat {
+			if strings.EqualFold(k, "message") {
+				var s string
+				if json.Unmarshal(v, &s) == nil {
+					return clip(s, max)
+				}
+			}
+		}
+		for _, v := range flat {
+			var inner map[string]json.RawMessage
+			if json.Unmarshal(v, &inner) != nil {
+				continue
+			}
+			for k, iv := range inner {
+				if strings.EqualFold(k, "message") {
+					var s string
+					if json.Unmarshal(iv, &s) == nil {
+						return clip(s, max)
+					}
+				}
+			}
+		}
+	}
+	var s string
+	if json.Unmarshal(body, &s) == nil {
+		return clip(s, max)
+	}
+	return clip(strings.TrimSpace(string(body)), max)
+}
+
+func clip(s string, n int) string {
+	s = strings.TrimSpace(s)
+	if len(s) <= n {
+		return s
+	}
+	cut := n
+	for cut > 0 && s[cut]&0xC0 == 0x80 { // do not split a UTF-8 sequence
+		cut--
+	}
+	return s[:cut] + "…"
+}
+
+// ValidationError lists the problems found in a request before sending it.
+// Fields maps the API field name (e.g. "BackupConfigurationName") to a
+// message. It matches ErrBadRequest with errors.Is.
+type ValidationError struct {
+	Op     string
+	Fields map[string]string
+}
+
+// Error lists every field problem in a stable order.
+func (e *ValidationError) Error() string {
+	keys := make([]string, 0, len(e.Fields))
+	for k := range e.Fields {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	parts := make([]string, len(keys))
+	for i, k := range keys {
+		parts[i] = k + ": " + e.Fields[k]
+	}
+	op := e.Op
+	if op == "" {
+		op = "invalid request"
+	}
+	return "rcbu: " + op + ": " + strings.Join(parts, "; ")
+}
+
+// Is matches ErrBadRequest.
+func (e *ValidationError) Is(target error) bool { return target == ErrBadRequest }
+
+// add records the first message for a field.
+func (e *ValidationError) add(field, msg string) {
+	if e.Fields == nil {
+		e.Fields = map[string]string{}
+	}
+	if _, ok := e.Fields[field]; !ok {
+		e.Fields[field] = msg
+	}
+}
+
+// orNil returns e when it holds problems, else nil.
+func (e *ValidationError) orNil() error {
+	if len(e.Fields) == 0 {
+		return nil
+	}
+	return e
+}
