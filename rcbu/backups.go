@@ -1,7 +1,13 @@
 package rcbu
 
 import (
+	"context"
 	"encoding/json"
+	"errors"
+	"fmt"
+	"log/slog"
+	"strconv"
+	"sync"
 	"time"
 )
 
@@ -140,4 +146,225 @@ func (r *BackupReport) Err() error {
 		return nil
 	}
 	return reportErr("backup", int64(r.BackupID), string(r.State), r.Reason, r.Diagnostics, r.NumErrors)
+}
+
+// BackupsService handles backup runs (§6).
+type BackupsService service
+
+// Start starts a backup of configuration id and returns a handle to it.
+// The service answers 403 for a while when the agent is asleep (§6.1);
+// Start retries a 403 within the WithStartRetry bound and then returns it.
+// It makes one or more calls.
+//
+// API: POST /v1.0/{tenant}/backup/action-requested {"Action": "StartManual"}
+func (s *BackupsService) Start(ctx context.Context, id ConfigurationID) (*Backup, error) {
+	op := fmt.Sprintf("start backup of configuration %d", id)
+	ep, err := s.client.locate(ctx, op, kindConfiguration, int64(id))
+	if err != nil {
+		return nil, err
+	}
+	var raw []byte
+	err = s.client.startWithRetry(ctx, func() error {
+		return s.client.do(ctx, ep, request{op: op, method: "POST", path: "backup/action-requested",
+			body: map[string]any{"Action": "StartManual", "Id": id}, raw: &raw})
+	})
+	if err != nil {
+		return nil, err
+	}
+	n, perr := strconv.ParseInt(scalarBody(raw), 10, 64)
+	if perr != nil || n <= 0 {
+		return nil, fmt.Errorf("rcbu: %s: %w: want a backup id, got %.40q", op, errScalar, string(raw))
+	}
+	s.client.remember(kindBackup, n, s.client.endpointIndex(ep))
+	b := s.Handle(BackupID(n))
+	b.ConfigurationID = id
+	b.status = &BackupStatus{ID: b.ID, ConfigurationID: id, State: BackupStartRequested}
+	return b, nil
+}
+
+// startWithRetry repeats call while it fails with 403, within the bound.
+func (c *Client) startWithRetry(ctx context.Context, call func() error) error {
+	for attempt := 1; ; attempt++ {
+		err := call()
+		if err == nil || !errors.Is(err, ErrForbidden) || attempt >= c.opts.startAttempts {
+			return err
+		}
+		c.log.DebugContext(ctx, "rcbu_start_retry", slog.Int("attempt", attempt), slog.String("error", err.Error()))
+		if werr := c.sleep(ctx, c.opts.startWait); werr != nil {
+			return err
+		}
+	}
+}
+
+// Stop asks a running backup to stop. It makes a call.
+//
+// API: POST /v1.0/{tenant}/backup/action-requested {"Action": "StopManual"}
+func (s *BackupsService) Stop(ctx context.Context, id BackupID) error {
+	op := fmt.Sprintf("stop backup %d", id)
+	ep, err := s.client.locate(ctx, op, kindBackup, int64(id))
+	if err != nil {
+		return err
+	}
+	return s.client.do(ctx, ep, request{op: op, method: "POST", path: "backup/action-requested",
+		body: map[string]any{"Action": "StopManual", "Id": id}})
+}
+
+// Get returns a backup's status. It makes a call.
+//
+// API: GET /v1.0/{tenant}/backup/{backupId}
+func (s *BackupsService) Get(ctx context.Context, id BackupID) (*BackupStatus, error) {
+	b, _, err := getOne[BackupStatus](ctx, s.client, fmt.Sprintf("get backup %d", id), kindBackup, int64(id), fmt.Sprintf("backup/%d", id))
+	return b, err
+}
+
+// ListCompleted returns the restorable backups of a configuration. It
+// makes a call.
+//
+// API: GET /v1.0/{tenant}/backup/completed/{backupConfigurationId}
+func (s *BackupsService) ListCompleted(ctx context.Context, id ConfigurationID) ([]CompletedBackup, error) {
+	op := fmt.Sprintf("list completed backups of configuration %d", id)
+	ep, err := s.client.locate(ctx, op, kindConfiguration, int64(id))
+	if err != nil {
+		return nil, err
+	}
+	out := []CompletedBackup{}
+	if err := s.client.do(ctx, ep, request{op: op, method: "GET", path: fmt.Sprintf("backup/completed/%d", id), out: &out}); err != nil {
+		return nil, err
+	}
+	idx := s.client.endpointIndex(ep)
+	for _, b := range out {
+		s.client.remember(kindBackup, int64(b.ID), idx)
+	}
+	return out, nil
+}
+
+// Report returns the report of a finished backup; before the backup is
+// done the service answers 404 (ErrNotFound). It makes a call.
+//
+// API: GET /v1.0/{tenant}/backup/report/{backupId}
+func (s *BackupsService) Report(ctx context.Context, id BackupID) (*BackupReport, error) {
+	r, _, err := getOne[BackupReport](ctx, s.client, fmt.Sprintf("get report of backup %d", id), kindBackup, int64(id), fmt.Sprintf("backup/report/%d", id))
+	return r, err
+}
+
+// Wait polls a backup every interval (5 s when ≤ 0) until it reaches a
+// done state or ctx ends, and returns its last status. It makes calls.
+//
+// API: GET /v1.0/{tenant}/backup/{backupId}
+func (s *BackupsService) Wait(ctx context.Context, id BackupID, interval time.Duration) (*BackupStatus, error) {
+	return s.Handle(id).Wait(ctx, interval)
+}
+
+// Handle returns a handle for an existing backup; it makes no call.
+func (s *BackupsService) Handle(id BackupID) *Backup {
+	return &Backup{ID: id, s: s}
+}
+
+// Backup is a handle on one backup run (the seed's Backup handler). Its
+// methods that take a context make calls; the others read the last status
+// seen. A Backup is safe for concurrent use.
+type Backup struct {
+	ID              BackupID
+	ConfigurationID ConfigurationID
+
+	s      *BackupsService
+	mu     sync.Mutex
+	status *BackupStatus
+	report *BackupReport
+}
+
+// Refresh fetches the current status. It makes a call.
+func (b *Backup) Refresh(ctx context.Context) (*BackupStatus, error) {
+	st, err := b.s.Get(ctx, b.ID)
+	if err != nil {
+		return nil, err
+	}
+	b.mu.Lock()
+	b.status = st
+	b.ConfigurationID = st.ConfigurationID
+	b.mu.Unlock()
+	return st, nil
+}
+
+// Status returns the last status seen (nil before the first Refresh of a
+// handle made by Handle).
+func (b *Backup) Status() *BackupStatus {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	if b.status == nil {
+		return nil
+	}
+	st := *b.status
+	return &st
+}
+
+// State returns the last state seen ("" if none yet).
+func (b *Backup) State() BackupState {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	if b.status == nil {
+		return ""
+	}
+	return b.status.State
+}
+
+// Running reports whether the last state seen is a busy one.
+func (b *Backup) Running() bool { return b.State().Busy() }
+
+// Done reports whether the last state seen is final.
+func (b *Backup) Done() bool { return b.State().Done() }
+
+// Stop asks the backup to stop. It makes a call.
+func (b *Backup) Stop(ctx context.Context) error { return b.s.Stop(ctx, b.ID) }
+
+// Report returns the backup's report once it is done, and (nil, nil) while
+// it is still running. It makes one or two calls (status, then report).
+func (b *Backup) Report(ctx context.Context) (*BackupReport, error) {
+	b.mu.Lock()
+	r := b.report
+	b.mu.Unlock()
+	if r != nil {
+		return r, nil
+	}
+	if !b.Done() {
+		if _, err := b.Refresh(ctx); err != nil {
+			return nil, err
+		}
+		if !b.Done() {
+			return nil, nil
+		}
+	}
+	r, err := b.s.Report(ctx, b.ID)
+	if err != nil {
+		return nil, err
+	}
+	b.mu.Lock()
+	b.report = r
+	b.mu.Unlock()
+	return r, nil
+}
+
+// Wait polls every interval (5 s when ≤ 0) until the backup is done or ctx
+// ends, and returns the final status. It makes calls.
+func (b *Backup) Wait(ctx context.Context, interval time.Duration) (*BackupStatus, error) {
+	return waitDone(ctx, b.s.client, interval, b.Refresh, func(st *BackupStatus) bool { return st.State.Done() })
+}
+
+// waitDone polls refresh until done or ctx ends.
+func waitDone[T any](ctx context.Context, c *Client, interval time.Duration, refresh func(context.Context) (*T, error), done func(*T) bool) (*T, error) {
+	if interval <= 0 {
+		interval = 5 * time.Second
+	}
+	for {
+		st, err := refresh(ctx)
+		if err != nil {
+			return nil, err
+		}
+		if done(st) {
+			return st, nil
+		}
+		if err := c.sleep(ctx, interval); err != nil {
+			return st, fmt.Errorf("rcbu: wait: %w", err)
+		}
+	}
 }

@@ -2,6 +2,7 @@ package rcbu
 
 import (
 	"bytes"
+	"context"
 	"encoding/json"
 	"fmt"
 	"io"
@@ -525,4 +526,159 @@ func flexIntString(s string) (int64, error) {
 		return 0, err
 	}
 	return int64(n), nil
+}
+
+// ConfigurationsService handles backup configurations (§5).
+type ConfigurationsService service
+
+func (s *ConfigurationsService) post(c *Configuration, ep int) {
+	c.Region = s.client.endpoints[ep].Region
+	s.client.remember(kindConfiguration, int64(c.ID), ep)
+	s.client.remember(kindAgent, int64(c.AgentID), ep)
+}
+
+func configKey(c *Configuration) int64 { return int64(c.ID) }
+
+// List returns the account's configurations (deleted ones excluded by the
+// service), sorted by id. It makes one call per region.
+//
+// API: GET /v1.0/{tenant}/backup-configuration
+func (s *ConfigurationsService) List(ctx context.Context) ([]Configuration, error) {
+	return listAll(ctx, s.client, "list backup configurations", "backup-configuration", configKey, s.post)
+}
+
+// ListForAgent returns one agent's configurations. It makes a call.
+//
+// API: GET /v1.0/{tenant}/backup-configuration/system/{machineAgentId}
+func (s *ConfigurationsService) ListForAgent(ctx context.Context, id AgentID) ([]Configuration, error) {
+	op := fmt.Sprintf("list backup configurations of agent %d", id)
+	ep, err := s.client.locate(ctx, op, kindAgent, int64(id))
+	if err != nil {
+		return nil, err
+	}
+	out := []Configuration{}
+	if err := s.client.do(ctx, ep, request{op: op, method: "GET", path: fmt.Sprintf("backup-configuration/system/%d", id), out: &out}); err != nil {
+		return nil, err
+	}
+	idx := s.client.endpointIndex(ep)
+	for i := range out {
+		s.post(&out[i], idx)
+	}
+	return out, nil
+}
+
+// endpointIndex finds ep among the client's endpoints.
+func (c *Client) endpointIndex(ep Endpoint) int {
+	for i, e := range c.endpoints {
+		if e.URL == ep.URL {
+			return i
+		}
+	}
+	return 0
+}
+
+// Get returns a configuration; a deleted one has IsDeleted set. It makes
+// a call.
+//
+// API: GET /v1.0/{tenant}/backup-configuration/{backupConfigurationId}
+func (s *ConfigurationsService) Get(ctx context.Context, id ConfigurationID) (*Configuration, error) {
+	c, ep, err := getOne[Configuration](ctx, s.client, fmt.Sprintf("get backup configuration %d", id), kindConfiguration, int64(id), fmt.Sprintf("backup-configuration/%d", id))
+	if err != nil {
+		return nil, err
+	}
+	s.post(c, ep)
+	return c, nil
+}
+
+// Create validates r, creates the configuration on r.AgentID's region and
+// returns it with its new ids. It makes a call (none when r is invalid).
+//
+// API: POST /v1.0/{tenant}/backup-configuration
+func (s *ConfigurationsService) Create(ctx context.Context, r *ConfigurationRequest) (*Configuration, error) {
+	const op = "create backup configuration"
+	if r == nil {
+		return nil, &ValidationError{Op: op, Fields: map[string]string{"request": "is nil"}}
+	}
+	if err := r.Validate(); err != nil {
+		return nil, err
+	}
+	ep, err := s.client.locate(ctx, op, kindAgent, int64(r.AgentID))
+	if err != nil {
+		return nil, err
+	}
+	c := new(Configuration)
+	if err := s.client.do(ctx, ep, request{op: op, method: "POST", path: "backup-configuration", body: r, out: c, need: true}); err != nil {
+		return nil, err
+	}
+	s.post(c, s.client.endpointIndex(ep))
+	return c, nil
+}
+
+// Update validates r and replaces configuration id's settings, schedule
+// and path lists. It makes a call (none when r is invalid).
+//
+// API: PUT /v1.0/{tenant}/backup-configuration/{backupConfigurationId}
+func (s *ConfigurationsService) Update(ctx context.Context, id ConfigurationID, r *ConfigurationRequest) error {
+	op := fmt.Sprintf("update backup configuration %d", id)
+	if r == nil {
+		return &ValidationError{Op: op, Fields: map[string]string{"request": "is nil"}}
+	}
+	if err := r.Validate(); err != nil {
+		return err
+	}
+	ep, err := s.client.locate(ctx, op, kindConfiguration, int64(id))
+	if err != nil {
+		return err
+	}
+	return s.client.do(ctx, ep, request{op: op, method: "PUT", path: fmt.Sprintf("backup-configuration/%d", id), body: r})
+}
+
+// Delete soft-deletes a configuration (Get still returns it, with
+// IsDeleted). It makes a call. Admin role only.
+//
+// API: DELETE /v1.0/{tenant}/backup-configuration/{backupConfigurationId}
+func (s *ConfigurationsService) Delete(ctx context.Context, id ConfigurationID) error {
+	op := fmt.Sprintf("delete backup configuration %d", id)
+	ep, err := s.client.locate(ctx, op, kindConfiguration, int64(id))
+	if err != nil {
+		return err
+	}
+	return s.client.do(ctx, ep, request{op: op, method: "DELETE", path: fmt.Sprintf("backup-configuration/%d", id)})
+}
+
+// Enable activates a configuration's schedule and returns it. It makes a
+// call.
+//
+// API: POST /v1.0/{tenant}/backup-configuration/enable/{backupConfigurationId}
+func (s *ConfigurationsService) Enable(ctx context.Context, id ConfigurationID) (*Configuration, error) {
+	return s.setEnabled(ctx, id, true)
+}
+
+// Disable stops a configuration's schedule (manual starts still work) and
+// returns it. It makes a call.
+//
+// API: POST /v1.0/{tenant}/backup-configuration/enable/{backupConfigurationId}
+func (s *ConfigurationsService) Disable(ctx context.Context, id ConfigurationID) (*Configuration, error) {
+	return s.setEnabled(ctx, id, false)
+}
+
+func (s *ConfigurationsService) setEnabled(ctx context.Context, id ConfigurationID, enable bool) (*Configuration, error) {
+	op := fmt.Sprintf("disable backup configuration %d", id)
+	if enable {
+		op = fmt.Sprintf("enable backup configuration %d", id)
+	}
+	ep, err := s.client.locate(ctx, op, kindConfiguration, int64(id))
+	if err != nil {
+		return nil, err
+	}
+	c := new(Configuration)
+	if err := s.client.do(ctx, ep, request{op: op, method: "POST", path: fmt.Sprintf("backup-configuration/enable/%d", id),
+		body: map[string]bool{"Enable": enable}, out: c}); err != nil {
+		return nil, err
+	}
+	if c.ID == 0 { // tolerate an empty 200: read it back
+		return s.Get(ctx, id)
+	}
+	s.post(c, s.client.endpointIndex(ep))
+	return c, nil
 }

@@ -1,0 +1,421 @@
+package rcbu
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"math/rand/v2"
+	"net/http"
+	"net/url"
+	"strconv"
+	"strings"
+	"sync"
+	"time"
+)
+
+// DefaultIdentityURL is the Rackspace Identity v2.0 token endpoint.
+const DefaultIdentityURL = "https://identity.api.rackspacecloud.com/v2.0/tokens"
+
+// DefaultUserAgent is sent unless WithUserAgent overrides it.
+const DefaultUserAgent = "rcbu-go/1.0"
+
+// Body limits: error bodies are only shown in messages; lists of thousands
+// of agents or activity items stay well below 64 MiB.
+const (
+	maxErrorBody   = 1 << 20
+	maxSuccessBody = 64 << 20
+)
+
+// Client talks to Cloud Backup. It is safe for concurrent use. Create one
+// with Connect (credentials) or NewClient (an endpoint and a token).
+type Client struct {
+	Agents         *AgentsService         // agents (§3, §4)
+	Configurations *ConfigurationsService // backup configurations (§5)
+	Backups        *BackupsService        // backup runs and reports (§6)
+	Restores       *RestoresService       // restores (§7)
+	Activity       *ActivityService       // activity and cleanups (§9, §10)
+
+	common service
+
+	hc        *http.Client
+	log       *slog.Logger
+	userAgent string
+	tenant    string
+	endpoints []Endpoint
+	tokens    *tokenSource
+	opts      options
+
+	routeMu sync.Mutex
+	routes  map[routeKey]int // index into endpoints
+}
+
+// service is shared by all services (go-github's pattern).
+type service struct{ client *Client }
+
+// Endpoint is one Cloud Backup endpoint from the service catalog.
+type Endpoint struct {
+	Region string   // "DFW"; "" for a region-less or hand-made endpoint
+	URL    *url.URL // ends in /v1.0/{tenant}
+}
+
+// Option configures Connect and NewClient.
+type Option func(*options)
+
+type options struct {
+	identityURL   string
+	region        string
+	allRegions    bool
+	hc            *http.Client
+	userAgent     string
+	logger        *slog.Logger
+	baseURL       string
+	token         string
+	now           func() time.Time
+	refreshMargin time.Duration
+	retryMax      int
+	retryBase     time.Duration
+	retryCap      time.Duration
+	startAttempts int
+	startWait     time.Duration
+	concurrency   int
+}
+
+func defaultOptions() options {
+	return options{
+		identityURL:   DefaultIdentityURL,
+		userAgent:     DefaultUserAgent,
+		now:           time.Now,
+		refreshMargin: 5 * time.Minute,
+		retryMax:      4,
+		retryBase:     100 * time.Millisecond,
+		retryCap:      2 * time.Second,
+		startAttempts: 20,
+		startWait:     time.Second,
+		concurrency:   12,
+	}
+}
+
+// WithIdentityURL sets the Identity token URL (default DefaultIdentityURL).
+func WithIdentityURL(u string) Option { return func(o *options) { o.identityURL = u } }
+
+// WithRegion selects the catalog's rax:backup endpoint of region (e.g.
+// "DFW"). Without WithRegion or WithAllRegions, Connect uses the user's
+// default region if the catalog has it, else the first regional endpoint.
+// With NewClient it only labels the endpoint.
+func WithRegion(region string) Option {
+	return func(o *options) { o.region = strings.ToUpper(strings.TrimSpace(region)) }
+}
+
+// WithAllRegions makes Connect use every regional rax:backup endpoint: lists
+// fan out and merge; calls on one object go to the region that owns it.
+func WithAllRegions() Option { return func(o *options) { o.allRegions = true } }
+
+// WithHTTPClient sets the HTTP client; its Transport carries the requests
+// (the token is added on top) and its Timeout applies. The default client
+// has a 30 s timeout.
+func WithHTTPClient(hc *http.Client) Option { return func(o *options) { o.hc = hc } }
+
+// WithUserAgent sets the User-Agent header.
+func WithUserAgent(ua string) Option { return func(o *options) { o.userAgent = ua } }
+
+// WithLogger sets the logger for debug-level request logs (method, path,
+// status, duration; never the token). Default: discard.
+func WithLogger(l *slog.Logger) Option { return func(o *options) { o.logger = l } }
+
+// WithBaseURL sets the Cloud Backup endpoint for NewClient, e.g.
+// "https://dfw.backup.api.rackspacecloud.com/v1.0/123456".
+func WithBaseURL(u string) Option { return func(o *options) { o.baseURL = u } }
+
+// WithToken sets a fixed Identity token for NewClient. It is never
+// refreshed: a 401 is returned as ErrUnauthorized.
+func WithToken(token string) Option { return func(o *options) { o.token = token } }
+
+// WithClock sets the clock used to decide when the token needs refreshing.
+func WithClock(now func() time.Time) Option { return func(o *options) { o.now = now } }
+
+// WithRetry sets the retry policy of idempotent GETs: at most attempts
+// tries in all (1 disables retries), with full-jitter exponential backoff
+// from base up to ceiling.
+func WithRetry(attempts int, base, ceiling time.Duration) Option {
+	return func(o *options) { o.retryMax, o.retryBase, o.retryCap = max(attempts, 1), base, ceiling }
+}
+
+// WithStartRetry bounds how starting a backup or restore retries a 403 that
+// the service answers while an agent wakes up (§6.1): at most attempts tries,
+// interval apart (default 20 tries, 1 s). 1 disables it.
+func WithStartRetry(attempts int, interval time.Duration) Option {
+	return func(o *options) { o.startAttempts, o.startWait = max(attempts, 1), interval }
+}
+
+// WithConcurrency bounds the parallel calls of GetMany and of multi-region
+// fan-outs (default 12).
+func WithConcurrency(n int) Option { return func(o *options) { o.concurrency = max(n, 1) } }
+
+// NewClient returns a client for one known endpoint and token
+// (WithBaseURL, WithToken); it makes no call.
+func NewClient(opts ...Option) (*Client, error) {
+	o := defaultOptions()
+	for _, f := range opts {
+		f(&o)
+	}
+	if o.baseURL == "" {
+		return nil, errors.New("rcbu: new client: WithBaseURL is required")
+	}
+	u, err := url.Parse(strings.TrimRight(o.baseURL, "/"))
+	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+		return nil, fmt.Errorf("rcbu: new client: invalid base URL %q", o.baseURL)
+	}
+	if o.token == "" {
+		return nil, errors.New("rcbu: new client: WithToken is required")
+	}
+	src := &tokenSource{static: true, tok: o.token}
+	return newClient(o, []Endpoint{{Region: o.region, URL: u}}, tenantFromURL(u), src), nil
+}
+
+// newClient wires the services and the authenticating transport.
+func newClient(o options, eps []Endpoint, tenant string, src *tokenSource) *Client {
+	base := http.DefaultTransport
+	timeout := 30 * time.Second
+	var jar http.CookieJar
+	if o.hc != nil {
+		if o.hc.Transport != nil {
+			base = o.hc.Transport
+		}
+		timeout, jar = o.hc.Timeout, o.hc.Jar
+	}
+	hosts := map[string]bool{}
+	for _, e := range eps {
+		hosts[e.URL.Host] = true
+	}
+	c := &Client{
+		hc: &http.Client{
+			Transport: &authTransport{base: base, src: src, hosts: hosts},
+			Timeout:   timeout,
+			Jar:       jar,
+		},
+		log:       o.logger,
+		userAgent: o.userAgent,
+		tenant:    tenant,
+		endpoints: eps,
+		tokens:    src,
+		opts:      o,
+		routes:    map[routeKey]int{},
+	}
+	if c.log == nil {
+		c.log = slog.New(slog.DiscardHandler)
+	}
+	c.common.client = c
+	c.Agents = (*AgentsService)(&c.common)
+	c.Configurations = (*ConfigurationsService)(&c.common)
+	c.Backups = (*BackupsService)(&c.common)
+	c.Restores = (*RestoresService)(&c.common)
+	c.Activity = (*ActivityService)(&c.common)
+	return c
+}
+
+// tenantFromURL returns the segment after v1.0 ("" if absent).
+func tenantFromURL(u *url.URL) string {
+	parts := strings.Split(strings.Trim(u.Path, "/"), "/")
+	for i, p := range parts {
+		if strings.EqualFold(p, "v1.0") && i+1 < len(parts) {
+			return parts[i+1]
+		}
+	}
+	return ""
+}
+
+// request describes one API call.
+type request struct {
+	op     string // for errors, e.g. "get agent 42"
+	method string
+	path   string // relative to the endpoint, e.g. "agent/42"
+	body   any    // JSON-encoded when non-nil
+	out    any    // decoded from a non-empty 2xx body when non-nil
+	need   bool   // an empty 2xx body is an error (out required)
+	raw    *[]byte
+}
+
+// do sends r to endpoint ep. Only GETs are retried (429, 502, 503, 504,
+// connection errors); a 401 is replayed once with a fresh token by the
+// transport, for every method, because it never reached the service logic.
+func (c *Client) do(ctx context.Context, ep Endpoint, r request) error {
+	var payload []byte
+	if r.body != nil {
+		var err error
+		if payload, err = json.Marshal(r.body); err != nil {
+			return fmt.Errorf("rcbu: %s: encode request: %w", r.op, err)
+		}
+	}
+	u := *ep.URL
+	u.Path = strings.TrimRight(u.Path, "/") + "/" + r.path
+	u.RawPath = ""
+	if ep.URL.RawPath != "" || strings.Contains(r.path, "%") {
+		u.RawPath = strings.TrimRight(ep.URL.EscapedPath(), "/") + "/" + r.path
+		if p, err := url.PathUnescape(u.RawPath); err == nil {
+			u.Path = p
+		}
+	}
+	attempts := 1
+	if r.method == http.MethodGet {
+		attempts = c.opts.retryMax
+	}
+	for attempt := 0; ; attempt++ {
+		var body io.Reader
+		if payload != nil {
+			body = bytes.NewReader(payload)
+		}
+		req, err := http.NewRequestWithContext(ctx, r.method, u.String(), body)
+		if err != nil {
+			return fmt.Errorf("rcbu: %s: %w", r.op, err)
+		}
+		req.Header.Set("Accept", "application/json")
+		req.Header.Set("User-Agent", c.userAgent)
+		if payload != nil {
+			req.Header.Set("Content-Type", "application/json")
+		}
+		start := time.Now()
+		resp, err := c.hc.Do(req)
+		if err != nil {
+			c.log.DebugContext(ctx, "rcbu_request", slog.String("method", r.method), slog.String("path", u.Path),
+				slog.String("region", ep.Region), slog.Int("attempt", attempt+1), slog.Duration("duration", time.Since(start)), slog.String("error", err.Error()))
+			if ctx.Err() != nil {
+				return fmt.Errorf("rcbu: %s: %w", r.op, ctx.Err())
+			}
+			var ae *authError
+			if errors.As(err, &ae) {
+				return ae.err
+			}
+			if attempt+1 < attempts {
+				if werr := c.sleep(ctx, c.backoff(attempt, nil)); werr != nil {
+					return fmt.Errorf("rcbu: %s: %w", r.op, werr)
+				}
+				continue
+			}
+			return fmt.Errorf("rcbu: %s: %w", r.op, err)
+		}
+		c.log.DebugContext(ctx, "rcbu_request", slog.String("method", r.method), slog.String("path", u.Path),
+			slog.String("region", ep.Region), slog.Int("attempt", attempt+1), slog.Int("status", resp.StatusCode), slog.Duration("duration", time.Since(start)))
+		if retryable(resp.StatusCode) && attempt+1 < attempts {
+			wait := c.backoff(attempt, resp)
+			drain(resp)
+			if wait < 0 { // Retry-After beyond what we are willing to wait
+				return &Error{Op: r.op, Method: r.method, Path: u.Path, Region: ep.Region, StatusCode: resp.StatusCode, Message: "Retry-After too long"}
+			}
+			if werr := c.sleep(ctx, wait); werr != nil {
+				return fmt.Errorf("rcbu: %s: %w", r.op, werr)
+			}
+			continue
+		}
+		return c.finish(resp, ep, u.Path, r)
+	}
+}
+
+// finish reads and decodes the response.
+func (c *Client) finish(resp *http.Response, ep Endpoint, path string, r request) error {
+	defer resp.Body.Close()
+	if resp.StatusCode < 200 || resp.StatusCode > 299 {
+		b, _ := io.ReadAll(io.LimitReader(resp.Body, maxErrorBody))
+		return &Error{
+			Op: r.op, Method: r.method, Path: path, Region: ep.Region,
+			StatusCode: resp.StatusCode, Message: errorMessage(b),
+			RequestID: firstHeader(resp.Header, "X-Request-Id", "X-Compute-Request-Id", "X-Trans-Id"),
+		}
+	}
+	b, err := io.ReadAll(io.LimitReader(resp.Body, maxSuccessBody+1))
+	if err != nil {
+		return fmt.Errorf("rcbu: %s: read response: %w", r.op, err)
+	}
+	if len(b) > maxSuccessBody {
+		return fmt.Errorf("rcbu: %s: response larger than %d MiB", r.op, maxSuccessBody>>20)
+	}
+	if r.raw != nil {
+		*r.raw = b
+	}
+	if r.out == nil {
+		return nil
+	}
+	if len(bytes.TrimSpace(b)) == 0 {
+		if r.need {
+			return fmt.Errorf("rcbu: %s: %w: empty body with status %d", r.op, errScalar, resp.StatusCode)
+		}
+		return nil
+	}
+	if err := json.Unmarshal(b, r.out); err != nil {
+		return fmt.Errorf("rcbu: %s: decode response: %w", r.op, err)
+	}
+	return nil
+}
+
+func firstHeader(h http.Header, names ...string) string {
+	for _, n := range names {
+		if v := h.Get(n); v != "" {
+			return v
+		}
+	}
+	return ""
+}
+
+func retryable(status int) bool {
+	switch status {
+	case http.StatusTooManyRequests, http.StatusBadGateway, http.StatusServiceUnavailable, http.StatusGatewayTimeout:
+		return true
+	}
+	return false
+}
+
+// maxRetryAfter is the longest Retry-After the client waits for.
+const maxRetryAfter = 30 * time.Second
+
+// backoff returns the wait before the next try: the server's Retry-After
+// when given (or -1 when it exceeds maxRetryAfter), else full jitter over
+// min(cap, base·2^attempt).
+func (c *Client) backoff(attempt int, resp *http.Response) time.Duration {
+	if resp != nil {
+		if ra := resp.Header.Get("Retry-After"); ra != "" {
+			var d time.Duration
+			if secs, err := strconv.Atoi(strings.TrimSpace(ra)); err == nil && secs >= 0 {
+				d = time.Duration(secs) * time.Second
+			} else if t, err := http.ParseTime(ra); err == nil {
+				d = max(t.Sub(c.opts.now()), 0)
+			}
+			if d > maxRetryAfter {
+				return -1
+			}
+			if d > 0 {
+				return d
+			}
+		}
+	}
+	ceil := c.opts.retryBase << min(attempt, 20)
+	if ceil > c.opts.retryCap || ceil <= 0 {
+		ceil = c.opts.retryCap
+	}
+	if ceil <= 0 {
+		return 0
+	}
+	return rand.N(ceil + 1)
+}
+
+// sleep waits d or until ctx is done.
+func (c *Client) sleep(ctx context.Context, d time.Duration) error {
+	if d <= 0 {
+		return ctx.Err()
+	}
+	t := time.NewTimer(d)
+	defer t.Stop()
+	select {
+	case <-ctx.Done():
+		return ctx.Err()
+	case <-t.C:
+		return nil
+	}
+}
+
+func drain(resp *http.Response) {
+	_, _ = io.Copy(io.Discard, io.LimitReader(resp.Body, maxErrorBody))
+	resp.Body.Close()
+}
