@@ -1,0 +1,635 @@
+package rcbusim
+
+import (
+	"container/heap"
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"math/rand/v2"
+	"net/http"
+	"strconv"
+	"strings"
+	"sync"
+	"time"
+)
+
+// Fixed demo credentials. Every dataset knows these users.
+const (
+	DemoTenant       = "123456"
+	DemoUser         = "demo"
+	DemoAPIKey       = "demo-api-key"
+	DemoPassword     = "demo-password"
+	ObserverUser     = "observer"
+	ObserverAPIKey   = "observer-api-key"
+	ObserverPassword = "observer-password"
+	CreatorUser      = "creator"
+	CreatorAPIKey    = "creator-api-key"
+	CreatorPassword  = "creator-password"
+	OtherTenant      = "654321"
+	OtherUser        = "other"
+	OtherAPIKey      = "other-api-key"
+	OtherPassword    = "other-password"
+)
+
+// maxBody bounds request bodies (413 beyond).
+const maxBody = 1 << 20
+
+// Regions returns the region codes the simulator serves, each under its own
+// lowercase path prefix ("/dfw/v1.0/...").
+func Regions() []string {
+	return []string{"DFW", "ORD", "IAD", "LON", "HKG", "SYD"}
+}
+
+func isRegion(s string) (string, bool) {
+	switch s {
+	case "dfw", "ord", "iad", "lon", "hkg", "syd":
+		return strings.ToUpper(s), true
+	}
+	return "", false
+}
+
+// Option configures a Server.
+type Option func(*config)
+
+type faultRate struct {
+	rate     float64
+	statuses []int
+}
+
+type config struct {
+	clock       Clock
+	dataset     string
+	seedJSON    []byte
+	seedPath    string
+	scaleAgents int
+	scaleCPA    int
+	scaleDays   int
+	randSeed    uint64
+	tokenTTL    time.Duration
+	latency     time.Duration
+	jitter      time.Duration
+	errRate     faultRate
+	opErrRates  map[Op]faultRate
+	hangRate    float64
+	wakeDelay   time.Duration
+	logger      *slog.Logger
+}
+
+// WithClock sets the clock (default: the wall clock).
+func WithClock(c Clock) Option { return func(o *config) { o.clock = c } }
+
+// WithDataset selects the initial data: "empty" (the default) or "demo".
+func WithDataset(name string) Option { return func(o *config) { o.dataset = name } }
+
+// WithSeedFile loads agents and configurations from a JSON seed file (format
+// in the package doc). It replaces the dataset's own agents.
+func WithSeedFile(path string) Option { return func(o *config) { o.seedPath = path } }
+
+// WithSeedJSON is WithSeedFile for in-memory seed data.
+func WithSeedJSON(data []byte) Option { return func(o *config) { o.seedJSON = data } }
+
+// WithScale adds agents generated agents (each with configsPerAgent
+// configurations) to the demo tenant and, when historyDays > 0, generates
+// that many days of finished backups for every scheduled configuration.
+func WithScale(agents, configsPerAgent, historyDays int) Option {
+	return func(o *config) {
+		o.scaleAgents, o.scaleCPA, o.scaleDays = max(agents, 0), max(configsPerAgent, 0), max(historyDays, 0)
+	}
+}
+
+// WithRandSeed sets the seed of the simulator's random source; equal seeds
+// and equal request sequences give equal results.
+func WithRandSeed(seed uint64) Option { return func(o *config) { o.randSeed = seed } }
+
+// WithTokenTTL sets the lifetime of issued tokens (default 24h).
+func WithTokenTTL(d time.Duration) Option { return func(o *config) { o.tokenTTL = d } }
+
+// WithLatency delays every response by fixed plus a uniform random amount
+// in [0, jitter).
+func WithLatency(fixed, jitter time.Duration) Option {
+	return func(o *config) { o.latency, o.jitter = fixed, jitter }
+}
+
+// WithErrorRate makes each request fail with probability rate, answering one
+// of statuses (default 500 and 503).
+func WithErrorRate(rate float64, statuses ...int) Option {
+	return func(o *config) { o.errRate = faultRate{rate, statusesOr(statuses)} }
+}
+
+// WithOpErrorRate is WithErrorRate for a single operation; it takes
+// precedence over WithErrorRate for that operation.
+func WithOpErrorRate(op Op, rate float64, statuses ...int) Option {
+	return func(o *config) {
+		if o.opErrRates == nil {
+			o.opErrRates = map[Op]faultRate{}
+		}
+		o.opErrRates[op] = faultRate{rate, statusesOr(statuses)}
+	}
+}
+
+func statusesOr(s []int) []int {
+	if len(s) == 0 {
+		return []int{http.StatusInternalServerError, http.StatusServiceUnavailable}
+	}
+	return append([]int(nil), s...)
+}
+
+// WithHangRate makes each request hang with probability rate: no answer
+// until the client gives up (the request context is done).
+func WithHangRate(rate float64) Option { return func(o *config) { o.hangRate = rate } }
+
+// WithWakeDelay sets how long (simulated time) an offline agent takes to come
+// Online after a wake-up call (default 15s).
+func WithWakeDelay(d time.Duration) Option { return func(o *config) { o.wakeDelay = max(d, 0) } }
+
+// WithLogger sets the logger for request logs (default: discard).
+func WithLogger(l *slog.Logger) Option { return func(o *config) { o.logger = l } }
+
+type user struct {
+	name     string
+	id       string
+	apiKey   string
+	password string
+	tenant   string
+	role     role
+	roles    []string
+}
+
+type token struct {
+	id      string
+	user    *user
+	expires time.Time
+	method  string
+}
+
+// Server is the simulated Cloud Backup and Identity service. It is an
+// http.Handler; all state lives in memory behind one mutex.
+type Server struct {
+	cfg    config
+	clock  Clock
+	log    *slog.Logger
+	routes routeTable
+	// initErr records a dataset or seed problem found by New.
+	initErr error
+
+	mu        sync.Mutex
+	rng       *rand.Rand // data and job outcomes
+	faultRNG  *rand.Rand // fault injection, kept apart so faults do not perturb data
+	users     map[string]*user
+	tokens    map[string]*token
+	tokenSeq  uint64
+	tenants   map[string]*tenant
+	agents    map[int64]*agent
+	configs   map[int64]*configuration
+	backups   map[int64]*backup
+	restores  map[int64]*restore
+	cleanups  map[int64]*cleanup
+	events    eventHeap
+	eventSeq  uint64
+	failNext  map[Op][]int
+	nextID    struct{ agent, config, schedule, file, backup, restore, rfile, cleanup, guid int64 }
+	processed time.Time
+}
+
+// New returns a Server configured by opts. A seed file that cannot be read
+// or parsed leaves the server with the dataset alone and is reported by Err.
+func New(opts ...Option) *Server {
+	cfg := config{
+		dataset:   "empty",
+		randSeed:  1,
+		tokenTTL:  24 * time.Hour,
+		wakeDelay: 15 * time.Second,
+	}
+	for _, o := range opts {
+		o(&cfg)
+	}
+	if cfg.clock == nil {
+		cfg.clock = wallClock{}
+	}
+	if cfg.logger == nil {
+		cfg.logger = slog.New(slog.DiscardHandler)
+	}
+	s := &Server{
+		cfg:      cfg,
+		clock:    cfg.clock,
+		log:      cfg.logger,
+		routes:   newRouteTable(),
+		rng:      rand.New(rand.NewPCG(cfg.randSeed, 0x5eedcb)),
+		faultRNG: rand.New(rand.NewPCG(cfg.randSeed, 0xfa_017)),
+		users:    map[string]*user{},
+		tokens:   map[string]*token{},
+		tenants:  map[string]*tenant{},
+		agents:   map[int64]*agent{},
+		configs:  map[int64]*configuration{},
+		backups:  map[int64]*backup{},
+		restores: map[int64]*restore{},
+		cleanups: map[int64]*cleanup{},
+		failNext: map[Op][]int{},
+	}
+	s.nextID.agent = 212_000
+	s.nextID.config = 380_000
+	s.nextID.schedule = 548_000
+	s.nextID.file = 900_000
+	s.nextID.backup = 4_100_000
+	s.nextID.restore = 88_000
+	s.nextID.rfile = 12_000
+	s.nextID.cleanup = 7_700_000
+	s.addUsers()
+	s.initErr = s.loadData()
+	s.processed = s.clock.Now()
+	return s
+}
+
+// Err reports a problem New had loading the dataset or seed file, if any.
+func (s *Server) Err() error { return s.initErr }
+
+type wallClock struct{}
+
+func (wallClock) Now() time.Time { return time.Now() }
+
+func (s *Server) addUsers() {
+	add := func(name, id, key, pw, ten string, r role, roles ...string) {
+		s.users[name] = &user{name: name, id: id, apiKey: key, password: pw, tenant: ten, role: r, roles: roles}
+		s.tenantOf(ten)
+	}
+	add(DemoUser, "4455667", DemoAPIKey, DemoPassword, DemoTenant, roleAdmin, "identity:user-admin", "cloudbackup:admin")
+	add(ObserverUser, "4455668", ObserverAPIKey, ObserverPassword, DemoTenant, roleObserver, "cloudbackup:observer")
+	add(CreatorUser, "4455669", CreatorAPIKey, CreatorPassword, DemoTenant, roleCreator, "cloudbackup:creator")
+	add(OtherUser, "5566778", OtherAPIKey, OtherPassword, OtherTenant, roleAdmin, "identity:user-admin", "cloudbackup:admin")
+}
+
+// tenantOf returns the tenant with id, creating it.
+func (s *Server) tenantOf(id string) *tenant {
+	t := s.tenants[id]
+	if t == nil {
+		t = &tenant{id: id}
+		s.tenants[id] = t
+	}
+	return t
+}
+
+// call is one authenticated Cloud Backup request being handled.
+type call struct {
+	r      *http.Request
+	now    time.Time
+	user   *user
+	tenant *tenant
+	region string // "" on the region-less endpoint
+	ids    []int64
+	seg    string // the "*" path segment, if any
+	body   []byte
+	op     Op
+}
+
+// reply is what a handler answers: status and a body to encode. body nil
+// means an empty body; json.RawMessage is written as is.
+type reply struct {
+	status int
+	body   any
+}
+
+type errorBody struct {
+	Message string
+}
+
+func errReply(status int, format string, args ...any) reply {
+	msg := format
+	if len(args) > 0 {
+		msg = fmt.Sprintf(format, args...)
+	}
+	return reply{status, errorBody{msg}}
+}
+
+func badReply(err error) reply {
+	var br *badRequest
+	if errors.As(err, &br) {
+		return reply{br.code, errorBody{br.msg}}
+	}
+	return reply{http.StatusBadRequest, errorBody{err.Error()}}
+}
+
+func ok(body any) reply { return reply{http.StatusOK, body} }
+
+// ServeHTTP routes and answers one request.
+func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	start := time.Now()
+	rep, op := s.serve(w, r)
+	if rep.status == 0 {
+		return // hung request; the client went away
+	}
+	s.write(w, rep)
+	s.log.LogAttrs(r.Context(), slog.LevelDebug, "rcbusim_request",
+		slog.String("method", r.Method), slog.String("path", r.URL.Path),
+		slog.String("op", string(op)), slog.Int("status", rep.status),
+		slog.Duration("elapsed", time.Since(start)))
+}
+
+func (s *Server) write(w http.ResponseWriter, rep reply) {
+	var body []byte
+	switch b := rep.body.(type) {
+	case nil:
+	case json.RawMessage:
+		body = b
+	default:
+		var err error
+		body, err = json.Marshal(b)
+		if err != nil {
+			rep.status = http.StatusInternalServerError
+			body = []byte(`{"Message":"internal error encoding the response"}`)
+		}
+	}
+	h := w.Header()
+	if len(body) > 0 {
+		h.Set("Content-Type", "application/json; charset=utf-8")
+	}
+	h.Set("Content-Length", strconv.Itoa(len(body)))
+	w.WriteHeader(rep.status)
+	if len(body) > 0 {
+		_, _ = w.Write(body)
+	}
+}
+
+// splitPath splits, lower-cases and cleans a request path: empty segments
+// (trailing or doubled slashes) are dropped and a ".json" suffix on the last
+// segment is removed.
+func splitPath(p string) []string {
+	p = strings.ToLower(p)
+	segs := make([]string, 0, 6)
+	for _, s := range strings.Split(p, "/") {
+		if s != "" {
+			segs = append(segs, s)
+		}
+	}
+	if n := len(segs); n > 0 {
+		segs[n-1] = strings.TrimSuffix(segs[n-1], ".json")
+		if segs[n-1] == "" {
+			segs = segs[:n-1]
+		}
+	}
+	return segs
+}
+
+func (s *Server) serve(w http.ResponseWriter, r *http.Request) (reply, Op) {
+	segs := splitPath(r.URL.Path)
+	// Identity.
+	if len(segs) == 2 && segs[0] == "v2.0" && segs[1] == "tokens" {
+		if r.Method != http.MethodPost {
+			w.Header().Set("Allow", "POST")
+			return errReply(http.StatusMethodNotAllowed, "method %s not allowed; use POST", r.Method), OpAuth
+		}
+		body, rep, bad := readBody(w, r)
+		if bad {
+			return rep, OpAuth
+		}
+		if rep, faulted := s.inject(r.Context(), OpAuth); faulted {
+			return rep, OpAuth
+		}
+		return s.authenticate(r.Host, body), OpAuth
+	}
+	region := ""
+	if len(segs) > 0 {
+		if reg, ok := isRegion(segs[0]); ok {
+			region = reg
+			segs = segs[1:]
+		}
+	}
+	if len(segs) == 0 {
+		if r.Method != http.MethodGet {
+			w.Header().Set("Allow", "GET")
+			return errReply(http.StatusMethodNotAllowed, "method %s not allowed; use GET", r.Method), OpListVersions
+		}
+		return s.versions(r, region), OpListVersions
+	}
+	if segs[0] != "v1.0" {
+		return errReply(http.StatusNotFound, "no such resource: %s", r.URL.Path), ""
+	}
+	segs = segs[1:]
+	pathTenant := ""
+	if len(segs) > 0 && isDigits(segs[0]) {
+		pathTenant = segs[0]
+		segs = segs[1:]
+	}
+	if len(segs) == 0 {
+		return s.versions(r, region), OpListVersions
+	}
+	rt, allow := s.routes.match(r.Method, segs)
+	if rt == nil {
+		if len(allow) > 0 {
+			w.Header().Set("Allow", strings.Join(allow, ", "))
+			return errReply(http.StatusMethodNotAllowed, "method %s not allowed on this resource; allowed: %s", r.Method, strings.Join(allow, ", ")), ""
+		}
+		return errReply(http.StatusNotFound, "no such resource: %s", r.URL.Path), ""
+	}
+	c := &call{r: r, region: region, op: rt.op}
+	for i, p := range rt.pattern {
+		switch p {
+		case "#":
+			id, _ := strconv.ParseInt(segs[i], 10, 64)
+			c.ids = append(c.ids, id)
+		case "*":
+			c.seg = segs[i]
+		}
+	}
+	body, rep, bad := readBody(w, r)
+	if bad {
+		return rep, c.op
+	}
+	c.body = body
+	if rt.op == OpStartBackup || rt.op == OpStartRestore {
+		c.op = actionOp(rt.op, body)
+	}
+	if rep, faulted := s.inject(r.Context(), c.op); faulted {
+		return rep, c.op
+	}
+	tok := r.Header.Get("X-Auth-Token")
+
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	c.now = s.clock.Now()
+	s.advanceLocked(c.now)
+	t := s.tokens[tok]
+	if tok == "" || t == nil {
+		return errReply(http.StatusUnauthorized, "missing or invalid X-Auth-Token"), c.op
+	}
+	if !c.now.Before(t.expires) {
+		return errReply(http.StatusUnauthorized, "the token has expired; authenticate again"), c.op
+	}
+	if pathTenant != "" && pathTenant != t.user.tenant {
+		return errReply(http.StatusForbidden, "access denied: token is not valid for account %s", pathTenant), c.op
+	}
+	if t.user.role < rt.min {
+		return errReply(http.StatusForbidden, "access denied: your role does not allow %s", c.op), c.op
+	}
+	c.user = t.user
+	c.tenant = s.tenantOf(t.user.tenant)
+	return rt.handle(s, c), c.op
+}
+
+// actionOp tells start from stop for the action-requested endpoints so
+// faults can target each.
+func actionOp(start Op, body []byte) Op {
+	f, err := decodeFields(body, false)
+	if err != nil {
+		return start
+	}
+	a, _, _ := f.stringField("Action")
+	if strings.EqualFold(a, "StopManual") {
+		if start == OpStartBackup {
+			return OpStopBackup
+		}
+		return OpStopRestore
+	}
+	return start
+}
+
+func readBody(w http.ResponseWriter, r *http.Request) ([]byte, reply, bool) {
+	if r.Body == nil {
+		return nil, reply{}, false
+	}
+	if r.ContentLength > maxBody {
+		return nil, errReply(http.StatusRequestEntityTooLarge, "request body is larger than %d bytes", maxBody), true
+	}
+	body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, maxBody))
+	if err != nil {
+		var mbe *http.MaxBytesError
+		if errors.As(err, &mbe) {
+			return nil, errReply(http.StatusRequestEntityTooLarge, "request body is larger than %d bytes", maxBody), true
+		}
+		return nil, errReply(http.StatusBadRequest, "cannot read the request body"), true
+	}
+	return body, reply{}, false
+}
+
+// inject applies latency, hangs and injected errors for op. It returns a
+// zero-status reply when the request hung until the client gave up.
+func (s *Server) inject(ctx context.Context, op Op) (reply, bool) {
+	s.mu.Lock()
+	delay := s.cfg.latency
+	if s.cfg.jitter > 0 {
+		delay += time.Duration(s.faultRNG.Int64N(int64(s.cfg.jitter)))
+	}
+	hang := s.cfg.hangRate > 0 && s.faultRNG.Float64() < s.cfg.hangRate
+	status := 0
+	if q := s.failNext[op]; len(q) > 0 {
+		status = q[0]
+		if len(q) == 1 {
+			delete(s.failNext, op)
+		} else {
+			s.failNext[op] = q[1:]
+		}
+	} else {
+		fr, ok := s.cfg.opErrRates[op]
+		if !ok {
+			fr = s.cfg.errRate
+		}
+		if fr.rate > 0 && s.faultRNG.Float64() < fr.rate {
+			status = fr.statuses[s.faultRNG.IntN(len(fr.statuses))]
+		}
+	}
+	s.mu.Unlock()
+	if delay > 0 {
+		t := time.NewTimer(delay)
+		select {
+		case <-t.C:
+		case <-ctx.Done():
+			t.Stop()
+			return reply{}, true
+		}
+	}
+	if hang {
+		<-ctx.Done()
+		return reply{}, true
+	}
+	if status != 0 {
+		return errReply(status, "injected fault: %s answered %d %s", op, status, http.StatusText(status)), true
+	}
+	return reply{}, false
+}
+
+// FailNext makes the next call of op answer status (with a {"Message"}
+// body). Calls queue up: FailNext twice fails the next two calls.
+func (s *Server) FailNext(op Op, status int) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.failNext[op] = append(s.failNext[op], status)
+}
+
+// ExpireTokens makes every token issued so far expired: their next use
+// answers 401.
+func (s *Server) ExpireTokens() {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	now := s.clock.Now()
+	for _, t := range s.tokens {
+		if t.expires.After(now) {
+			t.expires = now
+		}
+	}
+}
+
+// Advance moves a FakeClock forward by d and processes every event that fell
+// due. With any other clock it only processes events due by the clock's
+// current time.
+func (s *Server) Advance(d time.Duration) {
+	if fc, ok := s.clock.(*FakeClock); ok {
+		fc.Advance(d)
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.advanceLocked(s.clock.Now())
+}
+
+// Now returns the simulator's current time.
+func (s *Server) Now() time.Time { return s.clock.Now() }
+
+// push schedules an event.
+func (s *Server) push(at time.Time, kind eventKind, id int64, gen uint32) {
+	s.eventSeq++
+	heap.Push(&s.events, event{at: at, seq: s.eventSeq, kind: kind, id: id, gen: gen})
+}
+
+// advanceLocked runs every event due at or before now, in time order.
+func (s *Server) advanceLocked(now time.Time) {
+	for len(s.events) > 0 && !s.events[0].at.After(now) {
+		ev := heap.Pop(&s.events).(event)
+		switch ev.kind {
+		case evBackupStep:
+			s.stepBackup(ev)
+		case evRestoreStep:
+			s.stepRestore(ev)
+		case evScheduleFire:
+			s.fireSchedule(ev)
+		case evAgentWake:
+			if a := s.agents[ev.id]; a != nil && a.wakePending {
+				a.wakePending = false
+				a.online = true
+			}
+		}
+	}
+	if now.After(s.processed) {
+		s.processed = now
+	}
+}
+
+func (s *Server) versions(r *http.Request, region string) reply {
+	base := "http://" + r.Host
+	if region != "" {
+		base += "/" + strings.ToLower(region)
+	}
+	return ok(map[string]any{"versions": []map[string]any{{
+		"id": "v1.0", "status": "CURRENT", "updated": "2015-09-09T00:00:00Z",
+		"links": []map[string]string{{"rel": "self", "href": base + "/v1.0/"}},
+	}}})
+}
+
+func jsonString(s string) json.RawMessage {
+	b, _ := json.Marshal(s)
+	return b
+}
+
+func jsonInt(n int64) json.RawMessage {
+	return strconv.AppendInt(nil, n, 10)
+}

@@ -1,0 +1,50 @@
+package rcbusim
+
+import (
+	"net/http/httptest"
+	"strings"
+	"testing"
+	"time"
+)
+
+// TestServer is a Server behind a real loopback HTTP listener, closed by
+// t.Cleanup.
+type TestServer struct {
+	*Server
+	// URL is the base URL, e.g. "http://127.0.0.1:41234".
+	URL string
+	// IdentityURL is URL + "/v2.0/tokens".
+	IdentityURL string
+	// Clock is the server's FakeClock (nil when WithClock gave another clock).
+	Clock *FakeClock
+}
+
+// NewTestServer starts a simulator for a test: a FakeClock at a fixed
+// instant (2026-03-02 15:04:05 UTC), wake delay 0 and the empty dataset,
+// unless opts say otherwise.
+func NewTestServer(t testing.TB, opts ...Option) *TestServer {
+	t.Helper()
+	fc := NewFakeClock(time.Date(2026, 3, 2, 15, 4, 5, 0, time.UTC))
+	all := append([]Option{WithClock(fc), WithWakeDelay(0)}, opts...)
+	srv := New(all...)
+	if err := srv.Err(); err != nil {
+		t.Fatalf("rcbusim: %v", err)
+	}
+	hs := httptest.NewServer(srv)
+	t.Cleanup(hs.Close)
+	ts := &TestServer{Server: srv, URL: hs.URL, IdentityURL: hs.URL + "/v2.0/tokens"}
+	if c, ok := srv.clock.(*FakeClock); ok {
+		ts.Clock = c
+	}
+	return ts
+}
+
+// EndpointURL returns the Cloud Backup endpoint of region for the demo
+// tenant, e.g. URL + "/dfw/v1.0/123456"; region "" gives the region-less
+// endpoint.
+func (ts *TestServer) EndpointURL(region string) string {
+	if region == "" {
+		return ts.URL + "/v1.0/" + DemoTenant
+	}
+	return ts.URL + "/" + strings.ToLower(region) + "/v1.0/" + DemoTenant
+}
