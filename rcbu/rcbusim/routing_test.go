@@ -1,0 +1,151 @@
+package rcbusim
+
+import (
+	"net/http"
+	"net/http/httptest"
+	"slices"
+	"strings"
+	"testing"
+)
+
+func TestRoutingPathForms(t *testing.T) {
+	t.Parallel()
+	f := newFixture(t)
+	id := itoa(f.agent)
+	for _, path := range []string{
+		"/v1.0/123456/agent/" + id,
+		"/v1.0/agent/" + id,
+		"/v1.0/123456/agent/" + id + "/",
+		"/v1.0/123456/agent/" + id + ".json",
+		"/V1.0/123456/AGENT/" + id,
+		"/dfw/v1.0/123456/agent/" + id,
+		"/DFW/v1.0/agent/" + id + "/",
+		"//v1.0//123456/agent/" + id,
+	} {
+		t.Run(path, func(t *testing.T) {
+			status, raw := send(t, http.MethodGet, f.ts.URL+path, f.c.token, nil)
+			if status != 200 {
+				t.Fatalf("status %d: %s", status, raw)
+			}
+			var a obj
+			mustUnmarshal(t, raw, &a)
+			if num(a["MachineAgentId"]) != f.agent {
+				t.Fatalf("got agent %v", a["MachineAgentId"])
+			}
+		})
+	}
+}
+
+func TestRoutingErrors(t *testing.T) {
+	t.Parallel()
+	f := newFixture(t)
+	tests := []struct {
+		name, method, path string
+		status             int
+		msg                string
+		allow              string
+	}{
+		{"unknown resource", "GET", "/v1.0/123456/nothing", 404, "no such resource", ""},
+		{"not under v1.0", "GET", "/v2/123456/agents", 404, "no such resource", ""},
+		{"unknown region prefix", "GET", "/xyz/v1.0/123456/user/agents", 404, "no such resource", ""},
+		{"non-numeric id", "GET", "/v1.0/123456/agent/abc", 404, "no such resource", ""},
+		{"wrong method on list", "DELETE", "/v1.0/123456/user/agents", 405, "not allowed", "GET"},
+		{"wrong method on config", "PATCH", "/v1.0/123456/backup-configuration/1", 405, "not allowed", "GET, PUT, DELETE"},
+		{"wrong method on restore", "DELETE", "/v1.0/123456/restore", 405, "not allowed", "PUT, POST"},
+		{"another tenant in the path", "GET", "/v1.0/654321/user/agents", 403, "access denied", ""},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			req, _ := http.NewRequest(tt.method, f.ts.URL+tt.path, nil)
+			req.Header.Set("X-Auth-Token", f.c.token)
+			rec := httptest.NewRecorder()
+			f.ts.ServeHTTP(rec, req)
+			expectError(t, rec.Code, rec.Body.Bytes(), tt.status, tt.msg)
+			if got := rec.Header().Get("Allow"); got != tt.allow {
+				t.Errorf("Allow %q, want %q", got, tt.allow)
+			}
+		})
+	}
+}
+
+func TestRoutingLiteralsBeforeIDs(t *testing.T) {
+	t.Parallel()
+	f := newFixture(t)
+	var host obj
+	f.c.call("GET", "/agent/"+itoa(f.agent), nil, 200, &host)
+	var byHost obj
+	f.c.call("GET", "/agent/server/"+host["HostServerId"].(string), nil, 200, &byHost)
+	if num(byHost["MachineAgentId"]) != f.agent {
+		t.Fatalf("agent/server resolved %v", byHost["MachineAgentId"])
+	}
+	var level string
+	f.c.call("GET", "/agent/logging/"+itoa(f.agent), nil, 200, &level)
+	if level != "Warn" {
+		t.Fatalf("log level %q", level)
+	}
+	var avail []obj
+	f.c.call("GET", "/backup/availableforrestore", nil, 200, &avail)
+	var cfgs []obj
+	f.c.call("GET", "/backup-configuration/system/"+itoa(f.agent), nil, 200, &cfgs)
+	if len(cfgs) != 1 {
+		t.Fatalf("configs of agent: %d", len(cfgs))
+	}
+}
+
+func TestRegionalEndpoints(t *testing.T) {
+	t.Parallel()
+	f := newFixture(t)
+	names := func(c *apiClient) []string {
+		var list []obj
+		c.call("GET", "/user/agents", nil, 200, &list)
+		var out []string
+		for _, a := range list {
+			out = append(out, a["MachineName"].(string))
+		}
+		slices.Sort(out)
+		return out
+	}
+	if got := names(f.c.in(f.ts.EndpointURL("DFW"))); !slices.Equal(got, []string{"web-01"}) {
+		t.Errorf("DFW agents %v", got)
+	}
+	if got := names(f.c.in(f.ts.EndpointURL("ORD"))); !slices.Equal(got, []string{"files-01"}) {
+		t.Errorf("ORD agents %v", got)
+	}
+	if got := names(f.c.in(f.ts.EndpointURL("LON"))); len(got) != 0 {
+		t.Errorf("LON agents %v", got)
+	}
+	if got := names(f.c); !slices.Equal(got, []string{"files-01", "web-01"}) {
+		t.Errorf("region-less agents %v", got)
+	}
+	// An agent of another region is not found on a regional endpoint.
+	status, raw := f.c.in(f.ts.EndpointURL("ORD")).do("GET", "/agent/"+itoa(f.agent), nil)
+	expectError(t, status, raw, 404, "not found")
+	status, raw = f.c.in(f.ts.EndpointURL("ORD")).do("GET", "/backup-configuration/"+itoa(f.config), nil)
+	expectError(t, status, raw, 404, "not found")
+}
+
+func TestVersions(t *testing.T) {
+	t.Parallel()
+	ts := NewTestServer(t)
+	status, raw := send(t, "GET", ts.URL+"/dfw/", "", nil)
+	if status != 200 || !strings.Contains(string(raw), `"v1.0"`) {
+		t.Fatalf("versions: %d %s", status, raw)
+	}
+}
+
+func TestSplitPath(t *testing.T) {
+	t.Parallel()
+	tests := map[string][]string{
+		"/":                                {},
+		"/v1.0/123/agent/5.json":           {"v1.0", "123", "agent", "5"},
+		"/V1.0//User/Agents/":              {"v1.0", "user", "agents"},
+		"/v1.0/backup/.json":               {"v1.0", "backup"},
+		"/dfw/v1.0/x/backup-configuration": {"dfw", "v1.0", "x", "backup-configuration"},
+	}
+	for in, want := range tests {
+		if got := splitPath(in); !slices.Equal(got, want) {
+			t.Errorf("splitPath(%q) = %q, want %q", in, got, want)
+		}
+	}
+}
