@@ -206,6 +206,12 @@ type tokenSource struct {
 
 func (s *tokenSource) set(a *identityAccess) {
 	s.tok, s.exp = a.Access.Token.ID, a.Access.Token.Expires
+	// A token that looks expired on arrival means our clock disagrees with
+	// Identity's: rely on the service's 401 instead of refreshing on every
+	// call.
+	if !s.exp.After(s.now()) {
+		s.exp = time.Time{}
+	}
 }
 
 // token returns a valid token, authenticating when needed (a call).
