@@ -22,11 +22,12 @@ const (
 func (s *Server) runDuration(n int64) time.Duration {
 	d := 8*time.Second + time.Duration(n/(300<<20))*time.Second
 	d += time.Duration(s.rng.Int64N(int64(3 * time.Second)))
-	return min(d, 72*time.Second)
+	return min(d, 72*time.Second).Truncate(time.Millisecond)
 }
 
 func (s *Server) startDelay() time.Duration {
-	return startDelayMin + time.Duration(s.rng.Int64N(int64(startDelayMax-startDelayMin)))
+	d := startDelayMin + time.Duration(s.rng.Int64N(int64(startDelayMax-startDelayMin)))
+	return d.Truncate(time.Millisecond)
 }
 
 // newBackup registers a backup of cfg in state st.

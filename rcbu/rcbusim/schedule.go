@@ -141,6 +141,11 @@ func (cfg *configuration) nextAfter(t time.Time) time.Time {
 			if cfg.frequency == "Weekly" && int(cand.Weekday()) != *cfg.dayOfWeek {
 				continue
 			}
+			if cand.Hour() != h {
+				// The wall time falls in a daylight-saving gap; like the
+				// Windows scheduler, run when the clock resumes (an hour on).
+				cand = cand.Add(time.Hour)
+			}
 			if cand.After(t) {
 				return cand.UTC()
 			}
