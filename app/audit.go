@@ -1,0 +1,198 @@
+package app
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"strings"
+	"time"
+)
+
+// AuditAction names what was done. The values are stable: they are stored.
+type AuditAction string
+
+// Actions recorded by the foundation. Other features add their own
+// (backup.start, configuration.update, ...) with the same dotted shape.
+const (
+	ActionLogin             AuditAction = "auth.login"
+	ActionLogout            AuditAction = "auth.logout"
+	ActionSignOutEverywhere AuditAction = "auth.sign_out_everywhere"
+	ActionPasswordChange    AuditAction = "user.password_change"
+	ActionProfileUpdate     AuditAction = "user.profile_update"
+	ActionUserCreate        AuditAction = "user.create"
+	ActionUserRole          AuditAction = "user.role"
+	ActionUserDisable       AuditAction = "user.disable"
+	ActionUserEnable        AuditAction = "user.enable"
+	ActionUserResetPassword AuditAction = "user.reset_password"
+	ActionAccountCreate     AuditAction = "account.create"
+	ActionAccountUpdate     AuditAction = "account.update"
+	ActionAccountDelete     AuditAction = "account.delete"
+)
+
+// Outcome says whether an audited action succeeded.
+type Outcome string
+
+// The outcomes.
+const (
+	OutcomeOK     Outcome = "ok"
+	OutcomeFailed Outcome = "failed"
+)
+
+// AuditEntry is one row of the audit log: who did what to which target, when,
+// and how it went.
+type AuditEntry struct {
+	ID      AuditID
+	Time    time.Time // set by Record
+	ActorID UserID    // 0 for the system or an unknown user
+	Actor   string    // the actor's email (or the email tried at a failed login, or "system")
+	Action  AuditAction
+	Target  string // what was acted on, in words: "agent 401122 (web-01)", "alice@example.com"
+	Outcome Outcome
+	Message string // the reason of a failure, or a short detail
+	IP      string // the client address; Record fills it from the request context when empty
+}
+
+// AuditFilter selects audit entries. Zero fields do not filter. Before and
+// After are keyset cursors (entry ids): Before pages to older entries, After
+// to newer ones.
+type AuditFilter struct {
+	Actor   string // substring of the actor's email
+	Action  AuditAction
+	Outcome Outcome
+	From    time.Time // inclusive
+	To      time.Time // exclusive
+	Before  AuditID
+	After   AuditID
+	Limit   int
+}
+
+// AuditPage is one page of audit entries, newest first.
+type AuditPage struct {
+	Entries  []AuditEntry
+	HasOlder bool
+	HasNewer bool
+}
+
+// AuditStore is the persistence Audit needs.
+type AuditStore interface {
+	// InsertAudit appends an entry and returns it with its id.
+	InsertAudit(ctx context.Context, e AuditEntry) (AuditEntry, error)
+	// ListAudit returns up to f.Limit entries matching f: with f.After set,
+	// the oldest entries newer than After in ascending id order; otherwise the
+	// newest entries (older than Before when set) in descending id order.
+	ListAudit(ctx context.Context, f AuditFilter) ([]AuditEntry, error)
+}
+
+// Audit records and lists the audit log.
+type Audit struct {
+	store AuditStore
+	now   func() time.Time
+	log   *slog.Logger
+}
+
+// NewAudit returns the audit service.
+func NewAudit(store AuditStore, now func() time.Time, log *slog.Logger) *Audit {
+	return &Audit{store: store, now: now, log: log}
+}
+
+// Record appends an entry to the audit log, stamping the time (and the client
+// address from ctx when e.IP is empty). Recording must not undo the action it
+// describes, so a failure to write is logged, not returned.
+func (a *Audit) Record(ctx context.Context, e AuditEntry) {
+	e.Time = a.now().UTC()
+	if e.IP == "" {
+		e.IP = ClientIP(ctx)
+	}
+	if e.Outcome == "" {
+		e.Outcome = OutcomeOK
+	}
+	// Writing the audit row should not be cut short by a client that went away.
+	if _, err := a.store.InsertAudit(context.WithoutCancel(ctx), e); err != nil {
+		a.log.ErrorContext(ctx, "audit_record_failed", slog.String("action", string(e.Action)), slog.Any("err", err))
+	}
+}
+
+// DefaultAuditPageSize is the page size when the filter does not set one.
+const DefaultAuditPageSize = 50
+
+// List returns one page of entries matching f, newest first. Only admins may
+// read the audit log.
+func (a *Audit) List(ctx context.Context, actor User, f AuditFilter) (AuditPage, error) {
+	if !actor.Role.Allows(RoleAdmin) {
+		return AuditPage{}, fmt.Errorf("list audit: %w", ErrForbidden)
+	}
+	if f.Limit <= 0 || f.Limit > 500 {
+		f.Limit = DefaultAuditPageSize
+	}
+	if !f.From.IsZero() && !f.To.IsZero() && !f.From.Before(f.To) {
+		return AuditPage{}, fmt.Errorf("list audit: %w", Invalid("to", "The end must be after the start."))
+	}
+	limit := f.Limit
+	f.Limit = limit + 1 // one more tells whether there is a further page
+	rows, err := a.store.ListAudit(ctx, f)
+	if err != nil {
+		return AuditPage{}, fmt.Errorf("list audit: %w", err)
+	}
+	more := len(rows) > limit
+	if more {
+		rows = rows[:limit]
+	}
+	var p AuditPage
+	if f.After != 0 {
+		// Ascending from the cursor: flip to newest first.
+		for i, j := 0, len(rows)-1; i < j; i, j = i+1, j-1 {
+			rows[i], rows[j] = rows[j], rows[i]
+		}
+		p.HasNewer, p.HasOlder = more, true
+	} else {
+		p.HasOlder, p.HasNewer = more, f.Before != 0
+	}
+	p.Entries = rows
+	return p, nil
+}
+
+// actorEntry builds an entry for an action by actor; err decides the outcome.
+func actorEntry(actor User, action AuditAction, target string, err error, detail ...string) AuditEntry {
+	e := AuditEntry{ActorID: actor.ID, Actor: actor.Email, Action: action, Target: target, Outcome: OutcomeOK}
+	if err != nil {
+		e.Outcome = OutcomeFailed
+		e.Message = AuditMessage(err)
+	} else {
+		e.Message = strings.Join(detail, "; ")
+	}
+	return e
+}
+
+// AuditMessage turns an error into the short message stored with a failed
+// entry: the field messages of a validation error, the kind of a known error,
+// else the error text.
+func AuditMessage(err error) string {
+	var ve *ValidationError
+	switch {
+	case errors.As(err, &ve):
+		return strings.TrimPrefix(ve.Error(), "invalid input: ")
+	case errors.Is(err, ErrNotFound):
+		return "not found"
+	case errors.Is(err, ErrForbidden):
+		return "forbidden"
+	default:
+		return err.Error()
+	}
+}
+
+type ctxKey int
+
+const clientIPKey ctxKey = iota
+
+// WithClientIP returns a context carrying the client's address, which Record
+// stores with entries. The HTTP layer sets it for every request.
+func WithClientIP(ctx context.Context, ip string) context.Context {
+	return context.WithValue(ctx, clientIPKey, ip)
+}
+
+// ClientIP returns the client address stored by WithClientIP, or "".
+func ClientIP(ctx context.Context) string {
+	ip, _ := ctx.Value(clientIPKey).(string)
+	return ip
+}

@@ -1,0 +1,158 @@
+package main
+
+import (
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"net/url"
+	"slices"
+	"strconv"
+	"strings"
+
+	"github.com/rcbu-console/rcbu-console/app"
+)
+
+// Config is the validated configuration of one run.
+type Config struct {
+	Addr          string // RCBU_WEB_ADDR, -addr
+	DBPath        string // RCBU_WEB_DB, -db
+	Secret        string // RCBU_WEB_SECRET (environment only)
+	AdminEmail    string // RCBU_WEB_ADMIN_EMAIL, -admin-email
+	AdminPassword string // RCBU_WEB_ADMIN_PASSWORD (environment only)
+	SecureCookies bool   // RCBU_WEB_SECURE_COOKIES, -secure-cookies
+	LogLevel      slog.Level
+	DemoSpeed     float64 // RCBU_DEMO_SPEED, -demo-speed
+
+	// The Rackspace account from the environment; empty Username = none.
+	RCBUUsername    string // RCBU_USERNAME, -rcbu-username
+	RCBUAPIKey      string // RCBU_API_KEY (environment only)
+	RCBUPassword    string // RCBU_PASSWORD (environment only)
+	RCBURegion      string // RCBU_REGION, -rcbu-region
+	RCBUIdentityURL string // RCBU_IDENTITY_URL, -rcbu-identity-url
+
+	ShowVersion bool // -version
+	Healthcheck bool // -healthcheck
+}
+
+// setting is one configuration value: its env variable, its flag and how
+// to check it. Secrets have no flag: a command line shows in `ps`.
+type setting struct {
+	env, flag, def, usage string
+	dst                   *string
+}
+
+// loadConfig reads the environment, then the flags (which override it), and
+// validates the result. Every error names the variable (and flag) to fix.
+func loadConfig(args []string, getenv func(string) string, output io.Writer) (Config, error) {
+	var raw struct {
+		addr, db, secret, adminEmail, adminPassword, secure, logLevel, speed string
+		user, apiKey, password, region, identity                             string
+	}
+	settings := []setting{
+		{"RCBU_WEB_ADDR", "addr", "127.0.0.1:8080", "listen address (host:port)", &raw.addr},
+		{"RCBU_WEB_DB", "db", "data/rcbu-web.db", "SQLite database file (its directory is created)", &raw.db},
+		{"RCBU_WEB_SECRET", "", "", "", &raw.secret},
+		{"RCBU_WEB_ADMIN_EMAIL", "admin-email", "admin@example.com", "email of the first admin, created when there are no users", &raw.adminEmail},
+		{"RCBU_WEB_ADMIN_PASSWORD", "", "", "", &raw.adminPassword},
+		{"RCBU_WEB_SECURE_COOKIES", "secure-cookies", "false", "mark cookies Secure (serve over HTTPS)", &raw.secure},
+		{"RCBU_WEB_LOG_LEVEL", "log-level", "info", "log level: debug, info, warn or error", &raw.logLevel},
+		{"RCBU_DEMO_SPEED", "demo-speed", "1", "demo simulator speed (simulated time multiplier)", &raw.speed},
+		{"RCBU_USERNAME", "rcbu-username", "", "Rackspace username (needs RCBU_API_KEY or RCBU_PASSWORD)", &raw.user},
+		{"RCBU_API_KEY", "", "", "", &raw.apiKey},
+		{"RCBU_PASSWORD", "", "", "", &raw.password},
+		{"RCBU_REGION", "rcbu-region", "", "Cloud Backup region (DFW, ORD, IAD, LON, HKG, SYD); empty for all", &raw.region},
+		{"RCBU_IDENTITY_URL", "rcbu-identity-url", app.DefaultIdentityURL, "Rackspace Identity v2.0 token URL", &raw.identity},
+	}
+	var cfg Config
+	fs := flag.NewFlagSet("rcbu-web", flag.ContinueOnError)
+	fs.SetOutput(output)
+	for _, s := range settings {
+		v := getenv(s.env)
+		if v == "" {
+			v = s.def
+		}
+		*s.dst = v
+		if s.flag != "" {
+			fs.StringVar(s.dst, s.flag, v, s.usage+" ["+s.env+"]")
+		}
+	}
+	fs.BoolVar(&cfg.ShowVersion, "version", false, "print the version and exit")
+	fs.BoolVar(&cfg.Healthcheck, "healthcheck", false, "check that the server on the configured address is healthy (exit 0) or not (exit 1)")
+	fs.Usage = func() {
+		fmt.Fprintln(fs.Output(), "Usage: rcbu-web [flags]\n\nEvery flag mirrors an environment variable (in brackets). Secrets are read from the\nenvironment only: RCBU_WEB_SECRET, RCBU_WEB_ADMIN_PASSWORD, RCBU_API_KEY, RCBU_PASSWORD.\n\nFlags:")
+		fs.PrintDefaults()
+	}
+	if err := fs.Parse(args); err != nil {
+		return Config{}, err
+	}
+	if fs.NArg() > 0 {
+		return Config{}, fmt.Errorf("unexpected argument %q (see -help)", fs.Arg(0))
+	}
+	if cfg.ShowVersion {
+		return cfg, nil
+	}
+
+	var errs []error
+	bad := func(env, format string, a ...any) {
+		errs = append(errs, fmt.Errorf("%s: %s", env, fmt.Sprintf(format, a...)))
+	}
+	cfg.Addr = strings.TrimSpace(raw.addr)
+	if _, port, err := net.SplitHostPort(cfg.Addr); err != nil || port == "" {
+		bad("RCBU_WEB_ADDR", "want host:port such as 127.0.0.1:8080, got %q", raw.addr)
+	}
+	cfg.DBPath = strings.TrimSpace(raw.db)
+	if cfg.DBPath == "" {
+		bad("RCBU_WEB_DB", "must not be empty")
+	}
+	cfg.Secret = raw.secret
+	if cfg.Secret != "" && len(cfg.Secret) < app.MinSecretLen {
+		bad("RCBU_WEB_SECRET", "use at least %d characters (or unset it to have one generated and stored)", app.MinSecretLen)
+	}
+	cfg.AdminEmail = strings.ToLower(strings.TrimSpace(raw.adminEmail))
+	if !strings.Contains(cfg.AdminEmail, "@") {
+		bad("RCBU_WEB_ADMIN_EMAIL", "want an email address, got %q", raw.adminEmail)
+	}
+	cfg.AdminPassword = raw.adminPassword
+	if cfg.AdminPassword != "" && len([]rune(cfg.AdminPassword)) < app.MinPasswordLen {
+		bad("RCBU_WEB_ADMIN_PASSWORD", "use at least %d characters", app.MinPasswordLen)
+	}
+	secure, err := strconv.ParseBool(strings.TrimSpace(raw.secure))
+	if err != nil {
+		bad("RCBU_WEB_SECURE_COOKIES", "want true or false, got %q", raw.secure)
+	}
+	cfg.SecureCookies = secure
+	if err := cfg.LogLevel.UnmarshalText([]byte(strings.TrimSpace(raw.logLevel))); err != nil {
+		bad("RCBU_WEB_LOG_LEVEL", "want debug, info, warn or error, got %q", raw.logLevel)
+	}
+	speed, err := strconv.ParseFloat(strings.TrimSpace(raw.speed), 64)
+	if err != nil || speed < 0.01 || speed > 100000 {
+		bad("RCBU_DEMO_SPEED", "want a number from 0.01 to 100000, got %q", raw.speed)
+	}
+	cfg.DemoSpeed = speed
+
+	cfg.RCBUUsername = strings.TrimSpace(raw.user)
+	cfg.RCBUAPIKey, cfg.RCBUPassword = strings.TrimSpace(raw.apiKey), raw.password
+	switch {
+	case cfg.RCBUUsername != "" && cfg.RCBUAPIKey == "" && cfg.RCBUPassword == "":
+		bad("RCBU_API_KEY", "set it (or RCBU_PASSWORD) together with RCBU_USERNAME")
+	case cfg.RCBUUsername != "" && cfg.RCBUAPIKey != "" && cfg.RCBUPassword != "":
+		bad("RCBU_PASSWORD", "set either RCBU_API_KEY or RCBU_PASSWORD, not both")
+	case cfg.RCBUUsername == "" && (cfg.RCBUAPIKey != "" || cfg.RCBUPassword != ""):
+		bad("RCBU_USERNAME", "set it together with RCBU_API_KEY or RCBU_PASSWORD")
+	}
+	cfg.RCBURegion = strings.ToUpper(strings.TrimSpace(raw.region))
+	if cfg.RCBURegion != "" && !slices.Contains(app.AccountRegions(), cfg.RCBURegion) {
+		bad("RCBU_REGION", "want one of %s (or empty for all regions), got %q", strings.Join(app.AccountRegions(), ", "), raw.region)
+	}
+	cfg.RCBUIdentityURL = strings.TrimSpace(raw.identity)
+	if u, err := url.Parse(cfg.RCBUIdentityURL); err != nil || (u.Scheme != "https" && u.Scheme != "http") || u.Host == "" {
+		bad("RCBU_IDENTITY_URL", "want an http(s) URL, got %q", raw.identity)
+	}
+	if err := errors.Join(errs...); err != nil {
+		return Config{}, fmt.Errorf("configuration: %w", err)
+	}
+	return cfg, nil
+}

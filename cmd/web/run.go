@@ -1,0 +1,231 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"io/fs"
+	"log/slog"
+	"net"
+	"net/http"
+	"time"
+
+	"github.com/rcbu-console/rcbu-console/app"
+	"github.com/rcbu-console/rcbu-console/db"
+	"github.com/rcbu-console/rcbu-console/rcbu/rcbusim"
+	"github.com/rcbu-console/rcbu-console/web/handlers"
+	"github.com/rcbu-console/rcbu-console/web/static"
+)
+
+// shutdownTimeout bounds the wait for in-flight requests at shutdown.
+const shutdownTimeout = 10 * time.Second
+
+// run builds the whole program by hand and serves until ctx ends: config →
+// logger → store (migrations) → services → first admin → Rackspace account
+// (or the demo simulator) → HTTP. It prints "listening on http://ADDR" on
+// stdout once the socket is bound (RCBU_WEB_ADDR may use port 0).
+func run(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) error {
+	cfg, err := loadConfig(args, getenv, stderr)
+	if errors.Is(err, flag.ErrHelp) {
+		return nil
+	}
+	if err != nil {
+		return err
+	}
+	if cfg.ShowVersion {
+		fmt.Fprintln(stdout, "rcbu-web", version)
+		return nil
+	}
+	if cfg.Healthcheck {
+		return healthcheck(ctx, cfg.Addr)
+	}
+	log := slog.New(slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: cfg.LogLevel}))
+
+	store, err := db.Open(ctx, cfg.DBPath)
+	if err != nil {
+		return err
+	}
+	defer store.Close()
+	secret, err := app.EnsureSecret(ctx, store, cfg.Secret)
+	if err != nil {
+		return fmt.Errorf("RCBU_WEB_SECRET: %w", err)
+	}
+	sealer, err := app.NewSealer(secret)
+	if err != nil {
+		return err
+	}
+	sessionKey, err := app.DeriveKey(secret, "session cookie", 64)
+	if err != nil {
+		return err
+	}
+
+	now := time.Now
+	audit := app.NewAudit(store, now, log)
+	authCfg := app.DefaultAuthConfig()
+	auth, err := app.NewAuth(store, audit, authCfg, now, log)
+	if err != nil {
+		return err
+	}
+	users := app.NewUsers(store, audit, authCfg.Password, now, log)
+	accounts := app.NewAccounts(store, sealer, app.RCBUConnector(nil, log, "rcbu-console/"+version), audit, now, log)
+
+	created, password, err := users.EnsureAdmin(ctx, cfg.AdminEmail, cfg.AdminPassword)
+	if err != nil {
+		return fmt.Errorf("RCBU_WEB_ADMIN_EMAIL/RCBU_WEB_ADMIN_PASSWORD: %w", err)
+	}
+	if created && cfg.AdminPassword == "" {
+		// Shown once, when the user is created; never logged.
+		fmt.Fprintf(stderr, "\nFirst admin created. Sign in with:\n  email:    %s\n  password: %s\nChange the password under Profile after signing in.\n\n", cfg.AdminEmail, password)
+	}
+
+	stopSim, err := connectAccounts(ctx, cfg, accounts, log, stdout)
+	if err != nil {
+		return err
+	}
+	defer stopSim()
+
+	staticFS, err := fs.Sub(static.Files, ".")
+	if err != nil {
+		return err
+	}
+	e, err := handlers.New(handlers.Deps{
+		Log: log, Auth: auth, Users: users, Accounts: accounts, Audit: audit, DB: store,
+		SessionKey: sessionKey, SecureCookies: cfg.SecureCookies, Static: staticFS, Now: now, Version: version,
+	})
+	if err != nil {
+		return err
+	}
+
+	ln, err := net.Listen("tcp", cfg.Addr)
+	if err != nil {
+		return fmt.Errorf("RCBU_WEB_ADDR: listen on %s: %w", cfg.Addr, err)
+	}
+	srv := &http.Server{
+		Handler:           e,
+		ReadHeaderTimeout: 10 * time.Second,
+		ReadTimeout:       30 * time.Second,
+		WriteTimeout:      90 * time.Second,
+		IdleTimeout:       2 * time.Minute,
+		ErrorLog:          slog.NewLogLogger(log.Handler(), slog.LevelWarn),
+	}
+	fmt.Fprintf(stdout, "RCBU Console %s listening on http://%s\n", version, ln.Addr())
+	log.Info("server_started", slog.String("addr", ln.Addr().String()), slog.Bool("demo", accounts.DemoActive()), slog.String("version", version))
+
+	errc := make(chan error, 1)
+	go func() { errc <- srv.Serve(ln) }()
+	go pruneSessions(ctx, auth, log)
+
+	select {
+	case err := <-errc:
+		return fmt.Errorf("serve: %w", err)
+	case <-ctx.Done():
+	}
+	log.Info("server_stopping")
+	sctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), shutdownTimeout)
+	defer cancel()
+	if err := srv.Shutdown(sctx); err != nil {
+		return fmt.Errorf("shutdown: %w", err)
+	}
+	return nil
+}
+
+// connectAccounts upserts the account from the environment, or, when there
+// is none and no admin has added one, starts the demo simulator in-process
+// on a loopback port and points the demo account at it. The returned func
+// stops the simulator.
+func connectAccounts(ctx context.Context, cfg Config, accounts *app.Accounts, log *slog.Logger, stdout io.Writer) (func(), error) {
+	noop := func() {}
+	if cfg.RCBUUsername != "" {
+		kind, secret := app.CredentialAPIKey, cfg.RCBUAPIKey
+		if secret == "" {
+			kind, secret = app.CredentialPassword, cfg.RCBUPassword
+		}
+		_, err := accounts.EnsureFromEnv(ctx, app.AccountRequest{
+			Name: "Rackspace (" + cfg.RCBUUsername + ")", Username: cfg.RCBUUsername, Kind: string(kind), Secret: secret,
+			IdentityURL: cfg.RCBUIdentityURL, Region: cfg.RCBURegion,
+		})
+		if err != nil {
+			return noop, fmt.Errorf("RCBU_USERNAME: %w", err)
+		}
+		return noop, nil
+	}
+	has, err := accounts.HasConfiguredAccounts(ctx)
+	if err != nil || has {
+		return noop, err
+	}
+	sim := rcbusim.New(
+		rcbusim.WithDataset("demo"),
+		rcbusim.WithClock(rcbusim.NewScaledClock(cfg.DemoSpeed)),
+		rcbusim.WithLogger(log.With(slog.String("component", "rcbusim"))),
+	)
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		return noop, fmt.Errorf("demo simulator: %w", err)
+	}
+	srv := &http.Server{Handler: sim, ReadHeaderTimeout: 10 * time.Second}
+	go func() {
+		if err := srv.Serve(ln); err != nil && !errors.Is(err, http.ErrServerClosed) {
+			log.Error("demo_simulator_stopped", slog.Any("err", err))
+		}
+	}()
+	stop := func() {
+		sctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+		defer cancel()
+		_ = srv.Shutdown(sctx)
+	}
+	identityURL := "http://" + ln.Addr().String() + "/v2.0/tokens"
+	if _, err := accounts.EnsureDemo(ctx, identityURL, rcbusim.DemoUser, rcbusim.DemoAPIKey); err != nil {
+		stop()
+		return noop, err
+	}
+	fmt.Fprintf(stdout, "Demo mode: built-in Cloud Backup simulator at %s (speed %gx)\n", identityURL, cfg.DemoSpeed)
+	return stop, nil
+}
+
+// pruneSessions deletes ended sessions every hour until ctx ends.
+func pruneSessions(ctx context.Context, auth *app.Auth, log *slog.Logger) {
+	t := time.NewTicker(time.Hour)
+	defer t.Stop()
+	for {
+		if n, err := auth.PruneSessions(ctx); err != nil {
+			log.Warn("session_prune_failed", slog.Any("err", err))
+		} else if n > 0 {
+			log.Info("sessions_pruned", slog.Int64("count", n))
+		}
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+		}
+	}
+}
+
+// healthcheck GETs /healthz of the server on addr (the Docker HEALTHCHECK,
+// since the distroless image has no shell or curl).
+func healthcheck(ctx context.Context, addr string) error {
+	host, port, err := net.SplitHostPort(addr)
+	if err != nil {
+		return fmt.Errorf("healthcheck: RCBU_WEB_ADDR: %w", err)
+	}
+	if ip := net.ParseIP(host); host == "" || (ip != nil && ip.IsUnspecified()) {
+		host = "127.0.0.1"
+	}
+	ctx, cancel := context.WithTimeout(ctx, 3*time.Second)
+	defer cancel()
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, "http://"+net.JoinHostPort(host, port)+"/healthz", nil)
+	if err != nil {
+		return fmt.Errorf("healthcheck: %w", err)
+	}
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		return fmt.Errorf("healthcheck: %w", err)
+	}
+	defer resp.Body.Close()
+	_, _ = io.Copy(io.Discard, io.LimitReader(resp.Body, 1024))
+	if resp.StatusCode != http.StatusOK {
+		return fmt.Errorf("healthcheck: status %d", resp.StatusCode)
+	}
+	return nil
+}

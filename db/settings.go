@@ -1,0 +1,39 @@
+package db
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+
+	"github.com/rcbu-console/rcbu-console/app"
+)
+
+// Setting returns the value stored under key; a missing one wraps app.ErrNotFound.
+func (s *Store) Setting(ctx context.Context, key string) (string, error) {
+	var v string
+	err := s.db.QueryRowContext(ctx, `SELECT value FROM settings WHERE key = ?`, key).Scan(&v)
+	if errors.Is(err, sql.ErrNoRows) {
+		return "", fmt.Errorf("setting %q: %w", key, app.ErrNotFound)
+	}
+	if err != nil {
+		return "", fmt.Errorf("db: setting %q: %w", key, err)
+	}
+	return v, nil
+}
+
+// InsertSettingIfAbsent stores value under key unless key is already set, and
+// returns whichever value is stored (so two first starts agree).
+func (s *Store) InsertSettingIfAbsent(ctx context.Context, key, value string) (string, error) {
+	var stored string
+	err := s.inTx(ctx, func(tx *sql.Tx) error {
+		if _, err := tx.ExecContext(ctx, `INSERT INTO settings (key, value) VALUES (?, ?) ON CONFLICT (key) DO NOTHING`, key, value); err != nil {
+			return err
+		}
+		return tx.QueryRowContext(ctx, `SELECT value FROM settings WHERE key = ?`, key).Scan(&stored)
+	})
+	if err != nil {
+		return "", fmt.Errorf("db: insert setting %q: %w", key, err)
+	}
+	return stored, nil
+}

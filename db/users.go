@@ -1,0 +1,131 @@
+package db
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+
+	"github.com/rcbu-console/rcbu-console/app"
+)
+
+const userColumns = `id, email, name, password_hash, role, disabled, time_zone, created_unix, updated_unix`
+
+type rowScanner interface{ Scan(dest ...any) error }
+
+func scanUser(r rowScanner) (app.User, error) {
+	var u app.User
+	var role string
+	err := r.Scan(&u.ID, &u.Email, &u.Name, &u.PasswordHash, &role, &u.Disabled, &u.TimeZone, (*unixTime)(&u.Created), (*unixTime)(&u.Updated))
+	if err != nil {
+		return app.User{}, err
+	}
+	if u.Role, err = app.ParseRole(role); err != nil {
+		return app.User{}, err
+	}
+	return u, nil
+}
+
+// CreateUser inserts u; a duplicate email wraps app.ErrConflict.
+func (s *Store) CreateUser(ctx context.Context, u app.User) (app.User, error) {
+	res, err := s.db.ExecContext(ctx,
+		`INSERT INTO users (email, name, password_hash, role, disabled, time_zone, created_unix, updated_unix) VALUES (?, ?, ?, ?, ?, ?, ?, ?)`,
+		u.Email, u.Name, u.PasswordHash, u.Role.String(), u.Disabled, u.TimeZone, unix(u.Created), unix(u.Updated))
+	if err != nil {
+		if isUnique(err) {
+			return app.User{}, fmt.Errorf("user %q: %w", u.Email, app.ErrConflict)
+		}
+		return app.User{}, fmt.Errorf("db: create user: %w", err)
+	}
+	id, err := res.LastInsertId()
+	if err != nil {
+		return app.User{}, fmt.Errorf("db: create user: %w", err)
+	}
+	u.ID = app.UserID(id)
+	return u, nil
+}
+
+// User returns the user with id; a missing one wraps app.ErrNotFound.
+func (s *Store) User(ctx context.Context, id app.UserID) (app.User, error) {
+	u, err := scanUser(s.db.QueryRowContext(ctx, `SELECT `+userColumns+` FROM users WHERE id = ?`, id))
+	if errors.Is(err, sql.ErrNoRows) {
+		return app.User{}, fmt.Errorf("user %d: %w", id, app.ErrNotFound)
+	}
+	if err != nil {
+		return app.User{}, fmt.Errorf("db: user %d: %w", id, err)
+	}
+	return u, nil
+}
+
+// UserByEmail returns the user with the email; a missing one wraps app.ErrNotFound.
+func (s *Store) UserByEmail(ctx context.Context, email string) (app.User, error) {
+	u, err := scanUser(s.db.QueryRowContext(ctx, `SELECT `+userColumns+` FROM users WHERE email = ?`, email))
+	if errors.Is(err, sql.ErrNoRows) {
+		return app.User{}, fmt.Errorf("user %q: %w", email, app.ErrNotFound)
+	}
+	if err != nil {
+		return app.User{}, fmt.Errorf("db: user by email: %w", err)
+	}
+	return u, nil
+}
+
+// ListUsers returns every user ordered by email.
+func (s *Store) ListUsers(ctx context.Context) ([]app.User, error) {
+	rows, err := s.db.QueryContext(ctx, `SELECT `+userColumns+` FROM users ORDER BY email`)
+	if err != nil {
+		return nil, fmt.Errorf("db: list users: %w", err)
+	}
+	defer rows.Close()
+	var out []app.User
+	for rows.Next() {
+		u, err := scanUser(rows)
+		if err != nil {
+			return nil, fmt.Errorf("db: list users: %w", err)
+		}
+		out = append(out, u)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("db: list users: %w", err)
+	}
+	return out, nil
+}
+
+// UpdateUser writes u's mutable fields and, with revokeSessions, deletes all
+// of the user's sessions in the same transaction.
+func (s *Store) UpdateUser(ctx context.Context, u app.User, revokeSessions bool) error {
+	return s.inTx(ctx, func(tx *sql.Tx) error {
+		res, err := tx.ExecContext(ctx,
+			`UPDATE users SET name = ?, password_hash = ?, role = ?, disabled = ?, time_zone = ?, updated_unix = ? WHERE id = ?`,
+			u.Name, u.PasswordHash, u.Role.String(), u.Disabled, u.TimeZone, unix(u.Updated), u.ID)
+		if err != nil {
+			return fmt.Errorf("db: update user %d: %w", u.ID, err)
+		}
+		if n, err := res.RowsAffected(); err != nil || n == 0 {
+			return fmt.Errorf("user %d: %w", u.ID, app.ErrNotFound)
+		}
+		if revokeSessions {
+			if _, err := tx.ExecContext(ctx, `DELETE FROM sessions WHERE user_id = ?`, u.ID); err != nil {
+				return fmt.Errorf("db: revoke sessions of user %d: %w", u.ID, err)
+			}
+		}
+		return nil
+	})
+}
+
+// CountUsers returns the number of users.
+func (s *Store) CountUsers(ctx context.Context) (int, error) {
+	var n int
+	if err := s.db.QueryRowContext(ctx, `SELECT count(*) FROM users`).Scan(&n); err != nil {
+		return 0, fmt.Errorf("db: count users: %w", err)
+	}
+	return n, nil
+}
+
+// CountActiveAdmins returns the number of enabled admins.
+func (s *Store) CountActiveAdmins(ctx context.Context) (int, error) {
+	var n int
+	if err := s.db.QueryRowContext(ctx, `SELECT count(*) FROM users WHERE role = 'admin' AND disabled = 0`).Scan(&n); err != nil {
+		return 0, fmt.Errorf("db: count admins: %w", err)
+	}
+	return n, nil
+}

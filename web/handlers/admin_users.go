@@ -1,0 +1,214 @@
+package handlers
+
+import (
+	"context"
+	"fmt"
+	"net/http"
+	"strconv"
+
+	"github.com/labstack/echo/v4"
+
+	"github.com/rcbu-console/rcbu-console/app"
+	"github.com/rcbu-console/rcbu-console/web/templates"
+)
+
+// parseID reads a positive integer path parameter; anything else is "not
+// found" (an id that cannot exist), not a server error.
+func parseID(c echo.Context, name string) (int64, error) {
+	id, err := strconv.ParseInt(c.Param(name), 10, 64)
+	if err != nil || id <= 0 {
+		return 0, fmt.Errorf("%s %q: %w", name, c.Param(name), app.ErrNotFound)
+	}
+	return id, nil
+}
+
+func roleOptions(selected string) []templates.Option {
+	out := []templates.Option{}
+	for _, r := range app.Roles() {
+		out = append(out, templates.Option{Value: r.String(), Label: r.Label() + " — " + r.Description(), Selected: r.String() == selected})
+	}
+	return out
+}
+
+type userLister interface {
+	List(ctx context.Context, actor app.User) ([]app.User, error)
+}
+
+// listUsers lists every user.
+func (s *server) listUsers(users userLister) echo.HandlerFunc {
+	return func(c echo.Context) error {
+		actor, _ := currentUser(c)
+		list, err := users.List(c.Request().Context(), actor)
+		if err != nil {
+			return err
+		}
+		v := templates.UsersView{Meta: s.meta(c, "Users", templates.NavAdmin)}
+		now, loc := s.Now(), actor.Location()
+		for _, u := range list {
+			v.Users = append(v.Users, templates.UserRow{
+				ID: u.ID.String(), Email: u.Email, Name: u.Name, Role: u.Role.Label(), Disabled: u.Disabled,
+				Created: templates.NewTimeView(u.Created, now, loc),
+			})
+		}
+		return render(c, http.StatusOK, templates.UsersPage(v))
+	}
+}
+
+// newUserPage shows the form to add a user.
+func (s *server) newUserPage(c echo.Context) error {
+	return render(c, http.StatusOK, templates.NewUserPage(templates.NewUserView{
+		Meta:  s.meta(c, "Add a user", templates.NavAdmin),
+		Roles: roleOptions(app.RoleObserver.String()),
+	}))
+}
+
+type userCreator interface {
+	Create(ctx context.Context, actor app.User, req app.NewUserRequest) (app.User, error)
+}
+
+// createUser adds a user; invalid input re-renders the form (422).
+func (s *server) createUser(users userCreator) echo.HandlerFunc {
+	return func(c echo.Context) error {
+		actor, _ := currentUser(c)
+		req := app.NewUserRequest{Email: c.FormValue("email"), Name: c.FormValue("name"), Role: c.FormValue("role"), Password: c.FormValue("password")}
+		u, err := users.Create(c.Request().Context(), actor, req)
+		if fe, ok := formErrors(err); ok {
+			return render(c, http.StatusUnprocessableEntity, templates.NewUserPage(templates.NewUserView{
+				Meta: s.meta(c, "Add a user", templates.NavAdmin), Email: req.Email, Name: req.Name, Role: req.Role,
+				Roles: roleOptions(req.Role), Errors: fe,
+			}))
+		}
+		if err != nil {
+			return err
+		}
+		if err := addFlash(c, templates.FlashSuccess, "Added "+u.Email+" as "+u.Role.Label()+"."); err != nil {
+			return err
+		}
+		return seeOther(c, "/admin/users")
+	}
+}
+
+type userGetter interface {
+	Get(ctx context.Context, id app.UserID) (app.User, error)
+}
+
+func (s *server) userAdminView(c echo.Context, u app.User, errs templates.FormErrors, newPassword string) templates.UserAdminView {
+	actor, _ := currentUser(c)
+	return templates.UserAdminView{
+		Meta:        s.meta(c, u.Email, templates.NavAdmin),
+		ID:          u.ID.String(),
+		Email:       u.Email,
+		Name:        u.Name,
+		Role:        u.Role.Label(),
+		Roles:       roleOptions(u.Role.String()),
+		Disabled:    u.Disabled,
+		Self:        actor.ID == u.ID,
+		Errors:      errs,
+		NewPassword: newPassword,
+	}
+}
+
+// userPage shows one user with the admin actions.
+func (s *server) userPage(users userGetter) echo.HandlerFunc {
+	return func(c echo.Context) error {
+		id, err := parseID(c, "id")
+		if err != nil {
+			return err
+		}
+		u, err := users.Get(c.Request().Context(), app.UserID(id))
+		if err != nil {
+			return err
+		}
+		return render(c, http.StatusOK, templates.UserPage(s.userAdminView(c, u, nil, "")))
+	}
+}
+
+type userAdmin interface {
+	userGetter
+	SetRole(ctx context.Context, actor app.User, id app.UserID, role string) error
+	SetDisabled(ctx context.Context, actor app.User, id app.UserID, disabled bool) error
+	ResetPassword(ctx context.Context, actor app.User, id app.UserID, password string) (string, error)
+}
+
+// userAction runs one admin action on the user in the path. A validation
+// failure re-renders the user page (422); success redirects with a flash.
+func (s *server) userAction(users userAdmin, do func(c echo.Context, actor app.User, u app.User) (string, error)) echo.HandlerFunc {
+	return func(c echo.Context) error {
+		actor, _ := currentUser(c)
+		id, err := parseID(c, "id")
+		if err != nil {
+			return err
+		}
+		ctx := c.Request().Context()
+		u, err := users.Get(ctx, app.UserID(id))
+		if err != nil {
+			return err
+		}
+		msg, err := do(c, actor, u)
+		if fe, ok := formErrors(err); ok {
+			return render(c, http.StatusUnprocessableEntity, templates.UserPage(s.userAdminView(c, u, fe, "")))
+		}
+		if err != nil {
+			return err
+		}
+		if actor.ID == u.ID {
+			// Acting on oneself revoked one's own sessions: sign in again.
+			return seeOther(c, "/login")
+		}
+		if err := addFlash(c, templates.FlashSuccess, msg); err != nil {
+			return err
+		}
+		return seeOther(c, "/admin/users/"+u.ID.String())
+	}
+}
+
+// setUserRole changes a user's role.
+func (s *server) setUserRole(users userAdmin) echo.HandlerFunc {
+	return s.userAction(users, func(c echo.Context, actor, u app.User) (string, error) {
+		role := c.FormValue("role")
+		if err := users.SetRole(c.Request().Context(), actor, u.ID, role); err != nil {
+			return "", err
+		}
+		r, _ := app.ParseRole(role)
+		return u.Email + " is now " + r.Label() + ". Their sessions were signed out.", nil
+	})
+}
+
+// setUserDisabled disables or enables a user.
+func (s *server) setUserDisabled(users userAdmin, disabled bool) echo.HandlerFunc {
+	return s.userAction(users, func(c echo.Context, actor, u app.User) (string, error) {
+		if err := users.SetDisabled(c.Request().Context(), actor, u.ID, disabled); err != nil {
+			return "", err
+		}
+		if disabled {
+			return u.Email + " is disabled and was signed out everywhere.", nil
+		}
+		return u.Email + " can sign in again.", nil
+	})
+}
+
+// resetPassword sets a random password and shows it once, on this response
+// (not in a flash: the session store must not hold it).
+func (s *server) resetPassword(users userAdmin) echo.HandlerFunc {
+	return func(c echo.Context) error {
+		actor, _ := currentUser(c)
+		id, err := parseID(c, "id")
+		if err != nil {
+			return err
+		}
+		ctx := c.Request().Context()
+		u, err := users.Get(ctx, app.UserID(id))
+		if err != nil {
+			return err
+		}
+		pw, err := users.ResetPassword(ctx, actor, u.ID, "")
+		if err != nil {
+			return err
+		}
+		if actor.ID == u.ID {
+			return seeOther(c, "/login")
+		}
+		c.Response().Header().Set(echo.HeaderCacheControl, "no-store")
+		return render(c, http.StatusOK, templates.UserPage(s.userAdminView(c, u, nil, pw)))
+	}
+}

@@ -1,0 +1,93 @@
+package handlers
+
+import (
+	"context"
+	"errors"
+	"net/http"
+	"strings"
+
+	"github.com/labstack/echo/v4"
+
+	"github.com/rcbu-console/rcbu-console/app"
+	"github.com/rcbu-console/rcbu-console/web/templates"
+)
+
+// loginPage shows the sign-in form; a signed-in user goes to the overview.
+func (s *server) loginPage(c echo.Context) error {
+	if _, ok := currentUser(c); ok {
+		return seeOther(c, localPath(c.QueryParam("next")))
+	}
+	return render(c, http.StatusOK, templates.LoginPage(templates.LoginView{
+		Meta: s.meta(c, "Sign in", templates.NavNone),
+		Next: localPath(c.QueryParam("next")),
+	}))
+}
+
+type authenticator interface {
+	Login(ctx context.Context, email, password string) (app.User, error)
+}
+
+// login checks the credentials; on success it starts a new session (a new
+// token: never the one the browser had before) and goes on to next.
+func (s *server) login(auth authenticator) echo.HandlerFunc {
+	return func(c echo.Context) error {
+		email := strings.TrimSpace(c.FormValue("email"))
+		next := localPath(c.FormValue("next"))
+		u, err := auth.Login(c.Request().Context(), email, c.FormValue("password"))
+		if errors.Is(err, app.ErrUnauthorized) {
+			return render(c, http.StatusUnauthorized, templates.LoginPage(templates.LoginView{
+				Meta:  s.meta(c, "Sign in", templates.NavNone),
+				Email: email,
+				Next:  next,
+				Error: app.LoginFailedMessage,
+			}))
+		}
+		if err != nil {
+			return err
+		}
+		if err := startSession(c, u.ID, nil); err != nil {
+			return err
+		}
+		return seeOther(c, next)
+	}
+}
+
+type logoutter interface {
+	Logout(ctx context.Context, actor app.User, token string) error
+}
+
+// logout ends the session and shows the sign-in page with a note.
+func (s *server) logout(auth logoutter) echo.HandlerFunc {
+	return func(c echo.Context) error {
+		u, _ := currentUser(c)
+		sess := session(c)
+		if err := auth.Logout(c.Request().Context(), u, sess.ID); err != nil {
+			return err
+		}
+		sess.ID = "" // ended above; startSession makes a fresh anonymous one for the note
+		if err := startSession(c, 0, &templates.Flash{Kind: templates.FlashInfo, Text: "You have signed out."}); err != nil {
+			return err
+		}
+		return seeOther(c, "/login")
+	}
+}
+
+// selectAccount stores the header switcher's choice in the session and goes
+// back to the page it came from.
+func selectAccount(c echo.Context) error {
+	choice := c.FormValue("account")
+	sc, _ := c.Get(ctxScope).(accountScope)
+	ok := choice == "all" && len(sc.Accounts) > 1
+	for _, a := range sc.Accounts {
+		ok = ok || a.ID.String() == choice
+	}
+	if !ok {
+		return app.Invalid("account", "Choose an account from the list.")
+	}
+	sess := session(c)
+	sess.Values[valAccount] = choice
+	if err := sess.Save(c.Request(), c.Response()); err != nil {
+		return err
+	}
+	return seeOther(c, localPath(c.FormValue("return")))
+}

@@ -1,0 +1,115 @@
+package handlers
+
+import (
+	"errors"
+	"log/slog"
+	"net/http"
+	"strings"
+
+	"github.com/labstack/echo/v4"
+
+	"github.com/rcbu-console/rcbu-console/app"
+	"github.com/rcbu-console/rcbu-console/web/templates"
+)
+
+// handleError is the one HTTP error handler. It maps error kinds to a status
+// and a short message for people, renders the error page in the layout (a
+// fragment for htmx), and logs 5xx once with the request id. Users never see
+// the text of an internal error.
+func (s *server) handleError(err error, c echo.Context) {
+	if c.Response().Committed {
+		return
+	}
+	status, heading, msg := classify(err)
+	r := c.Request()
+	if status >= 500 {
+		if !errors.Is(err, errPanic) { // a panic was logged with its stack already
+			s.Log.ErrorContext(r.Context(), "request_failed",
+				slog.String("method", r.Method),
+				slog.String("path", r.URL.Path),
+				slog.Int("status", status),
+				slog.String("request_id", c.Response().Header().Get(echo.HeaderXRequestID)),
+				slog.Any("err", err),
+			)
+		}
+	}
+	if status == http.StatusUnauthorized && !isHTMX(c) {
+		// An expired session on a normal page: go sign in.
+		if rerr := seeOther(c, loginURL(c)); rerr != nil {
+			s.Log.ErrorContext(r.Context(), "error_response_failed", slog.Any("err", rerr))
+		}
+		return
+	}
+	var rerr error
+	switch {
+	case r.Method == http.MethodHead:
+		rerr = c.NoContent(status)
+	case isHTMX(c):
+		rerr = render(c, status, templates.ErrorFragment(templates.ErrorView{Status: status, Heading: heading, Message: msg}))
+	default:
+		meta := s.meta(c, heading, templates.NavNone)
+		rerr = render(c, status, templates.ErrorPage(templates.ErrorView{Meta: meta, Status: status, Heading: heading, Message: msg}))
+	}
+	if rerr != nil {
+		s.Log.ErrorContext(r.Context(), "error_response_failed", slog.Any("err", rerr))
+		_ = c.String(status, msg)
+	}
+}
+
+// classify maps an error to a status, a heading and a message for people.
+func classify(err error) (status int, heading, msg string) {
+	var he *echo.HTTPError
+	var ve *app.ValidationError
+	switch {
+	case errors.As(err, &ve):
+		return http.StatusUnprocessableEntity, "Please check your input", strings.TrimPrefix(ve.Error(), "invalid input: ")
+	case errors.Is(err, app.ErrInvalid):
+		return http.StatusUnprocessableEntity, "Please check your input", "Some of the input was not valid."
+	case errors.Is(err, app.ErrNotFound):
+		return http.StatusNotFound, "Page not found", "We could not find what you asked for. It may have been deleted, or the link is wrong."
+	case errors.Is(err, app.ErrConflict):
+		return http.StatusConflict, "That cannot be done right now", conflictMessage(err)
+	case errors.Is(err, app.ErrUnauthorized):
+		return http.StatusUnauthorized, "Please sign in", "Your session has ended. Sign in again to continue."
+	case errors.Is(err, app.ErrForbidden):
+		return http.StatusForbidden, "Not allowed", "Your role does not allow this. Ask an admin if you need it."
+	case errors.As(err, &he):
+		switch he.Code {
+		case http.StatusNotFound:
+			return he.Code, "Page not found", "We could not find what you asked for. It may have been deleted, or the link is wrong."
+		case http.StatusMethodNotAllowed:
+			return he.Code, "Not allowed here", "This address does not accept that kind of request."
+		case http.StatusForbidden:
+			return he.Code, "Not allowed", "Your role does not allow this. Ask an admin if you need it."
+		case http.StatusUnauthorized:
+			return he.Code, "Please sign in", "Your session has ended. Sign in again to continue."
+		case http.StatusRequestEntityTooLarge:
+			return he.Code, "Too large", "The request was larger than the console accepts."
+		}
+		if he.Code < 500 {
+			if m, ok := he.Message.(string); ok {
+				return he.Code, http.StatusText(he.Code), m
+			}
+			return he.Code, http.StatusText(he.Code), "The request could not be handled."
+		}
+		return he.Code, "Something went wrong", "The console hit an unexpected problem. Try again; if it keeps happening, tell your admin."
+	default:
+		return http.StatusInternalServerError, "Something went wrong", "The console hit an unexpected problem. Try again; if it keeps happening, tell your admin."
+	}
+}
+
+// conflictMessage shows the part of a conflict error written for people
+// (services phrase ErrConflict reasons that way), without the kind's suffix.
+func conflictMessage(err error) string {
+	msg := err.Error()
+	if i := strings.LastIndex(msg, ": "+app.ErrConflict.Error()); i >= 0 {
+		msg = msg[:i]
+	}
+	if j := strings.LastIndex(msg, ": "); j >= 0 {
+		msg = msg[j+2:]
+	}
+	if msg == "" {
+		return "It clashes with the current state. Reload the page and try again."
+	}
+	return strings.ToUpper(msg[:1]) + msg[1:] + "."
+}

@@ -1,0 +1,133 @@
+// Package handlers is the console's HTTP layer: echo routes (routes.go lists
+// every one with its minimum role), middleware, the single error handler,
+// and small handler makers that parse input, call one service, map the result
+// to a templates view model and render it.
+package handlers
+
+import (
+	"bytes"
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"io/fs"
+	"log/slog"
+	"net/http"
+	"time"
+
+	"github.com/a-h/templ"
+	"github.com/labstack/echo/v4"
+
+	"github.com/rcbu-console/rcbu-console/app"
+)
+
+// Pinger reports whether the database answers.
+type Pinger interface {
+	Ping(ctx context.Context) error
+}
+
+// Deps is everything the HTTP layer needs, built by cmd/web.
+type Deps struct {
+	Log      *slog.Logger
+	Auth     *app.Auth
+	Users    *app.Users
+	Accounts *app.Accounts
+	Audit    *app.Audit
+	DB       Pinger
+	// SessionKey signs the session cookie (HMAC); at least 32 bytes, derived
+	// from the app secret.
+	SessionKey    []byte
+	SecureCookies bool
+	Static        fs.FS // web/static's files
+	Now           func() time.Time
+	Version       string
+}
+
+// server carries what middleware and handlers share.
+type server struct {
+	Deps
+	sessions *sessionStore
+	assetTag string
+}
+
+// New returns the console's HTTP handler: the echo instance with every route,
+// middleware and the error handler installed.
+func New(d Deps) (*echo.Echo, error) {
+	e, _, err := newServer(d)
+	return e, err
+}
+
+// newServer is New plus the route policy table, which the route × role test
+// walks.
+func newServer(d Deps) (*echo.Echo, *routes, error) {
+	if d.Log == nil || d.Auth == nil || d.Users == nil || d.Accounts == nil || d.Audit == nil || d.DB == nil || d.Static == nil {
+		return nil, nil, errors.New("handlers: new: missing dependency")
+	}
+	if len(d.SessionKey) < 32 {
+		return nil, nil, errors.New("handlers: new: session key shorter than 32 bytes")
+	}
+	if d.Now == nil {
+		d.Now = time.Now
+	}
+	tag, err := assetTag(d.Static)
+	if err != nil {
+		return nil, nil, fmt.Errorf("handlers: new: %w", err)
+	}
+	s := &server{Deps: d, assetTag: tag}
+	s.sessions = newSessionStore(d.Auth, d.SessionKey, d.SecureCookies, d.Auth.Config().AbsoluteTimeout)
+
+	e := echo.New()
+	e.HideBanner = true
+	e.HidePort = true
+	// Trust only the TCP peer for the client address: a header anyone can set
+	// must not pick the login throttle's key. (Behind a proxy, configure it.)
+	e.IPExtractor = echo.ExtractIPDirect()
+	e.HTTPErrorHandler = s.handleError
+	r := s.routes(e)
+	return e, r, nil
+}
+
+// assetTag hashes the static files, so their URLs change when they do and
+// browsers may cache them for long.
+func assetTag(fsys fs.FS) (string, error) {
+	h := sha256.New()
+	err := fs.WalkDir(fsys, ".", func(path string, d fs.DirEntry, err error) error {
+		if err != nil || d.IsDir() {
+			return err
+		}
+		b, err := fs.ReadFile(fsys, path)
+		if err != nil {
+			return err
+		}
+		h.Write([]byte(path))
+		h.Write(b)
+		return nil
+	})
+	if err != nil {
+		return "", fmt.Errorf("asset tag: %w", err)
+	}
+	return hex.EncodeToString(h.Sum(nil))[:12], nil
+}
+
+// render renders component into a buffer first, so that a failed render
+// becomes a clean error page instead of half a page.
+func render(c echo.Context, status int, component templ.Component) error {
+	var buf bytes.Buffer
+	if err := component.Render(c.Request().Context(), &buf); err != nil {
+		return fmt.Errorf("render: %w", err)
+	}
+	return c.HTMLBlob(status, buf.Bytes())
+}
+
+// isHTMX reports whether the request wants a fragment: an htmx request that
+// is not a boosted navigation.
+func isHTMX(c echo.Context) bool {
+	h := c.Request().Header
+	return h.Get("HX-Request") == "true" && h.Get("HX-Boosted") != "true"
+}
+
+// seeOther redirects with 303, the answer to a successful POST.
+func seeOther(c echo.Context, to string) error {
+	return c.Redirect(http.StatusSeeOther, to)
+}

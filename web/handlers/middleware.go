@@ -1,0 +1,249 @@
+package handlers
+
+import (
+	"errors"
+	"fmt"
+	"log/slog"
+	"net/http"
+	"net/url"
+	"strings"
+
+	"github.com/labstack/echo/v4"
+	"github.com/labstack/echo/v4/middleware"
+
+	"github.com/rcbu-console/rcbu-console/app"
+)
+
+// Keys of values the middleware puts in the echo context.
+const (
+	ctxSession = "rcbu.session"
+	ctxUser    = "rcbu.user"
+	ctxScope   = "rcbu.scope"
+)
+
+// contentSecurityPolicy allows our own files only: no inline script and no
+// inline style (htmx is configured not to inject its indicator styles).
+const contentSecurityPolicy = "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; frame-ancestors 'none'; base-uri 'self'; form-action 'self'"
+
+// securityHeaders sets the CSP and the other protective headers on every response.
+func securityHeaders(next echo.HandlerFunc) echo.HandlerFunc {
+	return func(c echo.Context) error {
+		h := c.Response().Header()
+		h.Set("Content-Security-Policy", contentSecurityPolicy)
+		h.Set("X-Content-Type-Options", "nosniff")
+		h.Set("Referrer-Policy", "same-origin")
+		h.Set("X-Frame-Options", "DENY")
+		return next(c)
+	}
+}
+
+// crossOriginProtection refuses state-changing requests from other origins
+// (CSRF) with Go's http.CrossOriginProtection, which checks Sec-Fetch-Site
+// and Origin; safe methods pass.
+func crossOriginProtection() echo.MiddlewareFunc {
+	cop := http.NewCrossOriginProtection()
+	cop.SetDenyHandler(http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) {
+		w.Header().Set("Content-Type", "text/plain; charset=utf-8")
+		w.WriteHeader(http.StatusForbidden)
+		_, _ = w.Write([]byte("Forbidden: this request came from another site. Go back to the console and try again.\n"))
+	}))
+	return echo.WrapMiddleware(cop.Handler)
+}
+
+// requestLogger logs one line per request: method, path (never the query,
+// which may carry secrets), status, duration and request id.
+func requestLogger(log *slog.Logger) echo.MiddlewareFunc {
+	return middleware.RequestLoggerWithConfig(middleware.RequestLoggerConfig{
+		LogMethod:    true,
+		LogURIPath:   true,
+		LogStatus:    true,
+		LogLatency:   true,
+		LogRequestID: true,
+		LogRemoteIP:  true,
+		HandleError:  true, // let the error handler set the status before the line is logged
+		LogValuesFunc: func(c echo.Context, v middleware.RequestLoggerValues) error {
+			log.LogAttrs(c.Request().Context(), slog.LevelInfo, "http_request",
+				slog.String("method", v.Method),
+				slog.String("path", v.URIPath),
+				slog.Int("status", v.Status),
+				slog.Duration("duration", v.Latency),
+				slog.String("request_id", v.RequestID),
+				slog.String("remote_ip", v.RemoteIP),
+			)
+			return nil
+		},
+	})
+}
+
+// errPanic marks an error recovered from a panic; it was logged with its stack.
+var errPanic = errors.New("panic")
+
+// recoverer turns a panic into a logged error and a 500 page.
+func recoverer(log *slog.Logger) echo.MiddlewareFunc {
+	return middleware.RecoverWithConfig(middleware.RecoverConfig{
+		StackSize: 8 << 10,
+		LogErrorFunc: func(c echo.Context, err error, stack []byte) error {
+			log.ErrorContext(c.Request().Context(), "panic_recovered",
+				slog.String("method", c.Request().Method),
+				slog.String("path", c.Request().URL.Path),
+				slog.String("request_id", c.Response().Header().Get(echo.HeaderXRequestID)),
+				slog.Any("err", err),
+				slog.String("stack", string(stack)),
+			)
+			return fmt.Errorf("%w: %w", errPanic, err)
+		},
+	})
+}
+
+// requestContext hands the client address to app, for the audit log and
+// the login throttle.
+func requestContext(next echo.HandlerFunc) echo.HandlerFunc {
+	return func(c echo.Context) error {
+		r := c.Request()
+		c.SetRequest(r.WithContext(app.WithClientIP(r.Context(), c.RealIP())))
+		return next(c)
+	}
+}
+
+// skipNoSession lists paths that need neither a session nor a user.
+func skipNoSession(c echo.Context) bool {
+	p := c.Request().URL.Path
+	return strings.HasPrefix(p, "/static/") || p == "/healthz" || p == "/readyz"
+}
+
+// loadSession loads the session, the signed-in user (a disabled or deleted
+// user counts as nobody) and the account scope into the echo context.
+func (s *server) loadSession(next echo.HandlerFunc) echo.HandlerFunc {
+	return func(c echo.Context) error {
+		if skipNoSession(c) {
+			return next(c)
+		}
+		sess, err := s.sessions.New(c.Request(), sessionCookie)
+		if err != nil {
+			return err
+		}
+		c.Set(ctxSession, sess)
+		if uid, ok := sess.Values[valUserID].(app.UserID); ok {
+			u, err := s.Users.Get(c.Request().Context(), uid)
+			switch {
+			case errors.Is(err, app.ErrNotFound):
+			case err != nil:
+				return err
+			case !u.Disabled:
+				c.Set(ctxUser, u)
+				scope, err := s.resolveScope(c, sess.Values[valAccount])
+				if err != nil {
+					return err
+				}
+				c.Set(ctxScope, scope)
+			}
+		}
+		return next(c)
+	}
+}
+
+// requireRole lets the request through only for a signed-in user with at
+// least role min. Nobody signed in: a redirect to /login (htmx: 401 with
+// HX-Redirect). Too low a role: 403.
+func requireRole(min app.Role) echo.MiddlewareFunc {
+	return func(next echo.HandlerFunc) echo.HandlerFunc {
+		return func(c echo.Context) error {
+			u, ok := currentUser(c)
+			if !ok {
+				to := loginURL(c)
+				if isHTMX(c) {
+					c.Response().Header().Set("HX-Redirect", to)
+					return echo.NewHTTPError(http.StatusUnauthorized, "Please sign in.")
+				}
+				return seeOther(c, to)
+			}
+			if !u.Role.Allows(min) {
+				return fmt.Errorf("%s needs the %s role: %w", c.Request().URL.Path, min.Label(), app.ErrForbidden)
+			}
+			return next(c)
+		}
+	}
+}
+
+// loginURL is /login, remembering a GET page to come back to.
+func loginURL(c echo.Context) string {
+	r := c.Request()
+	if r.Method != http.MethodGet || r.URL.Path == "/" {
+		return "/login"
+	}
+	return "/login?next=" + url.QueryEscape(r.URL.RequestURI())
+}
+
+// localPath returns p if it is a path on this site, else "/": an open
+// redirect must not send a user elsewhere after signing in.
+func localPath(p string) string {
+	if p == "" || !strings.HasPrefix(p, "/") || strings.HasPrefix(p, "//") || strings.HasPrefix(p, "/\\") {
+		return "/"
+	}
+	u, err := url.Parse(p)
+	if err != nil || u.IsAbs() || u.Host != "" {
+		return "/"
+	}
+	return p
+}
+
+// currentUser returns the signed-in user.
+func currentUser(c echo.Context) (app.User, bool) {
+	u, ok := c.Get(ctxUser).(app.User)
+	return u, ok
+}
+
+// accountScope is the account(s) the pages show: the header switcher's choice.
+type accountScope struct {
+	All      bool          // "All accounts" chosen (only offered with several)
+	Current  app.Account   // the chosen account, when !All and there is one
+	Accounts []app.Account // every account in use
+}
+
+// InScope returns the accounts a page should show.
+func (a accountScope) InScope() []app.Account {
+	if a.All {
+		return a.Accounts
+	}
+	if a.Current.ID != 0 {
+		return []app.Account{a.Current}
+	}
+	return nil
+}
+
+// currentAccount returns the selected account when exactly one is selected.
+func currentAccount(c echo.Context) (app.Account, bool) {
+	sc, _ := c.Get(ctxScope).(accountScope)
+	return sc.Current, !sc.All && sc.Current.ID != 0
+}
+
+// scopeAccounts returns the accounts in scope: the selected one, or all.
+func scopeAccounts(c echo.Context) []app.Account {
+	sc, _ := c.Get(ctxScope).(accountScope)
+	return sc.InScope()
+}
+
+// resolveScope turns the session's stored choice into the account scope,
+// falling back to the first account when the choice is gone.
+func (s *server) resolveScope(c echo.Context, stored any) (accountScope, error) {
+	list, err := s.Accounts.List(c.Request().Context())
+	if err != nil {
+		return accountScope{}, err
+	}
+	sc := accountScope{Accounts: list}
+	choice, _ := stored.(string)
+	if choice == "all" && len(list) > 1 {
+		sc.All = true
+		return sc, nil
+	}
+	for _, a := range list {
+		if a.ID.String() == choice {
+			sc.Current = a
+			return sc, nil
+		}
+	}
+	if len(list) > 0 {
+		sc.Current = list[0]
+	}
+	return sc, nil
+}

@@ -1,0 +1,108 @@
+package handlers
+
+import (
+	"context"
+	"errors"
+	"net/http"
+
+	"github.com/labstack/echo/v4"
+
+	"github.com/rcbu-console/rcbu-console/app"
+	"github.com/rcbu-console/rcbu-console/web/templates"
+)
+
+// profileView maps the user to the profile page; errs go to one form.
+func (s *server) profileView(c echo.Context, u app.User, name, tz string, profileErrs, pwErrs templates.FormErrors) templates.ProfileView {
+	return templates.ProfileView{
+		Meta:           s.meta(c, "Profile", templates.NavProfile),
+		Email:          u.Email,
+		Role:           u.Role.Label(),
+		RoleHelp:       u.Role.Description(),
+		Name:           name,
+		TimeZone:       tz,
+		TimeZones:      timeZones(tz),
+		ProfileErrors:  profileErrs,
+		PasswordErrors: pwErrs,
+	}
+}
+
+// profilePage shows the user's own profile.
+func (s *server) profilePage(c echo.Context) error {
+	u, _ := currentUser(c)
+	return render(c, http.StatusOK, templates.ProfilePage(s.profileView(c, u, u.Name, u.TimeZone, nil, nil)))
+}
+
+type profileUpdater interface {
+	UpdateProfile(ctx context.Context, actor app.User, req app.ProfileRequest) (app.User, error)
+}
+
+// updateProfile saves the display name and time zone.
+func (s *server) updateProfile(users profileUpdater) echo.HandlerFunc {
+	return func(c echo.Context) error {
+		u, _ := currentUser(c)
+		req := app.ProfileRequest{Name: c.FormValue("name"), TimeZone: c.FormValue("time_zone")}
+		_, err := users.UpdateProfile(c.Request().Context(), u, req)
+		if fe, ok := formErrors(err); ok {
+			return render(c, http.StatusUnprocessableEntity, templates.ProfilePage(s.profileView(c, u, req.Name, req.TimeZone, fe, nil)))
+		}
+		if err != nil {
+			return err
+		}
+		if err := addFlash(c, templates.FlashSuccess, "Your details were saved."); err != nil {
+			return err
+		}
+		return seeOther(c, "/profile")
+	}
+}
+
+type passwordChanger interface {
+	ChangePassword(ctx context.Context, actor app.User, current, next, confirm string) error
+}
+
+// changePassword changes the user's password. Every session of the user
+// ends; this browser gets a fresh one so the user stays signed in here.
+func (s *server) changePassword(users passwordChanger) echo.HandlerFunc {
+	return func(c echo.Context) error {
+		u, _ := currentUser(c)
+		err := users.ChangePassword(c.Request().Context(), u, c.FormValue("current_password"), c.FormValue("new_password"), c.FormValue("confirm_password"))
+		if fe, ok := formErrors(err); ok {
+			return render(c, http.StatusUnprocessableEntity, templates.ProfilePage(s.profileView(c, u, u.Name, u.TimeZone, nil, fe)))
+		}
+		if err != nil {
+			return err
+		}
+		session(c).ID = "" // the row went with the others
+		if err := startSession(c, u.ID, &templates.Flash{Kind: templates.FlashSuccess, Text: "Your password was changed. Other sessions were signed out."}); err != nil {
+			return err
+		}
+		return seeOther(c, "/profile")
+	}
+}
+
+type everywhereSigner interface {
+	SignOutEverywhere(ctx context.Context, actor app.User) error
+}
+
+// signOutEverywhere ends every session of the user, this one too.
+func (s *server) signOutEverywhere(auth everywhereSigner) echo.HandlerFunc {
+	return func(c echo.Context) error {
+		u, _ := currentUser(c)
+		if err := auth.SignOutEverywhere(c.Request().Context(), u); err != nil {
+			return err
+		}
+		session(c).ID = ""
+		if err := startSession(c, 0, &templates.Flash{Kind: templates.FlashInfo, Text: "You were signed out on every device."}); err != nil {
+			return err
+		}
+		return seeOther(c, "/login")
+	}
+}
+
+// formErrors extracts field messages from a validation error.
+func formErrors(err error) (templates.FormErrors, bool) {
+	var ve *app.ValidationError
+	if errors.As(err, &ve) {
+		return templates.FormErrors(ve.Fields), true
+	}
+	return nil, false
+}

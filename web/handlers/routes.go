@@ -1,0 +1,127 @@
+package handlers
+
+import (
+	"fmt"
+	"net/http"
+	"sort"
+
+	"github.com/labstack/echo/v4"
+	"github.com/labstack/echo/v4/middleware"
+
+	"github.com/rcbu-console/rcbu-console/app"
+)
+
+// public marks a route that needs no sign-in.
+const public = app.RoleNone
+
+// routePolicy is one route and the minimum role it needs (public: none).
+type routePolicy struct {
+	Method string
+	Path   string
+	Min    app.Role
+}
+
+// routes registers each route together with its minimum role, and keeps the
+// table so that a test can walk every route × every role. A route cannot be
+// added without a role: that is the point.
+type routes struct {
+	e        *echo.Echo
+	policies map[string]routePolicy
+}
+
+func (r *routes) add(method, path string, min app.Role, h echo.HandlerFunc) {
+	key := method + " " + path
+	if _, dup := r.policies[key]; dup {
+		panic(fmt.Sprintf("handlers: route %s registered twice", key)) // a programming error, caught by every test
+	}
+	r.policies[key] = routePolicy{Method: method, Path: path, Min: min}
+	if min == public {
+		r.e.Add(method, path, h)
+		return
+	}
+	r.e.Add(method, path, h, requireRole(min))
+}
+
+func (r *routes) get(path string, min app.Role, h echo.HandlerFunc) {
+	r.add(http.MethodGet, path, min, h)
+}
+func (r *routes) post(path string, min app.Role, h echo.HandlerFunc) {
+	r.add(http.MethodPost, path, min, h)
+}
+
+// policy returns the policy of a registered route.
+func (r *routes) policy(method, path string) (routePolicy, bool) {
+	p, ok := r.policies[method+" "+path]
+	return p, ok
+}
+
+// list returns the policies sorted by path and method.
+func (r *routes) list() []routePolicy {
+	out := make([]routePolicy, 0, len(r.policies))
+	for _, p := range r.policies {
+		out = append(out, p)
+	}
+	sort.Slice(out, func(i, j int) bool {
+		if out[i].Path != out[j].Path {
+			return out[i].Path < out[j].Path
+		}
+		return out[i].Method < out[j].Method
+	})
+	return out
+}
+
+// routes installs the middleware and every route. Roles: Observer reads,
+// Creator runs and edits, Admin manages (see app.Role).
+func (s *server) routes(e *echo.Echo) *routes {
+	e.Use(
+		middleware.RequestID(),
+		requestLogger(s.Log),
+		recoverer(s.Log),
+		securityHeaders,
+		middleware.BodyLimit("1M"),
+		middleware.GzipWithConfig(middleware.GzipConfig{Level: 5, MinLength: 1024}),
+		crossOriginProtection(),
+		requestContext,
+		s.loadSession,
+	)
+	r := &routes{e: e, policies: map[string]routePolicy{}}
+
+	// Operations and files.
+	r.get("/healthz", public, healthz)
+	r.get("/readyz", public, readyz(s.DB, s.Accounts))
+	r.get("/static/*", public, staticFiles(s.Static, s.assetTag))
+
+	// Signing in and out.
+	r.get("/login", public, s.loginPage)
+	r.post("/login", public, s.login(s.Auth))
+	r.post("/logout", app.RoleObserver, s.logout(s.Auth))
+
+	// Pages for everyone signed in.
+	r.get("/", app.RoleObserver, s.overview(s.Accounts))
+	r.post("/accounts/select", app.RoleObserver, selectAccount)
+	r.get("/profile", app.RoleObserver, s.profilePage)
+	r.post("/profile", app.RoleObserver, s.updateProfile(s.Users))
+	r.post("/profile/password", app.RoleObserver, s.changePassword(s.Users))
+	r.post("/profile/sign-out-everywhere", app.RoleObserver, s.signOutEverywhere(s.Auth))
+
+	// Administration.
+	r.get("/admin", app.RoleAdmin, s.adminIndex)
+	r.get("/admin/users", app.RoleAdmin, s.listUsers(s.Users))
+	r.get("/admin/users/new", app.RoleAdmin, s.newUserPage)
+	r.post("/admin/users", app.RoleAdmin, s.createUser(s.Users))
+	r.get("/admin/users/:id", app.RoleAdmin, s.userPage(s.Users))
+	r.post("/admin/users/:id/role", app.RoleAdmin, s.setUserRole(s.Users))
+	r.post("/admin/users/:id/disable", app.RoleAdmin, s.setUserDisabled(s.Users, true))
+	r.post("/admin/users/:id/enable", app.RoleAdmin, s.setUserDisabled(s.Users, false))
+	r.post("/admin/users/:id/password", app.RoleAdmin, s.resetPassword(s.Users))
+	r.get("/admin/accounts", app.RoleAdmin, s.listAccounts(s.Accounts))
+	r.get("/admin/accounts/new", app.RoleAdmin, s.newAccountPage)
+	r.post("/admin/accounts", app.RoleAdmin, s.createAccount(s.Accounts))
+	r.get("/admin/accounts/:id/edit", app.RoleAdmin, s.editAccountPage(s.Accounts))
+	r.post("/admin/accounts/:id", app.RoleAdmin, s.updateAccount(s.Accounts))
+	r.get("/admin/accounts/:id/delete", app.RoleAdmin, s.deleteAccountPage(s.Accounts))
+	r.post("/admin/accounts/:id/delete", app.RoleAdmin, s.deleteAccount(s.Accounts))
+	r.get("/admin/audit", app.RoleAdmin, s.auditLog(s.Audit))
+
+	return r
+}
