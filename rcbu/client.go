@@ -95,7 +95,7 @@ func defaultOptions() options {
 		retryCap:      2 * time.Second,
 		startAttempts: 20,
 		startWait:     time.Second,
-		concurrency:   12,
+		concurrency:   16,
 	}
 }
 
@@ -152,7 +152,7 @@ func WithStartRetry(attempts int, interval time.Duration) Option {
 }
 
 // WithConcurrency bounds the parallel calls of GetMany and of multi-region
-// fan-outs (default 12).
+// fan-outs (default 16).
 func WithConcurrency(n int) Option { return func(o *options) { o.concurrency = max(n, 1) } }
 
 // NewClient returns a client for one known endpoint and token
@@ -178,7 +178,14 @@ func NewClient(opts ...Option) (*Client, error) {
 
 // newClient wires the services and the authenticating transport.
 func newClient(o options, eps []Endpoint, tenant string, src *tokenSource) *Client {
-	base := http.DefaultTransport
+	var base http.RoundTripper = http.DefaultTransport
+	if dt, ok := http.DefaultTransport.(*http.Transport); ok {
+		// Keep as many idle connections per host as calls run in parallel,
+		// instead of net/http's 2, so fan-outs reuse connections.
+		t := dt.Clone()
+		t.MaxIdleConnsPerHost = max(o.concurrency, 16)
+		base = t
+	}
 	timeout := 30 * time.Second
 	var jar http.CookieJar
 	if o.hc != nil {
