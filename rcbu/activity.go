@@ -133,12 +133,12 @@ type CleanupReport struct {
 func (s *ActivityService) CleanupReport(ctx context.Context, id CleanupID) (*CleanupReport, error) {
 	op := fmt.Sprintf("get report of cleanup %d", id)
 	path := fmt.Sprintf("cleanup/report/%d", id)
-	raw, _, err := getAny[rawJSON](ctx, s.client, op, path, func(int) {})
+	raw, _, err := fetchAny(ctx, s.client, op, path, func(int) {})
 	if err != nil {
 		return nil, err
 	}
-	r := &CleanupReport{Raw: json.RawMessage(*raw)}
-	if err := json.Unmarshal(*raw, r); err != nil {
+	r := &CleanupReport{Raw: json.RawMessage(raw)}
+	if err := json.Unmarshal(raw, r); err != nil {
 		return nil, fmt.Errorf("rcbu: %s: decode response: %w", op, err)
 	}
 	return r, nil

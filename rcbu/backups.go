@@ -247,6 +247,17 @@ func (s *BackupsService) Report(ctx context.Context, id BackupID) (*BackupReport
 	return r, err
 }
 
+// ReportRaw returns the report of a finished backup exactly as the service
+// sent it, without decoding (a body that is not valid JSON still comes
+// back); routing, retries and errors are those of Report. Decode it with
+// json.Unmarshal into a BackupReport. It makes a call.
+//
+// API: GET /v1.0/{tenant}/backup/report/{backupId}
+func (s *BackupsService) ReportRaw(ctx context.Context, id BackupID) ([]byte, error) {
+	raw, _, err := fetchOne(ctx, s.client, fmt.Sprintf("get report of backup %d", id), kindBackup, int64(id), fmt.Sprintf("backup/report/%d", id))
+	return raw, err
+}
+
 // Wait polls a backup every interval (5 s when ≤ 0) until it reaches a
 // done state or ctx ends, and returns its last status. It makes calls.
 //
@@ -364,7 +375,7 @@ func waitDone[T any](ctx context.Context, c *Client, interval time.Duration, ref
 			return st, nil
 		}
 		if err := c.sleep(ctx, interval); err != nil {
-			return st, fmt.Errorf("rcbu: wait: %w", err)
+			return nil, fmt.Errorf("rcbu: wait: %w", err)
 		}
 	}
 }

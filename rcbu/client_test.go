@@ -521,3 +521,26 @@ func TestHandles(t *testing.T) {
 		t.Errorf("Wait past deadline = %v", err)
 	}
 }
+
+func TestReportRaw(t *testing.T) {
+	c, mux, _ := setup(t)
+	handle(t, mux, "GET", "backup/report/1", func(w http.ResponseWriter, r *http.Request) { fmt.Fprint(w, `{"BackupId": 1, "Weird": [}`) })
+	handle(t, mux, "GET", "backup/report/2", func(w http.ResponseWriter, r *http.Request) {})
+	handle(t, mux, "GET", "restore/report/3", func(w http.ResponseWriter, r *http.Request) { w.WriteHeader(404) })
+	handle(t, mux, "GET", "restore/report/4", func(w http.ResponseWriter, r *http.Request) { fmt.Fprint(w, "{\"State\": \"Completed\"}\n") })
+	ctx := context.Background()
+	if raw, err := c.Backups.ReportRaw(ctx, 1); err != nil || string(raw) != `{"BackupId": 1, "Weird": [}` {
+		t.Errorf("ReportRaw(1) = %q, %v", raw, err)
+	}
+	if _, err := c.Backups.Report(ctx, 1); err == nil || !strings.Contains(err.Error(), "decode") {
+		t.Errorf("Report of invalid JSON = %v", err)
+	}
+	if _, err := c.Backups.ReportRaw(ctx, 2); err == nil {
+		t.Error("empty body accepted")
+	}
+	_, err := c.Restores.ReportRaw(ctx, 3)
+	wantErr(t, err, rcbu.ErrNotFound)
+	if raw, err := c.Restores.ReportRaw(ctx, 4); err != nil || string(raw) != "{\"State\": \"Completed\"}\n" {
+		t.Errorf("ReportRaw(4) = %q, %v", raw, err)
+	}
+}

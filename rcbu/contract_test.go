@@ -2,6 +2,7 @@ package rcbu_test
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"net/http"
 	"slices"
@@ -588,6 +589,11 @@ func TestContractBackupAndRestore(t *testing.T) {
 		if d := rep.CompletedTime.Sub(rep.StartTime.Time) - rep.Duration; d < 0 || d >= time.Second {
 			t.Errorf("duration %v != completed-start %v", rep.Duration, rep.CompletedTime.Sub(rep.StartTime.Time))
 		}
+		raw := must[[]byte](t)(c.Backups.ReportRaw(ctx, b.ID))
+		var fromRaw rcbu.BackupReport
+		if err := json.Unmarshal(raw, &fromRaw); err != nil || fromRaw.BackupID != b.ID || fromRaw.BytesSearched != rep.BytesSearched {
+			t.Errorf("raw report %s decodes to %+v, %v", raw, fromRaw, err)
+		}
 		done := must[[]rcbu.CompletedBackup](t)(c.Backups.ListCompleted(ctx, cfg.ID))
 		if !slices.ContainsFunc(done, func(x rcbu.CompletedBackup) bool { return x.ID == b.ID }) {
 			t.Errorf("ListCompleted lacks %d", b.ID)
@@ -689,6 +695,9 @@ func TestContractBackupAndRestore(t *testing.T) {
 		fin := tg.finishRestore(t, ctx, h)
 		if fin.State != rcbu.RestoreCompleted && fin.State != rcbu.RestoreCompletedWithErrors {
 			t.Fatalf("final restore state = %v", fin.State)
+		}
+		if raw := must[[]byte](t)(c.Restores.ReportRaw(ctx, r.ID)); !json.Valid(raw) {
+			t.Errorf("raw restore report = %q", raw)
 		}
 		rep := must[*rcbu.RestoreReport](t)(h.Report(ctx))
 		if !rep.OK() || rep.BackupID != b.ID || rep.RestoreDestinationMachineID != tg.dest || rep.RestoreDestination == "" || rep.Duration <= 0 {

@@ -1,8 +1,10 @@
 package rcbu
 
 import (
+	"bytes"
 	"cmp"
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"slices"
@@ -78,39 +80,83 @@ func probePath(k kind, id int64) string {
 	}
 }
 
-// getOne GETs path in the region owning (k, id): the remembered one, else
-// every region at once, keeping the answer that is not a 404.
+// getOne GETs path in the region owning (k, id) and decodes the body.
 func getOne[T any](ctx context.Context, c *Client, op string, k kind, id int64, path string) (*T, int, error) {
+	raw, ep, err := fetchOne(ctx, c, op, k, id, path)
+	if err != nil {
+		return nil, ep, err
+	}
+	return decode[T](op, raw, ep)
+}
+
+// getAny GETs path in every region and decodes the first success.
+func getAny[T any](ctx context.Context, c *Client, op, path string, found func(ep int)) (*T, int, error) {
+	raw, ep, err := fetchAny(ctx, c, op, path, found)
+	if err != nil {
+		return nil, ep, err
+	}
+	return decode[T](op, raw, ep)
+}
+
+func decode[T any](op string, raw []byte, ep int) (*T, int, error) {
+	out := new(T)
+	if err := json.Unmarshal(raw, out); err != nil {
+		return nil, ep, fmt.Errorf("rcbu: %s: decode response: %w", op, err)
+	}
+	return out, ep, nil
+}
+
+// fetchOne GETs path in the region owning (k, id) — the remembered one,
+// else every region at once, keeping the answer that is not a 404 — and
+// returns the non-empty body as received.
+func fetchOne(ctx context.Context, c *Client, op string, k kind, id int64, path string) ([]byte, int, error) {
 	if ep, ok := c.known(k, id); ok {
-		out := new(T)
-		err := c.do(ctx, c.endpoints[ep], request{op: op, method: "GET", path: path, out: out, need: true})
+		raw, err := c.fetch(ctx, ep, op, path)
 		if err == nil || len(c.endpoints) == 1 || !errors.Is(err, ErrNotFound) {
 			if err == nil {
 				c.remember(k, id, ep)
 			}
-			return out, ep, err
+			return raw, ep, err
 		}
 		// The object may have moved (vault migration): search all regions.
 	}
-	return getAny[T](ctx, c, op, path, func(ep int) { c.remember(k, id, ep) })
+	return fetchAny(ctx, c, op, path, func(ep int) { c.remember(k, id, ep) })
 }
 
-// getAny GETs path in every region concurrently and returns the first
+// fetch GETs path from endpoint ep; an empty body is an error.
+func (c *Client) fetch(ctx context.Context, ep int, op, path string) ([]byte, error) {
+	var raw []byte
+	if err := c.do(ctx, c.endpoints[ep], request{op: op, method: "GET", path: path, raw: &raw}); err != nil {
+		return nil, err
+	}
+	if len(bytes.TrimSpace(raw)) == 0 {
+		return nil, fmt.Errorf("rcbu: %s: %w: empty body", op, errScalar)
+	}
+	return raw, nil
+}
+
+// fetchAny GETs path in every region concurrently and returns the first
 // success; when none succeeds, a non-404 error wins over a 404.
-func getAny[T any](ctx context.Context, c *Client, op, path string, found func(ep int)) (*T, int, error) {
+func fetchAny(ctx context.Context, c *Client, op, path string, found func(ep int)) ([]byte, int, error) {
+	if len(c.endpoints) == 1 {
+		raw, err := c.fetch(ctx, 0, op, path)
+		if err == nil {
+			found(0)
+		}
+		return raw, 0, err
+	}
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
 	type result struct {
-		out *T
+		raw []byte
 		ep  int
 		err error
 	}
 	ch := make(chan result, len(c.endpoints))
 	for i := range c.endpoints {
 		go func() {
-			out := new(T)
-			err := c.do(ctx, c.endpoints[i], request{op: op, method: "GET", path: path, out: out, need: true})
-			ch <- result{out, i, err}
+			raw, err := c.fetch(ctx, i, op, path)
+			ch <- result{raw, i, err}
 		}()
 	}
 	var notFound, other error
@@ -119,7 +165,7 @@ func getAny[T any](ctx context.Context, c *Client, op, path string, found func(e
 		switch {
 		case r.err == nil:
 			found(r.ep)
-			return r.out, r.ep, nil
+			return r.raw, r.ep, nil
 		case errors.Is(r.err, ErrNotFound):
 			if notFound == nil {
 				notFound = r.err
@@ -139,17 +185,12 @@ func (c *Client) locate(ctx context.Context, op string, k kind, id int64) (Endpo
 	if ep, ok := c.known(k, id); ok {
 		return c.endpoints[ep], nil
 	}
-	_, ep, err := getOne[rawJSON](ctx, c, op, k, id, probePath(k, id))
+	_, ep, err := fetchOne(ctx, c, op, k, id, probePath(k, id))
 	if err != nil {
 		return Endpoint{}, err
 	}
 	return c.endpoints[ep], nil
 }
-
-// rawJSON accepts any JSON body.
-type rawJSON []byte
-
-func (r *rawJSON) UnmarshalJSON(b []byte) error { *r = append((*r)[:0], b...); return nil }
 
 // listAll GETs path in every region (bounded by WithConcurrency), calls
 // post on each item with its endpoint index, and merges the lists sorted

@@ -383,6 +383,16 @@ func (s *RestoresService) Report(ctx context.Context, id RestoreID) (*RestoreRep
 	return r, err
 }
 
+// ReportRaw returns the report of a finished restore exactly as the
+// service sent it, without decoding; routing, retries and errors are those
+// of Report. It makes a call.
+//
+// API: GET /v1.0/{tenant}/restore/report/{restoreId}
+func (s *RestoresService) ReportRaw(ctx context.Context, id RestoreID) ([]byte, error) {
+	raw, _, err := fetchOne(ctx, s.client, fmt.Sprintf("get report of restore %d", id), kindRestore, int64(id), fmt.Sprintf("restore/report/%d", id))
+	return raw, err
+}
+
 // Wait polls a restore every interval (5 s when ≤ 0) until it is done or
 // ctx ends. It makes calls.
 //
