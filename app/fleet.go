@@ -1,0 +1,619 @@
+package app
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"strconv"
+	"sync"
+	"time"
+
+	"golang.org/x/sync/errgroup"
+	"golang.org/x/sync/singleflight"
+
+	"github.com/rcbu-console/rcbu-console/rcbu"
+)
+
+// Scope is the set of Rackspace accounts a request may see and act on: the
+// account chosen in the header's switcher, or all of them. Every lookup by
+// id is checked against it, so an id from a URL never reaches an account
+// outside it.
+type Scope struct {
+	Accounts []Account
+}
+
+// NewScope returns the scope over accts.
+func NewScope(accts ...Account) Scope { return Scope{Accounts: accts} }
+
+// Account returns the account of the scope with that id.
+func (s Scope) Account(id AccountID) (Account, bool) {
+	for _, a := range s.Accounts {
+		if a.ID == id {
+			return a, true
+		}
+	}
+	return Account{}, false
+}
+
+// Multi reports whether the scope spans several accounts (pages then show
+// which account each row belongs to).
+func (s Scope) Multi() bool { return len(s.Accounts) > 1 }
+
+// ClientSource gives the signed-in API client of an account; *Accounts is one.
+type ClientSource interface {
+	Client(ctx context.Context, id AccountID) (*rcbu.Client, error)
+}
+
+// FleetAgent is an agent together with the account it belongs to.
+type FleetAgent struct {
+	AccountID   AccountID
+	AccountName string
+	Agent       rcbu.Agent
+	// Live reports whether Agent comes from the details call, with a live
+	// Status; otherwise it is the list's data, whose Status is a placeholder.
+	Live bool
+	// Problem says, in words, why the live details are missing ("" when Live).
+	Problem string
+}
+
+// FleetConfiguration is a backup configuration with its account.
+type FleetConfiguration struct {
+	AccountID     AccountID
+	AccountName   string
+	Configuration rcbu.Configuration
+}
+
+// FleetActivity is an activity item (a backup, restore or cleanup job) with
+// its account.
+type FleetActivity struct {
+	AccountID   AccountID
+	AccountName string
+	Activity    rcbu.Activity
+}
+
+// FleetBackup is one backup run's status with its account.
+type FleetBackup struct {
+	AccountID   AccountID
+	AccountName string
+	Backup      rcbu.BackupStatus
+}
+
+// FleetRestore is one restore with its account.
+type FleetRestore struct {
+	AccountID   AccountID
+	AccountName string
+	Restore     rcbu.RestoreConfiguration
+}
+
+// AccountProblem is an account whose data could not be read. Pages show it
+// as an inline banner while the other accounts still render.
+type AccountProblem struct {
+	AccountID   AccountID
+	AccountName string
+	Message     string // in words, from Problem
+	Err         error
+}
+
+// FleetOptions tune a Fleet. Zero fields take the defaults.
+type FleetOptions struct {
+	// TTL is how long lists and agent details stay cached (default 5 s).
+	TTL time.Duration
+	// Concurrency bounds the accounts queried at once by one call (default 8).
+	Concurrency int
+	// DetailConcurrency bounds the agent-details calls one page makes at
+	// once (default 64). The overview needs one call per agent: a low bound
+	// makes a 200-agent page cost many round trips instead of about one.
+	DetailConcurrency int
+	// Budget bounds the list calls made for one page (default 5 s). A call
+	// shared by several requests (singleflight) gets its own Budget.
+	Budget time.Duration
+	// DetailBudget bounds the agent details of one page (default 3 s); past
+	// it the page shows the list's data for the agents still missing.
+	DetailBudget time.Duration
+	Now          func() time.Time
+	Log          *slog.Logger
+}
+
+func (o FleetOptions) withDefaults() FleetOptions {
+	if o.TTL <= 0 {
+		o.TTL = 5 * time.Second
+	}
+	if o.Concurrency <= 0 {
+		o.Concurrency = 8
+	}
+	if o.DetailConcurrency <= 0 {
+		o.DetailConcurrency = 64
+	}
+	if o.Budget <= 0 {
+		o.Budget = 5 * time.Second
+	}
+	if o.DetailBudget <= 0 {
+		o.DetailBudget = 3 * time.Second
+	}
+	if o.Now == nil {
+		o.Now = time.Now
+	}
+	if o.Log == nil {
+		o.Log = slog.New(slog.DiscardHandler)
+	}
+	return o
+}
+
+// Fleet is the console's account-scoped, cached access to Cloud Backup for
+// every page. Lists (agents, configurations, activity) and agent details are
+// cached per account for a few seconds, with concurrent requests for the
+// same data coalesced into one call; Invalidate drops an account's cache so
+// that after a change made through the console the user sees the new state.
+// Lookups by id check that the object belongs to an account of the scope.
+type Fleet struct {
+	clients ClientSource
+	opts    FleetOptions
+	sf      singleflight.Group
+
+	mu        sync.Mutex
+	gen       map[AccountID]uint64 // bumped by Invalidate; a fetch begun before does not fill the cache
+	cache     map[cacheKey]cacheEntry
+	lastSweep time.Time
+}
+
+type cacheKind uint8
+
+const (
+	kindAgents cacheKind = iota + 1
+	kindConfigurations
+	kindActivity
+	kindAgentDetails
+)
+
+type cacheKey struct {
+	account AccountID
+	kind    cacheKind
+	id      int64 // the agent, for kindAgentDetails
+}
+
+type cacheEntry struct {
+	val     any
+	fetched time.Time
+}
+
+// NewFleet returns a Fleet over the accounts' clients.
+func NewFleet(clients ClientSource, opts FleetOptions) *Fleet {
+	return &Fleet{
+		clients: clients,
+		opts:    opts.withDefaults(),
+		gen:     map[AccountID]uint64{},
+		cache:   map[cacheKey]cacheEntry{},
+	}
+}
+
+// Invalidate drops everything cached for the account. Every mutation made
+// through the console calls it, so the next page reads the new state.
+func (f *Fleet) Invalidate(id AccountID) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.gen[id]++
+	for k := range f.cache {
+		if k.account == id {
+			delete(f.cache, k)
+		}
+	}
+}
+
+// Client returns the API client of an account in the scope; an account
+// outside the scope is not found.
+func (f *Fleet) Client(ctx context.Context, scope Scope, id AccountID) (*rcbu.Client, error) {
+	if _, ok := scope.Account(id); !ok {
+		return nil, fmt.Errorf("fleet: account %d: %w", id, ErrNotFound)
+	}
+	c, err := f.clients.Client(ctx, id)
+	if err != nil {
+		return nil, upstream("connect to account "+id.String(), "account", err)
+	}
+	return c, nil
+}
+
+// cached returns the value under key when it is younger than the TTL, or
+// fetches it once for every concurrent caller. The shared fetch must not be
+// cut short by the one caller that started it, so it runs with its own
+// Budget; each caller waits only as long as its own ctx allows. Errors are
+// not cached.
+func cached[T any](ctx context.Context, f *Fleet, key cacheKey, fetch func(context.Context) (T, error)) (T, error) {
+	var zero T
+	now := f.opts.Now()
+	f.mu.Lock()
+	gen := f.gen[key.account]
+	if e, ok := f.cache[key]; ok && now.Sub(e.fetched) < f.opts.TTL && !now.Before(e.fetched) {
+		f.mu.Unlock()
+		return e.val.(T), nil
+	}
+	f.mu.Unlock()
+	sfKey := strconv.FormatInt(int64(key.account), 10) + "/" + strconv.Itoa(int(key.kind)) + "/" +
+		strconv.FormatInt(key.id, 10) + "/" + strconv.FormatUint(gen, 10)
+	ch := f.sf.DoChan(sfKey, func() (any, error) {
+		fctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), f.opts.Budget)
+		defer cancel()
+		v, err := fetch(fctx)
+		if err != nil {
+			return nil, err
+		}
+		f.store(key, gen, v)
+		return v, nil
+	})
+	select {
+	case r := <-ch:
+		if r.Err != nil {
+			return zero, r.Err
+		}
+		return r.Val.(T), nil
+	case <-ctx.Done():
+		return zero, ctx.Err()
+	}
+}
+
+// store caches v unless the account was invalidated since the fetch began,
+// and now and then sweeps out expired entries so the cache stays bounded by
+// what was used within a TTL or so.
+func (f *Fleet) store(key cacheKey, gen uint64, v any) {
+	now := f.opts.Now()
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	if f.gen[key.account] != gen {
+		return
+	}
+	f.cache[key] = cacheEntry{val: v, fetched: now}
+	if now.Sub(f.lastSweep) > 10*f.opts.TTL {
+		for k, e := range f.cache {
+			if now.Sub(e.fetched) >= f.opts.TTL {
+				delete(f.cache, k)
+			}
+		}
+		f.lastSweep = now
+	}
+}
+
+// perAccount runs fn for every account of the scope concurrently (bounded)
+// and merges the results in the scope's order. An account that fails
+// becomes an AccountProblem; the others still count. The error is the
+// request's own context error, when it ended.
+func perAccount[T any](ctx context.Context, f *Fleet, scope Scope, noun string, fn func(context.Context, Account, *rcbu.Client) ([]T, error)) ([]T, []AccountProblem, error) {
+	ctx, cancel := context.WithTimeout(ctx, f.opts.Budget)
+	defer cancel()
+	results := make([][]T, len(scope.Accounts))
+	errs := make([]error, len(scope.Accounts))
+	var g errgroup.Group
+	g.SetLimit(f.opts.Concurrency)
+	for i, a := range scope.Accounts {
+		g.Go(func() error {
+			c, err := f.clients.Client(ctx, a.ID)
+			if err != nil {
+				errs[i] = err
+				return nil
+			}
+			results[i], errs[i] = fn(ctx, a, c)
+			return nil
+		})
+	}
+	_ = g.Wait() // the goroutines report through errs
+	var out []T
+	var problems []AccountProblem
+	for i, a := range scope.Accounts {
+		if errs[i] != nil {
+			problems = append(problems, AccountProblem{AccountID: a.ID, AccountName: a.Name, Message: Problem(errs[i], noun), Err: errs[i]})
+			continue
+		}
+		out = append(out, results[i]...)
+	}
+	if err := context.Cause(ctx); err != nil && errors.Is(err, context.Canceled) {
+		return out, problems, fmt.Errorf("fleet: %w", err)
+	}
+	return out, problems, nil
+}
+
+func (f *Fleet) agentList(ctx context.Context, a Account, c *rcbu.Client) ([]rcbu.Agent, error) {
+	return cached(ctx, f, cacheKey{account: a.ID, kind: kindAgents}, c.Agents.List)
+}
+
+func (f *Fleet) configurationList(ctx context.Context, a Account, c *rcbu.Client) ([]rcbu.Configuration, error) {
+	return cached(ctx, f, cacheKey{account: a.ID, kind: kindConfigurations}, c.Configurations.List)
+}
+
+func (f *Fleet) activityList(ctx context.Context, a Account, c *rcbu.Client) ([]rcbu.Activity, error) {
+	return cached(ctx, f, cacheKey{account: a.ID, kind: kindActivity}, c.Activity.List)
+}
+
+func (f *Fleet) agentDetails(ctx context.Context, a AccountID, c *rcbu.Client, id rcbu.AgentID) (rcbu.Agent, error) {
+	return cached(ctx, f, cacheKey{account: a, kind: kindAgentDetails, id: int64(id)}, func(ctx context.Context) (rcbu.Agent, error) {
+		ag, err := c.Agents.Get(ctx, id)
+		if err != nil {
+			return rcbu.Agent{}, err
+		}
+		return *ag, nil
+	})
+}
+
+// Agents returns the agents of every account in the scope from the list
+// call: their Status is the list's placeholder. Use AgentsLive for status.
+func (f *Fleet) Agents(ctx context.Context, scope Scope) ([]FleetAgent, []AccountProblem, error) {
+	return perAccount(ctx, f, scope, "agent", func(ctx context.Context, a Account, c *rcbu.Client) ([]FleetAgent, error) {
+		list, err := f.agentList(ctx, a, c)
+		if err != nil {
+			return nil, upstream("list agents", "agent", err)
+		}
+		out := make([]FleetAgent, len(list))
+		for i, ag := range list {
+			out[i] = FleetAgent{AccountID: a.ID, AccountName: a.Name, Agent: ag}
+		}
+		return out, nil
+	})
+}
+
+// AgentsLive is Agents with each agent's details (live status, last
+// success) fetched concurrently, bounded by DetailConcurrency and cached like
+// the lists. Details that fail or miss the DetailBudget leave that agent
+// with the list's data (Live false, Problem set): the page still renders.
+func (f *Fleet) AgentsLive(ctx context.Context, scope Scope) ([]FleetAgent, []AccountProblem, error) {
+	agents, problems, err := f.Agents(ctx, scope)
+	if err != nil || len(agents) == 0 {
+		return agents, problems, err
+	}
+	f.fillDetails(ctx, agents)
+	return agents, problems, nil
+}
+
+// fillDetails replaces list data by details where it can, in place.
+func (f *Fleet) fillDetails(ctx context.Context, agents []FleetAgent) {
+	dctx, cancel := context.WithTimeout(ctx, f.opts.DetailBudget)
+	defer cancel()
+	var g errgroup.Group
+	g.SetLimit(f.opts.DetailConcurrency)
+	for i := range agents {
+		fa := &agents[i]
+		g.Go(func() error {
+			c, err := f.clients.Client(dctx, fa.AccountID)
+			if err == nil {
+				var ag rcbu.Agent
+				ag, err = f.agentDetails(dctx, fa.AccountID, c, fa.Agent.ID)
+				if err == nil {
+					fa.Agent, fa.Live, fa.Problem = ag, true, ""
+					return nil
+				}
+			}
+			fa.Problem = Problem(err, "agent")
+			f.opts.Log.DebugContext(ctx, "agent_details_unavailable", slog.Int64("agent_id", int64(fa.Agent.ID)), slog.Any("err", err))
+			return nil
+		})
+	}
+	_ = g.Wait() // each goroutine records its own outcome
+}
+
+// Configurations returns the configurations of every account in the scope.
+func (f *Fleet) Configurations(ctx context.Context, scope Scope) ([]FleetConfiguration, []AccountProblem, error) {
+	return perAccount(ctx, f, scope, "configuration", func(ctx context.Context, a Account, c *rcbu.Client) ([]FleetConfiguration, error) {
+		list, err := f.configurationList(ctx, a, c)
+		if err != nil {
+			return nil, upstream("list configurations", "configuration", err)
+		}
+		out := make([]FleetConfiguration, len(list))
+		for i, cf := range list {
+			out[i] = FleetConfiguration{AccountID: a.ID, AccountName: a.Name, Configuration: cf}
+		}
+		return out, nil
+	})
+}
+
+// Activity returns the activity (backups, restores, cleanups; running and
+// finished) of every account in the scope, each account's newest first.
+func (f *Fleet) Activity(ctx context.Context, scope Scope) ([]FleetActivity, []AccountProblem, error) {
+	return perAccount(ctx, f, scope, "activity", func(ctx context.Context, a Account, c *rcbu.Client) ([]FleetActivity, error) {
+		list, err := f.activityList(ctx, a, c)
+		if err != nil {
+			return nil, upstream("list activity", "activity", err)
+		}
+		out := make([]FleetActivity, len(list))
+		for i, it := range list {
+			out[i] = FleetActivity{AccountID: a.ID, AccountName: a.Name, Activity: it}
+		}
+		return out, nil
+	})
+}
+
+// owner finds the account of the scope whose cached list holds the object,
+// and falls back to asking each account directly (probe) for objects the
+// lists do not show yet. probe's 404 and 403 mean "not this account". The
+// error wraps ErrNotFound when no account has it, or is the upstream error
+// of an account that could not answer.
+func owner[T any](ctx context.Context, f *Fleet, scope Scope, noun string,
+	inList func(context.Context, Account, *rcbu.Client) (T, bool, error),
+	probe func(context.Context, *rcbu.Client) (T, error),
+) (T, Account, *rcbu.Client, error) {
+	var zero T
+	ctx, cancel := context.WithTimeout(ctx, f.opts.Budget)
+	defer cancel()
+	type hit struct {
+		val    T
+		found  bool
+		client *rcbu.Client
+		err    error
+	}
+	find := func(try func(context.Context, Account, *rcbu.Client) (T, bool, error)) (T, Account, *rcbu.Client, error) {
+		hits := make([]hit, len(scope.Accounts))
+		var g errgroup.Group
+		g.SetLimit(f.opts.Concurrency)
+		for i, a := range scope.Accounts {
+			g.Go(func() error {
+				c, err := f.clients.Client(ctx, a.ID)
+				if err != nil {
+					hits[i].err = err
+					return nil
+				}
+				hits[i].client = c
+				hits[i].val, hits[i].found, hits[i].err = try(ctx, a, c)
+				return nil
+			})
+		}
+		_ = g.Wait() // results are in hits
+		var firstErr error
+		for i, h := range hits {
+			if h.found {
+				return h.val, scope.Accounts[i], h.client, nil
+			}
+			if h.err != nil && firstErr == nil {
+				firstErr = h.err
+			}
+		}
+		return zero, Account{}, nil, firstErr
+	}
+	if inList != nil {
+		v, a, c, err := find(inList)
+		if c != nil {
+			return v, a, c, nil
+		}
+		if err != nil {
+			return zero, Account{}, nil, upstream("find "+noun, noun, err)
+		}
+	}
+	v, a, c, err := find(func(ctx context.Context, _ Account, c *rcbu.Client) (T, bool, error) {
+		v, err := probe(ctx, c)
+		if errors.Is(err, rcbu.ErrNotFound) || errors.Is(err, rcbu.ErrForbidden) {
+			return zero, false, nil
+		}
+		return v, err == nil, err
+	})
+	if c != nil {
+		return v, a, c, nil
+	}
+	if err != nil {
+		return zero, Account{}, nil, upstream("find "+noun, noun, err)
+	}
+	return zero, Account{}, nil, fmt.Errorf("fleet: %s: %w", noun, ErrNotFound)
+}
+
+// Agent returns one agent of the scope with its live details, and the
+// client of its account. An id outside the scope's accounts is ErrNotFound.
+// When only the details fail, the list's data comes back with Live false and
+// Problem set, so the agent page still renders.
+func (f *Fleet) Agent(ctx context.Context, scope Scope, id rcbu.AgentID) (FleetAgent, *rcbu.Client, error) {
+	if id <= 0 {
+		return FleetAgent{}, nil, fmt.Errorf("fleet: agent %d: %w", id, ErrNotFound)
+	}
+	ag, acct, c, err := owner(ctx, f, scope, "agent",
+		func(ctx context.Context, a Account, c *rcbu.Client) (rcbu.Agent, bool, error) {
+			list, err := f.agentList(ctx, a, c)
+			if err != nil {
+				return rcbu.Agent{}, false, err
+			}
+			for _, ag := range list {
+				if ag.ID == id {
+					return ag, true, nil
+				}
+			}
+			return rcbu.Agent{}, false, nil
+		},
+		func(ctx context.Context, c *rcbu.Client) (rcbu.Agent, error) {
+			ag, err := c.Agents.Get(ctx, id)
+			if err != nil {
+				return rcbu.Agent{}, err
+			}
+			return *ag, nil
+		})
+	if err != nil {
+		return FleetAgent{}, nil, err
+	}
+	fa := FleetAgent{AccountID: acct.ID, AccountName: acct.Name, Agent: ag}
+	dctx, cancel := context.WithTimeout(ctx, f.opts.DetailBudget)
+	defer cancel()
+	d, err := f.agentDetails(dctx, acct.ID, c, id)
+	switch {
+	case err == nil:
+		fa.Agent, fa.Live = d, true
+	case errors.Is(err, rcbu.ErrNotFound):
+		// Deleted since the (cached) list was read.
+		return FleetAgent{}, nil, fmt.Errorf("fleet: agent %d: %w", id, ErrNotFound)
+	default:
+		fa.Problem = Problem(err, "agent")
+	}
+	return fa, c, nil
+}
+
+// Configuration returns one configuration of the scope, fresh from the API,
+// and the client of its account. An id outside the scope, or a deleted
+// configuration, is ErrNotFound.
+func (f *Fleet) Configuration(ctx context.Context, scope Scope, id rcbu.ConfigurationID) (FleetConfiguration, *rcbu.Client, error) {
+	if id <= 0 {
+		return FleetConfiguration{}, nil, fmt.Errorf("fleet: configuration %d: %w", id, ErrNotFound)
+	}
+	get := func(ctx context.Context, c *rcbu.Client) (rcbu.Configuration, error) {
+		cf, err := c.Configurations.Get(ctx, id)
+		if err != nil {
+			return rcbu.Configuration{}, err
+		}
+		return *cf, nil
+	}
+	_, acct, c, err := owner(ctx, f, scope, "configuration",
+		func(ctx context.Context, a Account, c *rcbu.Client) (rcbu.Configuration, bool, error) {
+			list, err := f.configurationList(ctx, a, c)
+			if err != nil {
+				return rcbu.Configuration{}, false, err
+			}
+			for _, cf := range list {
+				if cf.ID == id {
+					return cf, true, nil
+				}
+			}
+			return rcbu.Configuration{}, false, nil
+		}, get)
+	if err != nil {
+		return FleetConfiguration{}, nil, err
+	}
+	// The list may be a few seconds old: read the configuration itself.
+	fresh, err := get(ctx, c)
+	switch {
+	case errors.Is(err, rcbu.ErrNotFound):
+		return FleetConfiguration{}, nil, fmt.Errorf("fleet: configuration %d: %w", id, ErrNotFound)
+	case err != nil:
+		return FleetConfiguration{}, nil, upstream("get configuration "+strconv.FormatInt(int64(id), 10), "configuration", err)
+	case fresh.IsDeleted:
+		return FleetConfiguration{}, nil, fmt.Errorf("fleet: configuration %d deleted: %w", id, ErrNotFound)
+	}
+	return FleetConfiguration{AccountID: acct.ID, AccountName: acct.Name, Configuration: fresh}, c, nil
+}
+
+// Backup returns one backup run's current status (never cached) and the
+// client of its account, asking each account of the scope until one knows
+// it. An id no account in the scope knows is ErrNotFound.
+func (f *Fleet) Backup(ctx context.Context, scope Scope, id rcbu.BackupID) (FleetBackup, *rcbu.Client, error) {
+	if id <= 0 {
+		return FleetBackup{}, nil, fmt.Errorf("fleet: backup %d: %w", id, ErrNotFound)
+	}
+	st, acct, c, err := owner(ctx, f, scope, "backup", nil, func(ctx context.Context, c *rcbu.Client) (rcbu.BackupStatus, error) {
+		st, err := c.Backups.Get(ctx, id)
+		if err != nil {
+			return rcbu.BackupStatus{}, err
+		}
+		return *st, nil
+	})
+	if err != nil {
+		return FleetBackup{}, nil, err
+	}
+	return FleetBackup{AccountID: acct.ID, AccountName: acct.Name, Backup: st}, c, nil
+}
+
+// Restore returns one restore's current state (never cached) and the client
+// of its account, as Backup does.
+func (f *Fleet) Restore(ctx context.Context, scope Scope, id rcbu.RestoreID) (FleetRestore, *rcbu.Client, error) {
+	if id <= 0 {
+		return FleetRestore{}, nil, fmt.Errorf("fleet: restore %d: %w", id, ErrNotFound)
+	}
+	r, acct, c, err := owner(ctx, f, scope, "restore", nil, func(ctx context.Context, c *rcbu.Client) (rcbu.RestoreConfiguration, error) {
+		r, err := c.Restores.Get(ctx, id)
+		if err != nil {
+			return rcbu.RestoreConfiguration{}, err
+		}
+		return *r, nil
+	})
+	if err != nil {
+		return FleetRestore{}, nil, err
+	}
+	return FleetRestore{AccountID: acct.ID, AccountName: acct.Name, Restore: r}, c, nil
+}
