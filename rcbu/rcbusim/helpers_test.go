@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"io"
 	"net/http"
+	"net/http/httptest"
 	"strings"
 	"testing"
 	"time"
@@ -196,3 +197,23 @@ func (c *apiClient) backupState(id int64) string {
 }
 
 func itoa(n int64) string { return strings.TrimSpace(string(jsonInt(n))) }
+
+// testEpoch is the fixed instant unit tests start from.
+var testEpoch = time.Date(2026, 3, 2, 15, 4, 5, 0, time.UTC)
+
+// loginDirect authenticates without a listener (benchmarks, fuzzing).
+func loginDirect(t testing.TB, srv *Server) string {
+	t.Helper()
+	req := httptest.NewRequest("POST", "/v2.0/tokens", strings.NewReader(`{"auth":{"RAX-KSKEY:apiKeyCredentials":{"username":"demo","apiKey":"demo-api-key"}}}`))
+	rec := httptest.NewRecorder()
+	srv.ServeHTTP(rec, req)
+	var resp struct {
+		Access struct {
+			Token struct {
+				ID string `json:"id"`
+			} `json:"token"`
+		} `json:"access"`
+	}
+	mustUnmarshal(t, rec.Body.Bytes(), &resp)
+	return resp.Access.Token.ID
+}
