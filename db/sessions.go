@@ -14,11 +14,19 @@ import (
 func (s *Store) CreateSession(ctx context.Context, se app.Session) error {
 	_, err := s.db.ExecContext(ctx,
 		`INSERT INTO sessions (id, user_id, data, created_unix, last_seen_unix, expires_unix) VALUES (?, ?, ?, ?, ?, ?)`,
-		se.Hash, nullUserID(se.UserID), se.Data, unix(se.Created), unix(se.LastSeen), unix(se.Expires))
+		se.Hash, nullUserID(se.UserID), nonNil(se.Data), unix(se.Created), unix(se.LastSeen), unix(se.Expires))
 	if err != nil {
 		return fmt.Errorf("db: create session: %w", err)
 	}
 	return nil
+}
+
+// nonNil stores a nil slice as an empty BLOB (the column is NOT NULL).
+func nonNil(b []byte) []byte {
+	if b == nil {
+		return []byte{}
+	}
+	return b
 }
 
 func nullUserID(id app.UserID) sql.NullInt64 {
@@ -45,7 +53,7 @@ func (s *Store) Session(ctx context.Context, hash string) (app.Session, error) {
 // UpdateSession writes the session's data and last-seen time; a session
 // deleted meanwhile (revoked) wraps app.ErrNotFound.
 func (s *Store) UpdateSession(ctx context.Context, se app.Session) error {
-	res, err := s.db.ExecContext(ctx, `UPDATE sessions SET data = ?, last_seen_unix = ? WHERE id = ?`, se.Data, unix(se.LastSeen), se.Hash)
+	res, err := s.db.ExecContext(ctx, `UPDATE sessions SET data = ?, last_seen_unix = ? WHERE id = ?`, nonNil(se.Data), unix(se.LastSeen), se.Hash)
 	if err != nil {
 		return fmt.Errorf("db: update session: %w", err)
 	}

@@ -1,0 +1,191 @@
+package app_test
+
+import (
+	"context"
+	"errors"
+	"testing"
+	"time"
+
+	"github.com/rcbu-console/rcbu-console/app"
+)
+
+func TestLogin(t *testing.T) {
+	e := newEnv(t)
+	ctx := app.WithClientIP(context.Background(), "203.0.113.9")
+	disabled, err := e.users.Create(ctx, e.admin, app.NewUserRequest{Email: "dis@example.com", Role: "observer", Password: "a long enough password"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := e.users.SetDisabled(ctx, e.admin, disabled.ID, true); err != nil {
+		t.Fatal(err)
+	}
+	tests := []struct {
+		name, email, pw string
+		ok              bool
+		auditMsg        string
+	}{
+		{"right password (email case and spaces ignored)", "  ADMIN@example.com ", e.adminPw, true, ""},
+		{"wrong password", "admin@example.com", "nope", false, "wrong password"},
+		{"unknown email", "who@example.com", e.adminPw, false, "unknown email"},
+		{"disabled user", "dis@example.com", "a long enough password", false, "user disabled"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			u, err := e.auth.Login(ctx, tt.email, tt.pw)
+			if tt.ok {
+				if err != nil || u.Email != "admin@example.com" {
+					t.Fatalf("Login = %v, %v", u.Email, err)
+				}
+			} else if !errors.Is(err, app.ErrUnauthorized) {
+				t.Fatalf("err = %v, want ErrUnauthorized", err)
+			}
+			last := e.lastAudit(t)
+			wantOutcome := app.OutcomeOK
+			if !tt.ok {
+				wantOutcome = app.OutcomeFailed
+			}
+			if last.Action != app.ActionLogin || last.Outcome != wantOutcome || last.Message != tt.auditMsg || last.IP != "203.0.113.9" {
+				t.Errorf("audit = %+v", last)
+			}
+		})
+	}
+}
+
+func TestLoginThrottle(t *testing.T) {
+	e := newEnv(t)
+	ctx := app.WithClientIP(context.Background(), "198.51.100.7")
+	for i := range 4 {
+		if _, err := e.auth.Login(ctx, "admin@example.com", "wrong"); !errors.Is(err, app.ErrUnauthorized) {
+			t.Fatalf("failure %d: %v", i+1, err)
+		}
+	}
+	// Four failures: the right password still works, and resets the account counter.
+	if _, err := e.auth.Login(ctx, "admin@example.com", e.adminPw); err != nil {
+		t.Fatalf("after 4 failures: %v", err)
+	}
+	for range 5 {
+		e.auth.Login(ctx, "admin@example.com", "wrong")
+	}
+	// Five failures: refused, even with the right password, until T.
+	if _, err := e.auth.Login(ctx, "admin@example.com", e.adminPw); !errors.Is(err, app.ErrUnauthorized) {
+		t.Fatalf("right password while throttled: %v", err)
+	}
+	if last := e.lastAudit(t); last.Outcome != app.OutcomeFailed || last.Message == "" {
+		t.Errorf("throttled attempt audit = %+v", last)
+	}
+	e.clock.Advance(29 * time.Second)
+	if _, err := e.auth.Login(ctx, "admin@example.com", e.adminPw); !errors.Is(err, app.ErrUnauthorized) {
+		t.Fatalf("29 s later: %v", err)
+	}
+	e.clock.Advance(2 * time.Second)
+	if _, err := e.auth.Login(ctx, "admin@example.com", "wrong"); !errors.Is(err, app.ErrUnauthorized) {
+		t.Fatal("sixth failure accepted")
+	}
+	// The sixth failure doubles the refusal to 60 s.
+	e.clock.Advance(59 * time.Second)
+	if _, err := e.auth.Login(ctx, "admin@example.com", e.adminPw); !errors.Is(err, app.ErrUnauthorized) {
+		t.Fatalf("59 s after the sixth failure: %v", err)
+	}
+	e.clock.Advance(2 * time.Second)
+	if _, err := e.auth.Login(ctx, "admin@example.com", e.adminPw); err != nil {
+		t.Fatalf("after the refusal: %v", err)
+	}
+}
+
+func TestLoginThrottlePerIP(t *testing.T) {
+	e := newEnv(t)
+	attacker := app.WithClientIP(context.Background(), "192.0.2.66")
+	// Five different emails from one address: the address is refused.
+	for _, email := range []string{"a@x.example", "b@x.example", "c@x.example", "d@x.example", "e@x.example"} {
+		e.auth.Login(attacker, email, "guess")
+	}
+	if _, err := e.auth.Login(attacker, "admin@example.com", e.adminPw); !errors.Is(err, app.ErrUnauthorized) {
+		t.Fatalf("throttled IP signed in: %v", err)
+	}
+	// Another address is not affected.
+	office := app.WithClientIP(context.Background(), "192.0.2.10")
+	if _, err := e.auth.Login(office, "admin@example.com", e.adminPw); err != nil {
+		t.Fatalf("other IP: %v", err)
+	}
+}
+
+func TestSessionExpiry(t *testing.T) {
+	e := newEnv(t)
+	ctx := context.Background()
+	tok, err := app.NewSessionToken()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := e.auth.CreateSession(ctx, tok, e.admin.ID, nil); err != nil {
+		t.Fatal(err)
+	}
+	if s, err := e.auth.Session(ctx, tok); err != nil || s.UserID != e.admin.ID {
+		t.Fatalf("Session = %+v, %v", s, err)
+	}
+	if _, err := e.store.Session(ctx, tok); !errors.Is(err, app.ErrNotFound) {
+		t.Fatal("the store holds the raw token, not its hash")
+	}
+	t.Run("idle expiry", func(t *testing.T) {
+		e.clock.Advance(11 * time.Hour)
+		if _, err := e.auth.Session(ctx, tok); err != nil {
+			t.Fatalf("after 11 h: %v", err)
+		}
+		e.clock.Advance(11 * time.Hour) // 11 h since last seen: still alive
+		if _, err := e.auth.Session(ctx, tok); err != nil {
+			t.Fatalf("after 11 h more: %v", err)
+		}
+		e.clock.Advance(12 * time.Hour)
+		if _, err := e.auth.Session(ctx, tok); !errors.Is(err, app.ErrNotFound) {
+			t.Fatalf("after 12 h idle: %v", err)
+		}
+	})
+	t.Run("absolute expiry", func(t *testing.T) {
+		tok2, _ := app.NewSessionToken()
+		if _, err := e.auth.CreateSession(ctx, tok2, e.admin.ID, nil); err != nil {
+			t.Fatal(err)
+		}
+		for range 15 { // used every 11 h for 165 h: never idle
+			e.clock.Advance(11 * time.Hour)
+			if _, err := e.auth.Session(ctx, tok2); err != nil {
+				t.Fatalf("active session ended early: %v", err)
+			}
+		}
+		e.clock.Advance(11 * time.Hour) // 176 h > 7 d
+		if _, err := e.auth.Session(ctx, tok2); !errors.Is(err, app.ErrNotFound) {
+			t.Fatalf("after 7 d: %v", err)
+		}
+	})
+}
+
+func TestSignOutEverywhereAndLogout(t *testing.T) {
+	e := newEnv(t)
+	ctx := context.Background()
+	var toks []string
+	for range 3 {
+		tok, _ := app.NewSessionToken()
+		if _, err := e.auth.CreateSession(ctx, tok, e.admin.ID, nil); err != nil {
+			t.Fatal(err)
+		}
+		toks = append(toks, tok)
+	}
+	if err := e.auth.Logout(ctx, e.admin, toks[0]); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := e.auth.Session(ctx, toks[0]); !errors.Is(err, app.ErrNotFound) {
+		t.Errorf("logged-out session alive: %v", err)
+	}
+	if _, err := e.auth.Session(ctx, toks[1]); err != nil {
+		t.Errorf("other session ended by logout: %v", err)
+	}
+	if last := e.lastAudit(t); last.Action != app.ActionLogout {
+		t.Errorf("audit = %+v", last)
+	}
+	if err := e.auth.SignOutEverywhere(ctx, e.admin); err != nil {
+		t.Fatal(err)
+	}
+	for _, tok := range toks[1:] {
+		if _, err := e.auth.Session(ctx, tok); !errors.Is(err, app.ErrNotFound) {
+			t.Errorf("session alive after sign out everywhere: %v", err)
+		}
+	}
+}
