@@ -70,6 +70,7 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 	}
 	users := app.NewUsers(store, audit, authCfg.Password, now, log)
 	accounts := app.NewAccounts(store, sealer, app.RCBUConnector(nil, log, "rcbu-console/"+version), audit, now, log)
+	fleet := app.NewFleet(accounts, app.FleetOptions{Now: now, Log: log})
 
 	created, password, err := users.EnsureAdmin(ctx, cfg.AdminEmail, cfg.AdminPassword)
 	if err != nil {
@@ -91,7 +92,7 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 		return err
 	}
 	e, err := handlers.New(handlers.Deps{
-		Log: log, Auth: auth, Users: users, Accounts: accounts, Audit: audit, DB: store,
+		Log: log, Auth: auth, Users: users, Accounts: accounts, Audit: audit, Fleet: fleet, DB: store,
 		SessionKey: sessionKey, SecureCookies: cfg.SecureCookies, Static: staticFS, Now: now, Version: version,
 	})
 	if err != nil {
@@ -160,6 +161,9 @@ func connectAccounts(ctx context.Context, cfg Config, accounts *app.Accounts, lo
 		rcbusim.WithClock(rcbusim.NewScaledClock(cfg.DemoSpeed)),
 		rcbusim.WithLogger(log.With(slog.String("component", "rcbusim"))),
 	)
+	if err := sim.Err(); err != nil {
+		return noop, fmt.Errorf("demo simulator: %w", err)
+	}
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		return noop, fmt.Errorf("demo simulator: %w", err)

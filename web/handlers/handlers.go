@@ -34,7 +34,10 @@ type Deps struct {
 	Users    *app.Users
 	Accounts *app.Accounts
 	Audit    *app.Audit
-	DB       Pinger
+	// Fleet is the account-scoped, cached API access of the operations
+	// pages (app/fleet.go, owner ops); one shared instance.
+	Fleet *app.Fleet
+	DB    Pinger
 	// SessionKey signs the session cookie (HMAC); at least 32 bytes, derived
 	// from the app secret.
 	SessionKey    []byte
