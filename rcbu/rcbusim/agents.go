@@ -121,21 +121,15 @@ func (s *Server) getAgent(c *call) reply {
 }
 
 func (s *Server) getAgentByHost(c *call) reply {
-	var other bool
-	for _, a := range s.agents {
-		if a.deleted || !strings.EqualFold(a.hostServerID, c.seg) {
-			continue
-		}
-		if a.tenant != c.tenant {
-			other = true
-			continue
-		}
-		if c.visible(a) {
+	for _, a := range c.tenant.agents {
+		if c.visible(a) && strings.EqualFold(a.hostServerID, c.seg) {
 			return ok(a.json(a.status()))
 		}
 	}
-	if other {
-		return errReply(http.StatusForbidden, "access denied to host server %s", c.seg)
+	for _, a := range s.agents {
+		if !a.deleted && a.tenant != c.tenant && strings.EqualFold(a.hostServerID, c.seg) {
+			return errReply(http.StatusForbidden, "access denied to host server %s", c.seg)
+		}
 	}
 	return errReply(http.StatusNotFound, "no agent found for host server %s", c.seg)
 }

@@ -35,16 +35,30 @@ const (
 	restorePreparing           = 9
 )
 
-// restoreStateNames maps RestoreStateId to the names used by reports and
+// restoreStateName maps a RestoreStateId to the name used by reports and
 // activity items.
-var restoreStateNames = [...]string{
-	"Creating", "Queued", "InProgress", "Completed", "Stopped", "Failed",
-	"StartRequested", "StopRequested", "CompletedWithErrors", "Preparing",
-}
-
 func restoreStateName(id int) string {
-	if id >= 0 && id < len(restoreStateNames) {
-		return restoreStateNames[id]
+	switch id {
+	case restoreCreating:
+		return "Creating"
+	case restoreQueued:
+		return "Queued"
+	case restoreInProgress:
+		return "InProgress"
+	case restoreCompleted:
+		return "Completed"
+	case restoreStopped:
+		return "Stopped"
+	case restoreFailed:
+		return "Failed"
+	case restoreStartRequested:
+		return "StartRequested"
+	case restoreStopRequested:
+		return "StopRequested"
+	case restoreCompletedWithErrors:
+		return "CompletedWithErrors"
+	case restorePreparing:
+		return "Preparing"
 	}
 	return "Unknown"
 }
@@ -71,13 +85,38 @@ const (
 	bsMissed
 )
 
-var backupStateNames = [...]string{
-	StateStartRequested, StateStartScheduled, StateQueued, StatePreparing,
-	StateInProgress, StateStopRequested, StateCompleted, StateCompletedWithErrors,
-	StateFailed, StateStopped, StateSkipped, StateMissed,
-}
+// numBackupStates bounds the backupState codes.
+const numBackupStates = bsMissed + 1
 
-func (s backupState) String() string { return backupStateNames[s] }
+func (s backupState) String() string {
+	switch s {
+	case bsStartRequested:
+		return StateStartRequested
+	case bsStartScheduled:
+		return StateStartScheduled
+	case bsQueued:
+		return StateQueued
+	case bsPreparing:
+		return StatePreparing
+	case bsInProgress:
+		return StateInProgress
+	case bsStopRequested:
+		return StateStopRequested
+	case bsCompleted:
+		return StateCompleted
+	case bsCompletedWithErrors:
+		return StateCompletedWithErrors
+	case bsFailed:
+		return StateFailed
+	case bsStopped:
+		return StateStopped
+	case bsSkipped:
+		return StateSkipped
+	case bsMissed:
+		return StateMissed
+	}
+	return "Unknown"
+}
 
 func (s backupState) busy() bool { return s <= bsStopRequested }
 
@@ -85,9 +124,9 @@ func (s backupState) busy() bool { return s <= bsStopRequested }
 func (s backupState) canRestore() bool { return s == bsCompleted || s == bsCompletedWithErrors }
 
 func parseBackupState(name string) (backupState, bool) {
-	for i, n := range backupStateNames {
-		if n == name {
-			return backupState(i), true
+	for st := range numBackupStates {
+		if st.String() == name {
+			return st, true
 		}
 	}
 	return 0, false
