@@ -6,7 +6,6 @@ import (
 	"errors"
 	"fmt"
 	"math"
-	"regexp"
 	"strconv"
 	"strings"
 	"time"
@@ -171,21 +170,69 @@ type MSDate struct {
 	time.Time
 }
 
-// msDateRE matches /Date(ms)/ and /Date(ms+hhmm)/ with optional escaping.
-var msDateRE = regexp.MustCompile(`^\\?/Date\((-?\d{1,18})([+-]\d{4})?\)\\?/$`)
-
-// ParseMSDate parses "/Date(ms)/", "/Date(-ms)/" or "/Date(ms±hhmm)/" into
-// a UTC time. The empty string is an error.
+// ParseMSDate parses "/Date(ms)/", "/Date(-ms)/" or "/Date(ms±hhmm)/"
+// (slashes optionally escaped) into a UTC time. The empty string is an
+// error.
 func ParseMSDate(s string) (time.Time, error) {
-	m := msDateRE.FindStringSubmatch(strings.TrimSpace(s))
-	if m == nil {
+	ms, ok := parseMSDate(strings.TrimSpace(s))
+	if !ok {
 		return time.Time{}, fmt.Errorf("rcbu: invalid date %.60q: want /Date(milliseconds)/", s)
 	}
-	ms, err := strconv.ParseInt(m[1], 10, 64)
-	if err != nil {
-		return time.Time{}, fmt.Errorf("rcbu: invalid date %.60q: %w", s, err)
-	}
 	return time.UnixMilli(ms).UTC(), nil
+}
+
+// parseMSDate matches ^\\?/Date\((-?\d{1,18})([+-]\d{4})?\)\\?/$ by hand:
+// dates are decoded by the thousand in agent and activity lists.
+func parseMSDate(s string) (int64, bool) {
+	s = strings.TrimPrefix(s, `\`)
+	if !strings.HasPrefix(s, "/Date(") {
+		return 0, false
+	}
+	s = s[len("/Date("):]
+	if !strings.HasSuffix(s, "/") {
+		return 0, false
+	}
+	s = strings.TrimSuffix(s[:len(s)-1], `\`)
+	if !strings.HasSuffix(s, ")") {
+		return 0, false
+	}
+	s = s[:len(s)-1]
+	neg := strings.HasPrefix(s, "-")
+	if neg {
+		s = s[1:]
+	}
+	i := 0
+	for i < len(s) && s[i] >= '0' && s[i] <= '9' {
+		i++
+	}
+	if i == 0 || i > 18 {
+		return 0, false
+	}
+	digits, rest := s[:i], s[i:]
+	if rest != "" {
+		if len(rest) != 5 || (rest[0] != '+' && rest[0] != '-') || !isDigits(rest[1:]) {
+			return 0, false
+		}
+	}
+	ms, err := strconv.ParseInt(digits, 10, 64)
+	if err != nil {
+		return 0, false
+	}
+	if neg {
+		ms = -ms
+	}
+	return ms, true
+}
+
+// jsonString decodes a JSON string, without the decoder for the common
+// case of no escapes.
+func jsonString(b []byte) (string, error) {
+	if len(b) >= 2 && b[0] == '"' && b[len(b)-1] == '"' && bytes.IndexByte(b, '\\') < 0 {
+		return string(b[1 : len(b)-1]), nil
+	}
+	var s string
+	err := json.Unmarshal(b, &s)
+	return s, err
 }
 
 // FormatMSDate formats t as "/Date(ms)/".
@@ -200,8 +247,8 @@ func (d *MSDate) UnmarshalJSON(b []byte) error {
 		d.Time = time.Time{}
 		return nil
 	}
-	var s string
-	if err := json.Unmarshal(b, &s); err != nil {
+	s, err := jsonString(b)
+	if err != nil {
 		return fmt.Errorf("rcbu: date: want a string, got %.40q", string(b))
 	}
 	if s == "" {
@@ -317,8 +364,8 @@ func (z *Size) UnmarshalJSON(b []byte) error {
 		*z = Size{Raw: string(b), Bytes: int64(n)}
 		return nil
 	}
-	var s string
-	if err := json.Unmarshal(b, &s); err != nil {
+	s, err := jsonString(b)
+	if err != nil {
 		return fmt.Errorf("rcbu: size: %w", err)
 	}
 	if strings.TrimSpace(s) == "" {

@@ -47,6 +47,16 @@ func TestMSDate(t *testing.T) {
 			}
 		})
 	}
+	t.Run("escaped text", func(t *testing.T) {
+		if got, err := rcbu.ParseMSDate(`\/Date(1357817400000+0100)\/`); err != nil || !got.Equal(ref) {
+			t.Errorf("ParseMSDate = %v, %v", got, err)
+		}
+		for _, bad := range []string{"/Date(12)", "/Date(12)\\", "/Date(1-05)/", "/Date(1+05000)/", "/Date(--1)/", "Date(1)/"} {
+			if _, err := rcbu.ParseMSDate(bad); err == nil {
+				t.Errorf("ParseMSDate(%q) succeeded", bad)
+			}
+		}
+	})
 	t.Run("marshal", func(t *testing.T) {
 		b, _ := json.Marshal(struct{ A, B rcbu.MSDate }{A: rcbu.MSDate{Time: ref}})
 		if string(b) != `{"A":"/Date(1357817400000)/","B":null}` {
