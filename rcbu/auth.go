@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"log/slog"
 	"net/http"
 	"net/url"
 	"strings"
@@ -25,6 +26,12 @@ type Credentials struct {
 
 // String shows the username only, keeping secrets out of logs and panics.
 func (c Credentials) String() string { return "rcbu.Credentials{Username: " + c.Username + "}" }
+
+// GoString is String, so %#v does not print the secrets either.
+func (c Credentials) GoString() string { return c.String() }
+
+// LogValue logs the username only.
+func (c Credentials) LogValue() slog.Value { return slog.GroupValue(slog.String("username", c.Username)) }
 
 func (c Credentials) body() (map[string]any, error) {
 	auth := map[string]any{}

@@ -215,13 +215,10 @@ func listAll[T any](ctx context.Context, c *Client, op, path string, key func(*T
 	if err := g.Wait(); err != nil {
 		return nil, err
 	}
-	if len(parts) == 1 {
-		if parts[0] == nil {
-			return []T{}, nil
-		}
-		return parts[0], nil
+	out := parts[0]
+	if len(parts) > 1 {
+		out = slices.Concat(parts...)
 	}
-	out := slices.Concat(parts...)
 	if out == nil {
 		out = []T{}
 	}
