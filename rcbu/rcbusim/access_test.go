@@ -133,8 +133,13 @@ func TestTenantIsolation(t *testing.T) {
 	if len(list) != 1 || list[0]["MachineName"] != "other-web-01" {
 		t.Fatalf("other's agents %v", list)
 	}
+	// Host-server lookups do not cross tenants either.
+	var a obj
+	f.c.call("GET", "/agent/"+itoa(f.agent), nil, 200, &a)
+	status, raw := other.do("GET", "/agent/server/"+a["HostServerId"].(string), nil)
+	expectError(t, status, raw, http.StatusForbidden, "access denied")
 	// Another tenant's id in the path is refused even with a valid token.
-	status, raw := send(t, "GET", f.ts.URL+"/v1.0/"+OtherTenant+"/user/agents", f.c.token, nil)
+	status, raw = send(t, "GET", f.ts.URL+"/v1.0/"+OtherTenant+"/user/agents", f.c.token, nil)
 	expectError(t, status, raw, 403, "access denied")
 }
 

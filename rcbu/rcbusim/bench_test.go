@@ -103,3 +103,39 @@ func BenchmarkGenerate1000Agents100kHistory(b *testing.B) {
 		}
 	}
 }
+
+// BenchmarkGetAgentHTTPParallel measures throughput over loopback with
+// concurrent keep-alive clients (client and server share the CPUs).
+func BenchmarkGetAgentHTTPParallel(b *testing.B) {
+	srv, token := benchServer(b, WithDataset("demo"))
+	hs := httptest.NewServer(srv)
+	defer hs.Close()
+	url := hs.URL + "/dfw/v1.0/123456/agent/" + itoa(srv.AgentIDs(DemoTenant)[0])
+	tr := &http.Transport{MaxIdleConnsPerHost: 64}
+	defer tr.CloseIdleConnections()
+	client := &http.Client{Transport: tr}
+	b.ReportAllocs()
+	b.SetParallelism(4)
+	b.ResetTimer()
+	b.RunParallel(func(pb *testing.PB) {
+		req, err := http.NewRequestWithContext(context.Background(), "GET", url, nil)
+		if err != nil {
+			b.Error(err)
+			return
+		}
+		req.Header.Set("X-Auth-Token", token)
+		for pb.Next() {
+			resp, err := client.Do(req)
+			if err != nil {
+				b.Error(err)
+				return
+			}
+			_, _ = io.Copy(io.Discard, resp.Body)
+			resp.Body.Close()
+			if resp.StatusCode != 200 {
+				b.Errorf("status %d", resp.StatusCode)
+				return
+			}
+		}
+	})
+}
