@@ -31,7 +31,9 @@ func (c Credentials) String() string { return "rcbu.Credentials{Username: " + c.
 func (c Credentials) GoString() string { return c.String() }
 
 // LogValue logs the username only.
-func (c Credentials) LogValue() slog.Value { return slog.GroupValue(slog.String("username", c.Username)) }
+func (c Credentials) LogValue() slog.Value {
+	return slog.GroupValue(slog.String("username", c.Username))
+}
 
 func (c Credentials) body() (map[string]any, error) {
 	auth := map[string]any{}
