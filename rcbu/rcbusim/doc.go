@@ -55,6 +55,8 @@
 //   - Errors are {"Message": "..."} with Content-Type application/json
 //     (§1.4). Unknown paths are 404, a known path with the wrong method is
 //     405 with an Allow header, bodies over 1 MiB are 413.
+//   - Content-Type is not checked: bodies are parsed as JSON (A9 also as a
+//     form), so clients that omit the header work.
 //   - Booleans are accepted as true/"true", integers as numbers or digit
 //     strings; keys are matched case-insensitively (ASP.NET binding), so
 //     BackupDataCenter and BackupDatacenter are the same key, and

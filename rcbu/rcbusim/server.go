@@ -175,23 +175,22 @@ type Server struct {
 	// initErr records a dataset or seed problem found by New.
 	initErr error
 
-	mu        sync.Mutex
-	rng       *rand.Rand // data and job outcomes
-	faultRNG  *rand.Rand // fault injection, kept apart so faults do not perturb data
-	users     map[string]*user
-	tokens    map[string]*token
-	tokenSeq  uint64
-	tenants   map[string]*tenant
-	agents    map[int64]*agent
-	configs   map[int64]*configuration
-	backups   map[int64]*backup
-	restores  map[int64]*restore
-	cleanups  map[int64]*cleanup
-	events    eventHeap
-	eventSeq  uint64
-	failNext  map[Op][]int
-	nextID    struct{ agent, config, schedule, file, backup, restore, rfile, cleanup, guid int64 }
-	processed time.Time
+	mu       sync.Mutex
+	rng      *rand.Rand // data and job outcomes
+	faultRNG *rand.Rand // fault injection, kept apart so faults do not perturb data
+	users    map[string]*user
+	tokens   map[string]*token
+	tokenSeq uint64
+	tenants  map[string]*tenant
+	agents   map[int64]*agent
+	configs  map[int64]*configuration
+	backups  map[int64]*backup
+	restores map[int64]*restore
+	cleanups map[int64]*cleanup
+	events   eventHeap
+	eventSeq uint64
+	failNext map[Op][]int
+	nextID   struct{ agent, config, schedule, file, backup, restore, rfile, cleanup, guid int64 }
 }
 
 // New returns a Server configured by opts. A seed file that cannot be read
@@ -239,7 +238,6 @@ func New(opts ...Option) *Server {
 	s.nextID.cleanup = 7_700_000
 	s.addUsers()
 	s.initErr = s.loadData()
-	s.processed = s.clock.Now()
 	return s
 }
 
@@ -316,6 +314,15 @@ func ok(body any) reply { return reply{http.StatusOK, body} }
 // ServeHTTP routes and answers one request.
 func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	start := time.Now()
+	defer func() {
+		// A simulator bug must not take the test process down: answer 500
+		// and log it. The mutex is released by serve's own defer.
+		if v := recover(); v != nil {
+			s.log.LogAttrs(r.Context(), slog.LevelError, "rcbusim_panic",
+				slog.String("path", r.URL.Path), slog.Any("panic", v))
+			s.write(w, errReply(http.StatusInternalServerError, "internal simulator error"))
+		}
+	}()
 	rep, op := s.serve(w, r)
 	if rep.status == 0 {
 		return // hung request; the client went away
@@ -608,9 +615,6 @@ func (s *Server) advanceLocked(now time.Time) {
 				a.online = true
 			}
 		}
-	}
-	if now.After(s.processed) {
-		s.processed = now
 	}
 }
 
