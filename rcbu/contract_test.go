@@ -322,6 +322,8 @@ func TestContractAgents(t *testing.T) {
 			t.Errorf("LogLevel = %v, want Debug", l)
 		}
 		wantErr(t, c.Agents.SetLogLevel(ctx, tg.agent, 9), rcbu.ErrBadRequest)
+		_, err := c.Agents.LogLevel(ctx, 999999999)
+		wantErr(t, err, rcbu.ErrNotFound)
 	})
 	t.Run("wake, logs, events, document", func(t *testing.T) {
 		if err := c.Agents.Wake(ctx); err != nil {
@@ -382,6 +384,10 @@ func TestContractAgents(t *testing.T) {
 		if id := must[string](t)(c.Agents.ChangeEncryptionPassword(ctx, a.ID, hexPass, strings.Repeat("cd", 256))); id == "" {
 			t.Error("empty request id")
 		}
+		_, err = c.Agents.ChangeEncryptionPassword(ctx, tg.dest, hexPass, hexPass)
+		wantErr(t, err, rcbu.ErrBadRequest)
+		_, err = c.Agents.ChangeEncryptionPassword(ctx, a.ID, "", hexPass)
+		wantErr(t, err, rcbu.ErrBadRequest)
 	})
 	t.Run("migrate vault", func(t *testing.T) {
 		tg.needSim(t)
@@ -713,6 +719,17 @@ func TestContractBackupAndRestore(t *testing.T) {
 		wantErr(t, err, rcbu.ErrNotFound)
 		_, err = c.Restores.Start(ctx, 999999999, nil)
 		wantErr(t, err, rcbu.ErrNotFound)
+		_, err = c.Restores.Files(ctx, 999999999)
+		wantErr(t, err, rcbu.ErrNotFound)
+		wantErr(t, c.Restores.Update(ctx, &rcbu.RestoreConfiguration{ID: 999999999, BackupID: b.ID, BackupAgentID: tg.agent,
+			DestinationAgentID: tg.dest, DestinationPath: "/x"}), rcbu.ErrNotFound)
+		wantErr(t, c.Restores.Include(ctx, 999999999, "/etc", rcbu.RestoreItemFolder), rcbu.ErrNotFound)
+		_, err = c.Backups.Get(ctx, 999999999)
+		wantErr(t, err, rcbu.ErrNotFound)
+		_, err = c.Restores.Create(ctx, &rcbu.RestoreRequest{BackupID: 999999999, BackupAgentID: tg.agent, DestinationAgentID: tg.dest, DestinationPath: "/x"})
+		if err == nil {
+			t.Error("restore of an unknown backup created")
+		}
 	})
 	t.Run("stop a restore", func(t *testing.T) {
 		r := must[*rcbu.RestoreConfiguration](t)(c.Restores.Create(ctx, &rcbu.RestoreRequest{
@@ -747,6 +764,34 @@ func TestContractBackupAndRestore(t *testing.T) {
 		_, err := c.Activity.CleanupReport(ctx, 999999999)
 		wantErr(t, err, rcbu.ErrNotFound)
 	})
+}
+
+func TestContractEncryptedRestore(t *testing.T) {
+	tg := newTarget(t)
+	tg.needSim(t)
+	ctx := testCtx(t)
+	c := tg.connect(t, tg.admin)
+	pass := strings.Repeat("ab", 256)
+	must[string](t)(c.Agents.Encrypt(ctx, tg.spare, pass))
+	tg.advance(time.Minute)
+	cfg := newConfig(t, ctx, c, tg.spare, "secret-files")
+	if !cfg.IsEncrypted {
+		t.Error("configuration of an encrypted agent not marked encrypted")
+	}
+	b := must[*rcbu.Backup](t)(c.Backups.Start(ctx, cfg.ID))
+	tg.finishBackup(t, ctx, b)
+	r := must[*rcbu.RestoreConfiguration](t)(c.Restores.Create(ctx, &rcbu.RestoreRequest{
+		BackupID: b.ID, BackupAgentID: tg.spare, DestinationAgentID: tg.spare, DestinationPath: "/srv/secret",
+	}))
+	if !r.IsEncrypted || r.PublicKey == nil {
+		t.Fatalf("restore = %+v", r)
+	}
+	_, err := c.Restores.Start(ctx, r.ID, nil)
+	wantErr(t, err, rcbu.ErrBadRequest)
+	h := must[*rcbu.Restore](t)(c.Restores.Start(ctx, r.ID, &rcbu.RestoreStartOptions{EncryptedPassword: pass}))
+	if fin := tg.finishRestore(t, ctx, h); !fin.State.Done() {
+		t.Errorf("state = %v", fin.State)
+	}
 }
 
 // countingTransport counts identity calls.
