@@ -13,8 +13,10 @@ import (
 
 // newTarget points the contract suite at the real service. It needs
 // RCBU_USERNAME and RCBU_API_KEY (and optionally RCBU_REGION and
-// RCBU_IDENTITY_URL); destructive and fault-injection cases are skipped.
-// The account needs at least two online agents in the region.
+// RCBU_IDENTITY_URL); destructive, fault-injection and simulator-specific
+// cases are skipped, and backups only run with RCBU_INTEGRATION_JOBS=1.
+// The account needs at least two online agents in the region; the
+// configurations the suite creates are deleted at the end.
 func newTarget(t *testing.T) *target {
 	t.Helper()
 	user, key := os.Getenv("RCBU_USERNAME"), os.Getenv("RCBU_API_KEY")
@@ -29,6 +31,8 @@ func newTarget(t *testing.T) *target {
 		identityURL: id,
 		admin:       rcbu.Credentials{Username: user, APIKey: key},
 		region:      os.Getenv("RCBU_REGION"),
+		jobs:        os.Getenv("RCBU_INTEGRATION_JOBS") == "1",
+		opts:        []rcbu.Option{rcbu.WithStartRetry(20, time.Second)},
 		poll:        15 * time.Second,
 		now:         time.Now,
 		advance:     func(d time.Duration) { time.Sleep(d) },

@@ -25,6 +25,7 @@ func newTarget(t *testing.T) *target {
 	}))
 	tg := &target{
 		sim:          true,
+		jobs:         true,
 		identityURL:  ts.IdentityURL,
 		admin:        rcbu.Credentials{Username: rcbusim.DemoUser, APIKey: rcbusim.DemoAPIKey},
 		adminPass:    rcbu.Credentials{Username: rcbusim.DemoUser, Password: rcbusim.DemoPassword},
