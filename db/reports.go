@@ -1,0 +1,461 @@
+package db
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"strings"
+	"time"
+	"unicode"
+
+	"github.com/rcbu-console/rcbu-console/app"
+	"github.com/rcbu-console/rcbu-console/rcbu"
+)
+
+// reportColumns are the list columns of reports, in scanReport's order.
+const reportColumns = `r.id, r.account_id, r.kind, r.job_id, r.agent_id, r.agent_name, r.config_id, r.config_name,
+	r.backup_id, r.dest_agent_id, r.dest_name, r.state, r.can_restore, r.started_unix, r.finished_unix, r.duration_s,
+	r.files_searched, r.bytes_searched, r.files_backed_up, r.bytes_backed_up, r.files_restored, r.bytes_restored,
+	r.error_count, r.reason, r.diagnostics, r.parse_error, r.fetched_unix`
+
+func scanReport(sc rowScanner, extra ...any) (app.Report, error) {
+	var r app.Report
+	var kind string
+	var canRestore int64
+	var dur int64
+	dest := []any{&r.ID, &r.AccountID, &kind, &r.JobID, &r.AgentID, &r.AgentName, &r.ConfigID, &r.ConfigName,
+		&r.BackupID, &r.DestAgentID, &r.DestName, &r.State, &canRestore, (*unixTime)(&r.Started), (*unixTime)(&r.Finished), &dur,
+		&r.FilesSearched, &r.BytesSearched, &r.FilesBackedUp, &r.BytesBackedUp, &r.FilesRestored, &r.BytesRestored,
+		&r.ErrorCount, &r.Reason, &r.Diagnostics, &r.ParseError, (*unixTime)(&r.Fetched)}
+	if err := sc.Scan(append(dest, extra...)...); err != nil {
+		return app.Report{}, err
+	}
+	r.Kind, r.CanRestore, r.Duration = app.ReportKind(kind), canRestore == 1, time.Duration(dur)*time.Second
+	return r, nil
+}
+
+// InsertReports stores snapshots in one transaction, skipping those whose
+// (account, kind, job) is already stored, and returns how many were new.
+func (s *Store) InsertReports(ctx context.Context, rs []app.Report) (int, error) {
+	if len(rs) == 0 {
+		return 0, nil
+	}
+	n := 0
+	err := s.inTx(ctx, func(tx *sql.Tx) error {
+		ins, err := tx.PrepareContext(ctx, `INSERT INTO reports (account_id, kind, job_id, agent_id, agent_name, config_id, config_name,
+			backup_id, dest_agent_id, dest_name, state, can_restore, started_unix, finished_unix, duration_s,
+			files_searched, bytes_searched, files_backed_up, bytes_backed_up, files_restored, bytes_restored,
+			error_count, reason, diagnostics, parse_error, raw, fetched_unix)
+			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+			ON CONFLICT (account_id, kind, job_id) DO NOTHING`)
+		if err != nil {
+			return err
+		}
+		defer ins.Close()
+		insErr, err := tx.PrepareContext(ctx, `INSERT INTO report_errors (report_id, list_index, error_type, code, path, description, exception, details)
+			VALUES (?, ?, ?, ?, ?, ?, ?, ?)`)
+		if err != nil {
+			return err
+		}
+		defer insErr.Close()
+		for _, r := range rs {
+			raw := r.Raw
+			if raw == nil {
+				raw = []byte{}
+			}
+			res, err := ins.ExecContext(ctx, int64(r.AccountID), string(r.Kind), r.JobID, int64(r.AgentID), r.AgentName, int64(r.ConfigID), r.ConfigName,
+				int64(r.BackupID), int64(r.DestAgentID), r.DestName, r.State, boolInt(r.CanRestore), unix(r.Started), unix(r.Finished), int64(r.Duration/time.Second),
+				r.FilesSearched, r.BytesSearched, r.FilesBackedUp, r.BytesBackedUp, r.FilesRestored, r.BytesRestored,
+				r.ErrorCount, r.Reason, r.Diagnostics, r.ParseError, raw, unix(r.Fetched))
+			if err != nil {
+				return err
+			}
+			if k, err := res.RowsAffected(); err != nil || k == 0 {
+				continue // already stored: keep the first snapshot as it is
+			}
+			id, err := res.LastInsertId()
+			if err != nil {
+				return err
+			}
+			n++
+			for _, e := range r.Errors {
+				if _, err := insErr.ExecContext(ctx, id, e.ListIndex, e.ErrorType, e.Code, e.Path, e.Description, e.Exception, e.Details); err != nil {
+					return err
+				}
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		return 0, fmt.Errorf("db: insert reports: %w", err)
+	}
+	return n, nil
+}
+
+func boolInt(b bool) int64 {
+	if b {
+		return 1
+	}
+	return 0
+}
+
+// StoredJobs returns which of ids are stored for the account and kind.
+func (s *Store) StoredJobs(ctx context.Context, account app.AccountID, kind app.ReportKind, ids []int64) (map[int64]bool, error) {
+	out := make(map[int64]bool, len(ids))
+	const chunk = 500
+	for start := 0; start < len(ids); start += chunk {
+		part := ids[start:min(start+chunk, len(ids))]
+		args := []any{int64(account), string(kind)}
+		for _, id := range part {
+			args = append(args, id)
+		}
+		rows, err := s.db.QueryContext(ctx,
+			`SELECT job_id FROM reports WHERE account_id = ? AND kind = ? AND job_id IN (`+placeholders(len(part))+`)`, args...)
+		if err != nil {
+			return nil, fmt.Errorf("db: stored jobs: %w", err)
+		}
+		for rows.Next() {
+			var id int64
+			if err := rows.Scan(&id); err != nil {
+				rows.Close()
+				return nil, fmt.Errorf("db: stored jobs: %w", err)
+			}
+			out[id] = true
+		}
+		err = rows.Err()
+		rows.Close()
+		if err != nil {
+			return nil, fmt.Errorf("db: stored jobs: %w", err)
+		}
+	}
+	return out, nil
+}
+
+func placeholders(n int) string {
+	if n <= 0 {
+		return ""
+	}
+	return strings.Repeat("?, ", n-1) + "?"
+}
+
+func accountArgs(ids []app.AccountID) []any {
+	out := make([]any, len(ids))
+	for i, id := range ids {
+		out[i] = int64(id)
+	}
+	return out
+}
+
+// Report returns one snapshot with its errors and raw body, looked up in
+// accounts (the lowest account id wins if several hold the job).
+func (s *Store) Report(ctx context.Context, accounts []app.AccountID, kind app.ReportKind, jobID int64) (app.Report, error) {
+	if len(accounts) == 0 {
+		return app.Report{}, fmt.Errorf("%s report %d: %w", kind, jobID, app.ErrNotFound)
+	}
+	args := append([]any{string(kind), jobID}, accountArgs(accounts)...)
+	var raw []byte
+	r, err := scanReport(s.db.QueryRowContext(ctx, `SELECT `+reportColumns+`, r.raw FROM reports r
+		WHERE r.kind = ? AND r.job_id = ? AND r.account_id IN (`+placeholders(len(accounts))+`) ORDER BY r.account_id LIMIT 1`, args...), &raw)
+	if errors.Is(err, sql.ErrNoRows) {
+		return app.Report{}, fmt.Errorf("%s report %d: %w", kind, jobID, app.ErrNotFound)
+	}
+	if err != nil {
+		return app.Report{}, fmt.Errorf("db: %s report %d: %w", kind, jobID, err)
+	}
+	r.Raw = raw
+	rows, err := s.db.QueryContext(ctx, `SELECT list_index, error_type, code, path, description, exception, details
+		FROM report_errors WHERE report_id = ? ORDER BY list_index, id`, int64(r.ID))
+	if err != nil {
+		return app.Report{}, fmt.Errorf("db: %s report %d errors: %w", kind, jobID, err)
+	}
+	defer rows.Close()
+	r.Errors = []app.ReportErrorEntry{}
+	for rows.Next() {
+		var e app.ReportErrorEntry
+		if err := rows.Scan(&e.ListIndex, &e.ErrorType, &e.Code, &e.Path, &e.Description, &e.Exception, &e.Details); err != nil {
+			return app.Report{}, fmt.Errorf("db: %s report %d errors: %w", kind, jobID, err)
+		}
+		r.Errors = append(r.Errors, e)
+	}
+	if err := rows.Err(); err != nil {
+		return app.Report{}, fmt.Errorf("db: %s report %d errors: %w", kind, jobID, err)
+	}
+	return r, nil
+}
+
+// sortExpr maps a sort column to its SQL expression.
+func sortExpr(s app.ReportSort) string {
+	switch s {
+	case app.SortStarted:
+		return "r.started_unix"
+	case app.SortDuration:
+		return "r.duration_s"
+	case app.SortAgent:
+		return "r.agent_name"
+	case app.SortConfig:
+		return "r.config_name"
+	case app.SortState:
+		return "r.state"
+	case app.SortKind:
+		return "r.kind"
+	case app.SortFiles:
+		return "(r.files_backed_up + r.files_restored)"
+	case app.SortBytes:
+		return "(r.bytes_backed_up + r.bytes_restored)"
+	case app.SortErrors:
+		return "r.error_count"
+	default:
+		return "r.finished_unix"
+	}
+}
+
+// ftsQuery turns what a person typed into an FTS5 query: every word must
+// match (as a prefix), and no FTS syntax gets through. It returns "" when
+// nothing searchable is left.
+func ftsQuery(q string) string {
+	words := strings.FieldsFunc(q, func(r rune) bool { return !unicode.IsLetter(r) && !unicode.IsNumber(r) })
+	var parts []string
+	for _, w := range words {
+		if len(parts) == 16 {
+			break
+		}
+		parts = append(parts, `"`+w+`"*`)
+	}
+	return strings.Join(parts, " AND ")
+}
+
+// where builds the filter's WHERE clause (without cursors).
+func where(f app.ReportFilter) (string, []any) {
+	conds := []string{`r.account_id IN (` + placeholders(len(f.Accounts)) + `)`}
+	args := accountArgs(f.Accounts)
+	if f.Account != 0 {
+		conds = append(conds, `r.account_id = ?`)
+		args = append(args, int64(f.Account))
+	}
+	if f.AgentID != 0 {
+		conds = append(conds, `r.agent_id = ?`)
+		args = append(args, int64(f.AgentID))
+	}
+	if f.ConfigID != 0 {
+		conds = append(conds, `r.config_id = ?`)
+		args = append(args, int64(f.ConfigID))
+	}
+	if f.Kind != "" {
+		conds = append(conds, `r.kind = ?`)
+		args = append(args, string(f.Kind))
+	}
+	if f.State != "" {
+		conds = append(conds, `r.state = ?`)
+		args = append(args, f.State)
+	}
+	if !f.From.IsZero() {
+		conds = append(conds, `r.finished_unix >= ?`)
+		args = append(args, f.From.Unix())
+	}
+	if !f.To.IsZero() {
+		conds = append(conds, `r.finished_unix < ?`)
+		args = append(args, f.To.Unix())
+	}
+	if f.ErrorsOnly {
+		conds = append(conds, `r.error_count > 0`)
+	}
+	if q := ftsQuery(f.Query); q != "" {
+		conds = append(conds, `r.id IN (SELECT e.report_id FROM report_errors e
+			WHERE e.id IN (SELECT rowid FROM report_errors_fts WHERE report_errors_fts MATCH ?))`)
+		args = append(args, q)
+	} else if strings.TrimSpace(f.Query) != "" {
+		conds = append(conds, `0`) // only punctuation: nothing can match
+	}
+	return strings.Join(conds, " AND "), args
+}
+
+// ListReports returns up to f.Limit snapshots matching f in sort order;
+// with f.Before, the rows before the cursor, nearest first (the service
+// reverses them).
+func (s *Store) ListReports(ctx context.Context, f app.ReportFilter) ([]app.Report, error) {
+	if len(f.Accounts) == 0 {
+		return []app.Report{}, nil
+	}
+	w, args := where(f)
+	col := sortExpr(f.Sort)
+	desc := !f.Asc
+	var cur *app.ReportCursor
+	if f.Before != nil {
+		cur, desc = f.Before, !desc // walk backwards from the cursor
+	} else if f.After != nil {
+		cur = f.After
+	}
+	dir, cmp := "ASC", ">"
+	if desc {
+		dir, cmp = "DESC", "<"
+	}
+	if cur != nil {
+		w += ` AND (` + col + `, r.id) ` + cmp + ` (?, ?)`
+		if f.Sort.Textual() {
+			args = append(args, cur.Text, int64(cur.ID))
+		} else {
+			args = append(args, cur.Num, int64(cur.ID))
+		}
+	}
+	limit := f.Limit
+	if limit <= 0 {
+		limit = app.DefaultReportPageSize
+	}
+	args = append(args, limit)
+	rows, err := s.db.QueryContext(ctx, `SELECT `+reportColumns+` FROM reports r WHERE `+w+
+		` ORDER BY `+col+` `+dir+`, r.id `+dir+` LIMIT ?`, args...)
+	if err != nil {
+		return nil, fmt.Errorf("db: list reports: %w", err)
+	}
+	defer rows.Close()
+	out := make([]app.Report, 0, limit)
+	for rows.Next() {
+		r, err := scanReport(rows)
+		if err != nil {
+			return nil, fmt.Errorf("db: list reports: %w", err)
+		}
+		out = append(out, r)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("db: list reports: %w", err)
+	}
+	return out, nil
+}
+
+// EachReport calls fn for every snapshot matching f in sort order, reading
+// rows one at a time (memory stays flat however many match). f.Limit and
+// the cursors are ignored. An error from fn stops the walk and is returned.
+func (s *Store) EachReport(ctx context.Context, f app.ReportFilter, fn func(app.Report) error) error {
+	if len(f.Accounts) == 0 {
+		return nil
+	}
+	w, args := where(f)
+	dir := "DESC"
+	if f.Asc {
+		dir = "ASC"
+	}
+	col := sortExpr(f.Sort)
+	rows, err := s.db.QueryContext(ctx, `SELECT `+reportColumns+` FROM reports r WHERE `+w+
+		` ORDER BY `+col+` `+dir+`, r.id `+dir, args...)
+	if err != nil {
+		return fmt.Errorf("db: each report: %w", err)
+	}
+	defer rows.Close()
+	for rows.Next() {
+		r, err := scanReport(rows)
+		if err != nil {
+			return fmt.Errorf("db: each report: %w", err)
+		}
+		if err := fn(r); err != nil {
+			return err
+		}
+	}
+	if err := rows.Err(); err != nil {
+		return fmt.Errorf("db: each report: %w", err)
+	}
+	return nil
+}
+
+// AgentDays counts backup outcomes per agent and 24 h bucket from from.
+func (s *Store) AgentDays(ctx context.Context, accounts []app.AccountID, from time.Time, days int) ([]app.AgentDay, error) {
+	if len(accounts) == 0 {
+		return []app.AgentDay{}, nil
+	}
+	start := from.Unix()
+	args := []any{start}
+	args = append(args, accountArgs(accounts)...)
+	args = append(args, start, start+int64(days)*86400)
+	rows, err := s.db.QueryContext(ctx, `SELECT r.account_id, r.agent_id, MAX(r.agent_name), (r.finished_unix - ?) / 86400 AS day,
+			SUM(r.state = 'Completed'), SUM(r.state = 'CompletedWithErrors'), SUM(r.state IN ('Failed', 'Missed')),
+			SUM(r.state NOT IN ('Completed', 'CompletedWithErrors', 'Failed', 'Missed'))
+		FROM reports r
+		WHERE r.account_id IN (`+placeholders(len(accounts))+`) AND r.kind = 'backup' AND r.finished_unix >= ? AND r.finished_unix < ?
+		GROUP BY r.account_id, r.agent_id, day
+		ORDER BY r.account_id, r.agent_id, day`, args...)
+	if err != nil {
+		return nil, fmt.Errorf("db: agent days: %w", err)
+	}
+	defer rows.Close()
+	var out []app.AgentDay
+	for rows.Next() {
+		var d app.AgentDay
+		if err := rows.Scan(&d.AccountID, &d.AgentID, &d.AgentName, &d.Day, &d.Success, &d.Warning, &d.Failure, &d.Neutral); err != nil {
+			return nil, fmt.Errorf("db: agent days: %w", err)
+		}
+		out = append(out, d)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("db: agent days: %w", err)
+	}
+	return out, nil
+}
+
+// RunPoints returns the finished backups of an agent or a configuration
+// since from, oldest first.
+func (s *Store) RunPoints(ctx context.Context, accounts []app.AccountID, agent rcbu.AgentID, config rcbu.ConfigurationID, from time.Time) ([]app.RunPoint, error) {
+	if len(accounts) == 0 {
+		return []app.RunPoint{}, nil
+	}
+	cond, id := `r.config_id = ?`, int64(config)
+	if config == 0 {
+		cond, id = `r.agent_id = ?`, int64(agent)
+	}
+	args := append([]any{id, from.Unix()}, accountArgs(accounts)...)
+	rows, err := s.db.QueryContext(ctx, `SELECT r.job_id, r.config_name, r.agent_name, r.state, r.started_unix, r.finished_unix,
+			r.duration_s, r.files_backed_up, r.bytes_backed_up
+		FROM reports r
+		WHERE `+cond+` AND r.kind = 'backup' AND r.finished_unix >= ? AND r.account_id IN (`+placeholders(len(accounts))+`)
+		ORDER BY r.finished_unix, r.id`, args...)
+	if err != nil {
+		return nil, fmt.Errorf("db: run points: %w", err)
+	}
+	defer rows.Close()
+	var out []app.RunPoint
+	for rows.Next() {
+		var p app.RunPoint
+		var dur int64
+		if err := rows.Scan(&p.JobID, &p.ConfigName, &p.AgentName, &p.State, (*unixTime)(&p.Started), (*unixTime)(&p.Finished), &dur, &p.Files, &p.Bytes); err != nil {
+			return nil, fmt.Errorf("db: run points: %w", err)
+		}
+		p.Duration = time.Duration(dur) * time.Second
+		out = append(out, p)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("db: run points: %w", err)
+	}
+	return out, nil
+}
+
+// SyncState returns an account's sync state (the zero state when none).
+func (s *Store) SyncState(ctx context.Context, account app.AccountID) (app.SyncState, error) {
+	st := app.SyncState{AccountID: account}
+	var backfilled int64
+	err := s.db.QueryRowContext(ctx, `SELECT cursor_unix, backfilled, last_start_unix, last_end_unix, last_ok_unix, last_error, last_stored
+		FROM report_sync WHERE account_id = ?`, int64(account)).Scan(
+		(*unixTime)(&st.Cursor), &backfilled, (*unixTime)(&st.LastStart), (*unixTime)(&st.LastEnd), (*unixTime)(&st.LastOK), &st.LastError, &st.LastStored)
+	if errors.Is(err, sql.ErrNoRows) {
+		return st, nil
+	}
+	if err != nil {
+		return app.SyncState{}, fmt.Errorf("db: sync state %d: %w", account, err)
+	}
+	st.Backfilled = backfilled == 1
+	return st, nil
+}
+
+// SaveSyncState writes an account's sync state. A state for an account that
+// no longer exists is dropped silently (the foreign key would refuse it).
+func (s *Store) SaveSyncState(ctx context.Context, st app.SyncState) error {
+	_, err := s.db.ExecContext(ctx, `INSERT INTO report_sync (account_id, cursor_unix, backfilled, last_start_unix, last_end_unix, last_ok_unix, last_error, last_stored)
+		SELECT ?, ?, ?, ?, ?, ?, ?, ? WHERE EXISTS (SELECT 1 FROM accounts WHERE id = ?)
+		ON CONFLICT (account_id) DO UPDATE SET cursor_unix = excluded.cursor_unix, backfilled = excluded.backfilled,
+			last_start_unix = excluded.last_start_unix, last_end_unix = excluded.last_end_unix, last_ok_unix = excluded.last_ok_unix,
+			last_error = excluded.last_error, last_stored = excluded.last_stored`,
+		int64(st.AccountID), unix(st.Cursor), boolInt(st.Backfilled), unix(st.LastStart), unix(st.LastEnd), unix(st.LastOK), st.LastError, st.LastStored,
+		int64(st.AccountID))
+	if err != nil {
+		return fmt.Errorf("db: save sync state %d: %w", st.AccountID, err)
+	}
+	return nil
+}
