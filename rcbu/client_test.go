@@ -544,3 +544,64 @@ func TestReportRaw(t *testing.T) {
 		t.Errorf("ReportRaw(4) = %q, %v", raw, err)
 	}
 }
+
+func TestCatalogSelection(t *testing.T) {
+	mux := http.NewServeMux()
+	srv := httptest.NewServer(mux)
+	t.Cleanup(srv.Close)
+	catalog := `[{"name": "cloudFiles", "type": "object-store", "endpoints": [{"region": "DFW", "publicURL": "https://files.example/v1/x"}]},
+		{"name": "cloudBackup", "type": "rax:backup", "endpoints": [
+			{"region": "IAD", "publicURL": "%[1]s/iad/v1.0/1"}, {"region": "ORD", "publicURL": "%[1]s/ord/v1.0/1"}, {"publicURL": "%[1]s/v1.0/1"}]}]`
+	var defaultRegion atomic.Value
+	defaultRegion.Store("")
+	mux.HandleFunc("/v2.0/tokens", func(w http.ResponseWriter, r *http.Request) {
+		if r.Method != "POST" {
+			t.Errorf("identity method %s", r.Method)
+		}
+		fmt.Fprintf(w, `{"access": {"token": {"id": "t", "expires": "2999-01-01T00:00:00Z", "tenant": {"id": "1"}},
+			"serviceCatalog": %s, "user": {"RAX-AUTH:defaultRegion": %q}}}`, fmt.Sprintf(catalog, srv.URL), defaultRegion.Load())
+	})
+	tests := []struct {
+		name     string
+		defaultR string
+		opts     []rcbu.Option
+		want     []string
+	}{
+		{"no default region: first regional", "", nil, []string{"IAD"}},
+		{"default region in catalog", "ORD", nil, []string{"ORD"}},
+		{"default region not in catalog", "SYD", nil, []string{"IAD"}},
+		{"explicit region wins", "ORD", []rcbu.Option{rcbu.WithRegion("iad")}, []string{"IAD"}},
+		{"all regions skip the region-less entry", "", []rcbu.Option{rcbu.WithAllRegions()}, []string{"IAD", "ORD"}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			defaultRegion.Store(tt.defaultR)
+			c, err := rcbu.Connect(context.Background(), rcbu.Credentials{Username: "u", Password: "p"},
+				append([]rcbu.Option{rcbu.WithIdentityURL(srv.URL + "/v2.0/tokens")}, tt.opts...)...)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if d := cmp.Diff(tt.want, c.Regions()); d != "" {
+				t.Error(d)
+			}
+		})
+	}
+	t.Run("identity outage", func(t *testing.T) {
+		mux.HandleFunc("/down/v2.0/tokens", func(w http.ResponseWriter, r *http.Request) { w.WriteHeader(503) })
+		_, err := rcbu.Connect(context.Background(), rcbu.Credentials{Username: "u", APIKey: "k"}, rcbu.WithIdentityURL(srv.URL+"/down/v2.0/tokens"))
+		wantErr(t, err, rcbu.ErrUnavailable)
+	})
+}
+
+func TestHangingServer(t *testing.T) {
+	c, mux, _ := setup(t, rcbu.WithHTTPClient(&http.Client{Timeout: 30 * time.Millisecond}), rcbu.WithRetry(2, time.Millisecond, time.Millisecond))
+	var calls atomic.Int32
+	handle(t, mux, "GET", "agent/42", func(w http.ResponseWriter, r *http.Request) {
+		calls.Add(1)
+		<-r.Context().Done()
+	})
+	_, err := c.Agents.Get(context.Background(), 42)
+	if err == nil || !strings.Contains(err.Error(), "get agent 42") || calls.Load() != 2 {
+		t.Fatalf("err = %v after %d calls", err, calls.Load())
+	}
+}

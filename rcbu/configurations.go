@@ -331,8 +331,10 @@ func LoadConfigurationRequest(rd io.Reader) (*ConfigurationRequest, error) {
 // update_from_dict). Keys may use the API's names (BackupConfigurationName,
 // MachineAgentId, StartTimeHour+StartTimeAmPm, DayOfWeekId, TimeZoneId, …)
 // or this package's (Name, AgentID, Hour on a 24-hour clock, Weekday,
-// TimeZone, …), case-insensitively. Unknown keys are ignored. The result is
-// not validated; call Validate.
+// TimeZone, …), case-insensitively; Inclusions and Exclusions may be path
+// objects or bare paths (a trailing separator marks a folder). Unknown keys
+// are ignored. IsActive defaults to true and MissedBackupActionId to 1. The
+// result is not validated; call Validate.
 func ConfigurationRequestFromMap(m map[string]any) (*ConfigurationRequest, error) {
 	get := func(names ...string) (any, bool) {
 		for _, n := range names {
