@@ -221,7 +221,7 @@ func (s *Accounts) ensureManaged(ctx context.Context, src AccountSource, req Acc
 	if err != nil {
 		return Account{}, err
 	}
-	s.invalidate(a.ID)
+	s.Invalidate(a.ID)
 	return a, nil
 }
 
@@ -376,7 +376,7 @@ func (s *Accounts) Update(ctx context.Context, actor User, id AccountID, req Acc
 		s.audit.Record(ctx, actorEntry(actor, ActionAccountUpdate, accountTarget(old), err))
 		return Account{}, fmt.Errorf("update account: %w", err)
 	}
-	s.invalidate(id)
+	s.Invalidate(id)
 	s.audit.Record(ctx, actorEntry(actor, ActionAccountUpdate, accountTarget(a), nil))
 	return a, nil
 }
@@ -399,7 +399,7 @@ func (s *Accounts) Delete(ctx context.Context, actor User, id AccountID) error {
 		s.audit.Record(ctx, actorEntry(actor, ActionAccountDelete, accountTarget(a), err))
 		return fmt.Errorf("delete account: %w", err)
 	}
-	s.invalidate(id)
+	s.Invalidate(id)
 	s.audit.Record(ctx, actorEntry(actor, ActionAccountDelete, accountTarget(a), nil))
 	return nil
 }
@@ -458,7 +458,9 @@ func (s *Accounts) dial(ctx context.Context, id AccountID) (*rcbu.Client, error)
 	return s.connect(ctx, creds)
 }
 
-func (s *Accounts) invalidate(id AccountID) {
+// Invalidate drops the account's cached client, so the next Client call
+// signs in again.
+func (s *Accounts) Invalidate(id AccountID) {
 	s.mu.Lock()
 	delete(s.clients, id)
 	s.mu.Unlock()

@@ -35,7 +35,9 @@ func (s *server) login(auth authenticator) echo.HandlerFunc {
 		next := localPath(c.FormValue("next"))
 		u, err := auth.Login(c.Request().Context(), email, c.FormValue("password"))
 		if errors.Is(err, app.ErrUnauthorized) {
-			return render(c, http.StatusUnauthorized, templates.LoginPage(templates.LoginView{
+			// 422 like any form that needs another go (401 would require a
+			// WWW-Authenticate challenge, which a form login does not have).
+			return render(c, http.StatusUnprocessableEntity, templates.LoginPage(templates.LoginView{
 				Meta:  s.meta(c, "Sign in", templates.NavNone),
 				Email: email,
 				Next:  next,

@@ -1,0 +1,216 @@
+package handlers
+
+import (
+	"context"
+	"io"
+	"io/fs"
+	"log/slog"
+	"net/http"
+	"net/http/httptest"
+	"net/url"
+	"path/filepath"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/PuerkitoBio/goquery"
+	"github.com/labstack/echo/v4"
+
+	"github.com/rcbu-console/rcbu-console/app"
+	"github.com/rcbu-console/rcbu-console/db"
+	"github.com/rcbu-console/rcbu-console/rcbu/rcbusim"
+	"github.com/rcbu-console/rcbu-console/web/static"
+)
+
+// clock is a settable test clock.
+type clock struct {
+	mu sync.Mutex
+	t  time.Time
+}
+
+func (c *clock) Now() time.Time {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.t
+}
+
+func (c *clock) Advance(d time.Duration) {
+	c.mu.Lock()
+	c.t = c.t.Add(d)
+	c.mu.Unlock()
+}
+
+const testPassword = "a test password long enough"
+
+// testEnv is the real HTTP stack over a temp SQLite file and a simulator.
+type testEnv struct {
+	t        testing.TB
+	e        *echo.Echo
+	routes   *routes
+	store    *db.Store
+	clock    *clock
+	sim      *rcbusim.TestServer
+	auth     *app.Auth
+	users    *app.Users
+	accounts *app.Accounts
+	audit    *app.Audit
+	byRole   map[app.Role]app.User
+	demo     app.Account
+}
+
+func quietLog() *slog.Logger { return slog.New(slog.NewTextHandler(io.Discard, nil)) }
+
+func newTestEnv(t testing.TB) *testEnv {
+	t.Helper()
+	ctx := context.Background()
+	store, err := db.Open(ctx, filepath.Join(t.TempDir(), "web.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { store.Close() })
+	clk := &clock{t: time.Date(2026, 3, 2, 15, 4, 5, 0, time.UTC)}
+	log := quietLog()
+	cheap := app.PasswordParams{Memory: 64, Time: 1, Threads: 1}
+	audit := app.NewAudit(store, clk.Now, log)
+	cfg := app.DefaultAuthConfig()
+	cfg.Password = cheap
+	auth, err := app.NewAuth(store, audit, cfg, clk.Now, log)
+	if err != nil {
+		t.Fatal(err)
+	}
+	users := app.NewUsers(store, audit, cheap, clk.Now, log)
+	sealer, err := app.NewSealer([]byte(strings.Repeat("k", 32)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	accounts := app.NewAccounts(store, sealer, app.RCBUConnector(nil, log, "test"), audit, clk.Now, log)
+	sim := rcbusim.NewTestServer(t)
+	demo, err := accounts.EnsureDemo(ctx, sim.IdentityURL, rcbusim.DemoUser, rcbusim.DemoAPIKey)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, _, err := users.EnsureAdmin(ctx, "admin@example.com", testPassword); err != nil {
+		t.Fatal(err)
+	}
+	admin, err := store.UserByEmail(ctx, "admin@example.com")
+	if err != nil {
+		t.Fatal(err)
+	}
+	byRole := map[app.Role]app.User{app.RoleAdmin: admin}
+	for _, r := range []app.Role{app.RoleObserver, app.RoleCreator} {
+		u, err := users.Create(ctx, admin, app.NewUserRequest{Email: r.String() + "@example.com", Name: r.Label() + " User", Role: r.String(), Password: testPassword})
+		if err != nil {
+			t.Fatal(err)
+		}
+		byRole[r] = u
+	}
+	staticFS, err := fs.Sub(static.Files, ".")
+	if err != nil {
+		t.Fatal(err)
+	}
+	e, r, err := newServer(Deps{
+		Log: log, Auth: auth, Users: users, Accounts: accounts, Audit: audit, DB: store,
+		SessionKey: []byte(strings.Repeat("s", 64)), Static: staticFS, Now: clk.Now, Version: "test",
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return &testEnv{t: t, e: e, routes: r, store: store, clock: clk, sim: sim, auth: auth, users: users, accounts: accounts, audit: audit, byRole: byRole, demo: demo}
+}
+
+// req is one request to the echo router.
+type req struct {
+	method  string
+	path    string
+	form    url.Values
+	cookie  *http.Cookie
+	headers map[string]string
+}
+
+func (te *testEnv) do(r req) *httptest.ResponseRecorder {
+	te.t.Helper()
+	var body io.Reader
+	if r.form != nil {
+		body = strings.NewReader(r.form.Encode())
+	}
+	if r.method == "" {
+		r.method = http.MethodGet
+	}
+	hr := httptest.NewRequest(r.method, r.path, body)
+	if r.form != nil {
+		hr.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+	}
+	if r.cookie != nil {
+		hr.AddCookie(r.cookie)
+	}
+	for k, v := range r.headers {
+		hr.Header.Set(k, v)
+	}
+	rec := httptest.NewRecorder()
+	te.e.ServeHTTP(rec, hr)
+	return rec
+}
+
+func (te *testEnv) get(path string, ck *http.Cookie) *httptest.ResponseRecorder {
+	te.t.Helper()
+	return te.do(req{path: path, cookie: ck})
+}
+
+func (te *testEnv) post(path string, form url.Values, ck *http.Cookie) *httptest.ResponseRecorder {
+	te.t.Helper()
+	if form == nil {
+		form = url.Values{}
+	}
+	return te.do(req{method: http.MethodPost, path: path, form: form, cookie: ck})
+}
+
+// sessionCookieOf returns the session cookie a response sets, or nil.
+func sessionCookieOf(rec *httptest.ResponseRecorder) *http.Cookie {
+	for _, c := range rec.Result().Cookies() {
+		if c.Name == sessionCookie {
+			return c
+		}
+	}
+	return nil
+}
+
+// login signs in as email and returns the session cookie.
+func (te *testEnv) login(email string) *http.Cookie {
+	te.t.Helper()
+	rec := te.post("/login", url.Values{"email": {email}, "password": {testPassword}}, nil)
+	if rec.Code != http.StatusSeeOther {
+		te.t.Fatalf("login %s: status %d\n%s", email, rec.Code, rec.Body.String())
+	}
+	ck := sessionCookieOf(rec)
+	if ck == nil {
+		te.t.Fatalf("login %s: no session cookie", email)
+	}
+	return ck
+}
+
+func (te *testEnv) loginRole(r app.Role) *http.Cookie {
+	te.t.Helper()
+	return te.login(te.byRole[r].Email)
+}
+
+// doc parses a response body.
+func doc(t testing.TB, rec *httptest.ResponseRecorder) *goquery.Document {
+	t.Helper()
+	d, err := goquery.NewDocumentFromReader(strings.NewReader(rec.Body.String()))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return d
+}
+
+// testid selects elements by data-testid.
+func testid(d *goquery.Document, id string) *goquery.Selection {
+	return d.Find(`[data-testid="` + id + `"]`)
+}
+
+// redirectsToLogin reports whether rec sends the browser to the sign-in page.
+func redirectsToLogin(rec *httptest.ResponseRecorder) bool {
+	loc := rec.Header().Get("Location")
+	return rec.Code == http.StatusSeeOther && (loc == "/login" || strings.HasPrefix(loc, "/login?"))
+}
