@@ -41,7 +41,9 @@ func TestOverviewListsAgents(t *testing.T) {
 	rows := map[string][]string{}
 	testid(d, "agent-row").Each(func(_ int, s *goquery.Selection) {
 		var cells []string
-		s.Find("td").Each(func(_ int, td *goquery.Selection) { cells = append(cells, strings.Join(strings.Fields(td.Text()), " ")) })
+		s.Find("td").Each(func(_ int, td *goquery.Selection) {
+			cells = append(cells, strings.Join(strings.Fields(td.Text()), " "))
+		})
 		rows[strings.TrimSpace(s.Find(`[data-testid="agent-name"]`).Text())] = cells
 	})
 	want := map[string][]string{
