@@ -13,6 +13,7 @@ import (
 	"net/url"
 	"strconv"
 	"strings"
+	"time"
 
 	"golang.org/x/sync/errgroup"
 )
@@ -483,4 +484,14 @@ func (s *AgentsService) Busy(ctx context.Context, id AgentID) (bool, error) {
 		}
 	}
 	return false, nil
+}
+
+// WaitOnline polls an agent every interval (5 s when ≤ 0) until its live
+// status is Online or ctx ends — typically after Wake, which takes the
+// service 10–20 s. It makes calls.
+//
+// API: GET /v1.0/{tenant}/agent/{machineAgentId}
+func (s *AgentsService) WaitOnline(ctx context.Context, id AgentID, interval time.Duration) (*Agent, error) {
+	return waitDone(ctx, s.client, interval, func(ctx context.Context) (*Agent, error) { return s.Get(ctx, id) },
+		func(a *Agent) bool { return a.Online() })
 }

@@ -605,3 +605,21 @@ func TestHangingServer(t *testing.T) {
 		t.Fatalf("err = %v after %d calls", err, calls.Load())
 	}
 }
+
+func TestWaitOnline(t *testing.T) {
+	c, mux, _ := setup(t)
+	var calls atomic.Int32
+	handle(t, mux, "GET", "agent/42", func(w http.ResponseWriter, r *http.Request) {
+		status := "Offline"
+		if calls.Add(1) >= 3 {
+			status = "Online"
+		}
+		fmt.Fprintf(w, `{"MachineAgentId": 42, "Status": %q}`, status)
+	})
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	a, err := c.Agents.WaitOnline(ctx, 42, time.Millisecond)
+	if err != nil || !a.Online() || calls.Load() != 3 {
+		t.Fatalf("WaitOnline = %+v, %v after %d calls", a, err, calls.Load())
+	}
+}

@@ -355,8 +355,10 @@ func TestContractAgents(t *testing.T) {
 		}
 		if tg.sim {
 			tg.advance(time.Second)
-			if a := must[*rcbu.Agent](t)(c.Agents.Get(ctx, tg.offline)); !a.Online() {
-				t.Errorf("agent asleep after Wake: %s", a.Status)
+			wctx, cancel := context.WithTimeout(ctx, 10*time.Second)
+			defer cancel()
+			if a := must[*rcbu.Agent](t)(c.Agents.WaitOnline(wctx, tg.offline, time.Millisecond)); !a.Online() || a.ID != tg.offline {
+				t.Errorf("agent after Wake: %d %s", a.ID, a.Status)
 			}
 		}
 		if id := must[string](t)(c.Agents.RequestLog(ctx, tg.agent)); id == "" || strings.Contains(id, `"`) {
