@@ -57,6 +57,7 @@ type ConfigurationSeed struct {
 func (s *Server) AddAgent(tenant string, a AgentSeed) int64 {
 	s.mu.Lock()
 	defer s.mu.Unlock()
+	s.advanceLocked(s.clock.Now())
 	return s.addAgent(tenant, a).id
 }
 

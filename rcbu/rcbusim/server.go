@@ -104,8 +104,15 @@ func WithScale(agents, configsPerAgent, historyDays int) Option {
 // and equal request sequences give equal results.
 func WithRandSeed(seed uint64) Option { return func(o *config) { o.randSeed = seed } }
 
-// WithTokenTTL sets the lifetime of issued tokens (default 24h).
-func WithTokenTTL(d time.Duration) Option { return func(o *config) { o.tokenTTL = d } }
+// WithTokenTTL sets the lifetime of issued tokens (default 24h; values
+// <= 0 keep the default).
+func WithTokenTTL(d time.Duration) Option {
+	return func(o *config) {
+		if d > 0 {
+			o.tokenTTL = d
+		}
+	}
+}
 
 // WithLatency delays every response by fixed plus a uniform random amount
 // in [0, jitter).
