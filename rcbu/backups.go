@@ -259,7 +259,8 @@ func (s *BackupsService) ReportRaw(ctx context.Context, id BackupID) ([]byte, er
 }
 
 // Wait polls a backup every interval (5 s when ≤ 0) until it reaches a
-// done state or ctx ends, and returns its last status. It makes calls.
+// done state, and returns that status; when ctx ends first it returns the
+// context's error. It makes calls.
 //
 // API: GET /v1.0/{tenant}/backup/{backupId}
 func (s *BackupsService) Wait(ctx context.Context, id BackupID, interval time.Duration) (*BackupStatus, error) {
@@ -361,7 +362,8 @@ func (b *Backup) Wait(ctx context.Context, interval time.Duration) (*BackupStatu
 	return waitDone(ctx, b.s.client, interval, b.Refresh, func(st *BackupStatus) bool { return st.State.Done() })
 }
 
-// waitDone polls refresh until done or ctx ends.
+// waitDone polls refresh until done (returning the final value) or until
+// refresh fails or ctx ends (returning the error).
 func waitDone[T any](ctx context.Context, c *Client, interval time.Duration, refresh func(context.Context) (*T, error), done func(*T) bool) (*T, error) {
 	if interval <= 0 {
 		interval = 5 * time.Second
