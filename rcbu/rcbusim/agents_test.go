@@ -1,7 +1,12 @@
 package rcbusim
 
 import (
+	"crypto/rand"
+	"crypto/rsa"
+	"encoding/hex"
+	"math/big"
 	"slices"
+	"strconv"
 	"testing"
 	"time"
 )
@@ -256,4 +261,31 @@ func TestWakeAgents(t *testing.T) {
 	if len(got) != 2 {
 		t.Fatalf("AgentIDs %v", got)
 	}
+}
+
+// TestPublicKeyEncrypts checks that agent keys work with crypto/rsa (which
+// refuses keys under 1024 bits), as clients encrypt passphrases with them.
+func TestPublicKeyEncrypts(t *testing.T) {
+	t.Parallel()
+	f := newFixture(t)
+	var a struct {
+		PublicKey struct {
+			ModulusHex  string
+			ExponentHex int
+		}
+	}
+	f.c.call("GET", "/agent/"+itoa(f.agent), nil, 200, &a)
+	if len(a.PublicKey.ModulusHex) != 512 {
+		t.Fatalf("modulus has %d hex digits, want 512", len(a.PublicKey.ModulusHex))
+	}
+	n, ok := new(big.Int).SetString(a.PublicKey.ModulusHex, 16)
+	e, err := strconv.ParseInt(strconv.Itoa(a.PublicKey.ExponentHex), 16, 32)
+	if !ok || err != nil || e != 65537 {
+		t.Fatalf("key %v %v %d", ok, err, e)
+	}
+	ct, err := rsa.EncryptPKCS1v15(rand.Reader, &rsa.PublicKey{N: n, E: int(e)}, []byte("correct horse"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	f.c.call("POST", "/agent/encrypt", obj{"MachineAgentId": f.agent, "EncryptedPasswordHex": hex.EncodeToString(ct)}, 200, nil)
 }

@@ -96,12 +96,32 @@ func (s *Server) addAgent(tenantID string, seed AgentSeed) *agent {
 		a.hostServerID = s.uuid()
 	}
 	a.hostServerID = strings.ToLower(a.hostServerID)
-	a.modulus = fmt.Sprintf("%016X%016X%016X%016X", s.rng.Uint64(), s.rng.Uint64(), s.rng.Uint64(), s.rng.Uint64())
+	a.modulus = s.newModulus()
 	a.container = fmt.Sprintf("https://storage101.%s1.clouddrive.com/v1/MossoCloudFS_%s-5e0c-4a2b-9aaa-0123456789ab/z_DO_NOT_DELETE_CloudBackup_v2_0_%s",
 		strings.ToLower(a.backupDC), tenantID, s.uuid())
 	s.agents[a.id] = a
 	t.agents = append(t.agents, a)
 	return a
+}
+
+// newModulus returns a 2048-bit odd modulus in hex (512 digits, like a real
+// agent key) so clients can RSA-encrypt passphrases with crypto/rsa, which
+// refuses keys under 1024 bits. It is not a product of two primes: nobody
+// decrypts in the simulator.
+func (s *Server) newModulus() string {
+	var b strings.Builder
+	b.Grow(512)
+	for i := range 32 {
+		w := s.rng.Uint64()
+		switch i {
+		case 0:
+			w |= 1 << 63
+		case 31:
+			w |= 1
+		}
+		fmt.Fprintf(&b, "%016X", w)
+	}
+	return b.String()
 }
 
 func (s *Server) uuid() string {
