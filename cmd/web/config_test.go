@@ -1,0 +1,95 @@
+package main
+
+import (
+	"errors"
+	"flag"
+	"io"
+	"strings"
+	"testing"
+
+	"github.com/google/go-cmp/cmp"
+)
+
+func env(kv map[string]string) func(string) string {
+	return func(k string) string { return kv[k] }
+}
+
+func TestLoadConfigDefaults(t *testing.T) {
+	cfg, err := loadConfig(nil, env(nil), io.Discard)
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := Config{Addr: "127.0.0.1:8080", DBPath: "data/rcbu-web.db", AdminEmail: "admin@example.com", DemoSpeed: 1,
+		RCBUIdentityURL: "https://identity.api.rackspacecloud.com/v2.0/tokens"}
+	if diff := cmp.Diff(want, cfg); diff != "" {
+		t.Errorf("defaults (-want +got):\n%s", diff)
+	}
+}
+
+func TestLoadConfigFlagsOverrideEnv(t *testing.T) {
+	cfg, err := loadConfig([]string{"-addr", "127.0.0.1:9999", "-demo-speed", "50"}, env(map[string]string{
+		"RCBU_WEB_ADDR": "127.0.0.1:1234", "RCBU_DEMO_SPEED": "2", "RCBU_WEB_SECURE_COOKIES": "true",
+		"RCBU_USERNAME": "alice", "RCBU_API_KEY": "k", "RCBU_REGION": "lon",
+	}), io.Discard)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if cfg.Addr != "127.0.0.1:9999" || cfg.DemoSpeed != 50 || !cfg.SecureCookies || cfg.RCBUUsername != "alice" || cfg.RCBURegion != "LON" {
+		t.Errorf("cfg = %+v", cfg)
+	}
+}
+
+func TestLoadConfigErrorsNameTheVariable(t *testing.T) {
+	tests := []struct {
+		name string
+		env  map[string]string
+		want []string
+	}{
+		{"bad address", map[string]string{"RCBU_WEB_ADDR": "localhost"}, []string{"RCBU_WEB_ADDR"}},
+		{"short secret", map[string]string{"RCBU_WEB_SECRET": "short"}, []string{"RCBU_WEB_SECRET"}},
+		{"short admin password", map[string]string{"RCBU_WEB_ADMIN_PASSWORD": "short"}, []string{"RCBU_WEB_ADMIN_PASSWORD"}},
+		{"bad bool", map[string]string{"RCBU_WEB_SECURE_COOKIES": "yes please"}, []string{"RCBU_WEB_SECURE_COOKIES"}},
+		{"bad speed", map[string]string{"RCBU_DEMO_SPEED": "fast"}, []string{"RCBU_DEMO_SPEED"}},
+		{"username without key", map[string]string{"RCBU_USERNAME": "alice"}, []string{"RCBU_API_KEY"}},
+		{"key without username", map[string]string{"RCBU_API_KEY": "k"}, []string{"RCBU_USERNAME"}},
+		{"key and password", map[string]string{"RCBU_USERNAME": "a", "RCBU_API_KEY": "k", "RCBU_PASSWORD": "p"}, []string{"RCBU_PASSWORD"}},
+		{"bad region", map[string]string{"RCBU_REGION": "MOON"}, []string{"RCBU_REGION"}},
+		{"bad identity URL", map[string]string{"RCBU_IDENTITY_URL": "identity"}, []string{"RCBU_IDENTITY_URL"}},
+		{"bad log level", map[string]string{"RCBU_WEB_LOG_LEVEL": "loud"}, []string{"RCBU_WEB_LOG_LEVEL"}},
+		{"several at once", map[string]string{"RCBU_WEB_ADDR": ":", "RCBU_DEMO_SPEED": "0"}, []string{"RCBU_WEB_ADDR", "RCBU_DEMO_SPEED"}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			_, err := loadConfig(nil, env(tt.env), io.Discard)
+			if err == nil {
+				t.Fatal("no error")
+			}
+			for _, w := range tt.want {
+				if !strings.Contains(err.Error(), w+":") {
+					t.Errorf("error %q does not name %s", err, w)
+				}
+			}
+			for _, v := range tt.env {
+				if len(v) > 3 && strings.Contains(err.Error(), v) && (strings.Contains(v, "short") || v == "k" || v == "p") {
+					t.Errorf("error %q repeats a secret", err)
+				}
+			}
+		})
+	}
+}
+
+func TestLoadConfigFlags(t *testing.T) {
+	if _, err := loadConfig([]string{"-help"}, env(nil), io.Discard); !errors.Is(err, flag.ErrHelp) {
+		t.Errorf("-help: %v", err)
+	}
+	if _, err := loadConfig([]string{"-nope"}, env(nil), io.Discard); err == nil {
+		t.Error("unknown flag accepted")
+	}
+	if _, err := loadConfig([]string{"extra"}, env(nil), io.Discard); err == nil {
+		t.Error("stray argument accepted")
+	}
+	cfg, err := loadConfig([]string{"-version"}, env(map[string]string{"RCBU_WEB_ADDR": "bad"}), io.Discard)
+	if err != nil || !cfg.ShowVersion {
+		t.Errorf("-version with a bad env: %+v, %v", cfg, err)
+	}
+}
