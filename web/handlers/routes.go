@@ -104,6 +104,27 @@ func (s *server) routes(e *echo.Echo) *routes {
 	r.post("/profile/password", app.RoleObserver, s.changePassword(s.Users))
 	r.post("/profile/sign-out-everywhere", app.RoleObserver, s.signOutEverywhere(s.Auth))
 
+	// Configurations (owner cfg): reading is Observer, changing Creator,
+	// deleting Admin.
+	cfgs := app.NewConfigurations(s.Fleet, s.Audit, s.Now)
+	r.get("/configurations", app.RoleObserver, s.listConfigurations(cfgs))
+	r.get("/configurations/new", app.RoleCreator, s.newConfigurationPage(cfgs))
+	r.post("/configurations", app.RoleCreator, s.createConfiguration(cfgs))
+	r.get("/configurations/schedule-preview", app.RoleObserver, s.schedulePreview)
+	r.get("/configurations/path-row", app.RoleCreator, pathRow)
+	r.get("/configurations/import", app.RoleCreator, s.importConfigurationPage(cfgs))
+	r.post("/configurations/import", app.RoleCreator, s.importConfiguration(cfgs))
+	r.get("/configurations/:id", app.RoleObserver, s.configurationPage(cfgs, nil))
+	r.get("/configurations/:id/edit", app.RoleCreator, s.editConfigurationPage(cfgs))
+	r.post("/configurations/:id", app.RoleCreator, s.updateConfiguration(cfgs))
+	r.post("/configurations/:id/enable", app.RoleCreator, s.setConfigurationEnabled(cfgs, true))
+	r.post("/configurations/:id/disable", app.RoleCreator, s.setConfigurationEnabled(cfgs, false))
+	r.get("/configurations/:id/delete", app.RoleAdmin, s.deleteConfigurationPage(cfgs))
+	r.post("/configurations/:id/delete", app.RoleAdmin, s.deleteConfiguration(cfgs))
+	r.get("/configurations/:id/clone", app.RoleCreator, s.cloneConfigurationPage(cfgs))
+	r.post("/configurations/:id/clone", app.RoleCreator, s.cloneConfiguration(cfgs))
+	r.get("/configurations/:id/export.json", app.RoleObserver, s.exportConfiguration(cfgs))
+
 	// Administration.
 	r.get("/admin", app.RoleAdmin, s.adminIndex)
 	r.get("/admin/users", app.RoleAdmin, s.listUsers(s.Users))
