@@ -166,6 +166,8 @@
 //     forever); the newest restorable run is always listed (§6.3).
 //     Available-for-restore (R6) lists non-deleted configurations with at
 //     least one restorable run (§7.6).
+//   - A running job is not affected when its agent goes offline, is
+//     disabled or deleted afterwards: it runs to its end.
 //   - Scheduled runs start in StartScheduled; Missed when the agent is
 //     offline; Skipped when a run of the same configuration is busy;
 //     nothing when the agent is disabled (§15.22).
