@@ -73,6 +73,11 @@ func newServer(d Deps) (*echo.Echo, *routes, error) {
 	if d.Now == nil {
 		d.Now = time.Now
 	}
+	if d.Fleet == nil {
+		// One shared Fleet per server: its cache and invalidation must be shared
+		// by every page.
+		d.Fleet = app.NewFleet(d.Accounts, app.FleetOptions{Now: d.Now, Log: d.Log})
+	}
 	tag, err := assetTag(d.Static)
 	if err != nil {
 		return nil, nil, fmt.Errorf("handlers: new: %w", err)
