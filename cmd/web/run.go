@@ -71,6 +71,7 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 	users := app.NewUsers(store, audit, authCfg.Password, now, log)
 	accounts := app.NewAccounts(store, sealer, app.RCBUConnector(nil, log, "rcbu-console/"+version), audit, now, log)
 	fleet := app.NewFleet(accounts, app.FleetOptions{Now: now, Log: log})
+	ops := app.NewOps(fleet, audit, app.OpsOptions{Now: now, Log: log})
 
 	created, password, err := users.EnsureAdmin(ctx, cfg.AdminEmail, cfg.AdminPassword)
 	if err != nil {
@@ -92,7 +93,7 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 		return err
 	}
 	e, err := handlers.New(handlers.Deps{
-		Log: log, Auth: auth, Users: users, Accounts: accounts, Audit: audit, Fleet: fleet, DB: store,
+		Log: log, Auth: auth, Users: users, Accounts: accounts, Audit: audit, Fleet: fleet, Ops: ops, DB: store,
 		SessionKey: sessionKey, SecureCookies: cfg.SecureCookies, Static: staticFS, Now: now, Version: version,
 	})
 	if err != nil {

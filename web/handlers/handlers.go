@@ -37,7 +37,10 @@ type Deps struct {
 	// Fleet is the account-scoped, cached API access of the operations
 	// pages (app/fleet.go, owner ops); one shared instance.
 	Fleet *app.Fleet
-	DB    Pinger
+	// Ops starts and stops jobs and runs agent actions (app/jobs.go,
+	// app/agentops.go, owner ops); built from Fleet when nil.
+	Ops *app.Ops
+	DB  Pinger
 	// SessionKey signs the session cookie (HMAC); at least 32 bytes, derived
 	// from the app secret.
 	SessionKey    []byte
@@ -77,6 +80,9 @@ func newServer(d Deps) (*echo.Echo, *routes, error) {
 		// One shared Fleet per server: its cache and invalidation must be shared
 		// by every page.
 		d.Fleet = app.NewFleet(d.Accounts, app.FleetOptions{Now: d.Now, Log: d.Log})
+	}
+	if d.Ops == nil {
+		d.Ops = app.NewOps(d.Fleet, d.Audit, app.OpsOptions{Now: d.Now, Log: d.Log})
 	}
 	tag, err := assetTag(d.Static)
 	if err != nil {
