@@ -1,0 +1,630 @@
+package db
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"strings"
+	"time"
+
+	"github.com/rcbu-console/rcbu-console/app"
+	"github.com/rcbu-console/rcbu-console/rcbu"
+)
+
+// EnsureAlertSettings returns an account's alert settings, inserting the
+// defaults with watch_since = now on first use.
+func (s *Store) EnsureAlertSettings(ctx context.Context, account app.AccountID, now time.Time) (app.AlertSettings, error) {
+	var st app.AlertSettings
+	err := s.inTx(ctx, func(tx *sql.Tx) error {
+		if _, err := tx.ExecContext(ctx, `INSERT INTO alert_settings (account_id, watch_since_unix, offline_hours, growth_factor)
+			VALUES (?, ?, ?, ?) ON CONFLICT (account_id) DO NOTHING`,
+			int64(account), unix(now), app.DefaultOfflineHours, app.DefaultGrowthFactor); err != nil {
+			return err
+		}
+		var freq string
+		var weekday int
+		var channel sql.NullInt64
+		err := tx.QueryRowContext(ctx, `SELECT account_id, watch_since_unix, offline_hours, growth_factor, digest_frequency,
+			digest_hour, digest_weekday, digest_channel_id, digest_last_unix, updated_unix FROM alert_settings WHERE account_id = ?`, int64(account),
+		).Scan(&st.AccountID, (*unixTime)(&st.WatchSince), &st.OfflineHours, &st.GrowthFactor, &freq,
+			&st.DigestHour, &weekday, &channel, (*unixTime)(&st.DigestLast), (*unixTime)(&st.Updated))
+		st.DigestFrequency, st.DigestWeekday, st.DigestChannel = app.DigestFrequency(freq), time.Weekday(weekday), app.ChannelID(channel.Int64)
+		return err
+	})
+	if err != nil {
+		return app.AlertSettings{}, fmt.Errorf("db: alert settings of account %d: %w", account, err)
+	}
+	return st, nil
+}
+
+// SaveAlertSettings writes an account's alert settings (the row exists:
+// EnsureAlertSettings made it).
+func (s *Store) SaveAlertSettings(ctx context.Context, st app.AlertSettings) error {
+	var channel any
+	if st.DigestChannel != 0 {
+		channel = int64(st.DigestChannel)
+	}
+	_, err := s.db.ExecContext(ctx, `UPDATE alert_settings SET offline_hours = ?, growth_factor = ?, digest_frequency = ?,
+		digest_hour = ?, digest_weekday = ?, digest_channel_id = ?, digest_last_unix = ?, updated_unix = ? WHERE account_id = ?`,
+		st.OfflineHours, st.GrowthFactor, string(st.DigestFrequency), st.DigestHour, int(st.DigestWeekday), channel,
+		unix(st.DigestLast), unix(st.Updated), int64(st.AccountID))
+	if err != nil {
+		return fmt.Errorf("db: save alert settings of account %d: %w", st.AccountID, err)
+	}
+	return nil
+}
+
+// OverdueGraces returns the per-configuration grace overrides of an account.
+func (s *Store) OverdueGraces(ctx context.Context, account app.AccountID) (map[rcbu.ConfigurationID]time.Duration, error) {
+	rows, err := s.db.QueryContext(ctx, `SELECT config_id, grace_minutes FROM alert_overdue_grace WHERE account_id = ?`, int64(account))
+	if err != nil {
+		return nil, fmt.Errorf("db: overdue graces: %w", err)
+	}
+	defer rows.Close()
+	out := map[rcbu.ConfigurationID]time.Duration{}
+	for rows.Next() {
+		var id, minutes int64
+		if err := rows.Scan(&id, &minutes); err != nil {
+			return nil, fmt.Errorf("db: overdue graces: %w", err)
+		}
+		out[rcbu.ConfigurationID(id)] = time.Duration(minutes) * time.Minute
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("db: overdue graces: %w", err)
+	}
+	return out, nil
+}
+
+// SetOverdueGrace stores a configuration's own grace.
+func (s *Store) SetOverdueGrace(ctx context.Context, account app.AccountID, cfg rcbu.ConfigurationID, grace time.Duration, now time.Time) error {
+	_, err := s.db.ExecContext(ctx, `INSERT INTO alert_overdue_grace (account_id, config_id, grace_minutes, updated_unix) VALUES (?, ?, ?, ?)
+		ON CONFLICT (account_id, config_id) DO UPDATE SET grace_minutes = excluded.grace_minutes, updated_unix = excluded.updated_unix`,
+		int64(account), int64(cfg), int64(grace/time.Minute), unix(now))
+	if err != nil {
+		return fmt.Errorf("db: set overdue grace of configuration %d: %w", cfg, err)
+	}
+	return nil
+}
+
+// DeleteOverdueGrace removes a configuration's own grace, if any.
+func (s *Store) DeleteOverdueGrace(ctx context.Context, account app.AccountID, cfg rcbu.ConfigurationID) error {
+	if _, err := s.db.ExecContext(ctx, `DELETE FROM alert_overdue_grace WHERE account_id = ? AND config_id = ?`, int64(account), int64(cfg)); err != nil {
+		return fmt.Errorf("db: delete overdue grace of configuration %d: %w", cfg, err)
+	}
+	return nil
+}
+
+// TrackOffline records the agents seen offline (an existing row keeps its
+// first-seen time) and forgets those seen online, then returns the
+// first-seen time of every agent recorded as offline.
+func (s *Store) TrackOffline(ctx context.Context, account app.AccountID, offline, online []rcbu.AgentID, now time.Time) (map[rcbu.AgentID]time.Time, error) {
+	out := map[rcbu.AgentID]time.Time{}
+	err := s.inTx(ctx, func(tx *sql.Tx) error {
+		for _, id := range offline {
+			if _, err := tx.ExecContext(ctx, `INSERT INTO alert_agent_offline (account_id, agent_id, since_unix) VALUES (?, ?, ?)
+				ON CONFLICT (account_id, agent_id) DO NOTHING`, int64(account), int64(id), unix(now)); err != nil {
+				return err
+			}
+		}
+		for _, id := range online {
+			if _, err := tx.ExecContext(ctx, `DELETE FROM alert_agent_offline WHERE account_id = ? AND agent_id = ?`, int64(account), int64(id)); err != nil {
+				return err
+			}
+		}
+		rows, err := tx.QueryContext(ctx, `SELECT agent_id, since_unix FROM alert_agent_offline WHERE account_id = ?`, int64(account))
+		if err != nil {
+			return err
+		}
+		defer rows.Close()
+		for rows.Next() {
+			var id int64
+			var since time.Time
+			if err := rows.Scan(&id, (*unixTime)(&since)); err != nil {
+				return err
+			}
+			out[rcbu.AgentID(id)] = since
+		}
+		return rows.Err()
+	})
+	if err != nil {
+		return nil, fmt.Errorf("db: track offline agents: %w", err)
+	}
+	return out, nil
+}
+
+// AlertRuns returns the newest perConfig backup snapshots of each
+// configuration of the account (the growth rule's window plus one).
+func (s *Store) AlertRuns(ctx context.Context, account app.AccountID, perConfig int) ([]app.Report, error) {
+	rows, err := s.db.QueryContext(ctx, `SELECT `+reportColumns+` FROM (
+			SELECT id, ROW_NUMBER() OVER (PARTITION BY config_id ORDER BY finished_unix DESC, job_id DESC) AS n
+			FROM reports WHERE account_id = ? AND kind = 'backup'
+		) k JOIN reports r ON r.id = k.id WHERE k.n <= ? ORDER BY r.config_id, r.finished_unix, r.job_id`,
+		int64(account), perConfig)
+	if err != nil {
+		return nil, fmt.Errorf("db: alert runs: %w", err)
+	}
+	defer rows.Close()
+	var out []app.Report
+	for rows.Next() {
+		r, err := scanReport(rows)
+		if err != nil {
+			return nil, fmt.Errorf("db: alert runs: %w", err)
+		}
+		out = append(out, r)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("db: alert runs: %w", err)
+	}
+	return out, nil
+}
+
+// LastSuccesses returns the end of each configuration's newest Completed
+// backup snapshot.
+func (s *Store) LastSuccesses(ctx context.Context, account app.AccountID) (map[rcbu.ConfigurationID]time.Time, error) {
+	rows, err := s.db.QueryContext(ctx, `SELECT config_id, MAX(finished_unix) FROM reports
+		WHERE account_id = ? AND kind = 'backup' AND state = 'Completed' GROUP BY config_id`, int64(account))
+	if err != nil {
+		return nil, fmt.Errorf("db: last successes: %w", err)
+	}
+	defer rows.Close()
+	out := map[rcbu.ConfigurationID]time.Time{}
+	for rows.Next() {
+		var id int64
+		var t time.Time
+		if err := rows.Scan(&id, (*unixTime)(&t)); err != nil {
+			return nil, fmt.Errorf("db: last successes: %w", err)
+		}
+		out[rcbu.ConfigurationID(id)] = t
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("db: last successes: %w", err)
+	}
+	return out, nil
+}
+
+const incidentColumns = `id, account_id, rule, object, grp, state, title, detail, happened_unix, opened_unix, resolved_unix`
+
+func scanIncident(sc rowScanner) (app.Incident, error) {
+	var i app.Incident
+	var rule, state string
+	err := sc.Scan(&i.ID, &i.AccountID, &rule, &i.Object, &i.Group, &state, &i.Title, &i.Detail,
+		(*unixTime)(&i.Happened), (*unixTime)(&i.Opened), (*unixTime)(&i.Resolved))
+	i.Rule, i.State = app.RuleKind(rule), app.IncidentState(state)
+	return i, err
+}
+
+func (s *Store) incidents(ctx context.Context, q string, args ...any) ([]app.Incident, error) {
+	rows, err := s.db.QueryContext(ctx, q, args...)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	var out []app.Incident
+	for rows.Next() {
+		i, err := scanIncident(rows)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, i)
+	}
+	return out, rows.Err()
+}
+
+// OpenIncidents returns the account's open incidents.
+func (s *Store) OpenIncidents(ctx context.Context, account app.AccountID) ([]app.Incident, error) {
+	list, err := s.incidents(ctx, `SELECT `+incidentColumns+` FROM alert_incidents WHERE account_id = ? AND state = 'open' ORDER BY id`, int64(account))
+	if err != nil {
+		return nil, fmt.Errorf("db: open incidents: %w", err)
+	}
+	return list, nil
+}
+
+// ListIncidents returns up to limit incidents of the accounts: the open
+// ones first, then the newest.
+func (s *Store) ListIncidents(ctx context.Context, accounts []app.AccountID, limit int) ([]app.Incident, error) {
+	if len(accounts) == 0 {
+		return nil, nil
+	}
+	args := make([]any, 0, len(accounts)+1)
+	for _, a := range accounts {
+		args = append(args, int64(a))
+	}
+	args = append(args, limit)
+	list, err := s.incidents(ctx, `SELECT `+incidentColumns+` FROM alert_incidents WHERE account_id IN (`+placeholders(len(accounts))+`)
+		ORDER BY state = 'open' DESC, opened_unix DESC, id DESC LIMIT ?`, args...)
+	if err != nil {
+		return nil, fmt.Errorf("db: list incidents: %w", err)
+	}
+	return list, nil
+}
+
+// OpenIncident opens an incident and queues its alert for each channel in
+// one transaction, unless an incident with the same rule and object is
+// open (or, for a Once finding, has ever existed). It reports whether it
+// opened one.
+func (s *Store) OpenIncident(ctx context.Context, n app.NewIncident) (app.Incident, bool, error) {
+	f := n.Finding
+	inc := app.Incident{AccountID: n.AccountID, Rule: f.Rule, Object: f.Object, Group: f.Group, State: app.IncidentOpen,
+		Title: f.Title, Detail: f.Detail, Happened: f.At, Opened: n.Opened}
+	opened := false
+	err := s.inTx(ctx, func(tx *sql.Tx) error {
+		cond := `state = 'open'`
+		if f.Once {
+			cond = `1`
+		}
+		var exists int
+		err := tx.QueryRowContext(ctx, `SELECT EXISTS (SELECT 1 FROM alert_incidents WHERE account_id = ? AND rule = ? AND object = ? AND `+cond+`)`,
+			int64(n.AccountID), string(f.Rule), f.Object).Scan(&exists)
+		if err != nil || exists == 1 {
+			return err
+		}
+		res, err := tx.ExecContext(ctx, `INSERT INTO alert_incidents (account_id, rule, object, grp, state, title, detail, happened_unix, opened_unix)
+			VALUES (?, ?, ?, ?, 'open', ?, ?, ?, ?)`,
+			int64(n.AccountID), string(f.Rule), f.Object, f.Group, f.Title, f.Detail, unix(f.At), unix(n.Opened))
+		if err != nil {
+			return err
+		}
+		id, err := res.LastInsertId()
+		if err != nil {
+			return err
+		}
+		inc.ID = app.IncidentID(id)
+		for _, ch := range n.Channels {
+			if _, err := tx.ExecContext(ctx, `INSERT INTO alert_deliveries (channel_id, incident_id, event, title, payload, next_attempt_unix, created_unix)
+				VALUES (?, ?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING`,
+				int64(ch), id, string(app.EventOpened), f.Title, n.Payload, unix(n.Opened), unix(n.Opened)); err != nil {
+				return err
+			}
+		}
+		opened = true
+		return nil
+	})
+	if err != nil {
+		return app.Incident{}, false, fmt.Errorf("db: open incident %s %s: %w", f.Rule, f.Object, err)
+	}
+	return inc, opened, nil
+}
+
+// ResolveIncident resolves an open incident in one transaction: alerts of
+// it still pending are dropped (marked failed: nobody was told, so nothing
+// needs resolving), and each channel that was sent the alert gets one
+// resolution notice. It reports false when the incident was not open.
+func (s *Store) ResolveIncident(ctx context.Context, r app.IncidentResolution) (bool, error) {
+	done := false
+	err := s.inTx(ctx, func(tx *sql.Tx) error {
+		res, err := tx.ExecContext(ctx, `UPDATE alert_incidents SET state = 'resolved', resolved_unix = ? WHERE id = ? AND state = 'open'`,
+			unix(r.Resolved), int64(r.ID))
+		if err != nil {
+			return err
+		}
+		if n, err := res.RowsAffected(); err != nil || n == 0 {
+			return err
+		}
+		if _, err := tx.ExecContext(ctx, `UPDATE alert_deliveries SET status = 'failed', last_error = 'resolved before it could be delivered'
+			WHERE incident_id = ? AND event = ? AND status = 'pending'`, int64(r.ID), string(app.EventOpened)); err != nil {
+			return err
+		}
+		if _, err := tx.ExecContext(ctx, `INSERT INTO alert_deliveries (channel_id, incident_id, event, title, payload, next_attempt_unix, created_unix)
+			SELECT channel_id, incident_id, ?, ?, ?, ?, ? FROM alert_deliveries WHERE incident_id = ? AND event = ? AND status = 'sent'
+			ON CONFLICT DO NOTHING`,
+			string(app.EventResolved), r.Title, r.Payload, unix(r.Resolved), unix(r.Resolved), int64(r.ID), string(app.EventOpened)); err != nil {
+			return err
+		}
+		done = true
+		return nil
+	})
+	if err != nil {
+		return false, fmt.Errorf("db: resolve incident %d: %w", r.ID, err)
+	}
+	return done, nil
+}
+
+const channelColumns = `id, account_id, name, kind, enabled, url, secret_sealed, smtp_host, smtp_port, smtp_security,
+	smtp_username, smtp_from, smtp_to, rules, created_unix, updated_unix`
+
+func scanChannel(sc rowScanner) (app.Channel, error) {
+	var c app.Channel
+	var kind, security, to, rules string
+	var enabled int64
+	err := sc.Scan(&c.ID, &c.AccountID, &c.Name, &kind, &enabled, &c.URL, &c.SecretSealed, &c.SMTP.Host, &c.SMTP.Port, &security,
+		&c.SMTP.Username, &c.SMTP.From, &to, &rules, (*unixTime)(&c.Created), (*unixTime)(&c.Updated))
+	if err != nil {
+		return app.Channel{}, err
+	}
+	c.Kind, c.Enabled, c.SMTP.Security = app.ChannelKind(kind), enabled == 1, app.SMTPSecurity(security)
+	c.SMTP.To = splitList(to)
+	for _, r := range splitList(rules) {
+		c.Rules = append(c.Rules, app.RuleKind(r))
+	}
+	return c, nil
+}
+
+func splitList(s string) []string {
+	if s == "" {
+		return nil
+	}
+	return strings.Split(s, ",")
+}
+
+func channelArgs(c app.Channel) []any {
+	rules := make([]string, 0, len(c.Rules))
+	for _, r := range c.Rules {
+		rules = append(rules, string(r))
+	}
+	return []any{c.Name, string(c.Kind), boolInt(c.Enabled), c.URL, c.SecretSealed, c.SMTP.Host, c.SMTP.Port, string(c.SMTP.Security),
+		c.SMTP.Username, c.SMTP.From, strings.Join(c.SMTP.To, ","), strings.Join(rules, ","), unix(c.Updated)}
+}
+
+// CreateChannel inserts a channel; a name the account already uses wraps
+// app.ErrConflict.
+func (s *Store) CreateChannel(ctx context.Context, c app.Channel) (app.Channel, error) {
+	args := append([]any{int64(c.AccountID), unix(c.Created)}, channelArgs(c)...)
+	res, err := s.db.ExecContext(ctx, `INSERT INTO alert_channels (account_id, created_unix, name, kind, enabled, url, secret_sealed,
+		smtp_host, smtp_port, smtp_security, smtp_username, smtp_from, smtp_to, rules, updated_unix)
+		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`, args...)
+	if err != nil {
+		if isUnique(err) {
+			return app.Channel{}, fmt.Errorf("channel %q: %w", c.Name, app.ErrConflict)
+		}
+		return app.Channel{}, fmt.Errorf("db: create channel: %w", err)
+	}
+	id, err := res.LastInsertId()
+	if err != nil {
+		return app.Channel{}, fmt.Errorf("db: create channel: %w", err)
+	}
+	c.ID = app.ChannelID(id)
+	return c, nil
+}
+
+// UpdateChannel writes a channel's fields; a name the account already uses
+// wraps app.ErrConflict, a missing channel app.ErrNotFound.
+func (s *Store) UpdateChannel(ctx context.Context, c app.Channel) error {
+	args := append(channelArgs(c), int64(c.ID))
+	res, err := s.db.ExecContext(ctx, `UPDATE alert_channels SET name = ?, kind = ?, enabled = ?, url = ?, secret_sealed = ?,
+		smtp_host = ?, smtp_port = ?, smtp_security = ?, smtp_username = ?, smtp_from = ?, smtp_to = ?, rules = ?, updated_unix = ?
+		WHERE id = ?`, args...)
+	if err != nil {
+		if isUnique(err) {
+			return fmt.Errorf("channel %q: %w", c.Name, app.ErrConflict)
+		}
+		return fmt.Errorf("db: update channel %d: %w", c.ID, err)
+	}
+	if n, err := res.RowsAffected(); err != nil || n == 0 {
+		return fmt.Errorf("channel %d: %w", c.ID, app.ErrNotFound)
+	}
+	return nil
+}
+
+// DeleteChannel deletes a channel and (by cascade) its delivery log.
+func (s *Store) DeleteChannel(ctx context.Context, id app.ChannelID) error {
+	res, err := s.db.ExecContext(ctx, `DELETE FROM alert_channels WHERE id = ?`, int64(id))
+	if err != nil {
+		return fmt.Errorf("db: delete channel %d: %w", id, err)
+	}
+	if n, err := res.RowsAffected(); err != nil || n == 0 {
+		return fmt.Errorf("channel %d: %w", id, app.ErrNotFound)
+	}
+	return nil
+}
+
+// Channel returns one channel; a missing one wraps app.ErrNotFound.
+func (s *Store) Channel(ctx context.Context, id app.ChannelID) (app.Channel, error) {
+	c, err := scanChannel(s.db.QueryRowContext(ctx, `SELECT `+channelColumns+` FROM alert_channels WHERE id = ?`, int64(id)))
+	if errors.Is(err, sql.ErrNoRows) {
+		return app.Channel{}, fmt.Errorf("channel %d: %w", id, app.ErrNotFound)
+	}
+	if err != nil {
+		return app.Channel{}, fmt.Errorf("db: channel %d: %w", id, err)
+	}
+	return c, nil
+}
+
+// ListChannels returns an account's channels ordered by name.
+func (s *Store) ListChannels(ctx context.Context, account app.AccountID) ([]app.Channel, error) {
+	rows, err := s.db.QueryContext(ctx, `SELECT `+channelColumns+` FROM alert_channels WHERE account_id = ? ORDER BY name COLLATE NOCASE, id`, int64(account))
+	if err != nil {
+		return nil, fmt.Errorf("db: list channels: %w", err)
+	}
+	defer rows.Close()
+	var out []app.Channel
+	for rows.Next() {
+		c, err := scanChannel(rows)
+		if err != nil {
+			return nil, fmt.Errorf("db: list channels: %w", err)
+		}
+		out = append(out, c)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("db: list channels: %w", err)
+	}
+	return out, nil
+}
+
+const deliveryColumns = `id, channel_id, incident_id, event, title, payload, status, attempts, next_attempt_unix, last_error,
+	last_status, created_unix, sent_unix`
+
+func scanDelivery(sc rowScanner) (app.Delivery, error) {
+	var d app.Delivery
+	var incident sql.NullInt64
+	var event, status string
+	err := sc.Scan(&d.ID, &d.ChannelID, &incident, &event, &d.Title, &d.Payload, &status, &d.Attempts, (*unixTime)(&d.NextAttempt),
+		&d.LastError, &d.LastStatus, (*unixTime)(&d.Created), (*unixTime)(&d.Sent))
+	d.IncidentID, d.Event, d.Status = app.IncidentID(incident.Int64), app.NoticeEvent(event), app.DeliveryStatus(status)
+	return d, err
+}
+
+func (s *Store) deliveries(ctx context.Context, q string, args ...any) ([]app.Delivery, error) {
+	rows, err := s.db.QueryContext(ctx, q, args...)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	var out []app.Delivery
+	for rows.Next() {
+		d, err := scanDelivery(rows)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, d)
+	}
+	return out, rows.Err()
+}
+
+// EnqueueDelivery inserts a pending delivery and returns it with its id.
+func (s *Store) EnqueueDelivery(ctx context.Context, d app.Delivery) (app.Delivery, error) {
+	var incident any
+	if d.IncidentID != 0 {
+		incident = int64(d.IncidentID)
+	}
+	res, err := s.db.ExecContext(ctx, `INSERT INTO alert_deliveries (channel_id, incident_id, event, title, payload, next_attempt_unix, created_unix)
+		VALUES (?, ?, ?, ?, ?, ?, ?)`, int64(d.ChannelID), incident, string(d.Event), d.Title, d.Payload, unix(d.NextAttempt), unix(d.Created))
+	if err != nil {
+		return app.Delivery{}, fmt.Errorf("db: enqueue delivery: %w", err)
+	}
+	id, err := res.LastInsertId()
+	if err != nil {
+		return app.Delivery{}, fmt.Errorf("db: enqueue delivery: %w", err)
+	}
+	d.ID, d.Status = app.DeliveryID(id), app.DeliveryPending
+	return d, nil
+}
+
+// DueDeliveries returns up to limit pending deliveries due at now, oldest first.
+func (s *Store) DueDeliveries(ctx context.Context, now time.Time, limit int) ([]app.Delivery, error) {
+	list, err := s.deliveries(ctx, `SELECT `+deliveryColumns+` FROM alert_deliveries WHERE status = 'pending' AND next_attempt_unix <= ?
+		ORDER BY next_attempt_unix, id LIMIT ?`, unix(now), limit)
+	if err != nil {
+		return nil, fmt.Errorf("db: due deliveries: %w", err)
+	}
+	return list, nil
+}
+
+// NextDeliveryAt returns when the earliest pending delivery is due.
+func (s *Store) NextDeliveryAt(ctx context.Context) (time.Time, bool, error) {
+	var next sql.NullInt64
+	if err := s.db.QueryRowContext(ctx, `SELECT MIN(next_attempt_unix) FROM alert_deliveries WHERE status = 'pending'`).Scan(&next); err != nil {
+		return time.Time{}, false, fmt.Errorf("db: next delivery: %w", err)
+	}
+	if !next.Valid {
+		return time.Time{}, false, nil
+	}
+	return time.Unix(next.Int64, 0).UTC(), true, nil
+}
+
+// SaveAttempt writes a delivery's status after an attempt.
+func (s *Store) SaveAttempt(ctx context.Context, d app.Delivery) error {
+	_, err := s.db.ExecContext(ctx, `UPDATE alert_deliveries SET status = ?, attempts = ?, next_attempt_unix = ?, last_error = ?,
+		last_status = ?, sent_unix = ? WHERE id = ?`,
+		string(d.Status), d.Attempts, unix(d.NextAttempt), d.LastError, d.LastStatus, unix(d.Sent), int64(d.ID))
+	if err != nil {
+		return fmt.Errorf("db: save delivery %d: %w", d.ID, err)
+	}
+	return nil
+}
+
+// ListDeliveries returns up to limit deliveries of a channel, newest
+// first, older than before when it is set.
+func (s *Store) ListDeliveries(ctx context.Context, channel app.ChannelID, before app.DeliveryID, limit int) ([]app.Delivery, error) {
+	q := `SELECT ` + deliveryColumns + ` FROM alert_deliveries WHERE channel_id = ?`
+	args := []any{int64(channel)}
+	if before > 0 {
+		q += ` AND id < ?`
+		args = append(args, int64(before))
+	}
+	q += ` ORDER BY id DESC LIMIT ?`
+	args = append(args, limit)
+	list, err := s.deliveries(ctx, q, args...)
+	if err != nil {
+		return nil, fmt.Errorf("db: list deliveries: %w", err)
+	}
+	return list, nil
+}
+
+// DigestStats summarises an account's backup snapshots that ended in
+// [from, to): counts per state, bytes (also for the period before of the
+// same length), the failures and the configurations that grew most.
+func (s *Store) DigestStats(ctx context.Context, account app.AccountID, from, to time.Time) (app.DigestStats, error) {
+	var st app.DigestStats
+	prev := from.Add(-to.Sub(from))
+	rows, err := s.db.QueryContext(ctx, `SELECT state, COUNT(*), COALESCE(SUM(bytes_backed_up), 0) FROM reports
+		WHERE account_id = ? AND kind = 'backup' AND finished_unix >= ? AND finished_unix < ? GROUP BY state`,
+		int64(account), unix(from), unix(to))
+	if err != nil {
+		return st, fmt.Errorf("db: digest stats: %w", err)
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var state string
+		var n int
+		var bytes int64
+		if err := rows.Scan(&state, &n, &bytes); err != nil {
+			return st, fmt.Errorf("db: digest stats: %w", err)
+		}
+		st.Runs += n
+		st.Bytes += bytes
+		switch strings.ToLower(state) {
+		case "completed":
+			st.Completed += n
+		case "completedwitherrors":
+			st.WithErrors += n
+		case "failed":
+			st.Failed += n
+		case "missed":
+			st.Missed += n
+		case "skipped":
+			st.Skipped += n
+		case "stopped":
+			st.Stopped += n
+		}
+	}
+	if err := rows.Err(); err != nil {
+		return st, fmt.Errorf("db: digest stats: %w", err)
+	}
+	if err := s.db.QueryRowContext(ctx, `SELECT COALESCE(SUM(bytes_backed_up), 0) FROM reports
+		WHERE account_id = ? AND kind = 'backup' AND finished_unix >= ? AND finished_unix < ?`,
+		int64(account), unix(prev), unix(from)).Scan(&st.PrevBytes); err != nil {
+		return st, fmt.Errorf("db: digest stats: %w", err)
+	}
+	fails, err := s.db.QueryContext(ctx, `SELECT job_id, config_name, agent_name, state, finished_unix FROM reports
+		WHERE account_id = ? AND kind = 'backup' AND finished_unix >= ? AND finished_unix < ? AND state IN ('Failed', 'Missed')
+		ORDER BY finished_unix DESC, job_id DESC LIMIT 20`, int64(account), unix(from), unix(to))
+	if err != nil {
+		return st, fmt.Errorf("db: digest stats: %w", err)
+	}
+	defer fails.Close()
+	for fails.Next() {
+		var r app.DigestRun
+		if err := fails.Scan(&r.JobID, &r.Config, &r.Agent, &r.State, (*unixTime)(&r.Finished)); err != nil {
+			return st, fmt.Errorf("db: digest stats: %w", err)
+		}
+		st.Failures = append(st.Failures, r)
+	}
+	if err := fails.Err(); err != nil {
+		return st, fmt.Errorf("db: digest stats: %w", err)
+	}
+	growth, err := s.db.QueryContext(ctx, `SELECT config_id, MAX(config_name), MAX(agent_name),
+			SUM(CASE WHEN finished_unix >= ? THEN bytes_backed_up ELSE 0 END) AS cur,
+			SUM(CASE WHEN finished_unix < ? THEN bytes_backed_up ELSE 0 END) AS prev
+		FROM reports WHERE account_id = ? AND kind = 'backup' AND finished_unix >= ? AND finished_unix < ?
+		GROUP BY config_id HAVING cur > prev ORDER BY cur - prev DESC, config_id LIMIT 5`,
+		unix(from), unix(from), int64(account), unix(prev), unix(to))
+	if err != nil {
+		return st, fmt.Errorf("db: digest stats: %w", err)
+	}
+	defer growth.Close()
+	for growth.Next() {
+		var g app.ConfigGrowth
+		if err := growth.Scan(&g.ConfigID, &g.Config, &g.Agent, &g.Bytes, &g.PrevBytes); err != nil {
+			return st, fmt.Errorf("db: digest stats: %w", err)
+		}
+		st.Growth = append(st.Growth, g)
+	}
+	if err := growth.Err(); err != nil {
+		return st, fmt.Errorf("db: digest stats: %w", err)
+	}
+	return st, nil
+}
+
+// Compile-time check that Store implements the alerts' store.
+var _ app.AlertStore = (*Store)(nil)
