@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"strconv"
 	"strings"
+	"sync"
 	"unicode/utf8"
 
 	"github.com/rcbu-console/rcbu-console/rcbu"
@@ -274,4 +275,118 @@ func (o *Ops) MigrateVault(ctx context.Context, actor User, scope Scope, id, dst
 			o.fleet.Invalidate(fa.AccountID)
 			return fmt.Sprintf("to agent %d (%s)", to.Agent.ID, to.Agent.MachineName), upstream("migrate vault", "agent", err)
 		})
+}
+
+// AgentFilter selects agents on the agents page. Zero fields do not filter.
+type AgentFilter struct {
+	Query      string // a substring of the name, IP address or host server id (any case)
+	State      string // "online", "offline", "disabled" or "unknown" (see AgentState)
+	Datacenter string // e.g. "DFW"
+}
+
+// AgentStates lists the values AgentState returns, for filters.
+func AgentStates() []string { return []string{"online", "offline", "disabled", "unknown"} }
+
+// AgentState names an agent's state for filtering: disabled first, then
+// the live status; an agent without live details is "unknown".
+func AgentState(fa FleetAgent) string {
+	switch {
+	case fa.Agent.IsDisabled:
+		return "disabled"
+	case fa.Live && fa.Agent.Status == rcbu.AgentStatusOnline:
+		return "online"
+	case fa.Live && fa.Agent.Status == rcbu.AgentStatusOffline:
+		return "offline"
+	default:
+		return "unknown"
+	}
+}
+
+// FilterAgents returns the agents matching f, in their order.
+func FilterAgents(list []FleetAgent, f AgentFilter) []FleetAgent {
+	q := strings.ToLower(strings.TrimSpace(f.Query))
+	var out []FleetAgent
+	for _, fa := range list {
+		a := fa.Agent
+		if q != "" && !strings.Contains(strings.ToLower(a.MachineName), q) && !strings.Contains(strings.ToLower(a.IPAddress), q) &&
+			!strings.Contains(strings.ToLower(a.HostServerID), q) && strconv.FormatInt(int64(a.ID), 10) != q {
+			continue
+		}
+		if f.State != "" && AgentState(fa) != f.State {
+			continue
+		}
+		if f.Datacenter != "" && !strings.EqualFold(a.Datacenter, f.Datacenter) {
+			continue
+		}
+		out = append(out, fa)
+	}
+	return out
+}
+
+// AgentDetail is everything the agent page shows.
+type AgentDetail struct {
+	FleetAgent
+	Configurations []ConfigurationState
+	Jobs           []FleetActivity // queued or running, on this agent
+	Recent         []FleetActivity // finished, newest first
+	// ConfigurationsProblem and ActivityProblem say in words why a part is
+	// missing; the page still shows the rest.
+	ConfigurationsProblem string
+	ActivityProblem       string
+}
+
+// recentOnAgent bounds the agent page's recent activity.
+const recentOnAgent = 20
+
+// AgentDetail reads agent id of the scope (live details) with its
+// configurations and its activity, fresh from the API and concurrently.
+func (o *Ops) AgentDetail(ctx context.Context, scope Scope, id rcbu.AgentID) (AgentDetail, error) {
+	fa, c, err := o.fleet.Agent(ctx, scope, id)
+	if err != nil {
+		return AgentDetail{}, fmt.Errorf("agent detail: %w", err)
+	}
+	d := AgentDetail{FleetAgent: fa}
+	var (
+		cfgs    []rcbu.Configuration
+		acts    []rcbu.Activity
+		errC    error
+		errA    error
+		wg      sync.WaitGroup
+		timeout = o.fleet.opts.Budget
+	)
+	ctx, cancel := context.WithTimeout(ctx, timeout)
+	defer cancel()
+	wg.Go(func() { cfgs, errC = c.Configurations.ListForAgent(ctx, id) })
+	wg.Go(func() { acts, errA = c.Activity.ListForAgent(ctx, id) })
+	wg.Wait()
+	var fcs []FleetConfiguration
+	if errC != nil {
+		d.ConfigurationsProblem = Problem(errC, "agent")
+	}
+	for _, cf := range cfgs {
+		if !cf.IsDeleted {
+			fcs = append(fcs, FleetConfiguration{AccountID: fa.AccountID, AccountName: fa.AccountName, Configuration: cf})
+		}
+	}
+	var facts []FleetActivity
+	if errA != nil {
+		d.ActivityProblem = Problem(errA, "agent")
+	}
+	for _, a := range acts {
+		facts = append(facts, FleetActivity{AccountID: fa.AccountID, AccountName: fa.AccountName, Activity: a})
+	}
+	sortActivity(facts)
+	d.Configurations = ConfigurationStates(fcs, facts, o.opts.Now(), o.opts.Overdue)
+	for _, a := range facts {
+		if a.Activity.Type != rcbu.ActivityBackup && a.Activity.Type != rcbu.ActivityRestore {
+			continue
+		}
+		switch {
+		case jobBusy(a.Activity):
+			d.Jobs = append(d.Jobs, a)
+		case len(d.Recent) < recentOnAgent:
+			d.Recent = append(d.Recent, a)
+		}
+	}
+	return d, nil
 }

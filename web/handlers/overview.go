@@ -14,93 +14,204 @@ import (
 	"github.com/rcbu-console/rcbu-console/web/templates"
 )
 
-type clientSource interface {
-	Client(ctx context.Context, id app.AccountID) (*rcbu.Client, error)
+// opsServices returns the operations services the routes share: the one
+// Fleet (Deps.Fleet, or one made here when cmd/web passed none, which is
+// then shared too) and the Ops over it. It runs once, while the routes are
+// registered.
+func (s *server) opsServices() *app.Ops {
+	if s.Fleet == nil {
+		s.Fleet = app.NewFleet(s.Accounts, app.FleetOptions{Now: s.Now, Log: s.Log})
+	}
+	return app.NewOps(s.Fleet, s.Audit, app.OpsOptions{Now: s.Now, Log: s.Log})
 }
 
-// overview lists the agents of the account(s) in scope. The list call's
-// status is a placeholder, so the agents' details are fetched (concurrently,
-// by the client) for live status and last success. An account whose API
-// fails gets an inline banner; the others still show.
-func (s *server) overview(clients clientSource) echo.HandlerFunc {
+// fleetScope is the request's account scope for the Fleet: the account
+// chosen in the header, or all of them.
+func fleetScope(c echo.Context) app.Scope {
+	return app.NewScope(scopeAccounts(c)...)
+}
+
+// overviewReader is what the overview needs.
+type overviewReader interface {
+	Fleet() *app.Fleet
+	OverduePolicy() app.OverduePolicy
+}
+
+// overview answers "is anything wrong right now?": counts of running jobs,
+// failures in 24 h, overdue configurations and offline agents, then every
+// agent of the scope with its live status, last success, next run, running
+// jobs and quick Start buttons. An account whose API fails gets an inline
+// banner; the others still show.
+func (s *server) overview(ops overviewReader) echo.HandlerFunc {
 	return func(c echo.Context) error {
 		ctx := c.Request().Context()
 		u, _ := currentUser(c)
-		accts := scopeAccounts(c)
-		v := templates.OverviewView{Meta: s.meta(c, "Overview", templates.NavOverview)}
-		now, loc := s.Now(), u.Location()
-		for _, a := range accts {
-			sec := templates.AgentSection{AccountName: a.Name, ShowHeading: len(accts) > 1, RetryHref: "/"}
-			agents, err := accountAgents(ctx, clients, a.ID)
-			if err != nil {
-				sec.Error = upstreamProblem(err)
-			}
-			for _, ag := range agents {
-				sec.Agents = append(sec.Agents, agentRow(ag, now, loc))
-			}
-			v.Sections = append(v.Sections, sec)
+		scope := fleetScope(c)
+		v := templates.OverviewView{
+			Meta:       s.meta(c, "Overview", templates.NavOverview),
+			NoAccounts: len(scope.Accounts) == 0,
+			CanStart:   u.Role.Allows(app.RoleCreator),
 		}
+		if v.NoAccounts {
+			return render(c, http.StatusOK, templates.OverviewPage(v))
+		}
+		ov, err := ops.Fleet().Overview(ctx, scope, ops.OverduePolicy())
+		if err != nil {
+			return err
+		}
+		overviewView(&v, ov, scope, u.Location(), app.NewStartToken(), s.Now())
 		return render(c, http.StatusOK, templates.OverviewPage(v))
 	}
 }
 
-// accountAgents returns the agents of one account with live details.
-func accountAgents(ctx context.Context, clients clientSource, id app.AccountID) ([]rcbu.Agent, error) {
-	ctx, cancel := context.WithTimeout(ctx, 20*time.Second)
-	defer cancel()
-	cl, err := clients.Client(ctx, id)
-	if err != nil {
-		return nil, err
+// overviewView maps the fleet overview to the page's view model: a section
+// per account of the scope, in the scope's order.
+func overviewView(v *templates.OverviewView, ov app.FleetOverview, scope app.Scope, loc *time.Location, token string, now time.Time) {
+	v.Counts = templates.OverviewCounts{Running: ov.Counts.Running, Failed24h: ov.Counts.Failed24h, Overdue: ov.Counts.Overdue, Offline: ov.Counts.Offline}
+	index := map[app.AccountID]int{}
+	for i, a := range scope.Accounts {
+		index[a.ID] = i
+		v.Sections = append(v.Sections, templates.OverviewSection{AccountName: a.Name, ShowHeading: scope.Multi()})
 	}
-	list, err := cl.Agents.List(ctx)
-	if err != nil {
-		return nil, err
+	for _, oa := range ov.Agents {
+		if i, ok := index[oa.AccountID]; ok {
+			v.Sections[i].Agents = append(v.Sections[i].Agents, overviewRow(oa, v.CanStart, token, now, loc))
+		}
 	}
-	ids := make([]rcbu.AgentID, len(list))
-	for i, a := range list {
-		ids[i] = a.ID
-	}
-	return cl.Agents.GetMany(ctx, ids)
-}
-
-func agentRow(a rcbu.Agent, now time.Time, loc *time.Location) templates.AgentRow {
-	osName := a.OperatingSystem
-	if a.OperatingSystemVersion != "" {
-		osName += " " + a.OperatingSystemVersion
-	}
-	vault := "—"
-	if a.BackupVaultSize != nil {
-		vault = templates.Bytes(a.BackupVaultSize.Bytes)
-	}
-	var last time.Time
-	if a.TimeOfLastSuccessfulBackup.Valid() {
-		last = a.TimeOfLastSuccessfulBackup.Time
-	}
-	return templates.AgentRow{
-		ID:          strconv.FormatInt(int64(a.ID), 10),
-		Name:        a.MachineName,
-		Status:      templates.AgentBadge(string(a.Status), a.IsDisabled),
-		Datacenter:  a.Datacenter,
-		OS:          osName,
-		VaultSize:   vault,
-		LastSuccess: templates.NewTimeView(last, now, loc),
+	for _, p := range ov.Problems {
+		i, ok := index[p.AccountID]
+		if !ok {
+			continue
+		}
+		title := "Some of the data of " + p.AccountName + " could not be loaded."
+		if len(v.Sections[i].Agents) == 0 {
+			title = "Could not load the agents of " + p.AccountName + "."
+		}
+		v.Sections[i].Problem = &templates.ProblemView{Title: title, Detail: p.Message, RetryHref: "/"}
 	}
 }
 
-// upstreamProblem says in words what went wrong talking to Cloud Backup.
-func upstreamProblem(err error) string {
+func overviewRow(oa app.OverviewAgent, canStart bool, token string, now time.Time, loc *time.Location) templates.OverviewAgentRow {
+	a := oa.Agent
+	id := strconv.FormatInt(int64(a.ID), 10)
+	r := templates.OverviewAgentRow{
+		ID:         id,
+		Href:       "/agents/" + id,
+		Name:       displayName(a.MachineName, "agent "+id),
+		Status:     agentBadge(oa.FleetAgent),
+		StatusNote: oa.Problem,
+		Encryption: encryptionWord(a.IsEncrypted),
+		Encrypted:  a.IsEncrypted,
+		VaultSize:  vaultSize(a),
+		Age:        ageView(oa.LastSuccess, oa.Age, now, loc),
+		NextRun:    templates.NewTimeView(oa.NextRun, now, loc),
+	}
+	for _, st := range oa.Configurations {
+		if st.Overdue.Overdue {
+			r.Overdue = append(r.Overdue, templates.Badge{Word: st.Configuration.Name + ": " + st.Overdue.Words(), Tone: templates.ToneOverdue})
+		}
+		if canStart {
+			cid := strconv.FormatInt(int64(st.Configuration.ID), 10)
+			r.Starts = append(r.Starts, templates.StartButtonView{
+				ConfigurationID: cid, Label: displayName(st.Configuration.Name, "configuration "+cid),
+				Name: st.Configuration.Name, Token: token, Return: "/", Compact: true,
+			})
+		}
+	}
+	for _, j := range oa.Jobs {
+		r.Jobs = append(r.Jobs, activityPanel(j, canStart, now, loc))
+	}
+	return r
+}
+
+// problemViews maps account problems to inline banners.
+func problemViews(ps []app.AccountProblem, retry string) []templates.ProblemView {
+	out := make([]templates.ProblemView, len(ps))
+	for i, p := range ps {
+		out[i] = templates.ProblemView{Title: "Could not load everything from " + p.AccountName + ".", Detail: p.Message, RetryHref: retry}
+	}
+	return out
+}
+
+// agentBadge is the agent's status: disabled, else the live Online/Offline,
+// else Unknown (the list's placeholder, when details were not available).
+func agentBadge(fa app.FleetAgent) templates.Badge {
+	status := ""
+	if fa.Live {
+		status = string(fa.Agent.Status)
+	}
+	return templates.AgentBadge(status, fa.Agent.IsDisabled)
+}
+
+func vaultSize(a rcbu.Agent) string {
+	if a.BackupVaultSize == nil {
+		return "—"
+	}
+	return templates.Bytes(a.BackupVaultSize.Bytes)
+}
+
+// ageView colours the age of the last success: green under 1.5 schedule
+// intervals, amber under 3, red beyond or never.
+func ageView(last time.Time, level app.AgeLevel, now time.Time, loc *time.Location) templates.AgeView {
+	tone := templates.ToneDanger
+	switch level {
+	case app.AgeFresh:
+		tone = templates.ToneSuccess
+	case app.AgeStale:
+		tone = templates.ToneWarning
+	}
+	return templates.AgeView{Time: templates.NewTimeView(last, now, loc), Tone: tone}
+}
+
+// displayName shows a name from the API, or a fallback for an empty one.
+func displayName(name, fallback string) string {
+	if name == "" {
+		return fallback
+	}
+	return name
+}
+
+// activityPanel is the compact live panel of a busy job in a table. A
+// backup polls its own status fragment; a restore links to its page.
+func activityPanel(fa app.FleetActivity, canStop bool, now time.Time, loc *time.Location) templates.JobPanelView {
+	a := fa.Activity
+	id := strconv.FormatInt(a.ID, 10)
+	v := templates.JobPanelView{
+		ID:            id,
+		State:         templates.BackupBadge(a.CurrentState),
+		Busy:          app.JobBusy(a),
+		Compact:       true,
+		Agent:         a.SourceMachineName,
+		Configuration: displayName(a.DisplayName, "configuration "+strconv.FormatInt(int64(a.ConfigurationID), 10)),
+		Since:         templates.NewTimeView(a.TimeOfActivity.Time, now, loc),
+	}
+	if a.Type == rcbu.ActivityRestore {
+		v.ID = "restore-" + id
+		v.PageURL = "/restores/" + id
+		v.Configuration = "Restore: " + v.Configuration
+		v.Busy = false // its page has its own live panel; no polling here
+		v.State = templates.BackupBadge(a.CurrentState)
+		return v
+	}
+	v.PageURL = "/backups/" + id
+	v.StatusURL = "/backups/" + id + "/status?compact=1"
+	v.StopURL = "/backups/" + id + "/stop?compact=1"
+	v.CanStop = canStop
+	return v
+}
+
+// upstreamMessage is what a failed action says inline: an upstream failure
+// or a refusal in words, or "" for errors the error handler deals with
+// (not found, forbidden, internal).
+func upstreamMessage(err error) string {
+	var ue *app.UpstreamError
 	switch {
+	case errors.As(err, &ue):
+		return ue.Message()
+	case errors.Is(err, app.ErrConflict):
+		return conflictMessage(err)
 	case errors.Is(err, context.DeadlineExceeded):
-		return "Cloud Backup did not answer in time. Try again in a moment."
-	case errors.Is(err, rcbu.ErrUnauthorized):
-		return "Rackspace did not accept the account's credentials. An admin can update them in Admin → Accounts."
-	case errors.Is(err, rcbu.ErrForbidden):
-		return "The account's Rackspace user may not read Cloud Backup."
-	case errors.Is(err, rcbu.ErrUnavailable):
-		return "Cloud Backup is unavailable right now. Try again in a moment."
-	case errors.Is(err, app.ErrNotFound):
-		return "The account no longer exists."
-	default:
-		return "The Cloud Backup API call failed: " + err.Error()
+		return app.Problem(err, "")
 	}
+	return ""
 }

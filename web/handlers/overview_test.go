@@ -46,10 +46,12 @@ func TestOverviewListsAgents(t *testing.T) {
 		})
 		rows[strings.TrimSpace(s.Find(`[data-testid="agent-name"]`).Text())] = cells
 	})
+	// Status, last success, next run, vault, running jobs (the overview
+	// of issue 5; OS and datacenter are on the agents page).
 	want := map[string][]string{
-		"web-01": {"Online", "DFW", "Ubuntu 22.04", "35.3 MB", "Never"},
-		"db-01":  {"Offline", "LON", "Windows Server 2019", "—", "Never"},
-		"old-01": {"Disabled", "ORD", "CentOS", "—", "Never"},
+		"web-01": {"Online", "Never", "Not scheduled", "35.3 MB Not encrypted", "—"},
+		"db-01":  {"Offline", "Never", "Not scheduled", "— Not encrypted", "—"},
+		"old-01": {"Disabled", "Never", "Not scheduled", "— Not encrypted", "—"},
 	}
 	for name, w := range want {
 		got := rows[name]

@@ -97,7 +97,8 @@ func (s *server) routes(e *echo.Echo) *routes {
 	r.post("/logout", app.RoleObserver, s.logout(s.Auth))
 
 	// Pages for everyone signed in.
-	r.get("/", app.RoleObserver, s.overview(s.Accounts))
+	ops := s.opsServices()
+	r.get("/", app.RoleObserver, s.overview(ops))
 	r.post("/accounts/select", app.RoleObserver, selectAccount)
 	r.get("/profile", app.RoleObserver, s.profilePage)
 	r.post("/profile", app.RoleObserver, s.updateProfile(s.Users))
@@ -124,6 +125,29 @@ func (s *server) routes(e *echo.Echo) *routes {
 	r.get("/configurations/:id/clone", app.RoleCreator, s.cloneConfigurationPage(cfgs))
 	r.post("/configurations/:id/clone", app.RoleCreator, s.cloneConfiguration(cfgs))
 	r.get("/configurations/:id/export.json", app.RoleObserver, s.exportConfiguration(cfgs))
+
+	// Operations (owner ops): reading is Observer; starting, stopping,
+	// waking and enabling are Creator; encryption, deletion and vault
+	// migration are Admin.
+	r.get("/agents", app.RoleObserver, s.listAgents(ops.Fleet()))
+	r.get("/agents/:id", app.RoleObserver, s.agentPage(ops))
+	r.post("/agents/:id/wake", app.RoleCreator, s.agentQuickAction(ops, "wake"))
+	r.post("/agents/:id/enable", app.RoleCreator, s.agentQuickAction(ops, "enable"))
+	r.post("/agents/:id/disable", app.RoleCreator, s.agentQuickAction(ops, "disable"))
+	r.get("/agents/:id/encrypt", app.RoleAdmin, s.agentActionPage(ops, "encrypt"))
+	r.post("/agents/:id/encrypt", app.RoleAdmin, s.agentAction(ops, "encrypt"))
+	r.get("/agents/:id/encryption-password", app.RoleAdmin, s.agentActionPage(ops, "password"))
+	r.post("/agents/:id/encryption-password", app.RoleAdmin, s.agentAction(ops, "password"))
+	r.get("/agents/:id/delete", app.RoleAdmin, s.agentActionPage(ops, "delete"))
+	r.post("/agents/:id/delete", app.RoleAdmin, s.agentAction(ops, "delete"))
+	r.get("/agents/:id/migrate", app.RoleAdmin, s.agentActionPage(ops, "migrate"))
+	r.post("/agents/:id/migrate", app.RoleAdmin, s.agentAction(ops, "migrate"))
+	r.post("/configurations/:id/backups", app.RoleCreator, s.startBackup(ops))
+	r.get("/backups/:id", app.RoleObserver, s.backupPage(ops))
+	r.get("/backups/:id/status", app.RoleObserver, s.backupStatus(ops))
+	r.post("/backups/:id/stop", app.RoleCreator, s.stopBackup(ops))
+	r.get("/activity", app.RoleObserver, s.activity(ops))
+	r.get("/activity/running", app.RoleObserver, s.runningJobs(ops))
 
 	// Administration.
 	r.get("/admin", app.RoleAdmin, s.adminIndex)

@@ -1,0 +1,463 @@
+package handlers
+
+import (
+	"context"
+	"errors"
+	"net/http"
+	"slices"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/labstack/echo/v4"
+
+	"github.com/rcbu-console/rcbu-console/app"
+	"github.com/rcbu-console/rcbu-console/rcbu"
+	"github.com/rcbu-console/rcbu-console/web/templates"
+)
+
+// agentLister lists the scope's agents with live status.
+type agentLister interface {
+	AgentsLive(ctx context.Context, scope app.Scope) ([]app.FleetAgent, []app.AccountProblem, error)
+}
+
+// listAgents is the agents page (GET /agents): search by name, IP or host
+// server id, filter by status and datacenter. The filters are a GET form,
+// so the URL reproduces the view; htmx swaps only the results. Filter
+// values that make no sense are ignored, with a note.
+func (s *server) listAgents(fleet agentLister) echo.HandlerFunc {
+	return func(c echo.Context) error {
+		u, _ := currentUser(c)
+		scope := fleetScope(c)
+		f, notes := parseAgentFilter(c)
+		v := templates.AgentsView{NoAccounts: len(scope.Accounts) == 0, ShowAccount: scope.Multi(), Notes: notes}
+		var all []app.FleetAgent
+		if !v.NoAccounts {
+			list, problems, err := fleet.AgentsLive(c.Request().Context(), scope)
+			if err != nil {
+				return err
+			}
+			all = list
+			v.Problems = problemViews(problems, c.Request().URL.RequestURI())
+		}
+		v.Total = len(all)
+		now, loc := s.Now(), u.Location()
+		for _, fa := range app.FilterAgents(all, f) {
+			v.Rows = append(v.Rows, agentListRow(fa, now, loc))
+		}
+		slices.SortStableFunc(v.Rows, func(a, b templates.AgentListRow) int {
+			return strings.Compare(strings.ToLower(a.Name), strings.ToLower(b.Name))
+		})
+		v.Filter = agentFilterView(f, all)
+		if isHTMX(c) && c.Request().Header.Get("HX-History-Restore-Request") != "true" {
+			return render(c, http.StatusOK, templates.AgentsResults(v))
+		}
+		v.Meta = s.meta(c, "Agents", templates.NavAgents)
+		return render(c, http.StatusOK, templates.AgentsPage(v))
+	}
+}
+
+// parseAgentFilter reads the filter from the query. Bad values are dropped
+// with a note saying so, never an error.
+func parseAgentFilter(c echo.Context) (app.AgentFilter, []string) {
+	var f app.AgentFilter
+	var notes []string
+	q := strings.TrimSpace(c.QueryParam("q"))
+	if r := []rune(q); len(r) > 200 {
+		q = string(r[:200])
+		notes = append(notes, "The search was cut to 200 characters.")
+	}
+	f.Query = q
+	if st := strings.ToLower(strings.TrimSpace(c.QueryParam("status"))); st != "" {
+		if slices.Contains(app.AgentStates(), st) {
+			f.State = st
+		} else {
+			notes = append(notes, "The status filter was not understood and is ignored.")
+		}
+	}
+	if dc := strings.ToUpper(strings.TrimSpace(c.QueryParam("datacenter"))); dc != "" {
+		if len(dc) <= 8 && strings.Trim(dc, "ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789") == "" {
+			f.Datacenter = dc
+		} else {
+			notes = append(notes, "The datacenter filter was not understood and is ignored.")
+		}
+	}
+	return f, notes
+}
+
+func agentFilterView(f app.AgentFilter, all []app.FleetAgent) templates.AgentFilterView {
+	v := templates.AgentFilterView{Query: f.Query, Active: f != (app.AgentFilter{})}
+	v.Status = templates.SelectField{Name: "status", Label: "Status", Options: []templates.Option{{Value: "", Label: "Any status", Selected: f.State == ""}}}
+	for _, st := range app.AgentStates() {
+		v.Status.Options = append(v.Status.Options, templates.Option{Value: st, Label: strings.ToUpper(st[:1]) + st[1:], Selected: f.State == st})
+	}
+	dcs := map[string]bool{}
+	for _, fa := range all {
+		if fa.Agent.Datacenter != "" {
+			dcs[strings.ToUpper(fa.Agent.Datacenter)] = true
+		}
+	}
+	if f.Datacenter != "" {
+		dcs[f.Datacenter] = true
+	}
+	v.Datacenter = templates.SelectField{Name: "datacenter", Label: "Datacenter", Options: []templates.Option{{Value: "", Label: "Any datacenter", Selected: f.Datacenter == ""}}}
+	names := make([]string, 0, len(dcs))
+	for dc := range dcs {
+		names = append(names, dc)
+	}
+	slices.Sort(names)
+	for _, dc := range names {
+		v.Datacenter.Options = append(v.Datacenter.Options, templates.Option{Value: dc, Label: dc, Selected: f.Datacenter == dc})
+	}
+	return v
+}
+
+func agentListRow(fa app.FleetAgent, now time.Time, loc *time.Location) templates.AgentListRow {
+	a := fa.Agent
+	id := strconv.FormatInt(int64(a.ID), 10)
+	r := templates.AgentListRow{
+		ID: id, Href: "/agents/" + id, Name: displayName(a.MachineName, "agent "+id), Account: fa.AccountName,
+		Status: agentBadge(fa), StatusNote: fa.Problem, Datacenter: a.Datacenter, IP: a.IPAddress,
+		OS: osName(a), VaultSize: vaultSize(a), Encryption: encryptionWord(a.IsEncrypted),
+	}
+	if a.TimeOfLastSuccessfulBackup.Valid() {
+		r.LastSuccess = templates.NewTimeView(a.TimeOfLastSuccessfulBackup.Time, now, loc)
+	} else {
+		r.LastSuccess = templates.NewTimeView(time.Time{}, now, loc)
+	}
+	return r
+}
+
+func osName(a rcbu.Agent) string {
+	s := a.OperatingSystem
+	if a.OperatingSystemVersion != "" {
+		s += " " + a.OperatingSystemVersion
+	}
+	return s
+}
+
+func encryptionWord(enc bool) string {
+	if enc {
+		return "Encrypted"
+	}
+	return "Not encrypted"
+}
+
+func yesNo(b bool) string {
+	if b {
+		return "Yes"
+	}
+	return "No"
+}
+
+// agentReader reads one agent's page data.
+type agentReader interface {
+	AgentDetail(ctx context.Context, scope app.Scope, id rcbu.AgentID) (app.AgentDetail, error)
+}
+
+// agentPage shows one agent (GET /agents/{id}): details, configurations with
+// their last result and Start buttons, active jobs, recent activity, and
+// the actions the user's role allows. An id that is not an agent of the
+// selected account(s) is 404.
+func (s *server) agentPage(ops agentReader) echo.HandlerFunc {
+	return func(c echo.Context) error {
+		id, err := pathID(c)
+		if err != nil {
+			return err
+		}
+		d, err := ops.AgentDetail(c.Request().Context(), fleetScope(c), rcbu.AgentID(id))
+		if err != nil {
+			return s.upstreamPage(c, err, "Agent")
+		}
+		u, _ := currentUser(c)
+		v := s.agentView(c, u, d)
+		return render(c, http.StatusOK, templates.AgentPage(v))
+	}
+}
+
+func (s *server) agentView(c echo.Context, u app.User, d app.AgentDetail) templates.AgentView {
+	now, loc := s.Now(), u.Location()
+	a := d.Agent
+	id := strconv.FormatInt(int64(a.ID), 10)
+	name := displayName(a.MachineName, "agent "+id)
+	v := templates.AgentView{
+		Meta:            s.meta(c, name, templates.NavAgents),
+		ID:              id,
+		Name:            name,
+		Status:          agentBadge(d.FleetAgent),
+		StatusNote:      d.Problem,
+		Disabled:        a.IsDisabled,
+		Encrypted:       a.IsEncrypted,
+		CanCreate:       u.Role.Allows(app.RoleCreator),
+		IsAdmin:         u.Role.Allows(app.RoleAdmin),
+		ConfigsProblem:  d.ConfigurationsProblem,
+		ActivityProblem: d.ActivityProblem,
+	}
+	vault := vaultSize(a)
+	backupDC := a.BackupDatacenter
+	if backupDC == "" {
+		backupDC = a.Datacenter
+	}
+	v.Facts = []templates.Fact{
+		{Label: "Operating system", Value: orDash(osName(a)), Key: "os"},
+		{Label: "Agent version", Value: orDash(a.AgentVersion), Key: "version"},
+		{Label: "IP address", Value: orDash(a.IPAddress), Key: "ip"},
+		{Label: "Datacenter", Value: orDash(a.Datacenter), Key: "datacenter"},
+		{Label: "Backup datacenter", Value: orDash(backupDC), Key: "backup-datacenter"},
+		{Label: "Uses ServiceNet", Value: yesNo(a.UseServiceNet), Key: "servicenet"},
+		{Label: "Vault size", Value: vault, Key: "vault"},
+		{Label: "Vault encryption", Value: encryptionWord(a.IsEncrypted), Key: "encryption"},
+		{Label: "Host server id", Value: orDash(a.HostServerID), Key: "host-server"},
+		{Label: "Agent id", Value: id, Key: "id"},
+	}
+	if fleetScope(c).Multi() {
+		v.Facts = append(v.Facts, templates.Fact{Label: "Rackspace account", Value: d.AccountName, Key: "account"})
+	}
+	if a.TimeOfLastSuccessfulBackup.Valid() {
+		v.LastSuccess = templates.NewTimeView(a.TimeOfLastSuccessfulBackup.Time, now, loc)
+	} else {
+		v.LastSuccess = templates.NewTimeView(time.Time{}, now, loc)
+	}
+	token := app.NewStartToken()
+	for _, st := range d.Configurations {
+		cf := st.Configuration
+		cid := strconv.FormatInt(int64(cf.ID), 10)
+		row := templates.AgentConfigRow{
+			ID: cid, Href: "/configurations/" + cid, Name: displayName(cf.Name, "configuration "+cid),
+			Schedule: scheduleWords(cf), Enabled: cf.IsActive, Overdue: st.Overdue.Words(),
+			LastState: lastStateBadge(st.LastState),
+			LastRun:   templates.NewTimeView(st.LastRun, now, loc),
+		}
+		if next, ok := cf.NextRun(); ok && cf.IsActive {
+			row.NextRun = templates.NewTimeView(next, now, loc)
+		}
+		if st.Running != nil {
+			p := activityPanel(*st.Running, v.CanCreate, now, loc)
+			row.Running = &p
+		} else if v.CanCreate {
+			row.Start = &templates.StartButtonView{ConfigurationID: cid, Label: "Start backup", Name: cf.Name, Token: token, Return: "/agents/" + id}
+		}
+		v.Configurations = append(v.Configurations, row)
+	}
+	for _, j := range d.Jobs {
+		p := activityPanel(j, v.CanCreate, now, loc)
+		p.Compact = false
+		p.Agent, p.AgentHref = name, "/agents/"+id
+		p.ConfigurationHref = "/configurations/" + strconv.FormatInt(int64(j.Activity.ConfigurationID), 10)
+		if p.StatusURL != "" {
+			p.StatusURL = strings.TrimSuffix(p.StatusURL, "?compact=1")
+			p.StopURL = strings.TrimSuffix(p.StopURL, "?compact=1")
+		}
+		v.Jobs = append(v.Jobs, p)
+	}
+	for _, a := range d.Recent {
+		v.Activity = append(v.Activity, activityRow(a, false, now, loc))
+	}
+	return v
+}
+
+func orDash(s string) string {
+	if strings.TrimSpace(s) == "" {
+		return "—"
+	}
+	return s
+}
+
+// scheduleWords says a configuration's schedule in words.
+func scheduleWords(cf rcbu.Configuration) string {
+	sch, err := cf.Schedule()
+	if err != nil {
+		return string(cf.Frequency)
+	}
+	return sch.String()
+}
+
+// lastStateBadge is a configuration's last result; "" reads "No runs yet".
+func lastStateBadge(state string) templates.Badge {
+	if state == "" || strings.EqualFold(state, "Not Available") {
+		return templates.Badge{Word: "No runs yet", Tone: templates.ToneNeutral}
+	}
+	return templates.BackupBadge(state)
+}
+
+// agentActor runs one agent action.
+type agentActor interface {
+	WakeAgent(ctx context.Context, actor app.User, scope app.Scope, id rcbu.AgentID) (app.FleetAgent, error)
+	SetAgentEnabled(ctx context.Context, actor app.User, scope app.Scope, id rcbu.AgentID, enabled bool) (app.FleetAgent, error)
+}
+
+// agentQuickAction handles Wake, Enable and Disable (POST
+// /agents/{id}/wake|enable|disable, Creator and up): the action, then a
+// flash and the agent's page. An upstream failure is a flash in words.
+func (s *server) agentQuickAction(ops agentActor, kind string) echo.HandlerFunc {
+	return func(c echo.Context) error {
+		id, err := pathID(c)
+		if err != nil {
+			return err
+		}
+		u, _ := currentUser(c)
+		ctx, sc, aid := c.Request().Context(), fleetScope(c), rcbu.AgentID(id)
+		var ok string
+		switch kind {
+		case "wake":
+			_, err = ops.WakeAgent(ctx, u, sc, aid)
+			ok = "Asked the account's agents to connect. An agent that was asleep comes online within about 20 seconds."
+		case "enable":
+			_, err = ops.SetAgentEnabled(ctx, u, sc, aid, true)
+			ok = "Agent enabled: its scheduled backups run again."
+		default:
+			_, err = ops.SetAgentEnabled(ctx, u, sc, aid, false)
+			ok = "Agent disabled: it runs no backups until enabled again."
+		}
+		back := "/agents/" + strconv.FormatInt(id, 10)
+		if err != nil {
+			msg := upstreamMessage(err)
+			if msg == "" {
+				return err
+			}
+			if ferr := addFlash(c, templates.FlashError, "Nothing changed. "+msg); ferr != nil {
+				return ferr
+			}
+			return seeOther(c, back)
+		}
+		if err := addFlash(c, templates.FlashSuccess, ok); err != nil {
+			return err
+		}
+		return seeOther(c, back)
+	}
+}
+
+// agentDangerOps runs the Admin actions behind a confirmation page.
+type agentDangerOps interface {
+	AgentDetail(ctx context.Context, scope app.Scope, id rcbu.AgentID) (app.AgentDetail, error)
+	EnableEncryption(ctx context.Context, actor app.User, scope app.Scope, id rcbu.AgentID, req app.EncryptionRequest) (app.FleetAgent, error)
+	ChangeEncryptionPassword(ctx context.Context, actor app.User, scope app.Scope, id rcbu.AgentID, req app.PasswordChangeRequest) (app.FleetAgent, error)
+	DeleteAgent(ctx context.Context, actor app.User, scope app.Scope, id rcbu.AgentID, confirmName string) (app.FleetAgent, error)
+	MigrationTargets(ctx context.Context, scope app.Scope, id rcbu.AgentID) (app.FleetAgent, []app.FleetAgent, error)
+	MigrateVault(ctx context.Context, actor app.User, scope app.Scope, id, dst rcbu.AgentID) (app.FleetAgent, error)
+}
+
+// agentActionTitle is a confirmation page's title.
+func agentActionTitle(kind string) string {
+	switch kind {
+	case "encrypt":
+		return "Enable encryption"
+	case "password":
+		return "Change encryption password"
+	case "delete":
+		return "Delete agent"
+	default:
+		return "Migrate vault"
+	}
+}
+
+// agentActionPage shows the confirmation page of an Admin agent action
+// (GET /agents/{id}/encrypt|encryption-password|delete|migrate).
+func (s *server) agentActionPage(ops agentDangerOps, kind string) echo.HandlerFunc {
+	return func(c echo.Context) error {
+		id, err := pathID(c)
+		if err != nil {
+			return err
+		}
+		v, err := s.agentActionView(c, ops, kind, rcbu.AgentID(id), nil, "")
+		if err != nil {
+			return s.upstreamPage(c, err, "Agent")
+		}
+		return render(c, http.StatusOK, templates.AgentActionPage(v))
+	}
+}
+
+func (s *server) agentActionView(c echo.Context, ops agentDangerOps, kind string, id rcbu.AgentID, errs templates.FormErrors, dst string) (templates.AgentActionView, error) {
+	ctx, sc := c.Request().Context(), fleetScope(c)
+	var fa app.FleetAgent
+	var targets []app.FleetAgent
+	var err error
+	if kind == "migrate" {
+		fa, targets, err = ops.MigrationTargets(ctx, sc, id)
+	} else {
+		var d app.AgentDetail
+		d, err = ops.AgentDetail(ctx, sc, id)
+		fa = d.FleetAgent
+	}
+	if err != nil {
+		return templates.AgentActionView{}, err
+	}
+	sid := strconv.FormatInt(int64(id), 10)
+	v := templates.AgentActionView{
+		Meta: s.meta(c, agentActionTitle(kind), templates.NavAgents), Kind: kind, AgentID: sid,
+		AgentName: displayName(fa.Agent.MachineName, "agent "+sid), Errors: errs, VaultSize: vaultSize(fa.Agent),
+	}
+	if len(targets) > 0 {
+		v.Targets = append(v.Targets, templates.Option{Value: "", Label: "Choose an agent", Selected: dst == ""})
+	}
+	for _, t := range targets {
+		tid := strconv.FormatInt(int64(t.Agent.ID), 10)
+		v.Targets = append(v.Targets, templates.Option{Value: tid, Label: displayName(t.Agent.MachineName, "agent "+tid) + " (" + t.Agent.Datacenter + ")", Selected: tid == dst})
+	}
+	return v, nil
+}
+
+// agentAction runs an Admin agent action (POST). A form mistake re-renders
+// the page with its messages (422) and changes nothing; an upstream failure
+// re-renders it with the reason in words (502); success goes to the agent's
+// page (the agents list after a delete) with a flash.
+func (s *server) agentAction(ops agentDangerOps, kind string) echo.HandlerFunc {
+	return func(c echo.Context) error {
+		id, err := pathID(c)
+		if err != nil {
+			return err
+		}
+		u, _ := currentUser(c)
+		ctx, sc, aid := c.Request().Context(), fleetScope(c), rcbu.AgentID(id)
+		sid := strconv.FormatInt(id, 10)
+		back, ok := "/agents/"+sid, ""
+		dst := c.FormValue("destination")
+		switch kind {
+		case "encrypt":
+			_, err = ops.EnableEncryption(ctx, u, sc, aid, app.EncryptionRequest{
+				ConfirmName: c.FormValue("confirm_name"), Passphrase: c.FormValue("passphrase"), Confirm: c.FormValue("confirm"),
+			})
+			ok = "Encryption is being enabled. The vault is encrypted once the agent confirms; keep the passphrase safe."
+		case "password":
+			_, err = ops.ChangeEncryptionPassword(ctx, u, sc, aid, app.PasswordChangeRequest{
+				Current: c.FormValue("current"), New: c.FormValue("new"), Confirm: c.FormValue("confirm"),
+			})
+			ok = "The encryption passphrase was changed."
+		case "delete":
+			var fa app.FleetAgent
+			fa, err = ops.DeleteAgent(ctx, u, sc, aid, c.FormValue("confirm_name"))
+			back, ok = "/agents", "Agent "+fa.Agent.MachineName+" and its backups were deleted."
+		case "migrate":
+			dstID, perr := strconv.ParseInt(dst, 10, 64)
+			if perr != nil || dstID <= 0 {
+				err = app.Invalid("destination", "Choose the agent to move the vault to.")
+			} else {
+				_, err = ops.MigrateVault(ctx, u, sc, aid, rcbu.AgentID(dstID))
+			}
+			ok = "The vault was migrated."
+		}
+		if err == nil {
+			if ferr := addFlash(c, templates.FlashSuccess, ok); ferr != nil {
+				return ferr
+			}
+			return seeOther(c, back)
+		}
+		status := http.StatusUnprocessableEntity
+		errs, isForm := formErrors(err)
+		if !isForm {
+			msg := upstreamMessage(err)
+			if msg == "" {
+				return err
+			}
+			errs, status = templates.FormErrors{"": msg}, http.StatusBadGateway
+		}
+		v, verr := s.agentActionView(c, ops, kind, aid, errs, dst)
+		if verr != nil {
+			if errors.Is(verr, app.ErrNotFound) {
+				return verr
+			}
+			return s.upstreamPage(c, verr, "Agent")
+		}
+		return render(c, status, templates.AgentActionPage(v))
+	}
+}

@@ -1,0 +1,279 @@
+package handlers
+
+import (
+	"context"
+	"fmt"
+	"net/http"
+	"strconv"
+
+	"github.com/labstack/echo/v4"
+
+	"github.com/rcbu-console/rcbu-console/app"
+	"github.com/rcbu-console/rcbu-console/rcbu"
+	"github.com/rcbu-console/rcbu-console/web/templates"
+)
+
+// pathID reads an id path parameter: 1 to 18 decimal digits and positive.
+// Anything else (signs, spaces, hex, overflow) is a page that does not
+// exist, never a server error.
+func pathID(c echo.Context) (int64, error) {
+	p := c.Param("id")
+	if len(p) == 0 || len(p) > 18 {
+		return 0, fmt.Errorf("id %q: %w", p, app.ErrNotFound)
+	}
+	for _, r := range p {
+		if r < '0' || r > '9' {
+			return 0, fmt.Errorf("id %q: %w", p, app.ErrNotFound)
+		}
+	}
+	id, err := strconv.ParseInt(p, 10, 64)
+	if err != nil || id <= 0 {
+		return 0, fmt.Errorf("id %q: %w", p, app.ErrNotFound)
+	}
+	return id, nil
+}
+
+// backupStarter is what the Start button needs.
+type backupStarter interface {
+	StartBackup(ctx context.Context, actor app.User, scope app.Scope, id rcbu.ConfigurationID, token string) (app.StartedBackup, error)
+}
+
+// startBackup starts a backup of a configuration (POST
+// /configurations/{id}/backups, Creator and up). Without htmx it redirects
+// to the job's page with a flash; with htmx it answers the live status
+// panel that replaces the button. A configuration with a running backup
+// shows that one instead of starting another; a repeated post of the same
+// form (its token) shows the backup the first post started. An upstream
+// failure is said in words: inline next to the button, or as a flash on
+// the page the form came from.
+func (s *server) startBackup(ops backupStarter) echo.HandlerFunc {
+	return func(c echo.Context) error {
+		id, err := pathID(c)
+		if err != nil {
+			return err
+		}
+		u, _ := currentUser(c)
+		ctx := c.Request().Context()
+		compact := c.FormValue("compact") == "1"
+		res, err := ops.StartBackup(ctx, u, fleetScope(c), rcbu.ConfigurationID(id), c.FormValue("token"))
+		if err != nil {
+			msg := upstreamMessage(err)
+			if msg == "" {
+				return err
+			}
+			if isHTMX(c) {
+				return render(c, http.StatusOK, templates.StartBackupButton(templates.StartButtonView{
+					ConfigurationID: strconv.FormatInt(id, 10), Label: startLabel(compact, c.FormValue("label")),
+					Name: c.FormValue("label"), Token: app.NewStartToken(), Return: returnPath(c.FormValue("return"), ""),
+					Compact: compact, Error: msg,
+				}))
+			}
+			if err := addFlash(c, templates.FlashError, "The backup did not start. "+msg); err != nil {
+				return err
+			}
+			return seeOther(c, returnPath(c.FormValue("return"), "/configurations/"+strconv.FormatInt(id, 10)))
+		}
+		note, kind := "Backup started.", templates.FlashSuccess
+		switch {
+		case res.AlreadyRunning:
+			note, kind = "A backup of this configuration was already running; here it is.", templates.FlashInfo
+		case res.Repeated:
+			note, kind = "This form was already sent; here is the backup it started.", templates.FlashInfo
+		}
+		bid := strconv.FormatInt(int64(res.Backup.Backup.ID), 10)
+		if !isHTMX(c) {
+			if err := addFlash(c, kind, note); err != nil {
+				return err
+			}
+			return seeOther(c, "/backups/"+bid)
+		}
+		job := app.BackupJob{FleetBackup: res.Backup}
+		if !res.AlreadyRunning && !res.Repeated {
+			job.Started = s.Now()
+		}
+		v := s.jobPanelView(c, job, compact)
+		v.Message, v.MessageKind = note, kind
+		return render(c, http.StatusOK, templates.JobPanel(v))
+	}
+}
+
+func startLabel(compact bool, label string) string {
+	if compact && label != "" {
+		return label
+	}
+	return "Start backup"
+}
+
+// backupJobReader reads a backup run's live status.
+type backupJobReader interface {
+	BackupJob(ctx context.Context, scope app.Scope, id rcbu.BackupID) (app.BackupJob, error)
+}
+
+// backupPage is a backup run's page: its live status panel, then its
+// report summary (GET /backups/{id}).
+func (s *server) backupPage(ops backupJobReader) echo.HandlerFunc {
+	return func(c echo.Context) error {
+		id, err := pathID(c)
+		if err != nil {
+			return err
+		}
+		j, err := ops.BackupJob(c.Request().Context(), fleetScope(c), rcbu.BackupID(id))
+		if err != nil {
+			return s.upstreamPage(c, err, "Backup")
+		}
+		panel := s.jobPanelView(c, j, false)
+		v := templates.BackupPageView{
+			Meta:          s.meta(c, "Backup "+panel.ID, templates.NavActivity),
+			Panel:         panel,
+			Configuration: panel.Configuration,
+		}
+		return render(c, http.StatusOK, templates.BackupPage(v))
+	}
+}
+
+// backupStatus is the live status fragment the panel polls every 2 s while
+// the job is busy (GET /backups/{id}/status). Once the job is final, the
+// fragment comes back without its trigger, with the report summary. A
+// request without htmx gets the job's page.
+func (s *server) backupStatus(ops backupJobReader) echo.HandlerFunc {
+	return func(c echo.Context) error {
+		id, err := pathID(c)
+		if err != nil {
+			return err
+		}
+		if !isHTMX(c) {
+			return seeOther(c, "/backups/"+strconv.FormatInt(id, 10))
+		}
+		j, err := ops.BackupJob(c.Request().Context(), fleetScope(c), rcbu.BackupID(id))
+		if err != nil {
+			return err
+		}
+		return render(c, http.StatusOK, templates.JobPanelBody(s.jobPanelView(c, j, c.QueryParam("compact") == "1")))
+	}
+}
+
+// backupStopper stops a backup run.
+type backupStopper interface {
+	StopBackup(ctx context.Context, actor app.User, scope app.Scope, id rcbu.BackupID) (app.FleetBackup, error)
+	backupJobReader
+}
+
+// stopBackup asks a running backup to stop (POST /backups/{id}/stop,
+// Creator and up): a flash and the job's page without htmx, the refreshed
+// panel with it.
+func (s *server) stopBackup(ops backupStopper) echo.HandlerFunc {
+	return func(c echo.Context) error {
+		id, err := pathID(c)
+		if err != nil {
+			return err
+		}
+		u, _ := currentUser(c)
+		ctx := c.Request().Context()
+		bid := strconv.FormatInt(id, 10)
+		_, err = ops.StopBackup(ctx, u, fleetScope(c), rcbu.BackupID(id))
+		msg := ""
+		if err != nil {
+			if msg = upstreamMessage(err); msg == "" {
+				return err
+			}
+		}
+		if !isHTMX(c) {
+			kind, text := templates.FlashSuccess, "Asked the backup to stop."
+			if msg != "" {
+				kind, text = templates.FlashError, "The backup was not stopped. "+msg
+			}
+			if err := addFlash(c, kind, text); err != nil {
+				return err
+			}
+			return seeOther(c, returnPath(c.FormValue("return"), "/backups/"+bid))
+		}
+		j, jerr := ops.BackupJob(ctx, fleetScope(c), rcbu.BackupID(id))
+		if jerr != nil {
+			return jerr
+		}
+		v := s.jobPanelView(c, j, c.QueryParam("compact") == "1")
+		if msg != "" {
+			v.Message, v.MessageKind = "Not stopped: "+msg, templates.FlashError
+		} else {
+			v.Message, v.MessageKind = "Asked the backup to stop.", templates.FlashSuccess
+		}
+		return render(c, http.StatusOK, templates.JobPanelBody(v))
+	}
+}
+
+// jobPanelView maps a backup run to its live panel.
+func (s *server) jobPanelView(c echo.Context, j app.BackupJob, compact bool) templates.JobPanelView {
+	u, _ := currentUser(c)
+	now, loc := s.Now(), u.Location()
+	b := j.Backup
+	id := strconv.FormatInt(int64(b.ID), 10)
+	q := ""
+	if compact {
+		q = "?compact=1"
+	}
+	v := templates.JobPanelView{
+		ID:                id,
+		State:             templates.BackupBadge(string(b.State)),
+		Busy:              b.State.Busy(),
+		Compact:           compact,
+		StatusURL:         "/backups/" + id + "/status" + q,
+		PageURL:           "/backups/" + id,
+		Agent:             displayName(b.MachineName, "agent "+strconv.FormatInt(int64(b.AgentID), 10)),
+		AgentHref:         "/agents/" + strconv.FormatInt(int64(b.AgentID), 10),
+		Configuration:     displayName(b.ConfigurationName, "configuration "+strconv.FormatInt(int64(b.ConfigurationID), 10)),
+		ConfigurationHref: "/configurations/" + strconv.FormatInt(int64(b.ConfigurationID), 10),
+		CanStop:           u.Role.Allows(app.RoleCreator),
+		StopURL:           "/backups/" + id + "/stop" + q,
+		ReportURL:         "/reports/backup/" + id,
+		ReportProblem:     j.ReportProblem,
+	}
+	if sc := fleetScope(c); sc.Multi() {
+		v.Account = j.AccountName
+	}
+	if d := j.Elapsed(now); d > 0 {
+		v.Elapsed = templates.Duration(d)
+	} else if b.StateChangeTime.Valid() {
+		v.Since = templates.NewTimeView(b.StateChangeTime.Time, now, loc)
+	}
+	if r := j.Report; r != nil {
+		sum := &templates.JobSummaryView{
+			OK:       r.OK(),
+			Duration: templates.Duration(r.Duration),
+			Files:    templates.Plural(r.FilesBackedUp, "file", "files") + " backed up of " + templates.Count(r.FilesSearched),
+			Bytes:    templates.Bytes(r.BytesBackedUp.Bytes),
+			Errors:   "No errors",
+		}
+		if r.NumErrors > 0 {
+			sum.Errors = templates.Plural(r.NumErrors, "error", "errors")
+		}
+		if !r.OK() {
+			sum.Reason = r.Reason
+		}
+		v.Summary = sum
+	}
+	return v
+}
+
+// upstreamPage answers a page whose main object could not be read: not
+// found and forbidden go to the error handler; an upstream failure renders
+// the error page with the reason in words and status 502, in the layout.
+func (s *server) upstreamPage(c echo.Context, err error, what string) error {
+	msg := upstreamMessage(err)
+	if msg == "" {
+		return err
+	}
+	if isHTMX(c) {
+		return render(c, http.StatusBadGateway, templates.ErrorFragment(templates.ErrorView{Status: http.StatusBadGateway, Heading: what + " unavailable", Message: msg}))
+	}
+	meta := s.meta(c, what+" unavailable", templates.NavNone)
+	return render(c, http.StatusBadGateway, templates.ErrorPage(templates.ErrorView{Meta: meta, Status: http.StatusBadGateway, Heading: what + " unavailable", Message: msg}))
+}
+
+// returnPath is where a form asks to go back to: a path on this site, or
+// fallback when it names none.
+func returnPath(p, fallback string) string {
+	if p == "" {
+		return fallback
+	}
+	return localPath(p)
+}
