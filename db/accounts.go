@@ -49,7 +49,7 @@ func (s *Store) Account(ctx context.Context, id app.AccountID) (app.Account, err
 
 // ListAccounts returns every account ordered by name.
 func (s *Store) ListAccounts(ctx context.Context) ([]app.Account, error) {
-	rows, err := s.db.QueryContext(ctx, `SELECT `+accountColumns+` FROM accounts ORDER BY name COLLATE NOCASE, id`)
+	rows, err := s.hot.accounts.QueryContext(ctx)
 	if err != nil {
 		return nil, fmt.Errorf("db: list accounts: %w", err)
 	}

@@ -26,7 +26,44 @@ var migrations embed.FS
 
 // Store implements app's store interfaces over SQLite.
 type Store struct {
-	db *sql.DB
+	db  *sql.DB
+	hot hotStatements
+}
+
+// hotStatements are the queries of every signed-in request (session, user,
+// account switcher), prepared once: with modernc's SQLite, parsing a
+// statement costs more than running it.
+type hotStatements struct {
+	session  *sql.Stmt
+	user     *sql.Stmt
+	accounts *sql.Stmt
+}
+
+func (h *hotStatements) prepare(ctx context.Context, db *sql.DB) error {
+	for _, p := range []struct {
+		dst **sql.Stmt
+		q   string
+	}{
+		{&h.session, sessionQuery},
+		{&h.user, `SELECT ` + userColumns + ` FROM users WHERE id = ?`},
+		{&h.accounts, `SELECT ` + accountColumns + ` FROM accounts ORDER BY name COLLATE NOCASE, id`},
+	} {
+		st, err := db.PrepareContext(ctx, p.q)
+		if err != nil {
+			h.close()
+			return fmt.Errorf("db: prepare: %w", err)
+		}
+		*p.dst = st
+	}
+	return nil
+}
+
+func (h *hotStatements) close() {
+	for _, st := range []*sql.Stmt{h.session, h.user, h.accounts} {
+		if st != nil {
+			st.Close()
+		}
+	}
 }
 
 // Open opens (creating when needed, with its directory) the SQLite database
@@ -58,7 +95,12 @@ func Open(ctx context.Context, path string) (*Store, error) {
 		sqlDB.Close()
 		return nil, err
 	}
-	return &Store{db: sqlDB}, nil
+	st := &Store{db: sqlDB}
+	if err := st.hot.prepare(ctx, sqlDB); err != nil {
+		sqlDB.Close()
+		return nil, err
+	}
+	return st, nil
 }
 
 func migrate(ctx context.Context, sqlDB *sql.DB) error {
@@ -78,6 +120,7 @@ func migrate(ctx context.Context, sqlDB *sql.DB) error {
 
 // Close closes the database.
 func (s *Store) Close() error {
+	s.hot.close()
 	if err := s.db.Close(); err != nil {
 		return fmt.Errorf("db: close: %w", err)
 	}

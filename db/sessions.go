@@ -10,6 +10,8 @@ import (
 	"github.com/rcbu-console/rcbu-console/app"
 )
 
+const sessionQuery = `SELECT id, user_id, data, created_unix, last_seen_unix, expires_unix FROM sessions WHERE id = ?`
+
 // CreateSession inserts a session row.
 func (s *Store) CreateSession(ctx context.Context, se app.Session) error {
 	_, err := s.db.ExecContext(ctx,
@@ -37,9 +39,7 @@ func nullUserID(id app.UserID) sql.NullInt64 {
 func (s *Store) Session(ctx context.Context, hash string) (app.Session, error) {
 	var se app.Session
 	var uid sql.NullInt64
-	err := s.db.QueryRowContext(ctx,
-		`SELECT id, user_id, data, created_unix, last_seen_unix, expires_unix FROM sessions WHERE id = ?`, hash,
-	).Scan(&se.Hash, &uid, &se.Data, (*unixTime)(&se.Created), (*unixTime)(&se.LastSeen), (*unixTime)(&se.Expires))
+	err := s.hot.session.QueryRowContext(ctx, hash).Scan(&se.Hash, &uid, &se.Data, (*unixTime)(&se.Created), (*unixTime)(&se.LastSeen), (*unixTime)(&se.Expires))
 	if errors.Is(err, sql.ErrNoRows) {
 		return app.Session{}, fmt.Errorf("session: %w", app.ErrNotFound)
 	}

@@ -47,7 +47,7 @@ func (s *Store) CreateUser(ctx context.Context, u app.User) (app.User, error) {
 
 // User returns the user with id; a missing one wraps app.ErrNotFound.
 func (s *Store) User(ctx context.Context, id app.UserID) (app.User, error) {
-	u, err := scanUser(s.db.QueryRowContext(ctx, `SELECT `+userColumns+` FROM users WHERE id = ?`, id))
+	u, err := scanUser(s.hot.user.QueryRowContext(ctx, id))
 	if errors.Is(err, sql.ErrNoRows) {
 		return app.User{}, fmt.Errorf("user %d: %w", id, app.ErrNotFound)
 	}
