@@ -405,9 +405,10 @@ type Configurations struct {
 	now     func() time.Time
 }
 
-// NewConfigurations returns the configurations service.
-func NewConfigurations(fleet *Fleet, audit *Audit, now func() time.Time) *Configurations {
-	return &Configurations{fleet: fleet, audit: audit, overdue: DefaultOverduePolicy(), now: now}
+// NewConfigurations returns the configurations service; overdue decides
+// which configurations the list flags as overdue.
+func NewConfigurations(fleet *Fleet, audit *Audit, overdue OverduePolicy, now func() time.Time) *Configurations {
+	return &Configurations{fleet: fleet, audit: audit, overdue: overdue, now: now}
 }
 
 // ConfigFilter selects configurations in the list. Zero fields do not

@@ -20,9 +20,6 @@ import (
 	"github.com/rcbu-console/rcbu-console/web/templates"
 )
 
-// cfgScope is the account scope of the request, as app.Fleet wants it.
-func cfgScope(c echo.Context) app.Scope { return app.NewScope(scopeAccounts(c)...) }
-
 // configReader is what the read-only configuration pages use.
 type configReader interface {
 	List(ctx context.Context, scope app.Scope, f app.ConfigFilter) (app.ConfigList, error)
@@ -46,6 +43,19 @@ type configWriter interface {
 // StartBackupButton) for a user who may start backups.
 type startButton func(fc app.FleetConfiguration) templ.Component
 
+// configStartButton is ops's Start button for the configuration page; it
+// comes back here after an error without JavaScript.
+func configStartButton(fc app.FleetConfiguration) templ.Component {
+	id := idString(fc.Configuration.ID)
+	return templates.StartBackupButton(templates.StartButtonView{
+		ConfigurationID: id,
+		Label:           "Start backup",
+		Name:            fc.Configuration.Name,
+		Token:           app.NewStartToken(),
+		Return:          "/configurations/" + id,
+	})
+}
+
 // parseConfigID reads the :id of a configuration route; garbage is 404.
 func parseConfigID(c echo.Context) (rcbu.ConfigurationID, error) {
 	id, err := parseID(c, "id")
@@ -62,7 +72,7 @@ func (s *server) listConfigurations(cfgs configReader) echo.HandlerFunc {
 	return func(c echo.Context) error {
 		u, _ := currentUser(c)
 		f, notes := app.ParseConfigFilter(c.QueryParams())
-		list, err := cfgs.List(c.Request().Context(), cfgScope(c), f)
+		list, err := cfgs.List(c.Request().Context(), fleetScope(c), f)
 		if err != nil {
 			return err
 		}
@@ -72,7 +82,7 @@ func (s *server) listConfigurations(cfgs configReader) echo.HandlerFunc {
 			if i < 0 {
 				notes = append(notes, "The agent filter does not match an agent of the selected account, so it was ignored.")
 				f.AgentID = 0
-				if list, err = cfgs.List(c.Request().Context(), cfgScope(c), f); err != nil {
+				if list, err = cfgs.List(c.Request().Context(), fleetScope(c), f); err != nil {
 					return err
 				}
 			} else {
@@ -203,7 +213,7 @@ func (s *server) configurationPage(cfgs configReader, start startButton) echo.Ha
 			return err
 		}
 		u, _ := currentUser(c)
-		d, err := cfgs.Get(c.Request().Context(), cfgScope(c), id)
+		d, err := cfgs.Get(c.Request().Context(), fleetScope(c), id)
 		if err != nil {
 			return err
 		}
@@ -488,7 +498,7 @@ func (s *server) renderCreateForm(c echo.Context, cfgs configReader, in app.Conf
 }
 
 func (s *server) renderCreateFormMode(c echo.Context, cfgs configReader, m configFormMode, in app.ConfigurationInput, errs templates.FormErrors, status int, extraRow string) error {
-	agents, problems, err := cfgs.EditableAgents(c.Request().Context(), cfgScope(c))
+	agents, problems, err := cfgs.EditableAgents(c.Request().Context(), fleetScope(c))
 	if err != nil {
 		return err
 	}
@@ -527,7 +537,7 @@ func (s *server) createConfiguration(cfgs configWriter) echo.HandlerFunc {
 			return s.renderCreateForm(c, cfgs, in, nil, http.StatusOK, row)
 		}
 		actor, _ := currentUser(c)
-		fc, err := cfgs.Create(c.Request().Context(), actor, cfgScope(c), in)
+		fc, err := cfgs.Create(c.Request().Context(), actor, fleetScope(c), in)
 		if fe, status, ok := formOutcome(err); ok {
 			return s.renderCreateForm(c, cfgs, in, fe, status, "")
 		}
@@ -556,7 +566,7 @@ func (s *server) editConfigurationPage(cfgs configReader) echo.HandlerFunc {
 		if err != nil {
 			return err
 		}
-		d, err := cfgs.Get(c.Request().Context(), cfgScope(c), id)
+		d, err := cfgs.Get(c.Request().Context(), fleetScope(c), id)
 		if err != nil {
 			return err
 		}
@@ -577,7 +587,7 @@ func (s *server) updateConfiguration(cfgs configWriter) echo.HandlerFunc {
 			return err
 		}
 		ctx := c.Request().Context()
-		d, err := cfgs.Get(ctx, cfgScope(c), id)
+		d, err := cfgs.Get(ctx, fleetScope(c), id)
 		if err != nil {
 			return err
 		}
@@ -590,7 +600,7 @@ func (s *server) updateConfiguration(cfgs configWriter) echo.HandlerFunc {
 			return render(c, http.StatusOK, templates.ConfigFormPage(s.configFormView(c, m, in, nil, nil, row)))
 		}
 		actor, _ := currentUser(c)
-		fc, err := cfgs.Update(ctx, actor, cfgScope(c), id, in)
+		fc, err := cfgs.Update(ctx, actor, fleetScope(c), id, in)
 		if fe, status, ok := formOutcome(err); ok {
 			return render(c, status, templates.ConfigFormPage(s.configFormView(c, m, in, nil, fe, "")))
 		}
@@ -613,7 +623,7 @@ func (s *server) setConfigurationEnabled(cfgs configWriter, enable bool) echo.Ha
 			return err
 		}
 		actor, _ := currentUser(c)
-		fc, err := cfgs.SetEnabled(c.Request().Context(), actor, cfgScope(c), id, enable)
+		fc, err := cfgs.SetEnabled(c.Request().Context(), actor, fleetScope(c), id, enable)
 		if err := actionFlash(c, err, func() string {
 			if enable {
 				return "Enabled " + fc.Configuration.Name + ": it runs on schedule again."
@@ -647,7 +657,7 @@ func (s *server) deleteConfigurationPage(cfgs configReader) echo.HandlerFunc {
 		if err != nil {
 			return err
 		}
-		d, err := cfgs.Get(c.Request().Context(), cfgScope(c), id)
+		d, err := cfgs.Get(c.Request().Context(), fleetScope(c), id)
 		if err != nil {
 			return err
 		}
@@ -666,7 +676,7 @@ func (s *server) deleteConfiguration(cfgs configWriter) echo.HandlerFunc {
 			return err
 		}
 		actor, _ := currentUser(c)
-		fc, err := cfgs.Delete(c.Request().Context(), actor, cfgScope(c), id)
+		fc, err := cfgs.Delete(c.Request().Context(), actor, fleetScope(c), id)
 		var ue *app.UpstreamError
 		if errors.As(err, &ue) {
 			return render(c, http.StatusBadGateway, templates.DeleteConfigPage(templates.DeleteConfigView{
@@ -708,11 +718,11 @@ func (s *server) cloneConfigurationPage(cfgs configReader) echo.HandlerFunc {
 			return err
 		}
 		ctx := c.Request().Context()
-		d, err := cfgs.Get(ctx, cfgScope(c), id)
+		d, err := cfgs.Get(ctx, fleetScope(c), id)
 		if err != nil {
 			return err
 		}
-		agents, _, err := cfgs.EditableAgents(ctx, cfgScope(c))
+		agents, _, err := cfgs.EditableAgents(ctx, fleetScope(c))
 		if err != nil {
 			return err
 		}
@@ -731,13 +741,13 @@ func (s *server) cloneConfiguration(cfgs configWriter) echo.HandlerFunc {
 		ctx := c.Request().Context()
 		actor, _ := currentUser(c)
 		in := app.CloneInput{AgentID: c.FormValue("agent"), Name: c.FormValue("name")}
-		fc, err := cfgs.Clone(ctx, actor, cfgScope(c), id, in)
+		fc, err := cfgs.Clone(ctx, actor, fleetScope(c), id, in)
 		if fe, status, ok := formOutcome(err); ok {
-			d, gerr := cfgs.Get(ctx, cfgScope(c), id)
+			d, gerr := cfgs.Get(ctx, fleetScope(c), id)
 			if gerr != nil {
 				return gerr
 			}
-			agents, _, aerr := cfgs.EditableAgents(ctx, cfgScope(c))
+			agents, _, aerr := cfgs.EditableAgents(ctx, fleetScope(c))
 			if aerr != nil {
 				return aerr
 			}
@@ -761,7 +771,7 @@ func (s *server) exportConfiguration(cfgs configReader) echo.HandlerFunc {
 		if err != nil {
 			return err
 		}
-		b, name, err := cfgs.Export(c.Request().Context(), cfgScope(c), id)
+		b, name, err := cfgs.Export(c.Request().Context(), fleetScope(c), id)
 		if err != nil {
 			return err
 		}
@@ -782,7 +792,7 @@ func (s *server) importView(c echo.Context, agents []app.FleetAgent, agentID, te
 // importConfigurationPage shows the import form.
 func (s *server) importConfigurationPage(cfgs configReader) echo.HandlerFunc {
 	return func(c echo.Context) error {
-		agents, _, err := cfgs.EditableAgents(c.Request().Context(), cfgScope(c))
+		agents, _, err := cfgs.EditableAgents(c.Request().Context(), fleetScope(c))
 		if err != nil {
 			return err
 		}
@@ -813,11 +823,11 @@ func (s *server) importConfiguration(cfgs configWriter) echo.HandlerFunc {
 			text = ""
 		}
 		actor, _ := currentUser(c)
-		fc, in, err := cfgs.Import(ctx, actor, cfgScope(c), agentID, data)
+		fc, in, err := cfgs.Import(ctx, actor, fleetScope(c), agentID, data)
 		fe, status, ok := formOutcome(err)
 		switch {
 		case ok && (fe["json"] != "" || in.Name == "" && in.Frequency == ""):
-			agents, _, aerr := cfgs.EditableAgents(ctx, cfgScope(c))
+			agents, _, aerr := cfgs.EditableAgents(ctx, fleetScope(c))
 			if aerr != nil {
 				return aerr
 			}

@@ -290,6 +290,9 @@ func TestConfigurationDetail(t *testing.T) {
 	})
 	t.Run("creator and admin controls", func(t *testing.T) {
 		d := doc(t, ce.get(path, ce.loginRole(app.RoleCreator)))
+		if f := testid(d, "start-form"); f.Length() != 1 || f.AttrOr("action", "") != path+"/backups" {
+			t.Error("creator has no Start button posting to the backups route")
+		}
 		if testid(d, "edit").Length() != 1 || testid(d, "clone").Length() != 1 || testid(d, "disable").Length() != 1 || testid(d, "delete").Length() != 0 {
 			t.Error("creator controls wrong")
 		}

@@ -107,7 +107,7 @@ func (s *server) routes(e *echo.Echo) *routes {
 
 	// Configurations (owner cfg): reading is Observer, changing Creator,
 	// deleting Admin.
-	cfgs := app.NewConfigurations(s.Fleet, s.Audit, s.Now)
+	cfgs := app.NewConfigurations(ops.Fleet(), s.Audit, ops.OverduePolicy(), s.Now)
 	r.get("/configurations", app.RoleObserver, s.listConfigurations(cfgs))
 	r.get("/configurations/new", app.RoleCreator, s.newConfigurationPage(cfgs))
 	r.post("/configurations", app.RoleCreator, s.createConfiguration(cfgs))
@@ -115,7 +115,7 @@ func (s *server) routes(e *echo.Echo) *routes {
 	r.get("/configurations/path-row", app.RoleCreator, pathRow)
 	r.get("/configurations/import", app.RoleCreator, s.importConfigurationPage(cfgs))
 	r.post("/configurations/import", app.RoleCreator, s.importConfiguration(cfgs))
-	r.get("/configurations/:id", app.RoleObserver, s.configurationPage(cfgs, nil))
+	r.get("/configurations/:id", app.RoleObserver, s.configurationPage(cfgs, configStartButton))
 	r.get("/configurations/:id/edit", app.RoleCreator, s.editConfigurationPage(cfgs))
 	r.post("/configurations/:id", app.RoleCreator, s.updateConfiguration(cfgs))
 	r.post("/configurations/:id/enable", app.RoleCreator, s.setConfigurationEnabled(cfgs, true))
@@ -125,6 +125,18 @@ func (s *server) routes(e *echo.Echo) *routes {
 	r.get("/configurations/:id/clone", app.RoleCreator, s.cloneConfigurationPage(cfgs))
 	r.post("/configurations/:id/clone", app.RoleCreator, s.cloneConfiguration(cfgs))
 	r.get("/configurations/:id/export.json", app.RoleObserver, s.exportConfiguration(cfgs))
+
+	// Restores (owner cfg): the wizard and starting or stopping are Creator;
+	// a restore's page and live status are Observer.
+	rsts := app.NewRestores(ops.Fleet(), s.Audit, nil, s.Now, s.Log)
+	r.get("/restores/new", app.RoleCreator, s.restoreWizard(rsts, app.StepBackup))
+	r.get("/restores/new/destination", app.RoleCreator, s.restoreWizard(rsts, app.StepDestination))
+	r.get("/restores/new/files", app.RoleCreator, s.restoreWizard(rsts, app.StepFiles))
+	r.get("/restores/new/review", app.RoleCreator, s.restoreWizard(rsts, app.StepReview))
+	r.post("/restores", app.RoleCreator, s.startRestore(rsts))
+	r.get("/restores/:id", app.RoleObserver, s.restorePage(rsts))
+	r.get("/restores/:id/status", app.RoleObserver, s.restoreStatus(rsts))
+	r.post("/restores/:id/stop", app.RoleCreator, s.stopRestore(rsts))
 
 	// Operations (owner ops): reading is Observer; starting, stopping,
 	// waking and enabling are Creator; encryption, deletion and vault

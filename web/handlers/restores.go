@@ -1,0 +1,397 @@
+package handlers
+
+import (
+	"context"
+	"errors"
+	"net/http"
+	"net/url"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/labstack/echo/v4"
+
+	"github.com/rcbu-console/rcbu-console/app"
+	"github.com/rcbu-console/rcbu-console/rcbu"
+	"github.com/rcbu-console/rcbu-console/web/templates"
+)
+
+// restoreService is what the restore wizard and the restore pages use.
+type restoreService interface {
+	Sources(ctx context.Context, scope app.Scope) ([]app.RestoreSource, []app.AccountProblem, error)
+	Load(ctx context.Context, scope app.Scope, p app.RestorePlan, upTo int) (app.RestoreContext, error)
+	Start(ctx context.Context, actor app.User, scope app.Scope, p app.RestorePlan, in app.StartInput) (app.FleetRestore, error)
+	Job(ctx context.Context, scope app.Scope, id rcbu.RestoreID) (app.RestoreJob, error)
+	Stop(ctx context.Context, actor app.User, scope app.Scope, id rcbu.RestoreID) (app.FleetRestore, error)
+}
+
+// The wizard's pages, by step.
+var restoreStepPaths = map[int]string{
+	app.StepBackup:      "/restores/new",
+	app.StepDestination: "/restores/new/destination",
+	app.StepFiles:       "/restores/new/files",
+	app.StepReview:      "/restores/new/review",
+}
+
+var restoreStepTitles = map[int]string{
+	app.StepBackup:      "Choose a backup",
+	app.StepDestination: "Choose the destination",
+	app.StepFiles:       "Choose files",
+	app.StepReview:      "Review and start",
+}
+
+// stepFields are the query keys each step sets; the other steps carry them
+// as hidden fields.
+var stepFields = map[int][]string{
+	app.StepBackup:      {"configuration", "backup"},
+	app.StepDestination: {"destination", "path_mode", "path", "overwrite"},
+	app.StepFiles:       {"include", "exclude"},
+	app.StepReview:      nil,
+}
+
+func stepHref(step int, p app.RestorePlan) string {
+	q := p.Values().Encode()
+	if q == "" {
+		return restoreStepPaths[step]
+	}
+	return restoreStepPaths[step] + "?" + q
+}
+
+// hiddenExcept lists the plan's values as hidden fields, but for the keys
+// the current step's form sets itself.
+func hiddenExcept(p app.RestorePlan, step int) []templates.Hidden {
+	skip := map[string]bool{}
+	for _, k := range stepFields[step] {
+		skip[k] = true
+	}
+	var out []templates.Hidden
+	vals := p.Values()
+	for _, k := range []string{"configuration", "backup", "destination", "path_mode", "path", "overwrite", "include", "exclude"} {
+		if v := vals.Get(k); v != "" && !skip[k] {
+			out = append(out, templates.Hidden{Name: k, Value: v})
+		}
+	}
+	return out
+}
+
+// restoreWizard serves one GET step of the wizard. A choice of an earlier
+// step that is missing or wrong sends the user back to that step, with the
+// message, as 422.
+func (s *server) restoreWizard(rs restoreService, step int) echo.HandlerFunc {
+	return func(c echo.Context) error {
+		p := app.ParseRestorePlan(c.QueryParams())
+		if step == app.StepBackup && p.ConfigurationID == 0 {
+			return s.renderRestoreStep(c, rs, p, app.StepBackup, app.RestoreContext{}, nil, http.StatusOK)
+		}
+		rc, err := rs.Load(c.Request().Context(), fleetScope(c), p, step)
+		return s.restoreOutcome(c, rs, p, step, rc, err)
+	}
+}
+
+// restoreOutcome renders the step the outcome of Load or Start points at.
+func (s *server) restoreOutcome(c echo.Context, rs restoreService, p app.RestorePlan, step int, rc app.RestoreContext, err error) error {
+	var we *app.WizardError
+	var ue *app.UpstreamError
+	switch {
+	case err == nil:
+		return s.renderRestoreStep(c, rs, p, step, rc, nil, http.StatusOK)
+	case errors.As(err, &we):
+		if we.Step < step {
+			// rc holds what Load read before the problem; read it again for
+			// that step so the page has all it needs.
+			rc, _ = rs.Load(c.Request().Context(), fleetScope(c), p, we.Step)
+		}
+		return s.renderRestoreStep(c, rs, p, we.Step, rc, templates.FormErrors(we.Invalid.Fields), http.StatusUnprocessableEntity)
+	case errors.Is(err, app.ErrNotFound) && step <= app.StepReview:
+		p.ConfigurationID, p.BackupID = 0, 0
+		errs := templates.FormErrors{"configuration": "This configuration no longer exists, or is not in the selected account. Choose another one."}
+		return s.renderRestoreStep(c, rs, p, app.StepBackup, app.RestoreContext{}, errs, http.StatusUnprocessableEntity)
+	case errors.As(err, &ue):
+		return s.renderRestoreStep(c, rs, p, step, rc, templates.FormErrors{"": ue.Message()}, http.StatusBadGateway)
+	default:
+		return err
+	}
+}
+
+// renderRestoreStep maps the plan and what Load read to the step's view.
+func (s *server) renderRestoreStep(c echo.Context, rs restoreService, p app.RestorePlan, step int, rc app.RestoreContext, errs templates.FormErrors, status int) error {
+	u, _ := currentUser(c)
+	now, loc := s.Now(), u.Location()
+	v := templates.RestoreWizardView{
+		Meta:   s.meta(c, restoreStepTitles[step], templates.NavActivity),
+		Step:   step,
+		Errors: errs,
+		Hidden: hiddenExcept(p, step),
+	}
+	for n := app.StepBackup; n <= app.StepReview; n++ {
+		ws := templates.WizardStep{N: n, Label: strconv.Itoa(n) + ". " + restoreStepTitles[n], Current: n == step}
+		if n < step {
+			ws.Href = stepHref(n, p)
+		}
+		v.Steps = append(v.Steps, ws)
+	}
+	if step > app.StepBackup {
+		v.Back = stepHref(step-1, p)
+	}
+	switch step {
+	case app.StepBackup:
+		srcs, problems, err := rs.Sources(c.Request().Context(), fleetScope(c))
+		if err != nil {
+			return err
+		}
+		for _, pr := range problems {
+			v.SourceProblems = append(v.SourceProblems, pr.AccountName+": "+pr.Message)
+		}
+		multi := len(scopeAccounts(c)) > 1
+		for _, src := range srcs {
+			ab := src.Available
+			o := templates.RestoreSourceOption{
+				Value: idString(ab.ConfigurationID), Name: ab.ConfigurationName, AgentName: ab.MachineName,
+				LastSuccess: templates.NewTimeView(ab.LastSuccessfulBackupTime.Time, now, loc),
+				Encrypted:   ab.IsEncrypted, Selected: ab.ConfigurationID == p.ConfigurationID,
+			}
+			if multi {
+				o.AccountName = src.AccountName
+			}
+			v.Sources = append(v.Sources, o)
+		}
+		if p.ConfigurationID != 0 && rc.Source.Configuration.ID != 0 {
+			v.ConfigurationID = idString(p.ConfigurationID)
+			v.ConfigName = rc.Source.Configuration.Name + " on " + rc.Source.Configuration.MachineName
+			for _, b := range rc.Backups {
+				v.Backups = append(v.Backups, templates.RestoreBackupOption{
+					Value: idString(b.ID), Completed: templates.NewTimeView(b.CompletedTime.Time, now, loc),
+					Size: templates.Bytes(b.BytesSearched.Bytes), Errors: templates.Count(b.NumErrors), Selected: b.ID == p.BackupID,
+				})
+			}
+		}
+	case app.StepDestination:
+		want := p.DestinationID
+		if want == 0 {
+			want = rc.Source.Configuration.AgentID
+		}
+		for _, a := range rc.Destinations {
+			v.Destinations = append(v.Destinations, templates.Option{Value: idString(a.Agent.ID), Label: destinationLabel(a, rc.Source.Configuration.AgentID), Selected: a.Agent.ID == want})
+		}
+		v.PathMode, v.Path, v.Overwrite = p.PathMode, p.Path, p.Overwrite
+		v.OriginalHint = "(each file goes back to the path it was backed up from)"
+	case app.StepFiles:
+		v.Include, v.Exclude = strings.Join(p.Include, "\n"), strings.Join(p.Exclude, "\n")
+	case app.StepReview:
+		v.Summary = restoreSummary(p, rc, now, loc)
+		v.Overwrite, v.Encrypted = p.Overwrite, rc.Encrypted
+	}
+	return render(c, status, templates.RestoreWizardPage(v))
+}
+
+func destinationLabel(a app.FleetAgent, source rcbu.AgentID) string {
+	l := a.Agent.MachineName
+	if a.Agent.Datacenter != "" {
+		l += " (" + a.Agent.Datacenter + ")"
+	}
+	switch {
+	case a.Agent.IsDisabled:
+		l += " · disabled"
+	case a.Live && a.Agent.Status == rcbu.AgentStatusOffline:
+		l += " · offline"
+	case a.Live && a.Agent.Status == rcbu.AgentStatusOnline:
+		l += " · online"
+	}
+	if a.Agent.ID == source {
+		l += " · the backed-up server"
+	}
+	return l
+}
+
+func restoreSummary(p app.RestorePlan, rc app.RestoreContext, now time.Time, loc *time.Location) []templates.SummaryRow {
+	src := rc.Source.Configuration
+	rows := []templates.SummaryRow{{Label: "From", Value: src.Name + " on " + src.MachineName}}
+	if b := rc.Backup; b != nil {
+		tv := templates.NewTimeView(b.CompletedTime.Time, now, loc)
+		rows = append(rows, templates.SummaryRow{Label: "Backup", Value: "#" + idString(b.ID) + ", completed " + tv.Abs + " (" + tv.Rel + "), " +
+			templates.Bytes(b.BytesSearched.Bytes) + ", " + templates.Plural(b.NumErrors, "error", "errors")})
+	}
+	if d := rc.Destination; d != nil {
+		rows = append(rows, templates.SummaryRow{Label: "To", Value: destinationLabel(*d, src.AgentID)})
+		where := p.DestinationPath(d.Agent)
+		if p.PathMode != app.PathOther {
+			where += " (the original location)"
+		}
+		rows = append(rows, templates.SummaryRow{Label: "Folder", Value: where})
+	}
+	if p.Overwrite {
+		rows = append(rows, templates.SummaryRow{Label: "Existing files", Value: "Overwritten", Warn: true})
+	} else {
+		rows = append(rows, templates.SummaryRow{Label: "Existing files", Value: "Kept (not overwritten)"})
+	}
+	inc, exc := "Everything in the backup", "Nothing"
+	if len(p.Include) > 0 {
+		inc = strings.Join(p.Include, ", ")
+	}
+	if len(p.Exclude) > 0 {
+		exc = strings.Join(p.Exclude, ", ")
+	}
+	rows = append(rows, templates.SummaryRow{Label: "Restore", Value: inc}, templates.SummaryRow{Label: "Leave out", Value: exc})
+	if rc.Encrypted {
+		rows = append(rows, templates.SummaryRow{Label: "Vault", Value: "Encrypted: the passphrase is needed"})
+	}
+	return rows
+}
+
+// startRestore is the review step's POST: it checks everything again and
+// starts the restore, then shows its live page.
+func (s *server) startRestore(rs restoreService) echo.HandlerFunc {
+	return func(c echo.Context) error {
+		form, err := c.FormParams()
+		if err != nil {
+			form = url.Values{}
+		}
+		p := app.ParseRestorePlan(form)
+		in := app.StartInput{ConfirmOverwrite: form.Get("confirm_overwrite") == "true", Passphrase: form.Get("passphrase")}
+		actor, _ := currentUser(c)
+		fr, err := rs.Start(c.Request().Context(), actor, fleetScope(c), p, in)
+		if err != nil {
+			var rc app.RestoreContext
+			var we *app.WizardError
+			if !errors.As(err, &we) || we.Step == app.StepReview {
+				rc, _ = rs.Load(c.Request().Context(), fleetScope(c), p, app.StepReview)
+			}
+			return s.restoreOutcome(c, rs, p, app.StepReview, rc, err)
+		}
+		if err := addFlash(c, templates.FlashSuccess, "Restore started: "+fr.Restore.ConfigurationName+" to "+fr.Restore.DestinationMachineName+"."); err != nil {
+			return err
+		}
+		return seeOther(c, "/restores/"+idString(fr.Restore.ID))
+	}
+}
+
+func parseRestoreID(c echo.Context) (rcbu.RestoreID, error) {
+	id, err := parseID(c, "id")
+	return rcbu.RestoreID(id), err
+}
+
+// restorePanelView maps a restore job to its panel.
+func restorePanelView(j app.RestoreJob, canStop bool, now time.Time, loc *time.Location) templates.RestorePanelView {
+	r := j.Restore
+	p := templates.RestorePanelView{
+		ID:              idString(r.ID),
+		State:           templates.BackupBadge(r.State.String()),
+		Busy:            r.State.Busy(),
+		Creating:        r.State == rcbu.RestoreCreating,
+		ConfigName:      r.ConfigurationName,
+		ConfigID:        idString(r.ConfigurationID),
+		SourceAgent:     r.BackupMachineName,
+		Destination:     r.DestinationMachineName,
+		DestinationPath: r.DestinationPath,
+		RestorePoint:    templates.NewTimeView(r.BackupRestorePoint.Time, now, loc),
+		Overwrite:       r.OverwriteFiles,
+		CanStop:         canStop && r.State.Busy() && r.State != rcbu.RestoreStopRequested,
+		ReportProblem:   j.ReportProblem,
+	}
+	if rep := j.Report; rep != nil {
+		v := &templates.RestoreReportView{
+			State:       templates.BackupBadge(rep.State.String()),
+			Files:       templates.Plural(rep.NumFilesRestored, "file", "files"),
+			Bytes:       templates.Bytes(rep.NumBytesRestored.Bytes),
+			Errors:      templates.Count(rep.NumErrors),
+			Destination: rep.RestoreDestination,
+			Duration:    templates.Duration(rep.Duration),
+			Reason:      rep.Reason,
+			Diagnostics: rep.Diagnostics,
+			ReportHref:  "/reports/restore/" + idString(r.ID),
+		}
+		if r.DestinationPath != "" {
+			v.Destination += ": " + r.DestinationPath
+		}
+		for i, e := range rep.Errors {
+			if i == 50 {
+				v.ErrorList = append(v.ErrorList, "… and "+templates.Count(int64(len(rep.Errors)-50))+" more in the full report")
+				break
+			}
+			v.ErrorList = append(v.ErrorList, e.Path+": "+e.ErrorDesc)
+		}
+		p.Report = v
+	}
+	return p
+}
+
+// restorePage is /restores/{id}: the restore's live panel.
+func (s *server) restorePage(rs restoreService) echo.HandlerFunc {
+	return func(c echo.Context) error {
+		id, err := parseRestoreID(c)
+		if err != nil {
+			return err
+		}
+		u, _ := currentUser(c)
+		j, err := rs.Job(c.Request().Context(), fleetScope(c), id)
+		if err != nil {
+			return err
+		}
+		return render(c, http.StatusOK, templates.RestoreJobPage(templates.RestoreJobView{
+			Meta:  s.meta(c, "Restore #"+idString(id), templates.NavActivity),
+			Panel: restorePanelView(j, u.Role.Allows(app.RoleCreator), s.Now(), u.Location()),
+		}))
+	}
+}
+
+// restoreStatus is the panel fragment the page polls while the restore is
+// busy.
+func (s *server) restoreStatus(rs restoreService) echo.HandlerFunc {
+	return func(c echo.Context) error {
+		id, err := parseRestoreID(c)
+		if err != nil {
+			return err
+		}
+		u, _ := currentUser(c)
+		j, err := rs.Job(c.Request().Context(), fleetScope(c), id)
+		if err != nil {
+			return err
+		}
+		return render(c, http.StatusOK, templates.RestorePanel(restorePanelView(j, u.Role.Allows(app.RoleCreator), s.Now(), u.Location())))
+	}
+}
+
+// stopRestore asks a restore to stop: htmx gets the panel back, a plain
+// form a redirect to the restore's page with a flash.
+func (s *server) stopRestore(rs restoreService) echo.HandlerFunc {
+	return func(c echo.Context) error {
+		id, err := parseRestoreID(c)
+		if err != nil {
+			return err
+		}
+		actor, _ := currentUser(c)
+		ctx := c.Request().Context()
+		_, err = rs.Stop(ctx, actor, fleetScope(c), id)
+		var ue *app.UpstreamError
+		if err != nil && !errors.As(err, &ue) && !errors.Is(err, app.ErrConflict) {
+			return err
+		}
+		if isHTMX(c) {
+			j, jerr := rs.Job(ctx, fleetScope(c), id)
+			if jerr != nil {
+				return jerr
+			}
+			pv := restorePanelView(j, true, s.Now(), actor.Location())
+			if err != nil {
+				pv.ReportProblem = stopProblem(err)
+			}
+			return render(c, http.StatusOK, templates.RestorePanel(pv))
+		}
+		if err != nil {
+			if ferr := addFlash(c, templates.FlashError, stopProblem(err)); ferr != nil {
+				return ferr
+			}
+		} else if ferr := addFlash(c, templates.FlashSuccess, "Asked the restore to stop."); ferr != nil {
+			return ferr
+		}
+		return seeOther(c, "/restores/"+idString(id))
+	}
+}
+
+func stopProblem(err error) string {
+	var ue *app.UpstreamError
+	if errors.As(err, &ue) {
+		return "The restore was not stopped: " + ue.Message()
+	}
+	return "The restore is not running any more, so there is nothing to stop."
+}
