@@ -127,6 +127,9 @@ func (s *server) auditLog(audit auditLister) echo.HandlerFunc {
 		if errs.Any() {
 			status = http.StatusUnprocessableEntity
 		}
+		if isHTMX(c) {
+			return render(c, status, templates.AuditResults(v)) // the filters update the results only
+		}
 		return render(c, status, templates.AuditPage(v))
 	}
 }

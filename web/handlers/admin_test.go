@@ -237,6 +237,19 @@ func TestAuditLogPage(t *testing.T) {
 			t.Error("no field messages")
 		}
 	})
+	t.Run("htmx filtering returns only the results", func(t *testing.T) {
+		rec := te.do(req{path: "/admin/audit?outcome=failed", cookie: admin, headers: map[string]string{"HX-Request": "true"}})
+		if rec.Code != http.StatusOK {
+			t.Fatalf("status %d", rec.Code)
+		}
+		d := doc(t, rec)
+		if testid(d, "site-header").Length() != 0 || testid(d, "audit-filters").Length() != 0 {
+			t.Error("the fragment carries the whole page")
+		}
+		if testid(d, "audit-row").Length() != 1 {
+			t.Errorf("%d rows in the fragment", testid(d, "audit-row").Length())
+		}
+	})
 	t.Run("keyset paging keeps the filters", func(t *testing.T) {
 		for range 60 {
 			te.audit.Record(t.Context(), app.AuditEntry{Actor: "bot@example.com", Action: "test.ping", Outcome: app.OutcomeOK})
