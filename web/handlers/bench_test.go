@@ -52,7 +52,7 @@ func BenchmarkAuthenticatedPage(b *testing.B) {
 func BenchmarkRender(b *testing.B) {
 	meta := templates.PageMeta{
 		Title: "Admin", ActiveNav: templates.NavAdmin, Demo: true, AssetTag: "0123456789ab", Path: "/admin",
-		User: &templates.UserView{Name: "Administrator", Email: "admin@example.com", RoleLabel: "Admin", IsAdmin: true, CanCreate: true},
+		User:     &templates.UserView{Name: "Administrator", Email: "admin@example.com", RoleLabel: "Admin", IsAdmin: true, CanCreate: true},
 		Accounts: templates.AccountSwitcher{Options: []templates.AccountOption{{Value: "1", Label: "Demo account (demo)", Selected: true}}},
 	}
 	pages := map[string]templ.Component{
