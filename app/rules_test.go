@@ -130,8 +130,8 @@ func TestGrowthJumps(t *testing.T) {
 			factor: 5, wantFiring: []string{"backup:1"},
 		},
 		{
-			name: "failed runs do not count towards the median",
-			runs: append(append(history(6, flat), run(50, 1, "Failed", -1, 0), run(51, 1, "Failed", -0.5, 0)), run(1, 1, "Completed", 1, 600)),
+			name:   "failed runs do not count towards the median",
+			runs:   append(append(history(6, flat), run(50, 1, "Failed", -1, 0), run(51, 1, "Failed", -0.5, 0)), run(1, 1, "Completed", 1, 600)),
 			factor: 5, wantFiring: []string{"backup:1"},
 		},
 		{name: "a failed newest run is not a jump", runs: append(history(10, flat), run(1, 1, "Failed", 1, 1<<30)), factor: 5},
