@@ -11,6 +11,7 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"time"
 
 	"github.com/rcbu-console/rcbu-console/app"
 )
@@ -25,6 +26,13 @@ type Config struct {
 	SecureCookies bool   // RCBU_WEB_SECURE_COOKIES, -secure-cookies
 	LogLevel      slog.Level
 	DemoSpeed     float64 // RCBU_DEMO_SPEED, -demo-speed
+
+	// TrustedProxies are the reverse proxies whose X-Forwarded-For names the
+	// client (RCBU_WEB_TRUSTED_PROXIES, -trusted-proxies); none: the TCP peer is the client.
+	TrustedProxies []*net.IPNet
+
+	SyncInterval    time.Duration // RCBU_WEB_SYNC_INTERVAL, -sync-interval: report history sync
+	HistoryKeepDays int           // RCBU_WEB_HISTORY_KEEP_DAYS, -history-keep-days: 0 keeps reports forever
 
 	// The Rackspace account from the environment; empty Username = none.
 	RCBUUsername    string // RCBU_USERNAME, -rcbu-username
@@ -50,7 +58,9 @@ func loadConfig(args []string, getenv func(string) string, output io.Writer) (Co
 	var raw struct {
 		addr, db, secret, adminEmail, adminPassword, secure, logLevel, speed string
 		user, apiKey, password, region, identity                             string
+		syncInterval, keepDays                                               string
 	}
+	var rawProxies string
 	settings := []setting{
 		{"RCBU_WEB_ADDR", "addr", "127.0.0.1:8080", "listen address (host:port)", &raw.addr},
 		{"RCBU_WEB_DB", "db", "data/rcbu-web.db", "SQLite database file (its directory is created)", &raw.db},
@@ -60,6 +70,9 @@ func loadConfig(args []string, getenv func(string) string, output io.Writer) (Co
 		{"RCBU_WEB_SECURE_COOKIES", "secure-cookies", "false", "mark cookies Secure (serve over HTTPS)", &raw.secure},
 		{"RCBU_WEB_LOG_LEVEL", "log-level", "info", "log level: debug, info, warn or error", &raw.logLevel},
 		{"RCBU_DEMO_SPEED", "demo-speed", "1", "demo simulator speed (simulated time multiplier)", &raw.speed},
+		{"RCBU_WEB_TRUSTED_PROXIES", "trusted-proxies", "", "comma-separated IPs or CIDRs of reverse proxies trusted for X-Forwarded-For", &rawProxies},
+		{"RCBU_WEB_SYNC_INTERVAL", "sync-interval", "5m", "how often report history syncs from Cloud Backup (10s to 24h)", &raw.syncInterval},
+		{"RCBU_WEB_HISTORY_KEEP_DAYS", "history-keep-days", "0", "delete report snapshots older than this many days; 0 keeps them forever", &raw.keepDays},
 		{"RCBU_USERNAME", "rcbu-username", "", "Rackspace username (needs RCBU_API_KEY or RCBU_PASSWORD)", &raw.user},
 		{"RCBU_API_KEY", "", "", "", &raw.apiKey},
 		{"RCBU_PASSWORD", "", "", "", &raw.password},
@@ -132,6 +145,34 @@ func loadConfig(args []string, getenv func(string) string, output io.Writer) (Co
 		bad("RCBU_DEMO_SPEED", "want a number from 0.01 to 100000, got %q", raw.speed)
 	}
 	cfg.DemoSpeed = speed
+	for _, p := range strings.Split(rawProxies, ",") {
+		if p = strings.TrimSpace(p); p == "" {
+			continue
+		}
+		if !strings.Contains(p, "/") {
+			if ip := net.ParseIP(p); ip != nil && ip.To4() != nil {
+				p += "/32"
+			} else {
+				p += "/128"
+			}
+		}
+		_, n, err := net.ParseCIDR(p)
+		if err != nil {
+			bad("RCBU_WEB_TRUSTED_PROXIES", "want IP addresses or CIDR ranges such as 10.0.0.0/8, got %q", p)
+			continue
+		}
+		cfg.TrustedProxies = append(cfg.TrustedProxies, n)
+	}
+	interval, err := time.ParseDuration(strings.TrimSpace(raw.syncInterval))
+	if err != nil || interval < 10*time.Second || interval > 24*time.Hour {
+		bad("RCBU_WEB_SYNC_INTERVAL", "want a duration from 10s to 24h such as 5m, got %q", raw.syncInterval)
+	}
+	cfg.SyncInterval = interval
+	keep, err := strconv.Atoi(strings.TrimSpace(raw.keepDays))
+	if err != nil || keep < 0 || keep > 100000 {
+		bad("RCBU_WEB_HISTORY_KEEP_DAYS", "want a whole number of days (0 keeps reports forever), got %q", raw.keepDays)
+	}
+	cfg.HistoryKeepDays = keep
 
 	cfg.RCBUUsername = strings.TrimSpace(raw.user)
 	cfg.RCBUAPIKey, cfg.RCBUPassword = strings.TrimSpace(raw.apiKey), raw.password

@@ -72,6 +72,8 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 	accounts := app.NewAccounts(store, sealer, app.RCBUConnector(nil, log, "rcbu-console/"+version), audit, now, log)
 	fleet := app.NewFleet(accounts, app.FleetOptions{Now: now, Log: log})
 	ops := app.NewOps(fleet, audit, app.OpsOptions{Now: now, Log: log})
+	history := app.NewHistory(store, accounts, audit, now, log)
+	syncer := app.NewSyncer(history, accounts, app.SyncOptions{Interval: cfg.SyncInterval, KeepDays: cfg.HistoryKeepDays})
 
 	created, password, err := users.EnsureAdmin(ctx, cfg.AdminEmail, cfg.AdminPassword)
 	if err != nil {
@@ -94,7 +96,8 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 	}
 	e, err := handlers.New(handlers.Deps{
 		Log: log, Auth: auth, Users: users, Accounts: accounts, Audit: audit, Fleet: fleet, Ops: ops, DB: store,
-		SessionKey: sessionKey, SecureCookies: cfg.SecureCookies, Static: staticFS, Now: now, Version: version,
+		History: history, Syncer: syncer, HistoryKeepDays: cfg.HistoryKeepDays,
+		SessionKey: sessionKey, SecureCookies: cfg.SecureCookies, TrustedProxies: cfg.TrustedProxies, Static: staticFS, Now: now, Version: version,
 	})
 	if err != nil {
 		return err
@@ -118,6 +121,12 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 	errc := make(chan error, 1)
 	go func() { errc <- srv.Serve(ln) }()
 	go pruneSessions(ctx, auth, log)
+	// The report sync reads the API in the background; pages read SQLite only.
+	// It stops (and is waited for) before the store and the simulator close.
+	syncCtx, stopSync := context.WithCancel(ctx)
+	syncDone := make(chan struct{})
+	go func() { defer close(syncDone); syncer.Run(syncCtx) }()
+	defer func() { stopSync(); <-syncDone }()
 
 	select {
 	case err := <-errc:

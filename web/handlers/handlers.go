@@ -13,6 +13,7 @@ import (
 	"fmt"
 	"io/fs"
 	"log/slog"
+	"net"
 	"net/http"
 	"time"
 
@@ -40,14 +41,33 @@ type Deps struct {
 	// Ops starts and stops jobs and runs agent actions (app/jobs.go,
 	// app/agentops.go, owner ops); built from Fleet when nil.
 	Ops *app.Ops
-	DB  Pinger
+	// History keeps the report snapshots and Syncer syncs them (app/history.go,
+	// app/sync.go, owner history); with History nil the /reports pages and
+	// Admin → Maintenance are not registered.
+	History *app.History
+	Syncer  *app.Syncer
+	// HistoryKeepDays is RCBU_WEB_HISTORY_KEEP_DAYS (0 keeps snapshots forever).
+	HistoryKeepDays int
+	// Tokens checks the personal access tokens of the read-only JSON API
+	// (/api/v1/...) and manages them on /profile/tokens (app/tokens.go,
+	// owner api); with Tokens nil neither is registered.
+	Tokens *app.Tokens
+	// Metrics is the Prometheus registry, the latency histograms and the
+	// /metrics access policy (app/metrics.go, owner api). Nil, or neither
+	// a token nor an allow list configured: /metrics is 404.
+	Metrics *app.Metrics
+	DB      Pinger
 	// SessionKey signs the session cookie (HMAC); at least 32 bytes, derived
 	// from the app secret.
 	SessionKey    []byte
 	SecureCookies bool
-	Static        fs.FS // web/static's files
-	Now           func() time.Time
-	Version       string
+	// TrustedProxies are reverse proxies whose X-Forwarded-For header names
+	// the client; without them the TCP peer is the client (login throttle,
+	// audit log).
+	TrustedProxies []*net.IPNet
+	Static         fs.FS // web/static's files
+	Now            func() time.Time
+	Version        string
 }
 
 // server carries what middleware and handlers share.
@@ -97,6 +117,13 @@ func newServer(d Deps) (*echo.Echo, *routes, error) {
 	// Trust only the TCP peer for the client address: a header anyone can set
 	// must not pick the login throttle's key. (Behind a proxy, configure it.)
 	e.IPExtractor = echo.ExtractIPDirect()
+	if len(d.TrustedProxies) > 0 {
+		trust := []echo.TrustOption{echo.TrustLoopback(false), echo.TrustLinkLocal(false), echo.TrustPrivateNet(false)}
+		for _, n := range d.TrustedProxies {
+			trust = append(trust, echo.TrustIPRange(n))
+		}
+		e.IPExtractor = echo.ExtractIPFromXFFHeader(trust...)
+	}
 	e.HTTPErrorHandler = s.handleError
 	r := s.routes(e)
 	return e, r, nil

@@ -1,0 +1,910 @@
+package handlers
+
+import (
+	"context"
+	"encoding/base64"
+	"encoding/csv"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net/http"
+	"net/url"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/labstack/echo/v4"
+
+	"github.com/rcbu-console/rcbu-console/app"
+	"github.com/rcbu-console/rcbu-console/rcbu"
+	"github.com/rcbu-console/rcbu-console/web/templates"
+)
+
+// historyReader is what the history pages need from app.History.
+type historyReader interface {
+	List(ctx context.Context, f app.ReportFilter) (app.ReportPage, error)
+	Get(ctx context.Context, accounts []app.AccountID, kind app.ReportKind, jobID int64) (app.Report, error)
+	Export(ctx context.Context, f app.ReportFilter, fn func(app.Report) error) error
+	SuccessRate(ctx context.Context, accounts []app.AccountID, days int, loc *time.Location) ([]app.DayRate, error)
+	Runs(ctx context.Context, accounts []app.AccountID, agent rcbu.AgentID, config rcbu.ConfigurationID, days int) ([]app.RunPoint, error)
+}
+
+// syncer is what the history pages need from app.Syncer.
+type syncer interface {
+	SyncNow(ctx context.Context, actor app.User, accounts []app.AccountID) error
+	Status(ctx context.Context, accounts []app.Account) ([]app.SyncStatus, error)
+}
+
+// reportQuery is the parsed query of /reports and the exports.
+type reportQuery struct {
+	f     app.ReportFilter
+	view  templates.ReportsFilterView
+	notes []string
+	days  int // chart period: 30 or 90
+}
+
+func scopeIDs(accts []app.Account) []app.AccountID {
+	ids := make([]app.AccountID, len(accts))
+	for i, a := range accts {
+		ids[i] = a.ID
+	}
+	return ids
+}
+
+// parseReportQuery reads the filters from the query string. A value that
+// makes no sense is ignored, with a note saying so, never an error.
+func parseReportQuery(c echo.Context, accts []app.Account, loc *time.Location) reportQuery {
+	q := c.QueryParams()
+	get := func(k string) string { return strings.TrimSpace(q.Get(k)) }
+	rq := reportQuery{f: app.ReportFilter{Accounts: scopeIDs(accts), Sort: app.SortFinished}, days: 30}
+	v := &rq.view
+	v.Errs = templates.FormErrors{}
+	v.Account, v.Agent, v.Config, v.Kind, v.State = get("account"), get("agent"), get("config"), get("kind"), get("state")
+	v.From, v.To, v.Q, v.Sort, v.Dir = get("from"), get("to"), get("q"), get("sort"), get("dir")
+	bad := func(field, note string) {
+		v.Errs[field] = note
+		rq.notes = append(rq.notes, note)
+	}
+	if v.Account != "" {
+		id, err := strconv.ParseInt(v.Account, 10, 64)
+		found := false
+		for _, a := range accts {
+			if err == nil && a.ID == app.AccountID(id) {
+				found = true
+			}
+		}
+		if found {
+			rq.f.Account = app.AccountID(id)
+		} else {
+			bad("account", fmt.Sprintf("Account %q is not one of yours; showing every account in scope.", clipNote(v.Account)))
+		}
+	}
+	if v.Agent != "" {
+		if id, err := strconv.ParseInt(v.Agent, 10, 64); err == nil && id > 0 {
+			rq.f.AgentID = rcbu.AgentID(id)
+		} else {
+			bad("agent", fmt.Sprintf("Agent id %q is not a number; the agent filter is ignored.", clipNote(v.Agent)))
+		}
+	}
+	if v.Config != "" {
+		if id, err := strconv.ParseInt(v.Config, 10, 64); err == nil && id > 0 {
+			rq.f.ConfigID = rcbu.ConfigurationID(id)
+		} else {
+			bad("config", fmt.Sprintf("Configuration id %q is not a number; the configuration filter is ignored.", clipNote(v.Config)))
+		}
+	}
+	if v.Kind != "" {
+		if k, err := app.ParseReportKind(strings.ToLower(v.Kind)); err == nil {
+			rq.f.Kind, v.Kind = k, string(k)
+		} else {
+			bad("kind", fmt.Sprintf("Kind %q is neither backup nor restore; showing both.", clipNote(v.Kind)))
+		}
+	}
+	if v.State != "" {
+		found := false
+		for _, s := range app.ReportStates() {
+			if strings.EqualFold(s, strings.ReplaceAll(v.State, " ", "")) {
+				rq.f.State, v.State, found = s, s, true
+			}
+		}
+		if !found {
+			bad("state", fmt.Sprintf("State %q is unknown; showing every state.", clipNote(v.State)))
+		}
+	}
+	if v.From != "" {
+		if t, err := time.ParseInLocation(time.DateOnly, v.From, loc); err == nil {
+			rq.f.From = t
+		} else {
+			bad("from", fmt.Sprintf("The start date %q is not a date like 2026-01-31; it is ignored.", clipNote(v.From)))
+		}
+	}
+	if v.To != "" {
+		if t, err := time.ParseInLocation(time.DateOnly, v.To, loc); err == nil {
+			rq.f.To = t.AddDate(0, 0, 1) // the whole day
+		} else {
+			bad("to", fmt.Sprintf("The end date %q is not a date like 2026-01-31; it is ignored.", clipNote(v.To)))
+		}
+	}
+	if !rq.f.From.IsZero() && !rq.f.To.IsZero() && !rq.f.From.Before(rq.f.To) {
+		bad("to", "The end date is before the start date; it is ignored.")
+		rq.f.To = time.Time{}
+	}
+	switch e := strings.ToLower(get("errors")); e {
+	case "":
+	case "1", "on", "true", "yes":
+		rq.f.ErrorsOnly, v.Errors = true, true
+	default:
+		bad("errors", fmt.Sprintf("%q is not a yes/no value for \"only runs with errors\"; it is ignored.", clipNote(e)))
+	}
+	if len(v.Q) > 200 {
+		bad("q", "The search is longer than 200 characters; it is ignored.")
+		v.Q = ""
+	}
+	rq.f.Query = v.Q
+	if v.Sort != "" {
+		found := false
+		for _, s := range app.ReportSorts() {
+			if string(s) == strings.ToLower(v.Sort) {
+				rq.f.Sort, v.Sort, found = s, string(s), true
+			}
+		}
+		if !found {
+			bad("sort", fmt.Sprintf("Cannot sort by %q; sorting by finish time.", clipNote(v.Sort)))
+			v.Sort = ""
+		}
+	}
+	switch strings.ToLower(v.Dir) {
+	case "", "desc":
+		v.Dir = ""
+	case "asc":
+		rq.f.Asc, v.Dir = true, "asc"
+	default:
+		bad("dir", fmt.Sprintf("Order %q is neither asc nor desc; newest first.", clipNote(v.Dir)))
+		v.Dir = ""
+	}
+	for _, p := range []struct {
+		name string
+		dst  **app.ReportCursor
+	}{{"after", &rq.f.After}, {"before", &rq.f.Before}} {
+		s := get(p.name)
+		if s == "" {
+			continue
+		}
+		cur, ok := decodeCursor(s, rq.f.Sort)
+		if !ok {
+			bad(p.name, "The page position in the link is not valid; showing the first page.")
+			continue
+		}
+		*p.dst = &cur
+	}
+	if rq.f.After != nil && rq.f.Before != nil {
+		rq.f.Before = nil
+	}
+	if d := get("days"); d == "90" {
+		rq.days = 90
+	}
+	return rq
+}
+
+func clipNote(s string) string {
+	r := []rune(s)
+	if len(r) > 40 {
+		return string(r[:39]) + "…"
+	}
+	return s
+}
+
+// encodeCursor writes a keyset position into a URL-safe token: "n" or "t"
+// (numeric or text column), the value, and the snapshot id.
+func encodeCursor(c app.ReportCursor, sort app.ReportSort) string {
+	if sort.Textual() {
+		return "t." + base64.RawURLEncoding.EncodeToString([]byte(c.Text)) + "." + c.ID.String()
+	}
+	return "n." + strconv.FormatInt(c.Num, 10) + "." + c.ID.String()
+}
+
+// decodeCursor reads a token of encodeCursor for the given sort.
+func decodeCursor(s string, sort app.ReportSort) (app.ReportCursor, bool) {
+	parts := strings.Split(s, ".")
+	if len(parts) != 3 || len(s) > 600 {
+		return app.ReportCursor{}, false
+	}
+	id, err := strconv.ParseInt(parts[2], 10, 64)
+	if err != nil || id <= 0 {
+		return app.ReportCursor{}, false
+	}
+	c := app.ReportCursor{ID: app.SnapshotID(id)}
+	switch {
+	case parts[0] == "t" && sort.Textual():
+		b, err := base64.RawURLEncoding.DecodeString(parts[1])
+		if err != nil {
+			return app.ReportCursor{}, false
+		}
+		c.Text = string(b)
+	case parts[0] == "n" && !sort.Textual():
+		n, err := strconv.ParseInt(parts[1], 10, 64)
+		if err != nil {
+			return app.ReportCursor{}, false
+		}
+		c.Num = n
+	default:
+		return app.ReportCursor{}, false
+	}
+	return c, true
+}
+
+// values returns the filter as query parameters (no cursor), for links.
+func (rq reportQuery) values() url.Values {
+	v := rq.view
+	q := url.Values{}
+	set := func(k, val string) {
+		if val != "" && v.Errs[k] == "" {
+			q.Set(k, val)
+		}
+	}
+	set("q", v.Q)
+	set("account", v.Account)
+	set("agent", v.Agent)
+	set("config", v.Config)
+	set("kind", v.Kind)
+	set("state", v.State)
+	set("from", v.From)
+	set("to", v.To)
+	if v.Errors {
+		q.Set("errors", "1")
+	}
+	set("sort", v.Sort)
+	set("dir", v.Dir)
+	return q
+}
+
+func withQuery(path string, q url.Values) string {
+	if len(q) == 0 {
+		return path
+	}
+	return path + "?" + q.Encode()
+}
+
+// reportsPage shows the history. An htmx request from the filter form or
+// a paging link gets the results fragment only.
+func (s *server) reportsPage(hist historyReader, sync syncer) echo.HandlerFunc {
+	return func(c echo.Context) error {
+		ctx := c.Request().Context()
+		u, _ := currentUser(c)
+		loc, now := u.Location(), s.Now()
+		accts := scopeAccounts(c)
+		rq := parseReportQuery(c, accts, loc)
+		page, err := hist.List(ctx, rq.f)
+		if err != nil {
+			return err
+		}
+		results := s.resultsView(rq, page, accts, now, loc)
+		if isHTMX(c) && c.Request().Header.Get("HX-History-Restore-Request") != "true" {
+			return render(c, http.StatusOK, templates.ReportsResults(results))
+		}
+		v := templates.ReportsView{Meta: s.meta(c, "Reports", templates.NavReports), Filter: rq.view, Results: results}
+		v.Filter.AccountOptions = accountOptions(accts, rq.view.Account)
+		v.Filter.KindOptions = []templates.Option{
+			{Value: "", Label: "Backups and restores", Selected: rq.view.Kind == ""},
+			{Value: "backup", Label: "Backups", Selected: rq.view.Kind == "backup"},
+			{Value: "restore", Label: "Restores", Selected: rq.view.Kind == "restore"},
+		}
+		v.Filter.StateOptions = []templates.Option{{Value: "", Label: "Any state", Selected: rq.f.State == ""}}
+		for _, st := range app.ReportStates() {
+			v.Filter.StateOptions = append(v.Filter.StateOptions, templates.Option{Value: st, Label: templates.BackupBadge(st).Word, Selected: rq.f.State == st})
+		}
+		for _, so := range app.ReportSorts() {
+			v.Filter.SortOptions = append(v.Filter.SortOptions, templates.Option{Value: string(so), Label: sortLabel(so), Selected: rq.f.Sort == so})
+		}
+		v.Filter.DirOptions = []templates.Option{
+			{Value: "desc", Label: "Descending", Selected: !rq.f.Asc},
+			{Value: "asc", Label: "Ascending", Selected: rq.f.Asc},
+		}
+		statuses, err := sync.Status(ctx, accts)
+		if err != nil {
+			return err
+		}
+		v.Sync = syncPanelView(statuses, u.Role.Allows(app.RoleCreator), c.Request().URL.RequestURI(), now, loc)
+		ids := scopeIDs(accts)
+		if rq.f.Account != 0 {
+			ids = []app.AccountID{rq.f.Account}
+		}
+		rates, err := hist.SuccessRate(ctx, ids, rq.days, loc)
+		if err != nil {
+			return err
+		}
+		v.Rate = successRateChart(rates, rq.days, now, loc)
+		if rq.f.ConfigID != 0 || rq.f.AgentID != 0 {
+			pts, err := hist.Runs(ctx, ids, rq.f.AgentID, rq.f.ConfigID, rq.days)
+			if err != nil {
+				return err
+			}
+			rc := RunChartsFor(pts, rq.f.AgentID, rq.f.ConfigID, rq.days, "/reports", rq.values(), now, loc)
+			v.Runs = &rc
+		}
+		return render(c, http.StatusOK, templates.ReportsPage(v))
+	}
+}
+
+func accountOptions(accts []app.Account, selected string) []templates.Option {
+	if len(accts) < 2 {
+		return nil
+	}
+	out := []templates.Option{{Value: "", Label: "All accounts in scope", Selected: selected == ""}}
+	for _, a := range accts {
+		out = append(out, templates.Option{Value: a.ID.String(), Label: a.Name, Selected: a.ID.String() == selected})
+	}
+	return out
+}
+
+func sortLabel(s app.ReportSort) string {
+	switch s {
+	case app.SortStarted:
+		return "Start time"
+	case app.SortDuration:
+		return "Duration"
+	case app.SortAgent:
+		return "Agent"
+	case app.SortConfig:
+		return "Configuration"
+	case app.SortState:
+		return "State"
+	case app.SortKind:
+		return "Kind"
+	case app.SortFiles:
+		return "Files"
+	case app.SortBytes:
+		return "Bytes"
+	case app.SortErrors:
+		return "Errors"
+	default:
+		return "Finish time"
+	}
+}
+
+// resultsView maps a page of reports to the results fragment.
+func (s *server) resultsView(rq reportQuery, page app.ReportPage, accts []app.Account, now time.Time, loc *time.Location) templates.ReportsResultsView {
+	names := map[app.AccountID]string{}
+	for _, a := range accts {
+		names[a.ID] = a.Name
+	}
+	multi := len(accts) > 1
+	base := rq.values()
+	v := templates.ReportsResultsView{
+		Notes: rq.notes, ShowAccount: multi,
+		CSVHref: withQuery("/reports/export.csv", base), JSONHref: withQuery("/reports/export.json", base),
+		Empty: "No reports match these filters. Clear a filter, or press Sync now if jobs finished recently.",
+	}
+	if len(accts) == 0 {
+		v.Empty = "No Rackspace account is connected yet. An admin can add one in Admin → Accounts."
+	}
+	cols := []struct {
+		label string
+		sort  app.ReportSort
+	}{{"Finished", app.SortFinished}, {"Account", ""}, {"Kind", app.SortKind}, {"Agent", app.SortAgent}, {"Configuration", app.SortConfig},
+		{"State", app.SortState}, {"Started", app.SortStarted}, {"Duration", app.SortDuration}, {"Files", app.SortFiles}, {"Bytes", app.SortBytes}, {"Errors", app.SortErrors}}
+	for _, col := range cols {
+		if col.label == "Account" && !multi {
+			continue
+		}
+		h := templates.SortHeader{Label: col.label}
+		if col.sort != "" {
+			q := cloneValues(base)
+			q.Set("sort", string(col.sort))
+			q.Del("dir")
+			if rq.f.Sort == col.sort {
+				if rq.f.Asc {
+					h.AriaSort, h.Arrow = "ascending", "▲"
+				} else {
+					h.AriaSort, h.Arrow = "descending", "▼"
+					q.Set("dir", "asc") // clicking again flips the order
+				}
+			}
+			h.Href = withQuery("/reports", q)
+		}
+		v.Headers = append(v.Headers, h)
+	}
+	for _, r := range page.Reports {
+		v.Rows = append(v.Rows, reportRow(r, names[r.AccountID], multi, now, loc))
+	}
+	if n := len(page.Reports); n > 0 {
+		if page.HasNext {
+			q := cloneValues(base)
+			q.Set("after", encodeCursor(page.Reports[n-1].Cursor(rq.f.Sort), rq.f.Sort))
+			v.NextHref = withQuery("/reports", q)
+		}
+		if page.HasPrev {
+			q := cloneValues(base)
+			q.Set("before", encodeCursor(page.Reports[0].Cursor(rq.f.Sort), rq.f.Sort))
+			v.PrevHref = withQuery("/reports", q)
+		}
+	}
+	return v
+}
+
+func cloneValues(v url.Values) url.Values {
+	out := url.Values{}
+	for k, vs := range v {
+		out[k] = append([]string(nil), vs...)
+	}
+	return out
+}
+
+// reportHref is the report page of r; with several accounts in scope it
+// names the account.
+func reportHref(r app.Report, multi bool) string {
+	h := fmt.Sprintf("/reports/%s/%d", r.Kind, r.JobID)
+	if multi {
+		h += "?account=" + r.AccountID.String()
+	}
+	return h
+}
+
+func reportRow(r app.Report, account string, multi bool, now time.Time, loc *time.Location) templates.ReportRow {
+	row := templates.ReportRow{
+		Href: reportHref(r, multi), Kind: string(r.Kind), JobID: strconv.FormatInt(r.JobID, 10), Account: account,
+		AgentName: r.AgentName, ConfigName: r.ConfigName, State: templates.BackupBadge(r.State),
+		Started: templates.NewTimeView(r.Started, now, loc), Finished: templates.NewTimeView(r.Finished, now, loc),
+		Duration: templates.Duration(r.Duration), Files: templates.Count(r.Files()), Bytes: templates.Bytes(r.Bytes()),
+		Errors: templates.Count(r.ErrorCount), HasErrors: r.ErrorCount > 0, ParseError: r.ParseError != "",
+	}
+	if row.AgentName == "" && r.AgentID != 0 {
+		row.AgentName = "Agent " + strconv.FormatInt(int64(r.AgentID), 10)
+	}
+	if r.AgentID != 0 {
+		row.AgentHref = fmt.Sprintf("/agents/%d", r.AgentID)
+	}
+	if r.ConfigID != 0 {
+		row.ConfigHref = fmt.Sprintf("/configurations/%d", r.ConfigID)
+	}
+	return row
+}
+
+func syncPanelView(list []app.SyncStatus, canSync bool, ret string, now time.Time, loc *time.Location) templates.SyncPanelView {
+	v := templates.SyncPanelView{CanSync: canSync && len(list) > 0, Return: ret}
+	for _, st := range list {
+		row := templates.SyncRow{
+			Account: st.AccountName, LastOK: templates.NewTimeView(st.LastOK, now, loc), LastRun: templates.NewTimeView(st.LastEnd, now, loc),
+			Stored: templates.Count(int64(st.LastStored)), Error: st.LastError, Running: st.Running,
+		}
+		if st.LastError != "" && st.NextAttempt.After(now) {
+			row.Next = templates.NewTimeView(st.NextAttempt, now, loc)
+		}
+		v.Rows = append(v.Rows, row)
+	}
+	return v
+}
+
+// successRateChart is the account-wide daily success rate.
+func successRateChart(rates []app.DayRate, days int, now time.Time, loc *time.Location) templates.LineChart {
+	var pts []templates.SeriesPoint
+	for _, d := range rates {
+		if d.Total == 0 {
+			continue
+		}
+		pct := 100 * d.Rate()
+		color := "#2da44e"
+		if pct < 100 {
+			color = "#d4a72c"
+		}
+		if pct < 80 {
+			color = "#cf222e"
+		}
+		pts = append(pts, templates.SeriesPoint{
+			T: d.Day.Add(12 * time.Hour), V: pct, Label: strconv.FormatFloat(pct, 'f', 1, 64) + " %",
+			Note: fmt.Sprintf("%d of %d backups succeeded, %d failed or missed", d.Success, d.Total, d.Failure), Color: color,
+		})
+	}
+	from := now.Add(-time.Duration(days) * 24 * time.Hour)
+	if len(rates) > 0 {
+		from = rates[0].Day
+	}
+	c := templates.NewLineChart("success-rate", fmt.Sprintf("Backup success rate per day, last %d days", days),
+		"The share of backups each day that completed (with or without errors); each point's title gives the counts.",
+		"Succeeded (%)", pts, from, now, templates.PercentTick, loc)
+	return c
+}
+
+// RunChartsFor builds the per-run charts of one configuration (or agent)
+// from its runs; listPath and q make the 30/90-day links (the page the
+// charts sit on, with its own query). The configuration and agent pages
+// call it with History.Runs' points.
+func RunChartsFor(pts []app.RunPoint, agent rcbu.AgentID, config rcbu.ConfigurationID, days int, listPath string, q url.Values, now time.Time, loc *time.Location) templates.RunChartsView {
+	name := ""
+	if len(pts) > 0 {
+		name = pts[len(pts)-1].ConfigName
+		if config == 0 {
+			name = pts[len(pts)-1].AgentName
+		}
+	}
+	heading := "Backup history"
+	if name != "" {
+		heading = "Backup history of " + name
+	}
+	v := templates.RunChartsView{Heading: heading, Days: days, Empty: len(pts) == 0}
+	for _, d := range []int{30, 90} {
+		lq := cloneValues(q)
+		lq.Del("after")
+		lq.Del("before")
+		lq.Set("days", strconv.Itoa(d))
+		v.DayLinks = append(v.DayLinks, templates.DayLink{Days: d, Href: withQuery(listPath, lq), Current: d == days})
+	}
+	rq := url.Values{}
+	if config != 0 {
+		rq.Set("config", strconv.FormatInt(int64(config), 10))
+	} else if agent != 0 {
+		rq.Set("agent", strconv.FormatInt(int64(agent), 10))
+	}
+	if listPath != "/reports" {
+		v.ReportsHref = withQuery("/reports", rq)
+	}
+	from := now.Add(-time.Duration(days) * 24 * time.Hour)
+	var bytes, dur, files []templates.SeriesPoint
+	for _, p := range pts {
+		if s := strings.ToLower(p.State); s == "missed" || s == "skipped" {
+			continue // it did not run: nothing to chart (the heatmap shows it)
+		}
+		note := fmt.Sprintf("backup %d, %s", p.JobID, templates.BackupBadge(p.State).Word)
+		if config == 0 {
+			note += ", " + p.ConfigName
+		}
+		color := templates.OutcomeColor(p.State)
+		bytes = append(bytes, templates.SeriesPoint{T: p.Finished, V: float64(p.Bytes), Label: templates.Bytes(p.Bytes), Note: note, Color: color})
+		dur = append(dur, templates.SeriesPoint{T: p.Finished, V: p.Duration.Seconds(), Label: templates.Duration(p.Duration), Note: note, Color: color})
+		files = append(files, templates.SeriesPoint{T: p.Finished, V: float64(p.Files), Label: templates.Count(p.Files), Note: note, Color: color})
+	}
+	v.Charts = []templates.LineChart{
+		templates.NewBytesChart("chart-bytes", "Bytes backed up per run", "One point per backup run: the bytes it backed up.", "Bytes backed up", bytes, from, now, loc),
+		templates.NewLineChart("chart-duration", "Duration per run", "One point per backup run: how long it ran.", "Duration", dur, from, now, templates.DurationTick, loc),
+		templates.NewLineChart("chart-files", "Files backed up per run", "One point per backup run: the files it backed up.", "Files", files, from, now, templates.CountTick, loc),
+	}
+	return v
+}
+
+// HeatmapFor maps app.History.Heatmap's grid to the overview's component;
+// each agent links to its page and each day to that day's reports.
+func HeatmapFor(hm app.Heatmap, multi bool, loc *time.Location) templates.HeatmapView {
+	var agents []templates.HeatAgent
+	for _, row := range hm.Rows {
+		name := row.AgentName
+		if name == "" {
+			name = "Agent " + strconv.FormatInt(int64(row.AgentID), 10)
+		}
+		a := templates.HeatAgent{Name: name, Href: fmt.Sprintf("/agents/%d", row.AgentID)}
+		for d, cell := range row.Cells {
+			day := hm.From.AddDate(0, 0, d).In(loc).Format(time.DateOnly)
+			q := url.Values{"agent": {strconv.FormatInt(int64(row.AgentID), 10)}, "kind": {"backup"}, "from": {day}, "to": {day}}
+			if multi {
+				q.Set("account", row.AccountID.String())
+			}
+			hd := templates.HeatDay{Success: cell.Success, Warning: cell.Warning, Failure: cell.Failure, Neutral: cell.Neutral}
+			if cell.Success+cell.Warning+cell.Failure+cell.Neutral > 0 {
+				hd.Href = withQuery("/reports", q)
+			}
+			a.Days = append(a.Days, hd)
+		}
+		agents = append(agents, a)
+	}
+	return templates.NewHeatmapView(agents, hm.From, hm.Days, loc)
+}
+
+// reportPage shows one report, from the store or (snapshotting it) the API.
+func (s *server) reportPage(hist historyReader) echo.HandlerFunc {
+	return func(c echo.Context) error {
+		ctx := c.Request().Context()
+		kind, err := app.ParseReportKind(c.Param("kind"))
+		if err != nil {
+			return fmt.Errorf("report kind: %w", app.ErrNotFound)
+		}
+		id, err := parseID(c, "id")
+		if err != nil {
+			return err
+		}
+		accts := scopeAccounts(c)
+		ids := scopeIDs(accts)
+		if a := c.QueryParam("account"); a != "" {
+			n, err := strconv.ParseInt(a, 10, 64)
+			found := false
+			for _, acc := range accts {
+				if err == nil && acc.ID == app.AccountID(n) {
+					found = true
+				}
+			}
+			if !found {
+				return fmt.Errorf("report %s %d: account %q not in scope: %w", kind, id, a, app.ErrNotFound)
+			}
+			ids = []app.AccountID{app.AccountID(n)}
+		}
+		u, _ := currentUser(c)
+		now, loc := s.Now(), u.Location()
+		title := fmt.Sprintf("%s %d", kindLabel(kind), id)
+		r, err := hist.Get(ctx, ids, kind, id)
+		if err != nil {
+			if errors.Is(err, app.ErrNotFound) {
+				return err
+			}
+			if ctx.Err() != nil {
+				return err
+			}
+			// The API failed and nothing is stored: say so; the page still renders.
+			v := templates.ReportView{Meta: s.meta(c, title, templates.NavReports), Heading: title, Kind: string(kind),
+				JobID: strconv.FormatInt(id, 10), BackHref: "/reports", Problem: reportProblem(err), RetryHref: c.Request().URL.RequestURI()}
+			return render(c, http.StatusBadGateway, templates.ReportPage(v))
+		}
+		v := reportView(r, len(accts) > 1, u.Role.Allows(app.RoleCreator), now, loc)
+		v.Meta = s.meta(c, title, templates.NavReports)
+		return render(c, http.StatusOK, templates.ReportPage(v))
+	}
+}
+
+func kindLabel(k app.ReportKind) string {
+	if k == app.KindRestore {
+		return "Restore"
+	}
+	return "Backup"
+}
+
+func reportView(r app.Report, multi, canCreate bool, now time.Time, loc *time.Location) templates.ReportView {
+	v := templates.ReportView{
+		Heading: fmt.Sprintf("%s %d", kindLabel(r.Kind), r.JobID), Kind: string(r.Kind), JobID: strconv.FormatInt(r.JobID, 10),
+		State: templates.BackupBadge(r.State), ErrorCount: templates.Count(r.ErrorCount), ParseError: r.ParseError,
+		Raw: string(r.Raw), AgentName: r.AgentName, ConfigName: r.ConfigName, BackHref: "/reports",
+	}
+	if r.ConfigName != "" {
+		v.Heading += " of " + r.ConfigName
+	}
+	acct := ""
+	if multi {
+		acct = "account=" + r.AccountID.String()
+	}
+	join := func(base string, qs ...string) string {
+		var parts []string
+		for _, q := range qs {
+			if q != "" {
+				parts = append(parts, q)
+			}
+		}
+		if len(parts) == 0 {
+			return base
+		}
+		return base + "?" + strings.Join(parts, "&")
+	}
+	if r.AgentID != 0 {
+		v.AgentHref = fmt.Sprintf("/agents/%d", r.AgentID)
+		if v.AgentName == "" {
+			v.AgentName = strconv.FormatInt(int64(r.AgentID), 10)
+		}
+	}
+	if r.ConfigID != 0 {
+		v.ConfigHref = fmt.Sprintf("/configurations/%d", r.ConfigID)
+	}
+	if r.Kind == app.KindBackup {
+		v.JobHref = join(fmt.Sprintf("/backups/%d", r.JobID), acct)
+		if r.CanRestore && canCreate && r.ConfigID != 0 {
+			v.RestoreHref = join("/restores/new", fmt.Sprintf("config=%d&backup=%d", r.ConfigID, r.JobID), acct)
+		}
+	} else {
+		v.JobHref = join(fmt.Sprintf("/restores/%d", r.JobID), acct)
+	}
+	tv := func(t time.Time) *templates.TimeView { x := templates.NewTimeView(t, now, loc); return &x }
+	add := func(label, value string) {
+		v.Fields = append(v.Fields, templates.ReportField{Label: label, Value: value})
+	}
+	add("State", v.State.Word)
+	v.Fields = append(v.Fields,
+		templates.ReportField{Label: "Agent", Value: r.AgentName, Href: v.AgentHref},
+		templates.ReportField{Label: "Configuration", Value: r.ConfigName, Href: v.ConfigHref})
+	if r.Kind == app.KindRestore {
+		add("Restored backup", strconv.FormatInt(int64(r.BackupID), 10))
+		add("Destination", r.DestName)
+	}
+	v.Fields = append(v.Fields,
+		templates.ReportField{Label: "Started", Time: tv(r.Started)},
+		templates.ReportField{Label: "Finished", Time: tv(r.Finished)})
+	add("Duration", templates.Duration(r.Duration))
+	if r.Kind == app.KindBackup {
+		add("Files searched", templates.Count(r.FilesSearched))
+		add("Bytes searched", templates.Bytes(r.BytesSearched))
+		add("Files backed up", templates.Count(r.FilesBackedUp))
+		add("Bytes backed up", templates.Bytes(r.BytesBackedUp))
+		if r.CanRestore {
+			add("Restorable", "Yes")
+		} else {
+			add("Restorable", "No")
+		}
+	} else {
+		add("Files restored", templates.Count(r.FilesRestored))
+		add("Bytes restored", templates.Bytes(r.BytesRestored))
+	}
+	add("Errors", templates.Count(r.ErrorCount))
+	add("Reason", r.Reason)
+	add("Diagnostics", r.Diagnostics)
+	v.Fields = append(v.Fields, templates.ReportField{Label: "Snapshot taken", Time: tv(r.Fetched)})
+	for _, e := range r.Errors {
+		v.Errors = append(v.Errors, templates.ReportErrorRow{
+			Index: strconv.FormatInt(e.ListIndex, 10), Path: e.Path, Description: e.Description, Exception: e.Exception,
+			Details: e.Details, Code: strconv.FormatInt(e.Code, 10), Type: strconv.FormatInt(e.ErrorType, 10),
+		})
+	}
+	return v
+}
+
+// syncReports asks the worker to sync the accounts in scope now.
+func (s *server) syncReports(sync syncer) echo.HandlerFunc {
+	return func(c echo.Context) error {
+		u, _ := currentUser(c)
+		accts := scopeAccounts(c)
+		if err := sync.SyncNow(c.Request().Context(), u, scopeIDs(accts)); err != nil {
+			return err
+		}
+		if err := addFlash(c, templates.FlashInfo, "Sync started. New reports appear here within a minute; reload to see them."); err != nil {
+			return err
+		}
+		to := localPath(c.FormValue("return"))
+		if !strings.HasPrefix(to, "/reports") {
+			to = "/reports"
+		}
+		return seeOther(c, to)
+	}
+}
+
+// exportRow is one report in the JSON export; CSV has the same columns.
+type exportRow struct {
+	AccountID      int64  `json:"account_id"`
+	Account        string `json:"account"`
+	Kind           string `json:"kind"`
+	JobID          int64  `json:"job_id"`
+	AgentID        int64  `json:"agent_id"`
+	AgentName      string `json:"agent_name"`
+	ConfigID       int64  `json:"configuration_id"`
+	ConfigName     string `json:"configuration_name"`
+	BackupID       int64  `json:"backup_id"`
+	State          string `json:"state"`
+	CanRestore     bool   `json:"can_restore"`
+	Started        string `json:"started"`
+	Finished       string `json:"finished"`
+	DurationS      int64  `json:"duration_seconds"`
+	FilesSearched  int64  `json:"files_searched"`
+	BytesSearched  int64  `json:"bytes_searched"`
+	FilesBackedUp  int64  `json:"files_backed_up"`
+	BytesBackedUp  int64  `json:"bytes_backed_up"`
+	FilesRestored  int64  `json:"files_restored"`
+	BytesRestored  int64  `json:"bytes_restored"`
+	ErrorCount     int64  `json:"error_count"`
+	Reason         string `json:"reason"`
+	Diagnostics    string `json:"diagnostics"`
+	ParseError     string `json:"parse_error"`
+	DestinationID  int64  `json:"destination_agent_id"`
+	DestinationNam string `json:"destination_name"`
+}
+
+var exportHeader = []string{"account_id", "account", "kind", "job_id", "agent_id", "agent_name", "configuration_id", "configuration_name",
+	"backup_id", "state", "can_restore", "started", "finished", "duration_seconds", "files_searched", "bytes_searched", "files_backed_up",
+	"bytes_backed_up", "files_restored", "bytes_restored", "error_count", "reason", "diagnostics", "parse_error", "destination_agent_id", "destination_name"}
+
+func exportRowOf(r app.Report, account string) exportRow {
+	ts := func(t time.Time) string {
+		if t.IsZero() {
+			return ""
+		}
+		return t.UTC().Format(time.RFC3339)
+	}
+	return exportRow{
+		AccountID: int64(r.AccountID), Account: account, Kind: string(r.Kind), JobID: r.JobID, AgentID: int64(r.AgentID), AgentName: r.AgentName,
+		ConfigID: int64(r.ConfigID), ConfigName: r.ConfigName, BackupID: int64(r.BackupID), State: r.State, CanRestore: r.CanRestore,
+		Started: ts(r.Started), Finished: ts(r.Finished), DurationS: int64(r.Duration / time.Second),
+		FilesSearched: r.FilesSearched, BytesSearched: r.BytesSearched, FilesBackedUp: r.FilesBackedUp, BytesBackedUp: r.BytesBackedUp,
+		FilesRestored: r.FilesRestored, BytesRestored: r.BytesRestored, ErrorCount: r.ErrorCount, Reason: r.Reason, Diagnostics: r.Diagnostics,
+		ParseError: r.ParseError, DestinationID: int64(r.DestAgentID), DestinationNam: r.DestName,
+	}
+}
+
+func (e exportRow) record() []string {
+	i := func(n int64) string { return strconv.FormatInt(n, 10) }
+	return []string{i(e.AccountID), csvSafe(e.Account), e.Kind, i(e.JobID), i(e.AgentID), csvSafe(e.AgentName), i(e.ConfigID), csvSafe(e.ConfigName),
+		i(e.BackupID), csvSafe(e.State), strconv.FormatBool(e.CanRestore), e.Started, e.Finished, i(e.DurationS), i(e.FilesSearched), i(e.BytesSearched),
+		i(e.FilesBackedUp), i(e.BytesBackedUp), i(e.FilesRestored), i(e.BytesRestored), i(e.ErrorCount), csvSafe(e.Reason), csvSafe(e.Diagnostics),
+		csvSafe(e.ParseError), i(e.DestinationID), csvSafe(e.DestinationNam)}
+}
+
+// csvSafe defuses a text cell a spreadsheet would run as a formula (names
+// come from the API and are untrusted).
+func csvSafe(s string) string {
+	if s != "" && strings.ContainsRune("=+-@\t\r", rune(s[0])) {
+		return "'" + s
+	}
+	return s
+}
+
+// exportFlushEvery is how many rows go out between flushes: the export
+// streams, so memory stays flat however many rows match.
+const exportFlushEvery = 500
+
+// exportReports streams every report matching the filters as CSV or as a
+// JSON array, row by row from the database. Filter values that make no
+// sense are ignored, as on the page.
+func (s *server) exportReports(hist historyReader, format string) echo.HandlerFunc {
+	return func(c echo.Context) error {
+		ctx := c.Request().Context()
+		u, _ := currentUser(c)
+		accts := scopeAccounts(c)
+		rq := parseReportQuery(c, accts, u.Location())
+		names := map[app.AccountID]string{}
+		for _, a := range accts {
+			names[a.ID] = a.Name
+		}
+		resp := c.Response()
+		name := "reports-" + s.Now().In(u.Location()).Format("20060102-1504") + "." + format
+		resp.Header().Set("Content-Disposition", `attachment; filename="`+name+`"`)
+		resp.Header().Set("Cache-Control", "no-store")
+		n := 0
+		var err error
+		if format == "csv" {
+			resp.Header().Set(echo.HeaderContentType, "text/csv; charset=utf-8")
+			resp.WriteHeader(http.StatusOK)
+			w := csv.NewWriter(resp)
+			if err = w.Write(exportHeader); err == nil {
+				err = hist.Export(ctx, rq.f, func(r app.Report) error {
+					if err := w.Write(exportRowOf(r, names[r.AccountID]).record()); err != nil {
+						return err
+					}
+					if n++; n%exportFlushEvery == 0 {
+						w.Flush()
+						resp.Flush()
+					}
+					return w.Error()
+				})
+			}
+			w.Flush()
+			if err == nil {
+				err = w.Error()
+			}
+		} else {
+			resp.Header().Set(echo.HeaderContentType, "application/json")
+			resp.WriteHeader(http.StatusOK)
+			enc := json.NewEncoder(resp)
+			if _, err = resp.Write([]byte("[\n")); err == nil {
+				err = hist.Export(ctx, rq.f, func(r app.Report) error {
+					if n > 0 {
+						if _, err := resp.Write([]byte(",")); err != nil {
+							return err
+						}
+					}
+					if err := enc.Encode(exportRowOf(r, names[r.AccountID])); err != nil {
+						return err
+					}
+					if n++; n%exportFlushEvery == 0 {
+						resp.Flush()
+					}
+					return nil
+				})
+			}
+			if err == nil {
+				_, err = resp.Write([]byte("]\n"))
+			}
+		}
+		if err != nil && ctx.Err() == nil {
+			// The status is out already: log, and leave the file cut short
+			// (a JSON export is then visibly invalid).
+			s.Log.ErrorContext(ctx, "report_export_failed", slog.String("format", format), slog.Int("rows", n), slog.Any("err", err))
+		}
+		return nil
+	}
+}
+
+// reportProblem says in words why a report could not be fetched.
+func reportProblem(err error) string {
+	switch {
+	case errors.Is(err, context.DeadlineExceeded):
+		return "Cloud Backup did not answer in time. Try again in a moment."
+	case errors.Is(err, rcbu.ErrUnauthorized):
+		return "Rackspace did not accept the account's credentials. An admin can update them in Admin → Accounts."
+	case errors.Is(err, rcbu.ErrForbidden):
+		return "The account's Rackspace user may not read this report."
+	case errors.Is(err, rcbu.ErrUnavailable):
+		return "Cloud Backup is unavailable right now. Try again in a moment."
+	default:
+		return "The Cloud Backup API call failed. Try again; if it keeps failing, tell your admin."
+	}
+}
