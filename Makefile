@@ -2,6 +2,10 @@
 GO      ?= go
 TEMPL   := $(GO) tool templ
 VENDOR  := web/static/vendor
+# The version stamped into the binary; the Dockerfile takes it as a build ARG.
+VERSION ?= $(shell git describe --tags --always --dirty 2>/dev/null || echo dev)
+# Build flags shared with the Dockerfile (internal/buildcheck checks they match).
+LDFLAGS := -s -w -X main.version=$(VERSION)
 
 .PHONY: run test generate assets check-generated check-assets vet fmt-check lint bench sim build docker clean
 
@@ -54,8 +58,8 @@ bench:
 	$(GO) test -run '^$$' -bench . -benchmem -count 3 ./...
 
 build:
-	CGO_ENABLED=0 $(GO) build -trimpath -o bin/rcbu-web ./cmd/web
-	CGO_ENABLED=0 $(GO) build -trimpath -o bin/rcbusim ./cmd/rcbusim
+	CGO_ENABLED=0 $(GO) build -trimpath -ldflags "$(LDFLAGS)" -o bin/rcbu-web ./cmd/web
+	CGO_ENABLED=0 $(GO) build -trimpath -ldflags "-s -w" -o bin/rcbusim ./cmd/rcbusim
 
 clean:
 	rm -rf bin node_modules
