@@ -39,6 +39,20 @@ func TestLoadConfigFlagsOverrideEnv(t *testing.T) {
 	}
 }
 
+func TestLoadConfigTrustedProxies(t *testing.T) {
+	cfg, err := loadConfig(nil, env(map[string]string{"RCBU_WEB_TRUSTED_PROXIES": " 10.0.0.0/8, 192.0.2.7 ,2001:db8::1"}), io.Discard)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var got []string
+	for _, n := range cfg.TrustedProxies {
+		got = append(got, n.String())
+	}
+	if diff := cmp.Diff([]string{"10.0.0.0/8", "192.0.2.7/32", "2001:db8::1/128"}, got); diff != "" {
+		t.Errorf("TrustedProxies (-want +got):\n%s", diff)
+	}
+}
+
 func TestLoadConfigErrorsNameTheVariable(t *testing.T) {
 	tests := []struct {
 		name string
@@ -56,6 +70,7 @@ func TestLoadConfigErrorsNameTheVariable(t *testing.T) {
 		{"bad region", map[string]string{"RCBU_REGION": "MOON"}, []string{"RCBU_REGION"}},
 		{"bad identity URL", map[string]string{"RCBU_IDENTITY_URL": "identity"}, []string{"RCBU_IDENTITY_URL"}},
 		{"bad log level", map[string]string{"RCBU_WEB_LOG_LEVEL": "loud"}, []string{"RCBU_WEB_LOG_LEVEL"}},
+		{"bad proxy range", map[string]string{"RCBU_WEB_TRUSTED_PROXIES": "10.0.0.0/8, proxy.local"}, []string{"RCBU_WEB_TRUSTED_PROXIES"}},
 		{"several at once", map[string]string{"RCBU_WEB_ADDR": ":", "RCBU_DEMO_SPEED": "0"}, []string{"RCBU_WEB_ADDR", "RCBU_DEMO_SPEED"}},
 	}
 	for _, tt := range tests {
