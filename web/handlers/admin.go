@@ -8,7 +8,19 @@ import (
 	"github.com/rcbu-console/rcbu-console/web/templates"
 )
 
-// adminIndex links the admin sections.
+// adminIndex links the admin sections (Maintenance only when report history
+// is configured, as its routes are).
 func (s *server) adminIndex(c echo.Context) error {
-	return render(c, http.StatusOK, templates.AdminIndexPage(s.meta(c, "Admin", templates.NavAdmin)))
+	v := templates.AdminIndexView{
+		Meta: s.meta(c, "Admin", templates.NavAdmin),
+		Sections: []templates.AdminSection{
+			{Href: "/admin/users", Title: "Users", Text: "Who can sign in, and with which role: Observer, Creator or Admin.", TestID: "admin-users-link"},
+			{Href: "/admin/accounts", Title: "Rackspace accounts", Text: "The Cloud Backup accounts the console reads and acts on.", TestID: "admin-accounts-link"},
+			{Href: "/admin/audit", Title: "Audit log", Text: "Who did what, when, and whether it worked.", TestID: "admin-audit-link"},
+		},
+	}
+	if s.History != nil && s.Syncer != nil {
+		v.Sections = append(v.Sections, templates.AdminSection{Href: "/admin/maintenance", Title: "Maintenance", Text: "Prune report history, checkpoint the database, download a backup of it.", TestID: "admin-maintenance-link"})
+	}
+	return render(c, http.StatusOK, templates.AdminIndexPage(v))
 }

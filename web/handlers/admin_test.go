@@ -12,6 +12,20 @@ import (
 	"github.com/rcbu-console/rcbu-console/rcbu/rcbusim"
 )
 
+func TestAdminIndex(t *testing.T) {
+	te := newTestEnv(t)
+	d := doc(t, te.get("/admin", te.loginRole(app.RoleAdmin)))
+	for _, id := range []string{"admin-users-link", "admin-accounts-link", "admin-audit-link"} {
+		if testid(d, id).Length() != 1 {
+			t.Errorf("no %s", id)
+		}
+	}
+	// Without report history its routes do not exist, so neither does the link.
+	if testid(d, "admin-maintenance-link").Length() != 0 {
+		t.Error("a link to the unregistered maintenance page")
+	}
+}
+
 func TestAddAccount(t *testing.T) {
 	te := newTestEnv(t)
 	admin := te.loginRole(app.RoleAdmin)

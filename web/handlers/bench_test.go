@@ -57,7 +57,7 @@ func BenchmarkRender(b *testing.B) {
 	}
 	pages := map[string]templ.Component{
 		"login":      templates.LoginPage(templates.LoginView{Meta: templates.PageMeta{Title: "Sign in", Demo: true}}),
-		"empty_page": templates.AdminIndexPage(meta),
+		"empty_page": templates.AdminIndexPage(templates.AdminIndexView{Meta: meta}),
 	}
 	for name, c := range pages {
 		b.Run(name, func(b *testing.B) {
