@@ -104,9 +104,9 @@ type FleetOptions struct {
 	TTL time.Duration
 	// Concurrency bounds the accounts queried at once by one call (default 8).
 	Concurrency int
-	// DetailConcurrency bounds the agent-details calls one page makes at
-	// once (default 64). The overview needs one call per agent: a low bound
-	// makes a 200-agent page cost many round trips instead of about one.
+	// DetailConcurrency bounds the agent-details calls one request makes at
+	// once (default 16). The overview page itself makes none: it shows the
+	// details cached, and its live-status fragment fetches the rest.
 	DetailConcurrency int
 	// Budget bounds the list calls made for one page (default 5 s). A call
 	// shared by several requests (singleflight) gets its own Budget.
@@ -126,7 +126,7 @@ func (o FleetOptions) withDefaults() FleetOptions {
 		o.Concurrency = 8
 	}
 	if o.DetailConcurrency <= 0 {
-		o.DetailConcurrency = 64
+		o.DetailConcurrency = 16
 	}
 	if o.Budget <= 0 {
 		o.Budget = 5 * time.Second
@@ -362,6 +362,30 @@ func (f *Fleet) AgentsLive(ctx context.Context, scope Scope) ([]FleetAgent, []Ac
 	}
 	f.fillDetails(ctx, agents)
 	return agents, problems, nil
+}
+
+// AgentsCached is Agents with the live details that are in the cache
+// (fresh within the TTL) filled in, without calling the API for the rest.
+// It returns how many agents still lack live details.
+func (f *Fleet) AgentsCached(ctx context.Context, scope Scope) ([]FleetAgent, []AccountProblem, int, error) {
+	agents, problems, err := f.Agents(ctx, scope)
+	if err != nil {
+		return agents, problems, 0, err
+	}
+	now := f.opts.Now()
+	missing := 0
+	f.mu.Lock()
+	for i := range agents {
+		fa := &agents[i]
+		e, ok := f.cache[cacheKey{account: fa.AccountID, kind: kindAgentDetails, id: int64(fa.Agent.ID)}]
+		if ok && now.Sub(e.fetched) < f.opts.TTL && !now.Before(e.fetched) {
+			fa.Agent, fa.Live = e.val.(rcbu.Agent), true
+			continue
+		}
+		missing++
+	}
+	f.mu.Unlock()
+	return agents, problems, missing, nil
 }
 
 // fillDetails replaces list data by details where it can, in place.
@@ -717,23 +741,40 @@ type FleetOverview struct {
 	Counts   OverviewCounts
 	Problems []AccountProblem
 	Now      time.Time
+	// Pending is how many agents have no live status yet (the offline
+	// count leaves them out).
+	Pending int
 }
 
 // Overview reads the scope's agents (with live details), configurations and
 // activity concurrently, and derives per agent the last success and its
 // age, the next run, the running jobs, and the counts. An account that
 // fails is a Problem; the rest still shows.
-func (f *Fleet) Overview(ctx context.Context, scope Scope, p OverduePolicy) (FleetOverview, error) {
+//
+// With live false it makes only the account-wide list calls (one round
+// trip, accounts in parallel) and uses the agent details that are cached;
+// Pending says how many agents lack live status, for the page to fetch
+// them in a second request (AgentsLive). With live true it waits for every
+// agent's details.
+func (f *Fleet) Overview(ctx context.Context, scope Scope, p OverduePolicy, live bool) (FleetOverview, error) {
 	var (
 		agents              []FleetAgent
 		configs             []FleetConfiguration
 		acts                []FleetActivity
 		probA, probC, probV []AccountProblem
 		errA, errC, errV    error
+		pending             int
 		wg                  sync.WaitGroup
 	)
 	wg.Add(3)
-	go func() { defer wg.Done(); agents, probA, errA = f.AgentsLive(ctx, scope) }()
+	go func() {
+		defer wg.Done()
+		if live {
+			agents, probA, errA = f.AgentsLive(ctx, scope)
+			return
+		}
+		agents, probA, pending, errA = f.AgentsCached(ctx, scope)
+	}()
 	go func() { defer wg.Done(); configs, probC, errC = f.Configurations(ctx, scope) }()
 	go func() { defer wg.Done(); acts, probV, errV = f.Activity(ctx, scope) }()
 	wg.Wait()
@@ -741,7 +782,7 @@ func (f *Fleet) Overview(ctx context.Context, scope Scope, p OverduePolicy) (Fle
 		return FleetOverview{}, fmt.Errorf("overview: %w", err)
 	}
 	now := f.opts.Now()
-	ov := FleetOverview{Now: now, Problems: uniqueProblems(probA, probC, probV)}
+	ov := FleetOverview{Now: now, Problems: uniqueProblems(probA, probC, probV), Pending: pending}
 	sortActivity(acts)
 
 	type agentKey struct {

@@ -14,15 +14,16 @@ import (
 	"github.com/rcbu-console/rcbu-console/web/templates"
 )
 
-// opsServices returns the operations services the routes share: the one
-// Fleet (Deps.Fleet, or one made here when cmd/web passed none, which is
-// then shared too) and the Ops over it. It runs once, while the routes are
-// registered.
+// opsServices returns the operations service the routes share (Deps.Ops,
+// built over the one shared Fleet).
 func (s *server) opsServices() *app.Ops {
-	if s.Fleet == nil {
-		s.Fleet = app.NewFleet(s.Accounts, app.FleetOptions{Now: s.Now, Log: s.Log})
+	if s.Ops == nil {
+		if s.Fleet == nil {
+			s.Fleet = app.NewFleet(s.Accounts, app.FleetOptions{Now: s.Now, Log: s.Log})
+		}
+		s.Ops = app.NewOps(s.Fleet, s.Audit, app.OpsOptions{Now: s.Now, Log: s.Log})
 	}
-	return app.NewOps(s.Fleet, s.Audit, app.OpsOptions{Now: s.Now, Log: s.Log})
+	return s.Ops
 }
 
 // fleetScope is the request's account scope for the Fleet: the account
@@ -39,9 +40,12 @@ type overviewReader interface {
 
 // overview answers "is anything wrong right now?": counts of running jobs,
 // failures in 24 h, overdue configurations and offline agents, then every
-// agent of the scope with its live status, last success, next run, running
-// jobs and quick Start buttons. An account whose API fails gets an inline
-// banner; the others still show.
+// agent of the scope with its status, last success, next run, running jobs
+// and quick Start buttons. The page makes only the account-wide list calls
+// (one round trip); live agent status comes from the cache, and what is
+// not cached arrives in a second request (overviewStatus), or with ?live=1
+// (the no-JavaScript link) before the page renders. An account whose API
+// fails gets an inline banner; the others still show.
 func (s *server) overview(ops overviewReader) echo.HandlerFunc {
 	return func(c echo.Context) error {
 		ctx := c.Request().Context()
@@ -55,7 +59,7 @@ func (s *server) overview(ops overviewReader) echo.HandlerFunc {
 		if v.NoAccounts {
 			return render(c, http.StatusOK, templates.OverviewPage(v))
 		}
-		ov, err := ops.Fleet().Overview(ctx, scope, ops.OverduePolicy())
+		ov, err := ops.Fleet().Overview(ctx, scope, ops.OverduePolicy(), c.QueryParam("live") == "1")
 		if err != nil {
 			return err
 		}
@@ -64,10 +68,40 @@ func (s *server) overview(ops overviewReader) echo.HandlerFunc {
 	}
 }
 
+// overviewStatus is the fragment that brings the overview's live agent
+// status (GET /overview/status): the agent details, fetched concurrently
+// (bounded) or from the cache, swapped into the status cells out of band
+// with the offline count. Without htmx it is the overview with live status.
+func (s *server) overviewStatus(fleet agentLister) echo.HandlerFunc {
+	return func(c echo.Context) error {
+		if !isHTMX(c) {
+			return seeOther(c, "/?live=1")
+		}
+		agents, _, err := fleet.AgentsLive(c.Request().Context(), fleetScope(c))
+		if err != nil {
+			return err
+		}
+		var v templates.OverviewStatusView
+		for _, fa := range agents {
+			v.Rows = append(v.Rows, templates.OverviewAgentRow{Key: agentKey(fa), Status: agentBadge(fa), StatusNote: fa.Problem})
+			if fa.Live && fa.Agent.Status == rcbu.AgentStatusOffline && !fa.Agent.IsDisabled {
+				v.Offline++
+			}
+		}
+		return render(c, http.StatusOK, templates.OverviewStatus(v))
+	}
+}
+
+// agentKey identifies an agent across accounts, for element ids.
+func agentKey(fa app.FleetAgent) string {
+	return fa.AccountID.String() + "-" + strconv.FormatInt(int64(fa.Agent.ID), 10)
+}
+
 // overviewView maps the fleet overview to the page's view model: a section
 // per account of the scope, in the scope's order.
 func overviewView(v *templates.OverviewView, ov app.FleetOverview, scope app.Scope, loc *time.Location, token string, now time.Time) {
 	v.Counts = templates.OverviewCounts{Running: ov.Counts.Running, Failed24h: ov.Counts.Failed24h, Overdue: ov.Counts.Overdue, Offline: ov.Counts.Offline}
+	v.PendingStatus = ov.Pending
 	index := map[app.AccountID]int{}
 	for i, a := range scope.Accounts {
 		index[a.ID] = i
@@ -95,6 +129,7 @@ func overviewRow(oa app.OverviewAgent, canStart bool, token string, now time.Tim
 	a := oa.Agent
 	id := strconv.FormatInt(int64(a.ID), 10)
 	r := templates.OverviewAgentRow{
+		Key:        agentKey(oa.FleetAgent),
 		ID:         id,
 		Href:       "/agents/" + id,
 		Name:       displayName(a.MachineName, "agent "+id),

@@ -21,7 +21,9 @@ func TestOverviewListsAgents(t *testing.T) {
 	te.sim.AddAgent(rcbusim.DemoTenant, rcbusim.AgentSeed{Name: "old-01", OS: "CentOS", Datacenter: "ORD", Disabled: true})
 	te.clock.t = now.Add(3 * time.Hour) // the console's clock, for relative times
 	ck := te.loginRole(app.RoleObserver)
-	rec := te.get("/", ck)
+	// ?live=1 is the no-JavaScript way to the live status (see
+	// TestOverviewLiveStatusFragment for the htmx way).
+	rec := te.get("/?live=1", ck)
 	if rec.Code != http.StatusOK {
 		t.Fatalf("status %d\n%s", rec.Code, rec.Body.String())
 	}

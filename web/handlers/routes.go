@@ -141,6 +141,7 @@ func (s *server) routes(e *echo.Echo) *routes {
 	// Operations (owner ops): reading is Observer; starting, stopping,
 	// waking and enabling are Creator; encryption, deletion and vault
 	// migration are Admin.
+	r.get("/overview/status", app.RoleObserver, s.overviewStatus(ops.Fleet()))
 	r.get("/agents", app.RoleObserver, s.listAgents(ops.Fleet()))
 	r.get("/agents/:id", app.RoleObserver, s.agentPage(ops))
 	r.post("/agents/:id/wake", app.RoleCreator, s.agentQuickAction(ops, "wake"))
