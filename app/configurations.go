@@ -418,7 +418,13 @@ type ConfigFilter struct {
 	AgentID   rcbu.AgentID
 	Enabled   *bool
 	Frequency rcbu.Frequency
+	Sort      string // one of ConfigSorts; "" sorts by agent, then name
 }
+
+// ConfigSorts lists the orders of the configurations list: by name, by
+// agent (the default), by next run (soonest first) and by last run (most
+// recent first).
+func ConfigSorts() []string { return []string{"name", "agent", "next", "last"} }
 
 // ParseConfigFilter reads the list's query. A value that makes no sense is
 // ignored, and a note in words says so: a shared or hand-edited URL never
@@ -461,6 +467,13 @@ func ParseConfigFilter(q map[string][]string) (ConfigFilter, []string) {
 			f.Frequency = fr
 		} else {
 			notes = append(notes, fmt.Sprintf("The frequency filter %.40q is not one of Manually, Hourly, Daily or Weekly, so it was ignored.", s))
+		}
+	}
+	if s := get("sort"); s != "" {
+		if slices.Contains(ConfigSorts(), s) {
+			f.Sort = s
+		} else {
+			notes = append(notes, fmt.Sprintf("The order %.40q is not one the list knows, so it is sorted by agent.", s))
 		}
 	}
 	return f, notes
@@ -552,13 +565,53 @@ func (s *Configurations) List(ctx context.Context, scope Scope, f ConfigFilter) 
 		it.Overdue = s.overdue.Check(c, LastSuccess(c, runs), now)
 		out.Items = append(out.Items, it)
 	}
-	slices.SortStableFunc(out.Items, func(a, b ConfigItem) int {
+	sortItems(out.Items, f.Sort)
+	return out, nil
+}
+
+// sortItems orders the list; ties fall back to agent, then name.
+func sortItems(items []ConfigItem, by string) {
+	byAgent := func(a, b ConfigItem) int {
 		if c := strings.Compare(strings.ToLower(a.Configuration.MachineName), strings.ToLower(b.Configuration.MachineName)); c != 0 {
 			return c
 		}
 		return strings.Compare(strings.ToLower(a.Configuration.Name), strings.ToLower(b.Configuration.Name))
+	}
+	// nextRun is the next scheduled run of an enabled configuration; none
+	// sorts last.
+	nextRun := func(it ConfigItem) (time.Time, bool) {
+		t, ok := it.Configuration.NextRun()
+		return t, ok && it.Configuration.Enabled()
+	}
+	slices.SortStableFunc(items, func(a, b ConfigItem) int {
+		switch by {
+		case "name":
+			if c := strings.Compare(strings.ToLower(a.Configuration.Name), strings.ToLower(b.Configuration.Name)); c != 0 {
+				return c
+			}
+		case "next":
+			ta, oka := nextRun(a)
+			tb, okb := nextRun(b)
+			switch {
+			case oka && !okb:
+				return -1
+			case !oka && okb:
+				return 1
+			case oka && okb && !ta.Equal(tb):
+				return ta.Compare(tb)
+			}
+		case "last":
+			switch {
+			case a.Last != nil && b.Last == nil:
+				return -1
+			case a.Last == nil && b.Last != nil:
+				return 1
+			case a.Last != nil && b.Last != nil && !a.Last.TimeOfActivity.Equal(b.Last.TimeOfActivity.Time):
+				return b.Last.TimeOfActivity.Compare(a.Last.TimeOfActivity.Time)
+			}
+		}
+		return byAgent(a, b)
 	})
-	return out, nil
 }
 
 func mergeProblems(lists ...[]AccountProblem) []AccountProblem {

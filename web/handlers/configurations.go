@@ -91,6 +91,7 @@ func (s *server) listConfigurations(cfgs configReader) echo.HandlerFunc {
 		}
 		canCreate := u.Role.Allows(app.RoleCreator)
 		results := configResultsView(list, f, notes, canCreate, s.Now(), u.Location(), len(scopeAccounts(c)) > 1, c.Request().URL.RequestURI())
+		results.Headers = configHeaders(c.QueryParams(), f.Sort)
 		if isHTMX(c) {
 			return render(c, http.StatusOK, templates.ConfigResults(results))
 		}
@@ -191,6 +192,47 @@ func configResultsView(list app.ConfigList, f app.ConfigFilter, notes []string, 
 		}
 	}
 	return r
+}
+
+// configHeaders are the list's column headings; the sortable ones link to
+// the same filters sorted by that column.
+func configHeaders(q url.Values, sorted string) []templates.ColumnHeader {
+	link := func(by string) string {
+		v := url.Values{}
+		for k, vals := range q {
+			if k != "sort" && len(vals) > 0 && vals[0] != "" {
+				v.Set(k, vals[0])
+			}
+		}
+		if by != "agent" {
+			v.Set("sort", by)
+		}
+		if len(v) == 0 {
+			return "/configurations"
+		}
+		return "/configurations?" + v.Encode()
+	}
+	if sorted == "" {
+		sorted = "agent"
+	}
+	h := func(label, by string) templates.ColumnHeader {
+		if by == "" {
+			return templates.ColumnHeader{Label: label}
+		}
+		ch := templates.ColumnHeader{Label: label, Href: link(by)}
+		switch {
+		case by != sorted:
+		case by == "last":
+			ch.Sort = "descending"
+		default:
+			ch.Sort = "ascending"
+		}
+		return ch
+	}
+	return []templates.ColumnHeader{
+		h("Name", "name"), h("Agent", "agent"), h("Schedule", ""), h("Retention", ""),
+		h("Last run", "last"), h("Next run", "next"), h("Enabled", ""),
+	}
 }
 
 // overdueWords is the badge text's tail: "2 d" for "Overdue by 2 d".

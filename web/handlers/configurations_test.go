@@ -225,6 +225,25 @@ func TestConfigurationsList(t *testing.T) {
 			t.Errorf("not a fragment: %.300s", rec.Body.String())
 		}
 	})
+	t.Run("sort headers are links that keep the filters", func(t *testing.T) {
+		d := doc(t, ce.get("/configurations?sort=name&frequency=Daily", obs))
+		var names []string
+		testid(d, "configuration-name").Each(func(_ int, s *goquery.Selection) { names = append(names, strings.ToLower(s.Text())) })
+		if len(names) < 2 || !slices.IsSorted(names) {
+			t.Errorf("not sorted by name: %v", names)
+		}
+		th := d.Find(`th[aria-sort="ascending"]`)
+		if th.Text() != "Name" {
+			t.Errorf("sorted column %q", th.Text())
+		}
+		if href := d.Find(`a[data-testid="sort-link"]:contains("Next run")`).AttrOr("href", ""); href != "/configurations?frequency=Daily&sort=next" {
+			t.Errorf("next-run link %q", href)
+		}
+		d = doc(t, ce.get("/configurations?sort=size", obs))
+		if !strings.Contains(testid(d, "filter-note").Text(), "sorted by agent") {
+			t.Errorf("note %q", testid(d, "filter-note").Text())
+		}
+	})
 	t.Run("nothing matches", func(t *testing.T) {
 		d := doc(t, ce.get("/configurations?q=no-such-thing", obs))
 		if !strings.Contains(testid(d, "no-configurations").Text(), "No configuration matches") {
