@@ -3,12 +3,15 @@ package handlers
 import (
 	"context"
 	"errors"
+	"log/slog"
 	"net/http"
+	"net/url"
 	"slices"
 	"strconv"
 	"strings"
 	"time"
 
+	"github.com/a-h/templ"
 	"github.com/labstack/echo/v4"
 
 	"github.com/rcbu-console/rcbu-console/app"
@@ -171,8 +174,33 @@ func (s *server) agentPage(ops agentReader) echo.HandlerFunc {
 		}
 		u, _ := currentUser(c)
 		v := s.agentView(c, u, d)
+		v.Charts = s.agentCharts(c, rcbu.AgentID(id), u.Location())
 		return render(c, http.StatusOK, templates.AgentPage(v))
 	}
+}
+
+// agentCharts is the report history's charts of the agent's runs over 30
+// days (?days=90 for 90), or nil without a history.
+func (s *server) agentCharts(c echo.Context, id rcbu.AgentID, loc *time.Location) templ.Component {
+	if s.History == nil {
+		return nil
+	}
+	days := 30
+	if c.QueryParam("days") == "90" {
+		days = 90
+	}
+	scope := fleetScope(c)
+	ids := make([]app.AccountID, len(scope.Accounts))
+	for i, a := range scope.Accounts {
+		ids[i] = a.ID
+	}
+	pts, err := s.History.Runs(c.Request().Context(), ids, id, 0, days)
+	if err != nil {
+		s.Log.WarnContext(c.Request().Context(), "agent_charts_failed", slog.Any("err", err))
+		return nil
+	}
+	path := "/agents/" + strconv.FormatInt(int64(id), 10)
+	return templates.RunCharts(RunChartsFor(pts, id, 0, days, path, url.Values{}, s.Now(), loc))
 }
 
 func (s *server) agentView(c echo.Context, u app.User, d app.AgentDetail) templates.AgentView {

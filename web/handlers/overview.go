@@ -3,10 +3,12 @@ package handlers
 import (
 	"context"
 	"errors"
+	"log/slog"
 	"net/http"
 	"strconv"
 	"time"
 
+	"github.com/a-h/templ"
 	"github.com/labstack/echo/v4"
 
 	"github.com/rcbu-console/rcbu-console/app"
@@ -21,7 +23,11 @@ func (s *server) opsServices() *app.Ops {
 		if s.Fleet == nil {
 			s.Fleet = app.NewFleet(s.Accounts, app.FleetOptions{Now: s.Now, Log: s.Log})
 		}
-		s.Ops = app.NewOps(s.Fleet, s.Audit, app.OpsOptions{Now: s.Now, Log: s.Log})
+		opts := app.OpsOptions{Now: s.Now, Log: s.Log}
+		if s.History != nil {
+			opts.Snapshotter = s.History
+		}
+		s.Ops = app.NewOps(s.Fleet, s.Audit, opts)
 	}
 	return s.Ops
 }
@@ -64,8 +70,31 @@ func (s *server) overview(ops overviewReader) echo.HandlerFunc {
 			return err
 		}
 		overviewView(&v, ov, scope, u.Location(), app.NewStartToken(), s.Now())
+		v.Heatmap = s.overviewHeatmap(c, scope, u.Location())
 		return render(c, http.StatusOK, templates.OverviewPage(v))
 	}
+}
+
+// heatmapDays is the span of the overview's heatmap.
+const heatmapDays = 30
+
+// overviewHeatmap is the report history's agents × days grid for the
+// scope (nil without a history, or when it cannot be read: the rest of
+// the page matters more).
+func (s *server) overviewHeatmap(c echo.Context, scope app.Scope, loc *time.Location) templ.Component {
+	if s.History == nil {
+		return nil
+	}
+	ids := make([]app.AccountID, len(scope.Accounts))
+	for i, a := range scope.Accounts {
+		ids[i] = a.ID
+	}
+	hm, err := s.History.Heatmap(c.Request().Context(), ids, heatmapDays, loc)
+	if err != nil {
+		s.Log.WarnContext(c.Request().Context(), "overview_heatmap_failed", slog.Any("err", err))
+		return nil
+	}
+	return templates.Heatmap(HeatmapFor(hm, scope.Multi(), loc))
 }
 
 // overviewStatus is the fragment that brings the overview's live agent
