@@ -71,8 +71,9 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 	users := app.NewUsers(store, audit, authCfg.Password, now, log)
 	accounts := app.NewAccounts(store, sealer, app.RCBUConnector(nil, log, "rcbu-console/"+version), audit, now, log)
 	fleet := app.NewFleet(accounts, app.FleetOptions{Now: now, Log: log})
-	ops := app.NewOps(fleet, audit, app.OpsOptions{Now: now, Log: log})
 	history := app.NewHistory(store, accounts, audit, now, log)
+	// A job run through the console is snapshotted as soon as Ops sees it end.
+	ops := app.NewOps(fleet, audit, app.OpsOptions{Now: now, Log: log, Snapshotter: history})
 	syncer := app.NewSyncer(history, accounts, app.SyncOptions{Interval: cfg.SyncInterval, KeepDays: cfg.HistoryKeepDays})
 
 	created, password, err := users.EnsureAdmin(ctx, cfg.AdminEmail, cfg.AdminPassword)
