@@ -514,3 +514,34 @@ func waitFor(t *testing.T, what string, cond func() bool) {
 		time.Sleep(10 * time.Millisecond)
 	}
 }
+
+func TestWorkerPrunesSnapshotsOlderThanKeepDays(t *testing.T) {
+	t.Parallel()
+	ctx := testCtx(t)
+	e := newHistEnv(t, app.SyncOptions{}, rcbusim.WithScale(2, 1, 8))
+	if _, err := e.syncer.SyncAccount(ctx, e.acct.ID); err != nil {
+		t.Fatal(err)
+	}
+	cut := e.clock.Now().Add(-3 * 24 * time.Hour)
+	count := func(f app.ReportFilter) int {
+		f.Accounts = []app.AccountID{e.acct.ID}
+		n := 0
+		if err := e.history.Export(ctx, f, func(app.Report) error { n++; return nil }); err != nil {
+			t.Fatal(err)
+		}
+		return n
+	}
+	old, recent := count(app.ReportFilter{To: cut}), count(app.ReportFilter{From: cut})
+	if old == 0 || recent == 0 {
+		t.Fatalf("old %d, recent %d: the test needs both", old, recent)
+	}
+	s := app.NewSyncer(e.history, histAccounts{[]app.Account{e.acct}}, app.SyncOptions{Interval: time.Hour, KeepDays: 3})
+	runCtx, stop := context.WithCancel(ctx)
+	done := make(chan struct{})
+	go func() { s.Run(runCtx); close(done) }()
+	t.Cleanup(func() { stop(); <-done })
+	waitFor(t, "the automatic prune", func() bool { return count(app.ReportFilter{To: cut}) == 0 })
+	if got := count(app.ReportFilter{From: cut}); got < recent {
+		t.Errorf("%d recent snapshots after the prune; want all %d kept", got, recent)
+	}
+}
