@@ -893,10 +893,11 @@ func (a *Alerts) channelOf(ctx context.Context, account AccountID, id ChannelID)
 
 func channelTarget(c Channel) string { return fmt.Sprintf("alert channel %d (%s)", c.ID, c.Name) }
 
-// Channels lists an account's channels (Admins only).
+// Channels lists an account's channels (Creators and Admins: the list
+// carries no secret, and Creators reach the delivery logs from it).
 func (a *Alerts) Channels(ctx context.Context, actor User, account AccountID) ([]Channel, error) {
-	if err := requireAdmin(actor, "list channels"); err != nil {
-		return nil, err
+	if !actor.Role.Allows(RoleCreator) {
+		return nil, fmt.Errorf("list channels: %w", ErrForbidden)
 	}
 	list, err := a.store.ListChannels(ctx, account)
 	if err != nil {

@@ -48,6 +48,9 @@ type Deps struct {
 	Syncer  *app.Syncer
 	// HistoryKeepDays is RCBU_WEB_HISTORY_KEEP_DAYS (0 keeps snapshots forever).
 	HistoryKeepDays int
+	// Alerts is the alert rules, channels, delivery log and digest
+	// (app/alerts.go, owner alerts); with Alerts nil /alerts is not registered.
+	Alerts *app.Alerts
 	// Tokens checks the personal access tokens of the read-only JSON API
 	// (/api/v1/...) and manages them on /profile/tokens (app/tokens.go,
 	// owner api); with Tokens nil neither is registered.

@@ -138,6 +138,11 @@ func (s *server) routes(e *echo.Echo) *routes {
 	r.get("/restores/:id/status", app.RoleObserver, s.restoreStatus(rsts))
 	r.post("/restores/:id/stop", app.RoleCreator, s.stopRestore(rsts))
 
+	// Alerts, channels and the digest (owner alerts; roles in alerts.go).
+	if s.Alerts != nil {
+		s.alertRoutes(r, s.Alerts)
+	}
+
 	// Operations (owner ops): reading is Observer; starting, stopping,
 	// waking and enabling are Creator; encryption, deletion and vault
 	// migration are Admin.

@@ -1,0 +1,611 @@
+package handlers
+
+import (
+	"context"
+	"fmt"
+	"net/http"
+	"net/url"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/labstack/echo/v4"
+
+	"github.com/rcbu-console/rcbu-console/app"
+	"github.com/rcbu-console/rcbu-console/rcbu"
+	"github.com/rcbu-console/rcbu-console/web/templates"
+)
+
+// alertRoutes registers the alerts pages (issue 8). Roles: everyone signed
+// in sees the incidents; Creators and Admins see delivery logs (they run
+// the jobs the alerts are about); only Admins see and change channels,
+// thresholds, overdue grace and the digest, and send tests and digests.
+func (s *server) alertRoutes(r *routes, al *app.Alerts) {
+	r.get("/alerts", app.RoleObserver, s.incidentsPage(al))
+	r.get("/alerts/channels", app.RoleAdmin, s.channelsPage(al))
+	r.get("/alerts/channels/new", app.RoleAdmin, s.newChannelPage)
+	r.post("/alerts/channels", app.RoleAdmin, s.createChannel(al))
+	r.get("/alerts/channels/:id/edit", app.RoleAdmin, s.editChannelPage(al))
+	r.post("/alerts/channels/:id", app.RoleAdmin, s.updateChannel(al))
+	r.get("/alerts/channels/:id/delete", app.RoleAdmin, s.deleteChannelPage(al))
+	r.post("/alerts/channels/:id/delete", app.RoleAdmin, s.deleteChannel(al))
+	r.post("/alerts/channels/:id/test", app.RoleAdmin, s.testChannel(al))
+	r.get("/alerts/channels/:id/deliveries", app.RoleCreator, s.deliveriesPage(al))
+	r.get("/alerts/settings", app.RoleAdmin, s.alertSettingsPage(al))
+	r.post("/alerts/settings", app.RoleAdmin, s.updateAlertSettings(al))
+	r.post("/alerts/settings/grace", app.RoleAdmin, s.setOverdueGrace(al))
+	r.post("/alerts/digest/send", app.RoleAdmin, s.sendDigestNow(al))
+}
+
+func alertsNav(c echo.Context, current string) templates.AlertsNavView {
+	u, _ := currentUser(c)
+	return templates.AlertsNavView{IsAdmin: u.Role.Allows(app.RoleAdmin), Current: current}
+}
+
+// pickAccount renders the "choose one account" page for per-account pages
+// while "All accounts" is selected.
+func (s *server) pickAccount(c echo.Context, title, current string) error {
+	return render(c, http.StatusOK, templates.PickAccountPage(templates.PickAccountView{
+		Meta: s.meta(c, title, templates.NavAdmin), Nav: alertsNav(c, current),
+	}))
+}
+
+type incidentLister interface {
+	Incidents(ctx context.Context, accounts []app.AccountID, limit int) ([]app.Incident, error)
+	channelLister
+}
+
+// incidentsPage lists the incidents of the accounts in scope, open first.
+func (s *server) incidentsPage(al incidentLister) echo.HandlerFunc {
+	return func(c echo.Context) error {
+		u, _ := currentUser(c)
+		accts := scopeAccounts(c)
+		ids := make([]app.AccountID, 0, len(accts))
+		names := map[app.AccountID]string{}
+		for _, a := range accts {
+			ids = append(ids, a.ID)
+			names[a.ID] = a.Name
+		}
+		list, err := al.Incidents(c.Request().Context(), ids, 200)
+		if err != nil {
+			return err
+		}
+		now, loc := s.Now(), u.Location()
+		v := templates.IncidentsView{Meta: s.meta(c, "Alerts", templates.NavNone), Nav: alertsNav(c, "incidents"), ShowAccount: len(accts) > 1}
+		for _, inc := range list {
+			row := templates.IncidentRow{ID: inc.ID.String(), Account: names[inc.AccountID], Rule: inc.Rule.Label(), Title: inc.Title,
+				Detail: inc.Detail, Opened: templates.NewTimeView(inc.Opened, now, loc)}
+			if inc.State == app.IncidentOpen {
+				v.Open++
+				row.Badge = templates.Badge{Word: "Open", Tone: templates.ToneDanger}
+				row.Resolved = templates.TimeView{Rel: "—"}
+			} else {
+				row.Badge = templates.Badge{Word: "Resolved", Tone: templates.ToneSuccess}
+				row.Resolved = templates.NewTimeView(inc.Resolved, now, loc)
+			}
+			v.Rows = append(v.Rows, row)
+		}
+		if acct, ok := currentAccount(c); ok && u.Role.Allows(app.RoleCreator) {
+			chans, err := al.Channels(c.Request().Context(), u, acct.ID)
+			if err != nil {
+				return err
+			}
+			for _, ch := range chans {
+				v.Logs = append(v.Logs, templates.LinkView{Href: "/alerts/channels/" + ch.ID.String() + "/deliveries", Label: ch.Name})
+			}
+		}
+		return render(c, http.StatusOK, templates.IncidentsPage(v))
+	}
+}
+
+type channelLister interface {
+	Channels(ctx context.Context, actor app.User, account app.AccountID) ([]app.Channel, error)
+}
+
+func ruleLabels(rules []app.RuleKind) string {
+	if len(rules) == 0 {
+		return "None (tests and digests only)"
+	}
+	out := make([]string, len(rules))
+	for i, r := range rules {
+		out[i] = r.Label()
+	}
+	return strings.Join(out, ", ")
+}
+
+// channelsPage lists the selected account's channels.
+func (s *server) channelsPage(al channelLister) echo.HandlerFunc {
+	return func(c echo.Context) error {
+		acct, ok := currentAccount(c)
+		if !ok {
+			return s.pickAccount(c, "Alert channels", "channels")
+		}
+		u, _ := currentUser(c)
+		list, err := al.Channels(c.Request().Context(), u, acct.ID)
+		if err != nil {
+			return err
+		}
+		v := templates.ChannelsView{Meta: s.meta(c, "Alert channels", templates.NavAdmin), Nav: alertsNav(c, "channels"), Account: acct.Name}
+		for _, ch := range list {
+			v.Rows = append(v.Rows, templates.ChannelRow{ID: ch.ID.String(), Name: ch.Name, Kind: ch.Kind.Label(), Target: ch.Target(),
+				Rules: ruleLabels(ch.Rules), Enabled: ch.Enabled})
+		}
+		return render(c, http.StatusOK, templates.ChannelsPage(v))
+	}
+}
+
+// channelForm reads the channel form.
+func channelForm(c echo.Context) (app.ChannelRequest, error) {
+	form, err := c.FormParams()
+	if err != nil {
+		return app.ChannelRequest{}, fmt.Errorf("channel form: %w", app.Invalid("", "The form could not be read."))
+	}
+	return app.ChannelRequest{
+		Name: form.Get("name"), Kind: form.Get("kind"), Enabled: form.Get("enabled") == "true",
+		URL: form.Get("url"), Secret: form.Get("secret"),
+		SMTPHost: form.Get("smtp_host"), SMTPPort: form.Get("smtp_port"), SMTPSecurity: form.Get("smtp_security"),
+		SMTPUsername: form.Get("smtp_username"), SMTPFrom: form.Get("smtp_from"), SMTPTo: form.Get("smtp_to"),
+		Rules: form["rules"],
+	}, nil
+}
+
+// channelFormView maps a request (never its secret) to the form.
+func (s *server) channelFormView(c echo.Context, title string, acct app.Account, existing *app.Channel, req app.ChannelRequest, errs templates.FormErrors) templates.ChannelFormView {
+	v := templates.ChannelFormView{
+		Meta: s.meta(c, title, templates.NavAdmin), Nav: alertsNav(c, "channels"), Account: acct.Name,
+		Name: req.Name, Kind: req.Kind, Enabled: req.Enabled, URL: req.URL,
+		SMTPHost: req.SMTPHost, SMTPPort: req.SMTPPort, SMTPSecurity: req.SMTPSecurity, SMTPUsername: req.SMTPUsername,
+		SMTPFrom: req.SMTPFrom, SMTPTo: req.SMTPTo, Errors: errs,
+	}
+	if existing != nil {
+		v.Editing, v.ID, v.HasSecret = true, existing.ID.String(), existing.HasSecret()
+		v.Kind, v.KindLabel = string(existing.Kind), existing.Kind.Label()
+		if existing.Kind == app.ChannelSlack {
+			v.URL = "" // the Slack URL is the secret
+		}
+	}
+	for _, k := range app.ChannelKinds() {
+		v.Kinds = append(v.Kinds, templates.Option{Value: string(k), Label: k.Label(), Selected: string(k) == req.Kind})
+	}
+	for _, r := range app.RuleKinds() {
+		checked := false
+		for _, got := range req.Rules {
+			checked = checked || got == string(r)
+		}
+		v.Rules = append(v.Rules, templates.CheckOption{Value: string(r), Label: r.Label(), Checked: checked})
+	}
+	return v
+}
+
+// newChannelPage shows the form to add a channel, every rule routed.
+func (s *server) newChannelPage(c echo.Context) error {
+	acct, ok := currentAccount(c)
+	if !ok {
+		return s.pickAccount(c, "Add a channel", "channels")
+	}
+	req := app.ChannelRequest{Kind: string(app.ChannelWebhook), Enabled: true, SMTPSecurity: string(app.SMTPStartTLS)}
+	for _, r := range app.RuleKinds() {
+		req.Rules = append(req.Rules, string(r))
+	}
+	return render(c, http.StatusOK, templates.ChannelFormPage(s.channelFormView(c, "Add a channel", acct, nil, req, nil)))
+}
+
+type channelCreator interface {
+	CreateChannel(ctx context.Context, actor app.User, account app.AccountID, req app.ChannelRequest) (app.Channel, error)
+}
+
+// createChannel validates and saves a new channel; a failure re-renders the
+// form with its problems (422) and saves nothing.
+func (s *server) createChannel(al channelCreator) echo.HandlerFunc {
+	return func(c echo.Context) error {
+		acct, ok := currentAccount(c)
+		if !ok {
+			return s.pickAccount(c, "Add a channel", "channels")
+		}
+		u, _ := currentUser(c)
+		req, err := channelForm(c)
+		if err != nil {
+			return err
+		}
+		ch, err := al.CreateChannel(c.Request().Context(), u, acct.ID, req)
+		if fe, ok := formErrors(err); ok {
+			return render(c, http.StatusUnprocessableEntity, templates.ChannelFormPage(s.channelFormView(c, "Add a channel", acct, nil, req, fe)))
+		}
+		if err != nil {
+			return err
+		}
+		if err := addFlash(c, templates.FlashSuccess, "Added the channel "+ch.Name+". Send a test to check it."); err != nil {
+			return err
+		}
+		return seeOther(c, "/alerts/channels")
+	}
+}
+
+type channelGetter interface {
+	Channel(ctx context.Context, actor app.User, account app.AccountID, id app.ChannelID) (app.Channel, error)
+}
+
+// channelOfRequest parses :id and loads the channel of the selected account.
+func channelOfRequest(c echo.Context, al channelGetter) (app.Account, app.Channel, error) {
+	id, err := parseID(c, "id")
+	if err != nil {
+		return app.Account{}, app.Channel{}, err
+	}
+	acct, ok := currentAccount(c)
+	if !ok {
+		return app.Account{}, app.Channel{}, fmt.Errorf("channel %d: %w", id, app.ErrNotFound)
+	}
+	u, _ := currentUser(c)
+	ch, err := al.Channel(c.Request().Context(), u, acct.ID, app.ChannelID(id))
+	return acct, ch, err
+}
+
+// editChannelPage shows a channel's form (without its secret).
+func (s *server) editChannelPage(al channelGetter) echo.HandlerFunc {
+	return func(c echo.Context) error {
+		acct, ch, err := channelOfRequest(c, al)
+		if err != nil {
+			return err
+		}
+		return render(c, http.StatusOK, templates.ChannelFormPage(s.channelFormView(c, "Edit "+ch.Name, acct, &ch, app.ChannelRequestOf(ch), nil)))
+	}
+}
+
+type channelUpdater interface {
+	channelGetter
+	UpdateChannel(ctx context.Context, actor app.User, account app.AccountID, id app.ChannelID, req app.ChannelRequest) (app.Channel, error)
+}
+
+// updateChannel validates and saves an edited channel.
+func (s *server) updateChannel(al channelUpdater) echo.HandlerFunc {
+	return func(c echo.Context) error {
+		acct, old, err := channelOfRequest(c, al)
+		if err != nil {
+			return err
+		}
+		u, _ := currentUser(c)
+		req, err := channelForm(c)
+		if err != nil {
+			return err
+		}
+		ch, err := al.UpdateChannel(c.Request().Context(), u, acct.ID, old.ID, req)
+		if fe, ok := formErrors(err); ok {
+			return render(c, http.StatusUnprocessableEntity, templates.ChannelFormPage(s.channelFormView(c, "Edit "+old.Name, acct, &old, req, fe)))
+		}
+		if err != nil {
+			return err
+		}
+		if err := addFlash(c, templates.FlashSuccess, "Saved the channel "+ch.Name+"."); err != nil {
+			return err
+		}
+		return seeOther(c, "/alerts/channels")
+	}
+}
+
+// deleteChannelPage asks to confirm removing a channel.
+func (s *server) deleteChannelPage(al channelGetter) echo.HandlerFunc {
+	return func(c echo.Context) error {
+		_, ch, err := channelOfRequest(c, al)
+		if err != nil {
+			return err
+		}
+		return render(c, http.StatusOK, templates.DeleteChannelPage(templates.DeleteChannelView{
+			Meta: s.meta(c, "Remove "+ch.Name, templates.NavAdmin), ID: ch.ID.String(), Name: ch.Name,
+		}))
+	}
+}
+
+type channelDeleter interface {
+	DeleteChannel(ctx context.Context, actor app.User, account app.AccountID, id app.ChannelID) error
+}
+
+// deleteChannel removes a channel.
+func (s *server) deleteChannel(al channelDeleter) echo.HandlerFunc {
+	return func(c echo.Context) error {
+		id, err := parseID(c, "id")
+		if err != nil {
+			return err
+		}
+		acct, ok := currentAccount(c)
+		if !ok {
+			return fmt.Errorf("channel %d: %w", id, app.ErrNotFound)
+		}
+		u, _ := currentUser(c)
+		if err := al.DeleteChannel(c.Request().Context(), u, acct.ID, app.ChannelID(id)); err != nil {
+			return err
+		}
+		if err := addFlash(c, templates.FlashSuccess, "The channel was removed."); err != nil {
+			return err
+		}
+		return seeOther(c, "/alerts/channels")
+	}
+}
+
+type channelTester interface {
+	SendTest(ctx context.Context, actor app.User, account app.Account, id app.ChannelID) (app.Delivery, error)
+}
+
+// testChannel sends a test notice at once and says how it went.
+func (s *server) testChannel(al channelTester) echo.HandlerFunc {
+	return func(c echo.Context) error {
+		id, err := parseID(c, "id")
+		if err != nil {
+			return err
+		}
+		acct, ok := currentAccount(c)
+		if !ok {
+			return fmt.Errorf("channel %d: %w", id, app.ErrNotFound)
+		}
+		u, _ := currentUser(c)
+		d, err := al.SendTest(c.Request().Context(), u, acct, app.ChannelID(id))
+		if err != nil {
+			return err
+		}
+		kind, msg := templates.FlashSuccess, "The test was delivered"
+		if d.Status != app.DeliverySent {
+			kind, msg = templates.FlashError, "The test could not be delivered: "+d.LastError
+		} else if d.LastStatus != 0 {
+			msg += " (" + strconv.Itoa(d.LastStatus) + ")"
+		}
+		if err := addFlash(c, kind, msg+". See the delivery log."); err != nil {
+			return err
+		}
+		return seeOther(c, "/alerts/channels")
+	}
+}
+
+type deliveryLister interface {
+	Deliveries(ctx context.Context, actor app.User, account app.AccountID, id app.ChannelID, before app.DeliveryID, limit int) (app.DeliveryPage, error)
+}
+
+// deliveryBadge maps a delivery's status to its badge.
+func deliveryBadge(d app.Delivery) templates.Badge {
+	switch d.Status {
+	case app.DeliverySent:
+		return templates.Badge{Word: "Sent", Tone: templates.ToneSuccess}
+	case app.DeliveryFailed:
+		return templates.Badge{Word: "Failed", Tone: templates.ToneDanger}
+	}
+	if d.Attempts > 0 {
+		return templates.Badge{Word: "Retrying", Tone: templates.ToneWarning}
+	}
+	return templates.Badge{Word: "Queued", Tone: templates.ToneInfo}
+}
+
+// deliveriesPage shows a channel's delivery log, newest first, with
+// keyset paging to older entries (?before=ID).
+func (s *server) deliveriesPage(al deliveryLister) echo.HandlerFunc {
+	return func(c echo.Context) error {
+		id, err := parseID(c, "id")
+		if err != nil {
+			return err
+		}
+		acct, ok := currentAccount(c)
+		if !ok {
+			return s.pickAccount(c, "Delivery log", "channels")
+		}
+		var before int64
+		if b := c.QueryParam("before"); b != "" {
+			// A malformed cursor shows the newest page rather than an error.
+			if n, err := strconv.ParseInt(b, 10, 64); err == nil && n > 0 {
+				before = n
+			}
+		}
+		u, _ := currentUser(c)
+		p, err := al.Deliveries(c.Request().Context(), u, acct.ID, app.ChannelID(id), app.DeliveryID(before), 50)
+		if err != nil {
+			return err
+		}
+		now, loc := s.Now(), u.Location()
+		v := templates.DeliveriesView{Meta: s.meta(c, "Delivery log of "+p.Channel.Name, templates.NavNone), Nav: alertsNav(c, "channels"),
+			Channel: p.Channel.Name, Target: p.Channel.Kind.Label() + " · " + p.Channel.Target()}
+		for _, d := range p.Deliveries {
+			row := templates.DeliveryRow{ID: d.ID.String(), Time: templates.NewTimeView(d.Created, now, loc), Event: string(d.Event),
+				Title: d.Title, Badge: deliveryBadge(d), Attempts: strconv.Itoa(d.Attempts), Error: d.LastError, Incident: "—", Code: "—"}
+			if d.IncidentID != 0 {
+				row.Incident = "#" + d.IncidentID.String()
+			}
+			if d.LastStatus != 0 {
+				row.Code = strconv.Itoa(d.LastStatus)
+			}
+			if d.Status == app.DeliveryPending && d.Attempts > 0 {
+				row.Next = templates.NewTimeView(d.NextAttempt, now, loc)
+			}
+			v.Rows = append(v.Rows, row)
+		}
+		if p.HasOlder && len(p.Deliveries) > 0 {
+			last := p.Deliveries[len(p.Deliveries)-1].ID
+			v.OlderURL = "/alerts/channels/" + p.Channel.ID.String() + "/deliveries?" + url.Values{"before": {last.String()}}.Encode()
+		}
+		return render(c, http.StatusOK, templates.DeliveriesPage(v))
+	}
+}
+
+type alertSettingsService interface {
+	Settings(ctx context.Context, actor app.User, account app.AccountID) (app.AlertSettings, []app.Channel, error)
+	Graces(ctx context.Context, actor app.User, account app.Account) ([]app.GraceRow, []app.AccountProblem, error)
+}
+
+// settingsView builds the settings page from the stored settings (or the
+// rejected input req when set), with per-row grace errors.
+func (s *server) settingsView(c echo.Context, al alertSettingsService, acct app.Account, req *app.AlertSettingsRequest, errs templates.FormErrors, graceErr map[string]string, graceInput map[string]string) (templates.AlertSettingsView, error) {
+	u, _ := currentUser(c)
+	ctx := c.Request().Context()
+	st, chans, err := al.Settings(ctx, u, acct.ID)
+	if err != nil {
+		return templates.AlertSettingsView{}, err
+	}
+	in := app.AlertSettingsRequest{
+		OfflineHours: strconv.Itoa(st.OfflineHours), GrowthFactor: strconv.FormatFloat(st.GrowthFactor, 'g', -1, 64),
+		DigestFrequency: string(st.DigestFrequency), DigestHour: strconv.Itoa(st.DigestHour), DigestWeekday: strconv.Itoa(int(st.DigestWeekday)),
+	}
+	if st.DigestChannel != 0 {
+		in.DigestChannel = st.DigestChannel.String()
+	}
+	if req != nil {
+		in = *req
+	}
+	v := templates.AlertSettingsView{
+		Meta: s.meta(c, "Alert settings", templates.NavAdmin), Nav: alertsNav(c, "settings"), Account: acct.Name,
+		OfflineHours: in.OfflineHours, GrowthFactor: in.GrowthFactor, DigestFrequency: in.DigestFrequency,
+		DigestHour: in.DigestHour, DigestWeekday: in.DigestWeekday, DigestChannel: in.DigestChannel, Errors: errs,
+		Channels: []templates.Option{{Value: "", Label: "None", Selected: in.DigestChannel == ""}},
+	}
+	if st.DigestFrequency != app.DigestOff {
+		v.DigestLast = templates.NewTimeView(st.DigestLast, s.Now(), u.Location())
+	} else {
+		v.DigestLast = templates.TimeView{Rel: "Off"}
+	}
+	for _, ch := range chans {
+		v.Channels = append(v.Channels, templates.Option{Value: ch.ID.String(), Label: ch.Name + " (" + ch.Kind.Label() + ")", Selected: ch.ID.String() == in.DigestChannel})
+	}
+	rows, probs, err := al.Graces(ctx, u, acct)
+	if err != nil {
+		return templates.AlertSettingsView{}, err
+	}
+	if len(probs) > 0 {
+		v.Problem = probs[0].Message
+	}
+	for _, r := range rows {
+		cfg := r.Configuration.Configuration
+		id := strconv.FormatInt(int64(cfg.ID), 10)
+		g := templates.GraceRowView{ID: id, Name: displayName(cfg.Name, "Configuration "+id), Agent: cfg.MachineName,
+			Schedule: "Manual: never overdue", Default: "—"}
+		if r.Interval > 0 {
+			g.Schedule = "Every " + templates.Duration(r.Interval)
+			g.Default = templates.Duration(r.DefaultGrace)
+		}
+		if r.HasGrace {
+			g.Minutes = strconv.FormatInt(int64(r.Grace/time.Minute), 10)
+		}
+		if msg, ok := graceErr[id]; ok {
+			g.Error, g.Minutes = msg, graceInput[id]
+		}
+		v.Graces = append(v.Graces, g)
+	}
+	return v, nil
+}
+
+// alertSettingsPage shows the thresholds, the digest and the grace table.
+func (s *server) alertSettingsPage(al alertSettingsService) echo.HandlerFunc {
+	return func(c echo.Context) error {
+		acct, ok := currentAccount(c)
+		if !ok {
+			return s.pickAccount(c, "Alert settings", "settings")
+		}
+		v, err := s.settingsView(c, al, acct, nil, nil, nil, nil)
+		if err != nil {
+			return err
+		}
+		return render(c, http.StatusOK, templates.AlertSettingsPage(v))
+	}
+}
+
+type alertSettingsUpdater interface {
+	alertSettingsService
+	UpdateSettings(ctx context.Context, actor app.User, account app.AccountID, req app.AlertSettingsRequest) (app.AlertSettings, error)
+}
+
+// updateAlertSettings saves the thresholds and the digest schedule.
+func (s *server) updateAlertSettings(al alertSettingsUpdater) echo.HandlerFunc {
+	return func(c echo.Context) error {
+		acct, ok := currentAccount(c)
+		if !ok {
+			return s.pickAccount(c, "Alert settings", "settings")
+		}
+		u, _ := currentUser(c)
+		req := app.AlertSettingsRequest{
+			OfflineHours: c.FormValue("offline_hours"), GrowthFactor: c.FormValue("growth_factor"),
+			DigestFrequency: c.FormValue("digest_frequency"), DigestHour: c.FormValue("digest_hour"),
+			DigestWeekday: c.FormValue("digest_weekday"), DigestChannel: c.FormValue("digest_channel"),
+		}
+		_, err := al.UpdateSettings(c.Request().Context(), u, acct.ID, req)
+		if fe, ok := formErrors(err); ok {
+			v, err := s.settingsView(c, al, acct, &req, fe, nil, nil)
+			if err != nil {
+				return err
+			}
+			return render(c, http.StatusUnprocessableEntity, templates.AlertSettingsPage(v))
+		}
+		if err != nil {
+			return err
+		}
+		if err := addFlash(c, templates.FlashSuccess, "Saved the alert settings."); err != nil {
+			return err
+		}
+		return seeOther(c, "/alerts/settings")
+	}
+}
+
+type graceSetter interface {
+	alertSettingsService
+	SetGrace(ctx context.Context, actor app.User, account app.Account, cfg rcbu.ConfigurationID, minutes string) error
+}
+
+// setOverdueGrace sets or clears one configuration's own grace.
+func (s *server) setOverdueGrace(al graceSetter) echo.HandlerFunc {
+	return func(c echo.Context) error {
+		acct, ok := currentAccount(c)
+		if !ok {
+			return s.pickAccount(c, "Alert settings", "settings")
+		}
+		u, _ := currentUser(c)
+		cfgParam := c.FormValue("config")
+		cfg, err := strconv.ParseInt(cfgParam, 10, 64)
+		if err != nil || cfg <= 0 {
+			return fmt.Errorf("configuration %q: %w", cfgParam, app.ErrNotFound)
+		}
+		minutes := c.FormValue("grace")
+		err = al.SetGrace(c.Request().Context(), u, acct, rcbu.ConfigurationID(cfg), minutes)
+		if fe, ok := formErrors(err); ok {
+			id := strconv.FormatInt(cfg, 10)
+			v, err := s.settingsView(c, al, acct, nil, nil, map[string]string{id: fe["grace"]}, map[string]string{id: minutes})
+			if err != nil {
+				return err
+			}
+			return render(c, http.StatusUnprocessableEntity, templates.AlertSettingsPage(v))
+		}
+		if err != nil {
+			return err
+		}
+		msg := "Saved the overdue grace."
+		if strings.TrimSpace(minutes) == "" {
+			msg = "The configuration uses the default grace again."
+		}
+		if err := addFlash(c, templates.FlashSuccess, msg); err != nil {
+			return err
+		}
+		return seeOther(c, "/alerts/settings")
+	}
+}
+
+type digestSender interface {
+	alertSettingsService
+	SendDigestNow(ctx context.Context, actor app.User, account app.Account) (app.Delivery, error)
+}
+
+// sendDigestNow queues the digest over the last period to its channel.
+func (s *server) sendDigestNow(al digestSender) echo.HandlerFunc {
+	return func(c echo.Context) error {
+		acct, ok := currentAccount(c)
+		if !ok {
+			return s.pickAccount(c, "Alert settings", "settings")
+		}
+		u, _ := currentUser(c)
+		_, err := al.SendDigestNow(c.Request().Context(), u, acct)
+		if fe, ok := formErrors(err); ok {
+			v, err := s.settingsView(c, al, acct, nil, fe, nil, nil)
+			if err != nil {
+				return err
+			}
+			return render(c, http.StatusUnprocessableEntity, templates.AlertSettingsPage(v))
+		}
+		if err != nil {
+			return err
+		}
+		if err := addFlash(c, templates.FlashSuccess, "The digest is on its way; its delivery shows in the channel's delivery log."); err != nil {
+			return err
+		}
+		return seeOther(c, "/alerts/settings")
+	}
+}
