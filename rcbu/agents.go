@@ -177,16 +177,8 @@ func (s *AgentsService) setEnabled(ctx context.Context, id AgentID, enable bool)
 	if enable {
 		op = fmt.Sprintf("enable agent %d", id)
 	}
-	return s.agentPost(ctx, op, id, "POST", "agent/enable", map[string]any{"MachineAgentId": id, "Enable": enable}, nil)
-}
-
-// agentPost sends a mutation to the region owning agent id.
-func (s *AgentsService) agentPost(ctx context.Context, op string, id AgentID, method, path string, body any, raw *[]byte) error {
-	ep, err := s.client.locate(ctx, op, kindAgent, int64(id))
-	if err != nil {
-		return err
-	}
-	return s.client.do(ctx, ep, request{op: op, method: method, path: path, body: body, raw: raw})
+	return s.client.doOn(ctx, kindAgent, int64(id), request{op: op, method: "POST", path: "agent/enable",
+		body: map[string]any{"MachineAgentId": id, "Enable": enable}})
 }
 
 // Encrypt turns on vault encryption with a passphrase already encrypted
@@ -201,8 +193,8 @@ func (s *AgentsService) Encrypt(ctx context.Context, id AgentID, encryptedPasswo
 		return "", &ValidationError{Op: op, Fields: map[string]string{"EncryptedPasswordHex": "must be a non-empty hex string"}}
 	}
 	var raw []byte
-	err := s.agentPost(ctx, op, id, "POST", "agent/encrypt",
-		map[string]any{"MachineAgentId": id, "EncryptedPasswordHex": encryptedPasswordHex}, &raw)
+	err := s.client.doOn(ctx, kindAgent, int64(id), request{op: op, method: "POST", path: "agent/encrypt",
+		body: map[string]any{"MachineAgentId": id, "EncryptedPasswordHex": encryptedPasswordHex}, raw: &raw})
 	return scalarBody(raw), err
 }
 
@@ -224,9 +216,9 @@ func (s *AgentsService) ChangeEncryptionPassword(ctx context.Context, id AgentID
 		return "", err
 	}
 	var raw []byte
-	err := s.agentPost(ctx, op, id, "POST", "agent/changeencryption", map[string]any{
+	err := s.client.doOn(ctx, kindAgent, int64(id), request{op: op, method: "POST", path: "agent/changeencryption", body: map[string]any{
 		"MachineAgentId": id, "OldEncryptedPasswordHex": oldEncryptedHex, "NewEncryptedPasswordHex": newEncryptedHex,
-	}, &raw)
+	}, raw: &raw})
 	return scalarBody(raw), err
 }
 
@@ -253,6 +245,9 @@ func EncryptPassphrase(key *PublicKey, passphrase string) (string, error) {
 	if err != nil || e < 3 {
 		return "", errors.New("rcbu: encrypt passphrase: invalid exponent")
 	}
+	// The agent decrypts with PKCS#1 v1.5 (contract §3.3): OAEP is not an
+	// option here.
+	//lint:ignore SA1019 the wire protocol fixes PKCS#1 v1.5
 	ct, err := rsa.EncryptPKCS1v15(rand.Reader, &rsa.PublicKey{N: n, E: int(e)}, []byte(passphrase))
 	if err != nil {
 		return "", fmt.Errorf("rcbu: encrypt passphrase: %w", err)
@@ -265,7 +260,8 @@ func EncryptPassphrase(key *PublicKey, passphrase string) (string, error) {
 //
 // API: POST /v1.0/{tenant}/agent/delete
 func (s *AgentsService) Delete(ctx context.Context, id AgentID) error {
-	return s.agentPost(ctx, fmt.Sprintf("delete agent %d", id), id, "POST", "agent/delete", map[string]any{"MachineAgentId": id}, nil)
+	return s.client.doOn(ctx, kindAgent, int64(id), request{op: fmt.Sprintf("delete agent %d", id), method: "POST", path: "agent/delete",
+		body: map[string]any{"MachineAgentId": id}})
 }
 
 // MigrateVault moves src's vault to dst (same account, neither encrypted,
@@ -277,8 +273,8 @@ func (s *AgentsService) MigrateVault(ctx context.Context, src, dst AgentID) erro
 	if src == dst {
 		return &ValidationError{Op: op, Fields: map[string]string{"DestinationMachineAgentId": "must differ from the source agent"}}
 	}
-	return s.agentPost(ctx, op, src, "PUT", "agent/migratevault",
-		map[string]any{"SourceMachineAgentId": src, "DestinationMachineAgentId": dst}, nil)
+	return s.client.doOn(ctx, kindAgent, int64(src), request{op: op, method: "PUT", path: "agent/migratevault",
+		body: map[string]any{"SourceMachineAgentId": src, "DestinationMachineAgentId": dst}})
 }
 
 // BehaviorRequest changes where an agent stores backups and how it
@@ -317,7 +313,8 @@ func (s *AgentsService) SetLogLevel(ctx context.Context, id AgentID, level LogLe
 	if level < LogFatal || level > LogAll {
 		return &ValidationError{Op: op, Fields: map[string]string{"LoggingLevelId": "must be between 1 (Fatal) and 7 (All)"}}
 	}
-	return s.agentPost(ctx, op, id, "PUT", "agent/logging", map[string]any{"MachineAgentId": id, "LoggingLevelId": int(level)}, nil)
+	return s.client.doOn(ctx, kindAgent, int64(id), request{op: op, method: "PUT", path: "agent/logging",
+		body: map[string]any{"MachineAgentId": id, "LoggingLevelId": int(level)}})
 }
 
 // LogLevel returns an agent's log level. It makes a call.
@@ -325,12 +322,8 @@ func (s *AgentsService) SetLogLevel(ctx context.Context, id AgentID, level LogLe
 // API: GET /v1.0/{tenant}/agent/logging/{machineAgentId}
 func (s *AgentsService) LogLevel(ctx context.Context, id AgentID) (LogLevel, error) {
 	op := fmt.Sprintf("get log level of agent %d", id)
-	ep, err := s.client.locate(ctx, op, kindAgent, int64(id))
-	if err != nil {
-		return 0, err
-	}
 	var raw []byte
-	if err := s.client.do(ctx, ep, request{op: op, method: "GET", path: fmt.Sprintf("agent/logging/%d", id), raw: &raw}); err != nil {
+	if err := s.client.doOn(ctx, kindAgent, int64(id), request{op: op, method: "GET", path: fmt.Sprintf("agent/logging/%d", id), raw: &raw}); err != nil {
 		return 0, err
 	}
 	l, err := ParseLogLevel(scalarBody(raw))
@@ -354,7 +347,8 @@ func (s *AgentsService) Wake(ctx context.Context) error {
 // API: POST /v1.0/{tenant}/agent/requestlog/{machineAgentId}
 func (s *AgentsService) RequestLog(ctx context.Context, id AgentID) (string, error) {
 	var raw []byte
-	err := s.agentPost(ctx, fmt.Sprintf("request log of agent %d", id), id, "POST", fmt.Sprintf("agent/requestlog/%d", id), nil, &raw)
+	err := s.client.doOn(ctx, kindAgent, int64(id), request{op: fmt.Sprintf("request log of agent %d", id), method: "POST",
+		path: fmt.Sprintf("agent/requestlog/%d", id), raw: &raw})
 	return scalarBody(raw), err
 }
 
@@ -370,12 +364,8 @@ type LogFile struct {
 // API: GET /v1.0/{tenant}/agent/logfiles/{machineAgentId}
 func (s *AgentsService) LogFiles(ctx context.Context, id AgentID) ([]LogFile, error) {
 	op := fmt.Sprintf("list log files of agent %d", id)
-	ep, err := s.client.locate(ctx, op, kindAgent, int64(id))
-	if err != nil {
-		return nil, err
-	}
 	out := []LogFile{}
-	if err := s.client.do(ctx, ep, request{op: op, method: "GET", path: fmt.Sprintf("agent/logfiles/%d", id), out: &out}); err != nil {
+	if err := s.client.doOn(ctx, kindAgent, int64(id), request{op: op, method: "GET", path: fmt.Sprintf("agent/logfiles/%d", id), out: &out}); err != nil {
 		return nil, err
 	}
 	return out, nil
@@ -410,15 +400,12 @@ func (e *AgentEvent) UnmarshalJSON(b []byte) error {
 // API: GET /v1.0/{tenant}/agent/events/{machineAgentId}
 func (s *AgentsService) Events(ctx context.Context, id AgentID) ([]AgentEvent, error) {
 	op := fmt.Sprintf("list events of agent %d", id)
-	ep, err := s.client.locate(ctx, op, kindAgent, int64(id))
-	if err != nil {
-		return nil, err
-	}
 	var raw []byte
-	if err := s.client.do(ctx, ep, request{op: op, method: "GET", path: fmt.Sprintf("agent/events/%d", id), raw: &raw}); err != nil {
+	if err := s.client.doOn(ctx, kindAgent, int64(id), request{op: op, method: "GET", path: fmt.Sprintf("agent/events/%d", id), raw: &raw}); err != nil {
 		return nil, err
 	}
 	out := []AgentEvent{}
+	var err error
 	t := bytes.TrimSpace(raw)
 	switch {
 	case len(t) == 0:
@@ -456,13 +443,9 @@ type AgentDocument struct {
 // API: GET /v1.0/{tenant}/agent/configuration/{machineAgentId}
 func (s *AgentsService) Document(ctx context.Context, id AgentID) (*AgentDocument, error) {
 	op := fmt.Sprintf("get configuration document of agent %d", id)
-	ep, err := s.client.locate(ctx, op, kindAgent, int64(id))
-	if err != nil {
-		return nil, err
-	}
 	var raw []byte
 	d := new(AgentDocument)
-	if err := s.client.do(ctx, ep, request{op: op, method: "GET", path: fmt.Sprintf("agent/configuration/%d", id), out: d, need: true, raw: &raw}); err != nil {
+	if err := s.client.doOn(ctx, kindAgent, int64(id), request{op: op, method: "GET", path: fmt.Sprintf("agent/configuration/%d", id), out: d, need: true, raw: &raw}); err != nil {
 		return nil, err
 	}
 	d.Raw = raw

@@ -7,7 +7,6 @@ import (
 	"fmt"
 	"log/slog"
 	"strconv"
-	"sync"
 	"time"
 )
 
@@ -124,15 +123,9 @@ func (r *BackupReport) UnmarshalJSON(b []byte) error {
 	}
 	r.CanRestore, r.ConfigurationDeleted = bool(aux.CanRestore), bool(aux.ConfigurationDeleted)
 	r.FilesSearched, r.FilesBackedUp, r.NumErrors = int64(aux.FilesSearched), int64(aux.FilesBackedUp), int64(aux.NumErrors)
-	r.Duration = 0
-	if aux.Duration != nil && *aux.Duration != "" {
-		d, err := ParseHMS(*aux.Duration)
-		if err != nil {
-			return err
-		}
-		r.Duration = d
-	}
-	return nil
+	var err error
+	r.Duration, err = optionalHMS(aux.Duration)
+	return err
 }
 
 // OK reports whether the backup produced a restorable result
@@ -178,7 +171,7 @@ func (s *BackupsService) Start(ctx context.Context, id ConfigurationID) (*Backup
 	s.client.remember(kindBackup, n, s.client.endpointIndex(ep))
 	b := s.Handle(BackupID(n))
 	b.ConfigurationID = id
-	b.status = &BackupStatus{ID: b.ID, ConfigurationID: id, State: BackupStartRequested}
+	b.job.setStatus(&BackupStatus{ID: b.ID, ConfigurationID: id, State: BackupStartRequested}, nil)
 	return b, nil
 }
 
@@ -200,13 +193,8 @@ func (c *Client) startWithRetry(ctx context.Context, call func() error) error {
 //
 // API: POST /v1.0/{tenant}/backup/action-requested {"Action": "StopManual"}
 func (s *BackupsService) Stop(ctx context.Context, id BackupID) error {
-	op := fmt.Sprintf("stop backup %d", id)
-	ep, err := s.client.locate(ctx, op, kindBackup, int64(id))
-	if err != nil {
-		return err
-	}
-	return s.client.do(ctx, ep, request{op: op, method: "POST", path: "backup/action-requested",
-		body: map[string]any{"Action": "StopManual", "Id": id}})
+	return s.client.doOn(ctx, kindBackup, int64(id), request{op: fmt.Sprintf("stop backup %d", id), method: "POST",
+		path: "backup/action-requested", body: map[string]any{"Action": "StopManual", "Id": id}})
 }
 
 // Get returns a backup's status. It makes a call.
@@ -269,21 +257,25 @@ func (s *BackupsService) Wait(ctx context.Context, id BackupID, interval time.Du
 
 // Handle returns a handle for an existing backup; it makes no call.
 func (s *BackupsService) Handle(id BackupID) *Backup {
-	return &Backup{ID: id, s: s}
+	b := &Backup{ID: id, s: s}
+	b.job.done = backupDone
+	return b
 }
 
 // Backup is a handle on one backup run (the seed's Backup handler). Its
 // methods that take a context make calls; the others read the last status
-// seen. A Backup is safe for concurrent use.
+// seen. A Backup is safe for concurrent use, but its ConfigurationID field,
+// which Refresh fills in, should not be read while another goroutine
+// refreshes the handle: use Status then.
 type Backup struct {
 	ID              BackupID
 	ConfigurationID ConfigurationID
 
-	s      *BackupsService
-	mu     sync.Mutex
-	status *BackupStatus
-	report *BackupReport
+	s   *BackupsService
+	job jobHandle[BackupStatus, BackupReport]
 }
+
+func backupDone(st *BackupStatus) bool { return st.State.Done() }
 
 // Refresh fetches the current status. It makes a call.
 func (b *Backup) Refresh(ctx context.Context) (*BackupStatus, error) {
@@ -291,33 +283,20 @@ func (b *Backup) Refresh(ctx context.Context) (*BackupStatus, error) {
 	if err != nil {
 		return nil, err
 	}
-	b.mu.Lock()
-	b.status = st
-	b.ConfigurationID = st.ConfigurationID
-	b.mu.Unlock()
+	b.job.setStatus(st, func() { b.ConfigurationID = st.ConfigurationID })
 	return st, nil
 }
 
 // Status returns the last status seen (nil before the first Refresh of a
 // handle made by Handle).
-func (b *Backup) Status() *BackupStatus {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	if b.status == nil {
-		return nil
-	}
-	st := *b.status
-	return &st
-}
+func (b *Backup) Status() *BackupStatus { return b.job.lastCopy() }
 
 // State returns the last state seen ("" if none yet).
 func (b *Backup) State() BackupState {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	if b.status == nil {
-		return ""
+	if st := b.job.last(); st != nil {
+		return st.State
 	}
-	return b.status.State
+	return ""
 }
 
 // Running reports whether the last state seen is a busy one.
@@ -330,54 +309,14 @@ func (b *Backup) Done() bool { return b.State().Done() }
 func (b *Backup) Stop(ctx context.Context) error { return b.s.Stop(ctx, b.ID) }
 
 // Report returns the backup's report once it is done, and (nil, nil) while
-// it is still running. It makes one or two calls (status, then report).
+// it is still running. It makes one or two calls (status, then report) until
+// it has the report, and none after.
 func (b *Backup) Report(ctx context.Context) (*BackupReport, error) {
-	b.mu.Lock()
-	r := b.report
-	b.mu.Unlock()
-	if r != nil {
-		return r, nil
-	}
-	if !b.Done() {
-		if _, err := b.Refresh(ctx); err != nil {
-			return nil, err
-		}
-		if !b.Done() {
-			return nil, nil
-		}
-	}
-	r, err := b.s.Report(ctx, b.ID)
-	if err != nil {
-		return nil, err
-	}
-	b.mu.Lock()
-	b.report = r
-	b.mu.Unlock()
-	return r, nil
+	return b.job.loadReport(ctx, b.Refresh, func(ctx context.Context) (*BackupReport, error) { return b.s.Report(ctx, b.ID) })
 }
 
 // Wait polls every interval (5 s when ≤ 0) until the backup is done or ctx
 // ends, and returns the final status. It makes calls.
 func (b *Backup) Wait(ctx context.Context, interval time.Duration) (*BackupStatus, error) {
-	return waitDone(ctx, b.s.client, interval, b.Refresh, func(st *BackupStatus) bool { return st.State.Done() })
-}
-
-// waitDone polls refresh until done (returning the final value) or until
-// refresh fails or ctx ends (returning the error).
-func waitDone[T any](ctx context.Context, c *Client, interval time.Duration, refresh func(context.Context) (*T, error), done func(*T) bool) (*T, error) {
-	if interval <= 0 {
-		interval = 5 * time.Second
-	}
-	for {
-		st, err := refresh(ctx)
-		if err != nil {
-			return nil, err
-		}
-		if done(st) {
-			return st, nil
-		}
-		if err := c.sleep(ctx, interval); err != nil {
-			return nil, fmt.Errorf("rcbu: wait: %w", err)
-		}
-	}
+	return waitDone(ctx, b.s.client, interval, b.Refresh, backupDone)
 }

@@ -628,11 +628,7 @@ func (s *ConfigurationsService) Update(ctx context.Context, id ConfigurationID, 
 	if err := r.Validate(); err != nil {
 		return err
 	}
-	ep, err := s.client.locate(ctx, op, kindConfiguration, int64(id))
-	if err != nil {
-		return err
-	}
-	return s.client.do(ctx, ep, request{op: op, method: "PUT", path: fmt.Sprintf("backup-configuration/%d", id), body: r})
+	return s.client.doOn(ctx, kindConfiguration, int64(id), request{op: op, method: "PUT", path: fmt.Sprintf("backup-configuration/%d", id), body: r})
 }
 
 // Delete soft-deletes a configuration (Get still returns it, with
@@ -640,12 +636,8 @@ func (s *ConfigurationsService) Update(ctx context.Context, id ConfigurationID, 
 //
 // API: DELETE /v1.0/{tenant}/backup-configuration/{backupConfigurationId}
 func (s *ConfigurationsService) Delete(ctx context.Context, id ConfigurationID) error {
-	op := fmt.Sprintf("delete backup configuration %d", id)
-	ep, err := s.client.locate(ctx, op, kindConfiguration, int64(id))
-	if err != nil {
-		return err
-	}
-	return s.client.do(ctx, ep, request{op: op, method: "DELETE", path: fmt.Sprintf("backup-configuration/%d", id)})
+	return s.client.doOn(ctx, kindConfiguration, int64(id), request{op: fmt.Sprintf("delete backup configuration %d", id),
+		method: "DELETE", path: fmt.Sprintf("backup-configuration/%d", id)})
 }
 
 // Enable activates a configuration's schedule and returns it. It makes a

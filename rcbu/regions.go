@@ -192,6 +192,15 @@ func (c *Client) locate(ctx context.Context, op string, k kind, id int64) (Endpo
 	return c.endpoints[ep], nil
 }
 
+// doOn sends r to the endpoint of the region owning (k, id).
+func (c *Client) doOn(ctx context.Context, k kind, id int64, r request) error {
+	ep, err := c.locate(ctx, r.op, k, id)
+	if err != nil {
+		return err
+	}
+	return c.do(ctx, ep, r)
+}
+
 // listAll GETs path in every region (bounded by WithConcurrency), calls
 // post on each item with its endpoint index, and merges the lists sorted
 // by key.

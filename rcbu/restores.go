@@ -4,7 +4,6 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
-	"sync"
 	"time"
 )
 
@@ -138,15 +137,9 @@ func (r *RestoreReport) UnmarshalJSON(b []byte) error {
 		return err
 	}
 	r.NumFilesRestored, r.NumErrors = int64(aux.NumFilesRestored), int64(aux.NumErrors)
-	r.Duration = 0
-	if aux.Duration != nil && *aux.Duration != "" {
-		d, err := ParseHMS(*aux.Duration)
-		if err != nil {
-			return err
-		}
-		r.Duration = d
-	}
-	return nil
+	var err error
+	r.Duration, err = optionalHMS(aux.Duration)
+	return err
 }
 
 // OK reports whether the restore completed (with or without file errors).
@@ -226,10 +219,6 @@ func (s *RestoresService) Update(ctx context.Context, r *RestoreConfiguration) e
 	if err := req.Validate(); err != nil {
 		return err
 	}
-	ep, err := s.client.locate(ctx, op, kindRestore, int64(r.ID))
-	if err != nil {
-		return err
-	}
 	body := map[string]any{
 		"RestoreId": r.ID, "BackupId": r.BackupID, "BackupMachineId": r.BackupAgentID,
 		"DestinationMachineId": r.DestinationAgentID, "OverwriteFiles": r.OverwriteFiles,
@@ -239,7 +228,7 @@ func (s *RestoresService) Update(ctx context.Context, r *RestoreConfiguration) e
 	if r.BackupDatacenter != "" {
 		body["BackupDataCenter"] = r.BackupDatacenter
 	}
-	return s.client.do(ctx, ep, request{op: op, method: "POST", path: "restore", body: body})
+	return s.client.doOn(ctx, kindRestore, int64(r.ID), request{op: op, method: "POST", path: "restore", body: body})
 }
 
 // Include adds a path of the backup to the files a restore brings back.
@@ -268,12 +257,8 @@ func (s *RestoresService) addFile(ctx context.Context, op string, id RestoreID, 
 	if err := v.orNil(); err != nil {
 		return err
 	}
-	ep, err := s.client.locate(ctx, op, kindRestore, int64(id))
-	if err != nil {
-		return err
-	}
 	// The response may be empty or the updated list (§7.3); neither is needed.
-	return s.client.do(ctx, ep, request{op: op, method: "PUT", path: "restore/files", body: map[string]any{
+	return s.client.doOn(ctx, kindRestore, int64(id), request{op: op, method: "PUT", path: "restore/files", body: map[string]any{
 		"ParentId": id, "FilePath": path, "Filter": int(f), "FileItemType": int(t),
 	}})
 }
@@ -282,13 +267,8 @@ func (s *RestoresService) addFile(ctx context.Context, op string, id RestoreID, 
 //
 // API: GET /v1.0/{tenant}/restore/files/{restoreId}
 func (s *RestoresService) Files(ctx context.Context, id RestoreID) ([]RestoreFile, error) {
-	op := fmt.Sprintf("list files of restore %d", id)
-	ep, err := s.client.locate(ctx, op, kindRestore, int64(id))
-	if err != nil {
-		return nil, err
-	}
 	out := []RestoreFile{}
-	if err := s.client.do(ctx, ep, request{op: op, method: "GET", path: fmt.Sprintf("restore/files/%d", id), out: &out}); err != nil {
+	if err := s.client.doOn(ctx, kindRestore, int64(id), request{op: fmt.Sprintf("list files of restore %d", id), method: "GET", path: fmt.Sprintf("restore/files/%d", id), out: &out}); err != nil {
 		return nil, err
 	}
 	return out, nil
@@ -299,12 +279,8 @@ func (s *RestoresService) Files(ctx context.Context, id RestoreID) ([]RestoreFil
 //
 // API: DELETE /v1.0/{tenant}/restore/files/{id}
 func (s *RestoresService) RemoveFile(ctx context.Context, id RestoreID, file RestoreFileID) error {
-	op := fmt.Sprintf("remove file %d from restore %d", file, id)
-	ep, err := s.client.locate(ctx, op, kindRestore, int64(id))
-	if err != nil {
-		return err
-	}
-	return s.client.do(ctx, ep, request{op: op, method: "DELETE", path: fmt.Sprintf("restore/files/%d", file)})
+	return s.client.doOn(ctx, kindRestore, int64(id), request{op: fmt.Sprintf("remove file %d from restore %d", file, id),
+		method: "DELETE", path: fmt.Sprintf("restore/files/%d", file)})
 }
 
 // AvailableBackups lists the configurations that have restorable backups.
@@ -345,7 +321,7 @@ func (s *RestoresService) Start(ctx context.Context, id RestoreID, opts *Restore
 		return nil, err
 	}
 	r := s.Handle(id)
-	r.status = &RestoreConfiguration{ID: id, State: RestoreStartRequested, Region: ep.Region}
+	r.job.setStatus(&RestoreConfiguration{ID: id, State: RestoreStartRequested, Region: ep.Region}, nil)
 	return r, nil
 }
 
@@ -353,13 +329,8 @@ func (s *RestoresService) Start(ctx context.Context, id RestoreID, opts *Restore
 //
 // API: POST /v1.0/{tenant}/restore/action-requested {"Action": "StopManual"}
 func (s *RestoresService) Stop(ctx context.Context, id RestoreID) error {
-	op := fmt.Sprintf("stop restore %d", id)
-	ep, err := s.client.locate(ctx, op, kindRestore, int64(id))
-	if err != nil {
-		return err
-	}
-	return s.client.do(ctx, ep, request{op: op, method: "POST", path: "restore/action-requested",
-		body: map[string]any{"Action": "StopManual", "Id": id}})
+	return s.client.doOn(ctx, kindRestore, int64(id), request{op: fmt.Sprintf("stop restore %d", id), method: "POST",
+		path: "restore/action-requested", body: map[string]any{"Action": "StopManual", "Id": id}})
 }
 
 // Get returns a restore with its state. It makes a call.
@@ -402,7 +373,11 @@ func (s *RestoresService) Wait(ctx context.Context, id RestoreID, interval time.
 }
 
 // Handle returns a handle for an existing restore; it makes no call.
-func (s *RestoresService) Handle(id RestoreID) *Restore { return &Restore{ID: id, s: s} }
+func (s *RestoresService) Handle(id RestoreID) *Restore {
+	r := &Restore{ID: id, s: s}
+	r.job.done = restoreDone
+	return r
+}
 
 // Restore is a handle on one restore run (the seed's Restore handler). Its
 // methods that take a context make calls; the others read the last state
@@ -410,11 +385,11 @@ func (s *RestoresService) Handle(id RestoreID) *Restore { return &Restore{ID: id
 type Restore struct {
 	ID RestoreID
 
-	s      *RestoresService
-	mu     sync.Mutex
-	status *RestoreConfiguration
-	report *RestoreReport
+	s   *RestoresService
+	job jobHandle[RestoreConfiguration, RestoreReport]
 }
+
+func restoreDone(st *RestoreConfiguration) bool { return st.State.Done() }
 
 // Refresh fetches the current state. It makes a call.
 func (r *Restore) Refresh(ctx context.Context) (*RestoreConfiguration, error) {
@@ -422,32 +397,20 @@ func (r *Restore) Refresh(ctx context.Context) (*RestoreConfiguration, error) {
 	if err != nil {
 		return nil, err
 	}
-	r.mu.Lock()
-	r.status = st
-	r.mu.Unlock()
+	r.job.setStatus(st, nil)
 	return st, nil
 }
 
 // Status returns the last restore seen (nil before the first Refresh of a
 // handle made by Handle).
-func (r *Restore) Status() *RestoreConfiguration {
-	r.mu.Lock()
-	defer r.mu.Unlock()
-	if r.status == nil {
-		return nil
-	}
-	st := *r.status
-	return &st
-}
+func (r *Restore) Status() *RestoreConfiguration { return r.job.lastCopy() }
 
 // State returns the last state seen (RestoreCreating if none yet).
 func (r *Restore) State() RestoreState {
-	r.mu.Lock()
-	defer r.mu.Unlock()
-	if r.status == nil {
-		return RestoreCreating
+	if st := r.job.last(); st != nil {
+		return st.State
 	}
-	return r.status.State
+	return RestoreCreating
 }
 
 // Running reports whether the last state seen is a busy one.
@@ -460,34 +423,14 @@ func (r *Restore) Done() bool { return r.State().Done() }
 func (r *Restore) Stop(ctx context.Context) error { return r.s.Stop(ctx, r.ID) }
 
 // Report returns the restore's report once it is done, and (nil, nil)
-// while it is not. It makes one or two calls.
+// while it is not. It makes one or two calls (state, then report) until it
+// has the report, and none after.
 func (r *Restore) Report(ctx context.Context) (*RestoreReport, error) {
-	r.mu.Lock()
-	rep := r.report
-	r.mu.Unlock()
-	if rep != nil {
-		return rep, nil
-	}
-	if !r.Done() {
-		if _, err := r.Refresh(ctx); err != nil {
-			return nil, err
-		}
-		if !r.Done() {
-			return nil, nil
-		}
-	}
-	rep, err := r.s.Report(ctx, r.ID)
-	if err != nil {
-		return nil, err
-	}
-	r.mu.Lock()
-	r.report = rep
-	r.mu.Unlock()
-	return rep, nil
+	return r.job.loadReport(ctx, r.Refresh, func(ctx context.Context) (*RestoreReport, error) { return r.s.Report(ctx, r.ID) })
 }
 
 // Wait polls every interval (5 s when ≤ 0) until the restore is done or
-// ctx ends. It makes calls.
+// ctx ends, and returns the final state. It makes calls.
 func (r *Restore) Wait(ctx context.Context, interval time.Duration) (*RestoreConfiguration, error) {
-	return waitDone(ctx, r.s.client, interval, r.Refresh, func(st *RestoreConfiguration) bool { return st.State.Done() })
+	return waitDone(ctx, r.s.client, interval, r.Refresh, restoreDone)
 }

@@ -422,6 +422,14 @@ func ParseHMS(s string) (time.Duration, error) {
 	return time.Duration(v[0])*time.Hour + time.Duration(v[1])*time.Minute + time.Duration(v[2])*time.Second, nil
 }
 
+// optionalHMS parses a report's nullable Duration: null and "" are zero.
+func optionalHMS(s *string) (time.Duration, error) {
+	if s == nil || *s == "" {
+		return 0, nil
+	}
+	return ParseHMS(*s)
+}
+
 // FormatHMS formats d as "HH:MM:SS".
 func FormatHMS(d time.Duration) string {
 	if d < 0 {
