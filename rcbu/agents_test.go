@@ -27,6 +27,7 @@ func TestEncryptPassphrase(t *testing.T) {
 	if err != nil || len(raw) != 256 {
 		t.Fatalf("ciphertext %q: %v", ct, err)
 	}
+	//lint:ignore SA1019 the agent's side of the PKCS#1 v1.5 protocol
 	plain, err := rsa.DecryptPKCS1v15(nil, key, raw)
 	if err != nil || string(plain) != "correct horse" {
 		t.Fatalf("decrypt = %q, %v", plain, err)

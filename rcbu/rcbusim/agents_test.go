@@ -283,6 +283,7 @@ func TestPublicKeyEncrypts(t *testing.T) {
 	if !ok || err != nil || e != 65537 {
 		t.Fatalf("key %v %v %d", ok, err, e)
 	}
+	//lint:ignore SA1019 clients encrypt passphrases with PKCS#1 v1.5 (contract §3.3)
 	ct, err := rsa.EncryptPKCS1v15(rand.Reader, &rsa.PublicKey{N: n, E: int(e)}, []byte("correct horse"))
 	if err != nil {
 		t.Fatal(err)

@@ -118,7 +118,7 @@ func TestDatasetIsDeterministic(t *testing.T) {
 		}
 		return b.String()
 	}
-	if dump() != dump() {
+	if first, second := dump(), dump(); first != second {
 		t.Fatal("same seed, different data")
 	}
 	a := New(WithDataset("demo"), WithRandSeed(1), WithClock(NewFakeClock(time.Unix(1.7e9, 0))))
