@@ -26,6 +26,11 @@ type SyncOptions struct {
 	// Slack is how far before the cursor activity is checked again, in case
 	// a job's final time moved; default 1 h.
 	Slack time.Duration
+	// AfterSync, when set, is called after every sync of an account by the
+	// worker (on its interval or after SyncNow), unless the worker is
+	// stopping, with the number of reports stored and the sync's error. It
+	// runs on the account's sync goroutine and should return quickly.
+	AfterSync func(ctx context.Context, account AccountID, stored int, err error)
 }
 
 func (o SyncOptions) withDefaults() SyncOptions {
@@ -145,15 +150,15 @@ func (s *Syncer) startDue(ctx context.Context, wg *sync.WaitGroup) time.Duration
 		wg.Add(1)
 		go func(id AccountID) {
 			defer wg.Done()
-			_, err := s.SyncAccount(ctx, id)
-			s.finish(ctx, id, err)
+			n, err := s.SyncAccount(ctx, id)
+			s.finish(ctx, id, n, err)
 		}(a.ID)
 	}
 	return max(wait, time.Second)
 }
 
 // finish records the end of a worker sync and schedules the next one.
-func (s *Syncer) finish(ctx context.Context, id AccountID, err error) {
+func (s *Syncer) finish(ctx context.Context, id AccountID, stored int, err error) {
 	now := s.h.now()
 	s.mu.Lock()
 	st := s.state[id]
@@ -168,6 +173,9 @@ func (s *Syncer) finish(ctx context.Context, id AccountID, err error) {
 	s.mu.Unlock()
 	if err != nil && ctx.Err() == nil {
 		s.h.log.WarnContext(ctx, "report_sync_failed", slog.Int64("account_id", int64(id)), slog.Any("err", err))
+	}
+	if s.opts.AfterSync != nil && ctx.Err() == nil {
+		s.opts.AfterSync(ctx, id, stored, err)
 	}
 	// Wake the loop so the new due time counts.
 	select {

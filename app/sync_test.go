@@ -465,7 +465,14 @@ func TestGetSnapshotsAReportOnView(t *testing.T) {
 func TestWorkerSyncsOnStartBacksOffAndSyncsNowOnDemand(t *testing.T) {
 	t.Parallel()
 	ctx := testCtx(t)
-	e := newHistEnv(t, app.SyncOptions{Interval: time.Hour, BackoffBase: time.Hour, BackoffMax: 4 * time.Hour}, rcbusim.WithScale(2, 1, 2))
+	type call struct {
+		stored int
+		failed bool
+	}
+	calls := make(chan call, 10)
+	e := newHistEnv(t, app.SyncOptions{Interval: time.Hour, BackoffBase: time.Hour, BackoffMax: 4 * time.Hour,
+		AfterSync: func(_ context.Context, _ app.AccountID, stored int, err error) { calls <- call{stored, err != nil} }},
+		rcbusim.WithScale(2, 1, 2))
 	e.sim.FailNext(rcbusim.OpListActivity, http.StatusServiceUnavailable)
 	runCtx, stop := context.WithCancel(ctx)
 	done := make(chan struct{})
@@ -497,6 +504,11 @@ func TestWorkerSyncsOnStartBacksOffAndSyncsNowOnDemand(t *testing.T) {
 	}
 	waitFor(t, "the on-demand sync", func() bool { s := status(); return s.Failures == 0 && !s.Running && !s.LastOK.IsZero() })
 	e.assertComplete(t)
+	// The AfterSync hook saw both passes: the failure, then the stored reports.
+	wb, wr := e.want()
+	if first, second := <-calls, <-calls; !first.failed || second.failed || second.stored != len(wb)+len(wr) {
+		t.Errorf("AfterSync calls = %+v, %+v; want a failure, then %d stored", first, second, len(wb)+len(wr))
+	}
 	entries, err := e.store.ListAudit(ctx, app.AuditFilter{Action: app.ActionReportsSync, Limit: 5})
 	if err != nil || len(entries) != 1 || entries[0].Actor != creator.Email {
 		t.Errorf("audit of SyncNow = %+v, %v", entries, err)
