@@ -157,22 +157,41 @@ func (s *Server) lookupBackup(c *call, id int64, anyRegion bool) (*backup, reply
 	return b, reply{}, true
 }
 
-func (s *Server) backupAction(c *call) reply {
+// jobAction is a decoded action-requested body (§6.1, §7.7).
+type jobAction struct {
+	fields
+	start bool  // StartManual; otherwise StopManual
+	id    int64 // configuration (backup start) or job id
+}
+
+// jobAction reads {"Action": "StartManual" | "StopManual", "Id": n}.
+func (c *call) jobAction() (jobAction, reply, bool) {
 	f, rep, good := c.fields(false)
 	if !good {
-		return rep
+		return jobAction{}, rep, false
 	}
 	action, err := f.requiredString("Action")
 	if err != nil {
-		return badReply(err)
+		return jobAction{}, badReply(err), false
 	}
 	id, err := f.requiredInt64("Id")
 	if err != nil {
-		return badReply(err)
+		return jobAction{}, badReply(err), false
 	}
-	switch {
-	case strings.EqualFold(action, "StartManual"):
-		cfg, rep, found := s.lookupConfig(c, id, http.StatusNotFound)
+	start := strings.EqualFold(action, "StartManual")
+	if !start && !strings.EqualFold(action, "StopManual") {
+		return jobAction{}, errReply(http.StatusBadRequest, "Action must be StartManual or StopManual, got %q", clip(action)), false
+	}
+	return jobAction{f, start, id}, reply{}, true
+}
+
+func (s *Server) backupAction(c *call) reply {
+	act, rep, good := c.jobAction()
+	if !good {
+		return rep
+	}
+	if act.start {
+		cfg, rep, found := s.lookupConfig(c, act.id, http.StatusNotFound)
 		if !found {
 			return rep
 		}
@@ -193,22 +212,20 @@ func (s *Server) backupAction(c *call) reply {
 			b = s.startBackup(cfg, c.now, bsStartRequested)
 		}
 		return ok(jsonInt(b.id))
-	case strings.EqualFold(action, "StopManual"):
-		b, rep, found := s.lookupBackup(c, id, false)
-		if !found {
-			return rep
-		}
-		if !b.state.busy() {
-			return errReply(http.StatusBadRequest, "backup %d is not running (state %s)", b.id, b.state)
-		}
-		if b.state != bsStopRequested {
-			b.state, b.changed = bsStopRequested, c.now
-			b.gen++
-			s.push(c.now.Add(stopDelay), evBackupStep, b.id, b.gen)
-		}
-		return reply{http.StatusNoContent, nil}
 	}
-	return errReply(http.StatusBadRequest, "Action must be StartManual or StopManual, got %q", clip(action))
+	b, rep, found := s.lookupBackup(c, act.id, false)
+	if !found {
+		return rep
+	}
+	if !b.state.busy() {
+		return errReply(http.StatusBadRequest, "backup %d is not running (state %s)", b.id, b.state)
+	}
+	if b.state != bsStopRequested {
+		b.state, b.changed = bsStopRequested, c.now
+		b.gen++
+		s.push(c.now.Add(stopDelay), evBackupStep, b.id, b.gen)
+	}
+	return reply{http.StatusNoContent, nil}
 }
 
 type backupJSON struct {

@@ -67,11 +67,8 @@ func copyInt(p *int) *int {
 	return &v
 }
 
-// busyBackup returns the configuration's running backup, if any.
-func (cfg *configuration) busyBackup() *backup { return cfg.running }
-
 func (cfg *configuration) backupState() string {
-	if b := cfg.busyBackup(); b != nil {
+	if b := cfg.running; b != nil {
 		switch b.state {
 		case bsStartRequested, bsStartScheduled, bsQueued:
 			return "Queued"
@@ -136,24 +133,8 @@ func (cfg *configuration) json() configJSON {
 
 // configRequest is a validated create/update body.
 type configRequest struct {
-	agentID      int64
-	name         string
-	active       bool
-	retention    int
-	missedAction int
-	frequency    string
-	hour         *int
-	minute       *int
-	ampm         *string
-	dayOfWeek    *int
-	interval     *int
-	tzName       string
-	loc          *time.Location
-	recipients   string
-	notifyOK     bool
-	notifyFail   bool
-	inclusions   []pathItem
-	exclusions   []pathItem
+	agentID int64 // create only
+	configSettings
 }
 
 // parseConfigRequest validates a C1/C2 body completely (§5.2, §15.13).
@@ -458,15 +439,7 @@ func (s *Server) newConfiguration(a *agent, now time.Time) *configuration {
 
 // applyConfig copies a validated request into cfg and rearms its schedule.
 func (s *Server) applyConfig(cfg *configuration, req *configRequest, now time.Time) {
-	cfg.name = req.name
-	cfg.active = req.active
-	cfg.retention = req.retention
-	cfg.missedAction = req.missedAction
-	cfg.frequency = req.frequency
-	cfg.hour, cfg.minute, cfg.ampm = req.hour, req.minute, req.ampm
-	cfg.dayOfWeek, cfg.interval = req.dayOfWeek, req.interval
-	cfg.tzName, cfg.loc = req.tzName, req.loc
-	cfg.recipients, cfg.notifyOK, cfg.notifyFail = req.recipients, req.notifyOK, req.notifyFail
+	cfg.configSettings = req.configSettings
 	cfg.inclusions = s.withIDs(req.inclusions)
 	cfg.exclusions = s.withIDs(req.exclusions)
 	cfg.anchor = now.Truncate(time.Hour).Add(time.Hour)

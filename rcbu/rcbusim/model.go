@@ -174,31 +174,37 @@ type pathItem struct {
 	itemType string // File | Folder
 }
 
-type configuration struct {
-	id           int64
-	scheduleID   int64
-	agent        *agent
+// configSettings is the part of a configuration that create and update
+// requests set (§5.6, §5.7).
+type configSettings struct {
 	name         string
 	active       bool
-	deleted      bool
 	retention    int
 	missedAction int
 	frequency    string
-	hour         *int
+	hour         *int // 1-12, with ampm
 	minute       *int
 	ampm         *string
 	dayOfWeek    *int
 	interval     *int
 	tzName       string
 	loc          *time.Location
-	anchor       time.Time // hourly schedules count from here
 	recipients   string
 	notifyOK     bool
 	notifyFail   bool
-	prescript    string
-	postscript   string
 	inclusions   []pathItem
 	exclusions   []pathItem
+}
+
+type configuration struct {
+	id         int64
+	scheduleID int64
+	agent      *agent
+	configSettings
+	deleted      bool
+	anchor       time.Time // hourly schedules count from here
+	prescript    string
+	postscript   string
 	lastRun      time.Time
 	lastBackupID int64
 	lastState    backupState

@@ -355,28 +355,19 @@ func (s *Server) deleteRestoreFile(c *call) reply {
 }
 
 func (s *Server) restoreAction(c *call) reply {
-	f, rep, good := c.fields(false)
+	act, rep, good := c.jobAction()
 	if !good {
 		return rep
 	}
-	action, err := f.requiredString("Action")
+	pw, hasPW, err := act.stringField("EncryptedPassword")
 	if err != nil {
 		return badReply(err)
 	}
-	id, err := f.requiredInt64("Id")
-	if err != nil {
-		return badReply(err)
+	r, rep, found := s.lookupRestore(c, act.id, http.StatusNotFound)
+	if !found {
+		return rep
 	}
-	pw, hasPW, err := f.stringField("EncryptedPassword")
-	if err != nil {
-		return badReply(err)
-	}
-	switch {
-	case strings.EqualFold(action, "StartManual"):
-		r, rep, found := s.lookupRestore(c, id, http.StatusNotFound)
-		if !found {
-			return rep
-		}
+	if act.start {
 		switch {
 		case r.state != restoreCreating:
 			return errReply(http.StatusBadRequest, "restore %d was already started (state %s)", r.id, restoreStateName(r.state))
@@ -393,22 +384,16 @@ func (s *Server) restoreAction(c *call) reply {
 		r.state, r.start, r.changed = restoreStartRequested, c.now, c.now
 		s.push(c.now.Add(s.startDelay()), evRestoreStep, r.id, r.gen)
 		return reply{http.StatusNoContent, nil}
-	case strings.EqualFold(action, "StopManual"):
-		r, rep, found := s.lookupRestore(c, id, http.StatusNotFound)
-		if !found {
-			return rep
-		}
-		if r.state == restoreCreating || restoreDone(r.state) {
-			return errReply(http.StatusBadRequest, "restore %d is not running (state %s)", r.id, restoreStateName(r.state))
-		}
-		if r.state != restoreStopRequested {
-			r.state, r.changed = restoreStopRequested, c.now
-			r.gen++
-			s.push(c.now.Add(stopDelay), evRestoreStep, r.id, r.gen)
-		}
-		return reply{http.StatusNoContent, nil}
 	}
-	return errReply(http.StatusBadRequest, "Action must be StartManual or StopManual, got %q", clip(action))
+	if r.state == restoreCreating || restoreDone(r.state) {
+		return errReply(http.StatusBadRequest, "restore %d is not running (state %s)", r.id, restoreStateName(r.state))
+	}
+	if r.state != restoreStopRequested {
+		r.state, r.changed = restoreStopRequested, c.now
+		r.gen++
+		s.push(c.now.Add(stopDelay), evRestoreStep, r.id, r.gen)
+	}
+	return reply{http.StatusNoContent, nil}
 }
 
 func (s *Server) stepRestore(ev event) {

@@ -189,7 +189,7 @@ func (s *Server) fireSchedule(ev event) {
 	case a.deleted || a.disabled:
 	case !a.online:
 		s.finishImmediately(cfg, ev.at, bsMissed)
-	case cfg.busyBackup() != nil:
+	case cfg.running != nil:
 		s.finishImmediately(cfg, ev.at, bsSkipped)
 	default:
 		s.startBackup(cfg, ev.at, bsStartScheduled)
