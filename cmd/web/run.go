@@ -72,8 +72,10 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 	accounts := app.NewAccounts(store, sealer, app.RCBUConnector(nil, log, "rcbu-console/"+version), audit, now, log)
 	fleet := app.NewFleet(accounts, app.FleetOptions{Now: now, Log: log})
 	history := app.NewHistory(store, accounts, audit, now, log)
-	// A job run through the console is snapshotted as soon as Ops sees it end.
-	ops := app.NewOps(fleet, audit, app.OpsOptions{Now: now, Log: log, Snapshotter: history})
+	alerts := app.NewAlerts(store, sealer, fleet, accounts, audit, app.AlertsOptions{Now: now, Log: log})
+	// A job run through the console is snapshotted as soon as Ops sees it
+	// end, and then the alert rules of its account run.
+	ops := app.NewOps(fleet, audit, app.OpsOptions{Now: now, Log: log, Snapshotter: alerts.SnapshotHook(history)})
 	syncer := app.NewSyncer(history, accounts, app.SyncOptions{Interval: cfg.SyncInterval, KeepDays: cfg.HistoryKeepDays})
 
 	created, password, err := users.EnsureAdmin(ctx, cfg.AdminEmail, cfg.AdminPassword)
@@ -97,7 +99,7 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 	}
 	e, err := handlers.New(handlers.Deps{
 		Log: log, Auth: auth, Users: users, Accounts: accounts, Audit: audit, Fleet: fleet, Ops: ops, DB: store,
-		History: history, Syncer: syncer, HistoryKeepDays: cfg.HistoryKeepDays,
+		History: history, Syncer: syncer, HistoryKeepDays: cfg.HistoryKeepDays, Alerts: alerts,
 		SessionKey: sessionKey, SecureCookies: cfg.SecureCookies, TrustedProxies: cfg.TrustedProxies, Static: staticFS, Now: now, Version: version,
 	})
 	if err != nil {
@@ -128,6 +130,12 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 	syncDone := make(chan struct{})
 	go func() { defer close(syncDone); syncer.Run(syncCtx) }()
 	defer func() { stopSync(); <-syncDone }()
+	// The alert rules, the outbox and the digests run until ctx ends; they
+	// too stop before the store closes.
+	alertsCtx, stopAlerts := context.WithCancel(ctx)
+	alertsDone := make(chan struct{})
+	go func() { defer close(alertsDone); alerts.Run(alertsCtx) }()
+	defer func() { stopAlerts(); <-alertsDone }()
 
 	select {
 	case err := <-errc:
