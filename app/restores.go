@@ -358,12 +358,17 @@ func (p RestorePlan) DestinationPath(a rcbu.Agent) string {
 	return "/"
 }
 
-// itemType reads a path's trailing separator as "folder".
+// itemType reads a path's trailing separator as "folder". A root ("/",
+// "C:\") keeps its separator.
 func itemType(p string) (string, rcbu.RestoreItemType) {
-	if len(p) > 1 && (strings.HasSuffix(p, "/") || strings.HasSuffix(p, `\`)) {
-		return strings.TrimRight(p, `/\`), rcbu.RestoreItemFolder
+	if !strings.HasSuffix(p, "/") && !strings.HasSuffix(p, `\`) {
+		return p, rcbu.RestoreItemFile
 	}
-	return p, rcbu.RestoreItemFile
+	dir := strings.TrimRight(p, `/\`)
+	if dir == "" || strings.HasSuffix(dir, ":") {
+		dir = p[:len(dir)+1]
+	}
+	return dir, rcbu.RestoreItemFolder
 }
 
 // StartInput is the review step's POST: the confirmation of an overwrite

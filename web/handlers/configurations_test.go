@@ -753,3 +753,37 @@ func TestConfigurationHostileData(t *testing.T) {
 		t.Errorf("path text: %q", testid(d, "inclusions").Text())
 	}
 }
+
+func TestForeignIDsAreNotFound(t *testing.T) {
+	ce := newCfgEnv(t)
+	agent := ce.sim.AddAgent(rcbusim.OtherTenant, rcbusim.AgentSeed{Name: "theirs-01", Online: true})
+	cid, err := ce.sim.AddConfiguration(rcbusim.OtherTenant, rcbusim.ConfigurationSeed{AgentID: agent, Name: "theirs", Frequency: "Manually", Inclusions: []string{"/x"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	id := strconv.FormatInt(cid, 10)
+	admin := ce.loginRole(app.RoleAdmin)
+	for _, p := range []string{"/configurations/" + id, "/configurations/" + id + "/edit", "/configurations/" + id + "/clone", "/configurations/" + id + "/delete", "/configurations/" + id + "/export.json"} {
+		if rec := ce.get(p, admin); rec.Code != http.StatusNotFound {
+			t.Errorf("GET %s: %d", p, rec.Code)
+		}
+	}
+	for _, p := range []string{"/configurations/" + id + "/disable", "/configurations/" + id + "/delete", "/configurations/" + id} {
+		if rec := ce.post(p, dailyForm(1, "x"), admin); rec.Code != http.StatusNotFound {
+			t.Errorf("POST %s: %d", p, rec.Code)
+		}
+	}
+	if ids := ce.sim.ConfigurationIDs(rcbusim.OtherTenant); !slices.Contains(ids, cid) {
+		t.Error("the other tenant's configuration was deleted")
+	}
+	rec := ce.post("/configurations", dailyForm(rcbu.AgentID(agent), "sneaky"), admin)
+	wantStatus(t, rec, http.StatusUnprocessableEntity)
+	if testid(doc(t, rec), "error-agent").Length() != 1 {
+		t.Error("foreign agent accepted")
+	}
+	rec = ce.get("/restores/new/destination?configuration="+id+"&backup=1", admin)
+	wantStatus(t, rec, http.StatusUnprocessableEntity)
+	if testid(doc(t, rec), "error-configuration").Length() != 1 {
+		t.Error("foreign configuration accepted by the wizard")
+	}
+}
