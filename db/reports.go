@@ -211,22 +211,44 @@ func sortExpr(s app.ReportSort) string {
 }
 
 // ftsQuery turns what a person typed into an FTS5 query: every word must
-// match (as a prefix), and no FTS syntax gets through. It returns "" when
-// nothing searchable is left.
+// match, the last one as a prefix (the search runs as the user types), and
+// no FTS syntax gets through. It returns "" when nothing searchable is left.
+// Only the last word is a prefix because FTS5 reads a prefix term's whole
+// posting list, while exact terms are intersected by seeking.
 func ftsQuery(q string) string {
 	words := strings.FieldsFunc(q, func(r rune) bool { return !unicode.IsLetter(r) && !unicode.IsNumber(r) })
-	var parts []string
-	for _, w := range words {
-		if len(parts) == 16 {
-			break
+	words = words[:min(len(words), 16)]
+	parts := make([]string, len(words))
+	for i, w := range words {
+		parts[i] = `"` + w + `"`
+		if i == len(words)-1 {
+			parts[i] += "*"
 		}
-		parts = append(parts, `"`+w+`"*`)
 	}
 	return strings.Join(parts, " AND ")
 }
 
-// where builds the filter's WHERE clause (without cursors).
-func where(f app.ReportFilter) (string, []any) {
+// broadMatch is the number of matching errors above which a search sorted
+// by time scans the time index and probes the matches, instead of fetching
+// every matching report and sorting them.
+const broadMatch = 2000
+
+// broadSearch reports whether the FTS query q matches more than broadMatch
+// errors (counting stops there).
+func (s *Store) broadSearch(ctx context.Context, q string) (bool, error) {
+	var n int
+	err := s.db.QueryRowContext(ctx, `SELECT COUNT(*) FROM (SELECT rowid FROM report_errors_fts WHERE report_errors_fts MATCH ? LIMIT ?)`, q, broadMatch+1).Scan(&n)
+	if err != nil {
+		return false, fmt.Errorf("db: count matches: %w", err)
+	}
+	return n > broadMatch, nil
+}
+
+// where builds the filter's WHERE clause (without cursors). With probe set,
+// the full-text condition is written so that SQLite does not drive the
+// query from it (the unary + keeps the rowid lookup out of the plan): the
+// planner then walks the sort index and probes the set of matches.
+func where(f app.ReportFilter, probe bool) (string, []any) {
 	conds := []string{`r.account_id IN (` + placeholders(len(f.Accounts)) + `)`}
 	args := accountArgs(f.Accounts)
 	if f.Account != 0 {
@@ -261,7 +283,11 @@ func where(f app.ReportFilter) (string, []any) {
 		conds = append(conds, `r.error_count > 0`)
 	}
 	if q := ftsQuery(f.Query); q != "" {
-		conds = append(conds, `r.id IN (SELECT e.report_id FROM report_errors e
+		col := `r.id`
+		if probe {
+			col = `+r.id`
+		}
+		conds = append(conds, col+` IN (SELECT e.report_id FROM report_errors e
 			WHERE e.id IN (SELECT rowid FROM report_errors_fts WHERE report_errors_fts MATCH ?))`)
 		args = append(args, q)
 	} else if strings.TrimSpace(f.Query) != "" {
@@ -277,7 +303,17 @@ func (s *Store) ListReports(ctx context.Context, f app.ReportFilter) ([]app.Repo
 	if len(f.Accounts) == 0 {
 		return []app.Report{}, nil
 	}
-	w, args := where(f)
+	probe := false
+	if q := ftsQuery(f.Query); q != "" && (f.Sort == "" || f.Sort == app.SortFinished) {
+		// A broad search sorted by time finds a page's worth of matches
+		// early in the time index; a narrow one is best driven by its few
+		// matches.
+		var err error
+		if probe, err = s.broadSearch(ctx, q); err != nil {
+			return nil, err
+		}
+	}
+	w, args := where(f, probe)
 	col := sortExpr(f.Sort)
 	desc := !f.Asc
 	var cur *app.ReportCursor
@@ -330,7 +366,7 @@ func (s *Store) EachReport(ctx context.Context, f app.ReportFilter, fn func(app.
 	if len(f.Accounts) == 0 {
 		return nil
 	}
-	w, args := where(f)
+	w, args := where(f, false)
 	dir := "DESC"
 	if f.Asc {
 		dir = "ASC"
