@@ -276,7 +276,8 @@ type alertAccounts interface {
 type AlertsOptions struct {
 	Now func() time.Time
 	Log *slog.Logger
-	// HTTPClient posts webhooks and Slack messages (default: 10 s timeout).
+	// HTTPClient posts webhooks and Slack messages (default: 10 s timeout,
+	// redirects not followed).
 	HTTPClient *http.Client
 	// SMTPRootCAs verifies mail servers (default: the system roots).
 	SMTPRootCAs *x509.CertPool
@@ -305,7 +306,12 @@ func (o AlertsOptions) withDefaults() AlertsOptions {
 		o.Log = slog.New(slog.DiscardHandler)
 	}
 	if o.HTTPClient == nil {
-		o.HTTPClient = &http.Client{Timeout: 10 * time.Second}
+		o.HTTPClient = &http.Client{
+			Timeout: 10 * time.Second,
+			// A redirect is an answer, not a new target: following it would
+			// resend the signed body (or, as a GET, drop it) somewhere else.
+			CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse },
+		}
 	}
 	if o.SMTPTimeout <= 0 {
 		o.SMTPTimeout = 30 * time.Second

@@ -59,7 +59,6 @@ func newAlertsEnv(t *testing.T) *alertsEnv {
 	cert, roots := selfSigned(t)
 	alerts := app.NewAlerts(e.store, sealer, fleet, accounts, e.audit, app.AlertsOptions{
 		Now: e.clock.Now, Log: discard(), SMTPRootCAs: roots, SMTPTimeout: 10 * time.Second,
-		HTTPClient: &http.Client{Timeout: 10 * time.Second},
 	})
 	return &alertsEnv{env: e, alerts: alerts, account: acct, sim: sim, roots: roots, cert: cert}
 }
@@ -263,6 +262,21 @@ func TestSendTestFailureIsLoggedNotRetried(t *testing.T) {
 	}
 	if e := ae.lastAudit(t); e.Action != app.ActionChannelTest || e.Outcome != app.OutcomeFailed {
 		t.Errorf("audit %+v", e)
+	}
+}
+
+func TestWebhookRedirectIsNotFollowed(t *testing.T) {
+	ae := newAlertsEnv(t)
+	elsewhere := newReceiver(t)
+	srv := httptest.NewServer(http.RedirectHandler(elsewhere.srv.URL, http.StatusFound))
+	t.Cleanup(srv.Close)
+	c := ae.webhook(t, srv.URL)
+	d, err := ae.alerts.SendTest(t.Context(), ae.admin, ae.account, c.ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if d.Status != app.DeliveryFailed || d.LastStatus != http.StatusFound || len(elsewhere.requests()) != 0 {
+		t.Errorf("delivery %+v; the redirect target got %d requests", d, len(elsewhere.requests()))
 	}
 }
 
