@@ -95,7 +95,7 @@ func (s *Server) listActivity(c *call) reply {
 }
 
 func (s *Server) listAgentActivity(c *call) reply {
-	a, rep, found := s.lookupAgent(c, c.ids[0], http.StatusNotFound)
+	a, rep, found := s.lookupAgent(c, c.id, http.StatusNotFound)
 	if !found {
 		return rep
 	}
@@ -117,9 +117,9 @@ type cleanupReportJSON struct {
 }
 
 func (s *Server) getCleanupReport(c *call) reply {
-	cl := s.cleanups[c.ids[0]]
+	cl := s.cleanups[c.id]
 	if cl == nil || cl.agent.deleted {
-		return errReply(http.StatusNotFound, "cleanup %d not found", c.ids[0])
+		return errReply(http.StatusNotFound, "cleanup %d not found", c.id)
 	}
 	if cl.agent.tenant != c.tenant {
 		return errReply(http.StatusForbidden, "access denied to cleanup %d", cl.id)

@@ -113,7 +113,7 @@ func (c *call) fields(form bool) (fields, reply, bool) {
 }
 
 func (s *Server) getAgent(c *call) reply {
-	a, rep, found := s.lookupAgent(c, c.ids[0], http.StatusNotFound)
+	a, rep, found := s.lookupAgent(c, c.id, http.StatusNotFound)
 	if !found {
 		return rep
 	}
@@ -336,7 +336,7 @@ func (s *Server) migrateVault(c *call) reply {
 }
 
 func (s *Server) updateAgentBehavior(c *call) reply {
-	a, rep, found := s.lookupAgent(c, c.ids[0], http.StatusNotFound)
+	a, rep, found := s.lookupAgent(c, c.id, http.StatusNotFound)
 	if !found {
 		return rep
 	}
@@ -425,7 +425,7 @@ func (s *Server) setLogLevel(c *call) reply {
 }
 
 func (s *Server) getLogLevel(c *call) reply {
-	a, rep, found := s.lookupAgent(c, c.ids[0], http.StatusNotFound)
+	a, rep, found := s.lookupAgent(c, c.id, http.StatusNotFound)
 	if !found {
 		return rep
 	}
@@ -433,7 +433,7 @@ func (s *Server) getLogLevel(c *call) reply {
 }
 
 func (s *Server) requestLog(c *call) reply {
-	_, rep, found := s.lookupAgent(c, c.ids[0], http.StatusNotFound)
+	_, rep, found := s.lookupAgent(c, c.id, http.StatusNotFound)
 	if !found {
 		return rep
 	}
@@ -447,7 +447,7 @@ type logFileJSON struct {
 }
 
 func (s *Server) listLogFiles(c *call) reply {
-	a, rep, found := s.lookupAgent(c, c.ids[0], http.StatusNotFound)
+	a, rep, found := s.lookupAgent(c, c.id, http.StatusNotFound)
 	if !found {
 		return rep
 	}
@@ -473,7 +473,7 @@ type agentEventJSON struct {
 }
 
 func (s *Server) listAgentEvents(c *call) reply {
-	a, rep, found := s.lookupAgent(c, c.ids[0], http.StatusNotFound)
+	a, rep, found := s.lookupAgent(c, c.id, http.StatusNotFound)
 	if !found {
 		return rep
 	}
@@ -489,7 +489,7 @@ func (s *Server) listAgentEvents(c *call) reply {
 }
 
 func (s *Server) getAgentConfiguration(c *call) reply {
-	a, rep, found := s.lookupAgent(c, c.ids[0], http.StatusNotFound)
+	a, rep, found := s.lookupAgent(c, c.id, http.StatusNotFound)
 	if !found {
 		return rep
 	}

@@ -243,7 +243,7 @@ type backupJSON struct {
 }
 
 func (s *Server) getBackup(c *call) reply {
-	b, rep, found := s.lookupBackup(c, c.ids[0], false)
+	b, rep, found := s.lookupBackup(c, c.id, false)
 	if !found {
 		return rep
 	}
@@ -286,7 +286,7 @@ func restorable(b *backup, now time.Time, newest bool) bool {
 }
 
 func (s *Server) listCompleted(c *call) reply {
-	cfg, rep, found := s.lookupConfig(c, c.ids[0], http.StatusNotFound)
+	cfg, rep, found := s.lookupConfig(c, c.id, http.StatusNotFound)
 	if !found {
 		return rep
 	}
@@ -358,7 +358,7 @@ func reasonOf(st backupState) (reason, diag string) {
 }
 
 func (s *Server) getBackupReport(c *call) reply {
-	b, rep, found := s.lookupBackup(c, c.ids[0], false)
+	b, rep, found := s.lookupBackup(c, c.id, false)
 	if !found {
 		return rep
 	}

@@ -370,7 +370,7 @@ func (s *Server) listConfigurations(c *call) reply {
 }
 
 func (s *Server) listAgentConfigurations(c *call) reply {
-	a, rep, found := s.lookupAgent(c, c.ids[0], http.StatusNotFound)
+	a, rep, found := s.lookupAgent(c, c.id, http.StatusNotFound)
 	if !found {
 		return rep
 	}
@@ -384,7 +384,7 @@ func (s *Server) listAgentConfigurations(c *call) reply {
 }
 
 func (s *Server) getConfiguration(c *call) reply {
-	cfg, rep, found := s.lookupConfig(c, c.ids[0], http.StatusNotFound)
+	cfg, rep, found := s.lookupConfig(c, c.id, http.StatusNotFound)
 	if !found {
 		return rep
 	}
@@ -457,7 +457,7 @@ func (s *Server) withIDs(items []pathItem) []pathItem {
 }
 
 func (s *Server) updateConfiguration(c *call) reply {
-	cfg, rep, found := s.lookupConfig(c, c.ids[0], http.StatusNotFound)
+	cfg, rep, found := s.lookupConfig(c, c.id, http.StatusNotFound)
 	if !found {
 		return rep
 	}
@@ -476,7 +476,7 @@ func (s *Server) updateConfiguration(c *call) reply {
 }
 
 func (s *Server) enableConfiguration(c *call) reply {
-	cfg, rep, found := s.lookupConfig(c, c.ids[0], http.StatusNotFound)
+	cfg, rep, found := s.lookupConfig(c, c.id, http.StatusNotFound)
 	if !found {
 		return rep
 	}
@@ -499,7 +499,7 @@ func (s *Server) enableConfiguration(c *call) reply {
 }
 
 func (s *Server) deleteConfiguration(c *call) reply {
-	cfg, rep, found := s.lookupConfig(c, c.ids[0], http.StatusNotFound)
+	cfg, rep, found := s.lookupConfig(c, c.id, http.StatusNotFound)
 	if !found {
 		return rep
 	}

@@ -315,7 +315,7 @@ func (s *Server) addRestoreFile(c *call) reply {
 }
 
 func (s *Server) listRestoreFiles(c *call) reply {
-	r, rep, found := s.lookupRestore(c, c.ids[0], http.StatusNotFound)
+	r, rep, found := s.lookupRestore(c, c.id, http.StatusNotFound)
 	if !found {
 		return rep
 	}
@@ -323,7 +323,7 @@ func (s *Server) listRestoreFiles(c *call) reply {
 }
 
 func (s *Server) deleteRestoreFile(c *call) reply {
-	id := c.ids[0]
+	id := c.id
 	for _, r := range c.tenant.restores {
 		for i, f := range r.files {
 			if f.id != id {
@@ -447,7 +447,7 @@ func (s *Server) finishRestore(r *restore, st int, at time.Time) {
 }
 
 func (s *Server) getRestore(c *call) reply {
-	r, rep, found := s.lookupRestore(c, c.ids[0], http.StatusNotFound)
+	r, rep, found := s.lookupRestore(c, c.id, http.StatusNotFound)
 	if !found {
 		return rep
 	}
@@ -475,7 +475,7 @@ type restoreReportJSON struct {
 }
 
 func (s *Server) getRestoreReport(c *call) reply {
-	r, rep, found := s.lookupRestore(c, c.ids[0], http.StatusNotFound)
+	r, rep, found := s.lookupRestore(c, c.id, http.StatusNotFound)
 	if !found {
 		return rep
 	}

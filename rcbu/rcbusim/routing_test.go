@@ -144,7 +144,7 @@ func TestSplitPath(t *testing.T) {
 		"/dfw/v1.0/x/backup-configuration": {"dfw", "v1.0", "x", "backup-configuration"},
 	}
 	for in, want := range tests {
-		if got := splitPath(in); !slices.Equal(got, want) {
+		if got := splitPath(nil, in); !slices.Equal(got, want) {
 			t.Errorf("splitPath(%q) = %q, want %q", in, got, want)
 		}
 	}

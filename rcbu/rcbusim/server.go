@@ -283,7 +283,7 @@ type call struct {
 	user   *user
 	tenant *tenant
 	region string // "" on the region-less endpoint
-	ids    []int64
+	id     int64  // the "#" path segment, if any (no route has two)
 	seg    string // the "*" path segment, if any
 	body   []byte
 	op     Op
@@ -369,10 +369,10 @@ func (s *Server) write(w http.ResponseWriter, rep reply) {
 // splitPath splits, lower-cases and cleans a request path: empty segments
 // (trailing or doubled slashes) are dropped and a ".json" suffix on the last
 // segment is removed.
-func splitPath(p string) []string {
+// The segments are appended to segs, so the caller can pass a stack buffer.
+func splitPath(segs []string, p string) []string {
 	p = strings.ToLower(p)
-	segs := make([]string, 0, 6)
-	for _, s := range strings.Split(p, "/") {
+	for s := range strings.SplitSeq(p, "/") {
 		if s != "" {
 			segs = append(segs, s)
 		}
@@ -387,7 +387,8 @@ func splitPath(p string) []string {
 }
 
 func (s *Server) serve(w http.ResponseWriter, r *http.Request) (reply, Op) {
-	segs := splitPath(r.URL.Path)
+	var buf [8]string // every API path has fewer segments
+	segs := splitPath(buf[:0], r.URL.Path)
 	// Identity.
 	if len(segs) == 2 && segs[0] == "v2.0" && segs[1] == "tokens" {
 		if r.Method != http.MethodPost {
@@ -441,8 +442,7 @@ func (s *Server) serve(w http.ResponseWriter, r *http.Request) (reply, Op) {
 	for i, p := range rt.pattern {
 		switch p {
 		case "#":
-			id, _ := strconv.ParseInt(segs[i], 10, 64)
-			c.ids = append(c.ids, id)
+			c.id, _ = strconv.ParseInt(segs[i], 10, 64)
 		case "*":
 			c.seg = segs[i]
 		}
@@ -500,7 +500,7 @@ func actionOp(start Op, body []byte) Op {
 }
 
 func readBody(w http.ResponseWriter, r *http.Request) ([]byte, reply, bool) {
-	if r.Body == nil {
+	if r.Body == nil || r.Body == http.NoBody { // most GETs: nothing to read
 		return nil, reply{}, false
 	}
 	if r.ContentLength > maxBody {
