@@ -317,10 +317,10 @@ func (s *AgentsService) SetLogLevel(ctx context.Context, id AgentID, level LogLe
 		body: map[string]any{"MachineAgentId": id, "LoggingLevelId": int(level)}})
 }
 
-// LogLevel returns an agent's log level. It makes a call.
+// GetLogLevel returns an agent's log level. It makes a call.
 //
 // API: GET /v1.0/{tenant}/agent/logging/{machineAgentId}
-func (s *AgentsService) LogLevel(ctx context.Context, id AgentID) (LogLevel, error) {
+func (s *AgentsService) GetLogLevel(ctx context.Context, id AgentID) (LogLevel, error) {
 	op := fmt.Sprintf("get log level of agent %d", id)
 	var raw []byte
 	if err := s.client.doOn(ctx, kindAgent, int64(id), request{op: op, method: "GET", path: fmt.Sprintf("agent/logging/%d", id), raw: &raw}); err != nil {
@@ -359,10 +359,10 @@ type LogFile struct {
 	FilePath     string `json:"FilePath"` // URL
 }
 
-// LogFiles lists an agent's uploaded logs. It makes a call.
+// ListLogFiles lists an agent's uploaded logs. It makes a call.
 //
 // API: GET /v1.0/{tenant}/agent/logfiles/{machineAgentId}
-func (s *AgentsService) LogFiles(ctx context.Context, id AgentID) ([]LogFile, error) {
+func (s *AgentsService) ListLogFiles(ctx context.Context, id AgentID) ([]LogFile, error) {
 	op := fmt.Sprintf("list log files of agent %d", id)
 	out := []LogFile{}
 	if err := s.client.doOn(ctx, kindAgent, int64(id), request{op: op, method: "GET", path: fmt.Sprintf("agent/logfiles/%d", id), out: &out}); err != nil {
@@ -394,11 +394,11 @@ func (e *AgentEvent) UnmarshalJSON(b []byte) error {
 	return nil
 }
 
-// Events lists an agent's recent events; an agent with a heartbeat younger
+// ListEvents lists an agent's recent events; an agent with a heartbeat younger
 // than about 26 s is awake. It makes a call.
 //
 // API: GET /v1.0/{tenant}/agent/events/{machineAgentId}
-func (s *AgentsService) Events(ctx context.Context, id AgentID) ([]AgentEvent, error) {
+func (s *AgentsService) ListEvents(ctx context.Context, id AgentID) ([]AgentEvent, error) {
 	op := fmt.Sprintf("list events of agent %d", id)
 	var raw []byte
 	if err := s.client.doOn(ctx, kindAgent, int64(id), request{op: op, method: "GET", path: fmt.Sprintf("agent/events/%d", id), raw: &raw}); err != nil {
@@ -438,10 +438,10 @@ type AgentDocument struct {
 	Raw json.RawMessage `json:"-"`
 }
 
-// Document returns the agent's configuration document. It makes a call.
+// GetDocument returns the agent's configuration document. It makes a call.
 //
 // API: GET /v1.0/{tenant}/agent/configuration/{machineAgentId}
-func (s *AgentsService) Document(ctx context.Context, id AgentID) (*AgentDocument, error) {
+func (s *AgentsService) GetDocument(ctx context.Context, id AgentID) (*AgentDocument, error) {
 	op := fmt.Sprintf("get configuration document of agent %d", id)
 	var raw []byte
 	d := new(AgentDocument)

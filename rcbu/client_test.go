@@ -125,7 +125,7 @@ func TestScalarBodies(t *testing.T) {
 	t.Run("log level name", func(t *testing.T) {
 		c, mux, _ := setup(t)
 		handle(t, mux, "GET", "agent/logging/42", func(w http.ResponseWriter, r *http.Request) { fmt.Fprint(w, `"Warn"`) })
-		if l, err := c.Agents.LogLevel(context.Background(), 42); err != nil || l != rcbu.LogWarn {
+		if l, err := c.Agents.GetLogLevel(context.Background(), 42); err != nil || l != rcbu.LogWarn {
 			t.Fatalf("LogLevel = %v, %v", l, err)
 		}
 	})
@@ -150,7 +150,7 @@ func TestStatusTolerance(t *testing.T) {
 			ctx := context.Background()
 			for _, err := range []error{
 				c.Configurations.Delete(ctx, 7), c.Agents.SetLogLevel(ctx, 42, rcbu.LogDebug),
-				c.Restores.RemoveFile(ctx, 3, 9), c.Agents.Delete(ctx, 42), c.Agents.MigrateVault(ctx, 42, 43),
+				c.Restores.DeleteFile(ctx, 3, 9), c.Agents.Delete(ctx, 42), c.Agents.MigrateVault(ctx, 42, 43),
 			} {
 				if err != nil {
 					t.Error(err)

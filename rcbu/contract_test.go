@@ -342,11 +342,11 @@ func TestContractAgents(t *testing.T) {
 		if err := c.Agents.SetLogLevel(ctx, tg.agent, rcbu.LogDebug); err != nil {
 			t.Fatal(err)
 		}
-		if l := must[rcbu.LogLevel](t)(c.Agents.LogLevel(ctx, tg.agent)); l != rcbu.LogDebug {
+		if l := must[rcbu.LogLevel](t)(c.Agents.GetLogLevel(ctx, tg.agent)); l != rcbu.LogDebug {
 			t.Errorf("LogLevel = %v, want Debug", l)
 		}
 		wantErr(t, c.Agents.SetLogLevel(ctx, tg.agent, 9), rcbu.ErrBadRequest)
-		_, err := c.Agents.LogLevel(ctx, 999999999)
+		_, err := c.Agents.GetLogLevel(ctx, 999999999)
 		wantErr(t, err, rcbu.ErrNotFound)
 	})
 	t.Run("wake, logs, events, document", func(t *testing.T) {
@@ -364,18 +364,18 @@ func TestContractAgents(t *testing.T) {
 		if id := must[string](t)(c.Agents.RequestLog(ctx, tg.agent)); id == "" || strings.Contains(id, `"`) {
 			t.Errorf("RequestLog id = %q", id)
 		}
-		files := must[[]rcbu.LogFile](t)(c.Agents.LogFiles(ctx, tg.agent))
+		files := must[[]rcbu.LogFile](t)(c.Agents.ListLogFiles(ctx, tg.agent))
 		for _, f := range files {
 			if f.DisplayName == "" || f.FilePath == "" {
 				t.Errorf("log file = %+v", f)
 			}
 		}
-		ev := must[[]rcbu.AgentEvent](t)(c.Agents.Events(ctx, tg.agent))
+		ev := must[[]rcbu.AgentEvent](t)(c.Agents.ListEvents(ctx, tg.agent))
 		if tg.sim && (len(ev) == 0 || ev[0].Event != "Heartbeat" || ev[0].AgentID != tg.agent) {
 			t.Errorf("events = %+v", ev)
 		}
 		cfg := newConfig(t, ctx, c, tg.agent, "doc-check")
-		doc := must[*rcbu.AgentDocument](t)(c.Agents.Document(ctx, tg.agent))
+		doc := must[*rcbu.AgentDocument](t)(c.Agents.GetDocument(ctx, tg.agent))
 		if len(doc.Raw) == 0 || !slices.ContainsFunc(doc.BackupConfigurations, func(b struct {
 			ID        rcbu.ConfigurationID `json:"Id"`
 			Name      string               `json:"Name"`
@@ -700,7 +700,7 @@ func TestContractBackupAndRestore(t *testing.T) {
 		if len(files) != 2 || files[0].Filter != rcbu.FilterInclude || files[1].Filter != rcbu.FilterExclude || files[1].FileItemType != rcbu.RestoreItemFolder {
 			t.Fatalf("files = %+v", files)
 		}
-		if err := c.Restores.RemoveFile(ctx, r.ID, files[1].ID); err != nil {
+		if err := c.Restores.DeleteFile(ctx, r.ID, files[1].ID); err != nil {
 			t.Fatal(err)
 		}
 		if files = must[[]rcbu.RestoreFile](t)(c.Restores.Files(ctx, r.ID)); len(files) != 1 {

@@ -122,8 +122,8 @@ func clip(s string, n int) string {
 // Fields maps the API field name (e.g. "BackupConfigurationName") to a
 // message. It matches ErrBadRequest with errors.Is.
 type ValidationError struct {
-	Op     string
-	Fields map[string]string
+	Op     string            // what was being validated, e.g. "invalid restore"
+	Fields map[string]string // API field name → problem
 }
 
 // Error lists every field problem in a stable order.

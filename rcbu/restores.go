@@ -3,6 +3,7 @@ package rcbu
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"time"
 )
@@ -156,6 +157,8 @@ func (r *RestoreReport) Err() error {
 	return reportErr("restore", int64(r.BackupID), r.State.String(), r.Reason, r.Diagnostics, r.NumErrors)
 }
 
+// reportErr builds the error of a report that is not OK (BackupReport.Err,
+// RestoreReport.Err).
 func reportErr(kind string, id int64, state, reason, diag string, nerr int64) error {
 	msg := fmt.Sprintf("rcbu: %s of backup %d ended %s", kind, id, state)
 	if reason != "" {
@@ -167,7 +170,7 @@ func reportErr(kind string, id int64, state, reason, diag string, nerr int64) er
 	if nerr > 0 {
 		msg += fmt.Sprintf(", %d errors", nerr)
 	}
-	return fmt.Errorf("%s", msg)
+	return errors.New(msg)
 }
 
 // RestoresService handles restores (§7).
@@ -274,11 +277,11 @@ func (s *RestoresService) Files(ctx context.Context, id RestoreID) ([]RestoreFil
 	return out, nil
 }
 
-// RemoveFile deletes one include/exclude entry of restore id. It makes a
+// DeleteFile deletes one include/exclude entry of restore id. It makes a
 // call.
 //
 // API: DELETE /v1.0/{tenant}/restore/files/{id}
-func (s *RestoresService) RemoveFile(ctx context.Context, id RestoreID, file RestoreFileID) error {
+func (s *RestoresService) DeleteFile(ctx context.Context, id RestoreID, file RestoreFileID) error {
 	return s.client.doOn(ctx, kindRestore, int64(id), request{op: fmt.Sprintf("remove file %d from restore %d", file, id),
 		method: "DELETE", path: fmt.Sprintf("restore/files/%d", file)})
 }
