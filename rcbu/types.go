@@ -521,12 +521,7 @@ const (
 var restoreStateNames = [...]string{"Creating", "Queued", "InProgress", "Completed", "Stopped", "Failed", "StartRequested", "StopRequested", "CompletedWithErrors", "Preparing"}
 
 // String returns the state's API name ("InProgress").
-func (s RestoreState) String() string {
-	if s >= 0 && int(s) < len(restoreStateNames) {
-		return restoreStateNames[s]
-	}
-	return "RestoreState(" + strconv.Itoa(int(s)) + ")"
-}
+func (s RestoreState) String() string { return enumString(s, restoreStateNames[:], "RestoreState") }
 
 // ParseRestoreState maps a restore state name (as in reports and activity,
 // case- and space-insensitive; "Finished" = Completed) to its id.
@@ -559,21 +554,10 @@ func (s RestoreState) Busy() bool {
 
 // UnmarshalJSON accepts an id (number or digit string) or a state name.
 func (s *RestoreState) UnmarshalJSON(b []byte) error {
-	var n flexInt
-	if err := n.UnmarshalJSON(b); err == nil {
-		*s = RestoreState(n)
-		return nil
-	}
-	var name string
-	if err := json.Unmarshal(b, &name); err != nil {
-		return fmt.Errorf("rcbu: restore state: %w", err)
-	}
-	v, err := ParseRestoreState(name)
-	if err != nil {
-		return err
-	}
-	*s = v
-	return nil
+	return unmarshalEnum(b, s, "restore state", func(name string) (RestoreState, bool) {
+		v, err := ParseRestoreState(name)
+		return v, err == nil
+	})
 }
 
 // Frequency is how often a configuration runs.
@@ -614,37 +598,16 @@ const (
 	FilterExclude RestoreFilter = 2
 )
 
+var restoreFilterNames = [...]string{FilterInclude: "Include", FilterExclude: "Exclude"}
+
 // UnmarshalJSON accepts 1/2, "1"/"2" or "Include"/"Exclude".
 func (f *RestoreFilter) UnmarshalJSON(b []byte) error {
-	var n flexInt
-	if err := n.UnmarshalJSON(b); err == nil {
-		*f = RestoreFilter(n)
-		return nil
-	}
-	var s string
-	if err := json.Unmarshal(b, &s); err != nil {
-		return fmt.Errorf("rcbu: restore filter: %w", err)
-	}
-	switch strings.ToLower(s) {
-	case "include":
-		*f = FilterInclude
-	case "exclude":
-		*f = FilterExclude
-	default:
-		return fmt.Errorf("rcbu: unknown restore filter %.20q", s)
-	}
-	return nil
+	return unmarshalEnum(b, f, "restore filter", enumNamed[RestoreFilter](restoreFilterNames[:]))
 }
 
 // String returns "Include" or "Exclude".
 func (f RestoreFilter) String() string {
-	switch f {
-	case FilterInclude:
-		return "Include"
-	case FilterExclude:
-		return "Exclude"
-	}
-	return "RestoreFilter(" + strconv.Itoa(int(f)) + ")"
+	return enumString(f, restoreFilterNames[:], "RestoreFilter")
 }
 
 // RestoreItemType is the numeric FileItemType of restore file entries.
@@ -657,41 +620,57 @@ const (
 	RestoreItemDatabase RestoreItemType = 2
 )
 
+var restoreItemTypeNames = [...]string{RestoreItemFile: "File", RestoreItemFolder: "Folder", RestoreItemDatabase: "Database"}
+
 // UnmarshalJSON accepts 0/1/2, digit strings or "File"/"Folder"/"Database".
 func (t *RestoreItemType) UnmarshalJSON(b []byte) error {
-	var n flexInt
-	if err := n.UnmarshalJSON(b); err == nil {
-		*t = RestoreItemType(n)
-		return nil
-	}
-	var s string
-	if err := json.Unmarshal(b, &s); err != nil {
-		return fmt.Errorf("rcbu: restore item type: %w", err)
-	}
-	switch strings.ToLower(s) {
-	case "file":
-		*t = RestoreItemFile
-	case "folder":
-		*t = RestoreItemFolder
-	case "database":
-		*t = RestoreItemDatabase
-	default:
-		return fmt.Errorf("rcbu: unknown restore item type %.20q", s)
-	}
-	return nil
+	return unmarshalEnum(b, t, "restore item type", enumNamed[RestoreItemType](restoreItemTypeNames[:]))
 }
 
 // String returns "File", "Folder" or "Database".
 func (t RestoreItemType) String() string {
-	switch t {
-	case RestoreItemFile:
-		return "File"
-	case RestoreItemFolder:
-		return "Folder"
-	case RestoreItemDatabase:
-		return "Database"
+	return enumString(t, restoreItemTypeNames[:], "RestoreItemType")
+}
+
+// unmarshalEnum decodes an integer enum sent as its number, as a digit
+// string, or as a name that byName knows; what names the type in errors.
+func unmarshalEnum[T ~int](b []byte, dst *T, what string, byName func(string) (T, bool)) error {
+	var n flexInt
+	if err := n.UnmarshalJSON(b); err == nil {
+		*dst = T(n)
+		return nil
 	}
-	return "RestoreItemType(" + strconv.Itoa(int(t)) + ")"
+	var name string
+	if err := json.Unmarshal(b, &name); err != nil {
+		return fmt.Errorf("rcbu: %s: %w", what, err)
+	}
+	v, ok := byName(name)
+	if !ok {
+		return fmt.Errorf("rcbu: unknown %s %.20q", what, name)
+	}
+	*dst = v
+	return nil
+}
+
+// enumNamed returns a case-insensitive lookup of names, indexed by value
+// ("" for values without a name).
+func enumNamed[T ~int](names []string) func(string) (T, bool) {
+	return func(name string) (T, bool) {
+		for i, n := range names {
+			if n != "" && strings.EqualFold(n, name) {
+				return T(i), true
+			}
+		}
+		return 0, false
+	}
+}
+
+// enumString returns the name of v, or typ(v) for a value without one.
+func enumString[T ~int](v T, names []string, typ string) string {
+	if v >= 0 && int(v) < len(names) && names[v] != "" {
+		return names[v]
+	}
+	return typ + "(" + strconv.Itoa(int(v)) + ")"
 }
 
 // LogLevel is an agent's logging level (§3.9, numbering per the newer client).
@@ -711,12 +690,7 @@ const (
 var logLevelNames = [...]string{"", "Fatal", "Error", "Warn", "Info", "Debug", "Trace", "All"}
 
 // String returns the level's name ("Warn").
-func (l LogLevel) String() string {
-	if l >= 1 && int(l) < len(logLevelNames) {
-		return logLevelNames[l]
-	}
-	return "LogLevel(" + strconv.Itoa(int(l)) + ")"
-}
+func (l LogLevel) String() string { return enumString(l, logLevelNames[:], "LogLevel") }
 
 // ParseLogLevel maps a level name (case-insensitive, "Warning" too) or a
 // digit string to a LogLevel.
@@ -725,10 +699,8 @@ func ParseLogLevel(s string) (LogLevel, error) {
 	if t == "warning" {
 		return LogWarn, nil
 	}
-	for i := 1; i < len(logLevelNames); i++ {
-		if strings.ToLower(logLevelNames[i]) == t {
-			return LogLevel(i), nil
-		}
+	if l, ok := enumNamed[LogLevel](logLevelNames[:])(t); ok {
+		return l, nil
 	}
 	if n, err := strconv.Atoi(t); err == nil && n >= 1 && n <= 7 {
 		return LogLevel(n), nil
