@@ -7,6 +7,7 @@
 //	rcbusim [-addr 127.0.0.1:8900] [-seed demo|empty] [-seed-file data.json]
 //	        [-speed 1] [-latency 50ms+20ms] [-error-rate 0.05] [-hang-rate 0.01]
 //	        [-token-ttl 24h] [-agents N] [-configs-per-agent M] [-history-days D]
+//	        [-wake-delay 15s] [-rand-seed 1] [-v]
 package main
 
 import (
