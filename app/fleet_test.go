@@ -349,3 +349,65 @@ func TestProblemWords(t *testing.T) {
 		})
 	}
 }
+
+// TestOverviewCallsUpstreamConcurrently: for 200 agents and 1,000
+// configurations the overview's list calls are in flight together, and the
+// live status fetches the 200 agents' details concurrently, bounded by the
+// pool.
+func TestOverviewCallsUpstreamConcurrently(t *testing.T) {
+	t.Parallel()
+	env := newSimEnv(t, rcbusim.WithScale(200, 5, 0), rcbusim.WithLatency(20*time.Millisecond, 0))
+	ctx := ctxT(t)
+	// The generated agents live in four regions: use them all.
+	all, err := rcbu.Connect(ctx, rcbu.Credentials{Username: rcbusim.DemoUser, APIKey: rcbusim.DemoAPIKey},
+		rcbu.WithIdentityURL(env.url+"/v2.0/tokens"), rcbu.WithAllRegions(), rcbu.WithRetry(1, 0, 0))
+	if err != nil {
+		t.Fatal(err)
+	}
+	env.clients[1] = all
+	f := NewFleet(env, FleetOptions{DetailConcurrency: 16})
+	ov, err := f.Overview(ctx, env.scope(1), DefaultOverduePolicy(), false)
+	if err != nil || len(ov.Problems) != 0 {
+		t.Fatalf("overview: %v %v", err, ov.Problems)
+	}
+	if len(ov.Agents) != 200 || ov.Pending != 200 {
+		t.Fatalf("agents %d, pending %d", len(ov.Agents), ov.Pending)
+	}
+	var configs int
+	for _, a := range ov.Agents {
+		configs += len(a.Configurations)
+	}
+	if configs != 1000 {
+		t.Errorf("configurations %d", configs)
+	}
+	if n := env.count("GET agent/#"); n != 0 {
+		t.Errorf("the page made %d details calls", n)
+	}
+	if m := env.maxIn.Load(); m < 3 {
+		t.Errorf("the three list calls were not in flight together (max %d)", m)
+	}
+
+	env.maxIn.Store(0)
+	agents, _, err := f.AgentsLive(ctx, env.scope(1))
+	if err != nil {
+		t.Fatal(err)
+	}
+	live := 0
+	for _, a := range agents {
+		if a.Live {
+			live++
+		}
+	}
+	if live != 200 || env.count("GET agent/#") != 200 {
+		t.Errorf("live %d, details calls %d", live, env.count("GET agent/#"))
+	}
+	if m := env.maxIn.Load(); m < 8 || m > 16 {
+		t.Errorf("details in flight at most %d, want concurrent and bounded by 16", m)
+	}
+	// Warm: the page now has every status from the cache, without a call.
+	before := env.count("GET agent/#")
+	ov, err = f.Overview(ctx, env.scope(1), DefaultOverduePolicy(), false)
+	if err != nil || ov.Pending != 0 || env.count("GET agent/#") != before {
+		t.Errorf("warm overview: pending %d, err %v", ov.Pending, err)
+	}
+}

@@ -7,6 +7,7 @@ import (
 	"net/http/httptest"
 	"net/url"
 	"path/filepath"
+	"regexp"
 	"strconv"
 	"strings"
 	"sync/atomic"
@@ -25,9 +26,13 @@ import (
 type opsEnv struct {
 	*testEnv
 	requests atomic.Int64
+	details  atomic.Int64 // GET .../agent/{id}: agent details
 	inflight atomic.Int64
 	maxIn    atomic.Int64
 }
+
+// agentDetailPath matches the agent-details call.
+var agentDetailPath = regexp.MustCompile(`/agent/[0-9]+$`)
 
 // newOpsEnv builds the stack like newTestEnv, with the simulator options
 // given and an API client that does not retry (so injected faults show).
@@ -69,6 +74,9 @@ func newOpsEnv(t testing.TB, opts ...rcbusim.Option) *opsEnv {
 	env := &opsEnv{}
 	hs := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		env.requests.Add(1)
+		if r.Method == http.MethodGet && agentDetailPath.MatchString(r.URL.Path) {
+			env.details.Add(1)
+		}
 		n := env.inflight.Add(1)
 		defer env.inflight.Add(-1)
 		for m := env.maxIn.Load(); n > m && !env.maxIn.CompareAndSwap(m, n); m = env.maxIn.Load() {
