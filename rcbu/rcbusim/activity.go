@@ -2,9 +2,9 @@ package rcbusim
 
 import (
 	"cmp"
-	"fmt"
 	"net/http"
 	"slices"
+	"strconv"
 	"time"
 )
 
@@ -134,7 +134,7 @@ func (s *Server) getCleanupReport(c *call) reply {
 	return ok(cleanupReportJSON{
 		CleanupId: cl.id, MachineAgentId: cl.agent.id, MachineName: cl.agent.name, State: cl.state,
 		StartTime: msDate(cl.start), CompletedTime: dateOrNil(cl.end), Duration: hms(cl.end.Sub(cl.start)),
-		NumFilesDeleted: fmt.Sprint(cl.deleted), BytesFreed: humanSize(cl.freed),
+		NumFilesDeleted: strconv.FormatInt(cl.deleted, 10), BytesFreed: humanSize(cl.freed),
 		Reason: reason, Diagnostics: diag,
 	})
 }

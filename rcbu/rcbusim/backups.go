@@ -1,9 +1,9 @@
 package rcbusim
 
 import (
-	"fmt"
 	"math/rand/v2"
 	"net/http"
+	"strconv"
 	"strings"
 	"time"
 )
@@ -383,9 +383,9 @@ func (s *Server) getBackupReport(c *call) reply {
 		StartTime:                    msDate(b.start),
 		CompletedTime:                msDate(b.end),
 		Duration:                     hms(b.end.Sub(b.start)),
-		FilesSearched:                fmt.Sprint(b.filesSearch),
+		FilesSearched:                strconv.FormatInt(b.filesSearch, 10),
 		BytesSearched:                humanSize(b.bytesSearch),
-		FilesBackedUp:                fmt.Sprint(b.filesBacked),
+		FilesBackedUp:                strconv.FormatInt(b.filesBacked, 10),
 		BytesBackedUp:                humanSize(b.bytesBacked),
 		NumErrors:                    b.numErrors,
 		Reason:                       reason,

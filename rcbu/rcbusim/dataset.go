@@ -330,7 +330,7 @@ func (s *Server) historyExtras(now, from time.Time) {
 			r := &restore{
 				id: s.nextID.restore, tenant: t, backup: src, dest: cfg.agent,
 				destPath: "/tmp/restore-" + start.Format("2006-01-02"), backupDC: cfg.agent.datacenter,
-				created: start.Add(-2 * time.Minute), start: start, errSeed: s.rng.Uint64(),
+				start: start, errSeed: s.rng.Uint64(),
 			}
 			if strings.HasPrefix(cfg.agent.os, "Windows") {
 				r.destPath = `C:\Restore\` + start.Format("2006-01-02")

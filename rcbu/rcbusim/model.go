@@ -242,7 +242,6 @@ type restoreFile struct {
 	path     string
 	filter   int // 1 include, 2 exclude
 	itemType int // 0 file, 1 folder, 2 database
-	encoded  *string
 }
 
 type restore struct {
@@ -255,7 +254,6 @@ type restore struct {
 	backupDC  string
 	state     int
 	gen       uint32
-	created   time.Time
 	start     time.Time
 	changed   time.Time
 	end       time.Time
@@ -264,7 +262,6 @@ type restore struct {
 	numBytes  int64
 	numErrors int32
 	errSeed   uint64
-	password  *string
 }
 
 type cleanup struct {

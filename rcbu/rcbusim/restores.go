@@ -1,7 +1,6 @@
 package rcbusim
 
 import (
-	"fmt"
 	"net/http"
 	"strconv"
 	"strings"
@@ -200,7 +199,7 @@ func (s *Server) createRestore(c *call) reply {
 	r := &restore{
 		id: s.nextID.restore, tenant: c.tenant, backup: t.backup, dest: t.dest,
 		destPath: t.path, overwrite: t.overwrite, backupDC: t.dc, state: restoreCreating,
-		created: c.now, changed: c.now, errSeed: s.rng.Uint64(),
+		changed: c.now, errSeed: s.rng.Uint64(),
 	}
 	s.restores[r.id] = r
 	c.tenant.restores = append(c.tenant.restores, r)
@@ -280,8 +279,9 @@ func (s *Server) addRestoreFile(c *call) reply {
 	if err != nil {
 		return badReply(err)
 	}
-	encoded, hasEncoded, err := f.stringField("FilePathEncoded")
-	if err != nil {
+	// FilePathEncoded is optional and only checked: the §7.4 list does not
+	// carry it back.
+	if _, _, err := f.stringField("FilePathEncoded"); err != nil {
 		return badReply(err)
 	}
 	r, rep, found := s.lookupRestore(c, parent, http.StatusNotFound)
@@ -295,9 +295,6 @@ func (s *Server) addRestoreFile(c *call) reply {
 		return errReply(http.StatusBadRequest, "restore %d has too many file entries", r.id)
 	}
 	rf := restoreFile{path: path, filter: filter, itemType: itemType}
-	if hasEncoded {
-		rf.encoded = &encoded
-	}
 	replaced := false
 	for i, x := range r.files {
 		if x.path == path {
@@ -377,9 +374,6 @@ func (s *Server) restoreAction(c *call) reply {
 			return errReply(http.StatusForbidden, "destination agent %d is disabled", r.dest.id)
 		case !r.dest.online:
 			return errReply(http.StatusForbidden, "destination agent %d is offline; wake it up (POST /user/wakeupagents) and retry", r.dest.id)
-		}
-		if hasPW {
-			r.password = &pw
 		}
 		r.state, r.start, r.changed = restoreStartRequested, c.now, c.now
 		s.push(c.now.Add(s.startDelay()), evRestoreStep, r.id, r.gen)
@@ -506,7 +500,7 @@ func (s *Server) getRestoreReport(c *call) reply {
 		NumBytesRestored:            humanSize(r.numBytes),
 		RestoreDestination:          r.dest.name,
 		RestoreDestinationMachineId: r.dest.id,
-		NumErrors:                   fmt.Sprint(r.numErrors),
+		NumErrors:                   strconv.Itoa(int(r.numErrors)),
 		Reason:                      reason,
 		Diagnostics:                 diag,
 		ErrorList:                   errorList(r.id, r.errSeed, int(r.numErrors), r.state == restoreFailed, b.config, r.dest),
