@@ -41,12 +41,10 @@ type Client struct {
 
 	common service
 
-	hc        *http.Client
+	hc        *http.Client // with the authenticating transport
 	log       *slog.Logger
-	userAgent string
 	tenant    string
 	endpoints []Endpoint
-	tokens    *tokenSource
 	opts      options
 
 	routeMu sync.Mutex
@@ -205,10 +203,8 @@ func newClient(o options, eps []Endpoint, tenant string, src *tokenSource) *Clie
 			Jar:       jar,
 		},
 		log:       o.logger,
-		userAgent: o.userAgent,
 		tenant:    tenant,
 		endpoints: eps,
-		tokens:    src,
 		opts:      o,
 		routes:    map[routeKey]int{},
 	}
@@ -280,7 +276,7 @@ func (c *Client) do(ctx context.Context, ep Endpoint, r request) error {
 			return fmt.Errorf("rcbu: %s: %w", r.op, err)
 		}
 		req.Header.Set("Accept", "application/json")
-		req.Header.Set("User-Agent", c.userAgent)
+		req.Header.Set("User-Agent", c.opts.userAgent)
 		if payload != nil {
 			req.Header.Set("Content-Type", "application/json")
 		}
