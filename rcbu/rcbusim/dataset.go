@@ -77,7 +77,7 @@ func (s *Server) loadSeed(data []byte, now time.Time) (int, error) {
 		return 0, fmt.Errorf("rcbusim: seed file: %w", err)
 	}
 	for i, sa := range sf.Agents {
-		ten := cmpOr(sa.Tenant, DemoTenant)
+		ten := cmp.Or(sa.Tenant, DemoTenant)
 		if !isDigits(ten) {
 			return 0, fmt.Errorf("rcbusim: seed file: agents[%d]: tenant %q is not numeric", i, ten)
 		}

@@ -155,15 +155,15 @@ func (s *Server) addConfiguration(a *agent, c ConfigurationSeed, now time.Time) 
 		"IsActive":                !c.Inactive,
 		"VersionRetention":        c.VersionRetention,
 		"MissedBackupActionId":    1,
-		"Frequency":               cmpOr(c.Frequency, "Manually"),
-		"TimeZoneId":              cmpOr(c.TimeZone, "UTC"),
+		"Frequency":               cmp.Or(c.Frequency, "Manually"),
+		"TimeZoneId":              cmp.Or(c.TimeZone, "UTC"),
 		"NotifyRecipients":        c.NotifyRecipients,
 		"NotifySuccess":           c.NotifySuccess,
 		"NotifyFailure":           c.NotifyFailure,
 	}
 	switch strings.ToLower(c.Frequency) {
 	case "daily", "weekly":
-		body["StartTimeHour"], body["StartTimeMinute"], body["StartTimeAmPm"] = c.Hour, c.Minute, cmpOr(c.AmPm, "AM")
+		body["StartTimeHour"], body["StartTimeMinute"], body["StartTimeAmPm"] = c.Hour, c.Minute, cmp.Or(c.AmPm, "AM")
 		if strings.EqualFold(c.Frequency, "weekly") {
 			body["DayOfWeekId"] = c.DayOfWeek
 		}
@@ -196,13 +196,6 @@ func (s *Server) addConfiguration(a *agent, c ConfigurationSeed, now time.Time) 
 	}
 	s.applyConfig(cfg, req, now)
 	return cfg, nil
-}
-
-func cmpOr(v, def string) string {
-	if v == "" {
-		return def
-	}
-	return v
 }
 
 // SetAgentOnline sets an agent's live status.

@@ -1,5 +1,7 @@
 package rcbusim
 
+import "slices"
+
 // Op names one API operation of the simulator. Fault injection (FailNext,
 // WithOpErrorRate) and logging refer to operations by Op. The comment on each
 // constant gives its row in the contract's operation index (§13).
@@ -133,7 +135,7 @@ func (t routeTable) match(method string, segs []string) (rt *route, allow []stri
 		if r.method == method {
 			return r, nil
 		}
-		if !contains(allow, r.method) {
+		if !slices.Contains(allow, r.method) {
 			allow = append(allow, r.method)
 		}
 	}
@@ -170,13 +172,4 @@ func isDigits(s string) bool {
 		}
 	}
 	return true
-}
-
-func contains(list []string, s string) bool {
-	for _, x := range list {
-		if x == s {
-			return true
-		}
-	}
-	return false
 }
