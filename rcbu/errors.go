@@ -61,10 +61,7 @@ func (e *Error) Is(target error) bool {
 	case ErrConflict:
 		return e.StatusCode == http.StatusConflict
 	case ErrUnavailable:
-		switch e.StatusCode {
-		case http.StatusTooManyRequests, http.StatusBadGateway, http.StatusServiceUnavailable, http.StatusGatewayTimeout:
-			return true
-		}
+		return retryable(e.StatusCode)
 	}
 	return false
 }
@@ -73,37 +70,38 @@ func (e *Error) Is(target error) bool {
 // {"Message": ...}, Identity's {"unauthorized": {"message": ...}} wrapper,
 // or else the (trimmed, shortened) text.
 func errorMessage(body []byte) string {
-	const max = 300
+	const maxLen = 300
 	var flat map[string]json.RawMessage
 	if json.Unmarshal(body, &flat) == nil {
-		for k, v := range flat {
-			if strings.EqualFold(k, "message") {
-				var s string
-				if json.Unmarshal(v, &s) == nil {
-					return clip(s, max)
-				}
-			}
+		if s, ok := messageOf(flat); ok {
+			return clip(s, maxLen)
 		}
 		for _, v := range flat {
 			var inner map[string]json.RawMessage
 			if json.Unmarshal(v, &inner) != nil {
 				continue
 			}
-			for k, iv := range inner {
-				if strings.EqualFold(k, "message") {
-					var s string
-					if json.Unmarshal(iv, &s) == nil {
-						return clip(s, max)
-					}
-				}
+			if s, ok := messageOf(inner); ok {
+				return clip(s, maxLen)
 			}
 		}
 	}
 	var s string
 	if json.Unmarshal(body, &s) == nil {
-		return clip(s, max)
+		return clip(s, maxLen)
 	}
-	return clip(strings.TrimSpace(string(body)), max)
+	return clip(strings.TrimSpace(string(body)), maxLen)
+}
+
+// messageOf returns the string under m's "message" key, in any case.
+func messageOf(m map[string]json.RawMessage) (string, bool) {
+	for k, v := range m {
+		var s string
+		if strings.EqualFold(k, "message") && json.Unmarshal(v, &s) == nil {
+			return s, true
+		}
+	}
+	return "", false
 }
 
 func clip(s string, n int) string {
