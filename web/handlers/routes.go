@@ -128,7 +128,7 @@ func (s *server) routes(e *echo.Echo) *routes {
 
 	// Restores (owner cfg): the wizard and starting or stopping are Creator;
 	// a restore's page and live status are Observer.
-	rsts := app.NewRestores(ops.Fleet(), s.Audit, nil, s.Now, s.Log)
+	rsts := app.NewRestores(ops.Fleet(), s.Audit, s.restoreSnapshotter(), s.Now, s.Log)
 	r.get("/restores/new", app.RoleCreator, s.restoreWizard(rsts, app.StepBackup))
 	r.get("/restores/new/destination", app.RoleCreator, s.restoreWizard(rsts, app.StepDestination))
 	r.get("/restores/new/files", app.RoleCreator, s.restoreWizard(rsts, app.StepFiles))
