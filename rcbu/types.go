@@ -247,6 +247,14 @@ func (d *MSDate) UnmarshalJSON(b []byte) error {
 		d.Time = time.Time{}
 		return nil
 	}
+	// Fast path for the common spellings, "/Date(ms)/" and "\/Date(ms)\/",
+	// which parseMSDate reads as they stand: no string is kept.
+	if len(b) > 2 && b[0] == '"' && b[len(b)-1] == '"' {
+		if ms, ok := parseMSDate(string(b[1 : len(b)-1])); ok {
+			d.Time = time.UnixMilli(ms).UTC()
+			return nil
+		}
+	}
 	s, err := jsonString(b)
 	if err != nil {
 		return fmt.Errorf("rcbu: date: want a string, got %.40q", string(b))
