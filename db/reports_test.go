@@ -487,3 +487,77 @@ func TestCheckpointAndVacuumInto(t *testing.T) {
 		t.Errorf("copy header = %q, %v; want an SQLite file", head, err)
 	}
 }
+
+func TestSearchFindsErrorsStoredBeforeTheIDScheme(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	s, a, _ := newHistoryStore(t)
+	legacy := mkReport(a, 1, histT0, func(r *app.Report) { r.ErrorCount = 1 })
+	if _, err := s.InsertReports(ctx, []app.Report{legacy, mkReport(a, 2, histT0, withErrors(app.ReportErrorEntry{Path: "/new/scheme.txt"}))}); err != nil {
+		t.Fatal(err)
+	}
+	// An error row with a plain small id, as the first version stored them.
+	if _, err := s.DB().ExecContext(ctx, `INSERT INTO report_errors (id, report_id, path, description) SELECT 7, id, '/legacy/row.txt', 'old' FROM reports WHERE job_id = 1`); err != nil {
+		t.Fatal(err)
+	}
+	for q, want := range map[string][]int64{"legacy": {1}, "scheme": {2}, "txt": {2, 1}} {
+		for _, sort := range []app.ReportSort{app.SortFinished, app.SortErrors} {
+			got, err := s.ListReports(ctx, app.ReportFilter{Accounts: []app.AccountID{a}, Query: q, Sort: sort, Limit: 10})
+			if err != nil {
+				t.Fatal(err)
+			}
+			if diff := cmp.Diff(want, jobIDs(got)); diff != "" {
+				t.Errorf("search %q sorted by %s (-want +got):\n%s", q, sort, diff)
+			}
+		}
+	}
+}
+
+func TestBroadSearchPagesLikeANarrowOne(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	s, a, _ := newHistoryStore(t)
+	// More matches than the planner switch, so the search walks the time index.
+	var rs []app.Report
+	for i := int64(1); i <= 2600; i++ {
+		e := app.ReportErrorEntry{Path: fmt.Sprintf("/data/common-%d.txt", i), Description: "common failure"}
+		if i%2 == 0 {
+			e.Description = "rare failure"
+		}
+		rs = append(rs, mkReport(a, i, histT0.Add(time.Duration(i%500)*time.Minute), withErrors(e)))
+	}
+	rs = append(rs, mkReport(a, 9999, histT0.Add(time.Hour))) // no errors: never a match
+	if _, err := s.InsertReports(ctx, rs); err != nil {
+		t.Fatal(err)
+	}
+	hist := app.NewHistory(s, nil, app.NewAudit(s, time.Now, slog.New(slog.DiscardHandler)), func() time.Time { return histT0 }, slog.New(slog.DiscardHandler))
+	for _, q := range []string{"failure", "common", "rare"} {
+		var want []int64
+		if err := hist.Export(ctx, app.ReportFilter{Accounts: []app.AccountID{a}, Query: q}, func(r app.Report) error { want = append(want, r.JobID); return nil }); err != nil {
+			t.Fatal(err)
+		}
+		if len(want) < 1300 {
+			t.Fatalf("search %q matched %d; the test needs a broad search", q, len(want))
+		}
+		var got []int64
+		f := app.ReportFilter{Accounts: []app.AccountID{a}, Query: q, Limit: 500}
+		for i := 0; ; i++ {
+			if i > 10 {
+				t.Fatal("paging does not end")
+			}
+			p, err := hist.List(ctx, f)
+			if err != nil {
+				t.Fatal(err)
+			}
+			got = append(got, jobIDs(p.Reports)...)
+			if !p.HasNext {
+				break
+			}
+			c := p.Reports[len(p.Reports)-1].Cursor(app.SortFinished)
+			f.After = &c
+		}
+		if diff := cmp.Diff(want, got); diff != "" {
+			t.Errorf("search %q paged (-want +got):\n%s", q, diff)
+		}
+	}
+}
