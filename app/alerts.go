@@ -1,6 +1,7 @@
 package app
 
 import (
+	"cmp"
 	"context"
 	"crypto/x509"
 	"encoding/json"
@@ -619,7 +620,7 @@ func (a *Alerts) overdue(ctx context.Context, scope Scope, account AccountID, la
 			last = t
 		}
 		g, has := graces[c.ID]
-		in = append(in, OverdueInput{Configuration: c, AgentName: cmpOr(c.MachineName, names[c.AgentID]), LastSuccess: last, Grace: g, HasGrace: has})
+		in = append(in, OverdueInput{Configuration: c, AgentName: cmp.Or(c.MachineName, names[c.AgentID]), LastSuccess: last, Grace: g, HasGrace: has})
 	}
 	return OverdueConfigurations(in, a.opts.Overdue, now, open), true, nil
 }
@@ -665,13 +666,6 @@ func (a *Alerts) logSkip(ctx context.Context, account AccountID, rule RuleKind, 
 		msg = err.Error()
 	}
 	a.opts.Log.WarnContext(ctx, "alert_rule_skipped", slog.Int64("account_id", int64(account)), slog.String("rule", string(rule)), slog.String("problem", msg))
-}
-
-func cmpOr(a, b string) string {
-	if a != "" {
-		return a
-	}
-	return b
 }
 
 // Run evaluates and delivers until ctx ends: every account every
@@ -803,38 +797,18 @@ func (a *Alerts) DispatchDue(ctx context.Context) (int, error) {
 }
 
 // attempt sends one delivery once and saves the outcome: sent, pending
-// with the next attempt scheduled, or failed after maxAttempts. The
-// returned error is a store failure; a failed send is in the delivery.
+// with the next attempt scheduled, or failed after maxAttempts (or at once
+// when retrying cannot help). The returned error is a store failure; a
+// failed send is in the delivery.
 func (a *Alerts) attempt(ctx context.Context, c Channel, d Delivery, maxAttempts int) (Delivery, error) {
 	now := a.opts.Now()
 	d.Attempts++
-	var n Notice
-	var status int
-	var sendErr error
-	switch {
-	case !c.Enabled && d.Event != EventTest:
-		sendErr = errors.New("the channel is disabled")
-		d.Attempts = maxAttempts // do not retry into a disabled channel
-	default:
-		if err := json.Unmarshal(d.Payload, &n); err != nil {
-			sendErr = fmt.Errorf("the stored notice is unreadable: %w", err)
-			d.Attempts = maxAttempts
-			break
-		}
-		n.IncidentID = d.IncidentID
-		s, err := a.sender(c)
-		if err != nil {
-			sendErr = err
-			d.Attempts = maxAttempts
-			break
-		}
-		status, sendErr = s.send(ctx, d.ID, n)
-	}
+	status, final, sendErr := a.send(ctx, c, d)
 	d.LastStatus = status
 	switch {
 	case sendErr == nil:
 		d.Status, d.Sent, d.LastError = DeliverySent, a.opts.Now(), ""
-	case d.Attempts >= maxAttempts:
+	case final || d.Attempts >= maxAttempts:
 		d.Status, d.LastError = DeliveryFailed, truncate(sendErr.Error(), 500)
 	default:
 		d.Status, d.LastError = DeliveryPending, truncate(sendErr.Error(), 500)
@@ -849,6 +823,24 @@ func (a *Alerts) attempt(ctx context.Context, c Channel, d Delivery, maxAttempts
 			slog.Int("attempts", d.Attempts), slog.String("status", string(d.Status)), slog.String("err", d.LastError))
 	}
 	return d, nil
+}
+
+// send makes one attempt. final reports an error that retrying cannot fix.
+func (a *Alerts) send(ctx context.Context, c Channel, d Delivery) (status int, final bool, err error) {
+	if !c.Enabled && d.Event != EventTest {
+		return 0, true, errors.New("the channel is disabled")
+	}
+	var n Notice
+	if err := json.Unmarshal(d.Payload, &n); err != nil {
+		return 0, true, fmt.Errorf("the stored notice is unreadable: %w", err)
+	}
+	n.IncidentID = d.IncidentID
+	s, err := a.sender(c)
+	if err != nil {
+		return 0, true, err
+	}
+	status, err = s.send(ctx, d.ID, n)
+	return status, false, err
 }
 
 // sender builds the channel's sender with its secret opened.
@@ -971,7 +963,7 @@ func channelDetail(c Channel) string {
 	if !c.Enabled {
 		state = "disabled"
 	}
-	return fmt.Sprintf("%s to %s; %s; rules: %s", c.Kind, c.Target(), state, cmpOr(strings.Join(rules, ", "), "none"))
+	return fmt.Sprintf("%s to %s; %s; rules: %s", c.Kind, c.Target(), state, cmp.Or(strings.Join(rules, ", "), "none"))
 }
 
 // UpdateChannel validates and saves an edited channel (Admins only,

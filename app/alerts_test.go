@@ -572,6 +572,34 @@ func TestRetryWithBackoff(t *testing.T) {
 	}
 }
 
+func TestDisabledChannel(t *testing.T) {
+	ae := newAlertsEnv(t)
+	rcv := newReceiver(t)
+	c := ae.webhook(t, rcv.srv.URL, app.RuleBackupFailed)
+	ae.evaluate(t)
+	ae.clock.Advance(time.Minute)
+	ae.report(t, 100, 1, "Failed", ae.clock.Now(), 0)
+	ae.evaluate(t) // queued while enabled
+	req := app.ChannelRequestOf(c)
+	req.Enabled = false
+	if _, err := ae.alerts.UpdateChannel(t.Context(), ae.admin, ae.account.ID, c.ID, req); err != nil {
+		t.Fatal(err)
+	}
+	ae.dispatch(t)
+	d := ae.log(t, c)[0]
+	if d.Status != app.DeliveryFailed || d.Attempts != 1 || !strings.Contains(d.LastError, "disabled") || len(rcv.requests()) != 0 {
+		t.Errorf("a pending alert to a disabled channel: %+v", d)
+	}
+	ae.clock.Advance(time.Minute)
+	ae.report(t, 101, 2, "Failed", ae.clock.Now(), 0)
+	if res := ae.evaluate(t); res.Opened != 1 {
+		t.Fatalf("evaluation %+v", res)
+	}
+	if n := len(ae.log(t, c)); n != 1 {
+		t.Errorf("a disabled channel was queued a new alert (%d log rows)", n)
+	}
+}
+
 func TestRetryGivesUp(t *testing.T) {
 	ae := newAlertsEnv(t)
 	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) { w.WriteHeader(http.StatusInternalServerError) }))
