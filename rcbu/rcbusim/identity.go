@@ -52,31 +52,17 @@ func (s *Server) authenticate(host string, body []byte) reply {
 	method := ""
 	switch {
 	case auth.has("RAX-KSKEY:apiKeyCredentials"):
-		cred, err := decodeFields(auth["rax-kskey:apikeycredentials"], false)
-		if err != nil {
+		var wellFormed bool
+		u, wellFormed = s.credentialUser(auth["rax-kskey:apikeycredentials"], "apiKey", func(u *user) string { return u.apiKey })
+		if !wellFormed {
 			return identityErr(http.StatusBadRequest, "badRequest", msgBadAuth)
-		}
-		name, _, e1 := cred.stringField("username")
-		key, _, e2 := cred.stringField("apiKey")
-		if e1 != nil || e2 != nil || name == "" || key == "" {
-			return identityErr(http.StatusBadRequest, "badRequest", msgBadAuth)
-		}
-		if cand := s.users[strings.ToLower(name)]; cand != nil && cand.apiKey == key {
-			u = cand
 		}
 		method = "APIKEY"
 	case auth.has("passwordCredentials"):
-		cred, err := decodeFields(auth["passwordcredentials"], false)
-		if err != nil {
+		var wellFormed bool
+		u, wellFormed = s.credentialUser(auth["passwordcredentials"], "password", func(u *user) string { return u.password })
+		if !wellFormed {
 			return identityErr(http.StatusBadRequest, "badRequest", msgBadAuth)
-		}
-		name, _, e1 := cred.stringField("username")
-		pw, _, e2 := cred.stringField("password")
-		if e1 != nil || e2 != nil || name == "" || pw == "" {
-			return identityErr(http.StatusBadRequest, "badRequest", msgBadAuth)
-		}
-		if cand := s.users[strings.ToLower(name)]; cand != nil && cand.password == pw {
-			u = cand
 		}
 		method = "PASSWORD"
 	case auth.has("token"):
@@ -108,6 +94,25 @@ func (s *Server) authenticate(host string, body []byte) reply {
 	s.tokens[t.id] = t
 	s.pruneTokens(now)
 	return ok(s.accessBody(t, "http://"+host))
+}
+
+// credentialUser reads a {"username", secretKey} credentials object and
+// returns the user whose secret (per secretOf) matches, or nil. wellFormed is
+// false when the object or either string is missing or malformed.
+func (s *Server) credentialUser(raw []byte, secretKey string, secretOf func(*user) string) (u *user, wellFormed bool) {
+	cred, err := decodeFields(raw, false)
+	if err != nil {
+		return nil, false
+	}
+	name, _, e1 := cred.stringField("username")
+	secret, _, e2 := cred.stringField(secretKey)
+	if e1 != nil || e2 != nil || name == "" || secret == "" {
+		return nil, false
+	}
+	if cand := s.users[strings.ToLower(name)]; cand != nil && secretOf(cand) == secret {
+		return cand, true
+	}
+	return nil, true
 }
 
 // pruneTokens drops tokens that expired more than a day ago so a long-running
