@@ -371,23 +371,13 @@ func (s *Server) updateAgentBehavior(c *call) reply {
 	return ok(a.json(a.status()))
 }
 
-// logLevels follows [py-new]: Fatal=1 ... All=7.
+// logLevelNames follows [py-new]: Fatal=1 ... All=7.
+var logLevelNames = [...]string{1: "Fatal", 2: "Error", 3: "Warn", 4: "Info", 5: "Debug", 6: "Trace", 7: "All"}
+
+// logLevelName returns the name of level n ("" when out of range).
 func logLevelName(n int) string {
-	switch n {
-	case 1:
-		return "Fatal"
-	case 2:
-		return "Error"
-	case 3:
-		return "Warn"
-	case 4:
-		return "Info"
-	case 5:
-		return "Debug"
-	case 6:
-		return "Trace"
-	case 7:
-		return "All"
+	if n >= 0 && n < len(logLevelNames) {
+		return logLevelNames[n]
 	}
 	return ""
 }

@@ -35,30 +35,15 @@ const (
 	restorePreparing           = 9
 )
 
-// restoreStateName maps a RestoreStateId to the name used by reports and
-// activity items.
+// restoreStateNames are the names reports and activity items use, by
+// RestoreStateId.
+var restoreStateNames = [...]string{"Creating", "Queued", "InProgress", "Completed", "Stopped", "Failed",
+	"StartRequested", "StopRequested", "CompletedWithErrors", "Preparing"}
+
+// restoreStateName maps a RestoreStateId to its name ("Unknown" if none).
 func restoreStateName(id int) string {
-	switch id {
-	case restoreCreating:
-		return "Creating"
-	case restoreQueued:
-		return "Queued"
-	case restoreInProgress:
-		return "InProgress"
-	case restoreCompleted:
-		return "Completed"
-	case restoreStopped:
-		return "Stopped"
-	case restoreFailed:
-		return "Failed"
-	case restoreStartRequested:
-		return "StartRequested"
-	case restoreStopRequested:
-		return "StopRequested"
-	case restoreCompletedWithErrors:
-		return "CompletedWithErrors"
-	case restorePreparing:
-		return "Preparing"
+	if id >= 0 && id < len(restoreStateNames) {
+		return restoreStateNames[id]
 	}
 	return "Unknown"
 }
@@ -88,32 +73,17 @@ const (
 // numBackupStates bounds the backupState codes.
 const numBackupStates = bsMissed + 1
 
+// backupStateNames are the wire names, by code.
+var backupStateNames = [numBackupStates]string{
+	bsStartRequested: StateStartRequested, bsStartScheduled: StateStartScheduled, bsQueued: StateQueued,
+	bsPreparing: StatePreparing, bsInProgress: StateInProgress, bsStopRequested: StateStopRequested,
+	bsCompleted: StateCompleted, bsCompletedWithErrors: StateCompletedWithErrors, bsFailed: StateFailed,
+	bsStopped: StateStopped, bsSkipped: StateSkipped, bsMissed: StateMissed,
+}
+
 func (s backupState) String() string {
-	switch s {
-	case bsStartRequested:
-		return StateStartRequested
-	case bsStartScheduled:
-		return StateStartScheduled
-	case bsQueued:
-		return StateQueued
-	case bsPreparing:
-		return StatePreparing
-	case bsInProgress:
-		return StateInProgress
-	case bsStopRequested:
-		return StateStopRequested
-	case bsCompleted:
-		return StateCompleted
-	case bsCompletedWithErrors:
-		return StateCompletedWithErrors
-	case bsFailed:
-		return StateFailed
-	case bsStopped:
-		return StateStopped
-	case bsSkipped:
-		return StateSkipped
-	case bsMissed:
-		return StateMissed
+	if s < numBackupStates {
+		return backupStateNames[s]
 	}
 	return "Unknown"
 }

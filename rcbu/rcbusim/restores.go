@@ -224,11 +224,17 @@ func (s *Server) updateRestore(c *call) reply {
 		return rep
 	}
 	if r.state != restoreCreating {
-		return errReply(http.StatusBadRequest, "restore %d can only be changed while Creating (state %s)", r.id, restoreStateName(r.state))
+		return notCreating(r)
 	}
 	r.backup, r.dest, r.destPath, r.overwrite, r.backupDC = t.backup, t.dest, t.path, t.overwrite, t.dc
 	r.changed = c.now
 	return reply{http.StatusNoContent, nil}
+}
+
+// notCreating answers a change to a restore that has left state Creating:
+// its target and file list are fixed once it starts.
+func notCreating(r *restore) reply {
+	return errReply(http.StatusBadRequest, "restore %d can only be changed while Creating (state %s)", r.id, restoreStateName(r.state))
 }
 
 // enumField reads an int, digit string or one of names (index = value+base).
@@ -289,7 +295,7 @@ func (s *Server) addRestoreFile(c *call) reply {
 		return rep
 	}
 	if r.state != restoreCreating {
-		return errReply(http.StatusBadRequest, "restore %d can only be changed while Creating (state %s)", r.id, restoreStateName(r.state))
+		return notCreating(r)
 	}
 	if len(r.files) >= 10000 {
 		return errReply(http.StatusBadRequest, "restore %d has too many file entries", r.id)
@@ -330,7 +336,7 @@ func (s *Server) deleteRestoreFile(c *call) reply {
 				break
 			}
 			if r.state != restoreCreating {
-				return errReply(http.StatusBadRequest, "restore %d can only be changed while Creating (state %s)", r.id, restoreStateName(r.state))
+				return notCreating(r)
 			}
 			r.files = append(r.files[:i:i], r.files[i+1:]...)
 			return reply{http.StatusNoContent, nil}
@@ -345,7 +351,7 @@ func (s *Server) deleteRestoreFile(c *call) reply {
 		return rep
 	}
 	if r.state != restoreCreating {
-		return errReply(http.StatusBadRequest, "restore %d can only be changed while Creating (state %s)", r.id, restoreStateName(r.state))
+		return notCreating(r)
 	}
 	r.files = nil
 	return reply{http.StatusNoContent, nil}
