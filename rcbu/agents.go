@@ -148,7 +148,6 @@ func (s *AgentsService) GetByHostServer(ctx context.Context, hostServerID string
 		return nil, &ValidationError{Op: op, Fields: map[string]string{"hostServerId": "is required"}}
 	}
 	path := "agent/server/" + url.PathEscape(hostServerID)
-	var ep int
 	a, ep, err := getAny[Agent](ctx, s.client, op, path, func(int) {})
 	if err != nil {
 		return nil, err

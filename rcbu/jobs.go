@@ -61,8 +61,8 @@ func (h *jobHandle[S, R]) loadReport(ctx context.Context, refresh func(context.C
 		return r, nil
 	}
 	if st == nil || !h.done(st) {
-		st, err := refresh(ctx)
-		if err != nil {
+		var err error
+		if st, err = refresh(ctx); err != nil {
 			return nil, err
 		}
 		if !h.done(st) {
