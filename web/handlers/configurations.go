@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"log/slog"
 	"net/http"
 	"net/url"
 	"slices"
@@ -92,7 +93,8 @@ func (s *server) listConfigurations(cfgs configReader) echo.HandlerFunc {
 		canCreate := u.Role.Allows(app.RoleCreator)
 		results := configResultsView(list, f, notes, canCreate, s.Now(), u.Location(), len(scopeAccounts(c)) > 1, c.Request().URL.RequestURI())
 		results.Headers = configHeaders(c.QueryParams(), f.Sort)
-		if isHTMX(c) {
+		// htmx restoring its history asks for the whole page.
+		if isHTMX(c) && c.Request().Header.Get("HX-History-Restore-Request") != "true" {
 			return render(c, http.StatusOK, templates.ConfigResults(results))
 		}
 		title := "Configurations"
@@ -307,8 +309,30 @@ func (s *server) configurationPage(cfgs configReader, start startButton) echo.Ha
 		if v.CanCreate && start != nil {
 			v.Start = start(d.FleetConfiguration)
 		}
+		v.Charts = s.configCharts(c, d.FleetConfiguration, now, loc)
 		return render(c, http.StatusOK, templates.ConfigDetailPage(v))
 	}
+}
+
+// configCharts is the report history's charts of the configuration's runs
+// (30 days, or 90 with ?days=90), when the history runs. A history that
+// cannot be read leaves the slot empty: the page is about the
+// configuration, not its charts.
+func (s *server) configCharts(c echo.Context, fc app.FleetConfiguration, now time.Time, loc *time.Location) templ.Component {
+	if s.History == nil {
+		return nil
+	}
+	days := 30
+	if c.QueryParam("days") == "90" {
+		days = 90
+	}
+	id := fc.Configuration.ID
+	pts, err := s.History.Runs(c.Request().Context(), []app.AccountID{fc.AccountID}, 0, id, days)
+	if err != nil {
+		s.Log.WarnContext(c.Request().Context(), "configuration_charts_unavailable", slog.Int64("configuration_id", int64(id)), slog.Any("err", err))
+		return nil
+	}
+	return templates.RunCharts(RunChartsFor(pts, 0, id, days, "/configurations/"+idString(id), url.Values{}, now, loc))
 }
 
 func notifyOn(success, failure bool) string {

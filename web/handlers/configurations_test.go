@@ -34,6 +34,13 @@ type cfgEnv struct {
 
 func newCfgEnv(t *testing.T, opts ...rcbusim.Option) *cfgEnv {
 	t.Helper()
+	return newCfgEnvWith(t, nil, opts...)
+}
+
+// newCfgEnvWith is newCfgEnv with a hook that completes the Deps (e.g. the
+// report history) before the server is built.
+func newCfgEnvWith(t *testing.T, hook func(d *Deps, store *db.Store), opts ...rcbusim.Option) *cfgEnv {
+	t.Helper()
 	ctx := context.Background()
 	store, err := db.Open(ctx, filepath.Join(t.TempDir(), "web.db"))
 	if err != nil {
@@ -81,10 +88,14 @@ func newCfgEnv(t *testing.T, opts ...rcbusim.Option) *cfgEnv {
 		t.Fatal(err)
 	}
 	fleet := app.NewFleet(accounts, app.FleetOptions{Now: clk.Now, Log: log})
-	e, r, err := newServer(Deps{
+	deps := Deps{
 		Log: log, Auth: auth, Users: users, Accounts: accounts, Audit: audit, Fleet: fleet, DB: store,
 		SessionKey: []byte(strings.Repeat("s", 64)), Static: staticFS, Now: clk.Now, Version: "test",
-	})
+	}
+	if hook != nil {
+		hook(&deps, store)
+	}
+	e, r, err := newServer(deps)
 	if err != nil {
 		t.Fatal(err)
 	}

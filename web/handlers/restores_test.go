@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/rcbu-console/rcbu-console/app"
+	"github.com/rcbu-console/rcbu-console/db"
 	"github.com/rcbu-console/rcbu-console/rcbu"
 	"github.com/rcbu-console/rcbu-console/rcbu/rcbusim"
 	"github.com/rcbu-console/rcbu-console/web/templates"
@@ -298,5 +299,36 @@ func TestRestoreEncryptedVault(t *testing.T) {
 		if strings.Contains(e.Target+e.Message, "horse") {
 			t.Error("passphrase in the audit log")
 		}
+	}
+}
+
+func TestConfigurationChartsAndRestoreSnapshot(t *testing.T) {
+	var history *app.History
+	ce := newCfgEnvWith(t, func(d *Deps, store *db.Store) {
+		history = app.NewHistory(store, d.Accounts, d.Audit, d.Now, d.Log)
+		d.History = history
+	})
+	web1 := ce.agentNamed("web-dfw-01")
+	cfg, _ := ce.configNamed(web1.ID, "www nightly")
+	creator := ce.loginRole(app.RoleCreator)
+
+	d := doc(t, ce.get("/configurations/"+id64(cfg.ID)+"?days=90", creator))
+	charts := testid(d, "charts-slot").Find(`[data-testid="run-charts"]`)
+	if charts.Length() != 1 {
+		t.Fatal("no run charts in the configuration page's slot")
+	}
+	if cur := charts.Find(`a[aria-current="true"]`).Text(); cur != "Last 90 days" {
+		t.Errorf("current range %q", cur)
+	}
+
+	newest := ce.newestBackup(cfg.ID)
+	plan := url.Values{"configuration": {id64(cfg.ID)}, "backup": {id64(newest.ID)}, "destination": {id64(web1.ID)}}
+	rec := ce.post("/restores", plan, creator)
+	wantStatus(t, rec, http.StatusSeeOther)
+	rid := restoreIDFrom(t, rec.Header().Get("Location"))
+	ce.sim.Advance(6 * time.Hour)
+	wantStatus(t, ce.get("/restores/"+id64(rid)+"/status", creator), http.StatusOK)
+	if _, err := history.Get(context.Background(), []app.AccountID{ce.demo.ID}, app.KindRestore, int64(rid)); err != nil {
+		t.Errorf("finished restore not snapshotted: %v", err)
 	}
 }
