@@ -338,12 +338,12 @@ func NewHeatmapView(agents []HeatAgent, from time.Time, days int, loc *time.Loca
 	}
 	v := HeatmapView{Days: days, LabelW: heatLabel, Empty: len(agents) == 0}
 	pitch := float64(heatSize + heatGap)
-	v.Width = heatLabel + days*(heatSize+heatGap)
+	v.Width = heatLabel + days*(heatSize+heatGap) + 24 // room for the last day's label
 	v.Height = heatTop + len(agents)*(heatSize+heatGap) + heatAxis
 	for d := 0; d < days; d++ {
 		day := from.AddDate(0, 0, d).In(loc)
 		v.TableHead = append(v.TableHead, day.Format("Jan 2"))
-		if d%7 == 0 || d == days-1 {
+		if d%7 == 0 || (d == days-1 && d%7 >= 4) { // the last day too, unless it would crowd the previous label
 			v.DayTicks = append(v.DayTicks, Tick{Pos: float64(heatLabel) + float64(d)*pitch + heatSize/2, Label: day.Format("Jan 2")})
 		}
 	}
