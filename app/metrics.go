@@ -272,26 +272,131 @@ type ConfigurationRun struct {
 	LastSuccess  time.Time
 }
 
-// MetricsStore is what the state collector reads from the database.
-type MetricsStore interface {
+// RunStore reads the stored report snapshots per configuration.
+type RunStore interface {
 	// LatestBackups returns, for each key that has stored backup reports,
 	// its newest backup and newest successful backup.
 	LatestBackups(ctx context.Context, keys []ConfigurationKey) ([]ConfigurationRun, error)
+}
+
+// MetricsStore is what the state collector reads from the database.
+type MetricsStore interface {
+	RunStore
 	// ReportCounts returns the number of stored snapshots of each account.
 	ReportCounts(ctx context.Context) (map[AccountID]int64, error)
 	// SyncState returns an account's report sync state (zero when none).
 	SyncState(ctx context.Context, account AccountID) (SyncState, error)
 }
 
-// fleetReader is the part of *Fleet the collector reads (cached lists).
+// fleetReader is the part of *Fleet that Health reads (cached lists).
 type fleetReader interface {
 	Configurations(ctx context.Context, scope Scope) ([]FleetConfiguration, []AccountProblem, error)
 	Activity(ctx context.Context, scope Scope) ([]FleetActivity, []AccountProblem, error)
 }
 
+// ConfigurationHealth is a configuration's state as the console knows it
+// from both the API and the report history: ConfigurationState with the
+// last success, last run and overdue verdict taking the stored snapshots
+// into account (they reach further back than the activity list), and the
+// bytes of the newest stored backup.
+type ConfigurationHealth struct {
+	ConfigurationState
+	LastBytes int64
+	HasBytes  bool // a backup report of it is stored
+}
+
+// Health derives the state of configurations for /metrics and the JSON
+// API, so both say the same about a configuration.
+type Health struct {
+	fleet  fleetReader
+	runs   RunStore // nil: the API's view only
+	policy OverduePolicy
+	now    func() time.Time
+}
+
+// NewHealth returns the configuration state service over the Fleet's
+// cached lists and, when runs is not nil, the stored snapshots.
+func NewHealth(fleet fleetReader, runs RunStore, policy OverduePolicy, now func() time.Time) *Health {
+	if policy == (OverduePolicy{}) {
+		policy = DefaultOverduePolicy()
+	}
+	if now == nil {
+		now = time.Now
+	}
+	return &Health{fleet: fleet, runs: runs, policy: policy, now: now}
+}
+
+// Configurations returns the state of every configuration (deleted ones
+// left out) of the scope's accounts that could be read; those that could
+// not are problems. The error is the request's own context error, or the
+// database's.
+func (h *Health) Configurations(ctx context.Context, scope Scope) ([]ConfigurationHealth, []AccountProblem, error) {
+	var (
+		configs      []FleetConfiguration
+		acts         []FleetActivity
+		probC, probA []AccountProblem
+		errC, errA   error
+		wg           sync.WaitGroup
+	)
+	wg.Add(2)
+	go func() { defer wg.Done(); configs, probC, errC = h.fleet.Configurations(ctx, scope) }()
+	go func() { defer wg.Done(); acts, probA, errA = h.fleet.Activity(ctx, scope) }()
+	wg.Wait()
+	if err := errors.Join(errC, errA); err != nil {
+		return nil, nil, fmt.Errorf("configuration health: %w", err)
+	}
+	problems := uniqueProblems(probC, probA)
+	down := map[AccountID]bool{}
+	for _, p := range problems {
+		down[p.AccountID] = true
+	}
+	live := configs[:0:0]
+	for _, fc := range configs {
+		if !fc.Configuration.IsDeleted && !down[fc.AccountID] {
+			live = append(live, fc)
+		}
+	}
+	now := h.now()
+	states := ConfigurationStates(live, acts, now, h.policy)
+	out := make([]ConfigurationHealth, len(states))
+	for i, st := range states {
+		out[i] = ConfigurationHealth{ConfigurationState: st}
+	}
+	if h.runs == nil || len(states) == 0 {
+		return out, problems, nil
+	}
+	keys := make([]ConfigurationKey, len(states))
+	for i, st := range states {
+		keys[i] = ConfigurationKey{AccountID: st.AccountID, ConfigID: st.Configuration.ID}
+	}
+	runs, err := h.runs.LatestBackups(ctx, keys)
+	if err != nil {
+		return nil, nil, fmt.Errorf("configuration health: %w", err)
+	}
+	byKey := make(map[ConfigurationKey]ConfigurationRun, len(runs))
+	for _, r := range runs {
+		byKey[r.ConfigurationKey] = r
+	}
+	for i := range out {
+		ch := &out[i]
+		r, ok := byKey[keys[i]]
+		if !ok {
+			continue
+		}
+		if r.LastSuccess.After(ch.LastSuccess) {
+			ch.LastSuccess = r.LastSuccess
+		}
+		if r.LastState != "" && (ch.LastState == "" || r.LastFinished.After(ch.LastRun)) {
+			ch.LastState, ch.LastRun = r.LastState, r.LastFinished
+		}
+		ch.LastBytes, ch.HasBytes = r.LastBytes, true
+		ch.Overdue = h.policy.Check(ch.Configuration, ch.LastSuccess, now)
+	}
+	return out, problems, nil
+}
+
 // StateCollectorOptions tune a StateCollector. Zero fields take the defaults.
 type StateCollectorOptions struct {
-	Policy OverduePolicy // DefaultOverduePolicy when zero
 	// Budget bounds one refresh (default 5 s); what is not read by then is
 	// left out of that scrape.
 	Budget time.Duration
@@ -304,12 +409,11 @@ type StateCollectorOptions struct {
 
 // StateCollector is a prometheus.Collector computing, at scrape time, the
 // state of every configuration (last success, last run state and bytes,
-// overdue) and the report sync's health per account. It reads the Fleet's
-// cached lists and the stored report snapshots, and reuses one refresh for
-// MaxAge.
+// overdue; from Health, so as the JSON API says) and the report sync's
+// health per account. It reuses one refresh for MaxAge.
 type StateCollector struct {
 	accounts accountLister
-	fleet    fleetReader
+	health   *Health
 	store    MetricsStore
 	opts     StateCollectorOptions
 	sf       singleflight.Group
@@ -325,11 +429,8 @@ type StateCollector struct {
 }
 
 // NewStateCollector returns the collector over the accounts in use, the
-// shared Fleet and the store.
-func NewStateCollector(accounts accountLister, fleet fleetReader, store MetricsStore, opts StateCollectorOptions) *StateCollector {
-	if opts.Policy == (OverduePolicy{}) {
-		opts.Policy = DefaultOverduePolicy()
-	}
+// configurations' Health and the store (sync state, snapshot counts).
+func NewStateCollector(accounts accountLister, health *Health, store MetricsStore, opts StateCollectorOptions) *StateCollector {
 	if opts.Budget <= 0 {
 		opts.Budget = 5 * time.Second
 	}
@@ -345,7 +446,7 @@ func NewStateCollector(accounts accountLister, fleet fleetReader, store MetricsS
 	cfg := []string{"account", "agent", "configuration"}
 	acct := []string{"account"}
 	return &StateCollector{
-		accounts: accounts, fleet: fleet, store: store, opts: opts,
+		accounts: accounts, health: health, store: store, opts: opts,
 		accountInfo: prometheus.NewDesc("rcbu_account_info", "A Rackspace account in use; the account label is its console id.", []string{"account", "account_name", "demo"}, nil),
 		accountUp:   prometheus.NewDesc("rcbu_account_up", "1 when the account's configurations and activity could be read at the last refresh.", acct, nil),
 		cfgInfo: prometheus.NewDesc("rcbu_configuration_info", "A backup configuration with its names and schedule; the identifying labels are ids.",
@@ -373,18 +474,6 @@ func (c *StateCollector) Describe(ch chan<- *prometheus.Desc) {
 	}
 }
 
-// configState is one configuration as the metrics show it.
-type configState struct {
-	account     Account
-	cfg         rcbu.Configuration
-	lastSuccess time.Time
-	lastState   string
-	lastRun     time.Time
-	lastBytes   int64
-	hasBytes    bool
-	overdue     Overdue
-}
-
 // accountState is one account's sync health.
 type accountState struct {
 	account   Account
@@ -399,7 +488,7 @@ type stateSnapshot struct {
 	ok       bool
 	took     time.Duration
 	accounts []accountState
-	configs  []configState
+	configs  []ConfigurationHealth
 }
 
 // Collect implements prometheus.Collector: it reuses a refresh younger than
@@ -426,30 +515,31 @@ func (c *StateCollector) Collect(ch chan<- prometheus.Metric) {
 	}
 	states := ReportStates()
 	for _, cs := range s.configs {
-		l := []string{cs.account.ID.String(), strconv.FormatInt(int64(cs.cfg.AgentID), 10), strconv.FormatInt(int64(cs.cfg.ID), 10)}
-		gauge(c.cfgInfo, 1, append(l, cs.account.Name, cs.cfg.MachineName, cs.cfg.Name, strconv.FormatBool(cs.cfg.IsActive), string(cs.cfg.Frequency))...)
-		if !cs.lastSuccess.IsZero() {
-			gauge(c.lastSuccess, unixSeconds(cs.lastSuccess), l...)
+		cf := cs.Configuration
+		l := []string{cs.AccountID.String(), strconv.FormatInt(int64(cf.AgentID), 10), strconv.FormatInt(int64(cf.ID), 10)}
+		gauge(c.cfgInfo, 1, append(l, cs.AccountName, cf.MachineName, cf.Name, strconv.FormatBool(cf.IsActive), string(cf.Frequency))...)
+		if !cs.LastSuccess.IsZero() {
+			gauge(c.lastSuccess, unixSeconds(cs.LastSuccess), l...)
 		}
-		if cs.lastState != "" {
-			if !cs.lastRun.IsZero() {
-				gauge(c.lastRun, unixSeconds(cs.lastRun), l...)
+		if cs.LastState != "" {
+			if !cs.LastRun.IsZero() {
+				gauge(c.lastRun, unixSeconds(cs.LastRun), l...)
 			}
 			known := false
 			for _, st := range states {
-				is := strings.EqualFold(st, cs.lastState)
+				is := strings.EqualFold(st, cs.LastState)
 				known = known || is
 				gauge(c.lastState, b2f(is), append(l, st)...)
 			}
 			if !known {
-				gauge(c.lastState, 1, append(l, cs.lastState)...)
+				gauge(c.lastState, 1, append(l, cs.LastState)...)
 			}
 		}
-		if cs.hasBytes {
-			gauge(c.lastBytes, float64(cs.lastBytes), l...)
+		if cs.HasBytes {
+			gauge(c.lastBytes, float64(cs.LastBytes), l...)
 		}
-		gauge(c.overdue, b2f(cs.overdue.Overdue), l...)
-		gauge(c.overdueBy, cs.overdue.By.Seconds(), l...)
+		gauge(c.overdue, b2f(cs.Overdue.Overdue), l...)
+		gauge(c.overdueBy, cs.Overdue.By.Seconds(), l...)
 	}
 }
 
@@ -505,65 +595,15 @@ func (c *StateCollector) read(ctx context.Context, s *stateSnapshot) error {
 	if err != nil {
 		return fmt.Errorf("metrics refresh: %w", err)
 	}
-	scope := NewScope(accts...)
-	var (
-		configs      []FleetConfiguration
-		acts         []FleetActivity
-		probC, probA []AccountProblem
-		errC, errA   error
-		wg           sync.WaitGroup
-	)
-	wg.Add(2)
-	go func() { defer wg.Done(); configs, probC, errC = c.fleet.Configurations(ctx, scope) }()
-	go func() { defer wg.Done(); acts, probA, errA = c.fleet.Activity(ctx, scope) }()
-	wg.Wait()
-	if err := errors.Join(errC, errA); err != nil {
-		return fmt.Errorf("metrics refresh: %w", err)
-	}
-	down := map[AccountID]bool{}
-	for _, p := range append(probC, probA...) {
-		down[p.AccountID] = true
-	}
-	live := configs[:0:0]
-	for _, fc := range configs {
-		if !fc.Configuration.IsDeleted && !down[fc.AccountID] {
-			live = append(live, fc)
-		}
-	}
-	now := c.opts.Now()
-	states := ConfigurationStates(live, acts, now, c.opts.Policy)
-	keys := make([]ConfigurationKey, len(states))
-	for i, st := range states {
-		keys[i] = ConfigurationKey{AccountID: st.AccountID, ConfigID: st.Configuration.ID}
-	}
-	runs, err := c.store.LatestBackups(ctx, keys)
+	configs, problems, err := c.health.Configurations(ctx, NewScope(accts...))
 	if err != nil {
 		return fmt.Errorf("metrics refresh: %w", err)
 	}
-	byKey := make(map[ConfigurationKey]ConfigurationRun, len(runs))
-	for _, r := range runs {
-		byKey[r.ConfigurationKey] = r
+	s.configs = configs
+	down := map[AccountID]bool{}
+	for _, p := range problems {
+		down[p.AccountID] = true
 	}
-	byID := make(map[AccountID]Account, len(accts))
-	for _, a := range accts {
-		byID[a.ID] = a
-	}
-	s.configs = make([]configState, 0, len(states))
-	for i, st := range states {
-		cs := configState{account: byID[st.AccountID], cfg: st.Configuration, lastSuccess: st.LastSuccess, lastState: st.LastState, lastRun: st.LastRun}
-		if r, ok := byKey[keys[i]]; ok {
-			if r.LastSuccess.After(cs.lastSuccess) {
-				cs.lastSuccess = r.LastSuccess
-			}
-			if r.LastState != "" && (cs.lastState == "" || r.LastFinished.After(cs.lastRun)) {
-				cs.lastState, cs.lastRun = r.LastState, r.LastFinished
-			}
-			cs.lastBytes, cs.hasBytes = r.LastBytes, true
-		}
-		cs.overdue = c.opts.Policy.Check(st.Configuration, cs.lastSuccess, now)
-		s.configs = append(s.configs, cs)
-	}
-
 	counts, err := c.store.ReportCounts(ctx)
 	if err != nil {
 		return fmt.Errorf("metrics refresh: %w", err)

@@ -223,7 +223,7 @@ func newStateEnv(t *testing.T) *stateEnv {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if err := m.Register(app.NewStateCollector(accounts, fleet, e.store, app.StateCollectorOptions{Now: e.clock.Now, Log: discard()})); err != nil {
+	if err := m.Register(app.NewStateCollector(accounts, app.NewHealth(fleet, e.store, app.DefaultOverduePolicy(), e.clock.Now), e.store, app.StateCollectorOptions{Now: e.clock.Now, Log: discard()})); err != nil {
 		t.Fatal(err)
 	}
 	return &stateEnv{env: e, sim: sim, acct: acct, metrics: m}

@@ -111,6 +111,7 @@ func newTestEnv(t testing.TB) *testEnv {
 	}
 	e, r, err := newServer(Deps{
 		Log: log, Auth: auth, Users: users, Accounts: accounts, Audit: audit, DB: store,
+		Tokens:     app.NewTokens(store, audit, clk.Now, log),
 		SessionKey: []byte(strings.Repeat("s", 64)), Static: staticFS, Now: clk.Now, Version: "test",
 	})
 	if err != nil {

@@ -59,7 +59,11 @@ type Deps struct {
 	// /metrics access policy (app/metrics.go, owner api). Nil, or neither
 	// a token nor an allow list configured: /metrics is 404.
 	Metrics *app.Metrics
-	DB      Pinger
+	// Health is the configurations' state from the fleet and the stored
+	// report snapshots, shared by /metrics and the JSON API (app/metrics.go,
+	// owner api); built over Fleet alone when nil.
+	Health *app.Health
+	DB     Pinger
 	// SessionKey signs the session cookie (HMAC); at least 32 bytes, derived
 	// from the app secret.
 	SessionKey    []byte

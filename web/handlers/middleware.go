@@ -105,10 +105,13 @@ func requestContext(next echo.HandlerFunc) echo.HandlerFunc {
 	}
 }
 
-// skipNoSession lists paths that need neither a session nor a user.
+// skipNoSession lists paths that need neither a session nor a user. The
+// JSON API and /metrics authenticate with tokens of their own and never
+// with the session cookie.
 func skipNoSession(c echo.Context) bool {
 	p := c.Request().URL.Path
-	return strings.HasPrefix(p, "/static/") || p == "/healthz" || p == "/readyz"
+	return strings.HasPrefix(p, "/static/") || p == "/healthz" || p == "/readyz" ||
+		strings.HasPrefix(p, "/api/") || p == "/metrics"
 }
 
 // loadSession loads the session, the signed-in user (a disabled or deleted

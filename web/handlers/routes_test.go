@@ -53,6 +53,17 @@ func TestEveryRouteEnforcesItsRole(t *testing.T) {
 				}
 				rec := te.do(r)
 				switch {
+				case pol.Auth == authBearer:
+					// Token routes ignore the session cookie: with none, every role gets a
+					// 401 JSON error, never a redirect (api_test.go walks them with tokens).
+					if rec.Code != http.StatusUnauthorized || !strings.HasPrefix(rec.Header().Get("Content-Type"), "application/json") {
+						t.Errorf("bearer route without a token: status %d, Content-Type %q; want 401 JSON", rec.Code, rec.Header().Get("Content-Type"))
+					}
+				case pol.Auth == authMetrics:
+					// /metrics has its own access policy (metrics_test.go); not configured here, it is 404.
+					if rec.Code != http.StatusNotFound {
+						t.Errorf("/metrics while off: status %d, want 404", rec.Code)
+					}
 				case pol.Min == public:
 					if rec.Code == http.StatusUnauthorized || rec.Code == http.StatusForbidden || redirectsToLogin(rec) && rt.Path != "/login" {
 						t.Errorf("public route: status %d, Location %q", rec.Code, rec.Header().Get("Location"))

@@ -1,0 +1,575 @@
+package handlers
+
+import (
+	"context"
+	"encoding/base64"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net/http"
+	"net/url"
+	"slices"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/labstack/echo/v4"
+
+	"github.com/rcbu-console/rcbu-console/app"
+	"github.com/rcbu-console/rcbu-console/rcbu"
+)
+
+// The read-only JSON API under /api/v1/. Callers authenticate with a
+// personal access token ("Authorization: Bearer rcbu_pat_..."); cookies are
+// ignored, so CSRF does not apply. A token acts with its user's current
+// role, and every route is a GET. Errors are {"error": "..."} with 400 for
+// a bad filter, 401 for a missing or invalid token, 403 for too low a role,
+// 404 for an unknown path or id.
+
+// apiError is the body of every API error.
+type apiError struct {
+	Error string `json:"error"`
+}
+
+// apiRealm names the console in WWW-Authenticate challenges.
+const apiRealm = `Bearer realm="rcbu-console"`
+
+// api registers a GET route of the JSON API: bearer-token authentication,
+// minimum role min, JSON errors.
+func (r *routes) api(path string, min app.Role, h echo.HandlerFunc, s *server) {
+	key := http.MethodGet + " " + path
+	if _, dup := r.policies[key]; dup {
+		panic(fmt.Sprintf("handlers: route %s registered twice", key)) // a programming error, caught by every test
+	}
+	r.policies[key] = routePolicy{Method: http.MethodGet, Path: path, Min: min, Auth: authBearer}
+	r.e.GET(path, h, s.apiErrors, s.bearerAuth(min))
+}
+
+// apiErrors turns the error of an API handler (or of its authentication)
+// into a JSON error with the matching status, so the HTML error page never
+// answers an API client. 5xx are logged once, with the request id.
+func (s *server) apiErrors(next echo.HandlerFunc) echo.HandlerFunc {
+	return func(c echo.Context) error {
+		err := next(c)
+		if err == nil {
+			return nil
+		}
+		status, msg := apiClassify(err)
+		r := c.Request()
+		if status >= 500 {
+			s.Log.ErrorContext(r.Context(), "request_failed",
+				slog.String("method", r.Method),
+				slog.String("path", r.URL.Path),
+				slog.Int("status", status),
+				slog.String("request_id", c.Response().Header().Get(echo.HeaderXRequestID)),
+				slog.Any("err", err),
+			)
+		}
+		if c.Response().Committed {
+			return nil // a stream broke off; the client sees a truncated body
+		}
+		if status == http.StatusUnauthorized {
+			c.Response().Header().Set(echo.HeaderWWWAuthenticate, apiRealm)
+		}
+		c.Response().Header().Set("Cache-Control", "no-store")
+		if werr := c.JSON(status, apiError{Error: msg}); werr != nil {
+			s.Log.ErrorContext(r.Context(), "error_response_failed", slog.Any("err", werr))
+		}
+		return nil
+	}
+}
+
+// apiClassify maps an error to a status and a message for API clients;
+// internal errors never show their text.
+func apiClassify(err error) (int, string) {
+	var he *echo.HTTPError
+	var ve *app.ValidationError
+	switch {
+	case errors.As(err, &ve):
+		return http.StatusBadRequest, strings.TrimPrefix(ve.Error(), "invalid input: ")
+	case errors.Is(err, app.ErrInvalid):
+		return http.StatusBadRequest, "invalid request"
+	case errors.Is(err, app.ErrUnauthorized):
+		return http.StatusUnauthorized, "a valid personal access token is required: send Authorization: Bearer <token> (create one under Profile → API tokens)"
+	case errors.Is(err, app.ErrForbidden):
+		return http.StatusForbidden, "your role does not allow this"
+	case errors.Is(err, app.ErrNotFound):
+		return http.StatusNotFound, "not found"
+	case errors.Is(err, context.DeadlineExceeded):
+		return http.StatusServiceUnavailable, "the console took too long to answer; try again"
+	case errors.As(err, &he):
+		if m, ok := he.Message.(string); ok && he.Code < 500 {
+			return he.Code, m
+		}
+		if he.Code < 500 {
+			return he.Code, strings.ToLower(http.StatusText(he.Code))
+		}
+		return he.Code, "internal error"
+	default:
+		return http.StatusInternalServerError, "internal error"
+	}
+}
+
+// tokenAuthenticator checks a personal access token; *app.Tokens is one.
+type tokenAuthenticator interface {
+	Authenticate(ctx context.Context, secret string) (app.User, app.Token, error)
+}
+
+// bearerAuth authenticates the request by its personal access token and
+// requires role min of its user. A session cookie counts for nothing here.
+func (s *server) bearerAuth(min app.Role) echo.MiddlewareFunc {
+	var tokens tokenAuthenticator
+	if s.Tokens != nil {
+		tokens = s.Tokens
+	}
+	return func(next echo.HandlerFunc) echo.HandlerFunc {
+		return func(c echo.Context) error {
+			secret, ok := bearerToken(c.Request())
+			if !ok || tokens == nil {
+				return fmt.Errorf("api: no bearer token: %w", app.ErrUnauthorized)
+			}
+			u, _, err := tokens.Authenticate(c.Request().Context(), secret)
+			if err != nil {
+				return err
+			}
+			if !u.Role.Allows(min) {
+				return fmt.Errorf("api: %s needs the %s role: %w", c.Path(), min.Label(), app.ErrForbidden)
+			}
+			c.Set(ctxUser, u)
+			return next(c)
+		}
+	}
+}
+
+// bearerToken returns the token of an "Authorization: Bearer <token>" header.
+func bearerToken(r *http.Request) (string, bool) {
+	scheme, tok, ok := strings.Cut(r.Header.Get(echo.HeaderAuthorization), " ")
+	tok = strings.TrimSpace(tok)
+	if !ok || !strings.EqualFold(scheme, "Bearer") || tok == "" {
+		return "", false
+	}
+	return tok, true
+}
+
+// apiNotFound answers unknown paths under /api/v1/ (after authentication,
+// so the API's layout is not disclosed to anonymous callers).
+func apiNotFound(echo.Context) error {
+	return fmt.Errorf("api: no such endpoint: %w", app.ErrNotFound)
+}
+
+// apiScope is every account in use, or the one named by ?account=ID. An
+// account that does not exist is a bad filter.
+func apiScope(c echo.Context, accounts accountLister) (app.Scope, error) {
+	list, err := accounts.List(c.Request().Context())
+	if err != nil {
+		return app.Scope{}, err
+	}
+	raw := c.QueryParam("account")
+	if raw == "" {
+		return app.NewScope(list...), nil
+	}
+	id, err := strconv.ParseInt(raw, 10, 64)
+	if err == nil {
+		for _, a := range list {
+			if int64(a.ID) == id {
+				return app.NewScope(a), nil
+			}
+		}
+	}
+	return app.Scope{}, app.Invalid("account", fmt.Sprintf("no account with id %q", raw))
+}
+
+// jsonTime is a time in RFC 3339 UTC, or null for the zero time.
+func jsonTime(t time.Time) *string {
+	if t.IsZero() {
+		return nil
+	}
+	s := t.UTC().Format(time.RFC3339)
+	return &s
+}
+
+// apiProblem is an account whose data could not be read; the other
+// accounts' data is still in the answer.
+type apiProblem struct {
+	AccountID   app.AccountID `json:"account_id"`
+	AccountName string        `json:"account_name"`
+	Message     string        `json:"message"`
+}
+
+func apiProblems(ps ...[]app.AccountProblem) []apiProblem {
+	out := []apiProblem{}
+	seen := map[app.AccountID]bool{}
+	for _, list := range ps {
+		for _, p := range list {
+			if !seen[p.AccountID] {
+				seen[p.AccountID] = true
+				out = append(out, apiProblem{AccountID: p.AccountID, AccountName: p.AccountName, Message: p.Message})
+			}
+		}
+	}
+	return out
+}
+
+// apiAgent is an agent in the API.
+type apiAgent struct {
+	AccountID       app.AccountID `json:"account_id"`
+	AccountName     string        `json:"account_name"`
+	ID              rcbu.AgentID  `json:"id"`
+	Name            string        `json:"name"`
+	Status          string        `json:"status"` // Online, Offline, or Unknown when the details could not be read
+	Enabled         bool          `json:"enabled"`
+	Encrypted       bool          `json:"encrypted"`
+	OperatingSystem string        `json:"operating_system"`
+	OSVersion       string        `json:"operating_system_version"`
+	AgentVersion    string        `json:"agent_version"`
+	Datacenter      string        `json:"datacenter"`
+	IPAddress       string        `json:"ip_address"`
+	VaultBytes      *int64        `json:"vault_bytes"`
+	LastSuccess     *string       `json:"last_success"`
+}
+
+// apiAgents is GET /api/v1/agents[?account=ID]: every agent with its live
+// status (Unknown where the details could not be read).
+func apiAgents(accounts accountLister, fleet agentLister) echo.HandlerFunc {
+	return func(c echo.Context) error {
+		scope, err := apiScope(c, accounts)
+		if err != nil {
+			return err
+		}
+		list, problems, err := fleet.AgentsLive(c.Request().Context(), scope)
+		if err != nil {
+			return err
+		}
+		out := make([]apiAgent, len(list))
+		for i, fa := range list {
+			ag := fa.Agent
+			status := "Unknown"
+			if fa.Live && ag.StatusKnown() {
+				status = string(ag.Status)
+			}
+			out[i] = apiAgent{
+				AccountID: fa.AccountID, AccountName: fa.AccountName, ID: ag.ID, Name: ag.MachineName, Status: status,
+				Enabled: ag.Enabled(), Encrypted: ag.Encrypted(), OperatingSystem: ag.OperatingSystem, OSVersion: ag.OperatingSystemVersion,
+				AgentVersion: ag.AgentVersion, Datacenter: ag.Datacenter, IPAddress: ag.IPAddress,
+			}
+			if ag.BackupVaultSize != nil {
+				n := ag.BackupVaultSize.Bytes
+				out[i].VaultBytes = &n
+			}
+			if ag.TimeOfLastSuccessfulBackup.Valid() {
+				out[i].LastSuccess = jsonTime(ag.TimeOfLastSuccessfulBackup.Time)
+			}
+		}
+		return c.JSON(http.StatusOK, struct {
+			Agents   []apiAgent   `json:"agents"`
+			Problems []apiProblem `json:"problems"`
+		}{out, apiProblems(problems)})
+	}
+}
+
+// apiConfiguration is a configuration with its derived state in the API.
+type apiConfiguration struct {
+	AccountID       app.AccountID        `json:"account_id"`
+	AccountName     string               `json:"account_name"`
+	ID              rcbu.ConfigurationID `json:"id"`
+	Name            string               `json:"name"`
+	AgentID         rcbu.AgentID         `json:"agent_id"`
+	AgentName       string               `json:"agent_name"`
+	Enabled         bool                 `json:"enabled"`
+	Frequency       string               `json:"frequency"`
+	IntervalSeconds int64                `json:"interval_seconds"` // 0 for manual schedules
+	NextRun         *string              `json:"next_run"`
+	LastRun         *string              `json:"last_run"`
+	LastState       string               `json:"last_state"` // "" when no finished backup is known
+	LastSuccess     *string              `json:"last_success"`
+	LastBytes       *int64               `json:"last_backed_up_bytes"` // of the newest stored backup report
+	Overdue         bool                 `json:"overdue"`
+	OverdueSeconds  int64                `json:"overdue_seconds"` // how long past due; 0 when it never succeeded
+	NeverSucceeded  bool                 `json:"never_succeeded"`
+	RunningBackupID *int64               `json:"running_backup_id"`
+}
+
+// healthReader derives the state of configurations; *app.Health is one.
+type healthReader interface {
+	Configurations(ctx context.Context, scope app.Scope) ([]app.ConfigurationHealth, []app.AccountProblem, error)
+}
+
+// apiConfigurations is GET /api/v1/configurations[?account=ID&agent=ID]
+// (overdueOnly: GET /api/v1/overdue): configurations with their last
+// success, last state and overdue verdict, the same as /metrics says.
+func apiConfigurations(accounts accountLister, health healthReader, overdueOnly bool) echo.HandlerFunc {
+	return func(c echo.Context) error {
+		scope, err := apiScope(c, accounts)
+		if err != nil {
+			return err
+		}
+		var agent rcbu.AgentID
+		if raw := c.QueryParam("agent"); raw != "" {
+			n, err := strconv.ParseInt(raw, 10, 64)
+			if err != nil || n <= 0 {
+				return app.Invalid("agent", fmt.Sprintf("want an agent id, got %q", raw))
+			}
+			agent = rcbu.AgentID(n)
+		}
+		list, problems, err := health.Configurations(c.Request().Context(), scope)
+		if err != nil {
+			return err
+		}
+		out := []apiConfiguration{}
+		for _, st := range list {
+			cf := st.Configuration
+			if overdueOnly && !st.Overdue.Overdue || agent != 0 && cf.AgentID != agent {
+				continue
+			}
+			v := apiConfiguration{
+				AccountID: st.AccountID, AccountName: st.AccountName, ID: cf.ID, Name: cf.Name, AgentID: cf.AgentID, AgentName: cf.MachineName,
+				Enabled: cf.IsActive, Frequency: string(cf.Frequency), IntervalSeconds: int64(st.Interval / time.Second),
+				LastRun: jsonTime(st.LastRun), LastState: st.LastState, LastSuccess: jsonTime(st.LastSuccess),
+				Overdue: st.Overdue.Overdue, OverdueSeconds: int64(st.Overdue.By / time.Second), NeverSucceeded: st.Overdue.Never,
+			}
+			if st.HasBytes {
+				n := st.LastBytes
+				v.LastBytes = &n
+			}
+			if next, ok := cf.NextRun(); ok && cf.IsActive {
+				v.NextRun = jsonTime(next)
+			}
+			if st.Running != nil {
+				id := st.Running.Activity.ID
+				v.RunningBackupID = &id
+			}
+			out = append(out, v)
+		}
+		return c.JSON(http.StatusOK, struct {
+			Configurations []apiConfiguration `json:"configurations"`
+			Problems       []apiProblem       `json:"problems"`
+		}{out, apiProblems(problems)})
+	}
+}
+
+// apiReport is a stored report snapshot in the API.
+type apiReport struct {
+	ID                app.SnapshotID       `json:"id"`
+	AccountID         app.AccountID        `json:"account_id"`
+	Kind              app.ReportKind       `json:"kind"`
+	JobID             int64                `json:"job_id"`
+	AgentID           rcbu.AgentID         `json:"agent_id"`
+	AgentName         string               `json:"agent_name"`
+	ConfigurationID   rcbu.ConfigurationID `json:"configuration_id"`
+	ConfigurationName string               `json:"configuration_name"`
+	DestinationID     rcbu.AgentID         `json:"destination_agent_id,omitempty"`
+	State             string               `json:"state"`
+	Started           *string              `json:"started"`
+	Finished          *string              `json:"finished"`
+	DurationSeconds   int64                `json:"duration_seconds"`
+	FilesSearched     int64                `json:"files_searched"`
+	BytesSearched     int64                `json:"bytes_searched"`
+	FilesBackedUp     int64                `json:"files_backed_up"`
+	BytesBackedUp     int64                `json:"bytes_backed_up"`
+	FilesRestored     int64                `json:"files_restored"`
+	BytesRestored     int64                `json:"bytes_restored"`
+	ErrorCount        int64                `json:"error_count"`
+	Reason            string               `json:"reason"`
+	CanRestore        bool                 `json:"can_restore"`
+}
+
+// reportLister pages the stored reports; *app.History is one.
+type reportLister interface {
+	List(ctx context.Context, f app.ReportFilter) (app.ReportPage, error)
+}
+
+// apiReports is GET /api/v1/reports with the /reports page's filters
+// (account, agent, config, kind, state, from, to, errors, q, sort, dir)
+// plus limit (1–500, default 50) and cursor. It pages with keysets: the
+// answer's next is the URL of the following page (null on the last).
+// Unlike the page, which ignores a bad filter with a note, the API refuses
+// it with 400 so that a script does not silently read the wrong data.
+func apiReports(accounts accountLister, history reportLister) echo.HandlerFunc {
+	return func(c echo.Context) error {
+		scope, err := apiScope(c, accounts)
+		if err != nil {
+			return err
+		}
+		f, err := parseAPIReportFilter(c.QueryParams())
+		if err != nil {
+			return err
+		}
+		for _, a := range scope.Accounts {
+			f.Accounts = append(f.Accounts, a.ID)
+		}
+		page, err := history.List(c.Request().Context(), f)
+		if err != nil {
+			return err
+		}
+		out := make([]apiReport, len(page.Reports))
+		for i, r := range page.Reports {
+			out[i] = apiReport{
+				ID: r.ID, AccountID: r.AccountID, Kind: r.Kind, JobID: r.JobID, AgentID: r.AgentID, AgentName: r.AgentName,
+				ConfigurationID: r.ConfigID, ConfigurationName: r.ConfigName, DestinationID: r.DestAgentID, State: r.State,
+				Started: jsonTime(r.Started), Finished: jsonTime(r.Finished), DurationSeconds: int64(r.Duration / time.Second),
+				FilesSearched: r.FilesSearched, BytesSearched: r.BytesSearched, FilesBackedUp: r.FilesBackedUp, BytesBackedUp: r.BytesBackedUp,
+				FilesRestored: r.FilesRestored, BytesRestored: r.BytesRestored, ErrorCount: r.ErrorCount, Reason: r.Reason, CanRestore: r.CanRestore,
+			}
+		}
+		var next, nextCursor *string
+		if page.HasNext && len(page.Reports) > 0 {
+			cur := encodeReportCursor(f, page.Reports[len(page.Reports)-1].Cursor(f.Sort))
+			q := c.QueryParams()
+			q.Set("cursor", cur)
+			u := c.Request().URL.Path + "?" + q.Encode()
+			next, nextCursor = &u, &cur
+		}
+		return c.JSON(http.StatusOK, struct {
+			Reports    []apiReport `json:"reports"`
+			Next       *string     `json:"next"`
+			NextCursor *string     `json:"next_cursor"`
+		}{out, next, nextCursor})
+	}
+}
+
+// maxAPIQueryLen bounds the full-text query, as the page does.
+const maxAPIQueryLen = 200
+
+// parseAPIReportFilter reads the report filters; every bad value is a
+// field error (400) naming the parameter. Accounts are left to the caller.
+func parseAPIReportFilter(q url.Values) (app.ReportFilter, error) {
+	f := app.ReportFilter{Sort: app.SortFinished, Limit: app.DefaultReportPageSize}
+	v := map[string]string{}
+	bad := func(param, format string, a ...any) {
+		if _, ok := v[param]; !ok {
+			v[param] = fmt.Sprintf(format, a...)
+		}
+	}
+	id := func(param string) int64 {
+		raw := q.Get(param)
+		if raw == "" {
+			return 0
+		}
+		n, err := strconv.ParseInt(raw, 10, 64)
+		if err != nil || n <= 0 {
+			bad(param, "want a positive id, got %q", raw)
+			return 0
+		}
+		return n
+	}
+	f.AgentID = rcbu.AgentID(id("agent"))
+	f.ConfigID = rcbu.ConfigurationID(id("config"))
+	if raw := q.Get("kind"); raw != "" {
+		k, err := app.ParseReportKind(raw)
+		if err != nil {
+			bad("kind", "want backup or restore, got %q", raw)
+		}
+		f.Kind = k
+	}
+	if raw := q.Get("state"); raw != "" {
+		i := slices.IndexFunc(app.ReportStates(), func(s string) bool { return strings.EqualFold(s, raw) })
+		if i < 0 {
+			bad("state", "want one of %s, got %q", strings.Join(app.ReportStates(), ", "), raw)
+		} else {
+			f.State = app.ReportStates()[i]
+		}
+	}
+	f.From = apiTime(q.Get("from"), "from", bad)
+	f.To = apiTime(q.Get("to"), "to", bad)
+	if !f.From.IsZero() && !f.To.IsZero() && !f.From.Before(f.To) {
+		bad("to", "must be after from")
+	}
+	if raw := q.Get("errors"); raw != "" {
+		b, err := strconv.ParseBool(raw)
+		if err != nil {
+			bad("errors", "want true or false, got %q", raw)
+		}
+		f.ErrorsOnly = b
+	}
+	f.Query = strings.TrimSpace(q.Get("q"))
+	if len([]rune(f.Query)) > maxAPIQueryLen {
+		bad("q", "use at most %d characters", maxAPIQueryLen)
+	}
+	if raw := q.Get("sort"); raw != "" {
+		if !slices.Contains(app.ReportSorts(), app.ReportSort(raw)) {
+			var names []string
+			for _, s := range app.ReportSorts() {
+				names = append(names, string(s))
+			}
+			bad("sort", "want one of %s, got %q", strings.Join(names, ", "), raw)
+		} else {
+			f.Sort = app.ReportSort(raw)
+		}
+	}
+	switch raw := q.Get("dir"); raw {
+	case "", "desc":
+	case "asc":
+		f.Asc = true
+	default:
+		bad("dir", "want asc or desc, got %q", raw)
+	}
+	if raw := q.Get("limit"); raw != "" {
+		n, err := strconv.Atoi(raw)
+		if err != nil || n < 1 || n > 500 {
+			bad("limit", "want a number from 1 to 500, got %q", raw)
+		} else {
+			f.Limit = n
+		}
+	}
+	if raw := q.Get("cursor"); raw != "" && len(v) == 0 {
+		cur, err := decodeReportCursor(raw, f)
+		if err != nil {
+			bad("cursor", "%v", err)
+		} else {
+			f.After = &cur
+		}
+	}
+	if len(v) > 0 {
+		return app.ReportFilter{}, &app.ValidationError{Fields: v}
+	}
+	return f, nil
+}
+
+// apiTime parses a date (2026-03-02, midnight UTC) or an RFC 3339 time.
+func apiTime(raw, param string, bad func(param, format string, a ...any)) time.Time {
+	if raw == "" {
+		return time.Time{}
+	}
+	if t, err := time.Parse(time.DateOnly, raw); err == nil {
+		return t
+	}
+	t, err := time.Parse(time.RFC3339, raw)
+	if err != nil {
+		bad(param, "want a date such as 2026-03-02 or a time such as 2026-03-02T15:04:05Z, got %q", raw)
+		return time.Time{}
+	}
+	return t.UTC()
+}
+
+// reportCursor is the opaque next-page cursor: the position of the last
+// row and the ordering it belongs to.
+type reportCursor struct {
+	Sort app.ReportSort `json:"s"`
+	Asc  bool           `json:"a,omitempty"`
+	Num  int64          `json:"n,omitempty"`
+	Text string         `json:"t,omitempty"`
+	ID   int64          `json:"i"`
+}
+
+func encodeReportCursor(f app.ReportFilter, c app.ReportCursor) string {
+	b, _ := json.Marshal(reportCursor{Sort: f.Sort, Asc: f.Asc, Num: c.Num, Text: c.Text, ID: int64(c.ID)}) // cannot fail: plain fields
+	return base64.RawURLEncoding.EncodeToString(b)
+}
+
+// decodeReportCursor reads a cursor made by encodeReportCursor for the same
+// sort and direction.
+func decodeReportCursor(raw string, f app.ReportFilter) (app.ReportCursor, error) {
+	b, err := base64.RawURLEncoding.DecodeString(raw)
+	if err != nil || len(b) > 1024 {
+		return app.ReportCursor{}, errors.New("not a cursor from this API (use the next link of the previous page)")
+	}
+	var c reportCursor
+	if err := json.Unmarshal(b, &c); err != nil || c.ID <= 0 {
+		return app.ReportCursor{}, errors.New("not a cursor from this API (use the next link of the previous page)")
+	}
+	if c.Sort != f.Sort || c.Asc != f.Asc {
+		return app.ReportCursor{}, errors.New("the cursor belongs to another sort or direction; keep sort and dir as on the previous page")
+	}
+	return app.ReportCursor{Num: c.Num, Text: c.Text, ID: app.SnapshotID(c.ID)}, nil
+}

@@ -1,0 +1,79 @@
+package handlers
+
+import (
+	"errors"
+	"log/slog"
+	"net/http"
+	"net/netip"
+	"time"
+
+	"github.com/labstack/echo/v4"
+	"github.com/prometheus/client_golang/prometheus/promhttp"
+
+	"github.com/rcbu-console/rcbu-console/app"
+)
+
+// metricsEndpoint serves GET /metrics in the Prometheus text format to a
+// scraper that presents RCBU_WEB_METRICS_TOKEN as a bearer token or comes
+// from an address in RCBU_WEB_METRICS_ALLOW. With neither configured (or
+// no Metrics at all) the endpoint does not exist: 404, as for any unknown
+// path. Refusals are plain text: a scraper is not a browser to send to the
+// sign-in page.
+func metricsEndpoint(m *app.Metrics, log *slog.Logger) echo.HandlerFunc {
+	if !m.Enabled() {
+		return func(echo.Context) error { return echo.ErrNotFound }
+	}
+	h := promhttp.HandlerFor(m.Registry(), promhttp.HandlerOpts{
+		ErrorLog: slog.NewLogLogger(log.Handler(), slog.LevelWarn),
+		// One broken collector must not hide the others' metrics.
+		ErrorHandling: promhttp.ContinueOnError,
+		// The gzip middleware compresses already.
+		DisableCompression: true,
+		// Scrapes queue rather than pile up on the state collector.
+		MaxRequestsInFlight: 4,
+	})
+	return func(c echo.Context) error {
+		addr, _ := netip.ParseAddr(c.RealIP())
+		bearer, _ := bearerToken(c.Request())
+		if err := m.Authorize(bearer, addr); err != nil {
+			c.Response().Header().Set("Cache-Control", "no-store")
+			switch {
+			case errors.Is(err, app.ErrUnauthorized):
+				c.Response().Header().Set(echo.HeaderWWWAuthenticate, `Bearer realm="rcbu-console metrics"`)
+				return c.String(http.StatusUnauthorized, "401 unauthorized: send Authorization: Bearer <RCBU_WEB_METRICS_TOKEN>\n")
+			case errors.Is(err, app.ErrForbidden):
+				return c.String(http.StatusForbidden, "403 forbidden: this address is not in RCBU_WEB_METRICS_ALLOW\n")
+			default:
+				return echo.ErrNotFound
+			}
+		}
+		h.ServeHTTP(c.Response(), c.Request())
+		return nil
+	}
+}
+
+// observeLatency times every request into the HTTP latency histogram, by
+// route template (never the raw path: ids would make series without end),
+// method and status class. It sits outside the request logger, whose
+// error handling has written the final status by the time it returns.
+func observeLatency(m *app.Metrics) echo.MiddlewareFunc {
+	return func(next echo.HandlerFunc) echo.HandlerFunc {
+		if m == nil {
+			return next
+		}
+		return func(c echo.Context) error {
+			start := time.Now()
+			err := next(c)
+			status := c.Response().Status
+			if err != nil && !c.Response().Committed {
+				status, _, _ = classify(err)
+			}
+			route := c.Path()
+			if route == "" {
+				route = "unmatched"
+			}
+			m.ObserveHTTP(route, c.Request().Method, status, time.Since(start))
+			return err
+		}
+	}
+}
