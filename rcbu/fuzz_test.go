@@ -2,6 +2,7 @@ package rcbu_test
 
 import (
 	"encoding/json"
+	"strings"
 	"testing"
 
 	"github.com/rcbu-console/rcbu-console/rcbu"
@@ -26,6 +27,14 @@ func FuzzParseMSDate(f *testing.F) {
 		b, _ := json.Marshal(s)
 		if err := json.Unmarshal(b, &d); err != nil || !d.Time.Equal(tm) {
 			t.Fatalf("%q: JSON decode %v, %v", s, d.Time, err)
+		}
+		// The same string with its slashes JSON-escaped, as .NET writes it.
+		if strings.IndexFunc(s, func(r rune) bool { return r == '"' || r == '\\' || r < 0x20 }) < 0 {
+			var e rcbu.MSDate
+			raw := `"` + strings.ReplaceAll(s, "/", `\/`) + `"`
+			if err := json.Unmarshal([]byte(raw), &e); err != nil || !e.Time.Equal(tm) {
+				t.Fatalf("%s: JSON decode %v, %v", raw, e.Time, err)
+			}
 		}
 	})
 }
