@@ -114,13 +114,25 @@ func configObject(id rcbu.ConfigurationID) string {
 }
 func agentObject(id rcbu.AgentID) string { return "agent:" + strconv.FormatInt(int64(id), 10) }
 
+// stateIs reports whether a state as the API spells it is one of names,
+// ignoring case and spaces, without allocating (the rules classify every
+// run of the window on each evaluation).
+func stateIs(state string, names ...string) bool {
+	if strings.ContainsRune(state, ' ') {
+		state = strings.ReplaceAll(state, " ", "")
+	}
+	for _, n := range names {
+		if strings.EqualFold(state, n) {
+			return true
+		}
+	}
+	return false
+}
+
 // completed reports a Completed run; sizedRun one whose size counts for
 // the growth median (Completed or CompletedWithErrors).
-func completed(state string) bool { return OutcomeOf(state) == RunSuccess }
-func sizedRun(state string) bool {
-	o := OutcomeOf(state)
-	return o == RunSuccess || o == RunWarning
-}
+func completed(state string) bool { return stateIs(state, "Completed") }
+func sizedRun(state string) bool  { return stateIs(state, "Completed", "CompletedWithErrors") }
 
 func configName(r Report) string {
 	return cmp.Or(r.ConfigName, "configuration "+strconv.FormatInt(int64(r.ConfigID), 10))
@@ -132,9 +144,14 @@ func agentName(name string, id rcbu.AgentID) string {
 
 func onAgent(r Report) string { return agentName(r.AgentName, r.AgentID) }
 
-// sameGroup reports whether an incident is about a run of configuration cfg.
-func sameGroup(inc OpenIncident, cfg rcbu.ConfigurationID) bool {
-	return inc.Group == configObject(cfg)
+// groupConfig returns the configuration of a backup incident's Group.
+func groupConfig(group string) (rcbu.ConfigurationID, bool) {
+	rest, ok := strings.CutPrefix(group, "configuration:")
+	if !ok {
+		return 0, false
+	}
+	id, err := strconv.ParseInt(rest, 10, 64)
+	return rcbu.ConfigurationID(id), err == nil
 }
 
 // plural picks the word for n.
@@ -162,11 +179,7 @@ func byteSize(n int64) string {
 // alertState reports whether a backup's final state is one the
 // backup_failed rule alerts on.
 func alertState(state string) bool {
-	switch strings.ToLower(strings.ReplaceAll(state, " ", "")) {
-	case "failed", "completedwitherrors", "missed", "skipped":
-		return true
-	}
-	return false
+	return stateIs(state, "Failed", "CompletedWithErrors", "Missed", "Skipped")
 }
 
 // FailedBackups is the backup_failed rule over an account's recorded backup
@@ -178,20 +191,21 @@ func alertState(state string) bool {
 func FailedBackups(runs []Report, lastSuccess map[rcbu.ConfigurationID]time.Time, since time.Time, open []OpenIncident) RuleResult {
 	done := make(map[rcbu.ConfigurationID]time.Time, len(lastSuccess))
 	maps.Copy(done, lastSuccess)
-	for _, r := range runs {
-		if completed(r.State) && r.Finished.After(done[r.ConfigID]) {
+	for i := range runs {
+		if r := &runs[i]; completed(r.State) && r.Finished.After(done[r.ConfigID]) {
 			done[r.ConfigID] = r.Finished
 		}
 	}
 	var res RuleResult
-	for _, r := range runs {
+	for i := range runs {
+		r := &runs[i]
 		if r.Kind != KindBackup && r.Kind != "" {
 			continue
 		}
 		if !alertState(r.State) || r.Finished.Before(since) || !done[r.ConfigID].Before(r.Finished) {
 			continue
 		}
-		detail := fmt.Sprintf("The backup %d of %s on %s ended %s", r.JobID, configName(r), onAgent(r), r.State)
+		detail := fmt.Sprintf("The backup %d of %s on %s ended %s", r.JobID, configName(*r), onAgent(*r), r.State)
 		if r.ErrorCount > 0 {
 			detail += fmt.Sprintf(" with %d %s", r.ErrorCount, plural(r.ErrorCount, "error", "errors"))
 		}
@@ -200,18 +214,15 @@ func FailedBackups(runs []Report, lastSuccess map[rcbu.ConfigurationID]time.Time
 		}
 		res.Firing = append(res.Firing, Finding{
 			Rule: RuleBackupFailed, Object: backupObject(r.JobID), Group: configObject(r.ConfigID),
-			Title: fmt.Sprintf("Backup of %s on %s: %s", configName(r), onAgent(r), r.State),
+			Title: fmt.Sprintf("Backup of %s on %s: %s", configName(*r), onAgent(*r), r.State),
 			// The detail ends with a full stop only once, whatever the reason says.
 			Detail: strings.TrimSuffix(detail, ".") + ".",
 			At:     r.Finished, Once: true,
 		})
 	}
 	for _, inc := range open {
-		for cfg, t := range done {
-			if sameGroup(inc, cfg) && t.After(inc.At) {
-				res.Resolved = append(res.Resolved, inc.Object)
-				break
-			}
+		if cfg, ok := groupConfig(inc.Group); ok && done[cfg].After(inc.At) {
+			res.Resolved = append(res.Resolved, inc.Object)
 		}
 	}
 	sortResult(&res)
@@ -228,30 +239,33 @@ func GrowthJumps(runs []Report, factor float64, since time.Time, open []OpenInci
 	if factor <= 1 {
 		factor = DefaultGrowthFactor
 	}
-	byCfg := map[rcbu.ConfigurationID][]Report{}
-	for _, r := range runs {
-		if r.Kind == KindBackup || r.Kind == "" {
-			byCfg[r.ConfigID] = append(byCfg[r.ConfigID], r)
+	// Group indices, not copies: a Report is large and an account has
+	// thousands of runs in the window.
+	byCfg := map[rcbu.ConfigurationID][]int{}
+	for i := range runs {
+		if runs[i].Kind == KindBackup || runs[i].Kind == "" {
+			byCfg[runs[i].ConfigID] = append(byCfg[runs[i].ConfigID], i)
 		}
 	}
 	var res RuleResult
 	newest := map[rcbu.ConfigurationID]time.Time{}
+	prior := make([]int64, 0, GrowthWindow)
 	for cfg, list := range byCfg {
-		slices.SortStableFunc(list, func(a, b Report) int {
-			if c := a.Finished.Compare(b.Finished); c != 0 {
+		slices.SortStableFunc(list, func(a, b int) int {
+			if c := runs[a].Finished.Compare(runs[b].Finished); c != 0 {
 				return c
 			}
-			return cmp.Compare(a.JobID, b.JobID)
+			return cmp.Compare(runs[a].JobID, runs[b].JobID)
 		})
-		last := list[len(list)-1]
+		last := &runs[list[len(list)-1]]
 		newest[cfg] = last.Finished
 		if !sizedRun(last.State) || last.Finished.Before(since) {
 			continue
 		}
-		var prior []int64
+		prior = prior[:0]
 		for i := len(list) - 2; i >= 0 && len(prior) < GrowthWindow; i-- {
-			if sizedRun(list[i].State) {
-				prior = append(prior, list[i].BytesBackedUp)
+			if r := &runs[list[i]]; sizedRun(r.State) {
+				prior = append(prior, r.BytesBackedUp)
 			}
 		}
 		if len(prior) < GrowthMinRuns {
@@ -264,7 +278,7 @@ func GrowthJumps(runs []Report, factor float64, since time.Time, open []OpenInci
 		ratio := float64(last.BytesBackedUp) / med
 		res.Firing = append(res.Firing, Finding{
 			Rule: RuleGrowth, Object: backupObject(last.JobID), Group: configObject(cfg),
-			Title: fmt.Sprintf("Backup of %s on %s backed up %.1f× its usual size", configName(last), onAgent(last), ratio),
+			Title: fmt.Sprintf("Backup of %s on %s backed up %.1f× its usual size", configName(*last), onAgent(*last), ratio),
 			Detail: fmt.Sprintf("The backup %d backed up %s; the median of the previous %d runs is %s. "+
 				"A jump like this can mean mass change on the server, such as ransomware encrypting files.",
 				last.JobID, byteSize(last.BytesBackedUp), len(prior), byteSize(int64(med))),
@@ -272,11 +286,8 @@ func GrowthJumps(runs []Report, factor float64, since time.Time, open []OpenInci
 		})
 	}
 	for _, inc := range open {
-		for cfg, t := range newest {
-			if sameGroup(inc, cfg) && t.After(inc.At) {
-				res.Resolved = append(res.Resolved, inc.Object)
-				break
-			}
+		if cfg, ok := groupConfig(inc.Group); ok && newest[cfg].After(inc.At) {
+			res.Resolved = append(res.Resolved, inc.Object)
 		}
 	}
 	sortResult(&res)

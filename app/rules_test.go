@@ -244,3 +244,24 @@ func TestOfflineAgents(t *testing.T) {
 		})
 	}
 }
+
+// BenchmarkRules runs the backup rules over an account's recorded window:
+// 1,000 configurations × 31 runs (what Evaluate reads from the store).
+func BenchmarkRules(b *testing.B) {
+	var runs []app.Report
+	for c := range 1000 {
+		for i := range 31 {
+			state := "Completed"
+			if i%7 == 3 {
+				state = "Failed"
+			}
+			runs = append(runs, run(int64(c*100+i), rcbu.ConfigurationID(c+1), state, float64(i*24), int64(1000+i)))
+		}
+	}
+	open := []app.OpenIncident{{Object: "backup:5", Group: "configuration:1", At: t0}}
+	b.ReportAllocs()
+	for b.Loop() {
+		app.FailedBackups(runs, nil, t0, open)
+		app.GrowthJumps(runs, 5, t0, open)
+	}
+}

@@ -230,3 +230,39 @@ func TestAlertSettingsStore(t *testing.T) {
 		t.Errorf("the digest still points at a deleted channel: %d", again.DigestChannel)
 	}
 }
+
+// BenchmarkAlertRuns reads the growth window (31 newest runs per
+// configuration) of an account with 1,000 configurations × 60 runs.
+func BenchmarkAlertRuns(b *testing.B) {
+	ctx := context.Background()
+	s, err := db.Open(ctx, b.TempDir()+"/bench.db")
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer s.Close()
+	a, err := s.CreateAccount(ctx, app.Account{Name: "bench", Username: "bench", Kind: app.CredentialAPIKey, SecretSealed: []byte("x"),
+		IdentityURL: "https://id.example/v2.0/tokens", Source: app.SourceAdmin, Created: t0, Updated: t0})
+	if err != nil {
+		b.Fatal(err)
+	}
+	var batch []app.Report
+	for c := range 1000 {
+		for i := range 60 {
+			batch = append(batch, app.Report{AccountID: a.ID, Kind: app.KindBackup, JobID: int64(c*1000 + i), ConfigID: rcbu.ConfigurationID(c + 1),
+				State: "Completed", Finished: t0.Add(time.Duration(i) * time.Hour), BytesBackedUp: 1000, Raw: []byte(`{}`), Fetched: t0})
+		}
+		if len(batch) >= 6000 {
+			if _, err := s.InsertReports(ctx, batch); err != nil {
+				b.Fatal(err)
+			}
+			batch = batch[:0]
+		}
+	}
+	b.ResetTimer()
+	for b.Loop() {
+		runs, err := s.AlertRuns(ctx, a.ID, 31)
+		if err != nil || len(runs) != 31000 {
+			b.Fatalf("%d runs, %v", len(runs), err)
+		}
+	}
+}
