@@ -256,6 +256,13 @@ type StartedBackup struct {
 // first started (Repeated). The agent's live status is checked first, so an
 // offline or disabled agent gets words, not the API's 403.
 func (o *Ops) StartBackup(ctx context.Context, actor User, scope Scope, id rcbu.ConfigurationID, token string) (StartedBackup, error) {
+	return o.StartAgentBackup(ctx, actor, scope, 0, id, token)
+}
+
+// StartAgentBackup is StartBackup from an agent's quick Start form: the
+// configuration must belong to agent (when agent is not zero), else it is
+// not found.
+func (o *Ops) StartAgentBackup(ctx context.Context, actor User, scope Scope, agent rcbu.AgentID, id rcbu.ConfigurationID, token string) (StartedBackup, error) {
 	target := "configuration " + strconv.FormatInt(int64(id), 10)
 	if !actor.Role.Allows(RoleCreator) {
 		err := fmt.Errorf("start backup: %w", ErrForbidden)
@@ -263,6 +270,9 @@ func (o *Ops) StartBackup(ctx context.Context, actor User, scope Scope, id rcbu.
 		return StartedBackup{}, err
 	}
 	fc, c, err := o.fleet.Configuration(ctx, scope, id)
+	if err == nil && agent != 0 && fc.Configuration.AgentID != agent {
+		err = fmt.Errorf("configuration %d is not on agent %d: %w", id, agent, ErrNotFound)
+	}
 	if err != nil {
 		o.audit.Record(ctx, actorEntry(actor, ActionBackupStart, target, err))
 		return StartedBackup{}, fmt.Errorf("start backup: %w", err)

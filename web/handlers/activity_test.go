@@ -112,8 +112,11 @@ func TestOverviewCountsAndStartButtons(t *testing.T) {
 	if row(d, db).Find(`[data-testid="job-panel"][hx-trigger="every 2s"]`).Length() != 1 {
 		t.Error("db-01's running backup has no live panel")
 	}
-	if row(d, web).Find(`[data-testid="start-form"][data-configuration-id="`+i64(nightly)+`"]`).Length() != 1 {
+	if row(d, web).Find(`[data-testid="start-backup"][data-configuration-id="`+i64(nightly)+`"]`).Length() != 1 {
 		t.Error("no quick Start button for a creator")
+	}
+	if form := row(d, web).Find(`[data-testid="start-form"]`); form.AttrOr("action", "") != "/agents/"+i64(web)+"/backups" || form.AttrOr("hx-disabled-elt", "") != "find button" {
+		t.Errorf("quick start form %v", form.Nodes)
 	}
 	if row(d, off).Find(`[data-testid="agent-status"]`).Text() == "" {
 		t.Error("no status cell")
@@ -191,5 +194,45 @@ func TestOverviewLiveStatusFragment(t *testing.T) {
 	}
 	if rec := te.get("/overview/status", ck); rec.Code != http.StatusSeeOther || rec.Header().Get("Location") != "/?live=1" {
 		t.Errorf("status without htmx: %d", rec.Code)
+	}
+}
+
+func TestOverviewQuickStart(t *testing.T) {
+	te := newOpsEnv(t)
+	web, cfg := seedAgent(t, te.testEnv, "web-01", "nightly")
+	other, otherCfg := seedAgent(t, te.testEnv, "db-01", "db nightly")
+	second, err := te.sim.AddConfiguration(rcbusim.DemoTenant, rcbusim.ConfigurationSeed{AgentID: other, Name: "db weekly", Frequency: "Weekly", Hour: 3, Inclusions: []string{"/srv"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ck := te.loginRole(app.RoleCreator)
+	d := doc(t, te.get("/", ck))
+	sel := d.Find(`[data-agent-id="` + i64(other) + `"] select[name="configuration"] option`)
+	if sel.Length() != 2 {
+		t.Errorf("db-01 has %d options, want a choice of 2", sel.Length())
+	}
+	// A configuration of another agent through this agent's form: not found.
+	if rec := te.post("/agents/"+i64(web)+"/backups", url.Values{"configuration": {i64(otherCfg)}}, ck); rec.Code != http.StatusNotFound {
+		t.Errorf("foreign configuration: %d", rec.Code)
+	}
+	if rec := te.post("/agents/"+i64(web)+"/backups", url.Values{"configuration": {"x"}}, ck); rec.Code != http.StatusUnprocessableEntity {
+		t.Errorf("garbage configuration: %d", rec.Code)
+	}
+	if n := len(te.sim.Backups()); n != 0 {
+		t.Fatalf("%d backups started by bad forms", n)
+	}
+	rec := te.htmx(http.MethodPost, "/agents/"+i64(other)+"/backups", url.Values{"configuration": {i64(second)}, "token": {app.NewStartToken()}}, ck)
+	if rec.Code != http.StatusOK || testid(doc(t, rec), "job-panel").AttrOr("hx-trigger", "") != "every 2s" {
+		t.Fatalf("quick start: %d\n%s", rec.Code, rec.Body.String())
+	}
+	if b := te.sim.Backups(); len(b) != 1 || b[0].ConfigurationID != second {
+		t.Errorf("backups %+v", b)
+	}
+	// An error comes back as the same form, with the words under it.
+	te.sim.SetAgentOnline(web, false)
+	te.clock.Advance(time.Minute)
+	d = doc(t, te.htmx(http.MethodPost, "/agents/"+i64(web)+"/backups", url.Values{"configuration": {i64(cfg)}, "token": {app.NewStartToken()}}, ck))
+	if testid(d, "start-error").Text() != "The agent is offline; wake it and try again." || testid(d, "start-backup").Length() != 1 {
+		t.Errorf("offline quick start:\n%s", testid(d, "start-form").Text())
 	}
 }

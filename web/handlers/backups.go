@@ -33,9 +33,10 @@ func pathID(c echo.Context) (int64, error) {
 	return id, nil
 }
 
-// backupStarter is what the Start button needs.
+// backupStarter is what the Start buttons need.
 type backupStarter interface {
-	StartBackup(ctx context.Context, actor app.User, scope app.Scope, id rcbu.ConfigurationID, token string) (app.StartedBackup, error)
+	StartAgentBackup(ctx context.Context, actor app.User, scope app.Scope, agent rcbu.AgentID, id rcbu.ConfigurationID, token string) (app.StartedBackup, error)
+	Fleet() *app.Fleet
 }
 
 // startBackup starts a backup of a configuration (POST
@@ -52,56 +53,96 @@ func (s *server) startBackup(ops backupStarter) echo.HandlerFunc {
 		if err != nil {
 			return err
 		}
-		u, _ := currentUser(c)
-		ctx := c.Request().Context()
-		compact := c.FormValue("compact") == "1"
-		res, err := ops.StartBackup(ctx, u, fleetScope(c), rcbu.ConfigurationID(id), c.FormValue("token"))
-		if err != nil {
-			msg := upstreamMessage(err)
-			if msg == "" {
-				return err
-			}
-			if isHTMX(c) {
-				return render(c, http.StatusOK, templates.StartBackupButton(templates.StartButtonView{
-					ConfigurationID: strconv.FormatInt(id, 10), Label: startLabel(compact, c.FormValue("label")),
-					Name: c.FormValue("label"), Token: app.NewStartToken(), Return: returnPath(c.FormValue("return"), ""),
-					Compact: compact, Error: msg,
-				}))
-			}
-			if err := addFlash(c, templates.FlashError, "The backup did not start. "+msg); err != nil {
-				return err
-			}
-			return seeOther(c, returnPath(c.FormValue("return"), "/configurations/"+strconv.FormatInt(id, 10)))
-		}
-		note, kind := "Backup started.", templates.FlashSuccess
-		switch {
-		case res.AlreadyRunning:
-			note, kind = "A backup of this configuration was already running; here it is.", templates.FlashInfo
-		case res.Repeated:
-			note, kind = "This form was already sent; here is the backup it started.", templates.FlashInfo
-		}
-		bid := strconv.FormatInt(int64(res.Backup.Backup.ID), 10)
-		if !isHTMX(c) {
-			if err := addFlash(c, kind, note); err != nil {
-				return err
-			}
-			return seeOther(c, "/backups/"+bid)
-		}
-		job := app.BackupJob{FleetBackup: res.Backup}
-		if !res.AlreadyRunning && !res.Repeated {
-			job.Started = s.Now()
-		}
-		v := s.jobPanelView(c, job, compact)
-		v.Message, v.MessageKind = note, kind
-		return render(c, http.StatusOK, templates.JobPanel(v))
+		return s.start(c, ops, 0, rcbu.ConfigurationID(id))
 	}
 }
 
-func startLabel(compact bool, label string) string {
-	if compact && label != "" {
-		return label
+// startAgentBackup is the overview's quick Start (POST
+// /agents/{id}/backups, Creator and up): the configuration chosen in the
+// form, which must be one of this agent's; otherwise as startBackup.
+func (s *server) startAgentBackup(ops backupStarter) echo.HandlerFunc {
+	return func(c echo.Context) error {
+		id, err := pathID(c)
+		if err != nil {
+			return err
+		}
+		cfg, perr := strconv.ParseInt(c.FormValue("configuration"), 10, 64)
+		if perr != nil || cfg <= 0 {
+			return fmt.Errorf("start backup: %w", app.Invalid("configuration", "Choose a configuration to back up."))
+		}
+		return s.start(c, ops, rcbu.AgentID(id), rcbu.ConfigurationID(cfg))
 	}
-	return "Start backup"
+}
+
+func (s *server) start(c echo.Context, ops backupStarter, agent rcbu.AgentID, id rcbu.ConfigurationID) error {
+	u, _ := currentUser(c)
+	ctx := c.Request().Context()
+	compact := c.FormValue("compact") == "1" || agent != 0
+	cid := strconv.FormatInt(int64(id), 10)
+	res, err := ops.StartAgentBackup(ctx, u, fleetScope(c), agent, id, c.FormValue("token"))
+	if err != nil {
+		msg := upstreamMessage(err)
+		if msg == "" {
+			return err
+		}
+		if isHTMX(c) {
+			if agent != 0 {
+				return render(c, http.StatusOK, templates.AgentStartForm(s.agentStartView(c, ops, agent, id, msg)))
+			}
+			return render(c, http.StatusOK, templates.StartBackupButton(templates.StartButtonView{
+				ConfigurationID: cid, Label: "Start backup", Name: c.FormValue("label"), Token: app.NewStartToken(),
+				Return: returnPath(c.FormValue("return"), ""), Compact: compact, Error: msg,
+			}))
+		}
+		if err := addFlash(c, templates.FlashError, "The backup did not start. "+msg); err != nil {
+			return err
+		}
+		back := "/configurations/" + cid
+		if agent != 0 {
+			back = "/"
+		}
+		return seeOther(c, returnPath(c.FormValue("return"), back))
+	}
+	note, kind := "Backup started.", templates.FlashSuccess
+	switch {
+	case res.AlreadyRunning:
+		note, kind = "A backup of this configuration was already running; here it is.", templates.FlashInfo
+	case res.Repeated:
+		note, kind = "This form was already sent; here is the backup it started.", templates.FlashInfo
+	}
+	bid := strconv.FormatInt(int64(res.Backup.Backup.ID), 10)
+	if !isHTMX(c) {
+		if err := addFlash(c, kind, note); err != nil {
+			return err
+		}
+		return seeOther(c, "/backups/"+bid)
+	}
+	job := app.BackupJob{FleetBackup: res.Backup}
+	if !res.AlreadyRunning && !res.Repeated {
+		job.Started = s.Now()
+	}
+	v := s.jobPanelView(c, job, compact)
+	v.Message, v.MessageKind = note, kind
+	return render(c, http.StatusOK, templates.JobPanel(v))
+}
+
+// agentStartView rebuilds an agent's quick Start form with an error.
+func (s *server) agentStartView(c echo.Context, ops backupStarter, agent rcbu.AgentID, chosen rcbu.ConfigurationID, msg string) templates.AgentStartView {
+	v := templates.AgentStartView{AgentID: strconv.FormatInt(int64(agent), 10), Token: app.NewStartToken(), Error: msg}
+	cfgs, _, err := ops.Fleet().Configurations(c.Request().Context(), fleetScope(c))
+	if err == nil {
+		for _, fc := range cfgs {
+			if fc.Configuration.AgentID == agent {
+				cid := strconv.FormatInt(int64(fc.Configuration.ID), 10)
+				v.Options = append(v.Options, templates.Option{Value: cid, Label: displayName(fc.Configuration.Name, "configuration "+cid), Selected: fc.Configuration.ID == chosen})
+			}
+		}
+	}
+	if len(v.Options) == 0 {
+		cid := strconv.FormatInt(int64(chosen), 10)
+		v.Options = []templates.Option{{Value: cid, Label: "configuration " + cid, Selected: true}}
+	}
+	return v
 }
 
 // backupJobReader reads a backup run's live status.

@@ -25,6 +25,7 @@ import (
 // simulator whose server counts requests and their concurrency.
 type opsEnv struct {
 	*testEnv
+	fleet    *app.Fleet
 	requests atomic.Int64
 	details  atomic.Int64 // GET .../agent/{id}: agent details
 	inflight atomic.Int64
@@ -108,8 +109,9 @@ func newOpsEnv(t testing.TB, opts ...rcbusim.Option) *opsEnv {
 	if err != nil {
 		t.Fatal(err)
 	}
+	env.fleet = app.NewFleet(accounts, app.FleetOptions{Now: clk.Now, Log: log})
 	e, r, err := newServer(Deps{
-		Log: log, Auth: auth, Users: users, Accounts: accounts, Audit: audit, DB: store,
+		Log: log, Auth: auth, Users: users, Accounts: accounts, Audit: audit, DB: store, Fleet: env.fleet,
 		SessionKey: []byte(strings.Repeat("s", 64)), Static: staticFS, Now: clk.Now, Version: "test",
 	})
 	if err != nil {

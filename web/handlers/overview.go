@@ -170,17 +170,16 @@ func overviewRow(oa app.OverviewAgent, canStart bool, token string, now time.Tim
 		Age:        ageView(oa.LastSuccess, oa.Age, now, loc),
 		NextRun:    templates.NewTimeView(oa.NextRun, now, loc),
 	}
+	var opts []templates.Option
 	for _, st := range oa.Configurations {
 		if st.Overdue.Overdue {
 			r.Overdue = append(r.Overdue, templates.Badge{Word: st.Configuration.Name + ": " + st.Overdue.Words(), Tone: templates.ToneOverdue})
 		}
-		if canStart {
-			cid := strconv.FormatInt(int64(st.Configuration.ID), 10)
-			r.Starts = append(r.Starts, templates.StartButtonView{
-				ConfigurationID: cid, Label: displayName(st.Configuration.Name, "configuration "+cid),
-				Name: st.Configuration.Name, Token: token, Return: "/", Compact: true,
-			})
-		}
+		cid := strconv.FormatInt(int64(st.Configuration.ID), 10)
+		opts = append(opts, templates.Option{Value: cid, Label: displayName(st.Configuration.Name, "configuration "+cid)})
+	}
+	if canStart && len(opts) > 0 {
+		r.Start = &templates.AgentStartView{AgentID: id, Token: token, Options: opts}
 	}
 	for _, j := range oa.Jobs {
 		r.Jobs = append(r.Jobs, activityPanel(j, canStart, now, loc))
