@@ -541,8 +541,12 @@ func (s *Configurations) List(ctx context.Context, scope Scope, f ConfigFilter) 
 	if err := errors.Join(err1, err2, err3); err != nil {
 		return ConfigList{}, fmt.Errorf("list configurations: %w", err)
 	}
-	_ = p3 // without activity the list still shows; last runs just read "never"
-	out := ConfigList{Total: len(cfgs), Agents: agents, Problems: mergeProblems(p1, p2)}
+	// Without the activity the configurations still show, but their last
+	// runs are unknown: that is said in the account's banner too.
+	for i := range p3 {
+		p3[i].Message = "Their last runs are unknown: " + p3[i].Message
+	}
+	out := ConfigList{Total: len(cfgs), Agents: agents, Problems: mergeProblems(p1, p2, p3)}
 	byConfig := map[rcbu.ConfigurationID][]rcbu.Activity{}
 	for _, a := range acts {
 		if a.Activity.Type == rcbu.ActivityBackup {
@@ -636,9 +640,6 @@ func scheduleWords(c rcbu.Configuration) string {
 	}
 	return s.String()
 }
-
-// ScheduleWords describes a configuration's schedule in words.
-func ScheduleWords(c rcbu.Configuration) string { return scheduleWords(c) }
 
 // ConfigRun is one recent run of a configuration.
 type ConfigRun struct {
@@ -863,7 +864,11 @@ func (s *Configurations) SetEnabled(ctx context.Context, actor User, scope Scope
 	target := fmt.Sprintf("configuration %d", id)
 	fail := func(err error) (FleetConfiguration, error) {
 		s.audit.Record(ctx, actorEntry(actor, action, target, err))
-		return FleetConfiguration{}, fmt.Errorf("%s configuration %d: %w", map[bool]string{true: "enable", false: "disable"}[enable], id, err)
+		verb := "disable"
+		if enable {
+			verb = "enable"
+		}
+		return FleetConfiguration{}, fmt.Errorf("%s configuration %d: %w", verb, id, err)
 	}
 	if !actor.Role.Allows(RoleCreator) {
 		return fail(ErrForbidden)

@@ -266,9 +266,21 @@ func TestConfigurationsList(t *testing.T) {
 func TestConfigurationsListEmptyAgent(t *testing.T) {
 	ce := newCfgEnv(t)
 	id := ce.sim.AddAgent(rcbusim.DemoTenant, rcbusim.AgentSeed{Name: "fresh-01", Online: true})
-	rec := ce.get("/configurations?agent="+strconv.FormatInt(id, 10), ce.loginRole(app.RoleCreator))
+	creator := ce.loginRole(app.RoleCreator)
+
+	// The activity failing leaves the list usable, with a banner saying why
+	// the last runs are missing.
+	ce.sim.FailNext(rcbusim.OpListActivity, http.StatusForbidden)
+	rec := ce.get("/configurations", creator)
 	wantStatus(t, rec, http.StatusOK)
 	d := doc(t, rec)
+	if !strings.Contains(testid(d, "error-banner").Text(), "Their last runs are unknown") || testid(d, "configuration-row").Length() == 0 {
+		t.Errorf("activity failure: banner %q", testid(d, "error-banner").Text())
+	}
+
+	rec = ce.get("/configurations?agent="+strconv.FormatInt(id, 10), creator)
+	wantStatus(t, rec, http.StatusOK)
+	d = doc(t, rec)
 	empty := testid(d, "no-configurations")
 	if !strings.Contains(empty.Text(), "No configurations on this agent yet.") {
 		t.Errorf("empty state: %q", empty.Text())
