@@ -291,21 +291,39 @@ func sortExpr(s app.ReportSort) string {
 }
 
 // ftsQuery turns what a person typed into an FTS5 query: every word must
-// match, the last one as a prefix (the search runs as the user types), and
-// no FTS syntax gets through. It returns "" when nothing searchable is left.
-// Only the last word is a prefix because FTS5 reads a prefix term's whole
-// posting list, while exact terms are intersected by seeking.
-func ftsQuery(q string) string {
+// match (with prefix set, the last one as a prefix), and no FTS syntax gets
+// through. It returns "" when nothing searchable is left.
+func ftsQuery(q string, prefix bool) string {
 	words := strings.FieldsFunc(q, func(r rune) bool { return !unicode.IsLetter(r) && !unicode.IsNumber(r) })
 	words = words[:min(len(words), 16)]
 	parts := make([]string, len(words))
 	for i, w := range words {
 		parts[i] = `"` + w + `"`
-		if i == len(words)-1 {
+		if prefix && i == len(words)-1 {
 			parts[i] += "*"
 		}
 	}
 	return strings.Join(parts, " AND ")
+}
+
+// searchPlan picks the FTS query for what the user typed and whether it is
+// broad. Whole words are tried first; only when they match nothing does the
+// last word match as a prefix (the search runs as the user types). A prefix
+// term makes FTS5 read its whole posting list, while whole words are
+// intersected by seeking, so this keeps a finished word cheap however common
+// it is.
+func (s *Store) searchPlan(ctx context.Context, q string) (fts string, broad bool, err error) {
+	exact := ftsQuery(q, false)
+	if exact == "" {
+		return "", false, nil
+	}
+	n, err := s.countMatches(ctx, exact)
+	if err != nil || n > 0 {
+		return exact, n > broadMatch, err
+	}
+	prefix := ftsQuery(q, true)
+	n, err = s.countMatches(ctx, prefix)
+	return prefix, n > broadMatch, err
 }
 
 // broadMatch is the number of matching errors above which a search sorted
@@ -313,15 +331,15 @@ func ftsQuery(q string) string {
 // every matching report and sorting them.
 const broadMatch = 2000
 
-// broadSearch reports whether the FTS query q matches more than broadMatch
-// errors (counting stops there).
-func (s *Store) broadSearch(ctx context.Context, q string) (bool, error) {
+// countMatches counts the errors the FTS query q matches, up to
+// broadMatch+1 (counting stops there).
+func (s *Store) countMatches(ctx context.Context, q string) (int, error) {
 	var n int
 	err := s.db.QueryRowContext(ctx, `SELECT COUNT(*) FROM (SELECT rowid FROM report_errors_fts WHERE report_errors_fts MATCH ? LIMIT ?)`, q, broadMatch+1).Scan(&n)
 	if err != nil {
-		return false, fmt.Errorf("db: count matches: %w", err)
+		return 0, fmt.Errorf("db: count matches: %w", err)
 	}
-	return n > broadMatch, nil
+	return n, nil
 }
 
 // where builds the filter's WHERE clause (without cursors). A report that
@@ -331,7 +349,7 @@ func (s *Store) broadSearch(ctx context.Context, q string) (bool, error) {
 // the query from that set: it walks the time index of reports with errors
 // (a partial index) and probes the set, stopping after a page; otherwise it
 // fetches the matching reports and sorts them (best when they are few).
-func where(f app.ReportFilter, probe bool) (string, []any) {
+func where(f app.ReportFilter, fts string, probe bool) (string, []any) {
 	conds := []string{`r.account_id IN (` + placeholders(len(f.Accounts)) + `)`}
 	args := accountArgs(f.Accounts)
 	if f.Account != 0 {
@@ -365,7 +383,7 @@ func where(f app.ReportFilter, probe bool) (string, []any) {
 	if f.ErrorsOnly {
 		conds = append(conds, `r.error_count > 0`)
 	}
-	if q := ftsQuery(f.Query); q != "" {
+	if q := fts; q != "" {
 		if !f.ErrorsOnly {
 			conds = append(conds, `r.error_count > 0`)
 		}
@@ -388,17 +406,14 @@ func (s *Store) ListReports(ctx context.Context, f app.ReportFilter) ([]app.Repo
 	if len(f.Accounts) == 0 {
 		return []app.Report{}, nil
 	}
-	probe := false
-	if q := ftsQuery(f.Query); q != "" && (f.Sort == "" || f.Sort == app.SortFinished) {
-		// A broad search sorted by time finds a page's worth of matches
-		// early in the time index; a narrow one is best driven by its few
-		// matches.
-		var err error
-		if probe, err = s.broadSearch(ctx, q); err != nil {
-			return nil, err
-		}
+	fts, broad, err := s.searchPlan(ctx, f.Query)
+	if err != nil {
+		return nil, err
 	}
-	w, args := where(f, probe)
+	// A broad search sorted by time finds a page's worth of matches early in
+	// the time index; a narrow one, or another sort, is driven by the matches.
+	probe := broad && (f.Sort == "" || f.Sort == app.SortFinished)
+	w, args := where(f, fts, probe)
 	col := sortExpr(f.Sort)
 	desc := !f.Asc
 	var cur *app.ReportCursor
@@ -451,7 +466,11 @@ func (s *Store) EachReport(ctx context.Context, f app.ReportFilter, fn func(app.
 	if len(f.Accounts) == 0 {
 		return nil
 	}
-	w, args := where(f, false)
+	fts, _, err := s.searchPlan(ctx, f.Query)
+	if err != nil {
+		return err
+	}
+	w, args := where(f, fts, false)
 	dir := "DESC"
 	if f.Asc {
 		dir = "ASC"
