@@ -7,6 +7,7 @@ import (
 	"io"
 	"log/slog"
 	"net"
+	"net/netip"
 	"net/url"
 	"slices"
 	"strconv"
@@ -30,6 +31,13 @@ type Config struct {
 	// TrustedProxies are the reverse proxies whose X-Forwarded-For names the
 	// client (RCBU_WEB_TRUSTED_PROXIES, -trusted-proxies); none: the TCP peer is the client.
 	TrustedProxies []*net.IPNet
+
+	// MetricsToken lets a Prometheus scraper read /metrics as a bearer
+	// token (RCBU_WEB_METRICS_TOKEN, environment only); MetricsAllow lets
+	// these networks in without it (RCBU_WEB_METRICS_ALLOW, -metrics-allow).
+	// With neither, /metrics is off (404).
+	MetricsToken string
+	MetricsAllow []netip.Prefix
 
 	SyncInterval    time.Duration // RCBU_WEB_SYNC_INTERVAL, -sync-interval: report history sync
 	HistoryKeepDays int           // RCBU_WEB_HISTORY_KEEP_DAYS, -history-keep-days: 0 keeps reports forever
@@ -60,7 +68,7 @@ func loadConfig(args []string, getenv func(string) string, output io.Writer) (Co
 		user, apiKey, password, region, identity                             string
 		syncInterval, keepDays                                               string
 	}
-	var rawProxies string
+	var rawProxies, rawMetricsToken, rawMetricsAllow string
 	settings := []setting{
 		{"RCBU_WEB_ADDR", "addr", "127.0.0.1:8080", "listen address (host:port)", &raw.addr},
 		{"RCBU_WEB_DB", "db", "data/rcbu-web.db", "SQLite database file (its directory is created)", &raw.db},
@@ -71,6 +79,8 @@ func loadConfig(args []string, getenv func(string) string, output io.Writer) (Co
 		{"RCBU_WEB_LOG_LEVEL", "log-level", "info", "log level: debug, info, warn or error", &raw.logLevel},
 		{"RCBU_DEMO_SPEED", "demo-speed", "1", "demo simulator speed (simulated time multiplier)", &raw.speed},
 		{"RCBU_WEB_TRUSTED_PROXIES", "trusted-proxies", "", "comma-separated IPs or CIDRs of reverse proxies trusted for X-Forwarded-For", &rawProxies},
+		{"RCBU_WEB_METRICS_TOKEN", "", "", "", &rawMetricsToken},
+		{"RCBU_WEB_METRICS_ALLOW", "metrics-allow", "", "comma-separated IPs or CIDRs that may read /metrics without RCBU_WEB_METRICS_TOKEN (e.g. 127.0.0.1/32,10.0.0.0/8); with neither, /metrics is off", &rawMetricsAllow},
 		{"RCBU_WEB_SYNC_INTERVAL", "sync-interval", "5m", "how often report history syncs from Cloud Backup (10s to 24h)", &raw.syncInterval},
 		{"RCBU_WEB_HISTORY_KEEP_DAYS", "history-keep-days", "0", "delete report snapshots older than this many days; 0 keeps them forever", &raw.keepDays},
 		{"RCBU_USERNAME", "rcbu-username", "", "Rackspace username (needs RCBU_API_KEY or RCBU_PASSWORD)", &raw.user},
@@ -95,7 +105,7 @@ func loadConfig(args []string, getenv func(string) string, output io.Writer) (Co
 	fs.BoolVar(&cfg.ShowVersion, "version", false, "print the version and exit")
 	fs.BoolVar(&cfg.Healthcheck, "healthcheck", false, "check that the server on the configured address is healthy (exit 0) or not (exit 1)")
 	fs.Usage = func() {
-		fmt.Fprintln(fs.Output(), "Usage: rcbu-web [flags]\n\nEvery flag mirrors an environment variable (in brackets). Secrets are read from the\nenvironment only: RCBU_WEB_SECRET, RCBU_WEB_ADMIN_PASSWORD, RCBU_API_KEY, RCBU_PASSWORD.\n\nFlags:")
+		fmt.Fprintln(fs.Output(), "Usage: rcbu-web [flags]\n\nEvery flag mirrors an environment variable (in brackets). Secrets are read from the\nenvironment only: RCBU_WEB_SECRET, RCBU_WEB_ADMIN_PASSWORD, RCBU_WEB_METRICS_TOKEN,\nRCBU_API_KEY, RCBU_PASSWORD.\n\nFlags:")
 		fs.PrintDefaults()
 	}
 	if err := fs.Parse(args); err != nil {
@@ -162,6 +172,13 @@ func loadConfig(args []string, getenv func(string) string, output io.Writer) (Co
 			continue
 		}
 		cfg.TrustedProxies = append(cfg.TrustedProxies, n)
+	}
+	cfg.MetricsToken = strings.TrimSpace(rawMetricsToken)
+	if cfg.MetricsToken != "" && len(cfg.MetricsToken) < app.MinMetricsTokenLen {
+		bad("RCBU_WEB_METRICS_TOKEN", "use at least %d characters (e.g. openssl rand -hex 32)", app.MinMetricsTokenLen)
+	}
+	if cfg.MetricsAllow, err = app.ParseAllowList(rawMetricsAllow); err != nil {
+		bad("RCBU_WEB_METRICS_ALLOW", "%v", err)
 	}
 	interval, err := time.ParseDuration(strings.TrimSpace(raw.syncInterval))
 	if err != nil || interval < 10*time.Second || interval > 24*time.Hour {

@@ -71,6 +71,8 @@ func TestLoadConfigErrorsNameTheVariable(t *testing.T) {
 		{"bad identity URL", map[string]string{"RCBU_IDENTITY_URL": "identity"}, []string{"RCBU_IDENTITY_URL"}},
 		{"bad log level", map[string]string{"RCBU_WEB_LOG_LEVEL": "loud"}, []string{"RCBU_WEB_LOG_LEVEL"}},
 		{"bad proxy range", map[string]string{"RCBU_WEB_TRUSTED_PROXIES": "10.0.0.0/8, proxy.local"}, []string{"RCBU_WEB_TRUSTED_PROXIES"}},
+		{"short metrics token", map[string]string{"RCBU_WEB_METRICS_TOKEN": "short"}, []string{"RCBU_WEB_METRICS_TOKEN"}},
+		{"bad metrics allow list", map[string]string{"RCBU_WEB_METRICS_ALLOW": "127.0.0.1, prometheus.local"}, []string{"RCBU_WEB_METRICS_ALLOW"}},
 		{"several at once", map[string]string{"RCBU_WEB_ADDR": ":", "RCBU_DEMO_SPEED": "0"}, []string{"RCBU_WEB_ADDR", "RCBU_DEMO_SPEED"}},
 	}
 	for _, tt := range tests {

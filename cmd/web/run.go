@@ -69,7 +69,11 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 		return err
 	}
 	users := app.NewUsers(store, audit, authCfg.Password, now, log)
-	accounts := app.NewAccounts(store, sealer, app.RCBUConnector(nil, log, "rcbu-console/"+version), audit, now, log)
+	metrics, err := app.NewMetrics(app.MetricsOptions{Token: cfg.MetricsToken, Allow: cfg.MetricsAllow})
+	if err != nil {
+		return fmt.Errorf("RCBU_WEB_METRICS_TOKEN: %w", err)
+	}
+	accounts := app.NewAccounts(store, sealer, app.RCBUConnector(upstreamClient(metrics), log, "rcbu-console/"+version), audit, now, log)
 	fleet := app.NewFleet(accounts, app.FleetOptions{Now: now, Log: log})
 	history := app.NewHistory(store, accounts, audit, now, log)
 	alerts := app.NewAlerts(store, sealer, fleet, accounts, audit, app.AlertsOptions{Now: now, Log: log})
@@ -77,6 +81,11 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 	// end, and then the alert rules of its account run.
 	ops := app.NewOps(fleet, audit, app.OpsOptions{Now: now, Log: log, Snapshotter: alerts.SnapshotHook(history)})
 	syncer := app.NewSyncer(history, accounts, app.SyncOptions{Interval: cfg.SyncInterval, KeepDays: cfg.HistoryKeepDays})
+	tokens := app.NewTokens(store, audit, now, log)
+	health := app.NewHealth(fleet, store, ops.OverduePolicy(), now)
+	if err := metrics.Register(app.NewStateCollector(accounts, health, store, app.StateCollectorOptions{Now: now, Log: log})); err != nil {
+		return err
+	}
 
 	created, password, err := users.EnsureAdmin(ctx, cfg.AdminEmail, cfg.AdminPassword)
 	if err != nil {
@@ -100,6 +109,7 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 	e, err := handlers.New(handlers.Deps{
 		Log: log, Auth: auth, Users: users, Accounts: accounts, Audit: audit, Fleet: fleet, Ops: ops, DB: store,
 		History: history, Syncer: syncer, HistoryKeepDays: cfg.HistoryKeepDays, Alerts: alerts,
+		Tokens: tokens, Metrics: metrics, Health: health,
 		SessionKey: sessionKey, SecureCookies: cfg.SecureCookies, TrustedProxies: cfg.TrustedProxies, Static: staticFS, Now: now, Version: version,
 	})
 	if err != nil {
@@ -205,6 +215,20 @@ func connectAccounts(ctx context.Context, cfg Config, accounts *app.Accounts, lo
 	}
 	fmt.Fprintf(stdout, "Demo mode: built-in Cloud Backup simulator at %s (speed %gx)\n", identityURL, cfg.DemoSpeed)
 	return stop, nil
+}
+
+// upstreamClient is the HTTP client of the Cloud Backup API clients: its
+// transport times every call for /metrics, over a copy of the default
+// transport that keeps as many idle connections per host as the client
+// fans out (the rcbu client's own default, which a custom client replaces).
+func upstreamClient(m *app.Metrics) *http.Client {
+	var base http.RoundTripper = http.DefaultTransport
+	if dt, ok := http.DefaultTransport.(*http.Transport); ok {
+		t := dt.Clone()
+		t.MaxIdleConnsPerHost = 16
+		base = t
+	}
+	return &http.Client{Transport: m.Transport(base), Timeout: 30 * time.Second}
 }
 
 // pruneSessions deletes ended sessions every hour until ctx ends.
