@@ -19,7 +19,17 @@ type routePolicy struct {
 	Method string
 	Path   string
 	Min    app.Role
+	Auth   authKind // how the caller is identified; the zero value is the session cookie
 }
+
+// authKind is how a route identifies its caller.
+type authKind int
+
+const (
+	authSession authKind = iota // the session cookie; nobody signed in → /login
+	authBearer                  // a personal access token (JSON API); none or invalid → 401 JSON
+	authMetrics                 // /metrics's own token or allow list; off → 404
+)
 
 // routes registers each route together with its minimum role, and keeps the
 // table so that a test can walk every route × every role. A route cannot be
@@ -75,6 +85,7 @@ func (r *routes) list() []routePolicy {
 func (s *server) routes(e *echo.Echo) *routes {
 	e.Use(
 		middleware.RequestID(),
+		observeLatency(s.Metrics),
 		requestLogger(s.Log),
 		recoverer(s.Log),
 		securityHeaders,
@@ -104,6 +115,11 @@ func (s *server) routes(e *echo.Echo) *routes {
 	r.post("/profile", app.RoleObserver, s.updateProfile(s.Users))
 	r.post("/profile/password", app.RoleObserver, s.changePassword(s.Users))
 	r.post("/profile/sign-out-everywhere", app.RoleObserver, s.signOutEverywhere(s.Auth))
+	if s.Tokens != nil {
+		r.get("/profile/tokens", app.RoleObserver, s.tokensPage(s.Tokens))
+		r.post("/profile/tokens", app.RoleObserver, s.createToken(s.Tokens))
+		r.post("/profile/tokens/:id/revoke", app.RoleObserver, s.revokeToken(s.Tokens))
+	}
 
 	// Configurations (owner cfg): reading is Observer, changing Creator,
 	// deleting Admin.
@@ -180,6 +196,24 @@ func (s *server) routes(e *echo.Echo) *routes {
 		r.post("/admin/maintenance/checkpoint", app.RoleAdmin, s.checkpointDB(s.History))
 		r.post("/admin/maintenance/backup", app.RoleAdmin, s.backupDB(s.History))
 	}
+
+	// Read-only JSON API (owner api): personal access tokens, no cookies.
+	if s.Tokens != nil {
+		health := s.Health
+		if health == nil {
+			health = app.NewHealth(ops.Fleet(), nil, ops.OverduePolicy(), s.Now)
+		}
+		r.api("/api/v1/agents", app.RoleObserver, apiAgents(s.Accounts, ops.Fleet()), s)
+		r.api("/api/v1/configurations", app.RoleObserver, apiConfigurations(s.Accounts, health, false), s)
+		r.api("/api/v1/overdue", app.RoleObserver, apiConfigurations(s.Accounts, health, true), s)
+		if s.History != nil {
+			r.api("/api/v1/reports", app.RoleObserver, apiReports(s.Accounts, s.History), s)
+		}
+		r.api("/api/v1/*", app.RoleObserver, apiNotFound, s)
+	}
+	// Prometheus metrics (owner api): its own token or allow list; 404 when off.
+	r.policies["GET /metrics"] = routePolicy{Method: http.MethodGet, Path: "/metrics", Min: public, Auth: authMetrics}
+	e.GET("/metrics", metricsEndpoint(s.Metrics, s.Log))
 
 	// Administration.
 	r.get("/admin", app.RoleAdmin, s.adminIndex)
