@@ -563,7 +563,8 @@ func RunChartsFor(pts []app.RunPoint, agent rcbu.AgentID, config rcbu.Configurat
 }
 
 // HeatmapFor maps app.History.Heatmap's grid to the overview's component;
-// each agent links to its page and each day to that day's reports.
+// each agent links to its page and each day with errors or failures to that
+// day's reports.
 func HeatmapFor(hm app.Heatmap, multi bool, loc *time.Location) templates.HeatmapView {
 	var agents []templates.HeatAgent
 	for _, row := range hm.Rows {
@@ -579,7 +580,9 @@ func HeatmapFor(hm app.Heatmap, multi bool, loc *time.Location) templates.Heatma
 				q.Set("account", row.AccountID.String())
 			}
 			hd := templates.HeatDay{Success: cell.Success, Warning: cell.Warning, Failure: cell.Failure, Neutral: cell.Neutral}
-			if cell.Success+cell.Warning+cell.Failure+cell.Neutral > 0 {
+			if cell.Warning+cell.Failure > 0 {
+				// Days with problems link to their reports; plain green days
+				// need no link, which keeps a large fleet's grid light.
 				hd.Href = withQuery("/reports", q)
 			}
 			a.Days = append(a.Days, hd)

@@ -492,14 +492,18 @@ func TestHeatmapAndRunChartsRender(t *testing.T) {
 	}
 	d := docString(t, buf.String())
 	var marks []string
-	testid(d, "heat-cell").Each(func(_ int, s *goquery.Selection) { marks = append(marks, s.AttrOr("data-mark", "")) })
-	if got := strings.Join(marks, ","); got != "ok,fail,warn,empty,none,empty" {
+	cells := d.Find(`svg.heatmap-svg rect[class^="hm-"]`)
+	cells.Each(func(_ int, s *goquery.Selection) { marks = append(marks, s.AttrOr("class", "")) })
+	if got := strings.Join(marks, ","); got != "hm-ok,hm-fail,hm-warn,hm-empty,hm-none,hm-empty" {
 		t.Errorf("cell marks = %s", got)
+	}
+	if n := d.Find(`svg.heatmap-svg path`).Length(); n != 2 {
+		t.Errorf("%d marks drawn; want an × and a !", n)
 	}
 	if strings.Contains(buf.String(), "<b>web</b>") {
 		t.Error("agent name not escaped")
 	}
-	if title := testid(d, "heat-cell").Eq(1).Find("title").Text(); !strings.Contains(title, "1 failed or missed") || !strings.Contains(title, "Mon Mar 2") {
+	if title := cells.Eq(1).Find("title").Text(); !strings.Contains(title, "1 failed or missed") || !strings.Contains(title, "Mon Mar 2") {
 		t.Errorf("cell title %q", title)
 	}
 	if href := d.Find(`a[href*="from=2026-03-02"]`).AttrOr("href", ""); !strings.Contains(href, "agent=42") {

@@ -415,17 +415,11 @@ func (c HeatCell) FailPath() string {
 	return fmt.Sprintf("M%s %sL%s %sM%s %sL%s %s", num(c.X+a), num(c.Y+a), num(c.X+b), num(c.Y+b), num(c.X+b), num(c.Y+a), num(c.X+a), num(c.Y+b))
 }
 
-// WarnPath is the "!" bar drawn over a day with errors.
+// WarnPath is the "!" drawn over a day with errors: a bar and a dot.
 func (c HeatCell) WarnPath() string {
 	m := c.X + c.Size/2
-	return fmt.Sprintf("M%s %sL%s %s", num(m), num(c.Y+c.Size*0.2), num(m), num(c.Y+c.Size*0.6))
+	return fmt.Sprintf("M%s %sV%sM%s %sV%s", num(m), num(c.Y+c.Size*0.2), num(c.Y+c.Size*0.6), num(m), num(c.Y+c.Size*0.72), num(c.Y+c.Size*0.86))
 }
-
-// WarnDotY is the y of the "!" dot.
-func (c HeatCell) WarnDotY() float64 { return c.Y + c.Size*0.8 }
-
-// CenterX is the x of the cell's centre.
-func (c HeatCell) CenterX() float64 { return c.X + c.Size/2 }
 
 // dotRadius is the radius of a chart point: visible dots for a few points,
 // small hit targets (for their tooltips) for many.
