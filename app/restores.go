@@ -34,8 +34,21 @@ type Restores struct {
 	log   *slog.Logger
 
 	mu      sync.Mutex
-	started map[restoreKey]bool // restores started here and not yet seen finished
+	started map[restoreKey]bool     // restores started here and not yet seen finished
+	posts   map[string]*restorePost // review forms posted, by their token
 }
+
+// restorePost is one posting of a review form: a repeated post (a double
+// click, a reload) waits for the first and gets its restore.
+type restorePost struct {
+	done chan struct{}
+	at   time.Time
+	fr   FleetRestore
+	err  error
+}
+
+// restorePostTTL is how long a review form's token is remembered.
+const restorePostTTL = 15 * time.Minute
 
 type restoreKey struct {
 	account AccountID
@@ -47,7 +60,7 @@ func NewRestores(fleet *Fleet, audit *Audit, snap Snapshotter, now func() time.T
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
 	}
-	return &Restores{fleet: fleet, audit: audit, snap: snap, now: now, log: log, started: map[restoreKey]bool{}}
+	return &Restores{fleet: fleet, audit: audit, snap: snap, now: now, log: log, started: map[restoreKey]bool{}, posts: map[string]*restorePost{}}
 }
 
 // RestoreSource is a configuration with restorable backups.
@@ -377,12 +390,54 @@ func itemType(p string) (string, rcbu.RestoreItemType) {
 type StartInput struct {
 	ConfirmOverwrite bool
 	Passphrase       string
+	// Token identifies the review form (NewStartToken): posting the same
+	// form again starts nothing new and returns the first restore.
+	Token string
 }
 
 // Start checks the whole plan and starts the restore: create it (state
 // Creating), add the include/exclude paths, then start it with the
-// passphrase encrypted for the restore's key. It returns the restore.
+// passphrase encrypted for the restore's key. It returns the restore. A
+// second post of the same form (same token) waits for the first and
+// returns its restore instead of starting another; after a failure the
+// form may be posted again.
 func (s *Restores) Start(ctx context.Context, actor User, scope Scope, p RestorePlan, in StartInput) (FleetRestore, error) {
+	if !validToken(in.Token) {
+		return s.start(ctx, actor, scope, p, in)
+	}
+	s.mu.Lock()
+	now := s.now()
+	for t, e := range s.posts {
+		if now.Sub(e.at) > restorePostTTL {
+			delete(s.posts, t)
+		}
+	}
+	if e, ok := s.posts[in.Token]; ok {
+		s.mu.Unlock()
+		select {
+		case <-e.done:
+		case <-ctx.Done():
+			return FleetRestore{}, fmt.Errorf("start restore: %w", ctx.Err())
+		}
+		if e.err == nil {
+			return e.fr, nil
+		}
+		return s.Start(ctx, actor, scope, p, in) // the first post failed and was forgotten
+	}
+	e := &restorePost{done: make(chan struct{}), at: now}
+	s.posts[in.Token] = e
+	s.mu.Unlock()
+	e.fr, e.err = s.start(ctx, actor, scope, p, in)
+	if e.err != nil {
+		s.mu.Lock()
+		delete(s.posts, in.Token)
+		s.mu.Unlock()
+	}
+	close(e.done)
+	return e.fr, e.err
+}
+
+func (s *Restores) start(ctx context.Context, actor User, scope Scope, p RestorePlan, in StartInput) (FleetRestore, error) {
 	target := fmt.Sprintf("backup %d of configuration %d", p.BackupID, p.ConfigurationID)
 	fail := func(err error) (FleetRestore, error) {
 		s.audit.Record(ctx, actorEntry(actor, ActionRestoreStart, target, err))

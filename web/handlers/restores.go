@@ -189,6 +189,10 @@ func (s *server) renderRestoreStep(c echo.Context, rs restoreService, p app.Rest
 	case app.StepReview:
 		v.Summary = restoreSummary(p, rc, now, loc)
 		v.Overwrite, v.Encrypted = p.Overwrite, rc.Encrypted
+		v.Token = c.FormValue("token") // a form shown again keeps its token
+		if v.Token == "" {
+			v.Token = app.NewStartToken()
+		}
 	}
 	return render(c, status, templates.RestoreWizardPage(v))
 }
@@ -256,7 +260,7 @@ func (s *server) startRestore(rs restoreService) echo.HandlerFunc {
 			form = url.Values{}
 		}
 		p := app.ParseRestorePlan(form)
-		in := app.StartInput{ConfirmOverwrite: form.Get("confirm_overwrite") == "true", Passphrase: form.Get("passphrase")}
+		in := app.StartInput{ConfirmOverwrite: form.Get("confirm_overwrite") == "true", Passphrase: form.Get("passphrase"), Token: form.Get("token")}
 		actor, _ := currentUser(c)
 		fr, err := rs.Start(c.Request().Context(), actor, fleetScope(c), p, in)
 		if err != nil {

@@ -99,6 +99,12 @@ func TestRestoreWizardToAnotherAgent(t *testing.T) {
 		t.Error("overwrite warning missing or a passphrase asked for an unencrypted vault")
 	}
 
+	token := d.Find(`form[data-testid="restore-review"] input[name="token"]`).AttrOr("value", "")
+	if len(token) != 32 {
+		t.Fatalf("review form token %q", token)
+	}
+	q.Set("token", token)
+
 	// Start without confirming the overwrite: 422, nothing created.
 	before := len(ce.sim.Restores())
 	rec = ce.post("/restores", q, creator)
@@ -115,6 +121,12 @@ func TestRestoreWizardToAnotherAgent(t *testing.T) {
 	rec = ce.post("/restores", q, creator)
 	wantStatus(t, rec, http.StatusSeeOther)
 	rid := restoreIDFrom(t, rec.Header().Get("Location"))
+	// The same form posted again (a double click, a reload) starts nothing new.
+	again := ce.post("/restores", q, creator)
+	wantStatus(t, again, http.StatusSeeOther)
+	if again.Header().Get("Location") != rec.Header().Get("Location") || len(ce.sim.Restores()) != before+1 {
+		t.Errorf("second post: Location %q, %d restores created", again.Header().Get("Location"), len(ce.sim.Restores())-before)
+	}
 	got, err := ce.client.Restores.Get(context.Background(), rid)
 	if err != nil {
 		t.Fatal(err)
