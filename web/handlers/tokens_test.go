@@ -18,6 +18,9 @@ func TestTokensPageLifecycle(t *testing.T) {
 	ae := newAPIEnv(t, app.MetricsOptions{})
 	ck := ae.loginRole(app.RoleObserver)
 
+	if href, _ := testid(doc(t, ae.get("/profile", ck)), "api-tokens-link").Attr("href"); href != "/profile/tokens" {
+		t.Fatalf("the profile page links to %q, want /profile/tokens", href)
+	}
 	rec := ae.get("/profile/tokens", ck)
 	if rec.Code != http.StatusOK {
 		t.Fatalf("page: %d", rec.Code)
