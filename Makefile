@@ -33,10 +33,12 @@ e2e:
 soak:
 	$(GO) test -tags soak -race -count=1 -run 'TestSoak' -timeout 10m -v ./cmd/web/
 
-## staticcheck: staticcheck as a go tool (go.mod pins it)
+## staticcheck: staticcheck as a go tool (go.mod pins it). SA4023 is off: in v0.8.2 its nilness facts panic
+## ("index out of range" in analysis/facts/nilness) on this module, which would stop the whole run.
+STATICCHECK_CHECKS := inherit,-SA4023
 staticcheck:
-	$(GO) tool staticcheck ./...
-	$(GO) tool staticcheck -tags soak ./cmd/web/
+	$(GO) tool staticcheck -checks '$(STATICCHECK_CHECKS)' ./...
+	$(GO) tool staticcheck -checks '$(STATICCHECK_CHECKS)' -tags soak ./cmd/web/
 
 ## vulncheck: govulncheck against a local vulnerability DB built from golang.org/x/vulndb (tools/vulncheck.sh)
 vulncheck:
