@@ -130,6 +130,10 @@ func NewOps(fleet *Fleet, audit *Audit, opts OpsOptions) *Ops {
 // Fleet returns the Fleet the service reads through.
 func (o *Ops) Fleet() *Fleet { return o.fleet }
 
+// Snapshotter returns the hook that stores finished jobs' reports (nil when
+// none is wired), for other services that start jobs (restores).
+func (o *Ops) Snapshotter() Snapshotter { return o.opts.Snapshotter }
+
 // OverduePolicy returns the policy that decides overdue configurations.
 func (o *Ops) OverduePolicy() OverduePolicy { return o.opts.Overdue }
 

@@ -216,6 +216,11 @@ func vaultSize(a rcbu.Agent) string {
 // ageView colours the age of the last success: green under 1.5 schedule
 // intervals, amber under 3, red beyond or never.
 func ageView(last time.Time, level app.AgeLevel, now time.Time, loc *time.Location) templates.AgeView {
+	if last.After(now) {
+		// The API's clock runs ahead of ours (skew, or the simulator's
+		// speed): a past event must not read "in 10 s".
+		last = now
+	}
 	tone := templates.ToneDanger
 	switch level {
 	case app.AgeFresh:
