@@ -6,6 +6,7 @@ import (
 	"io"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/google/go-cmp/cmp"
 )
@@ -20,6 +21,7 @@ func TestLoadConfigDefaults(t *testing.T) {
 		t.Fatal(err)
 	}
 	want := Config{Addr: "127.0.0.1:8080", DBPath: "data/rcbu-web.db", AdminEmail: "admin@example.com", DemoSpeed: 1,
+		SyncInterval:    5 * time.Minute,
 		RCBUIdentityURL: "https://identity.api.rackspacecloud.com/v2.0/tokens"}
 	if diff := cmp.Diff(want, cfg); diff != "" {
 		t.Errorf("defaults (-want +got):\n%s", diff)
@@ -64,6 +66,9 @@ func TestLoadConfigErrorsNameTheVariable(t *testing.T) {
 		{"short admin password", map[string]string{"RCBU_WEB_ADMIN_PASSWORD": "short"}, []string{"RCBU_WEB_ADMIN_PASSWORD"}},
 		{"bad bool", map[string]string{"RCBU_WEB_SECURE_COOKIES": "yes please"}, []string{"RCBU_WEB_SECURE_COOKIES"}},
 		{"bad speed", map[string]string{"RCBU_DEMO_SPEED": "fast"}, []string{"RCBU_DEMO_SPEED"}},
+		{"bad sync interval", map[string]string{"RCBU_WEB_SYNC_INTERVAL": "often"}, []string{"RCBU_WEB_SYNC_INTERVAL"}},
+		{"too short a sync interval", map[string]string{"RCBU_WEB_SYNC_INTERVAL": "1s"}, []string{"RCBU_WEB_SYNC_INTERVAL"}},
+		{"negative keep days", map[string]string{"RCBU_WEB_HISTORY_KEEP_DAYS": "-1"}, []string{"RCBU_WEB_HISTORY_KEEP_DAYS"}},
 		{"username without key", map[string]string{"RCBU_USERNAME": "alice"}, []string{"RCBU_API_KEY"}},
 		{"key without username", map[string]string{"RCBU_API_KEY": "k"}, []string{"RCBU_USERNAME"}},
 		{"key and password", map[string]string{"RCBU_USERNAME": "a", "RCBU_API_KEY": "k", "RCBU_PASSWORD": "p"}, []string{"RCBU_PASSWORD"}},
