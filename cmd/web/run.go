@@ -80,7 +80,8 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 	// A job run through the console is snapshotted as soon as Ops sees it
 	// end, and then the alert rules of its account run.
 	ops := app.NewOps(fleet, audit, app.OpsOptions{Now: now, Log: log, Snapshotter: alerts.SnapshotHook(history)})
-	syncer := app.NewSyncer(history, accounts, app.SyncOptions{Interval: cfg.SyncInterval, KeepDays: cfg.HistoryKeepDays})
+	// Each sync pass of an account triggers its alert rules.
+	syncer := app.NewSyncer(history, accounts, app.SyncOptions{Interval: cfg.SyncInterval, KeepDays: cfg.HistoryKeepDays, AfterSync: alerts.AfterSync})
 	tokens := app.NewTokens(store, audit, now, log)
 	health := app.NewHealth(fleet, store, ops.OverduePolicy(), now)
 	if err := metrics.Register(app.NewStateCollector(accounts, health, store, app.StateCollectorOptions{Now: now, Log: log})); err != nil {
