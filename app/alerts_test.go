@@ -600,6 +600,38 @@ func TestDisabledChannel(t *testing.T) {
 	}
 }
 
+func TestRunLoopEvaluatesOnTriggerAndDelivers(t *testing.T) {
+	ae := newAlertsEnv(t)
+	rcv := newReceiver(t)
+	ae.webhook(t, rcv.srv.URL, app.RuleBackupFailed)
+	ae.evaluate(t) // the console starts watching
+	ctx, cancel := context.WithTimeout(t.Context(), 30*time.Second)
+	defer cancel()
+	done := make(chan struct{})
+	go func() { defer close(done); ae.alerts.Run(ctx) }()
+	waitFor := func(n int) {
+		t.Helper()
+		for len(rcv.requests()) < n {
+			select {
+			case <-ctx.Done():
+				t.Fatalf("%d of %d deliveries before the deadline", len(rcv.requests()), n)
+			case <-time.After(20 * time.Millisecond):
+			}
+		}
+	}
+	for i, job := range []int64{100, 101} {
+		ae.report(t, job, int64(i+1), "Failed", ae.clock.Now(), 0)
+		// The sync hook; the clock does not move, so only the trigger evaluates.
+		ae.alerts.AfterSync(ctx, ae.account.ID, 1, nil)
+		waitFor(i + 1)
+	}
+	cancel()
+	<-done
+	if diff := cmp.Diff([]string{"alert.opened backup:100", "alert.opened backup:101"}, events(rcv.payloads(t))); diff != "" {
+		t.Error(diff)
+	}
+}
+
 func TestRetryGivesUp(t *testing.T) {
 	ae := newAlertsEnv(t)
 	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) { w.WriteHeader(http.StatusInternalServerError) }))

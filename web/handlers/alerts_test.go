@@ -84,7 +84,7 @@ func newAlertsTestEnv(t *testing.T, simOpts ...rcbusim.Option) *alertsTestEnv {
 	fleet := app.NewFleet(accounts, app.FleetOptions{Now: clk.Now, Log: log, TTL: time.Nanosecond})
 	history := app.NewHistory(store, accounts, audit, clk.Now, log)
 	alerts := app.NewAlerts(store, sealer, fleet, accounts, audit, app.AlertsOptions{Now: clk.Now, Log: log})
-	syncer := app.NewSyncer(history, accounts, app.SyncOptions{})
+	syncer := app.NewSyncer(history, accounts, app.SyncOptions{AfterSync: alerts.AfterSync})
 	e, r, err := newServer(Deps{
 		Log: log, Auth: auth, Users: users, Accounts: accounts, Audit: audit, DB: store, Fleet: fleet,
 		History: history, Syncer: syncer, Alerts: alerts,
