@@ -194,6 +194,9 @@ func TestTrackOffline(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	if diff := cmp.Diff(map[rcbu.AgentID]time.Time{1: t0, 2: t0}, got); diff != "" {
+		t.Errorf("first sightings (-want +got):\n%s", diff)
+	}
 	got, err = s.TrackOffline(ctx, acct, []rcbu.AgentID{1}, []rcbu.AgentID{2}, t0.Add(time.Hour))
 	if err != nil {
 		t.Fatal(err)
