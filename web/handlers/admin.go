@@ -22,5 +22,8 @@ func (s *server) adminIndex(c echo.Context) error {
 	if s.History != nil && s.Syncer != nil {
 		v.Sections = append(v.Sections, templates.AdminSection{Href: "/admin/maintenance", Title: "Maintenance", Text: "Prune report history, checkpoint the database, download a backup of it.", TestID: "admin-maintenance-link"})
 	}
+	if s.Alerts != nil {
+		v.Sections = append(v.Sections, templates.AdminSection{Href: "/alerts/channels", Title: "Alerts", Text: "Channels (webhook, Slack, email), which rules go where, thresholds and the digest.", TestID: "admin-alerts-link"})
+	}
 	return render(c, http.StatusOK, templates.AdminIndexPage(v))
 }

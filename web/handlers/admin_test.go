@@ -15,14 +15,30 @@ import (
 func TestAdminIndex(t *testing.T) {
 	te := newTestEnv(t)
 	d := doc(t, te.get("/admin", te.loginRole(app.RoleAdmin)))
-	for _, id := range []string{"admin-users-link", "admin-accounts-link", "admin-audit-link"} {
-		if testid(d, id).Length() != 1 {
+	admin := te.loginRole(app.RoleAdmin)
+	for _, id := range []string{"admin-users-link", "admin-accounts-link", "admin-audit-link", "admin-maintenance-link", "admin-alerts-link"} {
+		link := testid(d, id)
+		if link.Length() != 1 {
 			t.Errorf("no %s", id)
+			continue
+		}
+		// Every section links to a page that exists for an admin.
+		href, _ := link.Attr("href")
+		if rec := te.get(href, admin); rec.Code != http.StatusOK {
+			t.Errorf("%s: GET %s = %d", id, href, rec.Code)
 		}
 	}
-	// Without report history its routes do not exist, so neither does the link.
-	if testid(d, "admin-maintenance-link").Length() != 0 {
-		t.Error("a link to the unregistered maintenance page")
+}
+
+func TestAdminIndexHidesUnconfiguredSections(t *testing.T) {
+	// Without report history or alerts their routes are not registered, so
+	// the index does not link to them.
+	te := newTestEnvWith(t, func(d *Deps) { d.History, d.Syncer, d.Alerts = nil, nil, nil })
+	d := doc(t, te.get("/admin", te.loginRole(app.RoleAdmin)))
+	for _, id := range []string{"admin-maintenance-link", "admin-alerts-link"} {
+		if testid(d, id).Length() != 0 {
+			t.Errorf("%s links to an unregistered page", id)
+		}
 	}
 }
 

@@ -46,7 +46,7 @@ func alertsNav(c echo.Context, current string) templates.AlertsNavView {
 // while "All accounts" is selected.
 func (s *server) pickAccount(c echo.Context, title, current string) error {
 	return render(c, http.StatusOK, templates.PickAccountPage(templates.PickAccountView{
-		Meta: s.meta(c, title, templates.NavAdmin), Nav: alertsNav(c, current),
+		Meta: s.meta(c, title, templates.NavAlerts), Nav: alertsNav(c, current),
 	}))
 }
 
@@ -71,7 +71,7 @@ func (s *server) incidentsPage(al incidentLister) echo.HandlerFunc {
 			return err
 		}
 		now, loc := s.Now(), u.Location()
-		v := templates.IncidentsView{Meta: s.meta(c, "Alerts", templates.NavNone), Nav: alertsNav(c, "incidents"), ShowAccount: len(accts) > 1}
+		v := templates.IncidentsView{Meta: s.meta(c, "Alerts", templates.NavAlerts), Nav: alertsNav(c, "incidents"), ShowAccount: len(accts) > 1}
 		for _, inc := range list {
 			row := templates.IncidentRow{ID: inc.ID.String(), Account: names[inc.AccountID], Rule: inc.Rule.Label(), Title: inc.Title,
 				Detail: inc.Detail, Opened: templates.NewTimeView(inc.Opened, now, loc)}
@@ -125,7 +125,7 @@ func (s *server) channelsPage(al channelLister) echo.HandlerFunc {
 		if err != nil {
 			return err
 		}
-		v := templates.ChannelsView{Meta: s.meta(c, "Alert channels", templates.NavAdmin), Nav: alertsNav(c, "channels"), Account: acct.Name}
+		v := templates.ChannelsView{Meta: s.meta(c, "Alert channels", templates.NavAlerts), Nav: alertsNav(c, "channels"), Account: acct.Name}
 		for _, ch := range list {
 			v.Rows = append(v.Rows, templates.ChannelRow{ID: ch.ID.String(), Name: ch.Name, Kind: ch.Kind.Label(), Target: ch.Target(),
 				Rules: ruleLabels(ch.Rules), Enabled: ch.Enabled})
@@ -152,7 +152,7 @@ func channelForm(c echo.Context) (app.ChannelRequest, error) {
 // channelFormView maps a request (never its secret) to the form.
 func (s *server) channelFormView(c echo.Context, title string, acct app.Account, existing *app.Channel, req app.ChannelRequest, errs templates.FormErrors) templates.ChannelFormView {
 	v := templates.ChannelFormView{
-		Meta: s.meta(c, title, templates.NavAdmin), Nav: alertsNav(c, "channels"), Account: acct.Name,
+		Meta: s.meta(c, title, templates.NavAlerts), Nav: alertsNav(c, "channels"), Account: acct.Name,
 		Name: req.Name, Kind: req.Kind, Enabled: req.Enabled, URL: req.URL,
 		SMTPHost: req.SMTPHost, SMTPPort: req.SMTPPort, SMTPSecurity: req.SMTPSecurity, SMTPUsername: req.SMTPUsername,
 		SMTPFrom: req.SMTPFrom, SMTPTo: req.SMTPTo, Errors: errs,
@@ -290,7 +290,7 @@ func (s *server) deleteChannelPage(al channelGetter) echo.HandlerFunc {
 			return err
 		}
 		return render(c, http.StatusOK, templates.DeleteChannelPage(templates.DeleteChannelView{
-			Meta: s.meta(c, "Remove "+ch.Name, templates.NavAdmin), ID: ch.ID.String(), Name: ch.Name,
+			Meta: s.meta(c, "Remove "+ch.Name, templates.NavAlerts), ID: ch.ID.String(), Name: ch.Name,
 		}))
 	}
 }
@@ -397,7 +397,7 @@ func (s *server) deliveriesPage(al deliveryLister) echo.HandlerFunc {
 			return err
 		}
 		now, loc := s.Now(), u.Location()
-		v := templates.DeliveriesView{Meta: s.meta(c, "Delivery log of "+p.Channel.Name, templates.NavNone), Nav: alertsNav(c, "channels"),
+		v := templates.DeliveriesView{Meta: s.meta(c, "Delivery log of "+p.Channel.Name, templates.NavAlerts), Nav: alertsNav(c, "channels"),
 			Channel: p.Channel.Name, Target: p.Channel.Kind.Label() + " · " + p.Channel.Target()}
 		for _, d := range p.Deliveries {
 			row := templates.DeliveryRow{ID: d.ID.String(), Time: templates.NewTimeView(d.Created, now, loc), Event: string(d.Event),
@@ -446,7 +446,7 @@ func (s *server) settingsView(c echo.Context, al alertSettingsService, acct app.
 		in = *req
 	}
 	v := templates.AlertSettingsView{
-		Meta: s.meta(c, "Alert settings", templates.NavAdmin), Nav: alertsNav(c, "settings"), Account: acct.Name,
+		Meta: s.meta(c, "Alert settings", templates.NavAlerts), Nav: alertsNav(c, "settings"), Account: acct.Name,
 		OfflineHours: in.OfflineHours, GrowthFactor: in.GrowthFactor, DigestFrequency: in.DigestFrequency,
 		DigestHour: in.DigestHour, DigestWeekday: in.DigestWeekday, DigestChannel: in.DigestChannel, Errors: errs,
 		Channels: []templates.Option{{Value: "", Label: "None", Selected: in.DigestChannel == ""}},

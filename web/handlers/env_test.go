@@ -63,6 +63,13 @@ func quietLog() *slog.Logger { return slog.New(slog.NewTextHandler(io.Discard, n
 
 func newTestEnv(t testing.TB) *testEnv {
 	t.Helper()
+	return newTestEnvWith(t, nil)
+}
+
+// newTestEnvWith is newTestEnv with a chance to change the dependencies
+// before the server is built.
+func newTestEnvWith(t testing.TB, change func(*Deps)) *testEnv {
+	t.Helper()
 	ctx := context.Background()
 	store, err := db.Open(ctx, filepath.Join(t.TempDir(), "web.db"))
 	if err != nil {
@@ -109,11 +116,23 @@ func newTestEnv(t testing.TB) *testEnv {
 	if err != nil {
 		t.Fatal(err)
 	}
-	e, r, err := newServer(Deps{
+	// Every optional service is wired, so the route x role test walks every
+	// route the console can register.
+	history := app.NewHistory(store, accounts, audit, clk.Now, log)
+	fleet := app.NewFleet(accounts, app.FleetOptions{Now: clk.Now, Log: log})
+	deps := Deps{
 		Log: log, Auth: auth, Users: users, Accounts: accounts, Audit: audit, DB: store,
+		Fleet:      fleet,
+		History:    history,
+		Syncer:     app.NewSyncer(history, accounts, app.SyncOptions{}),
+		Alerts:     app.NewAlerts(store, sealer, fleet, accounts, audit, app.AlertsOptions{Now: clk.Now, Log: log}),
 		Tokens:     app.NewTokens(store, audit, clk.Now, log),
 		SessionKey: []byte(strings.Repeat("s", 64)), Static: staticFS, Now: clk.Now, Version: "test",
-	})
+	}
+	if change != nil {
+		change(&deps)
+	}
+	e, r, err := newServer(deps)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -20,8 +20,18 @@ func (s *server) handleError(err error, c echo.Context) {
 	if c.Response().Committed {
 		return
 	}
-	status, heading, msg := classify(err)
 	r := c.Request()
+	if r.Context().Err() != nil && errors.Is(err, r.Context().Err()) {
+		// The client went away (navigated off, closed the tab, a load
+		// generator stopped): not a server fault, and nobody reads a reply.
+		s.Log.DebugContext(r.Context(), "request_abandoned",
+			slog.String("method", r.Method),
+			slog.String("path", r.URL.Path),
+			slog.String("request_id", c.Response().Header().Get(echo.HeaderXRequestID)),
+		)
+		return
+	}
+	status, heading, msg := classify(err)
 	if status >= 500 {
 		if !errors.Is(err, errPanic) { // a panic was logged with its stack already
 			s.Log.ErrorContext(r.Context(), "request_failed",

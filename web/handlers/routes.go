@@ -154,6 +154,19 @@ func (s *server) routes(e *echo.Echo) *routes {
 	r.get("/restores/:id/status", app.RoleObserver, s.restoreStatus(rsts))
 	r.post("/restores/:id/stop", app.RoleCreator, s.stopRestore(rsts))
 
+	// Report history and database maintenance (owner history).
+	if s.History != nil && s.Syncer != nil {
+		r.get("/reports", app.RoleObserver, s.reportsPage(s.History, s.Syncer))
+		r.get("/reports/export.csv", app.RoleObserver, s.exportReports(s.History, "csv"))
+		r.get("/reports/export.json", app.RoleObserver, s.exportReports(s.History, "json"))
+		r.get("/reports/:kind/:id", app.RoleObserver, s.reportPage(s.History))
+		r.post("/reports/sync", app.RoleCreator, s.syncReports(s.Syncer))
+		r.get("/admin/maintenance", app.RoleAdmin, s.maintenancePage(s.History))
+		r.post("/admin/maintenance/prune", app.RoleAdmin, s.pruneReports(s.History))
+		r.post("/admin/maintenance/checkpoint", app.RoleAdmin, s.checkpointDB(s.History))
+		r.post("/admin/maintenance/backup", app.RoleAdmin, s.backupDB(s.History))
+	}
+
 	// Alerts, channels and the digest (owner alerts; roles in alerts.go).
 	if s.Alerts != nil {
 		s.alertRoutes(r, s.Alerts)
@@ -183,19 +196,6 @@ func (s *server) routes(e *echo.Echo) *routes {
 	r.post("/backups/:id/stop", app.RoleCreator, s.stopBackup(ops))
 	r.get("/activity", app.RoleObserver, s.activity(ops))
 	r.get("/activity/running", app.RoleObserver, s.runningJobs(ops))
-
-	// Report history and database maintenance (owner history).
-	if s.History != nil && s.Syncer != nil {
-		r.get("/reports", app.RoleObserver, s.reportsPage(s.History, s.Syncer))
-		r.get("/reports/export.csv", app.RoleObserver, s.exportReports(s.History, "csv"))
-		r.get("/reports/export.json", app.RoleObserver, s.exportReports(s.History, "json"))
-		r.get("/reports/:kind/:id", app.RoleObserver, s.reportPage(s.History))
-		r.post("/reports/sync", app.RoleCreator, s.syncReports(s.Syncer))
-		r.get("/admin/maintenance", app.RoleAdmin, s.maintenancePage(s.History))
-		r.post("/admin/maintenance/prune", app.RoleAdmin, s.pruneReports(s.History))
-		r.post("/admin/maintenance/checkpoint", app.RoleAdmin, s.checkpointDB(s.History))
-		r.post("/admin/maintenance/backup", app.RoleAdmin, s.backupDB(s.History))
-	}
 
 	// Read-only JSON API (owner api): personal access tokens, no cookies.
 	if s.Tokens != nil {

@@ -18,6 +18,7 @@ const (
 	NavConfigurations Nav = "configurations"
 	NavActivity       Nav = "activity"
 	NavReports        Nav = "reports"
+	NavAlerts         Nav = "alerts"
 	NavAdmin          Nav = "admin"
 	NavProfile        Nav = "profile"
 )
@@ -37,6 +38,7 @@ func NavItems(admin bool) []NavItem {
 		{NavConfigurations, "Configurations", "/configurations"},
 		{NavActivity, "Activity", "/activity"},
 		{NavReports, "Reports", "/reports"},
+		{NavAlerts, "Alerts", "/alerts"},
 	}
 	if admin {
 		items = append(items, NavItem{NavAdmin, "Admin", "/admin"})
