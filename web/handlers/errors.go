@@ -9,6 +9,7 @@ import (
 	"github.com/labstack/echo/v4"
 
 	"github.com/rcbu-console/rcbu-console/app"
+	"github.com/rcbu-console/rcbu-console/rcbu"
 	"github.com/rcbu-console/rcbu-console/web/templates"
 )
 
@@ -32,7 +33,18 @@ func (s *server) handleError(err error, c echo.Context) {
 		return
 	}
 	status, heading, msg := classify(err)
-	if status >= 500 {
+	var ue *app.UpstreamError
+	switch {
+	case errors.As(err, &ue):
+		// Cloud Backup failed, not the console: worth a warning, not an error.
+		s.Log.WarnContext(r.Context(), "upstream_failed",
+			slog.String("method", r.Method),
+			slog.String("path", r.URL.Path),
+			slog.Int("status", status),
+			slog.String("request_id", c.Response().Header().Get(echo.HeaderXRequestID)),
+			slog.Any("err", err),
+		)
+	case status >= 500:
 		if !errors.Is(err, errPanic) { // a panic was logged with its stack already
 			s.Log.ErrorContext(r.Context(), "request_failed",
 				slog.String("method", r.Method),
@@ -70,7 +82,18 @@ func (s *server) handleError(err error, c echo.Context) {
 func classify(err error) (status int, heading, msg string) {
 	var he *echo.HTTPError
 	var ve *app.ValidationError
+	var ue *app.UpstreamError
 	switch {
+	case errors.As(err, &ue):
+		// A page whose main object could not be read from Cloud Backup:
+		// the words say what failed, the layout stays usable.
+		switch {
+		case errors.Is(err, rcbu.ErrNotFound):
+			return http.StatusNotFound, "Not found", ue.Message()
+		case errors.Is(err, rcbu.ErrForbidden):
+			return http.StatusForbidden, "Not allowed", ue.Message()
+		}
+		return http.StatusBadGateway, "Cloud Backup did not answer", ue.Message()
 	case errors.As(err, &ve):
 		return http.StatusUnprocessableEntity, "Please check your input", strings.TrimPrefix(ve.Error(), "invalid input: ")
 	case errors.Is(err, app.ErrInvalid):
