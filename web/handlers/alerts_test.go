@@ -4,11 +4,9 @@ import (
 	"context"
 	"encoding/json"
 	"io"
-	"io/fs"
 	"net/http"
 	"net/http/httptest"
 	"net/url"
-	"path/filepath"
 	"strconv"
 	"strings"
 	"sync"
@@ -21,7 +19,6 @@ import (
 	"github.com/rcbu-console/rcbu-console/db"
 	"github.com/rcbu-console/rcbu-console/rcbu"
 	"github.com/rcbu-console/rcbu-console/rcbu/rcbusim"
-	"github.com/rcbu-console/rcbu-console/web/static"
 )
 
 // alertsTestEnv is the real HTTP stack with the alerts service, the report
@@ -35,66 +32,15 @@ type alertsTestEnv struct {
 
 func newAlertsTestEnv(t *testing.T, simOpts ...rcbusim.Option) *alertsTestEnv {
 	t.Helper()
-	ctx := context.Background()
-	store, err := db.Open(ctx, filepath.Join(t.TempDir(), "web.db"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { store.Close() })
-	clk := &clock{t: time.Date(2026, 3, 2, 15, 4, 5, 0, time.UTC)}
-	log := quietLog()
-	cheap := app.PasswordParams{Memory: 64, Time: 1, Threads: 1}
-	audit := app.NewAudit(store, clk.Now, log)
-	cfg := app.DefaultAuthConfig()
-	cfg.Password = cheap
-	auth, err := app.NewAuth(store, audit, cfg, clk.Now, log)
-	if err != nil {
-		t.Fatal(err)
-	}
-	users := app.NewUsers(store, audit, cheap, clk.Now, log)
-	sealer, err := app.NewSealer([]byte(strings.Repeat("k", 32)))
-	if err != nil {
-		t.Fatal(err)
-	}
-	accounts := app.NewAccounts(store, sealer, app.RCBUConnector(nil, log, "test"), audit, clk.Now, log)
-	sim := rcbusim.NewTestServer(t, simOpts...)
-	demo, err := accounts.EnsureDemo(ctx, sim.IdentityURL, rcbusim.DemoUser, rcbusim.DemoAPIKey)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if _, _, err := users.EnsureAdmin(ctx, "admin@example.com", testPassword); err != nil {
-		t.Fatal(err)
-	}
-	admin, err := store.UserByEmail(ctx, "admin@example.com")
-	if err != nil {
-		t.Fatal(err)
-	}
-	byRole := map[app.Role]app.User{app.RoleAdmin: admin}
-	for _, r := range []app.Role{app.RoleObserver, app.RoleCreator} {
-		u, err := users.Create(ctx, admin, app.NewUserRequest{Email: r.String() + "@example.com", Name: r.Label() + " User", Role: r.String(), Password: testPassword})
-		if err != nil {
-			t.Fatal(err)
-		}
-		byRole[r] = u
-	}
-	staticFS, err := fs.Sub(static.Files, ".")
-	if err != nil {
-		t.Fatal(err)
-	}
-	fleet := app.NewFleet(accounts, app.FleetOptions{Now: clk.Now, Log: log, TTL: time.Nanosecond})
-	history := app.NewHistory(store, accounts, audit, clk.Now, log)
-	alerts := app.NewAlerts(store, sealer, fleet, accounts, audit, app.AlertsOptions{Now: clk.Now, Log: log})
-	syncer := app.NewSyncer(history, accounts, app.SyncOptions{AfterSync: alerts.AfterSync})
-	e, r, err := newServer(Deps{
-		Log: log, Auth: auth, Users: users, Accounts: accounts, Audit: audit, DB: store, Fleet: fleet,
-		History: history, Syncer: syncer, Alerts: alerts,
-		SessionKey: []byte(strings.Repeat("s", 64)), Static: staticFS, Now: clk.Now, Version: "test",
-	})
-	if err != nil {
-		t.Fatal(err)
-	}
-	te := &testEnv{t: t, e: e, routes: r, store: store, clock: clk, sim: sim, auth: auth, users: users, accounts: accounts, audit: audit, byRole: byRole, demo: demo}
-	return &alertsTestEnv{testEnv: te, alerts: alerts, history: history, syncer: syncer}
+	env := &alertsTestEnv{}
+	env.testEnv, _ = buildTestEnv(t, envOptions{sim: simOpts, wire: func(d *Deps, store *db.Store, sealer *app.Sealer) {
+		d.Fleet = app.NewFleet(d.Accounts, app.FleetOptions{Now: d.Now, Log: d.Log, TTL: time.Nanosecond})
+		env.history = app.NewHistory(store, d.Accounts, d.Audit, d.Now, d.Log)
+		env.alerts = app.NewAlerts(store, sealer, d.Fleet, d.Accounts, d.Audit, app.AlertsOptions{Now: d.Now, Log: d.Log})
+		env.syncer = app.NewSyncer(env.history, d.Accounts, app.SyncOptions{AfterSync: env.alerts.AfterSync})
+		d.History, d.Syncer, d.Alerts = env.history, env.syncer, env.alerts
+	}})
+	return env
 }
 
 // hookReceiver records the webhook requests it gets.

@@ -2,11 +2,9 @@ package handlers
 
 import (
 	"context"
-	"io/fs"
 	"net/http"
 	"net/http/httptest"
 	"net/url"
-	"path/filepath"
 	"regexp"
 	"strconv"
 	"strings"
@@ -15,10 +13,8 @@ import (
 	"time"
 
 	"github.com/rcbu-console/rcbu-console/app"
-	"github.com/rcbu-console/rcbu-console/db"
 	"github.com/rcbu-console/rcbu-console/rcbu"
 	"github.com/rcbu-console/rcbu-console/rcbu/rcbusim"
-	"github.com/rcbu-console/rcbu-console/web/static"
 )
 
 // opsEnv is the real HTTP stack (temp SQLite, sessions, roles) over a
@@ -39,85 +35,28 @@ var agentDetailPath = regexp.MustCompile(`/agent/[0-9]+$`)
 // given and an API client that does not retry (so injected faults show).
 func newOpsEnv(t testing.TB, opts ...rcbusim.Option) *opsEnv {
 	t.Helper()
-	ctx := context.Background()
-	store, err := db.Open(ctx, filepath.Join(t.TempDir(), "web.db"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { store.Close() })
-	start := time.Date(2026, 3, 2, 15, 4, 5, 0, time.UTC)
-	clk := &clock{t: start}
-	log := quietLog()
-	cheap := app.PasswordParams{Memory: 64, Time: 1, Threads: 1}
-	audit := app.NewAudit(store, clk.Now, log)
-	cfg := app.DefaultAuthConfig()
-	cfg.Password = cheap
-	auth, err := app.NewAuth(store, audit, cfg, clk.Now, log)
-	if err != nil {
-		t.Fatal(err)
-	}
-	users := app.NewUsers(store, audit, cheap, clk.Now, log)
-	sealer, err := app.NewSealer([]byte(strings.Repeat("k", 32)))
-	if err != nil {
-		t.Fatal(err)
-	}
-	connect := func(ctx context.Context, c app.Credentials) (*rcbu.Client, error) {
-		return rcbu.Connect(ctx, rcbu.Credentials{Username: c.Username, APIKey: c.APIKey}, rcbu.WithIdentityURL(c.IdentityURL),
-			rcbu.WithAllRegions(), rcbu.WithRetry(1, 0, 0), rcbu.WithStartRetry(1, 0))
-	}
-	accounts := app.NewAccounts(store, sealer, connect, audit, clk.Now, log)
-
-	fc := rcbusim.NewFakeClock(start)
-	sim := rcbusim.New(append([]rcbusim.Option{rcbusim.WithClock(fc), rcbusim.WithWakeDelay(0)}, opts...)...)
-	if err := sim.Err(); err != nil {
-		t.Fatal(err)
-	}
 	env := &opsEnv{}
-	hs := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		env.requests.Add(1)
-		if r.Method == http.MethodGet && agentDetailPath.MatchString(r.URL.Path) {
-			env.details.Add(1)
-		}
-		n := env.inflight.Add(1)
-		defer env.inflight.Add(-1)
-		for m := env.maxIn.Load(); n > m && !env.maxIn.CompareAndSwap(m, n); m = env.maxIn.Load() {
-		}
-		sim.ServeHTTP(w, r)
-	}))
-	t.Cleanup(hs.Close)
-	ts := &rcbusim.TestServer{Server: sim, URL: hs.URL, IdentityURL: hs.URL + "/v2.0/tokens", Clock: fc}
-	demo, err := accounts.EnsureDemo(ctx, ts.IdentityURL, rcbusim.DemoUser, rcbusim.DemoAPIKey)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if _, _, err := users.EnsureAdmin(ctx, "admin@example.com", testPassword); err != nil {
-		t.Fatal(err)
-	}
-	admin, err := store.UserByEmail(ctx, "admin@example.com")
-	if err != nil {
-		t.Fatal(err)
-	}
-	byRole := map[app.Role]app.User{app.RoleAdmin: admin}
-	for _, r := range []app.Role{app.RoleObserver, app.RoleCreator} {
-		u, err := users.Create(ctx, admin, app.NewUserRequest{Email: r.String() + "@example.com", Name: r.Label() + " User", Role: r.String(), Password: testPassword})
-		if err != nil {
-			t.Fatal(err)
-		}
-		byRole[r] = u
-	}
-	staticFS, err := fs.Sub(static.Files, ".")
-	if err != nil {
-		t.Fatal(err)
-	}
-	env.fleet = app.NewFleet(accounts, app.FleetOptions{Now: clk.Now, Log: log})
-	e, r, err := newServer(Deps{
-		Log: log, Auth: auth, Users: users, Accounts: accounts, Audit: audit, DB: store, Fleet: env.fleet,
-		SessionKey: []byte(strings.Repeat("s", 64)), Static: staticFS, Now: clk.Now, Version: "test",
+	te, deps := buildTestEnv(t, envOptions{
+		sim: opts,
+		wrapSim: func(sim http.Handler) http.Handler {
+			return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+				env.requests.Add(1)
+				if r.Method == http.MethodGet && agentDetailPath.MatchString(r.URL.Path) {
+					env.details.Add(1)
+				}
+				n := env.inflight.Add(1)
+				defer env.inflight.Add(-1)
+				for m := env.maxIn.Load(); n > m && !env.maxIn.CompareAndSwap(m, n); m = env.maxIn.Load() {
+				}
+				sim.ServeHTTP(w, r)
+			})
+		},
+		connect: func(ctx context.Context, c app.Credentials) (*rcbu.Client, error) {
+			return rcbu.Connect(ctx, rcbu.Credentials{Username: c.Username, APIKey: c.APIKey}, rcbu.WithIdentityURL(c.IdentityURL),
+				rcbu.WithAllRegions(), rcbu.WithRetry(1, 0, 0), rcbu.WithStartRetry(1, 0))
+		},
 	})
-	if err != nil {
-		t.Fatal(err)
-	}
-	env.testEnv = &testEnv{t: t, e: e, routes: r, store: store, clock: clk, sim: ts, auth: auth, users: users, accounts: accounts, audit: audit, byRole: byRole, demo: demo}
+	env.testEnv, env.fleet = te, deps.Fleet
 	return env
 }
 

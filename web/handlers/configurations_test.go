@@ -4,12 +4,10 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
-	"io/fs"
 	"mime/multipart"
 	"net/http"
 	"net/http/httptest"
 	"net/url"
-	"path/filepath"
 	"slices"
 	"strconv"
 	"strings"
@@ -21,7 +19,6 @@ import (
 	"github.com/rcbu-console/rcbu-console/db"
 	"github.com/rcbu-console/rcbu-console/rcbu"
 	"github.com/rcbu-console/rcbu-console/rcbu/rcbusim"
-	"github.com/rcbu-console/rcbu-console/web/static"
 )
 
 // cfgEnv is the real HTTP stack with a Fleet over a simulator holding the
@@ -41,70 +38,20 @@ func newCfgEnv(t *testing.T, opts ...rcbusim.Option) *cfgEnv {
 // report history) before the server is built.
 func newCfgEnvWith(t *testing.T, hook func(d *Deps, store *db.Store), opts ...rcbusim.Option) *cfgEnv {
 	t.Helper()
-	ctx := context.Background()
-	store, err := db.Open(ctx, filepath.Join(t.TempDir(), "web.db"))
+	te, deps := buildTestEnv(t, envOptions{
+		sim:        append([]rcbusim.Option{rcbusim.WithDataset("demo")}, opts...),
+		clockAtSim: true,
+		wire: func(d *Deps, store *db.Store, _ *app.Sealer) {
+			if hook != nil {
+				hook(d, store)
+			}
+		},
+	})
+	client, err := te.accounts.Client(context.Background(), te.demo.ID)
 	if err != nil {
 		t.Fatal(err)
 	}
-	t.Cleanup(func() { store.Close() })
-	sim := rcbusim.NewTestServer(t, append([]rcbusim.Option{rcbusim.WithDataset("demo")}, opts...)...)
-	clk := &clock{t: sim.Now()}
-	log := quietLog()
-	cheap := app.PasswordParams{Memory: 64, Time: 1, Threads: 1}
-	audit := app.NewAudit(store, clk.Now, log)
-	acfg := app.DefaultAuthConfig()
-	acfg.Password = cheap
-	auth, err := app.NewAuth(store, audit, acfg, clk.Now, log)
-	if err != nil {
-		t.Fatal(err)
-	}
-	users := app.NewUsers(store, audit, cheap, clk.Now, log)
-	sealer, err := app.NewSealer([]byte(strings.Repeat("k", 32)))
-	if err != nil {
-		t.Fatal(err)
-	}
-	accounts := app.NewAccounts(store, sealer, app.RCBUConnector(nil, log, "test"), audit, clk.Now, log)
-	demo, err := accounts.EnsureDemo(ctx, sim.IdentityURL, rcbusim.DemoUser, rcbusim.DemoAPIKey)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if _, _, err := users.EnsureAdmin(ctx, "admin@example.com", testPassword); err != nil {
-		t.Fatal(err)
-	}
-	admin, err := store.UserByEmail(ctx, "admin@example.com")
-	if err != nil {
-		t.Fatal(err)
-	}
-	byRole := map[app.Role]app.User{app.RoleAdmin: admin}
-	for _, r := range []app.Role{app.RoleObserver, app.RoleCreator} {
-		u, err := users.Create(ctx, admin, app.NewUserRequest{Email: r.String() + "@example.com", Name: r.Label() + " User", Role: r.String(), Password: testPassword})
-		if err != nil {
-			t.Fatal(err)
-		}
-		byRole[r] = u
-	}
-	staticFS, err := fs.Sub(static.Files, ".")
-	if err != nil {
-		t.Fatal(err)
-	}
-	fleet := app.NewFleet(accounts, app.FleetOptions{Now: clk.Now, Log: log})
-	deps := Deps{
-		Log: log, Auth: auth, Users: users, Accounts: accounts, Audit: audit, Fleet: fleet, DB: store,
-		SessionKey: []byte(strings.Repeat("s", 64)), Static: staticFS, Now: clk.Now, Version: "test",
-	}
-	if hook != nil {
-		hook(&deps, store)
-	}
-	e, r, err := newServer(deps)
-	if err != nil {
-		t.Fatal(err)
-	}
-	client, err := accounts.Client(ctx, demo.ID)
-	if err != nil {
-		t.Fatal(err)
-	}
-	te := &testEnv{t: t, e: e, routes: r, store: store, clock: clk, sim: sim, auth: auth, users: users, accounts: accounts, audit: audit, byRole: byRole, demo: demo}
-	return &cfgEnv{testEnv: te, fleet: fleet, client: client}
+	return &cfgEnv{testEnv: te, fleet: deps.Fleet, client: client}
 }
 
 // agentNamed returns the demo agent with that name.

@@ -67,8 +67,49 @@ func newTestEnv(t testing.TB) *testEnv {
 }
 
 // newTestEnvWith is newTestEnv with a chance to change the dependencies
-// before the server is built.
+// before the server is built. Every optional service is wired, so the route
+// x role test walks every route the console can register.
 func newTestEnvWith(t testing.TB, change func(*Deps)) *testEnv {
+	t.Helper()
+	te, _ := buildTestEnv(t, envOptions{wire: func(d *Deps, store *db.Store, sealer *app.Sealer) {
+		history := app.NewHistory(store, d.Accounts, d.Audit, d.Now, d.Log)
+		d.History = history
+		d.Syncer = app.NewSyncer(history, d.Accounts, app.SyncOptions{})
+		d.Alerts = app.NewAlerts(store, sealer, d.Fleet, d.Accounts, d.Audit, app.AlertsOptions{Now: d.Now, Log: d.Log})
+		d.Tokens = app.NewTokens(store, d.Audit, d.Now, d.Log)
+		if change != nil {
+			change(d)
+		}
+	}})
+	return te
+}
+
+// envOptions shape the stack buildTestEnv makes; the zero value is a bare
+// simulator and only the required Deps (with a Fleet).
+type envOptions struct {
+	// sim are the simulator's options (on top of a fake clock at the test
+	// start and no wake delay, as rcbusim.NewTestServer sets).
+	sim []rcbusim.Option
+	// wrapSim, if set, wraps the simulator's handler in the server the
+	// console talks to (e.g. to count requests).
+	wrapSim func(http.Handler) http.Handler
+	// connect is the accounts' connector; nil is app.RCBUConnector.
+	connect app.Connector
+	// clockAtSim starts the console's clock at the simulator's time rather
+	// than at the test start.
+	clockAtSim bool
+	// wire completes the Deps (optional services, replaced Fleet) before the
+	// server is built.
+	wire func(d *Deps, store *db.Store, sealer *app.Sealer)
+}
+
+// testStart is when the console's and the simulator's clocks start.
+var testStart = time.Date(2026, 3, 2, 15, 4, 5, 0, time.UTC)
+
+// buildTestEnv makes the real HTTP stack over a temp SQLite file and a
+// simulator: a demo account, an admin, an observer and a creator. It returns
+// the Deps the server was built with.
+func buildTestEnv(t testing.TB, o envOptions) (*testEnv, Deps) {
 	t.Helper()
 	ctx := context.Background()
 	store, err := db.Open(ctx, filepath.Join(t.TempDir(), "web.db"))
@@ -76,7 +117,11 @@ func newTestEnvWith(t testing.TB, change func(*Deps)) *testEnv {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { store.Close() })
-	clk := &clock{t: time.Date(2026, 3, 2, 15, 4, 5, 0, time.UTC)}
+	sim := newTestSim(t, o.sim, o.wrapSim)
+	clk := &clock{t: testStart}
+	if o.clockAtSim {
+		clk.t = sim.Now()
+	}
 	log := quietLog()
 	cheap := app.PasswordParams{Memory: 64, Time: 1, Threads: 1}
 	audit := app.NewAudit(store, clk.Now, log)
@@ -91,8 +136,11 @@ func newTestEnvWith(t testing.TB, change func(*Deps)) *testEnv {
 	if err != nil {
 		t.Fatal(err)
 	}
-	accounts := app.NewAccounts(store, sealer, app.RCBUConnector(nil, log, "test"), audit, clk.Now, log)
-	sim := rcbusim.NewTestServer(t)
+	connect := o.connect
+	if connect == nil {
+		connect = app.RCBUConnector(nil, log, "test")
+	}
+	accounts := app.NewAccounts(store, sealer, connect, audit, clk.Now, log)
 	demo, err := accounts.EnsureDemo(ctx, sim.IdentityURL, rcbusim.DemoUser, rcbusim.DemoAPIKey)
 	if err != nil {
 		t.Fatal(err)
@@ -116,27 +164,36 @@ func newTestEnvWith(t testing.TB, change func(*Deps)) *testEnv {
 	if err != nil {
 		t.Fatal(err)
 	}
-	// Every optional service is wired, so the route x role test walks every
-	// route the console can register.
-	history := app.NewHistory(store, accounts, audit, clk.Now, log)
-	fleet := app.NewFleet(accounts, app.FleetOptions{Now: clk.Now, Log: log})
 	deps := Deps{
 		Log: log, Auth: auth, Users: users, Accounts: accounts, Audit: audit, DB: store,
-		Fleet:      fleet,
-		History:    history,
-		Syncer:     app.NewSyncer(history, accounts, app.SyncOptions{}),
-		Alerts:     app.NewAlerts(store, sealer, fleet, accounts, audit, app.AlertsOptions{Now: clk.Now, Log: log}),
-		Tokens:     app.NewTokens(store, audit, clk.Now, log),
+		Fleet:      app.NewFleet(accounts, app.FleetOptions{Now: clk.Now, Log: log}),
 		SessionKey: []byte(strings.Repeat("s", 64)), Static: staticFS, Now: clk.Now, Version: "test",
 	}
-	if change != nil {
-		change(&deps)
+	if o.wire != nil {
+		o.wire(&deps, store, sealer)
 	}
 	e, r, err := newServer(deps)
 	if err != nil {
 		t.Fatal(err)
 	}
-	return &testEnv{t: t, e: e, routes: r, store: store, clock: clk, sim: sim, auth: auth, users: users, accounts: accounts, audit: audit, byRole: byRole, demo: demo}
+	te := &testEnv{t: t, e: e, routes: r, store: store, clock: clk, sim: sim, auth: auth, users: users, accounts: accounts, audit: audit, byRole: byRole, demo: demo}
+	return te, deps
+}
+
+// newTestSim is rcbusim.NewTestServer with the handler optionally wrapped.
+func newTestSim(t testing.TB, opts []rcbusim.Option, wrap func(http.Handler) http.Handler) *rcbusim.TestServer {
+	t.Helper()
+	if wrap == nil {
+		return rcbusim.NewTestServer(t, opts...)
+	}
+	fc := rcbusim.NewFakeClock(testStart)
+	sim := rcbusim.New(append([]rcbusim.Option{rcbusim.WithClock(fc), rcbusim.WithWakeDelay(0)}, opts...)...)
+	if err := sim.Err(); err != nil {
+		t.Fatal(err)
+	}
+	hs := httptest.NewServer(wrap(sim))
+	t.Cleanup(hs.Close)
+	return &rcbusim.TestServer{Server: sim, URL: hs.URL, IdentityURL: hs.URL + "/v2.0/tokens", Clock: fc}
 }
 
 // req is one request to the echo router.
