@@ -327,11 +327,7 @@ func (f *Fleet) activityList(ctx context.Context, a Account, c *rcbu.Client) ([]
 
 func (f *Fleet) agentDetails(ctx context.Context, a AccountID, c *rcbu.Client, id rcbu.AgentID) (rcbu.Agent, error) {
 	return cached(ctx, f, cacheKey{account: a, kind: kindAgentDetails, id: int64(id)}, func(ctx context.Context) (rcbu.Agent, error) {
-		ag, err := c.Agents.Get(ctx, id)
-		if err != nil {
-			return rcbu.Agent{}, err
-		}
-		return *ag, nil
+		return deref(c.Agents.Get(ctx, id))
 	})
 }
 
@@ -538,11 +534,7 @@ func (f *Fleet) Agent(ctx context.Context, scope Scope, id rcbu.AgentID) (FleetA
 			return rcbu.Agent{}, false, nil
 		},
 		func(ctx context.Context, c *rcbu.Client) (rcbu.Agent, error) {
-			ag, err := c.Agents.Get(ctx, id)
-			if err != nil {
-				return rcbu.Agent{}, err
-			}
-			return *ag, nil
+			return deref(c.Agents.Get(ctx, id))
 		})
 	if err != nil {
 		return FleetAgent{}, nil, err
@@ -571,11 +563,7 @@ func (f *Fleet) Configuration(ctx context.Context, scope Scope, id rcbu.Configur
 		return FleetConfiguration{}, nil, fmt.Errorf("fleet: configuration %d: %w", id, ErrNotFound)
 	}
 	get := func(ctx context.Context, c *rcbu.Client) (rcbu.Configuration, error) {
-		cf, err := c.Configurations.Get(ctx, id)
-		if err != nil {
-			return rcbu.Configuration{}, err
-		}
-		return *cf, nil
+		return deref(c.Configurations.Get(ctx, id))
 	}
 	_, acct, c, err := owner(ctx, f, scope, "configuration",
 		func(ctx context.Context, a Account, c *rcbu.Client) (rcbu.Configuration, bool, error) {
@@ -614,11 +602,7 @@ func (f *Fleet) Backup(ctx context.Context, scope Scope, id rcbu.BackupID) (Flee
 		return FleetBackup{}, nil, fmt.Errorf("fleet: backup %d: %w", id, ErrNotFound)
 	}
 	st, acct, c, err := owner(ctx, f, scope, "backup", nil, func(ctx context.Context, c *rcbu.Client) (rcbu.BackupStatus, error) {
-		st, err := c.Backups.Get(ctx, id)
-		if err != nil {
-			return rcbu.BackupStatus{}, err
-		}
-		return *st, nil
+		return deref(c.Backups.Get(ctx, id))
 	})
 	if err != nil {
 		return FleetBackup{}, nil, err
@@ -633,16 +617,22 @@ func (f *Fleet) Restore(ctx context.Context, scope Scope, id rcbu.RestoreID) (Fl
 		return FleetRestore{}, nil, fmt.Errorf("fleet: restore %d: %w", id, ErrNotFound)
 	}
 	r, acct, c, err := owner(ctx, f, scope, "restore", nil, func(ctx context.Context, c *rcbu.Client) (rcbu.RestoreConfiguration, error) {
-		r, err := c.Restores.Get(ctx, id)
-		if err != nil {
-			return rcbu.RestoreConfiguration{}, err
-		}
-		return *r, nil
+		return deref(c.Restores.Get(ctx, id))
 	})
 	if err != nil {
 		return FleetRestore{}, nil, err
 	}
 	return FleetRestore{AccountID: acct.ID, AccountName: acct.Name, Restore: r}, c, nil
+}
+
+// deref is a getter's (*T, error) as (T, error), the shape cached and owner
+// take.
+func deref[T any](p *T, err error) (T, error) {
+	if err != nil {
+		var zero T
+		return zero, err
+	}
+	return *p, nil
 }
 
 // sortActivity orders activity newest first across accounts, then by id.
