@@ -581,8 +581,11 @@ func (f *Fleet) Configuration(ctx context.Context, scope Scope, id rcbu.Configur
 	if err != nil {
 		return FleetConfiguration{}, nil, err
 	}
-	// The list may be a few seconds old: read the configuration itself.
-	fresh, err := get(ctx, c)
+	// The list may be a few seconds old: read the configuration itself,
+	// within the same budget as the lists.
+	gctx, cancel := context.WithTimeout(ctx, f.opts.Budget)
+	defer cancel()
+	fresh, err := get(gctx, c)
 	switch {
 	case errors.Is(err, rcbu.ErrNotFound):
 		return FleetConfiguration{}, nil, fmt.Errorf("fleet: configuration %d: %w", id, ErrNotFound)

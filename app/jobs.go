@@ -49,6 +49,13 @@ type OpsOptions struct {
 	Overdue OverduePolicy
 	// SnapshotTimeout bounds one Snapshotter call (default 10 s).
 	SnapshotTimeout time.Duration
+	// ActionBudget bounds every Cloud Backup call of one start or stop
+	// (default 40 s), so a hanging API gets the person an answer in words
+	// rather than a page that never loads.
+	ActionBudget time.Duration
+	// ReadBudget bounds each read a start makes before it asks Cloud Backup
+	// to start (default 10 s), leaving the rest of ActionBudget to the start.
+	ReadBudget time.Duration
 }
 
 // Ops carries the rules of the operations pages: starting and stopping
@@ -116,6 +123,12 @@ func NewOps(fleet *Fleet, audit *Audit, opts OpsOptions) *Ops {
 	}
 	if opts.SnapshotTimeout <= 0 {
 		opts.SnapshotTimeout = 10 * time.Second
+	}
+	if opts.ActionBudget <= 0 {
+		opts.ActionBudget = 40 * time.Second
+	}
+	if opts.ReadBudget <= 0 {
+		opts.ReadBudget = 10 * time.Second
 	}
 	return &Ops{
 		fleet:   fleet,
@@ -273,7 +286,11 @@ func (o *Ops) StartAgentBackup(ctx context.Context, actor User, scope Scope, age
 		o.audit.Record(ctx, actorEntry(actor, ActionBackupStart, target, err))
 		return StartedBackup{}, err
 	}
-	fc, c, err := o.fleet.Configuration(ctx, scope, id)
+	actx, cancel := context.WithTimeout(ctx, o.opts.ActionBudget)
+	defer cancel()
+	rctx, rcancel := context.WithTimeout(actx, o.opts.ReadBudget)
+	fc, c, err := o.fleet.Configuration(rctx, scope, id)
+	rcancel()
 	if err == nil && agent != 0 && fc.Configuration.AgentID != agent {
 		err = fmt.Errorf("configuration %d is not on agent %d: %w", id, agent, ErrNotFound)
 	}
@@ -282,7 +299,7 @@ func (o *Ops) StartAgentBackup(ctx context.Context, actor User, scope Scope, age
 		return StartedBackup{}, fmt.Errorf("start backup: %w", err)
 	}
 	target = configurationTarget(fc)
-	res, err := o.startBackup(ctx, scope, fc, c, token)
+	res, err := o.startBackup(actx, scope, fc, c, token)
 	if err != nil {
 		o.audit.Record(ctx, actorEntry(actor, ActionBackupStart, target, err))
 		return StartedBackup{}, fmt.Errorf("start backup: %w", err)
@@ -308,10 +325,13 @@ func (o *Ops) startBackup(ctx context.Context, scope Scope, fc FleetConfiguratio
 	defer unlock()
 	res := StartedBackup{Configuration: fc}
 	tk := tokenKey{config: id}
+	// Each read before the start gets ReadBudget of its own.
+	rctx, rcancel := context.WithTimeout(ctx, o.opts.ReadBudget)
+	defer rcancel()
 	if validToken(token) {
 		tk.token = token
 		if e, ok := o.usedToken(tk); ok && e.account == fc.AccountID {
-			st, err := c.Backups.Get(ctx, e.backup)
+			st, err := c.Backups.Get(rctx, e.backup)
 			if err != nil {
 				return StartedBackup{}, upstream("get backup", "backup", err)
 			}
@@ -321,7 +341,7 @@ func (o *Ops) startBackup(ctx context.Context, scope Scope, fc FleetConfiguratio
 	}
 	// The agent's live status says "offline" in words, where the API would
 	// answer a bare 403.
-	if fa, _, err := o.fleet.Agent(ctx, scope, fc.Configuration.AgentID); err == nil && fa.Live {
+	if fa, _, err := o.fleet.Agent(rctx, scope, fc.Configuration.AgentID); err == nil && fa.Live {
 		switch {
 		case fa.Agent.IsDisabled:
 			return StartedBackup{}, upstream("start backup", "configuration", ErrAgentDisabled)
@@ -331,13 +351,16 @@ func (o *Ops) startBackup(ctx context.Context, scope Scope, fc FleetConfiguratio
 	}
 	// A second start while a backup runs would be recorded as Skipped:
 	// show the running one instead. Read fresh, not from the cache.
-	acts, err := c.Activity.ListForAgent(ctx, fc.Configuration.AgentID)
+	rcancel()
+	rctx, rcancel = context.WithTimeout(ctx, o.opts.ReadBudget)
+	defer rcancel()
+	acts, err := c.Activity.ListForAgent(rctx, fc.Configuration.AgentID)
 	if err != nil {
 		return StartedBackup{}, upstream("list agent activity", "configuration", err)
 	}
 	for _, a := range acts {
 		if a.Type == rcbu.ActivityBackup && a.ConfigurationID == id && a.Busy() {
-			st, err := c.Backups.Get(ctx, rcbu.BackupID(a.ID))
+			st, err := c.Backups.Get(rctx, rcbu.BackupID(a.ID))
 			if err != nil {
 				return StartedBackup{}, upstream("get backup", "backup", err)
 			}
@@ -378,7 +401,11 @@ func (o *Ops) StopBackup(ctx context.Context, actor User, scope Scope, id rcbu.B
 		o.audit.Record(ctx, actorEntry(actor, ActionBackupStop, target, err))
 		return FleetBackup{}, err
 	}
-	fb, c, err := o.fleet.Backup(ctx, scope, id)
+	actx, cancel := context.WithTimeout(ctx, o.opts.ActionBudget)
+	defer cancel()
+	rctx, rcancel := context.WithTimeout(actx, o.opts.ReadBudget)
+	fb, c, err := o.fleet.Backup(rctx, scope, id)
+	rcancel()
 	if err != nil {
 		o.audit.Record(ctx, actorEntry(actor, ActionBackupStop, target, err))
 		return FleetBackup{}, fmt.Errorf("stop backup: %w", err)
@@ -392,7 +419,7 @@ func (o *Ops) StopBackup(ctx context.Context, actor User, scope Scope, id rcbu.B
 		o.audit.Record(ctx, actorEntry(actor, ActionBackupStop, target, err))
 		return fb, err
 	}
-	err = c.Backups.Stop(ctx, id)
+	err = c.Backups.Stop(actx, id)
 	o.fleet.Invalidate(fb.AccountID)
 	if err != nil {
 		err = upstream("stop backup", "backup", err)
@@ -400,7 +427,7 @@ func (o *Ops) StopBackup(ctx context.Context, actor User, scope Scope, id rcbu.B
 		return fb, fmt.Errorf("stop backup: %w", err)
 	}
 	o.audit.Record(ctx, actorEntry(actor, ActionBackupStop, target, nil))
-	if st, err := c.Backups.Get(ctx, id); err == nil {
+	if st, err := c.Backups.Get(actx, id); err == nil {
 		fb.Backup = *st
 	} else {
 		fb.Backup.State = rcbu.BackupStopRequested

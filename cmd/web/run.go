@@ -229,7 +229,9 @@ func upstreamClient(m *app.Metrics) *http.Client {
 		t.MaxIdleConnsPerHost = 16
 		base = t
 	}
-	return &http.Client{Transport: m.Transport(base), Timeout: 30 * time.Second}
+	// One Cloud Backup call gets 15 s; GETs are retried, and each action
+	// bounds its calls as a whole (app.OpsOptions.ActionBudget).
+	return &http.Client{Transport: m.Transport(base), Timeout: 15 * time.Second}
 }
 
 // pruneSessions deletes ended sessions every hour until ctx ends.
