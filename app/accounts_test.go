@@ -13,11 +13,12 @@ import (
 	"github.com/rcbu-console/rcbu-console/app"
 	"github.com/rcbu-console/rcbu-console/rcbu"
 	"github.com/rcbu-console/rcbu-console/rcbu/rcbusim"
+	"github.com/rcbu-console/rcbu-console/rcbu/rcbusim/rcbusimtest"
 )
 
 type accountsEnv struct {
 	*env
-	sim      *rcbusim.TestServer
+	sim      *rcbusimtest.TestServer
 	accounts *app.Accounts
 	connects *atomic.Int64
 }
@@ -25,7 +26,7 @@ type accountsEnv struct {
 func newAccountsEnv(t *testing.T) *accountsEnv {
 	t.Helper()
 	e := newEnv(t)
-	sim := rcbusim.NewTestServer(t)
+	sim := rcbusimtest.NewTestServer(t)
 	sealer, err := app.NewSealer([]byte(strings.Repeat("s", 32)))
 	if err != nil {
 		t.Fatal(err)

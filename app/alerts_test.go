@@ -29,6 +29,7 @@ import (
 	"github.com/rcbu-console/rcbu-console/app"
 	"github.com/rcbu-console/rcbu-console/rcbu"
 	"github.com/rcbu-console/rcbu-console/rcbu/rcbusim"
+	"github.com/rcbu-console/rcbu-console/rcbu/rcbusim/rcbusimtest"
 )
 
 // alertsEnv is the alerts service over a real SQLite file and a simulator
@@ -37,7 +38,7 @@ type alertsEnv struct {
 	*env
 	alerts  *app.Alerts
 	account app.Account
-	sim     *rcbusim.TestServer
+	sim     *rcbusimtest.TestServer
 	roots   *x509.CertPool
 	cert    tls.Certificate
 }
@@ -50,7 +51,7 @@ func newAlertsEnv(t *testing.T) *alertsEnv {
 		t.Fatal(err)
 	}
 	accounts := app.NewAccounts(e.store, sealer, app.RCBUConnector(nil, discard(), "test"), e.audit, e.clock.Now, discard())
-	sim := rcbusim.NewTestServer(t)
+	sim := rcbusimtest.NewTestServer(t)
 	acct, err := accounts.EnsureDemo(t.Context(), sim.IdentityURL, rcbusim.DemoUser, rcbusim.DemoAPIKey)
 	if err != nil {
 		t.Fatal(err)

@@ -18,6 +18,7 @@ import (
 	"github.com/rcbu-console/rcbu-console/app"
 	"github.com/rcbu-console/rcbu-console/rcbu"
 	"github.com/rcbu-console/rcbu-console/rcbu/rcbusim"
+	"github.com/rcbu-console/rcbu-console/rcbu/rcbusim/rcbusimtest"
 )
 
 func TestMetricsAuthorize(t *testing.T) {
@@ -200,7 +201,7 @@ func TestTransportObservesUpstreamCalls(t *testing.T) {
 // the demo tenant as the one account.
 type stateEnv struct {
 	*env
-	sim     *rcbusim.TestServer
+	sim     *rcbusimtest.TestServer
 	acct    app.Account
 	metrics *app.Metrics
 }
@@ -208,7 +209,7 @@ type stateEnv struct {
 func newStateEnv(t *testing.T) *stateEnv {
 	t.Helper()
 	e := newEnv(t)
-	sim := rcbusim.NewTestServer(t)
+	sim := rcbusimtest.NewTestServer(t)
 	sealer, err := app.NewSealer([]byte(strings.Repeat("k", 32)))
 	if err != nil {
 		t.Fatal(err)

@@ -9,12 +9,13 @@ import (
 
 	"github.com/rcbu-console/rcbu-console/rcbu"
 	"github.com/rcbu-console/rcbu-console/rcbu/rcbusim"
+	"github.com/rcbu-console/rcbu-console/rcbu/rcbusim/rcbusimtest"
 )
 
 // TestAccountViewOnDemoData reads the simulator's demo estate across all
 // regions: merged lists, activity with cleanups, cleanup reports.
 func TestAccountViewOnDemoData(t *testing.T) {
-	ts := rcbusim.NewTestServer(t, rcbusim.WithDataset("demo"))
+	ts := rcbusimtest.NewTestServer(t, rcbusim.WithDataset("demo"))
 	ctx := testCtx(t)
 	tg := &target{identityURL: ts.IdentityURL}
 	c := tg.connect(t, rcbu.Credentials{Username: rcbusim.DemoUser, Password: rcbusim.DemoPassword}, rcbu.WithAllRegions())

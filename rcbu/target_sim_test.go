@@ -8,12 +8,13 @@ import (
 
 	"github.com/rcbu-console/rcbu-console/rcbu"
 	"github.com/rcbu-console/rcbu-console/rcbu/rcbusim"
+	"github.com/rcbu-console/rcbu-console/rcbu/rcbusim/rcbusimtest"
 )
 
 // newTarget starts a simulator with a known estate for one test.
 func newTarget(t *testing.T) *target {
 	t.Helper()
-	ts := rcbusim.NewTestServer(t)
+	ts := rcbusimtest.NewTestServer(t)
 	add := func(name, dc string, online bool) rcbu.AgentID {
 		return rcbu.AgentID(ts.AddAgent(rcbusim.DemoTenant, rcbusim.AgentSeed{
 			Name: name, Datacenter: dc, Online: online, VaultBytes: 3 << 30,

@@ -216,7 +216,7 @@ func TestFaultInjection(t *testing.T) {
 
 func TestErrorRates(t *testing.T) {
 	t.Parallel()
-	ts := NewTestServer(t, WithErrorRate(1), WithOpErrorRate(OpAuth, 0), WithOpErrorRate(OpGetAgent, 1, 502))
+	ts := newTestServer(t, WithErrorRate(1), WithOpErrorRate(OpAuth, 0), WithOpErrorRate(OpGetAgent, 1, 502))
 	c := demo(t, ts)
 	for range 10 {
 		status, _ := c.do("GET", "/user/agents", nil)
@@ -232,7 +232,7 @@ func TestErrorRates(t *testing.T) {
 
 func TestHangUntilClientGivesUp(t *testing.T) {
 	t.Parallel()
-	ts := NewTestServer(t, WithHangRate(1), WithOpErrorRate(OpAuth, 0))
+	ts := newTestServer(t, WithHangRate(1), WithOpErrorRate(OpAuth, 0))
 	client := &http.Client{Timeout: 200 * time.Millisecond}
 	req, _ := http.NewRequest("GET", ts.URL+"/v1.0/user/agents", nil)
 	resp, err := client.Do(req)
@@ -244,7 +244,7 @@ func TestHangUntilClientGivesUp(t *testing.T) {
 
 func TestLatencyDoesNotChangeAnswers(t *testing.T) {
 	t.Parallel()
-	ts := NewTestServer(t, WithLatency(time.Millisecond, time.Millisecond))
+	ts := newTestServer(t, WithLatency(time.Millisecond, time.Millisecond))
 	c := demo(t, ts)
 	var list []json.RawMessage
 	c.call("GET", "/user/agents", nil, 200, &list)

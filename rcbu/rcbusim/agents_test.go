@@ -228,7 +228,7 @@ func TestLogLevelAndAgentExtras(t *testing.T) {
 
 func TestWakeAgents(t *testing.T) {
 	t.Parallel()
-	ts := NewTestServer(t, WithWakeDelay(15*time.Second))
+	ts := newTestServer(t, WithWakeDelay(15*time.Second))
 	off := ts.AddAgent(DemoTenant, AgentSeed{Name: "sleepy", Datacenter: "IAD"})
 	dis := ts.AddAgent(DemoTenant, AgentSeed{Name: "disabled", Datacenter: "IAD", Disabled: true})
 	c := demo(t, ts)

@@ -11,7 +11,7 @@ import (
 
 func TestDemoDataset(t *testing.T) {
 	t.Parallel()
-	ts := NewTestServer(t, WithDataset("demo"))
+	ts := newTestServer(t, WithDataset("demo"))
 	c := demo(t, ts)
 	var agents []obj
 	c.call("GET", "/user/agents", nil, 200, &agents)
@@ -110,7 +110,7 @@ func TestDemoDataset(t *testing.T) {
 func TestDatasetIsDeterministic(t *testing.T) {
 	t.Parallel()
 	dump := func() string {
-		ts := NewTestServer(t, WithDataset("demo"), WithRandSeed(42))
+		ts := newTestServer(t, WithDataset("demo"), WithRandSeed(42))
 		c := demo(t, ts)
 		var b bytes.Buffer
 		for _, p := range []string{"/user/agents", "/backup-configuration", "/activity"} {
@@ -130,7 +130,7 @@ func TestDatasetIsDeterministic(t *testing.T) {
 
 func TestSeedFile(t *testing.T) {
 	t.Parallel()
-	ts := NewTestServer(t, WithSeedFile("testdata/seed-example.json"))
+	ts := newTestServer(t, WithSeedFile("testdata/seed-example.json"))
 	c := demo(t, ts)
 	var agents []obj
 	c.call("GET", "/user/agents", nil, 200, &agents)

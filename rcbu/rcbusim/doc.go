@@ -8,7 +8,7 @@
 // # Use
 //
 //	srv := rcbusim.New(rcbusim.WithDataset("demo"))     // an http.Handler
-//	ts := rcbusim.NewTestServer(t)                      // httptest + FakeClock, closed by t.Cleanup
+//	ts := rcbusimtest.NewTestServer(t)                  // (package rcbusimtest) httptest + FakeClock, closed by t.Cleanup
 //	ts.Advance(30 * time.Second)                        // move simulated time, run due events
 //
 // Authenticate with POST {URL}/v2.0/tokens; the service catalog's
@@ -94,7 +94,7 @@
 //     Online/Offline (§4.1). BackupVaultSize is null until the first backup.
 //   - Wake-up (U2) answers 200 at once and brings offline, enabled agents of
 //     the endpoint's region Online after WithWakeDelay (default 15 s;
-//     NewTestServer uses 0) (§15.8). Agents never fall asleep by themselves.
+//     rcbusimtest.NewTestServer uses 0) (§15.8). Agents never fall asleep by themselves.
 //   - Encrypt takes effect immediately; a second encrypt, or changeencryption
 //     of an unencrypted vault, is 400; the answer is a quoted GUID (§3.3,
 //     §15.10).

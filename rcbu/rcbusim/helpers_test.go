@@ -16,12 +16,12 @@ import (
 // HTTP and calls one endpoint.
 type apiClient struct {
 	t     testing.TB
-	ts    *TestServer
+	ts    *testServer
 	token string
 	base  string // endpoint URL, e.g. ts.URL + "/v1.0/123456"
 }
 
-func login(t testing.TB, ts *TestServer, user, apiKey string) *apiClient {
+func login(t testing.TB, ts *testServer, user, apiKey string) *apiClient {
 	t.Helper()
 	status, body := send(t, http.MethodPost, ts.IdentityURL, "", map[string]any{
 		"auth": map[string]any{"RAX-KSKEY:apiKeyCredentials": map[string]string{"username": user, "apiKey": apiKey}},
@@ -43,7 +43,7 @@ func login(t testing.TB, ts *TestServer, user, apiKey string) *apiClient {
 	return &apiClient{t: t, ts: ts, token: resp.Access.Token.ID, base: ts.URL + "/v1.0/" + resp.Access.Token.Tenant.ID}
 }
 
-func demo(t testing.TB, ts *TestServer) *apiClient { return login(t, ts, DemoUser, DemoAPIKey) }
+func demo(t testing.TB, ts *testServer) *apiClient { return login(t, ts, DemoUser, DemoAPIKey) }
 
 // in returns a copy of the client that talks to another endpoint base.
 func (c *apiClient) in(base string) *apiClient {
@@ -143,7 +143,7 @@ func expectError(t testing.TB, status int, raw []byte, wantStatus int, want stri
 
 // fixture is a tenant-123456 estate most tests start from.
 type fixture struct {
-	ts       *TestServer
+	ts       *testServer
 	c        *apiClient
 	agent    int64 // online Linux agent in DFW
 	winAgent int64 // online Windows agent in ORD
@@ -152,7 +152,7 @@ type fixture struct {
 
 func newFixture(t testing.TB, opts ...Option) *fixture {
 	t.Helper()
-	ts := NewTestServer(t, opts...)
+	ts := newTestServer(t, opts...)
 	f := &fixture{ts: ts}
 	f.agent = ts.AddAgent(DemoTenant, AgentSeed{Name: "web-01", Datacenter: "DFW", Online: true})
 	f.winAgent = ts.AddAgent(DemoTenant, AgentSeed{Name: "files-01", OS: "Windows Server 2019", Datacenter: "ORD", Online: true})

@@ -9,7 +9,7 @@ import (
 
 func TestAuthenticate(t *testing.T) {
 	t.Parallel()
-	ts := NewTestServer(t)
+	ts := newTestServer(t)
 	auth := func(inner obj) obj { return obj{"auth": inner} }
 	apiKey := func(u, k string) obj {
 		return obj{"RAX-KSKEY:apiKeyCredentials": obj{"username": u, "apiKey": k}}
@@ -73,7 +73,7 @@ func TestAuthenticate(t *testing.T) {
 
 func TestAuthenticateCatalog(t *testing.T) {
 	t.Parallel()
-	ts := NewTestServer(t)
+	ts := newTestServer(t)
 	status, raw := send(t, http.MethodPost, ts.IdentityURL, "", obj{"auth": obj{"RAX-KSKEY:apiKeyCredentials": obj{"username": DemoUser, "apiKey": DemoAPIKey}}})
 	if status != 200 {
 		t.Fatalf("status %d: %s", status, raw)
@@ -133,7 +133,7 @@ func TestAuthenticateCatalog(t *testing.T) {
 
 func TestTokenRescopeAndExpiry(t *testing.T) {
 	t.Parallel()
-	ts := NewTestServer(t, WithTokenTTL(time.Hour))
+	ts := newTestServer(t, WithTokenTTL(time.Hour))
 	c := demo(t, ts)
 	c.call(http.MethodGet, "/user/agents", nil, 200, nil)
 
@@ -165,7 +165,7 @@ func TestTokenRescopeAndExpiry(t *testing.T) {
 
 func TestMissingToken(t *testing.T) {
 	t.Parallel()
-	ts := NewTestServer(t)
+	ts := newTestServer(t)
 	for _, tok := range []string{"", "not-a-token"} {
 		status, raw := send(t, http.MethodGet, ts.URL+"/v1.0/123456/user/agents", tok, nil)
 		expectError(t, status, raw, 401, "X-Auth-Token")

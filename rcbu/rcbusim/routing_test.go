@@ -127,7 +127,7 @@ func TestRegionalEndpoints(t *testing.T) {
 
 func TestVersions(t *testing.T) {
 	t.Parallel()
-	ts := NewTestServer(t)
+	ts := newTestServer(t)
 	status, raw := send(t, "GET", ts.URL+"/dfw/", "", nil)
 	if status != 200 || !strings.Contains(string(raw), `"v1.0"`) {
 		t.Fatalf("versions: %d %s", status, raw)

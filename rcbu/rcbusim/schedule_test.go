@@ -7,7 +7,7 @@ import (
 )
 
 // scheduledStarts returns the start times of config's backups, in UTC.
-func scheduledStarts(ts *TestServer, config int64) ([]time.Time, []string) {
+func scheduledStarts(ts *testServer, config int64) ([]time.Time, []string) {
 	var at []time.Time
 	var states []string
 	for _, b := range ts.Backups() {
@@ -19,7 +19,7 @@ func scheduledStarts(ts *TestServer, config int64) ([]time.Time, []string) {
 	return at, states
 }
 
-func addConfig(t *testing.T, ts *TestServer, c ConfigurationSeed) int64 {
+func addConfig(t *testing.T, ts *testServer, c ConfigurationSeed) int64 {
 	t.Helper()
 	id, err := ts.AddConfiguration(DemoTenant, c)
 	if err != nil {
@@ -30,7 +30,7 @@ func addConfig(t *testing.T, ts *TestServer, c ConfigurationSeed) int64 {
 
 func TestDailyScheduleFollowsTimeZoneAndDST(t *testing.T) {
 	t.Parallel()
-	ts := NewTestServer(t) // 2026-03-02 15:04:05 UTC; US DST starts 2026-03-08
+	ts := newTestServer(t) // 2026-03-02 15:04:05 UTC; US DST starts 2026-03-08
 	a := ts.AddAgent(DemoTenant, AgentSeed{Online: true})
 	cfg := addConfig(t, ts, ConfigurationSeed{AgentID: a, Name: "d", Frequency: "Daily", Hour: 2, Minute: 15, AmPm: "AM", TimeZone: "Eastern Standard Time", Inclusions: []string{"/srv"}})
 	ts.Advance(8 * 24 * time.Hour)
@@ -57,7 +57,7 @@ func TestDailyScheduleFollowsTimeZoneAndDST(t *testing.T) {
 
 func TestWeeklyAndHourlySchedules(t *testing.T) {
 	t.Parallel()
-	ts := NewTestServer(t)
+	ts := newTestServer(t)
 	a := ts.AddAgent(DemoTenant, AgentSeed{Online: true})
 	// Friday 7:30 PM in London (GMT in March before the 29th).
 	weekly := addConfig(t, ts, ConfigurationSeed{AgentID: a, Name: "w", Frequency: "Weekly", DayOfWeek: 5, Hour: 7, Minute: 30, AmPm: "PM", TimeZone: "GMT Standard Time"})
@@ -95,7 +95,7 @@ func TestWeeklyAndHourlySchedules(t *testing.T) {
 
 func TestScheduleMissedSkippedAndInactive(t *testing.T) {
 	t.Parallel()
-	ts := NewTestServer(t, WithTokenTTL(365*24*time.Hour))
+	ts := newTestServer(t, WithTokenTTL(365*24*time.Hour))
 	a := ts.AddAgent(DemoTenant, AgentSeed{Online: true})
 	// Daily 4:00 PM UTC: first run 2026-03-02 16:00, 56 minutes after the start.
 	cfg := addConfig(t, ts, ConfigurationSeed{AgentID: a, Name: "d", Frequency: "Daily", Hour: 4, AmPm: "PM", TimeZone: "UTC"})

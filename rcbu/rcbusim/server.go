@@ -599,6 +599,10 @@ func (s *Server) Advance(d time.Duration) {
 // Now returns the simulator's current time.
 func (s *Server) Now() time.Time { return s.clock.Now() }
 
+// Clock returns the simulator's clock (the one WithClock set, or the wall
+// clock).
+func (s *Server) Clock() Clock { return s.clock }
+
 // push schedules an event.
 func (s *Server) push(at time.Time, kind eventKind, id int64, gen uint32) {
 	s.eventSeq++

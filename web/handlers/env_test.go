@@ -20,6 +20,7 @@ import (
 	"github.com/rcbu-console/rcbu-console/app"
 	"github.com/rcbu-console/rcbu-console/db"
 	"github.com/rcbu-console/rcbu-console/rcbu/rcbusim"
+	"github.com/rcbu-console/rcbu-console/rcbu/rcbusim/rcbusimtest"
 	"github.com/rcbu-console/rcbu-console/web/static"
 )
 
@@ -50,7 +51,7 @@ type testEnv struct {
 	routes   *routes
 	store    *db.Store
 	clock    *clock
-	sim      *rcbusim.TestServer
+	sim      *rcbusimtest.TestServer
 	auth     *app.Auth
 	users    *app.Users
 	accounts *app.Accounts
@@ -88,7 +89,7 @@ func newTestEnvWith(t testing.TB, change func(*Deps)) *testEnv {
 // simulator and only the required Deps (with a Fleet).
 type envOptions struct {
 	// sim are the simulator's options (on top of a fake clock at the test
-	// start and no wake delay, as rcbusim.NewTestServer sets).
+	// start and no wake delay, as rcbusimtest.NewTestServer sets).
 	sim []rcbusim.Option
 	// wrapSim, if set, wraps the simulator's handler in the server the
 	// console talks to (e.g. to count requests).
@@ -180,11 +181,11 @@ func buildTestEnv(t testing.TB, o envOptions) (*testEnv, Deps) {
 	return te, deps
 }
 
-// newTestSim is rcbusim.NewTestServer with the handler optionally wrapped.
-func newTestSim(t testing.TB, opts []rcbusim.Option, wrap func(http.Handler) http.Handler) *rcbusim.TestServer {
+// newTestSim is rcbusimtest.NewTestServer with the handler optionally wrapped.
+func newTestSim(t testing.TB, opts []rcbusim.Option, wrap func(http.Handler) http.Handler) *rcbusimtest.TestServer {
 	t.Helper()
 	if wrap == nil {
-		return rcbusim.NewTestServer(t, opts...)
+		return rcbusimtest.NewTestServer(t, opts...)
 	}
 	fc := rcbusim.NewFakeClock(testStart)
 	sim := rcbusim.New(append([]rcbusim.Option{rcbusim.WithClock(fc), rcbusim.WithWakeDelay(0)}, opts...)...)
@@ -193,7 +194,7 @@ func newTestSim(t testing.TB, opts []rcbusim.Option, wrap func(http.Handler) htt
 	}
 	hs := httptest.NewServer(wrap(sim))
 	t.Cleanup(hs.Close)
-	return &rcbusim.TestServer{Server: sim, URL: hs.URL, IdentityURL: hs.URL + "/v2.0/tokens", Clock: fc}
+	return &rcbusimtest.TestServer{Server: sim, URL: hs.URL, IdentityURL: hs.URL + "/v2.0/tokens", Clock: fc}
 }
 
 // req is one request to the echo router.

@@ -1,0 +1,59 @@
+// Package rcbusimtest starts the Cloud Backup simulator (package rcbusim)
+// behind a real loopback listener for tests. It is kept out of rcbusim so
+// that programs embedding the simulator do not link testing or
+// net/http/httptest.
+package rcbusimtest
+
+import (
+	"net/http/httptest"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/rcbu-console/rcbu-console/rcbu/rcbusim"
+)
+
+// Epoch is the instant a TestServer's FakeClock starts at.
+var Epoch = time.Date(2026, 3, 2, 15, 4, 5, 0, time.UTC)
+
+// TestServer is a simulator behind a real loopback HTTP listener, closed by
+// t.Cleanup.
+type TestServer struct {
+	*rcbusim.Server
+	// URL is the base URL, e.g. "http://127.0.0.1:41234".
+	URL string
+	// IdentityURL is URL + "/v2.0/tokens".
+	IdentityURL string
+	// Clock is the server's FakeClock (nil when WithClock gave another clock).
+	Clock *rcbusim.FakeClock
+}
+
+// NewTestServer starts a simulator for a test: a FakeClock at Epoch
+// (2026-03-02 15:04:05 UTC), wake delay 0 and the empty dataset, unless
+// opts say otherwise.
+func NewTestServer(t testing.TB, opts ...rcbusim.Option) *TestServer {
+	t.Helper()
+	fc := rcbusim.NewFakeClock(Epoch)
+	all := append([]rcbusim.Option{rcbusim.WithClock(fc), rcbusim.WithWakeDelay(0)}, opts...)
+	srv := rcbusim.New(all...)
+	if err := srv.Err(); err != nil {
+		t.Fatalf("rcbusim: %v", err)
+	}
+	hs := httptest.NewServer(srv)
+	t.Cleanup(hs.Close)
+	ts := &TestServer{Server: srv, URL: hs.URL, IdentityURL: hs.URL + "/v2.0/tokens"}
+	if c, ok := srv.Clock().(*rcbusim.FakeClock); ok {
+		ts.Clock = c
+	}
+	return ts
+}
+
+// EndpointURL returns the Cloud Backup endpoint of region for the demo
+// tenant, e.g. URL + "/dfw/v1.0/123456"; region "" gives the region-less
+// endpoint.
+func (ts *TestServer) EndpointURL(region string) string {
+	if region == "" {
+		return ts.URL + "/v1.0/" + rcbusim.DemoTenant
+	}
+	return ts.URL + "/" + strings.ToLower(region) + "/v1.0/" + rcbusim.DemoTenant
+}
