@@ -308,7 +308,7 @@ func (b *Backup) Done() bool { return b.State().Done() }
 // Stop asks the backup to stop. It makes a call.
 func (b *Backup) Stop(ctx context.Context) error { return b.s.Stop(ctx, b.ID) }
 
-// Report returns the backup's report once it is done, and (nil, nil) while
+// Report returns the backup's report once it is done, and ErrNotDone while
 // it is still running. It makes one or two calls (status, then report) until
 // it has the report, and none after.
 func (b *Backup) Report(ctx context.Context) (*BackupReport, error) {

@@ -595,8 +595,8 @@ func TestContractBackupAndRestore(t *testing.T) {
 			t.Fatalf("handle = id %d cfg %d state %q", b.ID, b.ConfigurationID, b.State())
 		}
 		rep, err := b.Report(ctx)
-		if err != nil || rep != nil {
-			t.Fatalf("Report while running = %v, %v; want nil, nil", rep, err)
+		if !errors.Is(err, rcbu.ErrNotDone) || rep != nil {
+			t.Fatalf("Report while running = %v, %v; want nil, ErrNotDone", rep, err)
 		}
 		_, err = c.Backups.Report(ctx, b.ID)
 		wantErr(t, err, rcbu.ErrNotFound)
@@ -721,8 +721,8 @@ func TestContractBackupAndRestore(t *testing.T) {
 		if !h.Running() {
 			t.Errorf("restore state after start = %v", h.State())
 		}
-		if rep, err := h.Report(ctx); rep != nil || err != nil {
-			t.Errorf("report while running = %v, %v", rep, err)
+		if rep, err := h.Report(ctx); rep != nil || !errors.Is(err, rcbu.ErrNotDone) {
+			t.Errorf("report while running = %v, %v; want nil, ErrNotDone", rep, err)
 		}
 		if err := c.Restores.Update(ctx, r); err == nil {
 			t.Error("updating a started restore succeeded")

@@ -28,7 +28,7 @@
 // Client itself offers the account-wide view (Tenant, Endpoint, Regions,
 // ActiveBackups, ActiveRestores). Backups.Start and Restores.Start return
 // handles (*Backup, *Restore) with Refresh, State, Running, Stop, Wait and
-// Report — Report is (nil, nil) until the job is done.
+// Report — Report returns ErrNotDone until the job is done.
 //
 // With several regions, list calls fan out concurrently (WithConcurrency
 // bounds them, default 16) and merge sorted by id; a call on one object

@@ -20,6 +20,11 @@ var (
 	ErrUnavailable  = errors.New("rcbu: service unavailable") // 429, 502, 503, 504
 )
 
+// ErrNotDone is what a Backup or Restore handle's Report returns while the
+// job is still running: there is no report yet, and asking again later is
+// the remedy. It is not an API error (no call answered it).
+var ErrNotDone = errors.New("rcbu: job not done yet")
+
 // Error is a non-2xx answer from Cloud Backup or Identity.
 type Error struct {
 	Op         string // client operation, e.g. "get agent 42"

@@ -50,7 +50,7 @@ func (h *jobHandle[S, R]) lastCopy() *S {
 	return &cp
 }
 
-// loadReport returns the report once the job is done and (nil, nil) while
+// loadReport returns the report once the job is done and ErrNotDone while
 // it is not. When the last status seen is not final it refreshes it first;
 // the report is fetched once and then kept.
 func (h *jobHandle[S, R]) loadReport(ctx context.Context, refresh func(context.Context) (*S, error), fetch func(context.Context) (*R, error)) (*R, error) {
@@ -66,7 +66,7 @@ func (h *jobHandle[S, R]) loadReport(ctx context.Context, refresh func(context.C
 			return nil, err
 		}
 		if !h.done(st) {
-			return nil, nil
+			return nil, ErrNotDone
 		}
 	}
 	r, err := fetch(ctx)

@@ -425,7 +425,7 @@ func (r *Restore) Done() bool { return r.State().Done() }
 // Stop asks the restore to stop. It makes a call.
 func (r *Restore) Stop(ctx context.Context) error { return r.s.Stop(ctx, r.ID) }
 
-// Report returns the restore's report once it is done, and (nil, nil)
+// Report returns the restore's report once it is done, and ErrNotDone
 // while it is not. It makes one or two calls (state, then report) until it
 // has the report, and none after.
 func (r *Restore) Report(ctx context.Context) (*RestoreReport, error) {
