@@ -5,7 +5,6 @@ import (
 	"strconv"
 	"strings"
 	"time"
-	_ "time/tzdata" // schedules need zone data even in images without /usr/share/zoneinfo
 )
 
 // Schedule is when a backup configuration runs, on a 24-hour clock in a
@@ -167,7 +166,8 @@ func scheduleFromAPI(f Frequency, hour, minute *int, ampm *string, dow, interval
 	return s, nil
 }
 
-// Location returns the IANA location of the schedule's Windows zone.
+// Location returns the IANA location of the schedule's Windows zone. It
+// needs the system's zone database, or a main that imports time/tzdata.
 func (s Schedule) Location() (*time.Location, error) {
 	name, ok := ianaZone(s.TimeZone)
 	if !ok {

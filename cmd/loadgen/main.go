@@ -29,6 +29,7 @@ import (
 	"strings"
 	"syscall"
 	"time"
+	_ "time/tzdata" // the in-process simulator maps Windows zones to IANA ones
 
 	"github.com/rcbu-console/rcbu-console/internal/loadgen"
 	"github.com/rcbu-console/rcbu-console/rcbu/rcbusim"

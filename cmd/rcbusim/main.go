@@ -24,6 +24,7 @@ import (
 	"strings"
 	"syscall"
 	"time"
+	_ "time/tzdata" // the simulator maps Windows zones to IANA ones; images may lack zoneinfo
 
 	"github.com/rcbu-console/rcbu-console/rcbu/rcbusim"
 )

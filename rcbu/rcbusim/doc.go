@@ -125,7 +125,8 @@
 //     unchanged (the real service converts hour and AM/PM to UTC, §5.2);
 //     NextScheduledRunTime is the UTC instant of the next run in the
 //     configuration's zone. Windows zone ids are mapped to IANA zones (IANA
-//     names are accepted too); time/tzdata is embedded.
+//     names are accepted too). Zone data comes from the system or from a
+//     main that imports time/tzdata (cmd/rcbusim and cmd/web do).
 //   - A daily/weekly time that falls in a daylight-saving gap runs an hour
 //     later (when the clock resumes). Hourly schedules run every
 //     HourInterval hours from the top of the hour after the configuration
@@ -283,7 +284,3 @@
 // and file counts are synthetic; a restore brings back a fraction of the
 // backup when file entries were chosen, the whole backup otherwise.
 package rcbusim
-
-// Embed the time-zone database so Windows/IANA zones resolve in a
-// distroless image without /usr/share/zoneinfo.
-import _ "time/tzdata"

@@ -1,7 +1,9 @@
 // Package rcbusimtest starts the Cloud Backup simulator (package rcbusim)
 // behind a real loopback listener for tests. It is kept out of rcbusim so
 // that programs embedding the simulator do not link testing or
-// net/http/httptest.
+// net/http/httptest. It embeds time/tzdata, so the simulator's Windows
+// zones resolve in every test that uses it, with or without a system zone
+// database.
 package rcbusimtest
 
 import (
@@ -9,6 +11,7 @@ import (
 	"strings"
 	"testing"
 	"time"
+	_ "time/tzdata"
 
 	"github.com/rcbu-console/rcbu-console/rcbu/rcbusim"
 )
