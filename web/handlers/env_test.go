@@ -102,6 +102,9 @@ type envOptions struct {
 	// wire completes the Deps (optional services, replaced Fleet) before the
 	// server is built.
 	wire func(d *Deps, store *db.Store, sealer *app.Sealer)
+	// dbPath, if set, is the SQLite file to open (e.g. a copy of a prepared
+	// dataset) instead of a new one in the test's temp dir.
+	dbPath string
 }
 
 // testStart is when the console's and the simulator's clocks start.
@@ -113,7 +116,11 @@ var testStart = time.Date(2026, 3, 2, 15, 4, 5, 0, time.UTC)
 func buildTestEnv(t testing.TB, o envOptions) (*testEnv, Deps) {
 	t.Helper()
 	ctx := context.Background()
-	store, err := db.Open(ctx, filepath.Join(t.TempDir(), "web.db"))
+	path := o.dbPath
+	if path == "" {
+		path = filepath.Join(t.TempDir(), "web.db")
+	}
+	store, err := db.Open(ctx, path)
 	if err != nil {
 		t.Fatal(err)
 	}
