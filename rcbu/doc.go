@@ -31,7 +31,7 @@
 // Report — Report returns ErrNotDone until the job is done.
 //
 // With several regions, list calls fan out concurrently (WithConcurrency
-// bounds them, default 16) and merge sorted by id; a call on one object
+// bounds them, default 64: DefaultConcurrency explains the choice) and merge sorted by id; a call on one object
 // goes to the region that owns it, remembered from earlier answers or found
 // by asking every region and keeping the one that does not answer 404.
 //
