@@ -354,7 +354,7 @@ func (c *Client) finish(resp *http.Response, ep Endpoint, path string, r request
 			RequestID: firstHeader(resp.Header, "X-Request-Id", "X-Compute-Request-Id", "X-Trans-Id"),
 		}
 	}
-	b, err := io.ReadAll(io.LimitReader(resp.Body, maxSuccessBody+1))
+	b, err := readAll(io.LimitReader(resp.Body, maxSuccessBody+1), min(resp.ContentLength, maxSuccessBody))
 	if err != nil {
 		return fmt.Errorf("rcbu: %s: read response: %w", r.op, err)
 	}
@@ -373,7 +373,13 @@ func (c *Client) finish(resp *http.Response, ep Endpoint, path string, r request
 		}
 		return nil
 	}
-	if err := json.Unmarshal(b, r.out); err != nil {
+	switch out := r.out.(type) {
+	case *[]Activity:
+		err = decodeActivities(b, out) // the biggest lists: one pass, no reflection
+	default:
+		err = json.Unmarshal(b, out)
+	}
+	if err != nil {
 		return fmt.Errorf("rcbu: %s: decode response: %w", r.op, err)
 	}
 	return nil
@@ -447,4 +453,27 @@ func (c *Client) sleep(ctx context.Context, d time.Duration) error {
 func drain(resp *http.Response) {
 	_, _ = io.Copy(io.Discard, io.LimitReader(resp.Body, maxErrorBody))
 	resp.Body.Close()
+}
+
+// readAll is io.ReadAll with the buffer sized from the Content-Length
+// (sizeHint, ignored when <= 0), so a 10 MB list is read without growing
+// and copying its buffer a dozen times.
+func readAll(r io.Reader, sizeHint int64) ([]byte, error) {
+	if sizeHint <= 0 {
+		return io.ReadAll(r)
+	}
+	b := make([]byte, 0, sizeHint+1) // +1: the read that sees EOF needs room
+	for {
+		n, err := r.Read(b[len(b):cap(b)])
+		b = b[:len(b)+n]
+		if err == io.EOF {
+			return b, nil
+		}
+		if err != nil {
+			return b, err
+		}
+		if len(b) == cap(b) { // longer than announced: grow as io.ReadAll does
+			b = append(b, 0)[:len(b)]
+		}
+	}
 }

@@ -205,6 +205,17 @@ func (c *Client) doOn(ctx context.Context, k kind, id int64, r request) error {
 // post on each item with its endpoint index, and merges the lists sorted
 // by key.
 func listAll[T any](ctx context.Context, c *Client, op, path string, key func(*T) int64, post func(*T, int)) ([]T, error) {
+	out, err := fetchAll(ctx, c, op, path, post)
+	if err != nil {
+		return nil, err
+	}
+	sortStableByKey(out, key, cmp.Compare[int64])
+	return out, nil
+}
+
+// fetchAll is listAll without the sort: the regions' lists concatenated in
+// endpoint order (never nil).
+func fetchAll[T any](ctx context.Context, c *Client, op, path string, post func(*T, int)) ([]T, error) {
 	parts := make([][]T, len(c.endpoints))
 	g, gctx := errgroup.WithContext(ctx)
 	g.SetLimit(c.opts.concurrency)
@@ -231,7 +242,6 @@ func listAll[T any](ctx context.Context, c *Client, op, path string, key func(*T
 	if out == nil {
 		out = []T{}
 	}
-	slices.SortStableFunc(out, func(a, b T) int { return cmp.Compare(key(&a), key(&b)) })
 	return out, nil
 }
 

@@ -61,6 +61,10 @@ func unmarshalID(b []byte, dst *int64) error {
 type flexInt int64
 
 func (n *flexInt) UnmarshalJSON(b []byte) error {
+	if v, ok := smallInt(b); ok { // the common case, without a string
+		*n = flexInt(v)
+		return nil
+	}
 	b = bytes.TrimSpace(b)
 	if len(b) == 0 || string(b) == "null" {
 		*n = 0
@@ -88,6 +92,22 @@ func (n *flexInt) UnmarshalJSON(b []byte) error {
 	}
 	*n = flexInt(v)
 	return nil
+}
+
+// smallInt reads a plain JSON integer of at most 18 digits (no sign, no
+// fraction, no exponent); ok is false for anything else.
+func smallInt(b []byte) (int64, bool) {
+	if len(b) == 0 || len(b) > 18 || (b[0] == '0' && len(b) > 1) {
+		return 0, false
+	}
+	var v int64
+	for _, c := range b {
+		if c < '0' || c > '9' {
+			return 0, false
+		}
+		v = v*10 + int64(c-'0')
+	}
+	return v, true
 }
 
 // flexBool decodes true/false sent as JSON booleans or as the strings
