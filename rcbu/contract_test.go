@@ -23,6 +23,7 @@ type target struct {
 	opts         []rcbu.Option
 	identityURL  string
 	region       string
+	regionHosts  bool // each region on its own host, endpoints http(s)://HOST/v1.0/{tenant} (§1.1)
 	admin        rcbu.Credentials
 	adminPass    rcbu.Credentials
 	observer     rcbu.Credentials
@@ -164,8 +165,9 @@ func (tg *target) finishRestore(t *testing.T, ctx context.Context, r *rcbu.Resto
 	return nil
 }
 
-func TestContractConnect(t *testing.T) {
-	tg := newTarget(t)
+func TestContractConnect(t *testing.T) { forEachTarget(t, contractConnect) }
+
+func contractConnect(t *testing.T, tg *target) {
 	ctx := testCtx(t)
 
 	t.Run("api key", func(t *testing.T) {
@@ -216,6 +218,32 @@ func TestContractConnect(t *testing.T) {
 			t.Fatalf("error = %v, want a message naming XYZ", err)
 		}
 	})
+	t.Run("regional endpoints have the service's shape", func(t *testing.T) {
+		if !tg.regionHosts {
+			t.Skip("regions are path prefixes on this target")
+		}
+		c := tg.connect(t, tg.admin, rcbu.WithAllRegions())
+		hosts := map[string]string{}
+		for _, ep := range c.Endpoints() {
+			if ep.URL.Path != "/v1.0/"+tg.tenant {
+				t.Errorf("region %s: endpoint path %q, want /v1.0/%s", ep.Region, ep.URL.Path, tg.tenant)
+			}
+			if other, dup := hosts[ep.URL.Host]; dup {
+				t.Errorf("regions %s and %s share host %s", other, ep.Region, ep.URL.Host)
+			}
+			hosts[ep.URL.Host] = ep.Region
+		}
+		if len(hosts) < 2 {
+			t.Errorf("endpoints = %v, want one host per region", c.Endpoints())
+		}
+	})
+	t.Run("another region's agent is not found on a regional endpoint", func(t *testing.T) {
+		tg.needSim(t)
+		c := tg.connect(t, tg.admin, rcbu.WithRegion("DFW"))
+		_, err := c.Agents.Get(ctx, tg.ordAgent)
+		wantErr(t, err, rcbu.ErrNotFound)
+		must[*rcbu.Agent](t)(c.Agents.Get(ctx, tg.agent))
+	})
 	t.Run("region option picks the endpoint", func(t *testing.T) {
 		tg.needSim(t)
 		c := tg.connect(t, tg.admin, rcbu.WithRegion("ord"))
@@ -253,8 +281,9 @@ func TestContractConnect(t *testing.T) {
 	})
 }
 
-func TestContractAgents(t *testing.T) {
-	tg := newTarget(t)
+func TestContractAgents(t *testing.T) { forEachTarget(t, contractAgents) }
+
+func contractAgents(t *testing.T, tg *target) {
 	ctx := testCtx(t)
 	c := tg.connect(t, tg.admin)
 
@@ -455,8 +484,9 @@ func TestContractAgents(t *testing.T) {
 	})
 }
 
-func TestContractConfigurations(t *testing.T) {
-	tg := newTarget(t)
+func TestContractConfigurations(t *testing.T) { forEachTarget(t, contractConfigurations) }
+
+func contractConfigurations(t *testing.T, tg *target) {
 	ctx := testCtx(t)
 	c := tg.connect(t, tg.admin)
 
@@ -579,8 +609,9 @@ func TestContractConfigurations(t *testing.T) {
 	})
 }
 
-func TestContractBackupAndRestore(t *testing.T) {
-	tg := newTarget(t)
+func TestContractBackupAndRestore(t *testing.T) { forEachTarget(t, contractBackupAndRestore) }
+
+func contractBackupAndRestore(t *testing.T, tg *target) {
 	tg.needJobs(t)
 	ctx := testCtx(t)
 	c := tg.connect(t, tg.admin)
@@ -799,8 +830,9 @@ func TestContractBackupAndRestore(t *testing.T) {
 	})
 }
 
-func TestContractEncryptedRestore(t *testing.T) {
-	tg := newTarget(t)
+func TestContractEncryptedRestore(t *testing.T) { forEachTarget(t, contractEncryptedRestore) }
+
+func contractEncryptedRestore(t *testing.T, tg *target) {
 	tg.needSim(t)
 	ctx := testCtx(t)
 	c := tg.connect(t, tg.admin)
@@ -839,8 +871,9 @@ func (c *countingTransport) RoundTrip(r *http.Request) (*http.Response, error) {
 	return http.DefaultTransport.RoundTrip(r)
 }
 
-func TestContractResilience(t *testing.T) {
-	tg := newTarget(t)
+func TestContractResilience(t *testing.T) { forEachTarget(t, contractResilience) }
+
+func contractResilience(t *testing.T, tg *target) {
 	ctx := testCtx(t)
 
 	t.Run("expired token is refreshed once", func(t *testing.T) {

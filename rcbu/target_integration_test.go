@@ -11,6 +11,9 @@ import (
 	"github.com/rcbu-console/rcbu-console/rcbu"
 )
 
+// forEachTarget runs a contract test against the real service.
+func forEachTarget(t *testing.T, test func(*testing.T, *target)) { test(t, newTarget(t)) }
+
 // newTarget points the contract suite at the real service. It needs
 // RCBU_USERNAME and RCBU_API_KEY (and optionally RCBU_REGION and
 // RCBU_IDENTITY_URL); destructive, fault-injection and simulator-specific
@@ -29,6 +32,7 @@ func newTarget(t *testing.T) *target {
 	}
 	tg := &target{
 		identityURL: id,
+		regionHosts: true,
 		admin:       rcbu.Credentials{Username: user, APIKey: key},
 		region:      os.Getenv("RCBU_REGION"),
 		jobs:        os.Getenv("RCBU_INTEGRATION_JOBS") == "1",

@@ -11,10 +11,23 @@ import (
 	"github.com/rcbu-console/rcbu-console/rcbu/rcbusim/rcbusimtest"
 )
 
+// forEachTarget runs a contract test against the simulator in both of its
+// endpoint shapes: regions as path prefixes on one port
+// (http://127.0.0.1:PORT/dfw/v1.0/{tenant}), and one loopback listener per
+// region with the real service's path (http://127.0.0.1:PORT/v1.0/{tenant}).
+func forEachTarget(t *testing.T, test func(*testing.T, *target)) {
+	t.Run("path-prefix", func(t *testing.T) { test(t, newTarget(t, rcbusimtest.NewTestServer)) })
+	t.Run("region-listeners", func(t *testing.T) {
+		tg := newTarget(t, rcbusimtest.NewRegionTestServer)
+		tg.regionHosts = true
+		test(t, tg)
+	})
+}
+
 // newTarget starts a simulator with a known estate for one test.
-func newTarget(t *testing.T) *target {
+func newTarget(t *testing.T, start func(testing.TB, ...rcbusim.Option) *rcbusimtest.TestServer) *target {
 	t.Helper()
-	ts := rcbusimtest.NewTestServer(t)
+	ts := start(t)
 	add := func(name, dc string, online bool) rcbu.AgentID {
 		return rcbu.AgentID(ts.AddAgent(rcbusim.DemoTenant, rcbusim.AgentSeed{
 			Name: name, Datacenter: dc, Online: online, VaultBytes: 3 << 30,

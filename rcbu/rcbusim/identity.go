@@ -3,6 +3,7 @@ package rcbusim
 import (
 	"crypto/rand"
 	"encoding/hex"
+	"net"
 	"net/http"
 	"strings"
 	"time"
@@ -137,15 +138,20 @@ func newTokenID() string {
 
 // accessBody builds the §2.3 response; catalogBase is "http://" plus the
 // request's Host, so the simulator needs no knowledge of its own address.
+// A region with its own listener is listed at that listener's port on the
+// same host, with the real service's path shape (§1.1).
 func (s *Server) accessBody(t *token, catalogBase string) map[string]any {
 	ten := t.user.tenant
 	var backupEPs, filesEPs []map[string]string
 	filesTenant := "MossoCloudFS_" + ten + "-5e0c-4a2b-9aaa-0123456789ab"
 	for _, r := range Regions() {
 		lr := strings.ToLower(r)
+		publicURL := catalogBase + "/" + lr + "/v1.0/" + ten
+		if port, ok := s.regionPorts[r]; ok {
+			publicURL = "http://" + withPort(strings.TrimPrefix(catalogBase, "http://"), port) + "/v1.0/" + ten
+		}
 		backupEPs = append(backupEPs, map[string]string{
-			"region": r, "tenantId": ten,
-			"publicURL": catalogBase + "/" + lr + "/v1.0/" + ten,
+			"region": r, "tenantId": ten, "publicURL": publicURL,
 		})
 		filesEPs = append(filesEPs, map[string]string{
 			"region": r, "tenantId": filesTenant,
@@ -178,4 +184,13 @@ func (s *Server) accessBody(t *token, catalogBase string) map[string]any {
 			"RAX-AUTH:defaultRegion": "DFW", "RAX-AUTH:domainId": ten,
 		},
 	}}
+}
+
+// withPort replaces the port of host (a Host header: "name", "name:port",
+// "[v6]" or "[v6]:port").
+func withPort(host, port string) string {
+	if h, _, err := net.SplitHostPort(host); err == nil {
+		return net.JoinHostPort(h, port)
+	}
+	return net.JoinHostPort(strings.TrimSuffix(strings.TrimPrefix(host, "["), "]"), port)
 }

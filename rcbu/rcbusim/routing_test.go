@@ -1,6 +1,7 @@
 package rcbusim
 
 import (
+	"net"
 	"net/http"
 	"net/http/httptest"
 	"slices"
@@ -123,6 +124,117 @@ func TestRegionalEndpoints(t *testing.T) {
 	expectError(t, status, raw, 404, "not found")
 	status, raw = f.c.in(f.ts.EndpointURL("ORD")).do("GET", "/backup-configuration/"+itoa(f.config), nil)
 	expectError(t, status, raw, 404, "not found")
+}
+
+// TestRegionListeners serves each region on its own loopback listener: the
+// catalog lists http://127.0.0.1:PORT/v1.0/{tenant}, each listener is its
+// region without a path prefix, and it serves neither Identity nor
+// prefixes; the main listener keeps both.
+func TestRegionListeners(t *testing.T) {
+	t.Parallel()
+	lns, err := ListenRegions("127.0.0.1", 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	f := newFixture(t, WithRegionListeners(lns))
+	base := map[string]string{}
+	for r, ln := range lns {
+		base[r] = "http://" + ln.Addr().String()
+	}
+
+	status, raw := send(t, "POST", f.ts.IdentityURL, "", map[string]any{
+		"auth": map[string]any{"RAX-KSKEY:apiKeyCredentials": map[string]string{"username": DemoUser, "apiKey": DemoAPIKey}},
+	})
+	if status != 200 {
+		t.Fatalf("login: %d %s", status, raw)
+	}
+	var access struct {
+		Access struct {
+			ServiceCatalog []struct {
+				Type      string
+				Endpoints []struct{ Region, PublicURL string }
+			}
+		}
+	}
+	mustUnmarshal(t, raw, &access)
+	got := map[string]string{}
+	for _, svc := range access.Access.ServiceCatalog {
+		if svc.Type == "rax:backup" {
+			for _, ep := range svc.Endpoints {
+				got[ep.Region] = ep.PublicURL
+			}
+		}
+	}
+	for _, r := range Regions() {
+		if want := base[r] + "/v1.0/" + DemoTenant; got[r] != want {
+			t.Errorf("catalog %s = %q, want %q", r, got[r], want)
+		}
+	}
+	if want := f.ts.URL + "/v1.0/" + DemoTenant; got[""] != want {
+		t.Errorf("region-less catalog entry = %q, want %q", got[""], want)
+	}
+
+	names := func(c *apiClient) []string {
+		var list []obj
+		c.call("GET", "/user/agents", nil, 200, &list)
+		var out []string
+		for _, a := range list {
+			out = append(out, a["MachineName"].(string))
+		}
+		return out
+	}
+	dfw, ord := f.c.in(got["DFW"]), f.c.in(got["ORD"])
+	if n := names(dfw); !slices.Equal(n, []string{"web-01"}) {
+		t.Errorf("DFW listener agents %v", n)
+	}
+	if n := names(ord); !slices.Equal(n, []string{"files-01"}) {
+		t.Errorf("ORD listener agents %v", n)
+	}
+	// Another region's ids are not found, as with prefixes.
+	status, raw = ord.do("GET", "/agent/"+itoa(f.agent), nil)
+	expectError(t, status, raw, 404, "not found")
+	status, raw = ord.do("GET", "/backup-configuration/"+itoa(f.config), nil)
+	expectError(t, status, raw, 404, "not found")
+	// A regional listener has no Identity and no prefixes.
+	if status, raw = send(t, "POST", base["DFW"]+"/v2.0/tokens", "", `{}`); status != 404 {
+		t.Errorf("identity on the DFW listener: %d %s", status, raw)
+	}
+	if status, raw = send(t, "GET", base["DFW"]+"/dfw/v1.0/"+DemoTenant+"/user/agents", f.c.token, nil); status != 404 {
+		t.Errorf("prefix on the DFW listener: %d %s", status, raw)
+	}
+	status, raw = send(t, "GET", base["DFW"]+"/", "", nil)
+	if status != 200 || !strings.Contains(string(raw), `"href":"`+base["DFW"]+`/v1.0/"`) {
+		t.Errorf("versions on the DFW listener: %d %s", status, raw)
+	}
+	// The main listener keeps its prefixes.
+	if n := names(f.c.in(f.ts.URL + "/ord/v1.0/" + DemoTenant)); !slices.Equal(n, []string{"files-01"}) {
+		t.Errorf("ORD prefix agents %v", n)
+	}
+
+	if err := f.ts.Close(); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := http.Get(base["DFW"] + "/"); err == nil {
+		t.Error("the DFW listener still answers after Close")
+	}
+}
+
+func TestRegionListenersBadInput(t *testing.T) {
+	t.Parallel()
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ln.Close()
+	srv := New(WithRegionListeners(map[string]net.Listener{"XYZ": ln}))
+	defer srv.Close()
+	if err := srv.Err(); err == nil || !strings.Contains(err.Error(), `"XYZ"`) {
+		t.Errorf("Err() = %v, want one naming the unknown region", err)
+	}
+	// A taken port makes ListenRegions fail.
+	if _, err := ListenRegions("127.0.0.1", ln.Addr().(*net.TCPAddr).Port); err == nil {
+		t.Error("ListenRegions on a taken port succeeded")
+	}
 }
 
 func TestVersions(t *testing.T) {

@@ -9,6 +9,7 @@ import (
 	"io"
 	"log/slog"
 	"math/rand/v2"
+	"net"
 	"net/http"
 	"strconv"
 	"strings"
@@ -38,7 +39,8 @@ const (
 const maxBody = 1 << 20
 
 // Regions returns the region codes the simulator serves, each under its own
-// lowercase path prefix ("/dfw/v1.0/...").
+// lowercase path prefix ("/dfw/v1.0/...") or, with WithRegionListeners, on
+// its own listener.
 func Regions() []string {
 	return []string{"DFW", "ORD", "IAD", "LON", "HKG", "SYD"}
 }
@@ -76,6 +78,7 @@ type config struct {
 	hangRate    float64
 	wakeDelay   time.Duration
 	logger      *slog.Logger
+	regionLns   map[string]net.Listener
 }
 
 // WithClock sets the clock (default: the wall clock).
@@ -155,6 +158,40 @@ func WithWakeDelay(d time.Duration) Option { return func(o *config) { o.wakeDela
 // WithLogger sets the logger for request logs (default: discard).
 func WithLogger(l *slog.Logger) Option { return func(o *config) { o.logger = l } }
 
+// WithRegionListeners serves each region of lns (region code → listener,
+// see ListenRegions) on its own listener, the way the real service serves
+// each region on its own host (§1.1): the catalog lists the region's
+// endpoint as http://HOST:PORT/v1.0/{tenant}, where HOST is the host the
+// client authenticated at and PORT the listener's, and a request on that
+// listener is in that region with no path prefix. The Server's own
+// listener keeps Identity, the region-less endpoint and the path prefixes.
+// New starts serving the listeners; Close stops them.
+func WithRegionListeners(lns map[string]net.Listener) Option {
+	return func(o *config) { o.regionLns = lns }
+}
+
+// ListenRegions opens one TCP listener per region (Regions) on host, at
+// consecutive ports from firstPort in the order of Regions, or at free
+// ports when firstPort is 0. On error none is left open.
+func ListenRegions(host string, firstPort int) (map[string]net.Listener, error) {
+	lns := map[string]net.Listener{}
+	for i, r := range Regions() {
+		port := 0
+		if firstPort > 0 {
+			port = firstPort + i
+		}
+		ln, err := net.Listen("tcp", net.JoinHostPort(host, strconv.Itoa(port)))
+		if err != nil {
+			for _, l := range lns {
+				_ = l.Close()
+			}
+			return nil, fmt.Errorf("rcbusim: listen for region %s: %w", r, err)
+		}
+		lns[r] = ln
+	}
+	return lns, nil
+}
+
 type user struct {
 	name     string
 	id       string
@@ -181,6 +218,10 @@ type Server struct {
 	routes routeTable
 	// initErr records a dataset or seed problem found by New.
 	initErr error
+	// regionPorts maps a region served on its own listener to the
+	// listener's port; regionSrvs serve those listeners.
+	regionPorts map[string]string
+	regionSrvs  []*http.Server
 
 	mu       sync.Mutex
 	rng      *rand.Rand // data and job outcomes
@@ -245,11 +286,58 @@ func New(opts ...Option) *Server {
 	s.nextID.cleanup = 7_700_000
 	s.addUsers()
 	s.initErr = s.loadData()
+	if err := s.serveRegions(cfg.regionLns); err != nil && s.initErr == nil {
+		s.initErr = err
+	}
 	return s
 }
 
-// Err reports a problem New had loading the dataset or seed file, if any.
+// Err reports a problem New had loading the dataset or seed file, or with
+// the region listeners, if any.
 func (s *Server) Err() error { return s.initErr }
+
+// serveRegions starts serving the listeners of WithRegionListeners.
+func (s *Server) serveRegions(lns map[string]net.Listener) error {
+	if len(lns) == 0 {
+		return nil
+	}
+	s.regionPorts = map[string]string{}
+	for r := range lns {
+		if _, ok := isRegion(strings.ToLower(r)); !ok {
+			return fmt.Errorf("rcbusim: WithRegionListeners: unknown region %q (want one of %s)", r, strings.Join(Regions(), ", "))
+		}
+	}
+	for r, ln := range lns {
+		region := strings.ToUpper(r)
+		_, port, err := net.SplitHostPort(ln.Addr().String())
+		if err != nil {
+			return fmt.Errorf("rcbusim: WithRegionListeners: region %s: %w", region, err)
+		}
+		s.regionPorts[region] = port
+		hs := &http.Server{
+			Handler:           http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { s.handle(w, r, region) }),
+			ReadHeaderTimeout: 10 * time.Second,
+		}
+		s.regionSrvs = append(s.regionSrvs, hs)
+		go func() {
+			if err := hs.Serve(ln); err != nil && !errors.Is(err, http.ErrServerClosed) {
+				s.log.Error("rcbusim_region_listener_stopped", slog.String("region", region), slog.Any("err", err))
+			}
+		}()
+	}
+	return nil
+}
+
+// Close stops serving the region listeners of WithRegionListeners (closing
+// their connections); the Server's own listener is its caller's. Without
+// region listeners it does nothing.
+func (s *Server) Close() error {
+	var errs []error
+	for _, hs := range s.regionSrvs {
+		errs = append(errs, hs.Close())
+	}
+	return errors.Join(errs...)
+}
 
 type wallClock struct{}
 
@@ -319,7 +407,11 @@ func badReply(err error) reply {
 func ok(body any) reply { return reply{http.StatusOK, body} }
 
 // ServeHTTP routes and answers one request.
-func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) { s.handle(w, r, "") }
+
+// handle answers one request that arrived on the listener of region
+// listenerRegion ("" for the Server's own listener).
+func (s *Server) handle(w http.ResponseWriter, r *http.Request, listenerRegion string) {
 	start := time.Now()
 	defer func() {
 		// A simulator bug must not take the test process down: answer 500
@@ -330,7 +422,7 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 			s.write(w, errReply(http.StatusInternalServerError, "internal simulator error"))
 		}
 	}()
-	rep, op := s.serve(w, r)
+	rep, op := s.serve(w, r, listenerRegion)
 	if rep.status == 0 {
 		return // hung request; the client went away
 	}
@@ -386,11 +478,12 @@ func splitPath(segs []string, p string) []string {
 	return segs
 }
 
-func (s *Server) serve(w http.ResponseWriter, r *http.Request) (reply, Op) {
+func (s *Server) serve(w http.ResponseWriter, r *http.Request, listenerRegion string) (reply, Op) {
 	var buf [8]string // every API path has fewer segments
 	segs := splitPath(buf[:0], r.URL.Path)
-	// Identity.
-	if len(segs) == 2 && segs[0] == "v2.0" && segs[1] == "tokens" {
+	// Identity, on the Server's own listener only: the real service's
+	// regional hosts do not serve it.
+	if listenerRegion == "" && len(segs) == 2 && segs[0] == "v2.0" && segs[1] == "tokens" {
 		if r.Method != http.MethodPost {
 			w.Header().Set("Allow", "POST")
 			return errReply(http.StatusMethodNotAllowed, "method %s not allowed; use POST", r.Method), OpAuth
@@ -404,10 +497,11 @@ func (s *Server) serve(w http.ResponseWriter, r *http.Request) (reply, Op) {
 		}
 		return s.authenticate(r.Host, body), OpAuth
 	}
-	region := ""
-	if len(segs) > 0 {
+	// A region's own listener takes no prefix; the Server's takes one.
+	region, prefix := listenerRegion, ""
+	if region == "" && len(segs) > 0 {
 		if reg, ok := isRegion(segs[0]); ok {
-			region = reg
+			region, prefix = reg, "/"+segs[0]
 			segs = segs[1:]
 		}
 	}
@@ -416,7 +510,7 @@ func (s *Server) serve(w http.ResponseWriter, r *http.Request) (reply, Op) {
 			w.Header().Set("Allow", "GET")
 			return errReply(http.StatusMethodNotAllowed, "method %s not allowed; use GET", r.Method), OpListVersions
 		}
-		return s.versions(r, region), OpListVersions
+		return s.versions(r, prefix), OpListVersions
 	}
 	if segs[0] != "v1.0" {
 		return errReply(http.StatusNotFound, "no such resource: %s", r.URL.Path), ""
@@ -428,7 +522,7 @@ func (s *Server) serve(w http.ResponseWriter, r *http.Request) (reply, Op) {
 		segs = segs[1:]
 	}
 	if len(segs) == 0 {
-		return s.versions(r, region), OpListVersions
+		return s.versions(r, prefix), OpListVersions
 	}
 	rt, allow := s.routes.match(r.Method, segs)
 	if rt == nil {
@@ -629,11 +723,10 @@ func (s *Server) advanceLocked(now time.Time) {
 	}
 }
 
-func (s *Server) versions(r *http.Request, region string) reply {
-	base := "http://" + r.Host
-	if region != "" {
-		base += "/" + strings.ToLower(region)
-	}
+// versions lists the API versions; prefix is the region path prefix the
+// request came through ("/dfw"), if any.
+func (s *Server) versions(r *http.Request, prefix string) reply {
+	base := "http://" + r.Host + prefix
 	return ok(map[string]any{"versions": []map[string]any{{
 		"id": "v1.0", "status": "CURRENT", "updated": "2015-09-09T00:00:00Z",
 		"links": []map[string]string{{"rel": "self", "href": base + "/v1.0/"}},

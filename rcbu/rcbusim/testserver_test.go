@@ -24,6 +24,7 @@ func newTestServer(t testing.TB, opts ...Option) *testServer {
 	if err := srv.Err(); err != nil {
 		t.Fatalf("rcbusim: %v", err)
 	}
+	t.Cleanup(func() { _ = srv.Close() })
 	hs := httptest.NewServer(srv)
 	t.Cleanup(hs.Close)
 	ts := &testServer{Server: srv, URL: hs.URL, IdentityURL: hs.URL + "/v2.0/tokens"}
