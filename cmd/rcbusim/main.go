@@ -7,7 +7,12 @@
 //	rcbusim [-addr 127.0.0.1:8900] [-seed demo|empty] [-seed-file data.json]
 //	        [-speed 1] [-latency 50ms+20ms] [-error-rate 0.05] [-hang-rate 0.01]
 //	        [-token-ttl 24h] [-agents N] [-configs-per-agent M] [-history-days D]
-//	        [-wake-delay 15s] [-rand-seed 1] [-v]
+//	        [-wake-delay 15s] [-rand-seed 1] [-region-ports 8901] [-v]
+//
+// With -region-ports N each region also gets its own port on the -addr
+// host (N, N+1, … for DFW, ORD, IAD, LON, HKG, SYD), and the catalog lists
+// it as http://HOST:PORT/v1.0/{tenant}, the real service's path shape;
+// without it regions are path prefixes on one port (/dfw/v1.0/{tenant}).
 package main
 
 import (
@@ -54,6 +59,7 @@ type options struct {
 	historyDays int
 	wakeDelay   time.Duration
 	randSeed    uint64
+	regionPorts int
 	verbose     bool
 }
 
@@ -74,6 +80,7 @@ func parseFlags(args []string, stderr io.Writer) (options, error) {
 	fs.IntVar(&o.historyDays, "history-days", 0, "days of generated backup history (0 = the dataset's default)")
 	fs.DurationVar(&o.wakeDelay, "wake-delay", 15*time.Second, "simulated time an agent takes to come online after a wake-up")
 	fs.Uint64Var(&o.randSeed, "rand-seed", 1, "seed of the random source (same seed, same data)")
+	fs.IntVar(&o.regionPorts, "region-ports", 0, "serve each region on its own port from this one up (DFW, ORD, IAD, LON, HKG, SYD); 0 = path prefixes on -addr")
 	fs.BoolVar(&o.verbose, "v", false, "log every request")
 	if err := fs.Parse(args); err != nil {
 		return o, err
@@ -105,6 +112,8 @@ func parseFlags(args []string, stderr io.Writer) (options, error) {
 		return o, errors.New("-token-ttl must be > 0")
 	case o.agents < 0 || o.configs < 0 || o.historyDays < 0:
 		return o, errors.New("-agents, -configs-per-agent and -history-days must be >= 0")
+	case o.regionPorts < 0 || o.regionPorts+len(rcbusim.Regions())-1 > 65535:
+		return o, fmt.Errorf("-region-ports must be a port from 1 to %d (0 = off), got %d", 65536-len(rcbusim.Regions()), o.regionPorts)
 	}
 	return o, nil
 }
@@ -152,18 +161,40 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	if o.seedFile != "" {
 		opts = append(opts, rcbusim.WithSeedFile(o.seedFile))
 	}
-	sim := rcbusim.New(opts...)
-	if err := sim.Err(); err != nil {
-		return err
-	}
 	ln, err := net.Listen("tcp", o.addr)
 	if err != nil {
 		return fmt.Errorf("listen: %w", err)
 	}
+	defer ln.Close()
+	var regionLns map[string]net.Listener
+	if o.regionPorts > 0 {
+		host, _, _ := net.SplitHostPort(ln.Addr().String())
+		if regionLns, err = rcbusim.ListenRegions(host, o.regionPorts); err != nil {
+			return fmt.Errorf("-region-ports: %w", err)
+		}
+		defer func() { // already closed by sim.Close once served
+			for _, l := range regionLns {
+				_ = l.Close()
+			}
+		}()
+		opts = append(opts, rcbusim.WithRegionListeners(regionLns))
+	}
+	sim := rcbusim.New(opts...)
+	defer sim.Close()
+	if err := sim.Err(); err != nil {
+		return err
+	}
 	base := "http://" + ln.Addr().String()
 	fmt.Fprintf(stdout, "rcbusim: Rackspace Cloud Backup v1.0 simulator (dataset %s, speed %gx)\n", o.seed, o.speed)
 	fmt.Fprintf(stdout, "  identity URL: %s/v2.0/tokens\n", base)
-	fmt.Fprintf(stdout, "  endpoints:    %s/{dfw,ord,iad,lon,hkg,syd}/v1.0/%s (and %s/v1.0/%s)\n", base, rcbusim.DemoTenant, base, rcbusim.DemoTenant)
+	if regionLns == nil {
+		fmt.Fprintf(stdout, "  endpoints:    %s/{dfw,ord,iad,lon,hkg,syd}/v1.0/%s (and %s/v1.0/%s)\n", base, rcbusim.DemoTenant, base, rcbusim.DemoTenant)
+	} else {
+		for _, r := range rcbusim.Regions() {
+			fmt.Fprintf(stdout, "  endpoint %s: http://%s/v1.0/%s\n", r, regionLns[r].Addr(), rcbusim.DemoTenant)
+		}
+		fmt.Fprintf(stdout, "  region-less:  %s/v1.0/%s (path prefixes /dfw/… work here too)\n", base, rcbusim.DemoTenant)
+	}
 	fmt.Fprintf(stdout, "  credentials:  user %s, API key %s, password %s (tenant %s, admin)\n", rcbusim.DemoUser, rcbusim.DemoAPIKey, rcbusim.DemoPassword, rcbusim.DemoTenant)
 	fmt.Fprintf(stdout, "                user %s, API key %s, password %s (tenant %s, observer)\n", rcbusim.ObserverUser, rcbusim.ObserverAPIKey, rcbusim.ObserverPassword, rcbusim.DemoTenant)
 	fmt.Fprintf(stdout, "                user %s, API key %s, password %s (tenant %s, creator)\n", rcbusim.CreatorUser, rcbusim.CreatorAPIKey, rcbusim.CreatorPassword, rcbusim.DemoTenant)

@@ -5,14 +5,18 @@ import (
 	"context"
 	"encoding/json"
 	"io"
+	"net"
 	"net/http"
 	"os"
 	"path/filepath"
 	"regexp"
+	"strconv"
 	"strings"
 	"sync"
 	"testing"
 	"time"
+
+	"github.com/rcbu-console/rcbu-console/rcbu/rcbusim"
 )
 
 // syncBuffer is a bytes.Buffer safe for one writer and one reader.
@@ -177,6 +181,55 @@ func TestRunServesDemo(t *testing.T) {
 	}
 }
 
+// TestRunRegionPorts serves each region on its own port: the catalog lists
+// http://127.0.0.1:PORT/v1.0/123456 and that endpoint answers for its region.
+func TestRunRegionPorts(t *testing.T) {
+	port := freePortRun(t, len(rcbusim.Regions()))
+	identity, stop := startRun(t, "-region-ports", strconv.Itoa(port))
+	token, dfw := catalogLogin(t, identity)
+	if want := "http://127.0.0.1:" + strconv.Itoa(port) + "/v1.0/123456"; dfw != want {
+		t.Fatalf("DFW endpoint %q, want %q", dfw, want)
+	}
+	status, raw := get(t, dfw+"/user/agents", token)
+	var agents []map[string]any
+	if status != 200 || json.Unmarshal(raw, &agents) != nil || len(agents) != 3 {
+		t.Fatalf("DFW agents: %d %s", status, raw)
+	}
+	if err := stop(); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := http.Get(dfw); err == nil {
+		t.Error("the DFW port still answers after shutdown")
+	}
+}
+
+// freePortRun finds n consecutive free loopback ports and returns the
+// first (they are free when checked; the test uses them right away).
+func freePortRun(t *testing.T, n int) int {
+	t.Helper()
+	for range 50 {
+		ln, err := net.Listen("tcp", "127.0.0.1:0")
+		if err != nil {
+			t.Fatal(err)
+		}
+		first := ln.Addr().(*net.TCPAddr).Port
+		ln.Close()
+		if first+n > 65535 {
+			continue
+		}
+		lns, err := rcbusim.ListenRegions("127.0.0.1", first)
+		if err != nil {
+			continue
+		}
+		for _, l := range lns {
+			l.Close()
+		}
+		return first
+	}
+	t.Fatal("no run of free ports")
+	return 0
+}
+
 func TestRunSeedFileAndErrors(t *testing.T) {
 	identity, stop := startRun(t, "-seed-file", filepath.Join("..", "..", "rcbu", "rcbusim", "testdata", "seed-example.json"), "-agents", "3", "-configs-per-agent", "1")
 	token, dfw := catalogLogin(t, identity)
@@ -189,6 +242,12 @@ func TestRunSeedFileAndErrors(t *testing.T) {
 		t.Fatal(err)
 	}
 
+	busy, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer busy.Close()
+	taken := busy.Addr().(*net.TCPAddr).Port
 	bad := filepath.Join(t.TempDir(), "bad.json")
 	if err := os.WriteFile(bad, []byte(`{"agents":[{"configurations":[{"name":"x","frequency":"Monthly"}]}]}`), 0o600); err != nil {
 		t.Fatal(err)
@@ -205,6 +264,9 @@ func TestRunSeedFileAndErrors(t *testing.T) {
 		{"-seed-file", bad},
 		{"-seed-file", filepath.Join(t.TempDir(), "missing.json")},
 		{"-addr", "256.0.0.1:1"},
+		{"-region-ports", "-1"},
+		{"-region-ports", "65533"},
+		{"-addr", "127.0.0.1:0", "-region-ports", strconv.Itoa(taken)},
 		{"extra"},
 	} {
 		var out, errOut bytes.Buffer
