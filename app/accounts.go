@@ -422,8 +422,9 @@ func (s *Accounts) Client(ctx context.Context, id AccountID) (*rcbu.Client, erro
 	s.mu.Unlock()
 	if !ok {
 		// Sign in on behalf of every waiter: a caller that gives up must not
-		// fail the others, so the attempt has its own deadline.
-		cctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), connectTimeout)
+		// fail the others, so the attempt has its own deadline, and a page
+		// may be among them, so it is not held to the background budget.
+		cctx, cancel := context.WithTimeout(Foreground(context.WithoutCancel(ctx)), connectTimeout)
 		e.client, e.err = s.dial(cctx, id)
 		cancel()
 		if e.err != nil {
@@ -483,12 +484,27 @@ func (s *Accounts) CheckAll(ctx context.Context) error {
 
 // RCBUConnector returns the Connector that signs in with rcbu.Connect. A
 // region-less account uses every regional endpoint of the catalog.
+//
+// Every client it makes shares one UpstreamBudget of DefaultBackgroundCalls
+// over hc's transport: each account keeps a single client (and token) for
+// pages and background work alike, and the context of a call says which of
+// the two it is (Background). A nil hc is a copy of the default transport
+// with the rcbu client's defaults (as many idle connections a host as its
+// fan-out, 30 s).
 func RCBUConnector(hc *http.Client, log *slog.Logger, userAgent string) Connector {
-	return func(ctx context.Context, c Credentials) (*rcbu.Client, error) {
-		opts := []rcbu.Option{rcbu.WithIdentityURL(c.IdentityURL), rcbu.WithLogger(log), rcbu.WithUserAgent(userAgent)}
-		if hc != nil {
-			opts = append(opts, rcbu.WithHTTPClient(hc))
+	if hc == nil {
+		var base http.RoundTripper = http.DefaultTransport
+		if dt, ok := http.DefaultTransport.(*http.Transport); ok {
+			t := dt.Clone()
+			t.MaxIdleConnsPerHost = rcbu.DefaultConcurrency
+			base = t
 		}
+		hc = &http.Client{Transport: base, Timeout: 30 * time.Second}
+	}
+	budgeted := *hc
+	budgeted.Transport = NewUpstreamBudget(DefaultBackgroundCalls).Transport(hc.Transport)
+	return func(ctx context.Context, c Credentials) (*rcbu.Client, error) {
+		opts := []rcbu.Option{rcbu.WithIdentityURL(c.IdentityURL), rcbu.WithLogger(log), rcbu.WithUserAgent(userAgent), rcbu.WithHTTPClient(&budgeted)}
 		if c.Region == "" {
 			opts = append(opts, rcbu.WithAllRegions())
 		} else {

@@ -673,6 +673,7 @@ func (a *Alerts) logSkip(ctx context.Context, account AccountID, rule RuleKind, 
 // the outbox whenever something is queued or a retry falls due. It returns
 // when both loops have stopped.
 func (a *Alerts) Run(ctx context.Context) {
+	ctx = Background(ctx) // its Cloud Backup calls wait behind the pages'
 	var wg sync.WaitGroup
 	wg.Add(2)
 	go func() { defer wg.Done(); a.evalLoop(ctx) }()

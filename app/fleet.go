@@ -233,7 +233,9 @@ func cached[T any](ctx context.Context, f *Fleet, key cacheKey, fetch func(conte
 	sfKey := strconv.FormatInt(int64(key.account), 10) + "/" + strconv.Itoa(int(key.kind)) + "/" +
 		strconv.FormatInt(key.id, 10) + "/" + strconv.FormatUint(gen, 10)
 	ch := f.sf.DoChan(sfKey, func() (any, error) {
-		fctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), f.opts.Budget)
+		// Pages wait on this shared fetch, whoever started it: never held
+		// to the background budget.
+		fctx, cancel := context.WithTimeout(Foreground(context.WithoutCancel(ctx)), f.opts.Budget)
 		defer cancel()
 		v, err := fetch(fctx)
 		if err != nil {

@@ -100,8 +100,11 @@ func NewSyncer(h *History, accounts accountLister, opts SyncOptions) *Syncer {
 
 // Run syncs until ctx ends: every account when it is due (at start, then
 // every Interval, later after failures), and whenever SyncNow kicks it. It
-// waits for the account syncs it started before returning.
+// waits for the account syncs it started before returning. Its work,
+// AfterSync included, is Background: its API calls share the small
+// background budget and never hold up a page.
 func (s *Syncer) Run(ctx context.Context) {
+	ctx = Background(ctx)
 	var wg sync.WaitGroup
 	defer wg.Wait()
 	for {
@@ -277,8 +280,9 @@ type job struct {
 // stored yet and returns how many reports it stored. It first walks the
 // activity list from the saved cursor; on an account's first sync it also
 // walks each configuration's completed backups, for history older than
-// the activity list keeps.
+// the activity list keeps. Its API calls are Background work.
 func (s *Syncer) SyncAccount(ctx context.Context, id AccountID) (int, error) {
+	ctx = Background(ctx)
 	st, err := s.h.store.SyncState(ctx, id)
 	if err != nil {
 		return 0, fmt.Errorf("sync account %d: %w", id, err)

@@ -205,8 +205,12 @@ func copyFile(dst, src string) error {
 // upstream round trip counted.
 type fleetEnv struct {
 	*testEnv
-	deps    Deps
-	calls   atomic.Int64 // requests the simulator served
+	deps  Deps
+	calls atomic.Int64 // requests the simulator served
+	// paused, when set, holds report requests at the simulator until
+	// it is closed (pauseReports, resumeReports).
+	pauseMu sync.Mutex
+	paused  chan struct{}
 	reports int64        // snapshots in the store
 	ck      *http.Cookie // a signed-in observer
 }
@@ -227,6 +231,17 @@ func newFleetEnv(b *testing.B, agents int) *fleetEnv {
 		wrapSim: func(sim http.Handler) http.Handler {
 			return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 				fe.calls.Add(1)
+				if strings.Contains(r.URL.Path, "/report/") {
+					fe.pauseMu.Lock()
+					gate := fe.paused
+					fe.pauseMu.Unlock()
+					if gate != nil {
+						select {
+						case <-gate:
+						case <-r.Context().Done():
+						}
+					}
+				}
 				sim.ServeHTTP(w, r)
 			})
 		},
@@ -252,4 +267,24 @@ func (fe *fleetEnv) mustGet(b *testing.B, path string) *httptest.ResponseRecorde
 		b.Fatalf("GET %s: status %d", path, rec.Code)
 	}
 	return rec
+}
+
+// pauseReports holds every report request at the simulator until
+// resumeReports: a report sync stops fetching (and storing).
+func (fe *fleetEnv) pauseReports() {
+	fe.pauseMu.Lock()
+	defer fe.pauseMu.Unlock()
+	if fe.paused == nil {
+		fe.paused = make(chan struct{})
+	}
+}
+
+// resumeReports lets report requests through again.
+func (fe *fleetEnv) resumeReports() {
+	fe.pauseMu.Lock()
+	defer fe.pauseMu.Unlock()
+	if fe.paused != nil {
+		close(fe.paused)
+		fe.paused = nil
+	}
 }
