@@ -83,6 +83,23 @@ func (a *Agent) StatusKnown() bool {
 	return a.Status == AgentStatusOnline || a.Status == AgentStatusOffline
 }
 
+// vaultContainerPrefix starts the name of a vault's Cloud Files container;
+// the vault id follows it (§3, §3.13).
+const vaultContainerPrefix = "z_DO_NOT_DELETE_CloudBackup_v2_0_"
+
+// VaultID returns the id of the agent's vault, read from the name of its
+// container (BackupContainer), or "" when the container is not named that
+// way. It makes no call.
+func (a *Agent) VaultID() VaultID {
+	i := strings.LastIndex(a.BackupContainer, "/")
+	name := a.BackupContainer[i+1:]
+	id, ok := strings.CutPrefix(name, vaultContainerPrefix)
+	if !ok {
+		return ""
+	}
+	return VaultID(id)
+}
+
 // AgentsService handles agents (§3, §4).
 type AgentsService service
 
@@ -429,12 +446,22 @@ func (s *AgentsService) ListEvents(ctx context.Context, id AgentID) ([]AgentEven
 // (volumes, preferences, its backup configurations). Only a few fields are
 // typed; Raw holds the whole document.
 type AgentDocument struct {
+	Volumes              []AgentVolume `json:"Volumes"`
 	BackupConfigurations []struct {
 		ID        ConfigurationID `json:"Id"`
 		Name      string          `json:"Name"`
 		IsEnabled bool            `json:"IsEnabled"`
 	} `json:"BackupConfigurations"`
 	Raw json.RawMessage `json:"-"`
+}
+
+// AgentVolume is the vault an agent writes to, as its configuration
+// document describes it (§3.13).
+type AgentVolume struct {
+	URI                string  `json:"Uri"` // the vault's container URL
+	FailoverURI        string  `json:"FailoverUri"`
+	BackupVaultID      VaultID `json:"BackupVaultId"`
+	DataServicesDomain string  `json:"DataServicesDomain"`
 }
 
 // GetDocument returns the agent's configuration document. It makes a call.

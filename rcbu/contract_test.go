@@ -405,6 +405,17 @@ func contractAgents(t *testing.T, tg *target) {
 		}
 		cfg := newConfig(t, ctx, c, tg.agent, "doc-check")
 		doc := must[*rcbu.AgentDocument](t)(c.Agents.GetDocument(ctx, tg.agent))
+		// The vault id is a string (a GUID-like container suffix), never a number.
+		var raw struct{ Volumes []map[string]json.RawMessage }
+		if err := json.Unmarshal(doc.Raw, &raw); err != nil || len(raw.Volumes) == 0 || len(doc.Volumes) == 0 {
+			t.Fatalf("document volumes: %v %s", err, doc.Raw)
+		}
+		if v := raw.Volumes[0]["BackupVaultId"]; len(v) < 3 || v[0] != '"' {
+			t.Errorf("BackupVaultId = %s, want a JSON string", v)
+		}
+		if agent := must[*rcbu.Agent](t)(c.Agents.Get(ctx, tg.agent)); tg.sim && doc.Volumes[0].BackupVaultID != agent.VaultID() {
+			t.Errorf("document vault %q, agent's container %q", doc.Volumes[0].BackupVaultID, agent.BackupContainer)
+		}
 		if len(doc.Raw) == 0 || !slices.ContainsFunc(doc.BackupConfigurations, func(b struct {
 			ID        rcbu.ConfigurationID `json:"Id"`
 			Name      string               `json:"Name"`
@@ -459,8 +470,27 @@ func contractAgents(t *testing.T, tg *target) {
 		if empty == 0 {
 			t.Fatal("no agent without configurations")
 		}
+		vault := func(id rcbu.AgentID) rcbu.VaultID {
+			t.Helper()
+			doc := must[*rcbu.AgentDocument](t)(c.Agents.GetDocument(ctx, id))
+			if len(doc.Volumes) == 0 {
+				t.Fatalf("agent %d: no volume", id)
+			}
+			if a := must[*rcbu.Agent](t)(c.Agents.Get(ctx, id)); a.VaultID() != doc.Volumes[0].BackupVaultID {
+				t.Errorf("agent %d: container %q, document vault %q", id, a.BackupContainer, doc.Volumes[0].BackupVaultID)
+			}
+			return doc.Volumes[0].BackupVaultID
+		}
+		moved := vault(tg.victim)
 		if err := c.Agents.MigrateVault(ctx, tg.victim, empty); err != nil {
 			t.Fatal(err)
+		}
+		// The destination writes to the source's vault now; the source to a new one.
+		if got := vault(empty); got != moved {
+			t.Errorf("destination vault %q, want the migrated %q", got, moved)
+		}
+		if got := vault(tg.victim); got == moved || got == "" {
+			t.Errorf("source vault after migration %q", got)
 		}
 		wantErr(t, c.Agents.MigrateVault(ctx, tg.victim, tg.victim), rcbu.ErrBadRequest)
 		// The destination now has configurations: migrating into it fails.

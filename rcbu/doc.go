@@ -19,7 +19,11 @@
 // token is refreshed five minutes before it expires and, once, after the
 // service answers 401; a request is then replayed once (it never reached
 // the service logic). NewClient takes a ready endpoint and token instead
-// (WithBaseURL, WithToken). A Client is safe for concurrent use.
+// (WithBaseURL, WithToken). A Client is safe for concurrent use. Endpoints
+// are used as the catalog lists them, whether the region is in the host
+// (https://dfw.backup.api.rackspacecloud.com/v1.0/{tenant}, the real
+// service) or in the path (http://127.0.0.1:8900/dfw/v1.0/{tenant}, the
+// simulator's single-port mode).
 //
 // # Services
 //
@@ -57,7 +61,9 @@
 // as numbers or digit strings, booleans as true or "true", ExponentHex as a
 // number or a string, dates as "/Date(ms)/" (null, negative, with an
 // offset), sizes as "35.3 MB" (binary multiples; Size keeps the raw string
-// and the bytes), durations as "HH:MM:SS", scalar bodies bare or quoted,
+// and the bytes), durations as "HH:MM:SS", vault ids (VaultID) as
+// GUID-like strings or numbers, StartTimeAmPm as "" or null for schedules
+// without a time of day, scalar bodies bare or quoted,
 // and 200 or 204 wherever the sources disagree. Requests send every key the
 // API lists as required, with null where it does not apply.
 //

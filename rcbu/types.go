@@ -29,6 +29,22 @@ type RestoreFileID int64
 // CleanupID identifies a vault cleanup job.
 type CleanupID int64
 
+// VaultID identifies an agent's backup vault (BackupVaultId): a GUID-like
+// string, the suffix of the vault's Cloud Files container name. It is
+// text, never arithmetic: join it into paths as it is.
+type VaultID string
+
+// UnmarshalJSON accepts a JSON string, a number (kept as its literal
+// digits: older answers and some clients send one) or null ("").
+func (v *VaultID) UnmarshalJSON(b []byte) error {
+	var f FlexString
+	if err := f.UnmarshalJSON(b); err != nil {
+		return fmt.Errorf("rcbu: vault id: %w", err)
+	}
+	*v = VaultID(f)
+	return nil
+}
+
 // UnmarshalJSON accepts a JSON number, a digit string or null (zero).
 func (id *AgentID) UnmarshalJSON(b []byte) error { return unmarshalID(b, (*int64)(id)) }
 

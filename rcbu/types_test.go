@@ -245,3 +245,36 @@ func TestRestoreEnums(t *testing.T) {
 		t.Error("unknown level accepted")
 	}
 }
+
+// TestVaultID decodes BackupVaultId as the simulator and the service send
+// it (a GUID-like string) and as older answers did (a number), and reads
+// an agent's vault id from its container name.
+func TestVaultID(t *testing.T) {
+	const guid = "6f1e2d3c-1111-2222-3333-444455556666"
+	for in, want := range map[string]rcbu.VaultID{
+		`{"BackupVaultId": "` + guid + `"}`: guid,
+		`{"BackupVaultId": 401122}`:         "401122",
+		`{"BackupVaultId": null}`:           "",
+		`{}`:                                "",
+	} {
+		var v rcbu.AgentVolume
+		if err := json.Unmarshal([]byte(in), &v); err != nil || v.BackupVaultID != want {
+			t.Errorf("%s: vault %q, %v; want %q", in, v.BackupVaultID, err, want)
+		}
+	}
+	for _, in := range []string{`{"BackupVaultId": true}`, `{"BackupVaultId": {}}`} {
+		var v rcbu.AgentVolume
+		if err := json.Unmarshal([]byte(in), &v); err == nil {
+			t.Errorf("%s: no error", in)
+		}
+	}
+	a := rcbu.Agent{BackupContainer: "https://storage101.iad3.clouddrive.com/v1/MossoCloudFS_x/z_DO_NOT_DELETE_CloudBackup_v2_0_" + guid}
+	if got := a.VaultID(); got != guid {
+		t.Errorf("VaultID() = %q, want %q", got, guid)
+	}
+	for _, c := range []string{"", "https://storage101.iad3.clouddrive.com/v1/MossoCloudFS_x/other"} {
+		if got := (&rcbu.Agent{BackupContainer: c}).VaultID(); got != "" {
+			t.Errorf("container %q: VaultID() = %q, want \"\"", c, got)
+		}
+	}
+}

@@ -327,6 +327,10 @@ func (s *Server) migrateVault(c *call) reply {
 		dst.configs = append(dst.configs, cfg)
 	}
 	src.configs = keep
+	// The destination takes over the source's vault (its id and
+	// container); the source starts a new, empty one.
+	dst.vaultID, dst.container = src.vaultID, src.container
+	s.newVault(src, src.tenant.id)
 	dst.vaultBytes += src.vaultBytes
 	src.vaultBytes = 0
 	if src.lastSuccess.After(dst.lastSuccess) {
@@ -513,7 +517,7 @@ func (s *Server) getAgentConfiguration(c *call) reply {
 	return ok(map[string]any{
 		"Volumes": []map[string]any{{
 			"Uri": a.container, "FailoverUri": a.container, "EncryptionEnabled": a.encrypted,
-			"Password": nil, "NetworkDrives": []string{}, "BackupVaultId": a.id, "DataServicesDomain": "clouddrive.com",
+			"Password": nil, "NetworkDrives": []string{}, "BackupVaultId": a.vaultID, "DataServicesDomain": "clouddrive.com",
 		}},
 		"SystemPreferences": map[string]any{
 			"AutoUpdate":  map[string]any{"Enabled": true, "LatestVersion": a.version},

@@ -84,9 +84,9 @@ func (cfg *configuration) backupState() string {
 func (cfg *configuration) json() configJSON {
 	a := cfg.agent
 	ampm := cfg.ampm
-	if cfg.frequency == "Manually" {
+	if cfg.frequency == "Manually" || cfg.frequency == "Hourly" {
 		empty := ""
-		ampm = &empty // list responses show "" for Manually (§5.1)
+		ampm = &empty // responses show "" for a schedule without a time of day (§5.1, §5.2)
 	} else if ampm != nil {
 		v := *ampm
 		ampm = &v

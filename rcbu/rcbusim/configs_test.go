@@ -146,6 +146,17 @@ func TestCreateConfigurationValidation(t *testing.T) {
 		if i == 1 && (cfg["StartTimeAmPm"] != "" || cfg["NextScheduledRunTime"] != nil) {
 			t.Errorf("manual config %v", cfg)
 		}
+		// A schedule without a time of day answers "" for StartTimeAmPm,
+		// not null, here and when read back (§5.1, §5.2).
+		if i == 1 || i == 2 {
+			var back obj
+			f.c.call("GET", "/backup-configuration/"+itoa(num(cfg["BackupConfigurationId"])), nil, 200, &back)
+			for _, c := range []obj{cfg, back} {
+				if c["StartTimeAmPm"] != "" || c["StartTimeHour"] != nil || c["StartTimeMinute"] != nil {
+					t.Errorf("%s config: StartTimeAmPm %#v, hour %v, minute %v", c["Frequency"], c["StartTimeAmPm"], c["StartTimeHour"], c["StartTimeMinute"])
+				}
+			}
+		}
 	}
 }
 

@@ -18,6 +18,13 @@
 // agents whose Datacenter is that region and their configurations, backups,
 // restores and activity; the region-less one serves all of them.
 //
+// With WithRegionListeners (cmd/rcbusim -region-ports) each region is also
+// served on its own listener and listed as http://HOST:PORT/v1.0/{tenant},
+// the path shape of the real service, whose regions are separate hosts
+// (https://dfw.backup.api.rackspacecloud.com/v1.0/{tenant}); a client that
+// parses the endpoint as scheme://host/v1.0/{tenant} can then be scoped to
+// one region. ListenRegions opens the listeners; Close stops them.
+//
 // Fixed users (constants DemoUser etc.): demo / demo-api-key /
 // demo-password (tenant 123456, admin), observer (observer-api-key,
 // cloudbackup:observer), creator (creator-api-key, cloudbackup:creator) and
@@ -66,10 +73,27 @@
 //   - Agent records spell BackupDatacenter (§3); backup details and reports
 //     also carry Datacenter and BackupDatacenter (§6.2, §6.4).
 //   - NextScheduledRunTime of a Manually configuration is null, never the
-//     .NET MinValue date (§1.3, §5.1). StartTimeAmPm of a Manually
-//     configuration is "" in every response (§5.1), null for Hourly.
+//     .NET MinValue date (§1.3, §5.1).
+//   - Time-of-day fields of a schedule without a time of day (Manually,
+//     Hourly): StartTimeAmPm is "" in every response, the only spelling the
+//     contract's evidence shows (§5.1: "" for Manually in list responses
+//     [docs]; §5.2 table: "" in responses, Hourly [inferred]).
+//     StartTimeHour and StartTimeMinute stay null (§5.1 and §5.2 type them
+//     int | null and no example shows ""), and so does the agent document's
+//     Schedules[].TimeOfDay (§3.13 has no example). Requests may send null
+//     or "" for any of them (§5.2: "send them, with null where not
+//     applicable").
 //   - GET / (and /{region}/, /v1.0/) lists one version, v1.0 CURRENT
 //     (§1.1; the body is undocumented).
+//   - Region listeners (WithRegionListeners): a request on a region's
+//     listener is in that region, with the same answers as its path prefix
+//     on the main listener, so another region's id is 404 there as well
+//     (§15.5). A region's listener takes no prefix (/dfw/… is 404) and does
+//     not serve Identity (404), because the real regional hosts are Cloud
+//     Backup only and Identity has a host of its own (§1.1, §2.1); GET /
+//     there lists the version at http://HOST:PORT/v1.0/. Evidence for the
+//     mode: §1.1 (the region is in the host) and §15.1 (a real client
+//     parses publicURL as scheme://host/v1.0/{tenant}).
 //
 // Identity
 //   - Error bodies are {"badRequest"|"unauthorized": {"code", "message"}}
@@ -92,6 +116,12 @@
 // Agents
 //   - The user-agents list reports Status "Unknown"; details report the live
 //     Online/Offline (§4.1). BackupVaultSize is null until the first backup.
+//   - Every agent has a vault with a stable GUID-like id: its BackupContainer
+//     (§3) ends in z_DO_NOT_DELETE_CloudBackup_v2_0_{id}, and the agent
+//     document's Volumes[].BackupVaultId is that id as a JSON string (§3.13:
+//     "a string, GUID-like, as in the vault container's name"; [py-new]
+//     joins it into a path as a string). Volumes[].Uri and the
+//     configurations' VolumeUri are the container URL.
 //   - Wake-up (U2) answers 200 at once and brings offline, enabled agents of
 //     the endpoint's region Online after WithWakeDelay (default 15 s;
 //     rcbusimtest.NewTestServer uses 0) (§15.8). Agents never fall asleep by themselves.
@@ -103,8 +133,10 @@
 //   - Migrate vault (A6, PUT or POST) requires two different unencrypted
 //     agents of the tenant, a destination without configurations and no
 //     running backup on the source, else 400; it moves the source's
-//     configurations (with their history) and vault size to the
-//     destination; 200, empty (§3.6, §15.12).
+//     configurations (with their history), vault size and vault (id and
+//     container) to the destination, and the source starts a new, empty
+//     vault with a new id; 200, empty (§3.6, §15.12; the vault ids are
+//     [inferred]: the contract only says the vault moves).
 //   - Update behavior (A7): UseServiceNet is required; BackupDataCenter must
 //     be a datacenter where the tenant has an agent, else 400 (§3.7).
 //   - Log level (A9): JSON or form body, level 1–7 or a name (Fatal … All)

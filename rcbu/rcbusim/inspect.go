@@ -97,8 +97,7 @@ func (s *Server) addAgent(tenantID string, seed AgentSeed) *agent {
 	}
 	a.hostServerID = strings.ToLower(a.hostServerID)
 	a.modulus = s.newModulus()
-	a.container = fmt.Sprintf("https://storage101.%s1.clouddrive.com/v1/MossoCloudFS_%s-5e0c-4a2b-9aaa-0123456789ab/z_DO_NOT_DELETE_CloudBackup_v2_0_%s",
-		strings.ToLower(a.backupDC), tenantID, s.uuid())
+	s.newVault(a, tenantID)
 	s.agents[a.id] = a
 	t.agents = append(t.agents, a)
 	return a
@@ -122,6 +121,14 @@ func (s *Server) newModulus() string {
 		fmt.Fprintf(&b, "%016X", w)
 	}
 	return b.String()
+}
+
+// newVault gives agent a a new, empty vault: a GUID-like id and the Cloud
+// Files container named after it (§3, §3.13).
+func (s *Server) newVault(a *agent, tenantID string) {
+	a.vaultID = s.uuid()
+	a.container = fmt.Sprintf("https://storage101.%s1.clouddrive.com/v1/MossoCloudFS_%s-5e0c-4a2b-9aaa-0123456789ab/z_DO_NOT_DELETE_CloudBackup_v2_0_%s",
+		strings.ToLower(a.backupDC), tenantID, a.vaultID)
 }
 
 func (s *Server) uuid() string {

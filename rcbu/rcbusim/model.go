@@ -122,7 +122,8 @@ type agent struct {
 	backupDC     string
 	ip           string
 	hostServerID string
-	container    string
+	container    string // the vault's Cloud Files container URL, ending in vaultID
+	vaultID      string // the vault's GUID-like id (BackupVaultId, §3.13)
 	modulus      string
 	online       bool
 	disabled     bool
