@@ -27,6 +27,10 @@ type Config struct {
 	SecureCookies bool   // RCBU_WEB_SECURE_COOKIES, -secure-cookies
 	LogLevel      slog.Level
 	DemoSpeed     float64 // RCBU_DEMO_SPEED, -demo-speed
+	// DemoRegionPorts serves each region of the demo simulator on its own
+	// loopback port, with the real service's endpoint shape
+	// (RCBU_DEMO_REGION_PORTS, -demo-region-ports).
+	DemoRegionPorts bool
 
 	// TrustedProxies are the reverse proxies whose X-Forwarded-For names the
 	// client (RCBU_WEB_TRUSTED_PROXIES, -trusted-proxies); none: the TCP peer is the client.
@@ -65,6 +69,7 @@ type setting struct {
 func loadConfig(args []string, getenv func(string) string, output io.Writer) (Config, error) {
 	var raw struct {
 		addr, db, secret, adminEmail, adminPassword, secure, logLevel, speed string
+		regionPorts                                                          string
 		user, apiKey, password, region, identity                             string
 		syncInterval, keepDays                                               string
 	}
@@ -78,6 +83,7 @@ func loadConfig(args []string, getenv func(string) string, output io.Writer) (Co
 		{"RCBU_WEB_SECURE_COOKIES", "secure-cookies", "false", "mark cookies Secure (serve over HTTPS)", &raw.secure},
 		{"RCBU_WEB_LOG_LEVEL", "log-level", "info", "log level: debug, info, warn or error", &raw.logLevel},
 		{"RCBU_DEMO_SPEED", "demo-speed", "1", "demo simulator speed (simulated time multiplier)", &raw.speed},
+		{"RCBU_DEMO_REGION_PORTS", "demo-region-ports", "false", "demo simulator serves each region on its own loopback port (http://127.0.0.1:PORT/v1.0/{tenant}, the real service's shape) instead of path prefixes", &raw.regionPorts},
 		{"RCBU_WEB_TRUSTED_PROXIES", "trusted-proxies", "", "comma-separated IPs or CIDRs of reverse proxies trusted for X-Forwarded-For", &rawProxies},
 		{"RCBU_WEB_METRICS_TOKEN", "", "", "", &rawMetricsToken},
 		{"RCBU_WEB_METRICS_ALLOW", "metrics-allow", "", "comma-separated IPs or CIDRs that may read /metrics without RCBU_WEB_METRICS_TOKEN (e.g. 127.0.0.1/32,10.0.0.0/8); with neither, /metrics is off", &rawMetricsAllow},
@@ -155,6 +161,9 @@ func loadConfig(args []string, getenv func(string) string, output io.Writer) (Co
 		bad("RCBU_DEMO_SPEED", "want a number from 0.01 to 100000, got %q", raw.speed)
 	}
 	cfg.DemoSpeed = speed
+	if cfg.DemoRegionPorts, err = strconv.ParseBool(strings.TrimSpace(raw.regionPorts)); err != nil {
+		bad("RCBU_DEMO_REGION_PORTS", "want true or false, got %q", raw.regionPorts)
+	}
 	for _, p := range strings.Split(rawProxies, ",") {
 		if p = strings.TrimSpace(p); p == "" {
 			continue

@@ -29,14 +29,14 @@ func TestLoadConfigDefaults(t *testing.T) {
 }
 
 func TestLoadConfigFlagsOverrideEnv(t *testing.T) {
-	cfg, err := loadConfig([]string{"-addr", "127.0.0.1:9999", "-demo-speed", "50"}, env(map[string]string{
+	cfg, err := loadConfig([]string{"-addr", "127.0.0.1:9999", "-demo-speed", "50", "-demo-region-ports", "true"}, env(map[string]string{
 		"RCBU_WEB_ADDR": "127.0.0.1:1234", "RCBU_DEMO_SPEED": "2", "RCBU_WEB_SECURE_COOKIES": "true",
 		"RCBU_USERNAME": "alice", "RCBU_API_KEY": "k", "RCBU_REGION": "lon",
 	}), io.Discard)
 	if err != nil {
 		t.Fatal(err)
 	}
-	if cfg.Addr != "127.0.0.1:9999" || cfg.DemoSpeed != 50 || !cfg.SecureCookies || cfg.RCBUUsername != "alice" || cfg.RCBURegion != "LON" {
+	if cfg.Addr != "127.0.0.1:9999" || cfg.DemoSpeed != 50 || !cfg.DemoRegionPorts || !cfg.SecureCookies || cfg.RCBUUsername != "alice" || cfg.RCBURegion != "LON" {
 		t.Errorf("cfg = %+v", cfg)
 	}
 }
@@ -66,6 +66,7 @@ func TestLoadConfigErrorsNameTheVariable(t *testing.T) {
 		{"short admin password", map[string]string{"RCBU_WEB_ADMIN_PASSWORD": "short"}, []string{"RCBU_WEB_ADMIN_PASSWORD"}},
 		{"bad bool", map[string]string{"RCBU_WEB_SECURE_COOKIES": "yes please"}, []string{"RCBU_WEB_SECURE_COOKIES"}},
 		{"bad speed", map[string]string{"RCBU_DEMO_SPEED": "fast"}, []string{"RCBU_DEMO_SPEED"}},
+		{"bad region ports", map[string]string{"RCBU_DEMO_REGION_PORTS": "per region"}, []string{"RCBU_DEMO_REGION_PORTS"}},
 		{"bad sync interval", map[string]string{"RCBU_WEB_SYNC_INTERVAL": "often"}, []string{"RCBU_WEB_SYNC_INTERVAL"}},
 		{"too short a sync interval", map[string]string{"RCBU_WEB_SYNC_INTERVAL": "1s"}, []string{"RCBU_WEB_SYNC_INTERVAL"}},
 		{"negative keep days", map[string]string{"RCBU_WEB_HISTORY_KEEP_DAYS": "-1"}, []string{"RCBU_WEB_HISTORY_KEEP_DAYS"}},

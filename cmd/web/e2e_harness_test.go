@@ -87,13 +87,24 @@ type e2eEnv struct {
 }
 
 // startE2E starts the simulator, the program and the browser; everything
-// stops in t.Cleanup.
-func startE2E(t *testing.T) *e2eEnv {
+// stops in t.Cleanup. With regionPorts the simulator serves each region on
+// its own loopback port (rcbusim.WithRegionListeners) instead of path
+// prefixes.
+func startE2E(t *testing.T, regionPorts bool) *e2eEnv {
 	t.Helper()
 	chromium := chromiumPath(t)
 	env := &e2eEnv{artifacts: artifactsDir(t)}
 
-	env.sim = rcbusim.New(rcbusim.WithDataset("demo"), rcbusim.WithClock(rcbusim.NewScaledClock(e2eSpeed)))
+	simOpts := []rcbusim.Option{rcbusim.WithDataset("demo"), rcbusim.WithClock(rcbusim.NewScaledClock(e2eSpeed))}
+	if regionPorts {
+		lns, err := rcbusim.ListenRegions("127.0.0.1", 0)
+		if err != nil {
+			t.Fatal(err)
+		}
+		simOpts = append(simOpts, rcbusim.WithRegionListeners(lns))
+	}
+	env.sim = rcbusim.New(simOpts...)
+	t.Cleanup(func() { _ = env.sim.Close() })
 	if err := env.sim.Err(); err != nil {
 		t.Fatal(err)
 	}

@@ -30,7 +30,7 @@ func TestE2E(t *testing.T) {
 	if testing.Short() {
 		t.Skip("browser end-to-end tests are not short")
 	}
-	env := startE2E(t)
+	env := startE2E(t, false)
 
 	t.Run("login with a wrong password then the right one", func(t *testing.T) {
 		tb := env.newTab(t, scenarioTimeout)
@@ -401,4 +401,47 @@ func backupsOf(sim *rcbusim.Server, configID int64) []rcbusim.BackupInfo {
 		}
 	}
 	return out
+}
+
+// TestE2ERegionListeners runs one scenario against the simulator with each
+// region on its own loopback port, listed as http://127.0.0.1:PORT/v1.0/{tenant}
+// the way the real service lists its regional hosts: every region's agents
+// reach the agents list, and a backup starts and completes through its
+// region's port.
+func TestE2ERegionListeners(t *testing.T) {
+	if testing.Short() {
+		t.Skip("browser end-to-end tests are not short")
+	}
+	env := startE2E(t, true)
+
+	t.Run("agents of every region and a backup through a region's port", func(t *testing.T) {
+		tb := env.newTab(t, scenarioTimeout)
+		tb.login(e2eAdminEmail, e2eAdminPassword)
+		tb.open("/agents")
+		if tb.count(`[data-testid="error-banner"]`) != 0 {
+			t.Errorf("the agents list shows an upstream error: %s", tb.text(`[data-testid="error-banner"]`))
+		}
+		got := eval[[]string](tb, `[...document.querySelectorAll('[data-testid="agent-row"] a[data-testid="agent-name"]')].map(a => a.getAttribute('href'))`)
+		var want []string
+		for _, id := range env.sim.AgentIDs(rcbusim.DemoTenant) {
+			want = append(want, "/agents/"+strconv.FormatInt(id, 10))
+		}
+		slices.Sort(got)
+		slices.Sort(want)
+		if !slices.Equal(got, want) {
+			t.Errorf("agent links:\n got %v\nwant %v (every agent of every region)", got, want)
+		}
+
+		before := len(backupsOf(env.sim, env.fix.quickConfigID))
+		tb.open(fmt.Sprintf("/configurations/%d", env.fix.quickConfigID))
+		tb.do("click Start", chromedp.Click(chromedp.CSS(`[data-testid="start-slot"] [data-testid="start-backup"]`), chromedp.NodeVisible))
+		tb.waitFor("the live status panel", `!!document.querySelector('[data-testid="job-panel"]')`, 20*time.Second)
+		tb.waitFor("the backup to finish", `document.querySelector('[data-testid="job-panel"]')?.dataset.busy === 'false'`, 60*time.Second)
+		if state := tb.text(`[data-testid="job-panel"] [data-testid="status-badge"]`); !strings.Contains(state, "Completed") {
+			t.Errorf("final state %q, want Completed", state)
+		}
+		if after := backupsOf(env.sim, env.fix.quickConfigID); len(after) != before+1 {
+			t.Errorf("the simulator has %d backups of the configuration, want %d", len(after), before+1)
+		}
+	})
 }

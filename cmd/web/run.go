@@ -14,6 +14,7 @@ import (
 
 	"github.com/rcbu-console/rcbu-console/app"
 	"github.com/rcbu-console/rcbu-console/db"
+	"github.com/rcbu-console/rcbu-console/rcbu"
 	"github.com/rcbu-console/rcbu-console/rcbu/rcbusim"
 	"github.com/rcbu-console/rcbu-console/web/handlers"
 	"github.com/rcbu-console/rcbu-console/web/static"
@@ -186,16 +187,28 @@ func connectAccounts(ctx context.Context, cfg Config, accounts *app.Accounts, lo
 	if err != nil || has {
 		return noop, err
 	}
-	sim := rcbusim.New(
+	simOpts := []rcbusim.Option{
 		rcbusim.WithDataset("demo"),
 		rcbusim.WithClock(rcbusim.NewScaledClock(cfg.DemoSpeed)),
 		rcbusim.WithLogger(log.With(slog.String("component", "rcbusim"))),
-	)
+	}
+	shape := "regions as path prefixes"
+	if cfg.DemoRegionPorts {
+		lns, err := rcbusim.ListenRegions("127.0.0.1", 0)
+		if err != nil {
+			return noop, fmt.Errorf("demo simulator: RCBU_DEMO_REGION_PORTS: %w", err)
+		}
+		simOpts = append(simOpts, rcbusim.WithRegionListeners(lns))
+		shape = "each region on its own port"
+	}
+	sim := rcbusim.New(simOpts...)
 	if err := sim.Err(); err != nil {
+		_ = sim.Close()
 		return noop, fmt.Errorf("demo simulator: %w", err)
 	}
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
+		_ = sim.Close()
 		return noop, fmt.Errorf("demo simulator: %w", err)
 	}
 	srv := &http.Server{Handler: sim, ReadHeaderTimeout: 10 * time.Second}
@@ -208,13 +221,14 @@ func connectAccounts(ctx context.Context, cfg Config, accounts *app.Accounts, lo
 		sctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 		defer cancel()
 		_ = srv.Shutdown(sctx)
+		_ = sim.Close()
 	}
 	identityURL := "http://" + ln.Addr().String() + "/v2.0/tokens"
 	if _, err := accounts.EnsureDemo(ctx, identityURL, rcbusim.DemoUser, rcbusim.DemoAPIKey); err != nil {
 		stop()
 		return noop, err
 	}
-	fmt.Fprintf(stdout, "Demo mode: built-in Cloud Backup simulator at %s (speed %gx)\n", identityURL, cfg.DemoSpeed)
+	fmt.Fprintf(stdout, "Demo mode: built-in Cloud Backup simulator at %s (speed %gx, %s)\n", identityURL, cfg.DemoSpeed, shape)
 	return stop, nil
 }
 
@@ -226,7 +240,7 @@ func upstreamClient(m *app.Metrics) *http.Client {
 	var base http.RoundTripper = http.DefaultTransport
 	if dt, ok := http.DefaultTransport.(*http.Transport); ok {
 		t := dt.Clone()
-		t.MaxIdleConnsPerHost = 16
+		t.MaxIdleConnsPerHost = rcbu.DefaultConcurrency
 		base = t
 	}
 	// One Cloud Backup call gets 15 s; GETs are retried, and each action

@@ -179,6 +179,40 @@ func TestRunDemoEndToEnd(t *testing.T) {
 	}
 }
 
+// TestRunDemoRegionPorts runs the demo with each simulated region on its
+// own loopback port: the console works with endpoints shaped like the real
+// service's (http://127.0.0.1:PORT/v1.0/{tenant}).
+func TestRunDemoRegionPorts(t *testing.T) {
+	base, _, _ := startRun(t, map[string]string{"RCBU_DEMO_REGION_PORTS": "true", "RCBU_WEB_ADMIN_PASSWORD": "region ports admin password"})
+	jar, _ := cookiejar.New(nil)
+	hc := &http.Client{Jar: jar, Timeout: 30 * time.Second}
+	resp, err := hc.PostForm(base+"/login", url.Values{"email": {"admin@example.com"}, "password": {"region ports admin password"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusOK || resp.Request.URL.Path != "/" {
+		t.Fatalf("login: %d at %s", resp.StatusCode, resp.Request.URL)
+	}
+	resp, err = hc.Get(base + "/agents")
+	if err != nil {
+		t.Fatal(err)
+	}
+	d, err := goquery.NewDocumentFromReader(resp.Body)
+	resp.Body.Close()
+	if err != nil || resp.StatusCode != http.StatusOK {
+		t.Fatalf("/agents: %d %v", resp.StatusCode, err)
+	}
+	if d.Find(`[data-testid="error-banner"]`).Length() != 0 {
+		t.Errorf("upstream error: %s", d.Find(`[data-testid="error-banner"]`).Text())
+	}
+	// The demo's agents live in several regions: every one of them comes
+	// from its region's own port.
+	if n := d.Find(`[data-testid="agent-name"]`).Length(); n < 10 {
+		t.Errorf("%d demo agents, want about 12", n)
+	}
+}
+
 func TestRunKeepsTheDemoAccountAndAdminAcrossStarts(t *testing.T) {
 	dbPath := filepath.Join(t.TempDir(), "web.db")
 	_, stderr, stop := startRun(t, map[string]string{"RCBU_WEB_DB": dbPath, "RCBU_WEB_ADMIN_PASSWORD": "configured admin password"})
