@@ -8,7 +8,7 @@ VERSION ?= $(shell git describe --tags --always --dirty 2>/dev/null || echo dev)
 LDFLAGS := -s -w -X main.version=$(VERSION)
 
 .PHONY: run test generate assets check-generated check-assets vet fmt-check lint bench sim build docker clean \
-	check e2e soak loadtest vulncheck staticcheck
+	check e2e soak loadtest vulncheck staticcheck tidy-check
 
 ## run: start the dashboard in demo mode on http://127.0.0.1:8080 (prints the login)
 run: assets generate
@@ -22,8 +22,8 @@ sim:
 test: check
 	$(GO) test -race -count=1 -timeout 30m ./...
 
-## check: generated-file and asset drift, vet (soak-tagged code too), gofmt, staticcheck, govulncheck
-check: check-generated check-assets vet fmt-check staticcheck vulncheck
+## check: go.mod tidiness, generated-file and asset drift, vet (soak-tagged code too), gofmt, staticcheck, govulncheck
+check: tidy-check check-generated check-assets vet fmt-check staticcheck vulncheck
 
 ## e2e: only the browser end-to-end tests (headless chromium; screenshots in e2e-artifacts/)
 e2e:
@@ -57,6 +57,11 @@ assets: node_modules/.package-lock.json
 	@mkdir -p $(VENDOR)
 	cp node_modules/htmx.org/dist/htmx.min.js $(VENDOR)/htmx.min.js
 	cp node_modules/@picocss/pico/css/pico.min.css $(VENDOR)/pico.min.css
+
+## tidy-check: fail when `go mod tidy` would change go.mod or go.sum (a direct requirement marked
+## `// indirect`, a missing or unused one); prints the diff it wants
+tidy-check:
+	@$(GO) mod tidy -diff || { echo "go.mod/go.sum are not tidy: run 'go mod tidy' and commit"; exit 1; }
 
 ## check-generated: fail when `templ generate` would change committed files
 check-generated:
