@@ -136,8 +136,9 @@ func (s *Store) Ping(ctx context.Context) error {
 	return nil
 }
 
-// DB returns the underlying handle, for stores added by other features in
-// this package's migrations.
+// DB returns the underlying handle. Only tests and benchmarks use it, to seed
+// rows in bulk or break data on purpose; the console itself goes through the
+// Store's methods.
 func (s *Store) DB() *sql.DB { return s.db }
 
 // inTx runs fn in a transaction, committing if it returns nil.
