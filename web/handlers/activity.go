@@ -51,7 +51,7 @@ func (s *server) runningJobs(ops jobLister) echo.HandlerFunc {
 }
 
 func (s *server) activityView(c echo.Context, ops jobLister) (templates.ActivityView, error) {
-	u, _ := currentUser(c)
+	u := mustUser(c)
 	scope := fleetScope(c)
 	v := templates.ActivityView{NoAccounts: len(scope.Accounts) == 0, ShowAccount: scope.Multi(), CanCreate: u.Role.Allows(app.RoleCreator)}
 	if v.NoAccounts {

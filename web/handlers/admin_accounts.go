@@ -79,7 +79,7 @@ type accountCreator interface {
 // a failure re-renders the form with the reason (422) and saves nothing.
 func (s *server) createAccount(accounts accountCreator) echo.HandlerFunc {
 	return func(c echo.Context) error {
-		actor, _ := currentUser(c)
+		actor := mustUser(c)
 		req := accountForm(c)
 		a, err := accounts.Create(c.Request().Context(), actor, req)
 		if fe, ok := formErrors(err); ok {
@@ -123,7 +123,7 @@ type accountUpdater interface {
 // updateAccount checks and saves an edited account.
 func (s *server) updateAccount(accounts accountUpdater) echo.HandlerFunc {
 	return func(c echo.Context) error {
-		actor, _ := currentUser(c)
+		actor := mustUser(c)
 		id, err := parseID(c, "id")
 		if err != nil {
 			return err
@@ -172,7 +172,7 @@ type accountDeleter interface {
 // deleteAccount removes an account.
 func (s *server) deleteAccount(accounts accountDeleter) echo.HandlerFunc {
 	return func(c echo.Context) error {
-		actor, _ := currentUser(c)
+		actor := mustUser(c)
 		id, err := parseID(c, "id")
 		if err != nil {
 			return err

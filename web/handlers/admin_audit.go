@@ -101,7 +101,7 @@ type auditLister interface {
 // auditLog shows the audit log, filtered and paged by the query string.
 func (s *server) auditLog(audit auditLister) echo.HandlerFunc {
 	return func(c echo.Context) error {
-		actor, _ := currentUser(c)
+		actor := mustUser(c)
 		f, fv, errs := parseAuditFilter(c)
 		page, err := audit.List(c.Request().Context(), actor, f)
 		if err != nil {

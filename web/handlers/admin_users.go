@@ -37,7 +37,7 @@ type userLister interface {
 // listUsers lists every user.
 func (s *server) listUsers(users userLister) echo.HandlerFunc {
 	return func(c echo.Context) error {
-		actor, _ := currentUser(c)
+		actor := mustUser(c)
 		list, err := users.List(c.Request().Context(), actor)
 		if err != nil {
 			return err
@@ -69,7 +69,7 @@ type userCreator interface {
 // createUser adds a user; invalid input re-renders the form (422).
 func (s *server) createUser(users userCreator) echo.HandlerFunc {
 	return func(c echo.Context) error {
-		actor, _ := currentUser(c)
+		actor := mustUser(c)
 		req := app.NewUserRequest{Email: c.FormValue("email"), Name: c.FormValue("name"), Role: c.FormValue("role"), Password: c.FormValue("password")}
 		u, err := users.Create(c.Request().Context(), actor, req)
 		if fe, ok := formErrors(err); ok {
@@ -93,7 +93,7 @@ type userGetter interface {
 }
 
 func (s *server) userAdminView(c echo.Context, u app.User, errs templates.FormErrors, newPassword string) templates.UserAdminView {
-	actor, _ := currentUser(c)
+	actor := mustUser(c)
 	return templates.UserAdminView{
 		Meta:        s.meta(c, u.Email, templates.NavAdmin),
 		ID:          u.ID.String(),
@@ -134,7 +134,7 @@ type userAdmin interface {
 // failure re-renders the user page (422); success redirects with a flash.
 func (s *server) userAction(users userAdmin, do func(c echo.Context, actor app.User, u app.User) (string, error)) echo.HandlerFunc {
 	return func(c echo.Context) error {
-		actor, _ := currentUser(c)
+		actor := mustUser(c)
 		id, err := parseID(c, "id")
 		if err != nil {
 			return err
@@ -191,7 +191,7 @@ func (s *server) setUserDisabled(users userAdmin, disabled bool) echo.HandlerFun
 // (not in a flash: the session store must not hold it).
 func (s *server) resetPassword(users userAdmin) echo.HandlerFunc {
 	return func(c echo.Context) error {
-		actor, _ := currentUser(c)
+		actor := mustUser(c)
 		id, err := parseID(c, "id")
 		if err != nil {
 			return err

@@ -30,7 +30,7 @@ type agentLister interface {
 // values that make no sense are ignored, with a note.
 func (s *server) listAgents(fleet agentLister) echo.HandlerFunc {
 	return func(c echo.Context) error {
-		u, _ := currentUser(c)
+		u := mustUser(c)
 		scope := fleetScope(c)
 		f, notes := parseAgentFilter(c)
 		v := templates.AgentsView{NoAccounts: len(scope.Accounts) == 0, ShowAccount: scope.Multi(), Notes: notes}
@@ -172,7 +172,7 @@ func (s *server) agentPage(ops agentReader) echo.HandlerFunc {
 		if err != nil {
 			return s.upstreamPage(c, err, "Agent")
 		}
-		u, _ := currentUser(c)
+		u := mustUser(c)
 		v := s.agentView(c, u, d)
 		v.Charts = s.agentCharts(c, rcbu.AgentID(id), u.Location())
 		return render(c, http.StatusOK, templates.AgentPage(v))
@@ -323,7 +323,7 @@ func (s *server) agentQuickAction(ops agentActor, kind string) echo.HandlerFunc 
 		if err != nil {
 			return err
 		}
-		u, _ := currentUser(c)
+		u := mustUser(c)
 		ctx, sc, aid := c.Request().Context(), fleetScope(c), rcbu.AgentID(id)
 		var ok string
 		switch kind {
@@ -435,7 +435,7 @@ func (s *server) agentAction(ops agentDangerOps, kind string) echo.HandlerFunc {
 		if err != nil {
 			return err
 		}
-		u, _ := currentUser(c)
+		u := mustUser(c)
 		ctx, sc, aid := c.Request().Context(), fleetScope(c), rcbu.AgentID(id)
 		sid := strconv.FormatInt(id, 10)
 		back, ok := "/agents/"+sid, ""

@@ -38,7 +38,7 @@ func (s *server) alertRoutes(r *routes, al *app.Alerts) {
 }
 
 func alertsNav(c echo.Context, current string) templates.AlertsNavView {
-	u, _ := currentUser(c)
+	u := mustUser(c)
 	return templates.AlertsNavView{IsAdmin: u.Role.Allows(app.RoleAdmin), Current: current}
 }
 
@@ -58,7 +58,7 @@ type incidentLister interface {
 // incidentsPage lists the incidents of the accounts in scope, open first.
 func (s *server) incidentsPage(al incidentLister) echo.HandlerFunc {
 	return func(c echo.Context) error {
-		u, _ := currentUser(c)
+		u := mustUser(c)
 		accts := scopeAccounts(c)
 		ids := make([]app.AccountID, 0, len(accts))
 		names := map[app.AccountID]string{}
@@ -120,7 +120,7 @@ func (s *server) channelsPage(al channelLister) echo.HandlerFunc {
 		if !ok {
 			return s.pickAccount(c, "Alert channels", "channels")
 		}
-		u, _ := currentUser(c)
+		u := mustUser(c)
 		list, err := al.Channels(c.Request().Context(), u, acct.ID)
 		if err != nil {
 			return err
@@ -202,7 +202,7 @@ func (s *server) createChannel(al channelCreator) echo.HandlerFunc {
 		if !ok {
 			return s.pickAccount(c, "Add a channel", "channels")
 		}
-		u, _ := currentUser(c)
+		u := mustUser(c)
 		req, err := channelForm(c)
 		if err != nil {
 			return err
@@ -235,7 +235,7 @@ func channelOfRequest(c echo.Context, al channelGetter) (app.Account, app.Channe
 	if !ok {
 		return app.Account{}, app.Channel{}, fmt.Errorf("channel %d: %w", id, app.ErrNotFound)
 	}
-	u, _ := currentUser(c)
+	u := mustUser(c)
 	ch, err := al.Channel(c.Request().Context(), u, acct.ID, app.ChannelID(id))
 	return acct, ch, err
 }
@@ -263,7 +263,7 @@ func (s *server) updateChannel(al channelUpdater) echo.HandlerFunc {
 		if err != nil {
 			return err
 		}
-		u, _ := currentUser(c)
+		u := mustUser(c)
 		req, err := channelForm(c)
 		if err != nil {
 			return err
@@ -310,7 +310,7 @@ func (s *server) deleteChannel(al channelDeleter) echo.HandlerFunc {
 		if !ok {
 			return fmt.Errorf("channel %d: %w", id, app.ErrNotFound)
 		}
-		u, _ := currentUser(c)
+		u := mustUser(c)
 		if err := al.DeleteChannel(c.Request().Context(), u, acct.ID, app.ChannelID(id)); err != nil {
 			return err
 		}
@@ -336,7 +336,7 @@ func (s *server) testChannel(al channelTester) echo.HandlerFunc {
 		if !ok {
 			return fmt.Errorf("channel %d: %w", id, app.ErrNotFound)
 		}
-		u, _ := currentUser(c)
+		u := mustUser(c)
 		d, err := al.SendTest(c.Request().Context(), u, acct, app.ChannelID(id))
 		if err != nil {
 			return err
@@ -391,7 +391,7 @@ func (s *server) deliveriesPage(al deliveryLister) echo.HandlerFunc {
 				before = n
 			}
 		}
-		u, _ := currentUser(c)
+		u := mustUser(c)
 		p, err := al.Deliveries(c.Request().Context(), u, acct.ID, app.ChannelID(id), app.DeliveryID(before), 50)
 		if err != nil {
 			return err
@@ -429,7 +429,7 @@ type alertSettingsService interface {
 // settingsView builds the settings page from the stored settings (or the
 // rejected input req when set), with per-row grace errors.
 func (s *server) settingsView(c echo.Context, al alertSettingsService, acct app.Account, req *app.AlertSettingsRequest, errs templates.FormErrors, graceErr map[string]string, graceInput map[string]string) (templates.AlertSettingsView, error) {
-	u, _ := currentUser(c)
+	u := mustUser(c)
 	ctx := c.Request().Context()
 	st, chans, err := al.Settings(ctx, u, acct.ID)
 	if err != nil {
@@ -513,7 +513,7 @@ func (s *server) updateAlertSettings(al alertSettingsUpdater) echo.HandlerFunc {
 		if !ok {
 			return s.pickAccount(c, "Alert settings", "settings")
 		}
-		u, _ := currentUser(c)
+		u := mustUser(c)
 		req := app.AlertSettingsRequest{
 			OfflineHours: c.FormValue("offline_hours"), GrowthFactor: c.FormValue("growth_factor"),
 			DigestFrequency: c.FormValue("digest_frequency"), DigestHour: c.FormValue("digest_hour"),
@@ -549,7 +549,7 @@ func (s *server) setOverdueGrace(al graceSetter) echo.HandlerFunc {
 		if !ok {
 			return s.pickAccount(c, "Alert settings", "settings")
 		}
-		u, _ := currentUser(c)
+		u := mustUser(c)
 		cfgParam := c.FormValue("config")
 		cfg, err := strconv.ParseInt(cfgParam, 10, 64)
 		if err != nil || cfg <= 0 {
@@ -591,7 +591,7 @@ func (s *server) sendDigestNow(al digestSender) echo.HandlerFunc {
 		if !ok {
 			return s.pickAccount(c, "Alert settings", "settings")
 		}
-		u, _ := currentUser(c)
+		u := mustUser(c)
 		_, err := al.SendDigestNow(c.Request().Context(), u, acct)
 		if fe, ok := formErrors(err); ok {
 			v, err := s.settingsView(c, al, acct, nil, fe, nil, nil)

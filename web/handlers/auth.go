@@ -61,7 +61,7 @@ type logoutter interface {
 // logout ends the session and shows the sign-in page with a note.
 func (s *server) logout(auth logoutter) echo.HandlerFunc {
 	return func(c echo.Context) error {
-		u, _ := currentUser(c)
+		u := mustUser(c)
 		sess := session(c)
 		if err := auth.Logout(c.Request().Context(), u, sess.ID); err != nil {
 			return err

@@ -75,7 +75,7 @@ func (s *server) startAgentBackup(ops backupStarter) echo.HandlerFunc {
 }
 
 func (s *server) start(c echo.Context, ops backupStarter, agent rcbu.AgentID, id rcbu.ConfigurationID) error {
-	u, _ := currentUser(c)
+	u := mustUser(c)
 	ctx := c.Request().Context()
 	compact := c.FormValue("compact") == "1" || agent != 0
 	cid := strconv.FormatInt(int64(id), 10)
@@ -208,7 +208,7 @@ func (s *server) stopBackup(ops backupStopper) echo.HandlerFunc {
 		if err != nil {
 			return err
 		}
-		u, _ := currentUser(c)
+		u := mustUser(c)
 		ctx := c.Request().Context()
 		bid := strconv.FormatInt(id, 10)
 		_, err = ops.StopBackup(ctx, u, fleetScope(c), rcbu.BackupID(id))
@@ -244,7 +244,7 @@ func (s *server) stopBackup(ops backupStopper) echo.HandlerFunc {
 
 // jobPanelView maps a backup run to its live panel.
 func (s *server) jobPanelView(c echo.Context, j app.BackupJob, compact bool) templates.JobPanelView {
-	u, _ := currentUser(c)
+	u := mustUser(c)
 	now, loc := s.Now(), u.Location()
 	b := j.Backup
 	id := strconv.FormatInt(int64(b.ID), 10)

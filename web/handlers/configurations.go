@@ -71,7 +71,7 @@ func idString[T ~int64](id T) string { return strconv.FormatInt(int64(id), 10) }
 // results fragment only.
 func (s *server) listConfigurations(cfgs configReader) echo.HandlerFunc {
 	return func(c echo.Context) error {
-		u, _ := currentUser(c)
+		u := mustUser(c)
 		f, notes := app.ParseConfigFilter(c.QueryParams())
 		list, err := cfgs.List(c.Request().Context(), fleetScope(c), f)
 		if err != nil {
@@ -256,7 +256,7 @@ func (s *server) configurationPage(cfgs configReader, start startButton) echo.Ha
 		if err != nil {
 			return err
 		}
-		u, _ := currentUser(c)
+		u := mustUser(c)
 		d, err := cfgs.Get(c.Request().Context(), fleetScope(c), id)
 		if err != nil {
 			return err
@@ -401,7 +401,7 @@ type configFormMode struct {
 
 // configFormView maps the input and its problems to the form's view model.
 func (s *server) configFormView(c echo.Context, m configFormMode, in app.ConfigurationInput, agents []app.FleetAgent, errs templates.FormErrors, extraRow string) templates.ConfigFormView {
-	u, _ := currentUser(c)
+	u := mustUser(c)
 	v := templates.ConfigFormView{
 		Meta:          s.meta(c, m.heading, templates.NavConfigurations),
 		Heading:       m.heading,
@@ -521,7 +521,7 @@ func schedulePreviewView(in app.ConfigurationInput, now time.Time, loc *time.Loc
 
 // schedulePreview is the live sentence of the schedule editor.
 func (s *server) schedulePreview(c echo.Context) error {
-	u, _ := currentUser(c)
+	u := mustUser(c)
 	in := app.ConfigurationInput{
 		Frequency:    c.QueryParam("frequency"),
 		HourInterval: c.QueryParam("hour_interval"),
@@ -602,7 +602,7 @@ func (s *server) createConfiguration(cfgs configWriter) echo.HandlerFunc {
 		if row := c.FormValue("add_row"); row != "" {
 			return s.renderCreateForm(c, cfgs, in, nil, http.StatusOK, row)
 		}
-		actor, _ := currentUser(c)
+		actor := mustUser(c)
 		fc, err := cfgs.Create(c.Request().Context(), actor, fleetScope(c), in)
 		if fe, status, ok := formOutcome(err); ok {
 			return s.renderCreateForm(c, cfgs, in, fe, status, "")
@@ -665,7 +665,7 @@ func (s *server) updateConfiguration(cfgs configWriter) echo.HandlerFunc {
 		if row := c.FormValue("add_row"); row != "" {
 			return render(c, http.StatusOK, templates.ConfigFormPage(s.configFormView(c, m, in, nil, nil, row)))
 		}
-		actor, _ := currentUser(c)
+		actor := mustUser(c)
 		fc, err := cfgs.Update(ctx, actor, fleetScope(c), id, in)
 		if fe, status, ok := formOutcome(err); ok {
 			return render(c, status, templates.ConfigFormPage(s.configFormView(c, m, in, nil, fe, "")))
@@ -688,7 +688,7 @@ func (s *server) setConfigurationEnabled(cfgs configWriter, enable bool) echo.Ha
 		if err != nil {
 			return err
 		}
-		actor, _ := currentUser(c)
+		actor := mustUser(c)
 		fc, err := cfgs.SetEnabled(c.Request().Context(), actor, fleetScope(c), id, enable)
 		if err := actionFlash(c, err, func() string {
 			if enable {
@@ -741,7 +741,7 @@ func (s *server) deleteConfiguration(cfgs configWriter) echo.HandlerFunc {
 		if err != nil {
 			return err
 		}
-		actor, _ := currentUser(c)
+		actor := mustUser(c)
 		fc, err := cfgs.Delete(c.Request().Context(), actor, fleetScope(c), id)
 		var ue *app.UpstreamError
 		if errors.As(err, &ue) {
@@ -805,7 +805,7 @@ func (s *server) cloneConfiguration(cfgs configWriter) echo.HandlerFunc {
 			return err
 		}
 		ctx := c.Request().Context()
-		actor, _ := currentUser(c)
+		actor := mustUser(c)
 		in := app.CloneInput{AgentID: c.FormValue("agent"), Name: c.FormValue("name")}
 		fc, err := cfgs.Clone(ctx, actor, fleetScope(c), id, in)
 		if fe, status, ok := formOutcome(err); ok {
@@ -888,7 +888,7 @@ func (s *server) importConfiguration(cfgs configWriter) echo.HandlerFunc {
 			}
 			text = ""
 		}
-		actor, _ := currentUser(c)
+		actor := mustUser(c)
 		fc, in, err := cfgs.Import(ctx, actor, fleetScope(c), agentID, data)
 		fe, status, ok := formOutcome(err)
 		switch {

@@ -42,7 +42,7 @@ func (s *server) maintenanceView(c echo.Context, m maintainer, days string, errs
 	if err != nil {
 		return templates.MaintenanceView{}, err
 	}
-	u, _ := currentUser(c)
+	u := mustUser(c)
 	now, loc := s.Now(), u.Location()
 	tv := func(t time.Time) *templates.TimeView { x := templates.NewTimeView(t, now, loc); return &x }
 	v := templates.MaintenanceView{
@@ -69,7 +69,7 @@ func (s *server) maintenanceView(c echo.Context, m maintainer, days string, errs
 // from real forms, so it works without JavaScript.
 func (s *server) pruneReports(m maintainer) echo.HandlerFunc {
 	return func(c echo.Context) error {
-		u, _ := currentUser(c)
+		u := mustUser(c)
 		raw := strings.TrimSpace(c.FormValue("days"))
 		days, err := strconv.Atoi(raw)
 		if err != nil || days < 1 || days > 100000 {
@@ -102,7 +102,7 @@ func (s *server) pruneReports(m maintainer) echo.HandlerFunc {
 // checkpointDB runs a WAL checkpoint.
 func (s *server) checkpointDB(m maintainer) echo.HandlerFunc {
 	return func(c echo.Context) error {
-		u, _ := currentUser(c)
+		u := mustUser(c)
 		res, err := m.Checkpoint(c.Request().Context(), u)
 		if err != nil {
 			return err
@@ -122,7 +122,7 @@ func (s *server) checkpointDB(m maintainer) echo.HandlerFunc {
 // and removes it.
 func (s *server) backupDB(m maintainer) echo.HandlerFunc {
 	return func(c echo.Context) error {
-		u, _ := currentUser(c)
+		u := mustUser(c)
 		ctx := c.Request().Context()
 		dir, err := os.MkdirTemp("", "rcbu-backup-")
 		if err != nil {

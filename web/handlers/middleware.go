@@ -193,10 +193,24 @@ func localPath(p string) string {
 	return p
 }
 
-// currentUser returns the signed-in user.
+// currentUser returns the signed-in user, if anyone is signed in. Pages that
+// anyone may see (the sign-in page, the layout's header) use it.
 func currentUser(c echo.Context) (app.User, bool) {
 	u, ok := c.Get(ctxUser).(app.User)
 	return u, ok
+}
+
+// mustUser returns the signed-in user of a route registered with a minimum
+// role. requireRole runs before every such handler and answers for a visitor
+// who is not signed in, so there is always a user here. If a route ever
+// skipped requireRole it panics (the recover middleware makes that a logged
+// 500) rather than act, and write audit rows, as the zero user.
+func mustUser(c echo.Context) app.User {
+	u, ok := currentUser(c)
+	if !ok {
+		panic("handlers: " + c.Request().Method + " " + c.Path() + " has no signed-in user: is it registered without a minimum role?")
+	}
+	return u
 }
 
 // accountScope is the account(s) the pages show: the header switcher's choice.

@@ -55,7 +55,7 @@ type overviewReader interface {
 func (s *server) overview(ops overviewReader) echo.HandlerFunc {
 	return func(c echo.Context) error {
 		ctx := c.Request().Context()
-		u, _ := currentUser(c)
+		u := mustUser(c)
 		scope := fleetScope(c)
 		v := templates.OverviewView{
 			Meta:       s.meta(c, "Overview", templates.NavOverview),

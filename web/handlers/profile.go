@@ -28,7 +28,7 @@ func (s *server) profileView(c echo.Context, u app.User, name, tz string, profil
 
 // profilePage shows the user's own profile.
 func (s *server) profilePage(c echo.Context) error {
-	u, _ := currentUser(c)
+	u := mustUser(c)
 	return render(c, http.StatusOK, templates.ProfilePage(s.profileView(c, u, u.Name, u.TimeZone, nil, nil)))
 }
 
@@ -39,7 +39,7 @@ type profileUpdater interface {
 // updateProfile saves the display name and time zone.
 func (s *server) updateProfile(users profileUpdater) echo.HandlerFunc {
 	return func(c echo.Context) error {
-		u, _ := currentUser(c)
+		u := mustUser(c)
 		req := app.ProfileRequest{Name: c.FormValue("name"), TimeZone: c.FormValue("time_zone")}
 		_, err := users.UpdateProfile(c.Request().Context(), u, req)
 		if fe, ok := formErrors(err); ok {
@@ -63,7 +63,7 @@ type passwordChanger interface {
 // ends; this browser gets a fresh one so the user stays signed in here.
 func (s *server) changePassword(users passwordChanger) echo.HandlerFunc {
 	return func(c echo.Context) error {
-		u, _ := currentUser(c)
+		u := mustUser(c)
 		err := users.ChangePassword(c.Request().Context(), u, c.FormValue("current_password"), c.FormValue("new_password"), c.FormValue("confirm_password"))
 		if fe, ok := formErrors(err); ok {
 			return render(c, http.StatusUnprocessableEntity, templates.ProfilePage(s.profileView(c, u, u.Name, u.TimeZone, nil, fe)))
@@ -86,7 +86,7 @@ type everywhereSigner interface {
 // signOutEverywhere ends every session of the user, this one too.
 func (s *server) signOutEverywhere(auth everywhereSigner) echo.HandlerFunc {
 	return func(c echo.Context) error {
-		u, _ := currentUser(c)
+		u := mustUser(c)
 		if err := auth.SignOutEverywhere(c.Request().Context(), u); err != nil {
 			return err
 		}

@@ -268,7 +268,7 @@ func withQuery(path string, q url.Values) string {
 func (s *server) reportsPage(hist historyReader, sync syncer) echo.HandlerFunc {
 	return func(c echo.Context) error {
 		ctx := c.Request().Context()
-		u, _ := currentUser(c)
+		u := mustUser(c)
 		loc, now := u.Location(), s.Now()
 		accts := scopeAccounts(c)
 		rq := parseReportQuery(c, accts, loc)
@@ -500,7 +500,7 @@ func (s *server) reportPage(hist historyReader) echo.HandlerFunc {
 			}
 			ids = []app.AccountID{app.AccountID(n)}
 		}
-		u, _ := currentUser(c)
+		u := mustUser(c)
 		now, loc := s.Now(), u.Location()
 		title := fmt.Sprintf("%s %d", kindLabel(kind), id)
 		r, err := hist.Get(ctx, ids, kind, id)
@@ -617,7 +617,7 @@ func reportView(r app.Report, multi, canCreate bool, now time.Time, loc *time.Lo
 // syncReports asks the worker to sync the accounts in scope now.
 func (s *server) syncReports(sync syncer) echo.HandlerFunc {
 	return func(c echo.Context) error {
-		u, _ := currentUser(c)
+		u := mustUser(c)
 		accts := scopeAccounts(c)
 		if err := sync.SyncNow(c.Request().Context(), u, scopeIDs(accts)); err != nil {
 			return err

@@ -92,7 +92,7 @@ const exportFlushEvery = 500
 func (s *server) exportReports(hist historyReader, format string) echo.HandlerFunc {
 	return func(c echo.Context) error {
 		ctx := c.Request().Context()
-		u, _ := currentUser(c)
+		u := mustUser(c)
 		accts := scopeAccounts(c)
 		rq := parseReportQuery(c, accts, u.Location())
 		names := map[app.AccountID]string{}

@@ -124,7 +124,7 @@ func (s *server) restoreOutcome(c echo.Context, rs restoreService, p app.Restore
 
 // renderRestoreStep maps the plan and what Load read to the step's view.
 func (s *server) renderRestoreStep(c echo.Context, rs restoreService, p app.RestorePlan, step int, rc app.RestoreContext, errs templates.FormErrors, status int) error {
-	u, _ := currentUser(c)
+	u := mustUser(c)
 	now, loc := s.Now(), u.Location()
 	v := templates.RestoreWizardView{
 		Meta:   s.meta(c, restoreStepTitles[step], templates.NavActivity),
@@ -261,7 +261,7 @@ func (s *server) startRestore(rs restoreService) echo.HandlerFunc {
 		}
 		p := app.ParseRestorePlan(form)
 		in := app.StartInput{ConfirmOverwrite: form.Get("confirm_overwrite") == "true", Passphrase: form.Get("passphrase"), Token: form.Get("token")}
-		actor, _ := currentUser(c)
+		actor := mustUser(c)
 		fr, err := rs.Start(c.Request().Context(), actor, fleetScope(c), p, in)
 		if err != nil {
 			var rc app.RestoreContext
@@ -335,7 +335,7 @@ func (s *server) restorePage(rs restoreService) echo.HandlerFunc {
 		if err != nil {
 			return err
 		}
-		u, _ := currentUser(c)
+		u := mustUser(c)
 		j, err := rs.Job(c.Request().Context(), fleetScope(c), id)
 		if err != nil {
 			return err
@@ -355,7 +355,7 @@ func (s *server) restoreStatus(rs restoreService) echo.HandlerFunc {
 		if err != nil {
 			return err
 		}
-		u, _ := currentUser(c)
+		u := mustUser(c)
 		j, err := rs.Job(c.Request().Context(), fleetScope(c), id)
 		if err != nil {
 			return err
@@ -372,7 +372,7 @@ func (s *server) stopRestore(rs restoreService) echo.HandlerFunc {
 		if err != nil {
 			return err
 		}
-		actor, _ := currentUser(c)
+		actor := mustUser(c)
 		ctx := c.Request().Context()
 		_, err = rs.Stop(ctx, actor, fleetScope(c), id)
 		var ue *app.UpstreamError

@@ -56,7 +56,7 @@ func (s *server) tokensView(c echo.Context, u app.User, list []app.Token, form a
 // tokensPage lists the user's tokens with the create form.
 func (s *server) tokensPage(tokens tokenManager) echo.HandlerFunc {
 	return func(c echo.Context) error {
-		u, _ := currentUser(c)
+		u := mustUser(c)
 		list, err := tokens.List(c.Request().Context(), u)
 		if err != nil {
 			return err
@@ -71,7 +71,7 @@ func (s *server) tokensPage(tokens tokenManager) echo.HandlerFunc {
 // never stored anywhere in the clear. The answer is not cached.
 func (s *server) createToken(tokens tokenManager) echo.HandlerFunc {
 	return func(c echo.Context) error {
-		u, _ := currentUser(c)
+		u := mustUser(c)
 		ctx := c.Request().Context()
 		req := app.TokenRequest{Name: c.FormValue("name"), ExpiresInDays: c.FormValue("expires")}
 		tok, secret, err := tokens.Create(ctx, u, req)
@@ -100,7 +100,7 @@ func (s *server) createToken(tokens tokenManager) echo.HandlerFunc {
 // not found.
 func (s *server) revokeToken(tokens tokenManager) echo.HandlerFunc {
 	return func(c echo.Context) error {
-		u, _ := currentUser(c)
+		u := mustUser(c)
 		id, err := parseID(c, "id")
 		if err != nil {
 			return err
