@@ -15,6 +15,7 @@ import (
 	"time"
 
 	"github.com/rcbu-console/rcbu-console/app"
+	"github.com/rcbu-console/rcbu-console/metrics"
 )
 
 // Config is the validated configuration of one run.
@@ -183,10 +184,10 @@ func loadConfig(args []string, getenv func(string) string, output io.Writer) (Co
 		cfg.TrustedProxies = append(cfg.TrustedProxies, n)
 	}
 	cfg.MetricsToken = strings.TrimSpace(rawMetricsToken)
-	if cfg.MetricsToken != "" && len(cfg.MetricsToken) < app.MinMetricsTokenLen {
-		bad("RCBU_WEB_METRICS_TOKEN", "use at least %d characters (e.g. openssl rand -hex 32)", app.MinMetricsTokenLen)
+	if cfg.MetricsToken != "" && len(cfg.MetricsToken) < metrics.MinTokenLen {
+		bad("RCBU_WEB_METRICS_TOKEN", "use at least %d characters (e.g. openssl rand -hex 32)", metrics.MinTokenLen)
 	}
-	if cfg.MetricsAllow, err = app.ParseAllowList(rawMetricsAllow); err != nil {
+	if cfg.MetricsAllow, err = metrics.ParseAllowList(rawMetricsAllow); err != nil {
 		bad("RCBU_WEB_METRICS_ALLOW", "%v", err)
 	}
 	interval, err := time.ParseDuration(strings.TrimSpace(raw.syncInterval))

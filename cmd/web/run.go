@@ -14,6 +14,7 @@ import (
 
 	"github.com/rcbu-console/rcbu-console/app"
 	"github.com/rcbu-console/rcbu-console/db"
+	"github.com/rcbu-console/rcbu-console/metrics"
 	"github.com/rcbu-console/rcbu-console/rcbu"
 	"github.com/rcbu-console/rcbu-console/rcbu/rcbusim"
 	"github.com/rcbu-console/rcbu-console/web/handlers"
@@ -70,11 +71,11 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 		return err
 	}
 	users := app.NewUsers(store, audit, authCfg.Password, now, log)
-	metrics, err := app.NewMetrics(app.MetricsOptions{Token: cfg.MetricsToken, Allow: cfg.MetricsAllow})
+	prom, err := metrics.New(metrics.Options{Token: cfg.MetricsToken, Allow: cfg.MetricsAllow})
 	if err != nil {
 		return fmt.Errorf("RCBU_WEB_METRICS_TOKEN: %w", err)
 	}
-	accounts := app.NewAccounts(store, sealer, app.RCBUConnector(upstreamClient(metrics), log, "rcbu-console/"+version), audit, now, log)
+	accounts := app.NewAccounts(store, sealer, app.RCBUConnector(upstreamClient(prom), log, "rcbu-console/"+version), audit, now, log)
 	fleet := app.NewFleet(accounts, app.FleetOptions{Now: now, Log: log})
 	history := app.NewHistory(store, accounts, audit, now, log)
 	alerts := app.NewAlerts(store, sealer, fleet, accounts, audit, app.AlertsOptions{Now: now, Log: log})
@@ -85,7 +86,7 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 	syncer := app.NewSyncer(history, accounts, app.SyncOptions{Interval: cfg.SyncInterval, KeepDays: cfg.HistoryKeepDays, AfterSync: alerts.AfterSync})
 	tokens := app.NewTokens(store, audit, now, log)
 	health := app.NewHealth(fleet, store, ops.OverduePolicy(), now)
-	if err := metrics.Register(app.NewStateCollector(accounts, health, store, app.StateCollectorOptions{Now: now, Log: log})); err != nil {
+	if err := prom.Register(metrics.NewStateCollector(accounts, health, store, metrics.StateCollectorOptions{Now: now, Log: log})); err != nil {
 		return err
 	}
 
@@ -111,7 +112,7 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 	e, err := handlers.New(handlers.Deps{
 		Log: log, Auth: auth, Users: users, Accounts: accounts, Audit: audit, Fleet: fleet, Ops: ops, DB: store,
 		History: history, Syncer: syncer, HistoryKeepDays: cfg.HistoryKeepDays, Alerts: alerts,
-		Tokens: tokens, Metrics: metrics, Health: health,
+		Tokens: tokens, Metrics: prom, Health: health,
 		SessionKey: sessionKey, SecureCookies: cfg.SecureCookies, TrustedProxies: cfg.TrustedProxies, Static: staticFS, Now: now, Version: version,
 	})
 	if err != nil {
@@ -236,7 +237,7 @@ func connectAccounts(ctx context.Context, cfg Config, accounts *app.Accounts, lo
 // transport times every call for /metrics, over a copy of the default
 // transport that keeps as many idle connections per host as the client
 // fans out (the rcbu client's own default, which a custom client replaces).
-func upstreamClient(m *app.Metrics) *http.Client {
+func upstreamClient(m *metrics.Metrics) *http.Client {
 	var base http.RoundTripper = http.DefaultTransport
 	if dt, ok := http.DefaultTransport.(*http.Transport); ok {
 		t := dt.Clone()

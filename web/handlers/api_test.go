@@ -16,6 +16,7 @@ import (
 	"github.com/labstack/echo/v4"
 
 	"github.com/rcbu-console/rcbu-console/app"
+	"github.com/rcbu-console/rcbu-console/metrics"
 	"github.com/rcbu-console/rcbu-console/rcbu"
 	"github.com/rcbu-console/rcbu-console/rcbu/rcbusim"
 	"github.com/rcbu-console/rcbu-console/web/static"
@@ -27,15 +28,15 @@ type apiEnv struct {
 	*testEnv
 	tokens  *app.Tokens
 	history *app.History
-	metrics *app.Metrics
+	metrics *metrics.Metrics
 	made    int // tokens made, for unique names
 }
 
-func newAPIEnv(t *testing.T, mo app.MetricsOptions) *apiEnv {
+func newAPIEnv(t *testing.T, mo metrics.Options) *apiEnv {
 	t.Helper()
 	te := newTestEnv(t)
 	log := quietLog()
-	m, err := app.NewMetrics(mo)
+	m, err := metrics.New(mo)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -53,7 +54,7 @@ func newAPIEnv(t *testing.T, mo app.MetricsOptions) *apiEnv {
 	history := app.NewHistory(te.store, te.accounts, te.audit, te.clock.Now, log)
 	fleet := app.NewFleet(te.accounts, app.FleetOptions{Now: te.clock.Now, Log: log})
 	health := app.NewHealth(fleet, te.store, app.DefaultOverduePolicy(), te.clock.Now)
-	if err := m.Register(app.NewStateCollector(te.accounts, health, te.store, app.StateCollectorOptions{Now: te.clock.Now, Log: log})); err != nil {
+	if err := m.Register(metrics.NewStateCollector(te.accounts, health, te.store, metrics.StateCollectorOptions{Now: te.clock.Now, Log: log})); err != nil {
 		t.Fatal(err)
 	}
 	staticFS, err := fs.Sub(static.Files, ".")
@@ -119,7 +120,7 @@ func jsonError(t *testing.T, rec *httptest.ResponseRecorder) string {
 // a cookie only, a garbled token → 401 JSON with a challenge; each role's
 // token → the answer, in JSON.
 func TestAPIRoutesAuthenticateWithTokens(t *testing.T) {
-	ae := newAPIEnv(t, app.MetricsOptions{})
+	ae := newAPIEnv(t, metrics.Options{})
 	var bearer []routePolicy
 	for _, p := range ae.routes.list() {
 		if p.Auth == authBearer {
@@ -182,7 +183,7 @@ func TestAPIRoutesAuthenticateWithTokens(t *testing.T) {
 // TestAPIRoleBelowMinimumIs403 checks the role gate of bearerAuth itself,
 // which the real routes (all Observer) cannot reach.
 func TestAPIRoleBelowMinimumIs403(t *testing.T) {
-	ae := newAPIEnv(t, app.MetricsOptions{})
+	ae := newAPIEnv(t, metrics.Options{})
 	s := &server{Deps: Deps{Log: quietLog(), Tokens: ae.tokens}}
 	e := echo.New()
 	e.GET("/admin-only", func(c echo.Context) error { return c.JSON(http.StatusOK, map[string]bool{"ok": true}) }, s.apiErrors, s.bearerAuth(app.RoleAdmin))
@@ -201,7 +202,7 @@ func TestAPIRoleBelowMinimumIs403(t *testing.T) {
 }
 
 func TestAPITokenFollowsItsUser(t *testing.T) {
-	ae := newAPIEnv(t, app.MetricsOptions{})
+	ae := newAPIEnv(t, metrics.Options{})
 	ctx := context.Background()
 	obs := ae.byRole[app.RoleObserver]
 	tok := ae.token(t, app.RoleObserver)
@@ -260,7 +261,7 @@ func (ae *apiEnv) seedFleet(t *testing.T) (rcbu.AgentID, map[string]rcbu.Configu
 }
 
 func TestAPIAgentsConfigurationsOverdue(t *testing.T) {
-	ae := newAPIEnv(t, app.MetricsOptions{})
+	ae := newAPIEnv(t, metrics.Options{})
 	agent, ids := ae.seedFleet(t)
 	tok := ae.token(t, app.RoleObserver)
 
@@ -336,7 +337,7 @@ func TestAPIAgentsConfigurationsOverdue(t *testing.T) {
 }
 
 func TestAPIAccountProblemsAreReported(t *testing.T) {
-	ae := newAPIEnv(t, app.MetricsOptions{})
+	ae := newAPIEnv(t, metrics.Options{})
 	ae.seedFleet(t)
 	for range 20 { // every regional endpoint; 500 is not retried
 		ae.sim.FailNext(rcbusim.OpListConfigurations, http.StatusInternalServerError)
@@ -385,7 +386,7 @@ type reportsJSON struct {
 }
 
 func TestAPIReportsPagesWithCursors(t *testing.T) {
-	ae := newAPIEnv(t, app.MetricsOptions{})
+	ae := newAPIEnv(t, metrics.Options{})
 	ae.seedReports(t, 23)
 	tok := ae.token(t, app.RoleObserver)
 
@@ -448,7 +449,7 @@ func rev(s []int64) []int64 {
 }
 
 func TestAPIReportsBadFiltersAre400(t *testing.T) {
-	ae := newAPIEnv(t, app.MetricsOptions{})
+	ae := newAPIEnv(t, metrics.Options{})
 	ae.seedReports(t, 3)
 	tok := ae.token(t, app.RoleObserver)
 	var first reportsJSON

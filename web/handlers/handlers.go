@@ -21,6 +21,7 @@ import (
 	"github.com/labstack/echo/v4"
 
 	"github.com/rcbu-console/rcbu-console/app"
+	"github.com/rcbu-console/rcbu-console/metrics"
 )
 
 // Pinger reports whether the database answers.
@@ -58,7 +59,7 @@ type Deps struct {
 	// Metrics is the Prometheus registry, the latency histograms and the
 	// /metrics access policy (app/metrics.go, owner api). Nil, or neither
 	// a token nor an allow list configured: /metrics is 404.
-	Metrics *app.Metrics
+	Metrics *metrics.Metrics
 	// Health is the configurations' state from the fleet and the stored
 	// report snapshots, shared by /metrics and the JSON API (app/metrics.go,
 	// owner api); built over Fleet alone when nil.

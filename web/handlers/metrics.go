@@ -11,6 +11,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 
 	"github.com/rcbu-console/rcbu-console/app"
+	"github.com/rcbu-console/rcbu-console/metrics"
 )
 
 // metricsEndpoint serves GET /metrics in the Prometheus text format to a
@@ -19,7 +20,7 @@ import (
 // no Metrics at all) the endpoint does not exist: 404, as for any unknown
 // path. Refusals are plain text: a scraper is not a browser to send to the
 // sign-in page.
-func metricsEndpoint(m *app.Metrics, log *slog.Logger) echo.HandlerFunc {
+func metricsEndpoint(m *metrics.Metrics, log *slog.Logger) echo.HandlerFunc {
 	if !m.Enabled() {
 		return func(echo.Context) error { return echo.ErrNotFound }
 	}
@@ -56,7 +57,7 @@ func metricsEndpoint(m *app.Metrics, log *slog.Logger) echo.HandlerFunc {
 // route template (never the raw path: ids would make series without end),
 // method and status class. It sits outside the request logger, whose
 // error handling has written the final status by the time it returns.
-func observeLatency(m *app.Metrics) echo.MiddlewareFunc {
+func observeLatency(m *metrics.Metrics) echo.MiddlewareFunc {
 	return func(next echo.HandlerFunc) echo.HandlerFunc {
 		if m == nil {
 			return next

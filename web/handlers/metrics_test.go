@@ -14,6 +14,7 @@ import (
 	dto "github.com/prometheus/client_model/go"
 
 	"github.com/rcbu-console/rcbu-console/app"
+	"github.com/rcbu-console/rcbu-console/metrics"
 )
 
 const scrapeToken = "scrape-token-for-the-test-0123456789"
@@ -51,7 +52,7 @@ func labelsOf(m *dto.Metric) map[string]string {
 // configuration's names in the info metric, and the latency histograms
 // filled by the API calls the scrape and a JSON request made.
 func TestMetricsScrapeShowsOverdueConfigurations(t *testing.T) {
-	ae := newAPIEnv(t, app.MetricsOptions{Token: scrapeToken})
+	ae := newAPIEnv(t, metrics.Options{Token: scrapeToken})
 	agent, ids := ae.seedFleet(t)
 	if rec := ae.apiGet("/api/v1/agents", ae.token(t, app.RoleObserver)); rec.Code != http.StatusOK {
 		t.Fatalf("api: %d", rec.Code)
@@ -128,20 +129,20 @@ func TestMetricsAccess(t *testing.T) {
 	// httptest requests come from 192.0.2.1.
 	tests := []struct {
 		name      string
-		opts      app.MetricsOptions
+		opts      metrics.Options
 		token     string
 		want      int
 		challenge bool
 	}{
-		{"off", app.MetricsOptions{}, "", http.StatusNotFound, false},
-		{"off, even with a token", app.MetricsOptions{}, scrapeToken, http.StatusNotFound, false},
-		{"token: none sent", app.MetricsOptions{Token: scrapeToken}, "", http.StatusUnauthorized, true},
-		{"token: wrong", app.MetricsOptions{Token: scrapeToken}, scrapeToken[:len(scrapeToken)-1] + "X", http.StatusUnauthorized, true},
-		{"token: right", app.MetricsOptions{Token: scrapeToken}, scrapeToken, http.StatusOK, false},
-		{"allow list: address in it", app.MetricsOptions{Allow: mustAllow(t, "127.0.0.1/32, 192.0.2.0/24")}, "", http.StatusOK, false},
-		{"allow list: address not in it", app.MetricsOptions{Allow: mustAllow(t, "10.0.0.0/8")}, "", http.StatusForbidden, false},
-		{"both: address not in the list, right token", app.MetricsOptions{Token: scrapeToken, Allow: mustAllow(t, "10.0.0.0/8")}, scrapeToken, http.StatusOK, false},
-		{"both: address not in the list, no token", app.MetricsOptions{Token: scrapeToken, Allow: mustAllow(t, "10.0.0.0/8")}, "", http.StatusUnauthorized, true},
+		{"off", metrics.Options{}, "", http.StatusNotFound, false},
+		{"off, even with a token", metrics.Options{}, scrapeToken, http.StatusNotFound, false},
+		{"token: none sent", metrics.Options{Token: scrapeToken}, "", http.StatusUnauthorized, true},
+		{"token: wrong", metrics.Options{Token: scrapeToken}, scrapeToken[:len(scrapeToken)-1] + "X", http.StatusUnauthorized, true},
+		{"token: right", metrics.Options{Token: scrapeToken}, scrapeToken, http.StatusOK, false},
+		{"allow list: address in it", metrics.Options{Allow: mustAllow(t, "127.0.0.1/32, 192.0.2.0/24")}, "", http.StatusOK, false},
+		{"allow list: address not in it", metrics.Options{Allow: mustAllow(t, "10.0.0.0/8")}, "", http.StatusForbidden, false},
+		{"both: address not in the list, right token", metrics.Options{Token: scrapeToken, Allow: mustAllow(t, "10.0.0.0/8")}, scrapeToken, http.StatusOK, false},
+		{"both: address not in the list, no token", metrics.Options{Token: scrapeToken, Allow: mustAllow(t, "10.0.0.0/8")}, "", http.StatusUnauthorized, true},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -168,7 +169,7 @@ func TestMetricsAccess(t *testing.T) {
 
 func mustAllow(t *testing.T, s string) []netip.Prefix {
 	t.Helper()
-	p, err := app.ParseAllowList(s)
+	p, err := metrics.ParseAllowList(s)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -177,7 +178,7 @@ func mustAllow(t *testing.T, s string) []netip.Prefix {
 
 // TestLatencyUsesRouteTemplates checks that ids never become label values.
 func TestLatencyUsesRouteTemplates(t *testing.T) {
-	ae := newAPIEnv(t, app.MetricsOptions{Token: scrapeToken})
+	ae := newAPIEnv(t, metrics.Options{Token: scrapeToken})
 	ck := ae.loginRole(app.RoleObserver)
 	for _, p := range []string{"/configurations/123", "/configurations/456", "/no/such/page/789"} {
 		ae.get(p, ck)

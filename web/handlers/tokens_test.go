@@ -9,13 +9,14 @@ import (
 	"time"
 
 	"github.com/rcbu-console/rcbu-console/app"
+	"github.com/rcbu-console/rcbu-console/metrics"
 )
 
 // TestTokensPageLifecycle creates a token on the profile page, uses it on
 // the API, sees its last use, and revokes it: the token is shown once and
 // stops working once revoked.
 func TestTokensPageLifecycle(t *testing.T) {
-	ae := newAPIEnv(t, app.MetricsOptions{})
+	ae := newAPIEnv(t, metrics.Options{})
 	ck := ae.loginRole(app.RoleObserver)
 
 	if href, _ := testid(doc(t, ae.get("/profile", ck)), "api-tokens-link").Attr("href"); href != "/profile/tokens" {
@@ -87,7 +88,7 @@ func TestTokensPageLifecycle(t *testing.T) {
 }
 
 func TestTokensPageRefusesBadInput(t *testing.T) {
-	ae := newAPIEnv(t, app.MetricsOptions{})
+	ae := newAPIEnv(t, metrics.Options{})
 	ck := ae.loginRole(app.RoleCreator)
 	for _, tc := range []struct {
 		name string
