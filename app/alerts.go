@@ -3,12 +3,10 @@ package app
 import (
 	"cmp"
 	"context"
-	"crypto/x509"
 	"encoding/json"
 	"errors"
 	"fmt"
 	"log/slog"
-	"net/http"
 	"slices"
 	"strconv"
 	"strings"
@@ -277,15 +275,6 @@ type alertAccounts interface {
 type AlertsOptions struct {
 	Now func() time.Time
 	Log *slog.Logger
-	// HTTPClient posts webhooks and Slack messages (default: 10 s timeout,
-	// redirects not followed).
-	HTTPClient *http.Client
-	// SMTPRootCAs verifies mail servers (default: the system roots).
-	SMTPRootCAs *x509.CertPool
-	// SMTPTimeout bounds one email delivery (default 30 s).
-	SMTPTimeout time.Duration
-	// HELO is the name given to mail servers (default "localhost").
-	HELO string
 	// EvalInterval is how often every account's rules run without a
 	// trigger (default 5 min): overdue and offline need time, not events.
 	EvalInterval time.Duration
@@ -305,20 +294,6 @@ func (o AlertsOptions) withDefaults() AlertsOptions {
 	}
 	if o.Log == nil {
 		o.Log = slog.New(slog.DiscardHandler)
-	}
-	if o.HTTPClient == nil {
-		o.HTTPClient = &http.Client{
-			Timeout: 10 * time.Second,
-			// A redirect is an answer, not a new target: following it would
-			// resend the signed body (or, as a GET, drop it) somewhere else.
-			CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse },
-		}
-	}
-	if o.SMTPTimeout <= 0 {
-		o.SMTPTimeout = 30 * time.Second
-	}
-	if o.HELO == "" {
-		o.HELO = "localhost"
 	}
 	if o.EvalInterval <= 0 {
 		o.EvalInterval = 5 * time.Minute
@@ -364,6 +339,7 @@ type Alerts struct {
 	fleet    *Fleet
 	accounts alertAccounts
 	audit    *Audit
+	senders  SenderFactory
 	opts     AlertsOptions
 
 	evalMu  sync.Mutex
@@ -375,15 +351,28 @@ type Alerts struct {
 	sendKick chan struct{}
 }
 
-// NewAlerts returns the alerts service.
-func NewAlerts(store AlertStore, sealer *Sealer, fleet *Fleet, accounts alertAccounts, audit *Audit, opts AlertsOptions) *Alerts {
+// NewAlerts returns the alerts service; senders delivers to the channels.
+func NewAlerts(store AlertStore, sealer *Sealer, fleet *Fleet, accounts alertAccounts, audit *Audit, senders SenderFactory, opts AlertsOptions) *Alerts {
 	return &Alerts{
-		store: store, sealer: sealer, fleet: fleet, accounts: accounts, audit: audit, opts: opts.withDefaults(),
+		store: store, sealer: sealer, fleet: fleet, accounts: accounts, audit: audit, senders: senders, opts: opts.withDefaults(),
 		evaling:  map[AccountID]*sync.Mutex{},
 		pending:  map[AccountID]bool{},
 		evalKick: make(chan struct{}, 1),
 		sendKick: make(chan struct{}, 1),
 	}
+}
+
+// Sender delivers notices to one channel. status is the receiver's answer
+// (an HTTP status or an SMTP reply code), 0 when none came; the error says
+// in words why the notice was not delivered.
+type Sender interface {
+	Send(ctx context.Context, id DeliveryID, n Notice) (status int, err error)
+}
+
+// SenderFactory makes the Sender of a channel from its settings and its
+// opened secret; *notify.Senders is one.
+type SenderFactory interface {
+	Sender(c Channel, secret string) (Sender, error)
 }
 
 // Evaluator is what the report sync and the operations service call when an
@@ -826,6 +815,16 @@ func (a *Alerts) attempt(ctx context.Context, c Channel, d Delivery, maxAttempts
 	return d, nil
 }
 
+// truncate cuts s to at most n runes, marking the cut: a delivery keeps
+// only the start of a long error.
+func truncate(s string, n int) string {
+	r := []rune(s)
+	if len(r) <= n {
+		return s
+	}
+	return string(r[:n-1]) + "…"
+}
+
 // send makes one attempt. final reports an error that retrying cannot fix.
 func (a *Alerts) send(ctx context.Context, c Channel, d Delivery) (status int, final bool, err error) {
 	if !c.Enabled && d.Event != EventTest {
@@ -840,14 +839,12 @@ func (a *Alerts) send(ctx context.Context, c Channel, d Delivery) (status int, f
 	if err != nil {
 		return 0, true, err
 	}
-	status, err = s.send(ctx, d.ID, n)
+	status, err = s.Send(ctx, d.ID, n)
 	return status, false, err
 }
 
 // sender builds the channel's sender with its secret opened.
-func (a *Alerts) sender(c Channel) (interface {
-	send(ctx context.Context, id DeliveryID, n Notice) (int, error)
-}, error) {
+func (a *Alerts) sender(c Channel) (Sender, error) {
 	secret := ""
 	if c.HasSecret() {
 		p, err := a.sealer.Open(c.SecretSealed, []byte(channelSecretAAD))
@@ -856,15 +853,7 @@ func (a *Alerts) sender(c Channel) (interface {
 		}
 		secret = string(p)
 	}
-	switch c.Kind {
-	case ChannelWebhook:
-		return webhookSender{url: c.URL, key: []byte(secret), client: a.opts.HTTPClient, now: a.opts.Now}, nil
-	case ChannelSlack:
-		return slackSender{url: secret, client: a.opts.HTTPClient}, nil
-	case ChannelEmail:
-		return smtpSender{settings: c.SMTP, password: secret, rootCAs: a.opts.SMTPRootCAs, timeout: a.opts.SMTPTimeout, helo: a.opts.HELO, now: a.opts.Now}, nil
-	}
-	return nil, fmt.Errorf("unknown channel kind %q", c.Kind)
+	return a.senders.Sender(c, secret)
 }
 
 // requireAdmin checks the role for changes.

@@ -27,6 +27,7 @@ import (
 	"github.com/google/go-cmp/cmp"
 
 	"github.com/rcbu-console/rcbu-console/app"
+	"github.com/rcbu-console/rcbu-console/notify"
 	"github.com/rcbu-console/rcbu-console/rcbu"
 	"github.com/rcbu-console/rcbu-console/rcbu/rcbusim"
 	"github.com/rcbu-console/rcbu-console/rcbu/rcbusim/rcbusimtest"
@@ -58,9 +59,8 @@ func newAlertsEnv(t *testing.T) *alertsEnv {
 	}
 	fleet := app.NewFleet(accounts, app.FleetOptions{Now: e.clock.Now, Log: discard(), TTL: time.Nanosecond})
 	cert, roots := selfSigned(t)
-	alerts := app.NewAlerts(e.store, sealer, fleet, accounts, e.audit, app.AlertsOptions{
-		Now: e.clock.Now, Log: discard(), SMTPRootCAs: roots, SMTPTimeout: 10 * time.Second,
-	})
+	senders := notify.New(notify.Options{Now: e.clock.Now, SMTPRootCAs: roots, SMTPTimeout: 10 * time.Second})
+	alerts := app.NewAlerts(e.store, sealer, fleet, accounts, e.audit, senders, app.AlertsOptions{Now: e.clock.Now, Log: discard()})
 	return &alertsEnv{env: e, alerts: alerts, account: acct, sim: sim, roots: roots, cert: cert}
 }
 
@@ -129,11 +129,11 @@ func (r *receiver) requests() []received {
 }
 
 // payloads decodes the webhook bodies received.
-func (r *receiver) payloads(t *testing.T) []app.WebhookPayload {
+func (r *receiver) payloads(t *testing.T) []notify.WebhookPayload {
 	t.Helper()
-	var out []app.WebhookPayload
+	var out []notify.WebhookPayload
 	for _, q := range r.requests() {
-		var p app.WebhookPayload
+		var p notify.WebhookPayload
 		if err := json.Unmarshal(q.Body, &p); err != nil {
 			t.Fatalf("webhook body %q: %v", q.Body, err)
 		}
@@ -195,7 +195,7 @@ func (ae *alertsEnv) log(t *testing.T, c app.Channel) []app.Delivery {
 	return p.Deliveries
 }
 
-func events(ps []app.WebhookPayload) []string {
+func events(ps []notify.WebhookPayload) []string {
 	var out []string
 	for _, p := range ps {
 		out = append(out, string(p.Event)+" "+p.Object)
@@ -219,26 +219,26 @@ func TestWebhookIsSignedAndVerifiable(t *testing.T) {
 		t.Fatalf("%d requests", len(reqs))
 	}
 	q := reqs[0]
-	sig := q.Header.Get(app.HeaderSignature)
-	if !strings.HasPrefix(sig, "sha256=") || !app.VerifyWebhook([]byte(hookSecret), q.Body, sig) {
+	sig := q.Header.Get(notify.HeaderSignature)
+	if !strings.HasPrefix(sig, "sha256=") || !notify.VerifyWebhook([]byte(hookSecret), q.Body, sig) {
 		t.Errorf("signature %q does not verify", sig)
 	}
-	if app.VerifyWebhook([]byte("another secret of some length"), q.Body, sig) {
+	if notify.VerifyWebhook([]byte("another secret of some length"), q.Body, sig) {
 		t.Error("the signature verifies under another key")
 	}
 	tampered := append([]byte(nil), q.Body...)
 	tampered[len(tampered)-2] ^= 1
-	if app.VerifyWebhook([]byte(hookSecret), tampered, sig) {
+	if notify.VerifyWebhook([]byte(hookSecret), tampered, sig) {
 		t.Error("the signature verifies a changed body")
 	}
-	var p app.WebhookPayload
+	var p notify.WebhookPayload
 	if err := json.Unmarshal(q.Body, &p); err != nil {
 		t.Fatal(err)
 	}
-	if ts := q.Header.Get(app.HeaderTimestamp); ts != strconv.FormatInt(p.SentAt, 10) || p.SentAt != ae.clock.Now().Unix() {
+	if ts := q.Header.Get(notify.HeaderTimestamp); ts != strconv.FormatInt(p.SentAt, 10) || p.SentAt != ae.clock.Now().Unix() {
 		t.Errorf("timestamp header %q, sent_at %d", ts, p.SentAt)
 	}
-	if p.Event != app.EventTest || p.DeliveryID != d.ID || q.Header.Get(app.HeaderDelivery) != d.ID.String() || p.Account != ae.account.Name {
+	if p.Event != app.EventTest || p.DeliveryID != d.ID || q.Header.Get(notify.HeaderDelivery) != d.ID.String() || p.Account != ae.account.Name {
 		t.Errorf("payload %+v, headers %v", p, q.Header)
 	}
 	if e := ae.lastAudit(t); e.Action != app.ActionChannelTest || e.Outcome != app.OutcomeOK {
@@ -834,7 +834,7 @@ func TestEmailChannel(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			if !strings.Contains(hdr.Get("Subject"), "nightly") || hdr.Get(app.HeaderEvent) != "alert.opened" || hdr.Get("Content-Transfer-Encoding") != "quoted-printable" {
+			if !strings.Contains(hdr.Get("Subject"), "nightly") || hdr.Get(notify.HeaderEvent) != "alert.opened" || hdr.Get("Content-Transfer-Encoding") != "quoted-printable" {
 				t.Errorf("headers %v", hdr)
 			}
 			if !strings.Contains(m.Data, "The backup 100 of nightly on web-01 ended Failed") {

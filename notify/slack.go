@@ -1,4 +1,4 @@
-package app
+package notify
 
 import (
 	"context"
@@ -6,6 +6,8 @@ import (
 	"fmt"
 	"net/http"
 	"strings"
+
+	"github.com/rcbu-console/rcbu-console/app"
 )
 
 // slackSender delivers to a Slack-compatible incoming webhook: a JSON body
@@ -46,7 +48,7 @@ func truncate(s string, n int) string {
 }
 
 // SlackMessage returns the incoming-webhook body for a notice.
-func SlackMessage(n Notice) ([]byte, error) {
+func SlackMessage(n app.Notice) ([]byte, error) {
 	title := n.Subject()
 	body := n.Body()
 	msg := slackMessage{
@@ -63,7 +65,7 @@ func SlackMessage(n Notice) ([]byte, error) {
 	return b, nil
 }
 
-func (s slackSender) send(ctx context.Context, _ DeliveryID, n Notice) (int, error) {
+func (s slackSender) Send(ctx context.Context, _ app.DeliveryID, n app.Notice) (int, error) {
 	body, err := SlackMessage(n)
 	if err != nil {
 		return 0, err

@@ -1,4 +1,4 @@
-package app
+package notify
 
 import (
 	"bytes"
@@ -15,33 +15,35 @@ import (
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/rcbu-console/rcbu-console/app"
 )
 
 // smtpSender delivers by email over SMTP: implicit TLS, or STARTTLS (which
 // it insists on: it never authenticates or sends over plain text), then
 // AUTH PLAIN when a user name is set.
 type smtpSender struct {
-	settings SMTPSettings
+	settings app.SMTPSettings
 	password string
 	rootCAs  *x509.CertPool // nil: the system roots
 	timeout  time.Duration
 	helo     string
+	dialer   *net.Dialer
 	now      func() time.Time
 }
 
-func (m smtpSender) send(ctx context.Context, id DeliveryID, n Notice) (code int, err error) {
+func (m smtpSender) Send(ctx context.Context, id app.DeliveryID, n app.Notice) (code int, err error) {
 	msg := buildMail(m.settings, id, n, m.now())
 	ctx, cancel := context.WithTimeout(ctx, m.timeout)
 	defer cancel()
 	host := m.settings.Host
 	addr := net.JoinHostPort(host, strconv.Itoa(m.settings.Port))
 	tlsConfig := &tls.Config{ServerName: host, RootCAs: m.rootCAs, MinVersion: tls.VersionTLS12}
-	dialer := &net.Dialer{}
 	var conn net.Conn
-	if m.settings.Security == SMTPTLS {
-		conn, err = (&tls.Dialer{NetDialer: dialer, Config: tlsConfig}).DialContext(ctx, "tcp", addr)
+	if m.settings.Security == app.SMTPTLS {
+		conn, err = (&tls.Dialer{NetDialer: m.dialer, Config: tlsConfig}).DialContext(ctx, "tcp", addr)
 	} else {
-		conn, err = dialer.DialContext(ctx, "tcp", addr)
+		conn, err = m.dialer.DialContext(ctx, "tcp", addr)
 	}
 	if err != nil {
 		return 0, fmt.Errorf("smtp: connect to %s: %w", addr, err)
@@ -69,7 +71,7 @@ func (m smtpSender) send(ctx context.Context, id DeliveryID, n Notice) (code int
 	if err := step("EHLO", c.Hello(m.helo)); err != nil {
 		return code, err
 	}
-	if m.settings.Security == SMTPStartTLS {
+	if m.settings.Security == app.SMTPStartTLS {
 		if ok, _ := c.Extension("STARTTLS"); !ok {
 			return 0, errors.New("smtp: the server does not offer STARTTLS")
 		}
@@ -124,7 +126,7 @@ func oneLine(s string) string {
 
 // buildMail returns the message: headers, then the notice as quoted-printable
 // UTF-8 text.
-func buildMail(s SMTPSettings, id DeliveryID, n Notice, now time.Time) []byte {
+func buildMail(s app.SMTPSettings, id app.DeliveryID, n app.Notice, now time.Time) []byte {
 	var b bytes.Buffer
 	h := func(k, v string) { b.WriteString(k + ": " + v + "\r\n") }
 	h("From", mime.QEncoding.Encode("utf-8", "RCBU Console")+" <"+s.From+">")

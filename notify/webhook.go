@@ -1,4 +1,4 @@
-package app
+package notify
 
 import (
 	"bytes"
@@ -14,6 +14,8 @@ import (
 	"net/url"
 	"strconv"
 	"time"
+
+	"github.com/rcbu-console/rcbu-console/app"
 )
 
 // Webhook headers. The signature is HMAC-SHA256 over the exact request
@@ -43,9 +45,9 @@ func VerifyWebhook(key, body []byte, header string) bool {
 // WebhookPayload is the JSON body a webhook channel receives: the notice,
 // the delivery id and when this attempt was sent.
 type WebhookPayload struct {
-	Notice
-	DeliveryID DeliveryID `json:"delivery_id"`
-	SentAt     int64      `json:"sent_at"`
+	app.Notice
+	DeliveryID app.DeliveryID `json:"delivery_id"`
+	SentAt     int64          `json:"sent_at"`
 }
 
 // maxReplyBody bounds how much of a receiver's reply is read (and dropped).
@@ -59,7 +61,7 @@ type webhookSender struct {
 	now    func() time.Time
 }
 
-func (w webhookSender) send(ctx context.Context, id DeliveryID, n Notice) (int, error) {
+func (w webhookSender) Send(ctx context.Context, id app.DeliveryID, n app.Notice) (int, error) {
 	ts := w.now().UTC()
 	body, err := json.Marshal(WebhookPayload{Notice: n, DeliveryID: id, SentAt: ts.Unix()})
 	if err != nil {

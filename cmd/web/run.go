@@ -15,6 +15,7 @@ import (
 	"github.com/rcbu-console/rcbu-console/app"
 	"github.com/rcbu-console/rcbu-console/db"
 	"github.com/rcbu-console/rcbu-console/metrics"
+	"github.com/rcbu-console/rcbu-console/notify"
 	"github.com/rcbu-console/rcbu-console/rcbu"
 	"github.com/rcbu-console/rcbu-console/rcbu/rcbusim"
 	"github.com/rcbu-console/rcbu-console/web/handlers"
@@ -78,7 +79,7 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 	accounts := app.NewAccounts(store, sealer, app.RCBUConnector(upstreamClient(prom), log, "rcbu-console/"+version), audit, now, log)
 	fleet := app.NewFleet(accounts, app.FleetOptions{Now: now, Log: log})
 	history := app.NewHistory(store, accounts, audit, now, log)
-	alerts := app.NewAlerts(store, sealer, fleet, accounts, audit, app.AlertsOptions{Now: now, Log: log})
+	alerts := app.NewAlerts(store, sealer, fleet, accounts, audit, notify.New(notify.Options{Now: now}), app.AlertsOptions{Now: now, Log: log})
 	// A job run through the console is snapshotted as soon as Ops sees it
 	// end, and then the alert rules of its account run.
 	ops := app.NewOps(fleet, audit, app.OpsOptions{Now: now, Log: log, Snapshotter: alerts.SnapshotHook(history)})

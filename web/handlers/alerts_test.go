@@ -17,6 +17,7 @@ import (
 
 	"github.com/rcbu-console/rcbu-console/app"
 	"github.com/rcbu-console/rcbu-console/db"
+	"github.com/rcbu-console/rcbu-console/notify"
 	"github.com/rcbu-console/rcbu-console/rcbu"
 	"github.com/rcbu-console/rcbu-console/rcbu/rcbusim"
 )
@@ -36,7 +37,7 @@ func newAlertsTestEnv(t *testing.T, simOpts ...rcbusim.Option) *alertsTestEnv {
 	env.testEnv, _ = buildTestEnv(t, envOptions{sim: simOpts, wire: func(d *Deps, store *db.Store, sealer *app.Sealer) {
 		d.Fleet = app.NewFleet(d.Accounts, app.FleetOptions{Now: d.Now, Log: d.Log, TTL: time.Nanosecond})
 		env.history = app.NewHistory(store, d.Accounts, d.Audit, d.Now, d.Log)
-		env.alerts = app.NewAlerts(store, sealer, d.Fleet, d.Accounts, d.Audit, app.AlertsOptions{Now: d.Now, Log: d.Log})
+		env.alerts = app.NewAlerts(store, sealer, d.Fleet, d.Accounts, d.Audit, notify.New(notify.Options{Now: d.Now}), app.AlertsOptions{Now: d.Now, Log: d.Log})
 		env.syncer = app.NewSyncer(env.history, d.Accounts, app.SyncOptions{AfterSync: env.alerts.AfterSync})
 		d.History, d.Syncer, d.Alerts = env.history, env.syncer, env.alerts
 	}})
@@ -58,7 +59,7 @@ func newHookReceiver(t *testing.T) *hookReceiver {
 		b, _ := io.ReadAll(r.Body)
 		h.mu.Lock()
 		h.bodies = append(h.bodies, b)
-		h.sigs = append(h.sigs, r.Header.Get(app.HeaderSignature))
+		h.sigs = append(h.sigs, r.Header.Get(notify.HeaderSignature))
 		h.mu.Unlock()
 	}))
 	t.Cleanup(h.srv.Close)
@@ -218,7 +219,7 @@ func TestChannelPages(t *testing.T) {
 		rcv.mu.Lock()
 		last, sig := rcv.bodies[len(rcv.bodies)-1], rcv.sigs[len(rcv.sigs)-1]
 		rcv.mu.Unlock()
-		if !app.VerifyWebhook([]byte(testHookSecret), last, sig) {
+		if !notify.VerifyWebhook([]byte(testHookSecret), last, sig) {
 			t.Error("after an edit with an empty secret, the stored secret no longer signs")
 		}
 	})
@@ -415,11 +416,11 @@ func TestFailedDemoBackupProducesOneWebhookDelivery(t *testing.T) {
 	if n := rcv.count(); n != 1 {
 		t.Fatalf("%d webhook deliveries, want exactly 1", n)
 	}
-	var p app.WebhookPayload
+	var p notify.WebhookPayload
 	if err := json.Unmarshal(rcv.bodies[0], &p); err != nil {
 		t.Fatal(err)
 	}
-	if p.Event != app.EventOpened || p.Rule != app.RuleBackupFailed || p.Object != "backup:"+strconv.FormatInt(int64(b.ID), 10) || !app.VerifyWebhook([]byte(testHookSecret), rcv.bodies[0], rcv.sigs[0]) {
+	if p.Event != app.EventOpened || p.Rule != app.RuleBackupFailed || p.Object != "backup:"+strconv.FormatInt(int64(b.ID), 10) || !notify.VerifyWebhook([]byte(testHookSecret), rcv.bodies[0], rcv.sigs[0]) {
 		t.Errorf("payload %+v", p)
 	}
 	d := doc(t, te.get("/alerts/channels/"+id+"/deliveries", admin))

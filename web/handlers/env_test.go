@@ -19,6 +19,7 @@ import (
 
 	"github.com/rcbu-console/rcbu-console/app"
 	"github.com/rcbu-console/rcbu-console/db"
+	"github.com/rcbu-console/rcbu-console/notify"
 	"github.com/rcbu-console/rcbu-console/rcbu/rcbusim"
 	"github.com/rcbu-console/rcbu-console/rcbu/rcbusim/rcbusimtest"
 	"github.com/rcbu-console/rcbu-console/web/static"
@@ -76,7 +77,7 @@ func newTestEnvWith(t testing.TB, change func(*Deps)) *testEnv {
 		history := app.NewHistory(store, d.Accounts, d.Audit, d.Now, d.Log)
 		d.History = history
 		d.Syncer = app.NewSyncer(history, d.Accounts, app.SyncOptions{})
-		d.Alerts = app.NewAlerts(store, sealer, d.Fleet, d.Accounts, d.Audit, app.AlertsOptions{Now: d.Now, Log: d.Log})
+		d.Alerts = app.NewAlerts(store, sealer, d.Fleet, d.Accounts, d.Audit, notify.New(notify.Options{Now: d.Now}), app.AlertsOptions{Now: d.Now, Log: d.Log})
 		d.Tokens = app.NewTokens(store, d.Audit, d.Now, d.Log)
 		if change != nil {
 			change(d)
