@@ -84,9 +84,9 @@ func TestDialerSeesEveryConnection(t *testing.T) {
 		c      app.Channel
 		secret string
 	}{
-		"webhook":      {app.Channel{Kind: app.ChannelWebhook, URL: srv.URL}, "key"},
-		"slack":        {app.Channel{Kind: app.ChannelSlack}, srv.URL + "/services/T/B/x"},
-		"email tls":    {app.Channel{Kind: app.ChannelEmail, SMTP: app.SMTPSettings{Host: host, Port: p, Security: app.SMTPTLS, From: "a@example.com", To: []string{"b@example.com"}}}, ""},
+		"webhook":        {app.Channel{Kind: app.ChannelWebhook, URL: srv.URL}, "key"},
+		"slack":          {app.Channel{Kind: app.ChannelSlack}, srv.URL + "/services/T/B/x"},
+		"email tls":      {app.Channel{Kind: app.ChannelEmail, SMTP: app.SMTPSettings{Host: host, Port: p, Security: app.SMTPTLS, From: "a@example.com", To: []string{"b@example.com"}}}, ""},
 		"email starttls": {app.Channel{Kind: app.ChannelEmail, SMTP: app.SMTPSettings{Host: host, Port: p, Security: app.SMTPStartTLS, From: "a@example.com", To: []string{"b@example.com"}}}, ""},
 	}
 	for name, tt := range channels {
