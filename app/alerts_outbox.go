@@ -1,0 +1,201 @@
+package app
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"log/slog"
+	"time"
+)
+
+// Sender delivers notices to one channel. status is the receiver's answer
+// (an HTTP status or an SMTP reply code), 0 when none came; the error says
+// in words why the notice was not delivered.
+type Sender interface {
+	Send(ctx context.Context, id DeliveryID, n Notice) (status int, err error)
+}
+
+// SenderFactory makes the Sender of a channel from its settings and its
+// opened secret; *notify.Senders is one.
+type SenderFactory interface {
+	Sender(c Channel, secret string) (Sender, error)
+}
+
+// sendLoop delivers due notices, then sleeps until the next is due (at
+// most a minute) or something new is queued.
+func (a *Alerts) sendLoop(ctx context.Context) {
+	for {
+		for {
+			n, err := a.DispatchDue(ctx)
+			if err != nil {
+				if ctx.Err() == nil {
+					a.opts.Log.WarnContext(ctx, "alert_dispatch_failed", slog.Any("err", err))
+				}
+				break
+			}
+			if n < dispatchBatch {
+				break
+			}
+		}
+		wait := time.Minute
+		if next, ok, err := a.store.NextDeliveryAt(ctx); err == nil && ok {
+			wait = min(wait, max(next.Sub(a.opts.Now()), 100*time.Millisecond))
+		}
+		t := time.NewTimer(wait)
+		select {
+		case <-ctx.Done():
+			t.Stop()
+			return
+		case <-a.sendKick:
+			t.Stop()
+		case <-t.C:
+		}
+	}
+}
+
+// DispatchDue attempts every delivery that is due, oldest first (up to one
+// batch), and returns how many it attempted. A failed attempt is retried
+// after RetryBase·2^(attempts−1), capped at RetryMax, until MaxAttempts.
+func (a *Alerts) DispatchDue(ctx context.Context) (int, error) {
+	due, err := a.store.DueDeliveries(ctx, a.opts.Now(), dispatchBatch)
+	if err != nil {
+		return 0, fmt.Errorf("dispatch: %w", err)
+	}
+	channels := map[ChannelID]*Channel{}
+	for _, d := range due {
+		if ctx.Err() != nil {
+			return 0, ctx.Err()
+		}
+		c, ok := channels[d.ChannelID]
+		if !ok {
+			ch, err := a.store.Channel(ctx, d.ChannelID)
+			if err != nil && !errors.Is(err, ErrNotFound) {
+				return 0, fmt.Errorf("dispatch: %w", err)
+			}
+			if err == nil {
+				c = &ch
+			}
+			channels[d.ChannelID] = c
+		}
+		if c == nil {
+			continue // deleted meanwhile: its deliveries went with it
+		}
+		if _, err := a.attempt(ctx, *c, d, a.opts.MaxAttempts); err != nil {
+			return 0, err
+		}
+	}
+	return len(due), nil
+}
+
+// attempt sends one delivery once and saves the outcome: sent, pending
+// with the next attempt scheduled, or failed after maxAttempts (or at once
+// when retrying cannot help). The returned error is a store failure; a
+// failed send is in the delivery.
+func (a *Alerts) attempt(ctx context.Context, c Channel, d Delivery, maxAttempts int) (Delivery, error) {
+	now := a.opts.Now()
+	d.Attempts++
+	status, final, sendErr := a.send(ctx, c, d)
+	d.LastStatus = status
+	switch {
+	case sendErr == nil:
+		d.Status, d.Sent, d.LastError = DeliverySent, a.opts.Now(), ""
+	case final || d.Attempts >= maxAttempts:
+		d.Status, d.LastError = DeliveryFailed, truncate(sendErr.Error(), 500)
+	default:
+		d.Status, d.LastError = DeliveryPending, truncate(sendErr.Error(), 500)
+		d.NextAttempt = now.Add(backoff(a.opts.RetryBase, a.opts.RetryMax, d.Attempts))
+	}
+	// Record the attempt even when ctx ended while sending.
+	if err := a.store.SaveAttempt(context.WithoutCancel(ctx), d); err != nil {
+		return d, fmt.Errorf("dispatch: %w", err)
+	}
+	if sendErr != nil {
+		a.opts.Log.WarnContext(ctx, "alert_delivery_failed", slog.Int64("delivery_id", int64(d.ID)), slog.Int64("channel_id", int64(c.ID)),
+			slog.Int("attempts", d.Attempts), slog.String("status", string(d.Status)), slog.String("err", d.LastError))
+	}
+	return d, nil
+}
+
+// truncate cuts s to at most n runes, marking the cut: a delivery keeps
+// only the start of a long error.
+func truncate(s string, n int) string {
+	r := []rune(s)
+	if len(r) <= n {
+		return s
+	}
+	return string(r[:n-1]) + "…"
+}
+
+// send makes one attempt. final reports an error that retrying cannot fix.
+func (a *Alerts) send(ctx context.Context, c Channel, d Delivery) (status int, final bool, err error) {
+	if !c.Enabled && d.Event != EventTest {
+		return 0, true, errors.New("the channel is disabled")
+	}
+	var n Notice
+	if err := json.Unmarshal(d.Payload, &n); err != nil {
+		return 0, true, fmt.Errorf("the stored notice is unreadable: %w", err)
+	}
+	n.IncidentID = d.IncidentID
+	s, err := a.sender(c)
+	if err != nil {
+		return 0, true, err
+	}
+	status, err = s.Send(ctx, d.ID, n)
+	return status, false, err
+}
+
+// sender builds the channel's sender with its secret opened.
+func (a *Alerts) sender(c Channel) (Sender, error) {
+	secret := ""
+	if c.HasSecret() {
+		p, err := a.sealer.Open(c.SecretSealed, []byte(channelSecretAAD))
+		if err != nil {
+			return nil, errors.New("the channel's secret cannot be read (was the app secret changed?); enter it again")
+		}
+		secret = string(p)
+	}
+	return a.senders.Sender(c, secret)
+}
+
+// enqueue stores a notice for a channel as a pending delivery due at due.
+func (a *Alerts) enqueue(ctx context.Context, c Channel, n Notice, now, due time.Time) (Delivery, error) {
+	payload, err := json.Marshal(n)
+	if err != nil {
+		return Delivery{}, err
+	}
+	return a.store.EnqueueDelivery(ctx, Delivery{ChannelID: c.ID, Event: n.Event, Title: n.Subject(), Payload: payload,
+		Status: DeliveryPending, NextAttempt: due, Created: now})
+}
+
+// DeliveryPage is one page of a channel's delivery log, newest first.
+type DeliveryPage struct {
+	Channel    Channel
+	Deliveries []Delivery
+	HasOlder   bool
+}
+
+// Deliveries returns a page of a channel's delivery log (Creators and
+// Admins: they run the jobs the alerts are about; Observers see incidents
+// only). before pages to older entries.
+func (a *Alerts) Deliveries(ctx context.Context, actor User, account AccountID, id ChannelID, before DeliveryID, limit int) (DeliveryPage, error) {
+	if !actor.Role.Allows(RoleCreator) {
+		return DeliveryPage{}, fmt.Errorf("delivery log: %w", ErrForbidden)
+	}
+	c, err := a.channelOf(ctx, account, id)
+	if err != nil {
+		return DeliveryPage{}, fmt.Errorf("delivery log: %w", err)
+	}
+	if limit <= 0 || limit > maxDeliveryPage {
+		limit = defaultDeliveryPage
+	}
+	list, err := a.store.ListDeliveries(ctx, c.ID, before, limit+1)
+	if err != nil {
+		return DeliveryPage{}, fmt.Errorf("delivery log: %w", err)
+	}
+	p := DeliveryPage{Channel: c, Deliveries: list}
+	if len(list) > limit {
+		p.Deliveries, p.HasOlder = list[:limit], true
+	}
+	return p, nil
+}
