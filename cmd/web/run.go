@@ -80,9 +80,12 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 	fleet := app.NewFleet(accounts, app.FleetOptions{Now: now, Log: log})
 	history := app.NewHistory(store, accounts, audit, now, log)
 	alerts := app.NewAlerts(store, sealer, fleet, accounts, audit, notify.New(notify.Options{Now: now}), app.AlertsOptions{Now: now, Log: log})
-	// A job run through the console is snapshotted as soon as Ops sees it
-	// end, and then the alert rules of its account run.
-	ops := app.NewOps(fleet, audit, app.OpsOptions{Now: now, Log: log, Snapshotter: alerts.SnapshotHook(history)})
+	// A backup or restore run through the console is snapshotted as soon as
+	// it is seen to end, and then the alert rules of its account run.
+	snapshotter := alerts.SnapshotHook(history)
+	ops := app.NewOps(fleet, audit, app.OpsOptions{Now: now, Log: log, Snapshotter: snapshotter})
+	configurations := app.NewConfigurations(fleet, audit, ops.OverduePolicy(), now)
+	restores := app.NewRestores(fleet, audit, snapshotter, now, log)
 	// Each sync pass of an account triggers its alert rules.
 	syncer := app.NewSyncer(history, accounts, app.SyncOptions{Interval: cfg.SyncInterval, KeepDays: cfg.HistoryKeepDays, AfterSync: alerts.AfterSync})
 	tokens := app.NewTokens(store, audit, now, log)
@@ -112,6 +115,7 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 	}
 	e, err := handlers.New(handlers.Deps{
 		Log: log, Auth: auth, Users: users, Accounts: accounts, Audit: audit, Fleet: fleet, Ops: ops, DB: store,
+		Configurations: configurations, Restores: restores,
 		History: history, Syncer: syncer, HistoryKeepDays: cfg.HistoryKeepDays, Alerts: alerts,
 		Tokens: tokens, Metrics: prom, Health: health,
 		SessionKey: sessionKey, SecureCookies: cfg.SecureCookies, TrustedProxies: cfg.TrustedProxies, Static: staticFS, Now: now, Version: version,

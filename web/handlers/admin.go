@@ -8,8 +8,7 @@ import (
 	"github.com/rcbu-console/rcbu-console/web/templates"
 )
 
-// adminIndex links the admin sections (Maintenance only when report history
-// is configured, as its routes are).
+// adminIndex links the admin sections.
 func (s *server) adminIndex(c echo.Context) error {
 	v := templates.AdminIndexView{
 		Meta: s.meta(c, "Admin", templates.NavAdmin),
@@ -19,11 +18,9 @@ func (s *server) adminIndex(c echo.Context) error {
 			{Href: "/admin/audit", Title: "Audit log", Text: "Who did what, when, and whether it worked.", TestID: "admin-audit-link"},
 		},
 	}
-	if s.History != nil && s.Syncer != nil {
-		v.Sections = append(v.Sections, templates.AdminSection{Href: "/admin/maintenance", Title: "Maintenance", Text: "Prune report history, checkpoint the database, download a backup of it.", TestID: "admin-maintenance-link"})
-	}
-	if s.Alerts != nil {
-		v.Sections = append(v.Sections, templates.AdminSection{Href: "/alerts/channels", Title: "Alerts", Text: "Channels (webhook, Slack, email), which rules go where, thresholds and the digest.", TestID: "admin-alerts-link"})
-	}
+	v.Sections = append(v.Sections,
+		templates.AdminSection{Href: "/admin/maintenance", Title: "Maintenance", Text: "Prune report history, checkpoint the database, download a backup of it.", TestID: "admin-maintenance-link"},
+		templates.AdminSection{Href: "/alerts/channels", Title: "Alerts", Text: "Channels (webhook, Slack, email), which rules go where, thresholds and the digest.", TestID: "admin-alerts-link"},
+	)
 	return render(c, http.StatusOK, templates.AdminIndexPage(v))
 }

@@ -30,18 +30,6 @@ func TestAdminIndex(t *testing.T) {
 	}
 }
 
-func TestAdminIndexHidesUnconfiguredSections(t *testing.T) {
-	// Without report history or alerts their routes are not registered, so
-	// the index does not link to them.
-	te := newTestEnvWith(t, func(d *Deps) { d.History, d.Syncer, d.Alerts = nil, nil, nil })
-	d := doc(t, te.get("/admin", te.loginRole(app.RoleAdmin)))
-	for _, id := range []string{"admin-maintenance-link", "admin-alerts-link"} {
-		if testid(d, id).Length() != 0 {
-			t.Errorf("%s links to an unregistered page", id)
-		}
-	}
-}
-
 func TestAddAccount(t *testing.T) {
 	te := newTestEnv(t)
 	admin := te.loginRole(app.RoleAdmin)

@@ -180,11 +180,8 @@ func (s *server) agentPage(ops agentReader) echo.HandlerFunc {
 }
 
 // agentCharts is the report history's charts of the agent's runs over 30
-// days (?days=90 for 90), or nil without a history.
+// days (?days=90 for 90), or nil when the history cannot be read.
 func (s *server) agentCharts(c echo.Context, id rcbu.AgentID, loc *time.Location) templ.Component {
-	if s.History == nil {
-		return nil
-	}
 	days := 30
 	if c.QueryParam("days") == "90" {
 		days = 90

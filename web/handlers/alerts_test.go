@@ -16,7 +16,6 @@ import (
 	"github.com/PuerkitoBio/goquery"
 
 	"github.com/rcbu-console/rcbu-console/app"
-	"github.com/rcbu-console/rcbu-console/db"
 	"github.com/rcbu-console/rcbu-console/notify"
 	"github.com/rcbu-console/rcbu-console/rcbu"
 	"github.com/rcbu-console/rcbu-console/rcbu/rcbusim"
@@ -34,13 +33,8 @@ type alertsTestEnv struct {
 func newAlertsTestEnv(t *testing.T, simOpts ...rcbusim.Option) *alertsTestEnv {
 	t.Helper()
 	env := &alertsTestEnv{}
-	env.testEnv, _ = buildTestEnv(t, envOptions{sim: simOpts, wire: func(d *Deps, store *db.Store, sealer *app.Sealer) {
-		d.Fleet = app.NewFleet(d.Accounts, app.FleetOptions{Now: d.Now, Log: d.Log, TTL: time.Nanosecond})
-		env.history = app.NewHistory(store, d.Accounts, d.Audit, d.Now, d.Log)
-		env.alerts = app.NewAlerts(store, sealer, d.Fleet, d.Accounts, d.Audit, notify.New(notify.Options{Now: d.Now}), app.AlertsOptions{Now: d.Now, Log: d.Log})
-		env.syncer = app.NewSyncer(env.history, d.Accounts, app.SyncOptions{AfterSync: env.alerts.AfterSync})
-		d.History, d.Syncer, d.Alerts = env.history, env.syncer, env.alerts
-	}})
+	te, deps := buildTestEnv(t, envOptions{sim: simOpts, fleetTTL: time.Nanosecond})
+	env.testEnv, env.history, env.syncer, env.alerts = te, deps.History, deps.Syncer, deps.Alerts
 	return env
 }
 

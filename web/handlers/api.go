@@ -119,14 +119,11 @@ type tokenAuthenticator interface {
 // bearerAuth authenticates the request by its personal access token and
 // requires role min of its user. A session cookie counts for nothing here.
 func (s *server) bearerAuth(min app.Role) echo.MiddlewareFunc {
-	var tokens tokenAuthenticator
-	if s.Tokens != nil {
-		tokens = s.Tokens
-	}
+	var tokens tokenAuthenticator = s.Tokens
 	return func(next echo.HandlerFunc) echo.HandlerFunc {
 		return func(c echo.Context) error {
 			secret, ok := bearerToken(c.Request())
-			if !ok || tokens == nil {
+			if !ok {
 				return fmt.Errorf("api: no bearer token: %w", app.ErrUnauthorized)
 			}
 			u, _, err := tokens.Authenticate(c.Request().Context(), secret)

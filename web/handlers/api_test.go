@@ -3,7 +3,6 @@ package handlers
 import (
 	"context"
 	"encoding/json"
-	"io/fs"
 	"net/http"
 	"net/http/httptest"
 	"net/url"
@@ -19,7 +18,6 @@ import (
 	"github.com/rcbu-console/rcbu-console/metrics"
 	"github.com/rcbu-console/rcbu-console/rcbu"
 	"github.com/rcbu-console/rcbu-console/rcbu/rcbusim"
-	"github.com/rcbu-console/rcbu-console/web/static"
 )
 
 // apiEnv is testEnv with the API's dependencies: tokens, history, health
@@ -34,43 +32,8 @@ type apiEnv struct {
 
 func newAPIEnv(t *testing.T, mo metrics.Options) *apiEnv {
 	t.Helper()
-	te := newTestEnv(t)
-	log := quietLog()
-	m, err := metrics.New(mo)
-	if err != nil {
-		t.Fatal(err)
-	}
-	// The accounts' API clients go through the metrics' transport, as in cmd/web.
-	sealer, err := app.NewSealer([]byte(strings.Repeat("k", 32)))
-	if err != nil {
-		t.Fatal(err)
-	}
-	hc := &http.Client{Transport: m.Transport(nil), Timeout: 30 * time.Second}
-	te.accounts = app.NewAccounts(te.store, sealer, app.RCBUConnector(hc, log, "test"), te.audit, te.clock.Now, log)
-	if te.demo, err = te.accounts.EnsureDemo(context.Background(), te.sim.IdentityURL, rcbusim.DemoUser, rcbusim.DemoAPIKey); err != nil {
-		t.Fatal(err)
-	}
-	tokens := app.NewTokens(te.store, te.audit, te.clock.Now, log)
-	history := app.NewHistory(te.store, te.accounts, te.audit, te.clock.Now, log)
-	fleet := app.NewFleet(te.accounts, app.FleetOptions{Now: te.clock.Now, Log: log})
-	health := app.NewHealth(fleet, te.store, app.DefaultOverduePolicy(), te.clock.Now)
-	if err := m.Register(metrics.NewStateCollector(te.accounts, health, te.store, metrics.StateCollectorOptions{Now: te.clock.Now, Log: log})); err != nil {
-		t.Fatal(err)
-	}
-	staticFS, err := fs.Sub(static.Files, ".")
-	if err != nil {
-		t.Fatal(err)
-	}
-	e, r, err := newServer(Deps{
-		Log: log, Auth: te.auth, Users: te.users, Accounts: te.accounts, Audit: te.audit, DB: te.store, Fleet: fleet,
-		Tokens: tokens, History: history, Health: health, Metrics: m,
-		SessionKey: []byte(strings.Repeat("s", 64)), Static: staticFS, Now: te.clock.Now, Version: "test",
-	})
-	if err != nil {
-		t.Fatal(err)
-	}
-	te.e, te.routes = e, r
-	return &apiEnv{testEnv: te, tokens: tokens, history: history, metrics: m}
+	te, deps := buildTestEnv(t, envOptions{metrics: mo})
+	return &apiEnv{testEnv: te, tokens: deps.Tokens, history: deps.History, metrics: deps.Metrics}
 }
 
 // token creates a personal access token for the user of role.

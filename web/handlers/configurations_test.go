@@ -16,7 +16,6 @@ import (
 	"github.com/PuerkitoBio/goquery"
 
 	"github.com/rcbu-console/rcbu-console/app"
-	"github.com/rcbu-console/rcbu-console/db"
 	"github.com/rcbu-console/rcbu-console/rcbu"
 	"github.com/rcbu-console/rcbu-console/rcbu/rcbusim"
 )
@@ -25,33 +24,22 @@ import (
 // demo dataset (or what opts say), for the configuration and restore pages.
 type cfgEnv struct {
 	*testEnv
-	fleet  *app.Fleet
-	client *rcbu.Client
+	fleet   *app.Fleet
+	history *app.History
+	client  *rcbu.Client
 }
 
 func newCfgEnv(t *testing.T, opts ...rcbusim.Option) *cfgEnv {
 	t.Helper()
-	return newCfgEnvWith(t, nil, opts...)
-}
-
-// newCfgEnvWith is newCfgEnv with a hook that completes the Deps (e.g. the
-// report history) before the server is built.
-func newCfgEnvWith(t *testing.T, hook func(d *Deps, store *db.Store), opts ...rcbusim.Option) *cfgEnv {
-	t.Helper()
 	te, deps := buildTestEnv(t, envOptions{
 		sim:        append([]rcbusim.Option{rcbusim.WithDataset("demo")}, opts...),
 		clockAtSim: true,
-		wire: func(d *Deps, store *db.Store, _ *app.Sealer) {
-			if hook != nil {
-				hook(d, store)
-			}
-		},
 	})
 	client, err := te.accounts.Client(context.Background(), te.demo.ID)
 	if err != nil {
 		t.Fatal(err)
 	}
-	return &cfgEnv{testEnv: te, fleet: deps.Fleet, client: client}
+	return &cfgEnv{testEnv: te, fleet: deps.Fleet, history: deps.History, client: client}
 }
 
 // agentNamed returns the demo agent with that name.

@@ -245,10 +245,6 @@ func newFleetEnv(b *testing.B, agents int) *fleetEnv {
 				sim.ServeHTTP(w, r)
 			})
 		},
-		wire: func(d *Deps, store *db.Store, sealer *app.Sealer) {
-			d.History = app.NewHistory(store, d.Accounts, d.Audit, d.Now, d.Log)
-			d.Syncer = app.NewSyncer(d.History, d.Accounts, app.SyncOptions{})
-		},
 	})
 	if fp, want := simFingerprint(te.sim.Server), filepath.Base(ds.path); !strings.Contains(want, "-"+fp+".db") {
 		b.Fatalf("the benchmark's simulator (%s) is not the dataset's (%s)", fp, want)

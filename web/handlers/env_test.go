@@ -19,6 +19,7 @@ import (
 
 	"github.com/rcbu-console/rcbu-console/app"
 	"github.com/rcbu-console/rcbu-console/db"
+	"github.com/rcbu-console/rcbu-console/metrics"
 	"github.com/rcbu-console/rcbu-console/notify"
 	"github.com/rcbu-console/rcbu-console/rcbu/rcbusim"
 	"github.com/rcbu-console/rcbu-console/rcbu/rcbusim/rcbusimtest"
@@ -65,29 +66,12 @@ func quietLog() *slog.Logger { return slog.New(slog.NewTextHandler(io.Discard, n
 
 func newTestEnv(t testing.TB) *testEnv {
 	t.Helper()
-	return newTestEnvWith(t, nil)
-}
-
-// newTestEnvWith is newTestEnv with a chance to change the dependencies
-// before the server is built. Every optional service is wired, so the route
-// x role test walks every route the console can register.
-func newTestEnvWith(t testing.TB, change func(*Deps)) *testEnv {
-	t.Helper()
-	te, _ := buildTestEnv(t, envOptions{wire: func(d *Deps, store *db.Store, sealer *app.Sealer) {
-		history := app.NewHistory(store, d.Accounts, d.Audit, d.Now, d.Log)
-		d.History = history
-		d.Syncer = app.NewSyncer(history, d.Accounts, app.SyncOptions{})
-		d.Alerts = app.NewAlerts(store, sealer, d.Fleet, d.Accounts, d.Audit, notify.New(notify.Options{Now: d.Now}), app.AlertsOptions{Now: d.Now, Log: d.Log})
-		d.Tokens = app.NewTokens(store, d.Audit, d.Now, d.Log)
-		if change != nil {
-			change(d)
-		}
-	}})
+	te, _ := buildTestEnv(t, envOptions{})
 	return te
 }
 
-// envOptions shape the stack buildTestEnv makes; the zero value is a bare
-// simulator and only the required Deps (with a Fleet).
+// envOptions shape the stack buildTestEnv makes; the zero value is the
+// console as cmd/web wires it over a bare simulator.
 type envOptions struct {
 	// sim are the simulator's options (on top of a fake clock at the test
 	// start and no wake delay, as rcbusimtest.NewTestServer sets).
@@ -95,25 +79,28 @@ type envOptions struct {
 	// wrapSim, if set, wraps the simulator's handler in the server the
 	// console talks to (e.g. to count requests).
 	wrapSim func(http.Handler) http.Handler
-	// connect is the accounts' connector; nil is app.RCBUConnector.
+	// connect is the accounts' connector; nil is app.RCBUConnector with
+	// its API calls timed by the metrics, as in cmd/web.
 	connect app.Connector
 	// clockAtSim starts the console's clock at the simulator's time rather
 	// than at the test start.
 	clockAtSim bool
-	// wire completes the Deps (optional services, replaced Fleet) before the
-	// server is built.
-	wire func(d *Deps, store *db.Store, sealer *app.Sealer)
 	// dbPath, if set, is the SQLite file to open (e.g. a copy of a prepared
 	// dataset) instead of a new one in the test's temp dir.
 	dbPath string
+	// fleetTTL is how long the Fleet caches API lists (0: its default).
+	fleetTTL time.Duration
+	// metrics say who may read /metrics (the zero value: nobody, 404).
+	metrics metrics.Options
 }
 
 // testStart is when the console's and the simulator's clocks start.
 var testStart = time.Date(2026, 3, 2, 15, 4, 5, 0, time.UTC)
 
 // buildTestEnv makes the real HTTP stack over a temp SQLite file and a
-// simulator: a demo account, an admin, an observer and a creator. It returns
-// the Deps the server was built with.
+// simulator: a demo account, an admin, an observer and a creator. It is the
+// one place the handler tests build the console, with every service wired as
+// cmd/web does, and it returns the Deps the server was built with.
 func buildTestEnv(t testing.TB, o envOptions) (*testEnv, Deps) {
 	t.Helper()
 	ctx := context.Background()
@@ -145,9 +132,13 @@ func buildTestEnv(t testing.TB, o envOptions) (*testEnv, Deps) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	prom, err := metrics.New(o.metrics)
+	if err != nil {
+		t.Fatal(err)
+	}
 	connect := o.connect
 	if connect == nil {
-		connect = app.RCBUConnector(nil, log, "test")
+		connect = app.RCBUConnector(&http.Client{Transport: prom.Transport(nil), Timeout: 30 * time.Second}, log, "test")
 	}
 	accounts := app.NewAccounts(store, sealer, connect, audit, clk.Now, log)
 	demo, err := accounts.EnsureDemo(ctx, sim.IdentityURL, rcbusim.DemoUser, rcbusim.DemoAPIKey)
@@ -173,13 +164,24 @@ func buildTestEnv(t testing.TB, o envOptions) (*testEnv, Deps) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	// The services are wired as cmd/web's run wires them.
+	fleet := app.NewFleet(accounts, app.FleetOptions{Now: clk.Now, Log: log, TTL: o.fleetTTL})
+	history := app.NewHistory(store, accounts, audit, clk.Now, log)
+	alerts := app.NewAlerts(store, sealer, fleet, accounts, audit, notify.New(notify.Options{Now: clk.Now}), app.AlertsOptions{Now: clk.Now, Log: log})
+	snapshotter := alerts.SnapshotHook(history)
+	ops := app.NewOps(fleet, audit, app.OpsOptions{Now: clk.Now, Log: log, Snapshotter: snapshotter})
+	health := app.NewHealth(fleet, store, ops.OverduePolicy(), clk.Now)
+	if err := prom.Register(metrics.NewStateCollector(accounts, health, store, metrics.StateCollectorOptions{Now: clk.Now, Log: log})); err != nil {
+		t.Fatal(err)
+	}
 	deps := Deps{
 		Log: log, Auth: auth, Users: users, Accounts: accounts, Audit: audit, DB: store,
-		Fleet:      app.NewFleet(accounts, app.FleetOptions{Now: clk.Now, Log: log}),
-		SessionKey: []byte(strings.Repeat("s", 64)), Static: staticFS, Now: clk.Now, Version: "test",
-	}
-	if o.wire != nil {
-		o.wire(&deps, store, sealer)
+		Fleet: fleet, Ops: ops, History: history, Alerts: alerts, Health: health, Metrics: prom,
+		Configurations: app.NewConfigurations(fleet, audit, ops.OverduePolicy(), clk.Now),
+		Restores:       app.NewRestores(fleet, audit, snapshotter, clk.Now, log),
+		Syncer:         app.NewSyncer(history, accounts, app.SyncOptions{AfterSync: alerts.AfterSync}),
+		Tokens:         app.NewTokens(store, audit, clk.Now, log),
+		SessionKey:     []byte(strings.Repeat("s", 64)), Static: staticFS, Now: clk.Now, Version: "test",
 	}
 	e, r, err := newServer(deps)
 	if err != nil {

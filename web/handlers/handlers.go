@@ -29,7 +29,9 @@ type Pinger interface {
 	Ping(ctx context.Context) error
 }
 
-// Deps is everything the HTTP layer needs, built by cmd/web.
+// Deps is everything the HTTP layer needs, built by cmd/web's run (and by
+// the handler tests' one builder). Every field is required except those
+// marked optional; newServer names the first one missing.
 type Deps struct {
 	Log      *slog.Logger
 	Auth     *app.Auth
@@ -37,45 +39,66 @@ type Deps struct {
 	Accounts *app.Accounts
 	Audit    *app.Audit
 	// Fleet is the account-scoped, cached API access of the operations
-	// pages (app/fleet.go, owner ops); one shared instance.
+	// pages; one shared instance, so its cache and invalidation are shared
+	// by every page.
 	Fleet *app.Fleet
-	// Ops starts and stops jobs and runs agent actions (app/jobs.go,
-	// app/agentops.go, owner ops); built from Fleet when nil.
+	// Ops starts and stops jobs and runs agent actions, over Fleet.
 	Ops *app.Ops
-	// History keeps the report snapshots and Syncer syncs them (app/history.go,
-	// app/sync.go, owner history); with History nil the /reports pages and
-	// Admin → Maintenance are not registered.
+	// Configurations and Restores are the configuration pages' and the
+	// restore wizard's services, over Fleet.
+	Configurations *app.Configurations
+	Restores       *app.Restores
+	// History keeps the report snapshots and Syncer syncs them.
 	History *app.History
 	Syncer  *app.Syncer
-	// HistoryKeepDays is RCBU_WEB_HISTORY_KEEP_DAYS (0 keeps snapshots forever).
+	// HistoryKeepDays is RCBU_WEB_HISTORY_KEEP_DAYS (optional: 0 keeps
+	// snapshots forever).
 	HistoryKeepDays int
-	// Alerts is the alert rules, channels, delivery log and digest
-	// (app/alerts.go, owner alerts); with Alerts nil /alerts is not registered.
+	// Alerts is the alert rules, channels, delivery log and digest.
 	Alerts *app.Alerts
 	// Tokens checks the personal access tokens of the read-only JSON API
-	// (/api/v1/...) and manages them on /profile/tokens (app/tokens.go,
-	// owner api); with Tokens nil neither is registered.
+	// (/api/v1/...) and manages them on /profile/tokens.
 	Tokens *app.Tokens
 	// Metrics is the Prometheus registry, the latency histograms and the
-	// /metrics access policy (app/metrics.go, owner api). Nil, or neither
-	// a token nor an allow list configured: /metrics is 404.
+	// /metrics access policy; with neither a token nor an allow list
+	// configured, /metrics is 404.
 	Metrics *metrics.Metrics
 	// Health is the configurations' state from the fleet and the stored
-	// report snapshots, shared by /metrics and the JSON API (app/metrics.go,
-	// owner api); built over Fleet alone when nil.
+	// report snapshots, shared by /metrics and the JSON API.
 	Health *app.Health
 	DB     Pinger
 	// SessionKey signs the session cookie (HMAC); at least 32 bytes, derived
 	// from the app secret.
-	SessionKey    []byte
+	SessionKey []byte
+	// SecureCookies is optional (false: cookies also go over plain HTTP).
 	SecureCookies bool
 	// TrustedProxies are reverse proxies whose X-Forwarded-For header names
-	// the client; without them the TCP peer is the client (login throttle,
-	// audit log).
+	// the client; optional: without them the TCP peer is the client (login
+	// throttle, audit log).
 	TrustedProxies []*net.IPNet
 	Static         fs.FS // web/static's files
 	Now            func() time.Time
 	Version        string
+}
+
+// missing returns the name of the first required field that is not set,
+// or "".
+func (d Deps) missing() string {
+	for _, f := range []struct {
+		name string
+		set  bool
+	}{
+		{"Log", d.Log != nil}, {"Auth", d.Auth != nil}, {"Users", d.Users != nil}, {"Accounts", d.Accounts != nil},
+		{"Audit", d.Audit != nil}, {"Fleet", d.Fleet != nil}, {"Ops", d.Ops != nil}, {"Configurations", d.Configurations != nil},
+		{"Restores", d.Restores != nil}, {"History", d.History != nil}, {"Syncer", d.Syncer != nil}, {"Alerts", d.Alerts != nil},
+		{"Tokens", d.Tokens != nil}, {"Metrics", d.Metrics != nil}, {"Health", d.Health != nil}, {"DB", d.DB != nil},
+		{"SessionKey", len(d.SessionKey) > 0}, {"Static", d.Static != nil}, {"Now", d.Now != nil}, {"Version", d.Version != ""},
+	} {
+		if !f.set {
+			return f.name
+		}
+	}
+	return ""
 }
 
 // server carries what middleware and handlers share.
@@ -95,22 +118,11 @@ func New(d Deps) (*echo.Echo, error) {
 // newServer is New plus the route policy table, which the route × role test
 // walks.
 func newServer(d Deps) (*echo.Echo, *routes, error) {
-	if d.Log == nil || d.Auth == nil || d.Users == nil || d.Accounts == nil || d.Audit == nil || d.DB == nil || d.Static == nil {
-		return nil, nil, errors.New("handlers: new: missing dependency")
+	if name := d.missing(); name != "" {
+		return nil, nil, fmt.Errorf("handlers: new: Deps.%s is missing", name)
 	}
 	if len(d.SessionKey) < 32 {
 		return nil, nil, errors.New("handlers: new: session key shorter than 32 bytes")
-	}
-	if d.Now == nil {
-		d.Now = time.Now
-	}
-	if d.Fleet == nil {
-		// One shared Fleet per server: its cache and invalidation must be shared
-		// by every page.
-		d.Fleet = app.NewFleet(d.Accounts, app.FleetOptions{Now: d.Now, Log: d.Log})
-	}
-	if d.Ops == nil {
-		d.Ops = app.NewOps(d.Fleet, d.Audit, app.OpsOptions{Now: d.Now, Log: d.Log})
 	}
 	tag, err := assetTag(d.Static)
 	if err != nil {

@@ -16,9 +16,8 @@ import (
 
 // metricsEndpoint serves GET /metrics in the Prometheus text format to a
 // scraper that presents RCBU_WEB_METRICS_TOKEN as a bearer token or comes
-// from an address in RCBU_WEB_METRICS_ALLOW. With neither configured (or
-// no Metrics at all) the endpoint does not exist: 404, as for any unknown
-// path. Refusals are plain text: a scraper is not a browser to send to the
+// from an address in RCBU_WEB_METRICS_ALLOW. With neither configured the
+// endpoint does not exist: 404, as for any unknown path. Refusals are plain text: a scraper is not a browser to send to the
 // sign-in page.
 func metricsEndpoint(m *metrics.Metrics, log *slog.Logger) echo.HandlerFunc {
 	if !m.Enabled() {
@@ -59,9 +58,6 @@ func metricsEndpoint(m *metrics.Metrics, log *slog.Logger) echo.HandlerFunc {
 // error handling has written the final status by the time it returns.
 func observeLatency(m *metrics.Metrics) echo.MiddlewareFunc {
 	return func(next echo.HandlerFunc) echo.HandlerFunc {
-		if m == nil {
-			return next
-		}
 		return func(c echo.Context) error {
 			start := time.Now()
 			err := next(c)

@@ -16,22 +16,6 @@ import (
 	"github.com/rcbu-console/rcbu-console/web/templates"
 )
 
-// opsServices returns the operations service the routes share (Deps.Ops,
-// built over the one shared Fleet).
-func (s *server) opsServices() *app.Ops {
-	if s.Ops == nil {
-		if s.Fleet == nil {
-			s.Fleet = app.NewFleet(s.Accounts, app.FleetOptions{Now: s.Now, Log: s.Log})
-		}
-		opts := app.OpsOptions{Now: s.Now, Log: s.Log}
-		if s.History != nil {
-			opts.Snapshotter = s.History
-		}
-		s.Ops = app.NewOps(s.Fleet, s.Audit, opts)
-	}
-	return s.Ops
-}
-
 // fleetScope is the request's account scope for the Fleet: the account
 // chosen in the header, or all of them.
 func fleetScope(c echo.Context) app.Scope {

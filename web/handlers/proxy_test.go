@@ -1,7 +1,6 @@
 package handlers
 
 import (
-	"io/fs"
 	"net"
 	"net/http"
 	"net/http/httptest"
@@ -10,20 +9,15 @@ import (
 	"testing"
 
 	"github.com/rcbu-console/rcbu-console/app"
-	"github.com/rcbu-console/rcbu-console/web/static"
 )
 
 // TestClientAddress checks which address the audit log and the login
 // throttle see: the TCP peer, unless the peer is a trusted proxy.
 func TestClientAddress(t *testing.T) {
-	te := newTestEnv(t)
-	staticFS, _ := fs.Sub(static.Files, ".")
+	te, deps := buildTestEnv(t, envOptions{})
 	_, proxyNet, _ := net.ParseCIDR("192.0.2.0/24") // httptest's RemoteAddr is 192.0.2.1
-	behindProxy, _, err := newServer(Deps{
-		Log: quietLog(), Auth: te.auth, Users: te.users, Accounts: te.accounts, Audit: te.audit, DB: te.store,
-		SessionKey: []byte(strings.Repeat("s", 64)), Static: staticFS, Now: te.clock.Now,
-		TrustedProxies: []*net.IPNet{proxyNet},
-	})
+	deps.TrustedProxies = []*net.IPNet{proxyNet}
+	behindProxy, _, err := newServer(deps)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -6,7 +6,6 @@ import (
 	"encoding/csv"
 	"encoding/json"
 	"fmt"
-	"io/fs"
 	"net/http"
 	"net/http/httptest"
 	"net/url"
@@ -21,7 +20,6 @@ import (
 	"github.com/rcbu-console/rcbu-console/app"
 	"github.com/rcbu-console/rcbu-console/rcbu"
 	"github.com/rcbu-console/rcbu-console/rcbu/rcbusim"
-	"github.com/rcbu-console/rcbu-console/web/static"
 	"github.com/rcbu-console/rcbu-console/web/templates"
 )
 
@@ -34,23 +32,8 @@ type reportsEnv struct {
 
 func newReportsEnv(t *testing.T) *reportsEnv {
 	t.Helper()
-	te := newTestEnv(t)
-	history := app.NewHistory(te.store, te.accounts, te.audit, te.clock.Now, quietLog())
-	syncer := app.NewSyncer(history, te.accounts, app.SyncOptions{})
-	staticFS, err := fs.Sub(static.Files, ".")
-	if err != nil {
-		t.Fatal(err)
-	}
-	e, r, err := newServer(Deps{
-		Log: quietLog(), Auth: te.auth, Users: te.users, Accounts: te.accounts, Audit: te.audit, DB: te.store,
-		History: history, Syncer: syncer, HistoryKeepDays: 0,
-		SessionKey: []byte(strings.Repeat("s", 64)), Static: staticFS, Now: te.clock.Now, Version: "test",
-	})
-	if err != nil {
-		t.Fatal(err)
-	}
-	te.e, te.routes = e, r
-	return &reportsEnv{testEnv: te, history: history, syncer: syncer}
+	te, deps := buildTestEnv(t, envOptions{})
+	return &reportsEnv{testEnv: te, history: deps.History, syncer: deps.Syncer}
 }
 
 // seed stores n backup reports of the demo account, one an hour back from

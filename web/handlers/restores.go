@@ -25,15 +25,6 @@ type restoreService interface {
 	Stop(ctx context.Context, actor app.User, scope app.Scope, id rcbu.RestoreID) (app.FleetRestore, error)
 }
 
-// restoreSnapshotter is told about restores started through the wizard once
-// they end: the report history, when it runs.
-func (s *server) restoreSnapshotter() app.Snapshotter {
-	if s.History == nil {
-		return nil // a nil *app.History must not become a non-nil interface
-	}
-	return s.History
-}
-
 // The wizard's pages, by step.
 var restoreStepPaths = map[int]string{
 	app.StepBackup:      "/restores/new",

@@ -11,7 +11,6 @@ import (
 	"time"
 
 	"github.com/rcbu-console/rcbu-console/app"
-	"github.com/rcbu-console/rcbu-console/db"
 	"github.com/rcbu-console/rcbu-console/rcbu"
 	"github.com/rcbu-console/rcbu-console/rcbu/rcbusim"
 	"github.com/rcbu-console/rcbu-console/web/templates"
@@ -315,11 +314,8 @@ func TestRestoreEncryptedVault(t *testing.T) {
 }
 
 func TestConfigurationChartsAndRestoreSnapshot(t *testing.T) {
-	var history *app.History
-	ce := newCfgEnvWith(t, func(d *Deps, store *db.Store) {
-		history = app.NewHistory(store, d.Accounts, d.Audit, d.Now, d.Log)
-		d.History = history
-	})
+	ce := newCfgEnv(t)
+	history := ce.history
 	web1 := ce.agentNamed("web-dfw-01")
 	cfg, _ := ce.configNamed(web1.ID, "www nightly")
 	creator := ce.loginRole(app.RoleCreator)

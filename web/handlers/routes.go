@@ -108,22 +108,18 @@ func (s *server) routes(e *echo.Echo) *routes {
 	r.post("/logout", app.RoleObserver, s.logout(s.Auth))
 
 	// Pages for everyone signed in.
-	ops := s.opsServices()
-	r.get("/", app.RoleObserver, s.overview(ops))
+	r.get("/", app.RoleObserver, s.overview(s.Ops))
 	r.post("/accounts/select", app.RoleObserver, selectAccount)
 	r.get("/profile", app.RoleObserver, s.profilePage)
 	r.post("/profile", app.RoleObserver, s.updateProfile(s.Users))
 	r.post("/profile/password", app.RoleObserver, s.changePassword(s.Users))
 	r.post("/profile/sign-out-everywhere", app.RoleObserver, s.signOutEverywhere(s.Auth))
-	if s.Tokens != nil {
-		r.get("/profile/tokens", app.RoleObserver, s.tokensPage(s.Tokens))
-		r.post("/profile/tokens", app.RoleObserver, s.createToken(s.Tokens))
-		r.post("/profile/tokens/:id/revoke", app.RoleObserver, s.revokeToken(s.Tokens))
-	}
+	r.get("/profile/tokens", app.RoleObserver, s.tokensPage(s.Tokens))
+	r.post("/profile/tokens", app.RoleObserver, s.createToken(s.Tokens))
+	r.post("/profile/tokens/:id/revoke", app.RoleObserver, s.revokeToken(s.Tokens))
 
-	// Configurations (owner cfg): reading is Observer, changing Creator,
-	// deleting Admin.
-	cfgs := app.NewConfigurations(ops.Fleet(), s.Audit, ops.OverduePolicy(), s.Now)
+	// Configurations: reading is Observer, changing Creator, deleting Admin.
+	cfgs := s.Configurations
 	r.get("/configurations", app.RoleObserver, s.listConfigurations(cfgs))
 	r.get("/configurations/new", app.RoleCreator, s.newConfigurationPage(cfgs))
 	r.post("/configurations", app.RoleCreator, s.createConfiguration(cfgs))
@@ -142,9 +138,9 @@ func (s *server) routes(e *echo.Echo) *routes {
 	r.post("/configurations/:id/clone", app.RoleCreator, s.cloneConfiguration(cfgs))
 	r.get("/configurations/:id/export.json", app.RoleObserver, s.exportConfiguration(cfgs))
 
-	// Restores (owner cfg): the wizard and starting or stopping are Creator;
-	// a restore's page and live status are Observer.
-	rsts := app.NewRestores(ops.Fleet(), s.Audit, s.restoreSnapshotter(), s.Now, s.Log)
+	// Restores: the wizard and starting or stopping are Creator; a restore's
+	// page and live status are Observer.
+	rsts := s.Restores
 	r.get("/restores/new", app.RoleCreator, s.restoreWizard(rsts, app.StepBackup))
 	r.get("/restores/new/destination", app.RoleCreator, s.restoreWizard(rsts, app.StepDestination))
 	r.get("/restores/new/files", app.RoleCreator, s.restoreWizard(rsts, app.StepFiles))
@@ -154,29 +150,26 @@ func (s *server) routes(e *echo.Echo) *routes {
 	r.get("/restores/:id/status", app.RoleObserver, s.restoreStatus(rsts))
 	r.post("/restores/:id/stop", app.RoleCreator, s.stopRestore(rsts))
 
-	// Report history and database maintenance (owner history).
-	if s.History != nil && s.Syncer != nil {
-		r.get("/reports", app.RoleObserver, s.reportsPage(s.History, s.Syncer))
-		r.get("/reports/export.csv", app.RoleObserver, s.exportReports(s.History, "csv"))
-		r.get("/reports/export.json", app.RoleObserver, s.exportReports(s.History, "json"))
-		r.get("/reports/:kind/:id", app.RoleObserver, s.reportPage(s.History))
-		r.post("/reports/sync", app.RoleCreator, s.syncReports(s.Syncer))
-		r.get("/admin/maintenance", app.RoleAdmin, s.maintenancePage(s.History))
-		r.post("/admin/maintenance/prune", app.RoleAdmin, s.pruneReports(s.History))
-		r.post("/admin/maintenance/checkpoint", app.RoleAdmin, s.checkpointDB(s.History))
-		r.post("/admin/maintenance/backup", app.RoleAdmin, s.backupDB(s.History))
-	}
+	// Report history and database maintenance.
+	r.get("/reports", app.RoleObserver, s.reportsPage(s.History, s.Syncer))
+	r.get("/reports/export.csv", app.RoleObserver, s.exportReports(s.History, "csv"))
+	r.get("/reports/export.json", app.RoleObserver, s.exportReports(s.History, "json"))
+	r.get("/reports/:kind/:id", app.RoleObserver, s.reportPage(s.History))
+	r.post("/reports/sync", app.RoleCreator, s.syncReports(s.Syncer))
+	r.get("/admin/maintenance", app.RoleAdmin, s.maintenancePage(s.History))
+	r.post("/admin/maintenance/prune", app.RoleAdmin, s.pruneReports(s.History))
+	r.post("/admin/maintenance/checkpoint", app.RoleAdmin, s.checkpointDB(s.History))
+	r.post("/admin/maintenance/backup", app.RoleAdmin, s.backupDB(s.History))
 
-	// Alerts, channels and the digest (owner alerts; roles in alerts.go).
-	if s.Alerts != nil {
-		s.alertRoutes(r, s.Alerts)
-	}
+	// Alerts, channels and the digest (roles in alerts.go).
+	s.alertRoutes(r, s.Alerts)
 
-	// Operations (owner ops): reading is Observer; starting, stopping,
-	// waking and enabling are Creator; encryption, deletion and vault
-	// migration are Admin.
-	r.get("/overview/status", app.RoleObserver, s.overviewStatus(ops.Fleet()))
-	r.get("/agents", app.RoleObserver, s.listAgents(ops.Fleet()))
+	// Operations: reading is Observer; starting, stopping, waking and
+	// enabling are Creator; encryption, deletion and vault migration are
+	// Admin.
+	ops := s.Ops
+	r.get("/overview/status", app.RoleObserver, s.overviewStatus(s.Fleet))
+	r.get("/agents", app.RoleObserver, s.listAgents(s.Fleet))
 	r.get("/agents/:id", app.RoleObserver, s.agentPage(ops))
 	r.post("/agents/:id/wake", app.RoleCreator, s.agentQuickAction(ops, "wake"))
 	r.post("/agents/:id/enable", app.RoleCreator, s.agentQuickAction(ops, "enable"))
@@ -197,21 +190,13 @@ func (s *server) routes(e *echo.Echo) *routes {
 	r.get("/activity", app.RoleObserver, s.activity(ops))
 	r.get("/activity/running", app.RoleObserver, s.runningJobs(ops))
 
-	// Read-only JSON API (owner api): personal access tokens, no cookies.
-	if s.Tokens != nil {
-		health := s.Health
-		if health == nil {
-			health = app.NewHealth(ops.Fleet(), nil, ops.OverduePolicy(), s.Now)
-		}
-		r.api("/api/v1/agents", app.RoleObserver, apiAgents(s.Accounts, ops.Fleet()), s)
-		r.api("/api/v1/configurations", app.RoleObserver, apiConfigurations(s.Accounts, health, false), s)
-		r.api("/api/v1/overdue", app.RoleObserver, apiConfigurations(s.Accounts, health, true), s)
-		if s.History != nil {
-			r.api("/api/v1/reports", app.RoleObserver, apiReports(s.Accounts, s.History), s)
-		}
-		r.api("/api/v1/*", app.RoleObserver, apiNotFound, s)
-	}
-	// Prometheus metrics (owner api): its own token or allow list; 404 when off.
+	// Read-only JSON API: personal access tokens, no cookies.
+	r.api("/api/v1/agents", app.RoleObserver, apiAgents(s.Accounts, s.Fleet), s)
+	r.api("/api/v1/configurations", app.RoleObserver, apiConfigurations(s.Accounts, s.Health, false), s)
+	r.api("/api/v1/overdue", app.RoleObserver, apiConfigurations(s.Accounts, s.Health, true), s)
+	r.api("/api/v1/reports", app.RoleObserver, apiReports(s.Accounts, s.History), s)
+	r.api("/api/v1/*", app.RoleObserver, apiNotFound, s)
+	// Prometheus metrics: its own token or allow list; 404 when off.
 	r.policies["GET /metrics"] = routePolicy{Method: http.MethodGet, Path: "/metrics", Min: public, Auth: authMetrics}
 	e.GET("/metrics", metricsEndpoint(s.Metrics, s.Log))
 

@@ -98,3 +98,27 @@ func TestEveryRouteEnforcesItsRole(t *testing.T) {
 		t.Errorf("only %d routes walked", seen)
 	}
 }
+
+// TestNewNamesAMissingDependency: every service is built in one place (cmd/web's
+// run), so a server missing one is refused by name instead of registering
+// fewer routes.
+func TestNewNamesAMissingDependency(t *testing.T) {
+	_, deps := buildTestEnv(t, envOptions{})
+	for name, clear := range map[string]func(*Deps){
+		"Ops":            func(d *Deps) { d.Ops = nil },
+		"Configurations": func(d *Deps) { d.Configurations = nil },
+		"History":        func(d *Deps) { d.History = nil },
+		"Alerts":         func(d *Deps) { d.Alerts = nil },
+		"Metrics":        func(d *Deps) { d.Metrics = nil },
+		"DB":             func(d *Deps) { d.DB = nil },
+	} {
+		d := deps
+		clear(&d)
+		if _, _, err := newServer(d); err == nil || !strings.Contains(err.Error(), "Deps."+name+" is missing") {
+			t.Errorf("without %s: err = %v", name, err)
+		}
+	}
+	if _, _, err := newServer(deps); err != nil {
+		t.Fatalf("with every dependency: %v", err)
+	}
+}
