@@ -3,6 +3,7 @@ package handlers
 import (
 	"context"
 	"errors"
+	"fmt"
 	"log/slog"
 	"net/http"
 	"net/url"
@@ -311,10 +312,21 @@ type agentActor interface {
 	SetAgentEnabled(ctx context.Context, actor app.User, scope app.Scope, id rcbu.AgentID, enabled bool) (app.FleetAgent, error)
 }
 
+// agentQuick is a one-click agent action. It is not a string, so a
+// misspelt action in routes.go cannot compile.
+type agentQuick int
+
+// The one-click agent actions.
+const (
+	quickWake agentQuick = iota + 1
+	quickEnable
+	quickDisable
+)
+
 // agentQuickAction handles Wake, Enable and Disable (POST
 // /agents/{id}/wake|enable|disable, Creator and up): the action, then a
 // flash and the agent's page. An upstream failure is a flash in words.
-func (s *server) agentQuickAction(ops agentActor, kind string) echo.HandlerFunc {
+func (s *server) agentQuickAction(ops agentActor, kind agentQuick) echo.HandlerFunc {
 	return func(c echo.Context) error {
 		id, err := pathID(c)
 		if err != nil {
@@ -324,15 +336,17 @@ func (s *server) agentQuickAction(ops agentActor, kind string) echo.HandlerFunc 
 		ctx, sc, aid := c.Request().Context(), fleetScope(c), rcbu.AgentID(id)
 		var ok string
 		switch kind {
-		case "wake":
+		case quickWake:
 			_, err = ops.WakeAgent(ctx, u, sc, aid)
 			ok = "Asked the account's agents to connect. An agent that was asleep comes online within about 20 seconds."
-		case "enable":
+		case quickEnable:
 			_, err = ops.SetAgentEnabled(ctx, u, sc, aid, true)
 			ok = "Agent enabled: its scheduled backups run again."
-		default:
+		case quickDisable:
 			_, err = ops.SetAgentEnabled(ctx, u, sc, aid, false)
 			ok = "Agent disabled: it runs no backups until enabled again."
+		default:
+			return fmt.Errorf("handlers: agent action %d has no handler", kind)
 		}
 		back := "/agents/" + strconv.FormatInt(id, 10)
 		if err != nil {
@@ -362,23 +376,52 @@ type agentDangerOps interface {
 	MigrateVault(ctx context.Context, actor app.User, scope app.Scope, id, dst rcbu.AgentID) (app.FleetAgent, error)
 }
 
-// agentActionTitle is a confirmation page's title.
-func agentActionTitle(kind string) string {
-	switch kind {
-	case "encrypt":
+// agentDanger is an Admin agent action behind a confirmation page. It is
+// not a string, so a misspelt action in routes.go cannot compile.
+type agentDanger int
+
+// The agent actions behind a confirmation page.
+const (
+	dangerEncrypt agentDanger = iota + 1
+	dangerPassword
+	dangerDelete
+	dangerMigrate
+)
+
+// String is the action's form on the confirmation page
+// (templates.AgentActionView.Kind).
+func (k agentDanger) String() string {
+	switch k {
+	case dangerEncrypt:
+		return "encrypt"
+	case dangerPassword:
+		return "password"
+	case dangerDelete:
+		return "delete"
+	case dangerMigrate:
+		return "migrate"
+	}
+	return "unknown"
+}
+
+// title is the confirmation page's title.
+func (k agentDanger) title() string {
+	switch k {
+	case dangerEncrypt:
 		return "Enable encryption"
-	case "password":
+	case dangerPassword:
 		return "Change encryption password"
-	case "delete":
+	case dangerDelete:
 		return "Delete agent"
-	default:
+	case dangerMigrate:
 		return "Migrate vault"
 	}
+	return "Agent action"
 }
 
 // agentActionPage shows the confirmation page of an Admin agent action
 // (GET /agents/{id}/encrypt|encryption-password|delete|migrate).
-func (s *server) agentActionPage(ops agentDangerOps, kind string) echo.HandlerFunc {
+func (s *server) agentActionPage(ops agentDangerOps, kind agentDanger) echo.HandlerFunc {
 	return func(c echo.Context) error {
 		id, err := pathID(c)
 		if err != nil {
@@ -392,12 +435,12 @@ func (s *server) agentActionPage(ops agentDangerOps, kind string) echo.HandlerFu
 	}
 }
 
-func (s *server) agentActionView(c echo.Context, ops agentDangerOps, kind string, id rcbu.AgentID, errs templates.FormErrors, dst string) (templates.AgentActionView, error) {
+func (s *server) agentActionView(c echo.Context, ops agentDangerOps, kind agentDanger, id rcbu.AgentID, errs templates.FormErrors, dst string) (templates.AgentActionView, error) {
 	ctx, sc := c.Request().Context(), fleetScope(c)
 	var fa app.FleetAgent
 	var targets []app.FleetAgent
 	var err error
-	if kind == "migrate" {
+	if kind == dangerMigrate {
 		fa, targets, err = ops.MigrationTargets(ctx, sc, id)
 	} else {
 		var d app.AgentDetail
@@ -409,7 +452,7 @@ func (s *server) agentActionView(c echo.Context, ops agentDangerOps, kind string
 	}
 	sid := strconv.FormatInt(int64(id), 10)
 	v := templates.AgentActionView{
-		Meta: s.meta(c, agentActionTitle(kind), templates.NavAgents), Kind: kind, AgentID: sid,
+		Meta: s.meta(c, kind.title(), templates.NavAgents), Kind: kind.String(), AgentID: sid,
 		AgentName: displayName(fa.Agent.MachineName, "agent "+sid), Errors: errs, VaultSize: vaultSize(fa.Agent),
 	}
 	if len(targets) > 0 {
@@ -426,7 +469,7 @@ func (s *server) agentActionView(c echo.Context, ops agentDangerOps, kind string
 // the page with its messages (422) and changes nothing; an upstream failure
 // re-renders it with the reason in words (502); success goes to the agent's
 // page (the agents list after a delete) with a flash.
-func (s *server) agentAction(ops agentDangerOps, kind string) echo.HandlerFunc {
+func (s *server) agentAction(ops agentDangerOps, kind agentDanger) echo.HandlerFunc {
 	return func(c echo.Context) error {
 		id, err := pathID(c)
 		if err != nil {
@@ -438,21 +481,21 @@ func (s *server) agentAction(ops agentDangerOps, kind string) echo.HandlerFunc {
 		back, ok := "/agents/"+sid, ""
 		dst := c.FormValue("destination")
 		switch kind {
-		case "encrypt":
+		case dangerEncrypt:
 			_, err = ops.EnableEncryption(ctx, u, sc, aid, app.EncryptionRequest{
 				ConfirmName: c.FormValue("confirm_name"), Passphrase: c.FormValue("passphrase"), Confirm: c.FormValue("confirm"),
 			})
 			ok = "Encryption is being enabled. The vault is encrypted once the agent confirms; keep the passphrase safe."
-		case "password":
+		case dangerPassword:
 			_, err = ops.ChangeEncryptionPassword(ctx, u, sc, aid, app.PasswordChangeRequest{
 				Current: c.FormValue("current"), New: c.FormValue("new"), Confirm: c.FormValue("confirm"),
 			})
 			ok = "The encryption passphrase was changed."
-		case "delete":
+		case dangerDelete:
 			var fa app.FleetAgent
 			fa, err = ops.DeleteAgent(ctx, u, sc, aid, c.FormValue("confirm_name"))
 			back, ok = "/agents", "Agent "+fa.Agent.MachineName+" and its backups were deleted."
-		case "migrate":
+		case dangerMigrate:
 			dstID, perr := strconv.ParseInt(dst, 10, 64)
 			if perr != nil || dstID <= 0 {
 				err = app.Invalid("destination", "Choose the agent to move the vault to.")
@@ -460,6 +503,8 @@ func (s *server) agentAction(ops agentDangerOps, kind string) echo.HandlerFunc {
 				_, err = ops.MigrateVault(ctx, u, sc, aid, rcbu.AgentID(dstID))
 			}
 			ok = "The vault was migrated."
+		default:
+			return fmt.Errorf("handlers: agent action %s has no handler", kind)
 		}
 		if err == nil {
 			if ferr := addFlash(c, templates.FlashSuccess, ok); ferr != nil {
