@@ -391,7 +391,7 @@ func (s *Accounts) Delete(ctx context.Context, actor User, id AccountID) error {
 		return fmt.Errorf("delete account: %w", err)
 	}
 	if a.Source != SourceAdmin {
-		err := fmt.Errorf("the %s account is managed by the server's configuration: %w", a.Source, ErrConflict)
+		err := error(Conflict("the %s account is managed by the server's configuration", a.Source))
 		s.audit.Record(ctx, actorEntry(actor, ActionAccountDelete, accountTarget(a), err))
 		return fmt.Errorf("delete account: %w", err)
 	}

@@ -6,6 +6,7 @@ package app
 
 import (
 	"errors"
+	"fmt"
 	"maps"
 	"slices"
 	"strings"
@@ -25,6 +26,36 @@ var (
 	// ErrForbidden means the caller is signed in but lacks the role.
 	ErrForbidden = errors.New("forbidden")
 )
+
+// ConflictError says why a request clashes with the current state, in words
+// for the person who made it. It wraps ErrConflict.
+type ConflictError struct {
+	// Reason is a lower-case clause without a final dot: "the backup has
+	// already finished (Completed)".
+	Reason string
+}
+
+// Conflict returns a ConflictError with the reason formatted as fmt.Sprintf does.
+func Conflict(format string, args ...any) *ConflictError {
+	return &ConflictError{Reason: fmt.Sprintf(format, args...)}
+}
+
+// Error implements error.
+func (e *ConflictError) Error() string { return e.Reason + ": " + ErrConflict.Error() }
+
+// Unwrap makes errors.Is(err, ErrConflict) true.
+func (e *ConflictError) Unwrap() error { return ErrConflict }
+
+// Message is the reason as a sentence.
+func (e *ConflictError) Message() string {
+	if e.Reason == "" {
+		return conflictFallback
+	}
+	return strings.ToUpper(e.Reason[:1]) + e.Reason[1:] + "."
+}
+
+// conflictFallback is what a conflict without a stated reason says.
+const conflictFallback = "It clashes with the current state. Reload the page and try again."
 
 // ValidationError reports which fields of a form are wrong and why. It wraps
 // ErrInvalid. The keys of Fields are form field names; the key "" holds a

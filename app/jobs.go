@@ -415,7 +415,7 @@ func (o *Ops) StopBackup(ctx context.Context, actor User, scope Scope, id rcbu.B
 	case st == rcbu.BackupStopRequested:
 		return fb, nil
 	case !st.Busy():
-		err := fmt.Errorf("stop backup %d: the backup has already finished (%s): %w", id, st, ErrConflict)
+		err := fmt.Errorf("stop backup %d: %w", id, Conflict("the backup has already finished (%s)", st))
 		o.audit.Record(ctx, actorEntry(actor, ActionBackupStop, target, err))
 		return fb, err
 	}

@@ -595,7 +595,7 @@ func (s *Restores) Stop(ctx context.Context, actor User, scope Scope, id rcbu.Re
 	}
 	target = fmt.Sprintf("restore %d (%s to %s)", id, fr.Restore.ConfigurationName, fr.Restore.DestinationMachineName)
 	if !fr.Restore.State.Busy() {
-		return fail(fmt.Errorf("the restore is not running (%s): %w", fr.Restore.State, ErrConflict))
+		return fail(Conflict("the restore is not running (%s)", fr.Restore.State))
 	}
 	if err := c.Restores.Stop(ctx, id); err != nil {
 		return fail(upstream("stop restore", "restore", err))

@@ -576,24 +576,11 @@ func errorEntries(list []rcbu.ReportError) []ReportErrorEntry {
 	return out
 }
 
-// syncProblem says in words why a sync failed, without secrets.
+// syncProblem says in words why a sync failed, without secrets: Problem's
+// words, except that an interrupted sync is not a failure of the request.
 func syncProblem(err error) string {
-	switch {
-	case errors.Is(err, context.Canceled):
+	if errors.Is(err, context.Canceled) {
 		return "The sync was interrupted; it resumes where it stopped."
-	case errors.Is(err, context.DeadlineExceeded):
-		return "Cloud Backup did not answer in time."
-	case errors.Is(err, rcbu.ErrUnauthorized):
-		return "Rackspace did not accept the account's credentials."
-	case errors.Is(err, rcbu.ErrForbidden):
-		return "The account's Rackspace user may not read Cloud Backup."
-	case errors.Is(err, rcbu.ErrUnavailable):
-		return "Cloud Backup was unavailable; the sync retries with backoff."
-	default:
-		var ae *rcbu.Error
-		if errors.As(err, &ae) {
-			return fmt.Sprintf("Cloud Backup answered %d to %s.", ae.StatusCode, ae.Op)
-		}
-		return "The sync failed: " + err.Error()
 	}
+	return Problem(err, "")
 }

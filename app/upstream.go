@@ -47,11 +47,14 @@ func upstream(op, noun string, err error) error {
 	return &UpstreamError{Op: op, Noun: noun, Err: err}
 }
 
-// Problem says in words what a failed Cloud Backup call means for the
-// person who made it (issue 5, item 7). noun names the object acted on
+// Problem says in words what an error means for the person who met it: the
+// one place the console turns a failed Cloud Backup call, a conflict or a
+// timeout into a sentence, so pages, flashes, the report sync's state and
+// the error page all say the same. noun names the object acted on
 // ("configuration", "agent", "backup") for the "no longer exists" case; ""
 // reads "item". Texts from the API are included only where they help, and
-// are escaped by the templates like any other untrusted text.
+// are escaped by the templates like any other untrusted text. The text of an
+// internal error is never shown.
 func Problem(err error, noun string) string {
 	if err == nil {
 		return ""
@@ -62,7 +65,12 @@ func Problem(err error, noun string) string {
 	var rerr *rcbu.Error
 	hasAPI := errors.As(err, &rerr)
 	var nerr net.Error
+	var cerr *ConflictError
 	switch {
+	case errors.As(err, &cerr):
+		return cerr.Message()
+	case errors.Is(err, ErrConflict):
+		return conflictFallback
 	case errors.Is(err, ErrAgentOffline):
 		return "The agent is offline; wake it and try again."
 	case errors.Is(err, ErrAgentDisabled):

@@ -101,7 +101,7 @@ func classify(err error) (status int, heading, msg string) {
 	case errors.Is(err, app.ErrNotFound):
 		return http.StatusNotFound, "Page not found", "We could not find what you asked for. It may have been deleted, or the link is wrong."
 	case errors.Is(err, app.ErrConflict):
-		return http.StatusConflict, "That cannot be done right now", conflictMessage(err)
+		return http.StatusConflict, "That cannot be done right now", app.Problem(err, "")
 	case errors.Is(err, app.ErrUnauthorized):
 		return http.StatusUnauthorized, "Please sign in", "Your session has ended. Sign in again to continue."
 	case errors.Is(err, app.ErrForbidden):
@@ -129,20 +129,4 @@ func classify(err error) (status int, heading, msg string) {
 	default:
 		return http.StatusInternalServerError, "Something went wrong", "The console hit an unexpected problem. Try again; if it keeps happening, tell your admin."
 	}
-}
-
-// conflictMessage shows the part of a conflict error written for people
-// (services phrase ErrConflict reasons that way), without the kind's suffix.
-func conflictMessage(err error) string {
-	msg := err.Error()
-	if i := strings.LastIndex(msg, ": "+app.ErrConflict.Error()); i >= 0 {
-		msg = msg[:i]
-	}
-	if j := strings.LastIndex(msg, ": "); j >= 0 {
-		msg = msg[j+2:]
-	}
-	if msg == "" {
-		return "It clashes with the current state. Reload the page and try again."
-	}
-	return strings.ToUpper(msg[:1]) + msg[1:] + "."
 }

@@ -260,9 +260,7 @@ func upstreamMessage(err error) string {
 	switch {
 	case errors.As(err, &ue):
 		return ue.Message()
-	case errors.Is(err, app.ErrConflict):
-		return conflictMessage(err)
-	case errors.Is(err, context.DeadlineExceeded):
+	case errors.Is(err, app.ErrConflict), errors.Is(err, context.DeadlineExceeded):
 		return app.Problem(err, "")
 	}
 	return ""

@@ -513,7 +513,7 @@ func (s *server) reportPage(hist historyReader) echo.HandlerFunc {
 			}
 			// The API failed and nothing is stored: say so; the page still renders.
 			v := templates.ReportView{Meta: s.meta(c, title, templates.NavReports), Heading: title, Kind: string(kind),
-				JobID: strconv.FormatInt(id, 10), BackHref: "/reports", Problem: reportProblem(err), RetryHref: c.Request().URL.RequestURI()}
+				JobID: strconv.FormatInt(id, 10), BackHref: "/reports", Problem: app.Problem(err, "report"), RetryHref: c.Request().URL.RequestURI()}
 			return render(c, http.StatusBadGateway, templates.ReportPage(v))
 		}
 		v := reportView(r, len(accts) > 1, u.Role.Allows(app.RoleCreator), now, loc)
@@ -630,21 +630,5 @@ func (s *server) syncReports(sync syncer) echo.HandlerFunc {
 			to = "/reports"
 		}
 		return seeOther(c, to)
-	}
-}
-
-// reportProblem says in words why a report could not be fetched.
-func reportProblem(err error) string {
-	switch {
-	case errors.Is(err, context.DeadlineExceeded):
-		return "Cloud Backup did not answer in time. Try again in a moment."
-	case errors.Is(err, rcbu.ErrUnauthorized):
-		return "Rackspace did not accept the account's credentials. An admin can update them in Admin → Accounts."
-	case errors.Is(err, rcbu.ErrForbidden):
-		return "The account's Rackspace user may not read this report."
-	case errors.Is(err, rcbu.ErrUnavailable):
-		return "Cloud Backup is unavailable right now. Try again in a moment."
-	default:
-		return "The Cloud Backup API call failed. Try again; if it keeps failing, tell your admin."
 	}
 }
