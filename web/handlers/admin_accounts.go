@@ -88,10 +88,7 @@ func (s *server) createAccount(accounts accountCreator) echo.HandlerFunc {
 		if err != nil {
 			return err
 		}
-		if err := addFlash(c, templates.FlashSuccess, "Connected "+a.Name+"."); err != nil {
-			return err
-		}
-		return seeOther(c, "/admin/accounts")
+		return flashAndRedirect(c, templates.FlashSuccess, "Connected "+a.Name+".", "/admin/accounts")
 	}
 }
 
@@ -141,10 +138,7 @@ func (s *server) updateAccount(accounts accountUpdater) echo.HandlerFunc {
 		if err != nil {
 			return err
 		}
-		if err := addFlash(c, templates.FlashSuccess, "Saved "+a.Name+"."); err != nil {
-			return err
-		}
-		return seeOther(c, "/admin/accounts")
+		return flashAndRedirect(c, templates.FlashSuccess, "Saved "+a.Name+".", "/admin/accounts")
 	}
 }
 
@@ -180,9 +174,6 @@ func (s *server) deleteAccount(accounts accountDeleter) echo.HandlerFunc {
 		if err := accounts.Delete(c.Request().Context(), actor, app.AccountID(id)); err != nil {
 			return err
 		}
-		if err := addFlash(c, templates.FlashSuccess, "The account was removed."); err != nil {
-			return err
-		}
-		return seeOther(c, "/admin/accounts")
+		return flashAndRedirect(c, templates.FlashSuccess, "The account was removed.", "/admin/accounts")
 	}
 }

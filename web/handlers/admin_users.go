@@ -81,10 +81,7 @@ func (s *server) createUser(users userCreator) echo.HandlerFunc {
 		if err != nil {
 			return err
 		}
-		if err := addFlash(c, templates.FlashSuccess, "Added "+u.Email+" as "+u.Role.Label()+"."); err != nil {
-			return err
-		}
-		return seeOther(c, "/admin/users")
+		return flashAndRedirect(c, templates.FlashSuccess, "Added "+u.Email+" as "+u.Role.Label()+".", "/admin/users")
 	}
 }
 
@@ -155,10 +152,7 @@ func (s *server) userAction(users userAdmin, do func(c echo.Context, actor app.U
 			// Acting on oneself revoked one's own sessions: sign in again.
 			return seeOther(c, "/login")
 		}
-		if err := addFlash(c, templates.FlashSuccess, msg); err != nil {
-			return err
-		}
-		return seeOther(c, "/admin/users/"+u.ID.String())
+		return flashAndRedirect(c, templates.FlashSuccess, msg, "/admin/users/"+u.ID.String())
 	}
 }
 

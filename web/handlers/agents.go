@@ -354,15 +354,9 @@ func (s *server) agentQuickAction(ops agentActor, kind agentQuick) echo.HandlerF
 			if msg == "" {
 				return err
 			}
-			if ferr := addFlash(c, templates.FlashError, "Nothing changed. "+msg); ferr != nil {
-				return ferr
-			}
-			return seeOther(c, back)
+			return flashAndRedirect(c, templates.FlashError, "Nothing changed. "+msg, back)
 		}
-		if err := addFlash(c, templates.FlashSuccess, ok); err != nil {
-			return err
-		}
-		return seeOther(c, back)
+		return flashAndRedirect(c, templates.FlashSuccess, ok, back)
 	}
 }
 
@@ -507,10 +501,7 @@ func (s *server) agentAction(ops agentDangerOps, kind agentDanger) echo.HandlerF
 			return fmt.Errorf("handlers: agent action %s has no handler", kind)
 		}
 		if err == nil {
-			if ferr := addFlash(c, templates.FlashSuccess, ok); ferr != nil {
-				return ferr
-			}
-			return seeOther(c, back)
+			return flashAndRedirect(c, templates.FlashSuccess, ok, back)
 		}
 		status := http.StatusUnprocessableEntity
 		errs, isForm := formErrors(err)

@@ -214,10 +214,7 @@ func (s *server) createChannel(al channelCreator) echo.HandlerFunc {
 		if err != nil {
 			return err
 		}
-		if err := addFlash(c, templates.FlashSuccess, "Added the channel "+ch.Name+". Send a test to check it."); err != nil {
-			return err
-		}
-		return seeOther(c, "/alerts/channels")
+		return flashAndRedirect(c, templates.FlashSuccess, "Added the channel "+ch.Name+". Send a test to check it.", "/alerts/channels")
 	}
 }
 
@@ -225,18 +222,27 @@ type channelGetter interface {
 	Channel(ctx context.Context, actor app.User, account app.AccountID, id app.ChannelID) (app.Channel, error)
 }
 
-// channelOfRequest parses :id and loads the channel of the selected account.
-func channelOfRequest(c echo.Context, al channelGetter) (app.Account, app.Channel, error) {
+// channelID parses :id, a channel of the selected account (none selected:
+// not found).
+func channelID(c echo.Context) (app.Account, app.ChannelID, error) {
 	id, err := parseID(c, "id")
 	if err != nil {
-		return app.Account{}, app.Channel{}, err
+		return app.Account{}, 0, err
 	}
 	acct, ok := currentAccount(c)
 	if !ok {
-		return app.Account{}, app.Channel{}, fmt.Errorf("channel %d: %w", id, app.ErrNotFound)
+		return app.Account{}, 0, fmt.Errorf("channel %d: %w", id, app.ErrNotFound)
 	}
-	u := mustUser(c)
-	ch, err := al.Channel(c.Request().Context(), u, acct.ID, app.ChannelID(id))
+	return acct, app.ChannelID(id), nil
+}
+
+// channelOfRequest parses :id and loads the channel of the selected account.
+func channelOfRequest(c echo.Context, al channelGetter) (app.Account, app.Channel, error) {
+	acct, id, err := channelID(c)
+	if err != nil {
+		return app.Account{}, app.Channel{}, err
+	}
+	ch, err := al.Channel(c.Request().Context(), mustUser(c), acct.ID, id)
 	return acct, ch, err
 }
 
@@ -275,10 +281,7 @@ func (s *server) updateChannel(al channelUpdater) echo.HandlerFunc {
 		if err != nil {
 			return err
 		}
-		if err := addFlash(c, templates.FlashSuccess, "Saved the channel "+ch.Name+"."); err != nil {
-			return err
-		}
-		return seeOther(c, "/alerts/channels")
+		return flashAndRedirect(c, templates.FlashSuccess, "Saved the channel "+ch.Name+".", "/alerts/channels")
 	}
 }
 
@@ -302,22 +305,14 @@ type channelDeleter interface {
 // deleteChannel removes a channel.
 func (s *server) deleteChannel(al channelDeleter) echo.HandlerFunc {
 	return func(c echo.Context) error {
-		id, err := parseID(c, "id")
+		acct, id, err := channelID(c)
 		if err != nil {
 			return err
 		}
-		acct, ok := currentAccount(c)
-		if !ok {
-			return fmt.Errorf("channel %d: %w", id, app.ErrNotFound)
-		}
-		u := mustUser(c)
-		if err := al.DeleteChannel(c.Request().Context(), u, acct.ID, app.ChannelID(id)); err != nil {
+		if err := al.DeleteChannel(c.Request().Context(), mustUser(c), acct.ID, id); err != nil {
 			return err
 		}
-		if err := addFlash(c, templates.FlashSuccess, "The channel was removed."); err != nil {
-			return err
-		}
-		return seeOther(c, "/alerts/channels")
+		return flashAndRedirect(c, templates.FlashSuccess, "The channel was removed.", "/alerts/channels")
 	}
 }
 
@@ -328,16 +323,11 @@ type channelTester interface {
 // testChannel sends a test notice at once and says how it went.
 func (s *server) testChannel(al channelTester) echo.HandlerFunc {
 	return func(c echo.Context) error {
-		id, err := parseID(c, "id")
+		acct, id, err := channelID(c)
 		if err != nil {
 			return err
 		}
-		acct, ok := currentAccount(c)
-		if !ok {
-			return fmt.Errorf("channel %d: %w", id, app.ErrNotFound)
-		}
-		u := mustUser(c)
-		d, err := al.SendTest(c.Request().Context(), u, acct, app.ChannelID(id))
+		d, err := al.SendTest(c.Request().Context(), mustUser(c), acct, id)
 		if err != nil {
 			return err
 		}
@@ -347,10 +337,7 @@ func (s *server) testChannel(al channelTester) echo.HandlerFunc {
 		} else if d.LastStatus != 0 {
 			msg += " (" + strconv.Itoa(d.LastStatus) + ")"
 		}
-		if err := addFlash(c, kind, msg+". See the delivery log."); err != nil {
-			return err
-		}
-		return seeOther(c, "/alerts/channels")
+		return flashAndRedirect(c, kind, msg+". See the delivery log.", "/alerts/channels")
 	}
 }
 
@@ -487,17 +474,23 @@ func (s *server) settingsView(c echo.Context, al alertSettingsService, acct app.
 }
 
 // alertSettingsPage shows the thresholds, the digest and the grace table.
+// renderSettings renders the settings page with status: 200, or 422 with a
+// form's problems.
+func (s *server) renderSettings(c echo.Context, status int, al alertSettingsService, acct app.Account, req *app.AlertSettingsRequest, errs templates.FormErrors, graceErr, graceInput map[string]string) error {
+	v, err := s.settingsView(c, al, acct, req, errs, graceErr, graceInput)
+	if err != nil {
+		return err
+	}
+	return render(c, status, templates.AlertSettingsPage(v))
+}
+
 func (s *server) alertSettingsPage(al alertSettingsService) echo.HandlerFunc {
 	return func(c echo.Context) error {
 		acct, ok := currentAccount(c)
 		if !ok {
 			return s.pickAccount(c, "Alert settings", "settings")
 		}
-		v, err := s.settingsView(c, al, acct, nil, nil, nil, nil)
-		if err != nil {
-			return err
-		}
-		return render(c, http.StatusOK, templates.AlertSettingsPage(v))
+		return s.renderSettings(c, http.StatusOK, al, acct, nil, nil, nil, nil)
 	}
 }
 
@@ -521,19 +514,12 @@ func (s *server) updateAlertSettings(al alertSettingsUpdater) echo.HandlerFunc {
 		}
 		_, err := al.UpdateSettings(c.Request().Context(), u, acct.ID, req)
 		if fe, ok := formErrors(err); ok {
-			v, err := s.settingsView(c, al, acct, &req, fe, nil, nil)
-			if err != nil {
-				return err
-			}
-			return render(c, http.StatusUnprocessableEntity, templates.AlertSettingsPage(v))
+			return s.renderSettings(c, http.StatusUnprocessableEntity, al, acct, &req, fe, nil, nil)
 		}
 		if err != nil {
 			return err
 		}
-		if err := addFlash(c, templates.FlashSuccess, "Saved the alert settings."); err != nil {
-			return err
-		}
-		return seeOther(c, "/alerts/settings")
+		return flashAndRedirect(c, templates.FlashSuccess, "Saved the alert settings.", "/alerts/settings")
 	}
 }
 
@@ -559,11 +545,7 @@ func (s *server) setOverdueGrace(al graceSetter) echo.HandlerFunc {
 		err = al.SetGrace(c.Request().Context(), u, acct, rcbu.ConfigurationID(cfg), minutes)
 		if fe, ok := formErrors(err); ok {
 			id := strconv.FormatInt(cfg, 10)
-			v, err := s.settingsView(c, al, acct, nil, nil, map[string]string{id: fe["grace"]}, map[string]string{id: minutes})
-			if err != nil {
-				return err
-			}
-			return render(c, http.StatusUnprocessableEntity, templates.AlertSettingsPage(v))
+			return s.renderSettings(c, http.StatusUnprocessableEntity, al, acct, nil, nil, map[string]string{id: fe["grace"]}, map[string]string{id: minutes})
 		}
 		if err != nil {
 			return err
@@ -572,10 +554,7 @@ func (s *server) setOverdueGrace(al graceSetter) echo.HandlerFunc {
 		if strings.TrimSpace(minutes) == "" {
 			msg = "The configuration uses the default grace again."
 		}
-		if err := addFlash(c, templates.FlashSuccess, msg); err != nil {
-			return err
-		}
-		return seeOther(c, "/alerts/settings")
+		return flashAndRedirect(c, templates.FlashSuccess, msg, "/alerts/settings")
 	}
 }
 
@@ -594,18 +573,11 @@ func (s *server) sendDigestNow(al digestSender) echo.HandlerFunc {
 		u := mustUser(c)
 		_, err := al.SendDigestNow(c.Request().Context(), u, acct)
 		if fe, ok := formErrors(err); ok {
-			v, err := s.settingsView(c, al, acct, nil, fe, nil, nil)
-			if err != nil {
-				return err
-			}
-			return render(c, http.StatusUnprocessableEntity, templates.AlertSettingsPage(v))
+			return s.renderSettings(c, http.StatusUnprocessableEntity, al, acct, nil, fe, nil, nil)
 		}
 		if err != nil {
 			return err
 		}
-		if err := addFlash(c, templates.FlashSuccess, "The digest is on its way; its delivery shows in the channel's delivery log."); err != nil {
-			return err
-		}
-		return seeOther(c, "/alerts/settings")
+		return flashAndRedirect(c, templates.FlashSuccess, "The digest is on its way; its delivery shows in the channel's delivery log.", "/alerts/settings")
 	}
 }

@@ -112,10 +112,7 @@ func (s *server) start(c echo.Context, ops backupStarter, agent rcbu.AgentID, id
 	}
 	bid := strconv.FormatInt(int64(res.Backup.Backup.ID), 10)
 	if !isHTMX(c) {
-		if err := addFlash(c, kind, note); err != nil {
-			return err
-		}
-		return seeOther(c, "/backups/"+bid)
+		return flashAndRedirect(c, kind, note, "/backups/"+bid)
 	}
 	job := app.BackupJob{FleetBackup: res.Backup}
 	if !res.AlreadyRunning && !res.Repeated {
@@ -223,10 +220,7 @@ func (s *server) stopBackup(ops backupStopper) echo.HandlerFunc {
 			if msg != "" {
 				kind, text = templates.FlashError, "The backup was not stopped. "+msg
 			}
-			if err := addFlash(c, kind, text); err != nil {
-				return err
-			}
-			return seeOther(c, returnPath(c.FormValue("return"), "/backups/"+bid))
+			return flashAndRedirect(c, kind, text, returnPath(c.FormValue("return"), "/backups/"+bid))
 		}
 		j, jerr := ops.BackupJob(ctx, fleetScope(c), rcbu.BackupID(id))
 		if jerr != nil {

@@ -606,10 +606,7 @@ func (s *server) createConfiguration(cfgs configWriter) echo.HandlerFunc {
 		if err != nil {
 			return err
 		}
-		if err := addFlash(c, templates.FlashSuccess, "Created "+fc.Configuration.Name+" on "+fc.Configuration.MachineName+"."); err != nil {
-			return err
-		}
-		return seeOther(c, "/configurations/"+idString(fc.Configuration.ID))
+		return flashAndRedirect(c, templates.FlashSuccess, "Created "+fc.Configuration.Name+" on "+fc.Configuration.MachineName+".", "/configurations/"+idString(fc.Configuration.ID))
 	}
 }
 
@@ -669,10 +666,7 @@ func (s *server) updateConfiguration(cfgs configWriter) echo.HandlerFunc {
 		if err != nil {
 			return err
 		}
-		if err := addFlash(c, templates.FlashSuccess, "Saved "+fc.Configuration.Name+"."); err != nil {
-			return err
-		}
-		return seeOther(c, "/configurations/"+idString(id))
+		return flashAndRedirect(c, templates.FlashSuccess, "Saved "+fc.Configuration.Name+".", "/configurations/"+idString(id))
 	}
 }
 
@@ -749,10 +743,7 @@ func (s *server) deleteConfiguration(cfgs configWriter) echo.HandlerFunc {
 		if err != nil {
 			return err
 		}
-		if err := addFlash(c, templates.FlashSuccess, "Deleted "+fc.Configuration.Name+" from "+fc.Configuration.MachineName+"."); err != nil {
-			return err
-		}
-		return seeOther(c, "/configurations")
+		return flashAndRedirect(c, templates.FlashSuccess, "Deleted "+fc.Configuration.Name+" from "+fc.Configuration.MachineName+".", "/configurations")
 	}
 }
 
@@ -818,10 +809,7 @@ func (s *server) cloneConfiguration(cfgs configWriter) echo.HandlerFunc {
 		if err != nil {
 			return err
 		}
-		if err := addFlash(c, templates.FlashSuccess, "Cloned to "+fc.Configuration.MachineName+" as "+fc.Configuration.Name+"."); err != nil {
-			return err
-		}
-		return seeOther(c, "/configurations/"+idString(fc.Configuration.ID))
+		return flashAndRedirect(c, templates.FlashSuccess, "Cloned to "+fc.Configuration.MachineName+" as "+fc.Configuration.Name+".", "/configurations/"+idString(fc.Configuration.ID))
 	}
 }
 
@@ -904,9 +892,6 @@ func (s *server) importConfiguration(cfgs configWriter) echo.HandlerFunc {
 		case err != nil:
 			return err
 		}
-		if err := addFlash(c, templates.FlashSuccess, "Imported "+fc.Configuration.Name+" to "+fc.Configuration.MachineName+"."); err != nil {
-			return err
-		}
-		return seeOther(c, "/configurations/"+idString(fc.Configuration.ID))
+		return flashAndRedirect(c, templates.FlashSuccess, "Imported "+fc.Configuration.Name+" to "+fc.Configuration.MachineName+".", "/configurations/"+idString(fc.Configuration.ID))
 	}
 }

@@ -48,10 +48,7 @@ func (s *server) updateProfile(users profileUpdater) echo.HandlerFunc {
 		if err != nil {
 			return err
 		}
-		if err := addFlash(c, templates.FlashSuccess, "Your details were saved."); err != nil {
-			return err
-		}
-		return seeOther(c, "/profile")
+		return flashAndRedirect(c, templates.FlashSuccess, "Your details were saved.", "/profile")
 	}
 }
 

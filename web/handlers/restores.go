@@ -262,10 +262,7 @@ func (s *server) startRestore(rs restoreService) echo.HandlerFunc {
 			}
 			return s.restoreOutcome(c, rs, p, app.StepReview, rc, err)
 		}
-		if err := addFlash(c, templates.FlashSuccess, "Restore started: "+fr.Restore.ConfigurationName+" to "+fr.Restore.DestinationMachineName+"."); err != nil {
-			return err
-		}
-		return seeOther(c, "/restores/"+idString(fr.Restore.ID))
+		return flashAndRedirect(c, templates.FlashSuccess, "Restore started: "+fr.Restore.ConfigurationName+" to "+fr.Restore.DestinationMachineName+".", "/restores/"+idString(fr.Restore.ID))
 	}
 }
 
@@ -382,13 +379,9 @@ func (s *server) stopRestore(rs restoreService) echo.HandlerFunc {
 			return render(c, http.StatusOK, templates.RestorePanel(pv))
 		}
 		if err != nil {
-			if ferr := addFlash(c, templates.FlashError, stopProblem(err)); ferr != nil {
-				return ferr
-			}
-		} else if ferr := addFlash(c, templates.FlashSuccess, "Asked the restore to stop."); ferr != nil {
-			return ferr
+			return flashAndRedirect(c, templates.FlashError, stopProblem(err), "/restores/"+idString(id))
 		}
-		return seeOther(c, "/restores/"+idString(id))
+		return flashAndRedirect(c, templates.FlashSuccess, "Asked the restore to stop.", "/restores/"+idString(id))
 	}
 }
 

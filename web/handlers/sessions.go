@@ -211,6 +211,15 @@ func addFlash(c echo.Context, kind templates.FlashKind, text string) error {
 	return s.Save(c.Request(), c.Response())
 }
 
+// flashAndRedirect stores a flash for the next page and redirects there with
+// 303, the answer to a successful POST.
+func flashAndRedirect(c echo.Context, kind templates.FlashKind, text, to string) error {
+	if err := addFlash(c, kind, text); err != nil {
+		return err
+	}
+	return seeOther(c, to)
+}
+
 // startSession replaces the request's session with a fresh one (new token)
 // for user: the old row is deleted, so a token fixed before login is useless.
 func startSession(c echo.Context, user app.UserID, flash *templates.Flash) error {

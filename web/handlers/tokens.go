@@ -108,9 +108,6 @@ func (s *server) revokeToken(tokens tokenManager) echo.HandlerFunc {
 		if err := tokens.Revoke(c.Request().Context(), u, app.TokenID(id)); err != nil {
 			return err
 		}
-		if err := addFlash(c, templates.FlashSuccess, "The token was revoked; requests with it now fail."); err != nil {
-			return err
-		}
-		return seeOther(c, "/profile/tokens")
+		return flashAndRedirect(c, templates.FlashSuccess, "The token was revoked; requests with it now fail.", "/profile/tokens")
 	}
 }
