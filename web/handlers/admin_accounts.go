@@ -99,11 +99,7 @@ type accountGetter interface {
 // editAccountPage shows the form to edit an account (without its secret).
 func (s *server) editAccountPage(accounts accountGetter) echo.HandlerFunc {
 	return func(c echo.Context) error {
-		id, err := parseID(c, "id")
-		if err != nil {
-			return err
-		}
-		a, err := accounts.Get(c.Request().Context(), app.AccountID(id))
+		a, err := byID(c, accounts.Get)
 		if err != nil {
 			return err
 		}
@@ -121,15 +117,11 @@ type accountUpdater interface {
 func (s *server) updateAccount(accounts accountUpdater) echo.HandlerFunc {
 	return func(c echo.Context) error {
 		actor := mustUser(c)
-		id, err := parseID(c, "id")
+		old, err := byID(c, accounts.Get)
 		if err != nil {
 			return err
 		}
 		ctx := c.Request().Context()
-		old, err := accounts.Get(ctx, app.AccountID(id))
-		if err != nil {
-			return err
-		}
 		req := accountForm(c)
 		a, err := accounts.Update(ctx, actor, old.ID, req)
 		if fe, ok := formErrors(err); ok {
@@ -145,11 +137,7 @@ func (s *server) updateAccount(accounts accountUpdater) echo.HandlerFunc {
 // deleteAccountPage asks to confirm removing an account.
 func (s *server) deleteAccountPage(accounts accountGetter) echo.HandlerFunc {
 	return func(c echo.Context) error {
-		id, err := parseID(c, "id")
-		if err != nil {
-			return err
-		}
-		a, err := accounts.Get(c.Request().Context(), app.AccountID(id))
+		a, err := byID(c, accounts.Get)
 		if err != nil {
 			return err
 		}

@@ -12,14 +12,35 @@ import (
 	"github.com/rcbu-console/rcbu-console/web/templates"
 )
 
-// parseID reads a positive integer path parameter; anything else is "not
-// found" (an id that cannot exist), not a server error.
+// parseID reads a positive integer path parameter of 1 to 18 decimal
+// digits. Anything else (signs, spaces, hex, overflow) is "not found", an id
+// that cannot exist, never a server error.
 func parseID(c echo.Context, name string) (int64, error) {
-	id, err := strconv.ParseInt(c.Param(name), 10, 64)
+	p := c.Param(name)
+	if len(p) == 0 || len(p) > 18 {
+		return 0, fmt.Errorf("%s %q: %w", name, p, app.ErrNotFound)
+	}
+	for _, r := range p {
+		if r < '0' || r > '9' {
+			return 0, fmt.Errorf("%s %q: %w", name, p, app.ErrNotFound)
+		}
+	}
+	id, err := strconv.ParseInt(p, 10, 64)
 	if err != nil || id <= 0 {
-		return 0, fmt.Errorf("%s %q: %w", name, c.Param(name), app.ErrNotFound)
+		return 0, fmt.Errorf("%s %q: %w", name, p, app.ErrNotFound)
 	}
 	return id, nil
+}
+
+// byID parses the "id" path parameter and loads what it names with get;
+// get's id type (app.UserID, app.AccountID, …) says what kind of id it is.
+func byID[ID ~int64, T any](c echo.Context, get func(context.Context, ID) (T, error)) (T, error) {
+	id, err := parseID(c, "id")
+	if err != nil {
+		var zero T
+		return zero, err
+	}
+	return get(c.Request().Context(), ID(id))
 }
 
 func roleOptions(selected string) []templates.Option {
@@ -108,11 +129,7 @@ func (s *server) userAdminView(c echo.Context, u app.User, errs templates.FormEr
 // userPage shows one user with the admin actions.
 func (s *server) userPage(users userGetter) echo.HandlerFunc {
 	return func(c echo.Context) error {
-		id, err := parseID(c, "id")
-		if err != nil {
-			return err
-		}
-		u, err := users.Get(c.Request().Context(), app.UserID(id))
+		u, err := byID(c, users.Get)
 		if err != nil {
 			return err
 		}
@@ -132,12 +149,7 @@ type userAdmin interface {
 func (s *server) userAction(users userAdmin, do func(c echo.Context, actor app.User, u app.User) (string, error)) echo.HandlerFunc {
 	return func(c echo.Context) error {
 		actor := mustUser(c)
-		id, err := parseID(c, "id")
-		if err != nil {
-			return err
-		}
-		ctx := c.Request().Context()
-		u, err := users.Get(ctx, app.UserID(id))
+		u, err := byID(c, users.Get)
 		if err != nil {
 			return err
 		}
@@ -186,15 +198,11 @@ func (s *server) setUserDisabled(users userAdmin, disabled bool) echo.HandlerFun
 func (s *server) resetPassword(users userAdmin) echo.HandlerFunc {
 	return func(c echo.Context) error {
 		actor := mustUser(c)
-		id, err := parseID(c, "id")
+		u, err := byID(c, users.Get)
 		if err != nil {
 			return err
 		}
 		ctx := c.Request().Context()
-		u, err := users.Get(ctx, app.UserID(id))
-		if err != nil {
-			return err
-		}
 		pw, err := users.ResetPassword(ctx, actor, u.ID, "")
 		if err != nil {
 			return err

@@ -13,25 +13,8 @@ import (
 	"github.com/rcbu-console/rcbu-console/web/templates"
 )
 
-// pathID reads an id path parameter: 1 to 18 decimal digits and positive.
-// Anything else (signs, spaces, hex, overflow) is a page that does not
-// exist, never a server error.
-func pathID(c echo.Context) (int64, error) {
-	p := c.Param("id")
-	if len(p) == 0 || len(p) > 18 {
-		return 0, fmt.Errorf("id %q: %w", p, app.ErrNotFound)
-	}
-	for _, r := range p {
-		if r < '0' || r > '9' {
-			return 0, fmt.Errorf("id %q: %w", p, app.ErrNotFound)
-		}
-	}
-	id, err := strconv.ParseInt(p, 10, 64)
-	if err != nil || id <= 0 {
-		return 0, fmt.Errorf("id %q: %w", p, app.ErrNotFound)
-	}
-	return id, nil
-}
+// pathID reads the "id" path parameter (see parseID).
+func pathID(c echo.Context) (int64, error) { return parseID(c, "id") }
 
 // backupStarter is what the Start buttons need.
 type backupStarter interface {
