@@ -577,10 +577,14 @@ func errorEntries(list []rcbu.ReportError) []ReportErrorEntry {
 }
 
 // syncProblem says in words why a sync failed, without secrets: Problem's
-// words, except that an interrupted sync is not a failure of the request.
+// words, except where a background sync differs from a request (it resumes
+// after an interruption and retries by itself).
 func syncProblem(err error) string {
-	if errors.Is(err, context.Canceled) {
+	switch {
+	case errors.Is(err, context.Canceled):
 		return "The sync was interrupted; it resumes where it stopped."
+	case errors.Is(err, rcbu.ErrUnavailable):
+		return "Cloud Backup was unavailable; the sync retries with backoff."
 	}
 	return Problem(err, "")
 }
