@@ -316,21 +316,31 @@ func restorePanelView(j app.RestoreJob, canStop bool, now time.Time, loc *time.L
 	return p
 }
 
+// restorePanelOf reads the restore in the path and maps it to its live
+// panel (with Stop for Creators and up).
+func (s *server) restorePanelOf(c echo.Context, rs restoreService) (rcbu.RestoreID, templates.RestorePanelView, error) {
+	id, err := parseRestoreID(c)
+	if err != nil {
+		return 0, templates.RestorePanelView{}, err
+	}
+	u := mustUser(c)
+	j, err := rs.Job(c.Request().Context(), fleetScope(c), id)
+	if err != nil {
+		return 0, templates.RestorePanelView{}, err
+	}
+	return id, restorePanelView(j, u.Role.Allows(app.RoleCreator), s.Now(), u.Location()), nil
+}
+
 // restorePage is /restores/{id}: the restore's live panel.
 func (s *server) restorePage(rs restoreService) echo.HandlerFunc {
 	return func(c echo.Context) error {
-		id, err := parseRestoreID(c)
-		if err != nil {
-			return err
-		}
-		u := mustUser(c)
-		j, err := rs.Job(c.Request().Context(), fleetScope(c), id)
+		id, panel, err := s.restorePanelOf(c, rs)
 		if err != nil {
 			return err
 		}
 		return render(c, http.StatusOK, templates.RestoreJobPage(templates.RestoreJobView{
 			Meta:  s.meta(c, "Restore #"+idString(id), templates.NavActivity),
-			Panel: restorePanelView(j, u.Role.Allows(app.RoleCreator), s.Now(), u.Location()),
+			Panel: panel,
 		}))
 	}
 }
@@ -339,16 +349,11 @@ func (s *server) restorePage(rs restoreService) echo.HandlerFunc {
 // busy.
 func (s *server) restoreStatus(rs restoreService) echo.HandlerFunc {
 	return func(c echo.Context) error {
-		id, err := parseRestoreID(c)
+		_, panel, err := s.restorePanelOf(c, rs)
 		if err != nil {
 			return err
 		}
-		u := mustUser(c)
-		j, err := rs.Job(c.Request().Context(), fleetScope(c), id)
-		if err != nil {
-			return err
-		}
-		return render(c, http.StatusOK, templates.RestorePanel(restorePanelView(j, u.Role.Allows(app.RoleCreator), s.Now(), u.Location())))
+		return render(c, http.StatusOK, templates.RestorePanel(panel))
 	}
 }
 
