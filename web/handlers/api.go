@@ -58,13 +58,7 @@ func (s *server) apiErrors(next echo.HandlerFunc) echo.HandlerFunc {
 		status, msg := apiClassify(err)
 		r := c.Request()
 		if status >= 500 {
-			s.Log.ErrorContext(r.Context(), "request_failed",
-				slog.String("method", r.Method),
-				slog.String("path", r.URL.Path),
-				slog.Int("status", status),
-				slog.String("request_id", c.Response().Header().Get(echo.HeaderXRequestID)),
-				slog.Any("err", err),
-			)
+			s.logFailure(c, slog.LevelError, "request_failed", status, err)
 		}
 		if c.Response().Committed {
 			return nil // a stream broke off; the client sees a truncated body

@@ -37,22 +37,10 @@ func (s *server) handleError(err error, c echo.Context) {
 	switch {
 	case errors.As(err, &ue):
 		// Cloud Backup failed, not the console: worth a warning, not an error.
-		s.Log.WarnContext(r.Context(), "upstream_failed",
-			slog.String("method", r.Method),
-			slog.String("path", r.URL.Path),
-			slog.Int("status", status),
-			slog.String("request_id", c.Response().Header().Get(echo.HeaderXRequestID)),
-			slog.Any("err", err),
-		)
+		s.logFailure(c, slog.LevelWarn, "upstream_failed", status, err)
 	case status >= 500:
 		if !errors.Is(err, errPanic) { // a panic was logged with its stack already
-			s.Log.ErrorContext(r.Context(), "request_failed",
-				slog.String("method", r.Method),
-				slog.String("path", r.URL.Path),
-				slog.Int("status", status),
-				slog.String("request_id", c.Response().Header().Get(echo.HeaderXRequestID)),
-				slog.Any("err", err),
-			)
+			s.logFailure(c, slog.LevelError, "request_failed", status, err)
 		}
 	}
 	if status == http.StatusUnauthorized && !isHTMX(c) {
@@ -76,6 +64,18 @@ func (s *server) handleError(err error, c echo.Context) {
 		s.Log.ErrorContext(r.Context(), "error_response_failed", slog.Any("err", rerr))
 		_ = c.String(status, msg)
 	}
+}
+
+// logFailure logs a failed request once, at level, with what identifies it.
+func (s *server) logFailure(c echo.Context, level slog.Level, msg string, status int, err error) {
+	r := c.Request()
+	s.Log.Log(r.Context(), level, msg,
+		slog.String("method", r.Method),
+		slog.String("path", r.URL.Path),
+		slog.Int("status", status),
+		slog.String("request_id", c.Response().Header().Get(echo.HeaderXRequestID)),
+		slog.Any("err", err),
+	)
 }
 
 // classify maps an error to a status, a heading and a message for people.
