@@ -377,16 +377,6 @@ func (o *Ops) AgentDetail(ctx context.Context, scope Scope, id rcbu.AgentID) (Ag
 	}
 	sortActivity(facts)
 	d.Configurations = ConfigurationStates(fcs, facts, o.opts.Now(), o.opts.Overdue)
-	for _, a := range facts {
-		if a.Activity.Type != rcbu.ActivityBackup && a.Activity.Type != rcbu.ActivityRestore {
-			continue
-		}
-		switch {
-		case jobBusy(a.Activity):
-			d.Jobs = append(d.Jobs, a)
-		case len(d.Recent) < recentOnAgent:
-			d.Recent = append(d.Recent, a)
-		}
-	}
+	d.Jobs, d.Recent = splitJobs(facts, recentOnAgent)
 	return d, nil
 }

@@ -539,18 +539,25 @@ func (o *Ops) Jobs(ctx context.Context, scope Scope, recent int) (ActiveJobs, er
 	}
 	out := ActiveJobs{Problems: problems}
 	sortActivity(acts)
+	out.Running, out.Finished = splitJobs(acts, recent)
+	return out, nil
+}
+
+// splitJobs splits the backups and restores in acts (sorted newest first)
+// into the queued or running ones and at most recent finished ones.
+func splitJobs(acts []FleetActivity, recent int) (busy, finished []FleetActivity) {
 	for _, a := range acts {
 		if a.Activity.Type != rcbu.ActivityBackup && a.Activity.Type != rcbu.ActivityRestore {
 			continue
 		}
 		switch {
 		case jobBusy(a.Activity):
-			out.Running = append(out.Running, a)
-		case len(out.Finished) < recent:
-			out.Finished = append(out.Finished, a)
+			busy = append(busy, a)
+		case len(finished) < recent:
+			finished = append(finished, a)
 		}
 	}
-	return out, nil
+	return busy, finished
 }
 
 // jobBusy reports whether an activity item is a queued or running job:
