@@ -1,6 +1,6 @@
 package main
 
-// Browser end-to-end scenarios (issue 7): the real program through run(),
+// Browser end-to-end scenarios: the real program through run(),
 // a temporary database, the simulator, and headless Chromium. One server
 // and one browser serve every scenario; each scenario has its own
 // incognito context and leaves a screenshot in e2e-artifacts/.

@@ -2,7 +2,7 @@
 
 package main
 
-// The resilience soak (issue 7), behind the build tag soak (make soak):
+// The resilience soak, behind the build tag soak (make soak):
 // the console runs against a simulator that answers 20% of calls with 503,
 // lets 5% hang, adds up to 200 ms of jitter and expires every token each
 // 30 s, while simulated users browse, start and stop backups. About two

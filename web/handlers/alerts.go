@@ -16,7 +16,7 @@ import (
 	"github.com/rcbu-console/rcbu-console/web/templates"
 )
 
-// alertRoutes registers the alerts pages (issue 8). Roles: everyone signed
+// alertRoutes registers the alerts pages. Roles: everyone signed
 // in sees the incidents; Creators and Admins see delivery logs (they run
 // the jobs the alerts are about); only Admins see and change channels,
 // thresholds, overdue grace and the digest, and send tests and digests.

@@ -320,8 +320,8 @@ func TestAlertSettingsPage(t *testing.T) {
 	})
 }
 
-// TestFailedDemoBackupProducesOneWebhookDelivery is issue 8's "done when":
-// on the demo dataset, a failed backup produces exactly one webhook
+// TestFailedDemoBackupProducesOneWebhookDelivery is the alerts' promise end
+// to end: on the demo dataset, a failed backup produces exactly one webhook
 // delivery, visible in the delivery log, however often the rules run.
 func TestFailedDemoBackupProducesOneWebhookDelivery(t *testing.T) {
 	te := newAlertsTestEnv(t, rcbusim.WithDataset("demo"))

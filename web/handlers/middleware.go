@@ -135,7 +135,7 @@ func (s *server) loadSession(next echo.HandlerFunc) echo.HandlerFunc {
 			case !u.Disabled:
 				c.Set(ctxUser, u)
 				// Signed-in pages hold account data: keep them out of every
-				// cache, so Back after Sign out shows nothing (issue 7).
+				// cache, so Back after Sign out shows nothing.
 				c.Response().Header().Set(echo.HeaderCacheControl, "no-store")
 				scope, err := s.resolveScope(c, sess.Values[valAccount])
 				if err != nil {

@@ -48,8 +48,8 @@ func TestOverviewListsAgents(t *testing.T) {
 		})
 		rows[strings.TrimSpace(s.Find(`[data-testid="agent-name"]`).Text())] = cells
 	})
-	// Status, last success, next run, vault, running jobs (the overview
-	// of issue 5; OS and datacenter are on the agents page).
+	// Status, last success, next run, vault, running jobs: what the
+	// overview answers at a glance (OS and datacenter are on the agents page).
 	want := map[string][]string{
 		"web-01": {"Online", "Never", "Not scheduled", "35.3 MB Not encrypted", "—"},
 		"db-01":  {"Offline", "Never", "Not scheduled", "— Not encrypted", "—"},
