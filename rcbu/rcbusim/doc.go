@@ -36,10 +36,11 @@
 // All state is behind one mutex and moves lazily: at the top of every
 // request (and in the inspect helpers) the events due by Clock.Now() —
 // job transitions, schedule firings, agent wake-ups — run in time order from
-// a min-heap. There are no background goroutines. Random choices (ids'
-// gaps, data sizes, outcomes, error lists) come from one math/rand/v2 PCG
-// seeded by WithRandSeed, so equal seeds and equal request sequences give
-// equal results. Fault injection uses a separate source.
+// a min-heap. No background goroutine changes state (those of
+// WithRegionListeners only serve requests). Random choices (ids' gaps, data
+// sizes, outcomes, error lists) come from one math/rand/v2 PCG seeded by
+// WithRandSeed, so equal seeds and equal request sequences give equal
+// results. Fault injection uses a separate source.
 //
 // Job timing on the simulated clock: StartRequested (or StartScheduled)
 // → 2–5 s → Queued → 3 s → Preparing → 5 s → InProgress → 8 s + 1 s per
