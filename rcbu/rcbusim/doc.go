@@ -1,6 +1,6 @@
 // Package rcbusim is an in-memory simulator of Rackspace Cloud Backup
 // (RCBU) API v1.0 and of the Identity v2.0 token call in front of it,
-// written against the project contract /work/shared/rcbu-api.md (cited
+// written against the API contract in docs/rcbu-api.md (cited
 // below by section, "§"). It is the demo backend of the console, the server
 // every client and web test talks to over real HTTP, and (as cmd/rcbusim) a
 // standalone server any RCBU client can use by changing its identity URL.
