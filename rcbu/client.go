@@ -105,11 +105,14 @@ func defaultOptions() options {
 // API's latency rather than thirteen (with 16). Why this is safe with
 // respect to the API's limits:
 //   - Cloud Backup publishes no rate limits of its own: the contract's
-//     status codes (§1.4) have no 429, and no client in its sources throttles.
+//     status codes (§1.4) have no 429 and it records no throttling.
 //     Rackspace's other APIs are limited by Repose in requests per minute
 //     per account and endpoint (e.g. Cloud Databases: 100 GETs a minute),
 //     which counts requests, not how many are in flight: a fan-out of 200
-//     costs the same 200 requests at any concurrency, only faster.
+//     costs the same 200 requests at any concurrency, only faster. (A
+//     per-minute limit below a fan-out's size is exceeded at any
+//     concurrency; only fewer calls help, such as reading the list
+//     endpoints instead of each agent's details.)
 //   - When a limit is hit anyway, the answer is 429 or 503, and GETs are
 //     retried with jittered backoff honouring Retry-After, so a burst
 //     degrades into a slower fan-out rather than an error.
