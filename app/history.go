@@ -8,6 +8,7 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/rcbu-console/rcbu-console/rcbu"
@@ -344,11 +345,37 @@ type History struct {
 	audit   *Audit
 	now     func() time.Time
 	log     *slog.Logger
+
+	// The heatmap is the overview's costliest read (tens of thousands of
+	// runs aggregated on every load) and changes only when snapshots are
+	// stored or pruned, which all go through History: each write bumps gen,
+	// and a heatmap is reused while gen and its key are unchanged.
+	mu       sync.Mutex
+	gen      uint64
+	heatmaps map[heatmapKey]heatmapEntry
 }
+
+// heatmapKey identifies one heatmap: the accounts, the first day and the
+// zone, and the number of days.
+type heatmapKey struct {
+	accounts string
+	from     int64
+	loc      string
+	days     int
+}
+
+type heatmapEntry struct {
+	gen uint64
+	hm  Heatmap
+}
+
+// maxCachedHeatmaps bounds the heatmap cache (one per scope, zone and day
+// in use; a day's worth of users rarely needs more).
+const maxCachedHeatmaps = 64
 
 // NewHistory returns the history service.
 func NewHistory(store HistoryStore, clients clientSource, audit *Audit, now func() time.Time, log *slog.Logger) *History {
-	return &History{store: store, clients: clients, audit: audit, now: now, log: log}
+	return &History{store: store, clients: clients, audit: audit, now: now, log: log, heatmaps: map[heatmapKey]heatmapEntry{}}
 }
 
 // List returns one page of snapshots matching f. An empty Accounts scope
@@ -464,10 +491,27 @@ func (h *History) snapshot(ctx context.Context, account AccountID, kind ReportKi
 	if err != nil {
 		return fmt.Errorf("snapshot %s %d: %w", kind, jobID, err)
 	}
-	if _, err := h.store.InsertReports(ctx, []Report{r}); err != nil {
+	if _, err := h.insertReports(ctx, []Report{r}); err != nil {
 		return fmt.Errorf("snapshot %s %d: %w", kind, jobID, err)
 	}
 	return nil
+}
+
+// insertReports stores snapshots (every writer goes through here or
+// pruneOlder) and marks what was read from the old ones as stale.
+func (h *History) insertReports(ctx context.Context, rs []Report) (int, error) {
+	n, err := h.store.InsertReports(ctx, rs)
+	if n > 0 || err != nil {
+		h.changed()
+	}
+	return n, err
+}
+
+// changed bumps the generation of the stored snapshots.
+func (h *History) changed() {
+	h.mu.Lock()
+	h.gen++
+	h.mu.Unlock()
 }
 
 // Heatmap is the agents × days grid of backup outcomes.
@@ -486,7 +530,9 @@ type HeatmapRow struct {
 }
 
 // Heatmap returns the outcomes of the last days (1–366) of backups per agent
-// and day, the days being calendar days in loc ending today.
+// and day, the days being calendar days in loc ending today. The result is
+// shared with later callers until a snapshot is stored or pruned: read it,
+// never modify it.
 func (h *History) Heatmap(ctx context.Context, accounts []AccountID, days int, loc *time.Location) (Heatmap, error) {
 	days = min(max(days, 1), 366)
 	if loc == nil {
@@ -498,17 +544,29 @@ func (h *History) Heatmap(ctx context.Context, accounts []AccountID, days int, l
 	if len(accounts) == 0 {
 		return hm, nil
 	}
+	ids := make([]string, len(accounts))
+	for i, a := range accounts {
+		ids[i] = a.String()
+	}
+	key := heatmapKey{accounts: strings.Join(ids, ","), from: from.Unix(), loc: loc.String(), days: days}
+	h.mu.Lock()
+	gen := h.gen
+	e, ok := h.heatmaps[key]
+	h.mu.Unlock()
+	if ok && e.gen == gen {
+		return e.hm, nil
+	}
 	cells, err := h.store.AgentDays(ctx, accounts, from, days)
 	if err != nil {
 		return Heatmap{}, fmt.Errorf("heatmap: %w", err)
 	}
-	type key struct {
+	type rowKey struct {
 		a  AccountID
 		id rcbu.AgentID
 	}
-	idx := map[key]int{}
+	idx := map[rowKey]int{}
 	for _, c := range cells {
-		k := key{c.AccountID, c.AgentID}
+		k := rowKey{c.AccountID, c.AgentID}
 		i, ok := idx[k]
 		if !ok {
 			i = len(hm.Rows)
@@ -532,6 +590,12 @@ func (h *History) Heatmap(ctx context.Context, accounts []AccountID, days int, l
 		}
 		return int(a.AgentID - b.AgentID)
 	})
+	h.mu.Lock()
+	if len(h.heatmaps) >= maxCachedHeatmaps {
+		clear(h.heatmaps)
+	}
+	h.heatmaps[key] = heatmapEntry{gen: gen, hm: hm}
+	h.mu.Unlock()
 	return hm, nil
 }
 
@@ -618,7 +682,11 @@ func (h *History) Prune(ctx context.Context, actor User, days int) (int64, error
 
 // pruneOlder deletes snapshots finished more than days days ago.
 func (h *History) pruneOlder(ctx context.Context, days int) (int64, error) {
-	return h.store.PruneReports(ctx, h.now().Add(-time.Duration(days)*24*time.Hour))
+	n, err := h.store.PruneReports(ctx, h.now().Add(-time.Duration(days)*24*time.Hour))
+	if n > 0 || err != nil {
+		h.changed()
+	}
+	return n, err
 }
 
 // Checkpoint runs a TRUNCATE WAL checkpoint for an admin, audit-logged.

@@ -429,7 +429,7 @@ func (s *Syncer) process(ctx context.Context, cl *rcbu.Client, id AccountID, job
 				cursor = j.at
 			}
 		}
-		n, err := s.h.store.InsertReports(context.WithoutCancel(ctx), keep)
+		n, err := s.h.insertReports(context.WithoutCancel(ctx), keep)
 		total += n
 		if err != nil {
 			return total, err
