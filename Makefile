@@ -97,7 +97,7 @@ bench:
 
 ## loadtest: HTTP load on the overview and history pages, simulator at a fixed 20 ms latency (cmd/loadgen)
 loadtest: build
-	$(GO) run ./cmd/loadgen -server bin/rcbu-web -workers $(LOAD_WORKERS) -duration $(LOAD_DURATION) -latency 20ms -paths /,/reports
+	$(GO) run ./cmd/loadgen -server bin/rcbu-web -workers $(LOAD_WORKERS) -duration $(LOAD_DURATION) -latency 20ms -agents 200 -paths /,/reports
 
 build:
 	CGO_ENABLED=0 $(GO) build -trimpath -ldflags "$(LDFLAGS)" -o bin/rcbu-web ./cmd/web

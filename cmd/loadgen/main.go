@@ -1,7 +1,10 @@
 // Command loadgen measures the console under load: it starts the simulator
-// in-process with a fixed API latency, starts the console binary as a child
-// process against it, signs N workers in and GETs the overview and the
-// history page for D seconds, then prints req/s, p50, p99, errors and the
+// in-process with a fixed API latency and the fleet of `rcbusim -agents 200`
+// (the demo estate plus 200 generated agents, 2 configurations each, 60 days
+// of history: about 26,000 reports), starts the console binary as a child
+// process against it, waits until its first report sync has stored that
+// whole history, then signs N workers in and GETs the overview and the
+// history page for D seconds, and prints req/s, p50, p99, errors and the
 // server's RSS (from /proc/PID/status).
 //
 //	go build -o bin/rcbu-web ./cmd/web
@@ -58,7 +61,8 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		workers  = fs.Int("workers", 8, "concurrent signed-in clients")
 		duration = fs.Duration("duration", 20*time.Second, "how long to send requests")
 		latency  = fs.Duration("latency", 20*time.Millisecond, "fixed simulator latency per API call")
-		agents   = fs.Int("agents", 0, "extra generated agents in the simulator (each with 2 configurations and 30 days of history)")
+		agents   = fs.Int("agents", 200, "generated agents in the simulator (each with 2 configurations; 60 days of history)")
+		syncWait = fs.Duration("sync-wait", 30*time.Minute, "longest wait for the console's first report sync to finish before measuring")
 		paths    = fs.String("paths", "/,/reports", "comma-separated paths to GET in turn")
 	)
 	if err := fs.Parse(args); err != nil {
@@ -77,9 +81,11 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 			return err
 		}
 		defer stopServer()
-		if err := waitForHistory(ctx, base, *email, *password); err != nil {
-			fmt.Fprintln(stderr, "loadgen: warning:", err)
+		took, err := waitForSync(ctx, base, *email, *password, *syncWait)
+		if err != nil {
+			return err
 		}
+		fmt.Fprintf(stdout, "loadgen: the first report sync stored the whole history in %s\n", took.Round(time.Second))
 	}
 
 	cpu := cpuModel()
@@ -116,7 +122,7 @@ func startConsole(ctx context.Context, bin string, latency time.Duration, agents
 	}
 	opts := []rcbusim.Option{rcbusim.WithDataset("demo"), rcbusim.WithLatency(latency, 0)}
 	if agents > 0 {
-		opts = append(opts, rcbusim.WithScale(agents, 2, 30))
+		opts = append(opts, rcbusim.WithScale(agents, 2, 0))
 	}
 	sim := rcbusim.New(opts...)
 	if err := sim.Err(); err != nil {
@@ -135,7 +141,6 @@ func startConsole(ctx context.Context, bin string, latency time.Duration, agents
 		"RCBU_WEB_ADMIN_EMAIL="+adminEmail,
 		"RCBU_WEB_ADMIN_PASSWORD="+adminPassword,
 		"RCBU_WEB_LOG_LEVEL=warn",
-		"RCBU_WEB_SYNC_INTERVAL=10s",
 		"RCBU_USERNAME="+rcbusim.DemoUser,
 		"RCBU_API_KEY="+rcbusim.DemoAPIKey,
 		"RCBU_IDENTITY_URL="+simSrv.URL+"/v2.0/tokens",
@@ -179,35 +184,48 @@ func startConsole(ctx context.Context, bin string, latency time.Duration, agents
 	}
 }
 
-// waitForHistory waits (at most 60 s) until the first report-history sync
-// has filled /reports, so the history page is measured with rows.
-func waitForHistory(ctx context.Context, base, email, password string) error {
+// waitForSync waits (at most limit) until the console's first report sync
+// has finished, backfill included, so that every page is measured on the
+// whole history and no backfill runs meanwhile. The Reports page's sync
+// panel says "last synced" once an account's sync has succeeded.
+func waitForSync(ctx context.Context, base, email, password string, limit time.Duration) (time.Duration, error) {
+	start := time.Now()
 	c, err := loadgen.SignIn(ctx, http.DefaultTransport, base, email, password, 10*time.Second)
 	if err != nil {
-		return err
+		return 0, err
 	}
-	deadline := time.Now().Add(60 * time.Second)
-	for time.Now().Before(deadline) {
+	for time.Since(start) < limit {
 		req, err := http.NewRequestWithContext(ctx, http.MethodGet, base+"/reports", nil)
 		if err != nil {
-			return err
+			return 0, err
 		}
 		resp, err := c.Do(req)
 		if err != nil {
-			return err
+			return 0, err
 		}
-		body, _ := io.ReadAll(io.LimitReader(resp.Body, 4<<20))
+		body, _ := io.ReadAll(io.LimitReader(resp.Body, 8<<20))
 		resp.Body.Close()
-		if strings.Contains(string(body), `data-testid="report-row"`) {
-			return nil
+		if syncDone(string(body)) {
+			return time.Since(start), nil
 		}
 		select {
 		case <-ctx.Done():
-			return ctx.Err()
-		case <-time.After(time.Second):
+			return 0, ctx.Err()
+		case <-time.After(2 * time.Second):
 		}
 	}
-	return errors.New("no report rows on /reports after 60 s: the history page is measured empty")
+	return 0, fmt.Errorf("the console's first report sync did not finish within %s (-sync-wait)", limit)
+}
+
+// syncDone reports whether the Reports page says the sync has succeeded
+// and is not running.
+func syncDone(page string) bool {
+	_, row, ok := strings.Cut(page, `data-testid="sync-row"`)
+	if !ok {
+		return false
+	}
+	row, _, _ = strings.Cut(row, "</li>")
+	return strings.Contains(row, "last synced") && !strings.Contains(row, "Syncing")
 }
 
 // memTotal is the machine's memory from /proc/meminfo ("24.0 GiB").
