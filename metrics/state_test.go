@@ -8,7 +8,6 @@ import (
 	"slices"
 	"strconv"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
@@ -22,31 +21,13 @@ import (
 	"github.com/rcbu-console/rcbu-console/rcbu/rcbusim/rcbusimtest"
 )
 
-// clock is a settable test clock.
-type clock struct {
-	mu sync.Mutex
-	t  time.Time
-}
-
-func (c *clock) Now() time.Time {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return c.t
-}
-
-func (c *clock) Advance(d time.Duration) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	c.t = c.t.Add(d)
-}
-
 func discard() *slog.Logger { return slog.New(slog.DiscardHandler) }
 
 // stateEnv is the collector over a real database and the simulator, with
 // the demo tenant as the one account.
 type stateEnv struct {
 	store   *db.Store
-	clock   *clock
+	clock   *rcbusim.FakeClock
 	sim     *rcbusimtest.TestServer
 	acct    app.Account
 	metrics *metrics.Metrics
@@ -59,7 +40,7 @@ func newStateEnv(t *testing.T) *stateEnv {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { store.Close() })
-	clk := &clock{t: time.Date(2026, 3, 2, 15, 4, 5, 0, time.UTC)}
+	clk := rcbusim.NewFakeClock(time.Date(2026, 3, 2, 15, 4, 5, 0, time.UTC))
 	audit := app.NewAudit(store, clk.Now, discard())
 	sim := rcbusimtest.NewTestServer(t)
 	sealer, err := app.NewSealer([]byte(strings.Repeat("k", 32)))
