@@ -618,14 +618,26 @@ func editMode(cf rcbu.Configuration) configFormMode {
 	}
 }
 
+// configGetter reads one configuration; every configReader is one.
+type configGetter interface {
+	Get(ctx context.Context, scope app.Scope, id rcbu.ConfigurationID) (app.ConfigDetail, error)
+}
+
+// configOfRequest parses :id and reads that configuration in the request's
+// account scope.
+func configOfRequest(c echo.Context, cfgs configGetter) (rcbu.ConfigurationID, app.ConfigDetail, error) {
+	id, err := parseConfigID(c)
+	if err != nil {
+		return 0, app.ConfigDetail{}, err
+	}
+	d, err := cfgs.Get(c.Request().Context(), fleetScope(c), id)
+	return id, d, err
+}
+
 // editConfigurationPage shows the form filled with a configuration.
 func (s *server) editConfigurationPage(cfgs configReader) echo.HandlerFunc {
 	return func(c echo.Context) error {
-		id, err := parseConfigID(c)
-		if err != nil {
-			return err
-		}
-		d, err := cfgs.Get(c.Request().Context(), fleetScope(c), id)
+		id, d, err := configOfRequest(c, cfgs)
 		if err != nil {
 			return err
 		}
@@ -641,15 +653,11 @@ func (s *server) editConfigurationPage(cfgs configReader) echo.HandlerFunc {
 // updateConfiguration saves an edited configuration.
 func (s *server) updateConfiguration(cfgs configWriter) echo.HandlerFunc {
 	return func(c echo.Context) error {
-		id, err := parseConfigID(c)
+		id, d, err := configOfRequest(c, cfgs)
 		if err != nil {
 			return err
 		}
 		ctx := c.Request().Context()
-		d, err := cfgs.Get(ctx, fleetScope(c), id)
-		if err != nil {
-			return err
-		}
 		in, err := configForm(c)
 		if err != nil {
 			return err
@@ -709,11 +717,7 @@ func actionFlash(c echo.Context, err error, ok func() string) error {
 // deleteConfigurationPage asks to confirm a delete.
 func (s *server) deleteConfigurationPage(cfgs configReader) echo.HandlerFunc {
 	return func(c echo.Context) error {
-		id, err := parseConfigID(c)
-		if err != nil {
-			return err
-		}
-		d, err := cfgs.Get(c.Request().Context(), fleetScope(c), id)
+		id, d, err := configOfRequest(c, cfgs)
 		if err != nil {
 			return err
 		}
@@ -766,15 +770,11 @@ func (s *server) cloneView(c echo.Context, d app.ConfigDetail, agents []app.Flee
 // cloneConfigurationPage asks for the agent and the new name.
 func (s *server) cloneConfigurationPage(cfgs configReader) echo.HandlerFunc {
 	return func(c echo.Context) error {
-		id, err := parseConfigID(c)
+		_, d, err := configOfRequest(c, cfgs)
 		if err != nil {
 			return err
 		}
 		ctx := c.Request().Context()
-		d, err := cfgs.Get(ctx, fleetScope(c), id)
-		if err != nil {
-			return err
-		}
 		agents, _, err := cfgs.EditableAgents(ctx, fleetScope(c))
 		if err != nil {
 			return err
