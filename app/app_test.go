@@ -5,33 +5,19 @@ import (
 	"io"
 	"log/slog"
 	"path/filepath"
-	"sync"
 	"testing"
 	"time"
 
 	"github.com/rcbu-console/rcbu-console/app"
 	"github.com/rcbu-console/rcbu-console/db"
+	"github.com/rcbu-console/rcbu-console/rcbu/rcbusim"
 )
 
-// clock is a settable test clock.
-type clock struct {
-	mu sync.Mutex
-	t  time.Time
-}
+// clock is the tests' settable clock: the simulator's, so the console and
+// a simulator can share one.
+type clock = rcbusim.FakeClock
 
-func newClock() *clock { return &clock{t: time.Date(2026, 3, 2, 15, 4, 5, 0, time.UTC)} }
-
-func (c *clock) Now() time.Time {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return c.t
-}
-
-func (c *clock) Advance(d time.Duration) {
-	c.mu.Lock()
-	c.t = c.t.Add(d)
-	c.mu.Unlock()
-}
+func newClock() *clock { return rcbusim.NewFakeClock(time.Date(2026, 3, 2, 15, 4, 5, 0, time.UTC)) }
 
 // cheap argon2 parameters keep the tests fast; production uses the defaults.
 var cheap = app.PasswordParams{Memory: 64, Time: 1, Threads: 1}
