@@ -82,13 +82,9 @@ func (s *server) createAccount(accounts accountCreator) echo.HandlerFunc {
 		actor := mustUser(c)
 		req := accountForm(c)
 		a, err := accounts.Create(c.Request().Context(), actor, req)
-		if fe, ok := formErrors(err); ok {
+		return formDone(c, err, func(fe templates.FormErrors) error {
 			return render(c, http.StatusUnprocessableEntity, templates.AccountFormPage(s.accountFormView(c, "Add an account", "", req, fe)))
-		}
-		if err != nil {
-			return err
-		}
-		return flashAndRedirect(c, templates.FlashSuccess, "Connected "+a.Name+".", "/admin/accounts")
+		}, "Connected "+a.Name+".", "/admin/accounts")
 	}
 }
 
@@ -124,13 +120,9 @@ func (s *server) updateAccount(accounts accountUpdater) echo.HandlerFunc {
 		ctx := c.Request().Context()
 		req := accountForm(c)
 		a, err := accounts.Update(ctx, actor, old.ID, req)
-		if fe, ok := formErrors(err); ok {
+		return formDone(c, err, func(fe templates.FormErrors) error {
 			return render(c, http.StatusUnprocessableEntity, templates.AccountFormPage(s.accountFormView(c, "Edit "+old.Name, old.ID.String(), req, fe)))
-		}
-		if err != nil {
-			return err
-		}
-		return flashAndRedirect(c, templates.FlashSuccess, "Saved "+a.Name+".", "/admin/accounts")
+		}, "Saved "+a.Name+".", "/admin/accounts")
 	}
 }
 

@@ -208,13 +208,9 @@ func (s *server) createChannel(al channelCreator) echo.HandlerFunc {
 			return err
 		}
 		ch, err := al.CreateChannel(c.Request().Context(), u, acct.ID, req)
-		if fe, ok := formErrors(err); ok {
+		return formDone(c, err, func(fe templates.FormErrors) error {
 			return render(c, http.StatusUnprocessableEntity, templates.ChannelFormPage(s.channelFormView(c, "Add a channel", acct, nil, req, fe)))
-		}
-		if err != nil {
-			return err
-		}
-		return flashAndRedirect(c, templates.FlashSuccess, "Added the channel "+ch.Name+". Send a test to check it.", "/alerts/channels")
+		}, "Added the channel "+ch.Name+". Send a test to check it.", "/alerts/channels")
 	}
 }
 
@@ -275,13 +271,9 @@ func (s *server) updateChannel(al channelUpdater) echo.HandlerFunc {
 			return err
 		}
 		ch, err := al.UpdateChannel(c.Request().Context(), u, acct.ID, old.ID, req)
-		if fe, ok := formErrors(err); ok {
+		return formDone(c, err, func(fe templates.FormErrors) error {
 			return render(c, http.StatusUnprocessableEntity, templates.ChannelFormPage(s.channelFormView(c, "Edit "+old.Name, acct, &old, req, fe)))
-		}
-		if err != nil {
-			return err
-		}
-		return flashAndRedirect(c, templates.FlashSuccess, "Saved the channel "+ch.Name+".", "/alerts/channels")
+		}, "Saved the channel "+ch.Name+".", "/alerts/channels")
 	}
 }
 
@@ -513,13 +505,9 @@ func (s *server) updateAlertSettings(al alertSettingsUpdater) echo.HandlerFunc {
 			DigestWeekday: c.FormValue("digest_weekday"), DigestChannel: c.FormValue("digest_channel"),
 		}
 		_, err := al.UpdateSettings(c.Request().Context(), u, acct.ID, req)
-		if fe, ok := formErrors(err); ok {
+		return formDone(c, err, func(fe templates.FormErrors) error {
 			return s.renderSettings(c, http.StatusUnprocessableEntity, al, acct, &req, fe, nil, nil)
-		}
-		if err != nil {
-			return err
-		}
-		return flashAndRedirect(c, templates.FlashSuccess, "Saved the alert settings.", "/alerts/settings")
+		}, "Saved the alert settings.", "/alerts/settings")
 	}
 }
 
@@ -572,12 +560,8 @@ func (s *server) sendDigestNow(al digestSender) echo.HandlerFunc {
 		}
 		u := mustUser(c)
 		_, err := al.SendDigestNow(c.Request().Context(), u, acct)
-		if fe, ok := formErrors(err); ok {
+		return formDone(c, err, func(fe templates.FormErrors) error {
 			return s.renderSettings(c, http.StatusUnprocessableEntity, al, acct, nil, fe, nil, nil)
-		}
-		if err != nil {
-			return err
-		}
-		return flashAndRedirect(c, templates.FlashSuccess, "The digest is on its way; its delivery shows in the channel's delivery log.", "/alerts/settings")
+		}, "The digest is on its way; its delivery shows in the channel's delivery log.", "/alerts/settings")
 	}
 }

@@ -42,13 +42,9 @@ func (s *server) updateProfile(users profileUpdater) echo.HandlerFunc {
 		u := mustUser(c)
 		req := app.ProfileRequest{Name: c.FormValue("name"), TimeZone: c.FormValue("time_zone")}
 		_, err := users.UpdateProfile(c.Request().Context(), u, req)
-		if fe, ok := formErrors(err); ok {
+		return formDone(c, err, func(fe templates.FormErrors) error {
 			return render(c, http.StatusUnprocessableEntity, templates.ProfilePage(s.profileView(c, u, req.Name, req.TimeZone, fe, nil)))
-		}
-		if err != nil {
-			return err
-		}
-		return flashAndRedirect(c, templates.FlashSuccess, "Your details were saved.", "/profile")
+		}, "Your details were saved.", "/profile")
 	}
 }
 

@@ -220,6 +220,19 @@ func flashAndRedirect(c echo.Context, kind templates.FlashKind, text, to string)
 	return seeOther(c, to)
 }
 
+// formDone ends a form POST: a validation failure shows the form again
+// with its problems (invalid renders it, with 422), another error goes to
+// the error handler, and success flashes ok and redirects to to (303).
+func formDone(c echo.Context, err error, invalid func(templates.FormErrors) error, ok, to string) error {
+	if fe, isForm := formErrors(err); isForm {
+		return invalid(fe)
+	}
+	if err != nil {
+		return err
+	}
+	return flashAndRedirect(c, templates.FlashSuccess, ok, to)
+}
+
 // startSession replaces the request's session with a fresh one (new token)
 // for user: the old row is deleted, so a token fixed before login is useless.
 func startSession(c echo.Context, user app.UserID, flash *templates.Flash) error {
