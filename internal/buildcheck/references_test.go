@@ -105,3 +105,50 @@ func TestContractCitationsResolve(t *testing.T) {
 		t.Fatal("no §N citations found: is repoRoot right?")
 	}
 }
+
+// outsideReference is a note a reader of the repository cannot follow: a
+// tracker issue by number, a team owner by name, or an absolute path on a
+// development machine.
+var outsideReference = regexp.MustCompile(`\b[Ii]ssues? #?\d+\b|\(owner [a-z]+[;),]|\bowner (ops|cfg|history|api|alerts)\b|/wor[k]/`)
+
+// TestNoReferencesOutsideTheRepository: comments give the reason itself, not
+// a pointer to a tracker, a team member or a file elsewhere. Shipped
+// migrations are left as they are (they are append-only).
+func TestNoReferencesOutsideTheRepository(t *testing.T) {
+	err := filepath.WalkDir(repoRoot, func(path string, d fs.DirEntry, err error) error {
+		if err != nil {
+			return err
+		}
+		if d.IsDir() {
+			switch d.Name() {
+			case ".git", "node_modules", "vendor", "bin", "data", "e2e-artifacts", "migrations":
+				return filepath.SkipDir
+			}
+			return nil
+		}
+		switch filepath.Ext(d.Name()) {
+		case ".go", ".templ", ".md", ".sh", ".css", ".js":
+		default:
+			if d.Name() != "Makefile" && d.Name() != "Dockerfile" {
+				return nil
+			}
+		}
+		if strings.HasSuffix(d.Name(), "_templ.go") || strings.HasSuffix(d.Name(), ".min.js") || strings.HasSuffix(d.Name(), ".min.css") {
+			return nil
+		}
+		b, err := os.ReadFile(path)
+		if err != nil {
+			return err
+		}
+		for i, line := range strings.Split(string(b), "\n") {
+			if m := outsideReference.FindString(line); m != "" {
+				rel, _ := filepath.Rel(repoRoot, path)
+				t.Errorf("%s:%d refers to %q, which the repository does not hold", rel, i+1, m)
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+}
