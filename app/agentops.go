@@ -26,15 +26,24 @@ func agentIDTarget(id rcbu.AgentID) string {
 	return "agent " + strconv.FormatInt(int64(id), 10)
 }
 
+// permit checks that actor has role min for op; a refusal wraps
+// ErrForbidden and is recorded in the audit log against target.
+func (o *Ops) permit(ctx context.Context, actor User, min Role, action AuditAction, target, op string) error {
+	if actor.Role.Allows(min) {
+		return nil
+	}
+	err := fmt.Errorf("%s: %w", op, ErrForbidden)
+	o.audit.Record(ctx, actorEntry(actor, action, target, err))
+	return err
+}
+
 // agentAction runs the shared steps of an agent action: the role check, the
 // ownership lookup, the call, the cache invalidation and the audit entry
 // (also on failure). The call's error is returned as an *UpstreamError.
 func (o *Ops) agentAction(ctx context.Context, actor User, scope Scope, id rcbu.AgentID, min Role, action AuditAction, op string,
 	call func(context.Context, FleetAgent, *rcbu.Client) (detail string, err error),
 ) (FleetAgent, error) {
-	if !actor.Role.Allows(min) {
-		err := fmt.Errorf("%s: %w", op, ErrForbidden)
-		o.audit.Record(ctx, actorEntry(actor, action, agentIDTarget(id), err))
+	if err := o.permit(ctx, actor, min, action, agentIDTarget(id), op); err != nil {
 		return FleetAgent{}, err
 	}
 	fa, c, err := o.fleet.Agent(ctx, scope, id)

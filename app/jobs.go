@@ -281,9 +281,7 @@ func (o *Ops) StartBackup(ctx context.Context, actor User, scope Scope, id rcbu.
 // not found.
 func (o *Ops) StartAgentBackup(ctx context.Context, actor User, scope Scope, agent rcbu.AgentID, id rcbu.ConfigurationID, token string) (StartedBackup, error) {
 	target := "configuration " + strconv.FormatInt(int64(id), 10)
-	if !actor.Role.Allows(RoleCreator) {
-		err := fmt.Errorf("start backup: %w", ErrForbidden)
-		o.audit.Record(ctx, actorEntry(actor, ActionBackupStart, target, err))
+	if err := o.permit(ctx, actor, RoleCreator, ActionBackupStart, target, "start backup"); err != nil {
 		return StartedBackup{}, err
 	}
 	actx, cancel := context.WithTimeout(ctx, o.opts.ActionBudget)
@@ -396,9 +394,7 @@ func (o *Ops) startBackup(ctx context.Context, scope Scope, fc FleetConfiguratio
 // left as it is.
 func (o *Ops) StopBackup(ctx context.Context, actor User, scope Scope, id rcbu.BackupID) (FleetBackup, error) {
 	target := "backup " + strconv.FormatInt(int64(id), 10)
-	if !actor.Role.Allows(RoleCreator) {
-		err := fmt.Errorf("stop backup: %w", ErrForbidden)
-		o.audit.Record(ctx, actorEntry(actor, ActionBackupStop, target, err))
+	if err := o.permit(ctx, actor, RoleCreator, ActionBackupStop, target, "stop backup"); err != nil {
 		return FleetBackup{}, err
 	}
 	actx, cancel := context.WithTimeout(ctx, o.opts.ActionBudget)
