@@ -23,7 +23,7 @@ import (
 func (s *server) alertRoutes(r *routes, al *app.Alerts) {
 	r.get("/alerts", app.RoleObserver, s.incidentsPage(al))
 	r.get("/alerts/channels", app.RoleAdmin, s.channelsPage(al))
-	r.get("/alerts/channels/new", app.RoleAdmin, s.newChannelPage)
+	r.get("/alerts/channels/new", app.RoleAdmin, s.newChannelPage())
 	r.post("/alerts/channels", app.RoleAdmin, s.createChannel(al))
 	r.get("/alerts/channels/:id/edit", app.RoleAdmin, s.editChannelPage(al))
 	r.post("/alerts/channels/:id", app.RoleAdmin, s.updateChannel(al))
@@ -40,6 +40,19 @@ func (s *server) alertRoutes(r *routes, al *app.Alerts) {
 func alertsNav(c echo.Context, current string) templates.AlertsNavView {
 	u := mustUser(c)
 	return templates.AlertsNavView{IsAdmin: u.Role.Allows(app.RoleAdmin), Current: current}
+}
+
+// perAccount wraps a page about one account: while "All accounts" is
+// selected it shows the "choose one account" page (title and current name
+// the page and its tab) instead of calling h.
+func (s *server) perAccount(title, current string, h func(c echo.Context, acct app.Account) error) echo.HandlerFunc {
+	return func(c echo.Context) error {
+		acct, ok := currentAccount(c)
+		if !ok {
+			return s.pickAccount(c, title, current)
+		}
+		return h(c, acct)
+	}
 }
 
 // pickAccount renders the "choose one account" page for per-account pages
@@ -115,11 +128,7 @@ func ruleLabels(rules []app.RuleKind) string {
 
 // channelsPage lists the selected account's channels.
 func (s *server) channelsPage(al channelLister) echo.HandlerFunc {
-	return func(c echo.Context) error {
-		acct, ok := currentAccount(c)
-		if !ok {
-			return s.pickAccount(c, "Alert channels", "channels")
-		}
+	return s.perAccount("Alert channels", "channels", func(c echo.Context, acct app.Account) error {
 		u := mustUser(c)
 		list, err := al.Channels(c.Request().Context(), u, acct.ID)
 		if err != nil {
@@ -131,7 +140,7 @@ func (s *server) channelsPage(al channelLister) echo.HandlerFunc {
 				Rules: ruleLabels(ch.Rules), Enabled: ch.Enabled})
 		}
 		return render(c, http.StatusOK, templates.ChannelsPage(v))
-	}
+	})
 }
 
 // channelForm reads the channel form.
@@ -178,16 +187,14 @@ func (s *server) channelFormView(c echo.Context, title string, acct app.Account,
 }
 
 // newChannelPage shows the form to add a channel, every rule routed.
-func (s *server) newChannelPage(c echo.Context) error {
-	acct, ok := currentAccount(c)
-	if !ok {
-		return s.pickAccount(c, "Add a channel", "channels")
-	}
-	req := app.ChannelRequest{Kind: string(app.ChannelWebhook), Enabled: true, SMTPSecurity: string(app.SMTPStartTLS)}
-	for _, r := range app.RuleKinds() {
-		req.Rules = append(req.Rules, string(r))
-	}
-	return render(c, http.StatusOK, templates.ChannelFormPage(s.channelFormView(c, "Add a channel", acct, nil, req, nil)))
+func (s *server) newChannelPage() echo.HandlerFunc {
+	return s.perAccount("Add a channel", "channels", func(c echo.Context, acct app.Account) error {
+		req := app.ChannelRequest{Kind: string(app.ChannelWebhook), Enabled: true, SMTPSecurity: string(app.SMTPStartTLS)}
+		for _, r := range app.RuleKinds() {
+			req.Rules = append(req.Rules, string(r))
+		}
+		return render(c, http.StatusOK, templates.ChannelFormPage(s.channelFormView(c, "Add a channel", acct, nil, req, nil)))
+	})
 }
 
 type channelCreator interface {
@@ -197,11 +204,7 @@ type channelCreator interface {
 // createChannel validates and saves a new channel; a failure re-renders the
 // form with its problems (422) and saves nothing.
 func (s *server) createChannel(al channelCreator) echo.HandlerFunc {
-	return func(c echo.Context) error {
-		acct, ok := currentAccount(c)
-		if !ok {
-			return s.pickAccount(c, "Add a channel", "channels")
-		}
+	return s.perAccount("Add a channel", "channels", func(c echo.Context, acct app.Account) error {
 		u := mustUser(c)
 		req, err := channelForm(c)
 		if err != nil {
@@ -211,7 +214,7 @@ func (s *server) createChannel(al channelCreator) echo.HandlerFunc {
 		return formDone(c, err, func(fe templates.FormErrors) error {
 			return render(c, http.StatusUnprocessableEntity, templates.ChannelFormPage(s.channelFormView(c, "Add a channel", acct, nil, req, fe)))
 		}, "Added the channel "+ch.Name+". Send a test to check it.", "/alerts/channels")
-	}
+	})
 }
 
 type channelGetter interface {
@@ -477,13 +480,9 @@ func (s *server) renderSettings(c echo.Context, status int, al alertSettingsServ
 }
 
 func (s *server) alertSettingsPage(al alertSettingsService) echo.HandlerFunc {
-	return func(c echo.Context) error {
-		acct, ok := currentAccount(c)
-		if !ok {
-			return s.pickAccount(c, "Alert settings", "settings")
-		}
+	return s.perAccount("Alert settings", "settings", func(c echo.Context, acct app.Account) error {
 		return s.renderSettings(c, http.StatusOK, al, acct, nil, nil, nil, nil)
-	}
+	})
 }
 
 type alertSettingsUpdater interface {
@@ -493,11 +492,7 @@ type alertSettingsUpdater interface {
 
 // updateAlertSettings saves the thresholds and the digest schedule.
 func (s *server) updateAlertSettings(al alertSettingsUpdater) echo.HandlerFunc {
-	return func(c echo.Context) error {
-		acct, ok := currentAccount(c)
-		if !ok {
-			return s.pickAccount(c, "Alert settings", "settings")
-		}
+	return s.perAccount("Alert settings", "settings", func(c echo.Context, acct app.Account) error {
 		u := mustUser(c)
 		req := app.AlertSettingsRequest{
 			OfflineHours: c.FormValue("offline_hours"), GrowthFactor: c.FormValue("growth_factor"),
@@ -508,7 +503,7 @@ func (s *server) updateAlertSettings(al alertSettingsUpdater) echo.HandlerFunc {
 		return formDone(c, err, func(fe templates.FormErrors) error {
 			return s.renderSettings(c, http.StatusUnprocessableEntity, al, acct, &req, fe, nil, nil)
 		}, "Saved the alert settings.", "/alerts/settings")
-	}
+	})
 }
 
 type graceSetter interface {
@@ -518,11 +513,7 @@ type graceSetter interface {
 
 // setOverdueGrace sets or clears one configuration's own grace.
 func (s *server) setOverdueGrace(al graceSetter) echo.HandlerFunc {
-	return func(c echo.Context) error {
-		acct, ok := currentAccount(c)
-		if !ok {
-			return s.pickAccount(c, "Alert settings", "settings")
-		}
+	return s.perAccount("Alert settings", "settings", func(c echo.Context, acct app.Account) error {
 		u := mustUser(c)
 		cfgParam := c.FormValue("config")
 		cfg, err := strconv.ParseInt(cfgParam, 10, 64)
@@ -543,7 +534,7 @@ func (s *server) setOverdueGrace(al graceSetter) echo.HandlerFunc {
 			msg = "The configuration uses the default grace again."
 		}
 		return flashAndRedirect(c, templates.FlashSuccess, msg, "/alerts/settings")
-	}
+	})
 }
 
 type digestSender interface {
@@ -553,15 +544,11 @@ type digestSender interface {
 
 // sendDigestNow queues the digest over the last period to its channel.
 func (s *server) sendDigestNow(al digestSender) echo.HandlerFunc {
-	return func(c echo.Context) error {
-		acct, ok := currentAccount(c)
-		if !ok {
-			return s.pickAccount(c, "Alert settings", "settings")
-		}
+	return s.perAccount("Alert settings", "settings", func(c echo.Context, acct app.Account) error {
 		u := mustUser(c)
 		_, err := al.SendDigestNow(c.Request().Context(), u, acct)
 		return formDone(c, err, func(fe templates.FormErrors) error {
 			return s.renderSettings(c, http.StatusUnprocessableEntity, al, acct, nil, fe, nil, nil)
 		}, "The digest is on its way; its delivery shows in the channel's delivery log.", "/alerts/settings")
-	}
+	})
 }
