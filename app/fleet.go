@@ -101,6 +101,12 @@ type AccountProblem struct {
 type FleetOptions struct {
 	// TTL is how long lists and agent details stay cached (default 5 s).
 	TTL time.Duration
+	// MaxStale is how old a cached value may still be served while one
+	// background refresh replaces it (stale-while-revalidate). Zero (the
+	// default) serves nothing older than TTL: every read past it waits
+	// for the API. Invalidate drops stale values too, so a change made
+	// through the console is never hidden by them.
+	MaxStale time.Duration
 	// Concurrency bounds the accounts queried at once by one call (default 8).
 	Concurrency int
 	// DetailConcurrency bounds the agent-details calls one request makes at
@@ -221,18 +227,56 @@ func (f *Fleet) Client(ctx context.Context, scope Scope, id AccountID) (*rcbu.Cl
 // Budget; each caller waits only as long as its own ctx allows. Errors are
 // not cached.
 func cached[T any](ctx context.Context, f *Fleet, key cacheKey, fetch func(context.Context) (T, error)) (T, error) {
+	v, _, err := cachedAt(ctx, f, key, fetch)
+	return v, err
+}
+
+// cachedAt is cached that also says when the value was fetched. A value
+// older than the TTL but within MaxStale is returned at once while one
+// background fetch (shared with any caller that does wait) refreshes it.
+func cachedAt[T any](ctx context.Context, f *Fleet, key cacheKey, fetch func(context.Context) (T, error)) (T, time.Time, error) {
 	var zero T
 	now := f.opts.Now()
 	f.mu.Lock()
 	gen := f.gen[key.account]
-	if e, ok := f.cache[key]; ok && now.Sub(e.fetched) < f.opts.TTL && !now.Before(e.fetched) {
-		f.mu.Unlock()
-		return e.val.(T), nil
-	}
+	e, ok := f.cache[key]
 	f.mu.Unlock()
+	if ok && !now.Before(e.fetched) {
+		age := now.Sub(e.fetched)
+		if age < f.opts.TTL {
+			return e.val.(T), e.fetched, nil
+		}
+		if age <= f.opts.MaxStale {
+			fetchShared(ctx, f, key, gen, fetch) // refresh in the background; nobody waits
+			return e.val.(T), e.fetched, nil
+		}
+	}
+	ch := fetchShared(ctx, f, key, gen, fetch)
+	select {
+	case r := <-ch:
+		if r.Err != nil {
+			return zero, time.Time{}, r.Err
+		}
+		fr := r.Val.(fetched[T])
+		return fr.val, fr.at, nil
+	case <-ctx.Done():
+		return zero, time.Time{}, ctx.Err()
+	}
+}
+
+// fetched is a value with the time it was read.
+type fetched[T any] struct {
+	val T
+	at  time.Time
+}
+
+// fetchShared starts, or joins, the one fetch of key for the account's
+// current generation; the result is cached when it succeeds. The channel
+// is buffered: a caller that does not wait leaks nothing.
+func fetchShared[T any](ctx context.Context, f *Fleet, key cacheKey, gen uint64, fetch func(context.Context) (T, error)) <-chan singleflight.Result {
 	sfKey := strconv.FormatInt(int64(key.account), 10) + "/" + strconv.Itoa(int(key.kind)) + "/" +
 		strconv.FormatInt(key.id, 10) + "/" + strconv.FormatUint(gen, 10)
-	ch := f.sf.DoChan(sfKey, func() (any, error) {
+	return f.sf.DoChan(sfKey, func() (any, error) {
 		// Pages wait on this shared fetch, whoever started it: never held
 		// to the background budget.
 		fctx, cancel := context.WithTimeout(Foreground(context.WithoutCancel(ctx)), f.opts.Budget)
@@ -241,39 +285,33 @@ func cached[T any](ctx context.Context, f *Fleet, key cacheKey, fetch func(conte
 		if err != nil {
 			return nil, err
 		}
-		f.store(key, gen, v)
-		return v, nil
+		at := f.store(key, gen, v)
+		return fetched[T]{val: v, at: at}, nil
 	})
-	select {
-	case r := <-ch:
-		if r.Err != nil {
-			return zero, r.Err
-		}
-		return r.Val.(T), nil
-	case <-ctx.Done():
-		return zero, ctx.Err()
-	}
 }
 
 // store caches v unless the account was invalidated since the fetch began,
-// and now and then sweeps out expired entries so the cache stays bounded by
-// what was used within a TTL or so.
-func (f *Fleet) store(key cacheKey, gen uint64, v any) {
+// and now and then sweeps out entries too old to serve, so the cache stays
+// bounded by what was used within a TTL (or MaxStale) or so. It returns
+// the time the value is cached with.
+func (f *Fleet) store(key cacheKey, gen uint64, v any) time.Time {
 	now := f.opts.Now()
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	if f.gen[key.account] != gen {
-		return
+		return now
 	}
 	f.cache[key] = cacheEntry{val: v, fetched: now}
-	if now.Sub(f.lastSweep) > 10*f.opts.TTL {
+	keep := max(f.opts.TTL, f.opts.MaxStale)
+	if now.Sub(f.lastSweep) > 10*keep {
 		for k, e := range f.cache {
-			if now.Sub(e.fetched) >= f.opts.TTL {
+			if now.Sub(e.fetched) > keep {
 				delete(f.cache, k)
 			}
 		}
 		f.lastSweep = now
 	}
+	return now
 }
 
 // perAccount runs fn for every account of the scope concurrently (bounded)
@@ -362,27 +400,42 @@ func (f *Fleet) AgentsLive(ctx context.Context, scope Scope) ([]FleetAgent, []Ac
 }
 
 // AgentsCached is Agents with the live details that are in the cache
-// (fresh within the TTL) filled in, without calling the API for the rest.
-// It returns how many agents still lack live details.
+// (within the TTL, or within MaxStale while one background pass refreshes
+// them) filled in, without waiting on the API for the rest. It returns how
+// many agents still lack live details.
 func (f *Fleet) AgentsCached(ctx context.Context, scope Scope) ([]FleetAgent, []AccountProblem, int, error) {
 	agents, problems, err := f.Agents(ctx, scope)
 	if err != nil {
 		return agents, problems, 0, err
 	}
-	now := f.opts.Now()
-	missing := 0
-	f.mu.Lock()
-	for i := range agents {
-		fa := &agents[i]
-		e, ok := f.cache[cacheKey{account: fa.AccountID, kind: kindAgentDetails, id: int64(fa.Agent.ID)}]
-		if ok && now.Sub(e.fetched) < f.opts.TTL && !now.Before(e.fetched) {
-			fa.Agent, fa.Live = e.val.(rcbu.Agent), true
-			continue
-		}
-		missing++
+	return agents, problems, f.cachedDetails(ctx, agents), nil
+}
+
+// refreshDetails fetches the details of agents anew (bounded by
+// DetailConcurrency), caching what arrives; failures keep what is cached.
+func (f *Fleet) refreshDetails(ctx context.Context, agents []FleetAgent) {
+	var g errgroup.Group
+	g.SetLimit(f.opts.DetailConcurrency)
+	for _, fa := range agents {
+		g.Go(func() error {
+			c, err := f.clients.Client(ctx, fa.AccountID)
+			if err != nil {
+				return nil
+			}
+			key := cacheKey{account: fa.AccountID, kind: kindAgentDetails, id: int64(fa.Agent.ID)}
+			f.mu.Lock()
+			gen := f.gen[key.account]
+			f.mu.Unlock()
+			select {
+			case <-fetchShared(ctx, f, key, gen, func(ctx context.Context) (rcbu.Agent, error) {
+				return deref(c.Agents.Get(ctx, fa.Agent.ID))
+			}):
+			case <-ctx.Done():
+			}
+			return nil
+		})
 	}
-	f.mu.Unlock()
-	return agents, problems, missing, nil
+	_ = g.Wait() // each fetch caches its own result
 }
 
 // fillDetails replaces list data by details where it can, in place.

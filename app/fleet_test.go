@@ -366,7 +366,8 @@ func TestOverviewCallsUpstreamConcurrently(t *testing.T) {
 	}
 	env.clients[1] = all
 	f := NewFleet(env, FleetOptions{DetailConcurrency: 16})
-	ov, err := f.Overview(ctx, env.scope(1), DefaultOverduePolicy(), false)
+	ovs := NewOverviews(f, &fakeOverviewStore{}, OverviewOptions{})
+	ov, err := ovs.Overview(ctx, env.scope(1), false)
 	if err != nil || len(ov.Problems) != 0 {
 		t.Fatalf("overview: %v %v", err, ov.Problems)
 	}
@@ -406,7 +407,7 @@ func TestOverviewCallsUpstreamConcurrently(t *testing.T) {
 	}
 	// Warm: the page now has every status from the cache, without a call.
 	before := env.count("GET agent/#")
-	ov, err = f.Overview(ctx, env.scope(1), DefaultOverduePolicy(), false)
+	ov, err = ovs.Overview(ctx, env.scope(1), false)
 	if err != nil || ov.Pending != 0 || env.count("GET agent/#") != before {
 		t.Errorf("warm overview: pending %d, err %v", ov.Pending, err)
 	}

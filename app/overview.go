@@ -5,7 +5,9 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"log/slog"
 	"slices"
+	"strconv"
 	"strings"
 	"sync"
 	"time"
@@ -70,6 +72,66 @@ func ConfigurationStates(configs []FleetConfiguration, acts []FleetActivity, now
 	return out
 }
 
+// AgentKey identifies an agent across accounts.
+type AgentKey struct {
+	AccountID AccountID
+	AgentID   rcbu.AgentID
+}
+
+// ProblemRun is a stored backup report that ended badly (Failed, Missed,
+// CompletedWithErrors or Skipped), with the first line of its first error.
+type ProblemRun struct {
+	AccountID  AccountID
+	BackupID   int64
+	AgentID    rcbu.AgentID
+	AgentName  string
+	ConfigID   rcbu.ConfigurationID
+	ConfigName string
+	State      string
+	Finished   time.Time
+	ErrorCount int64
+	Reason     string
+	FirstError string
+}
+
+// OfflineSighting is when the alert rules first saw an agent offline, with
+// its account's offline threshold.
+type OfflineSighting struct {
+	AgentKey
+	Since     time.Time
+	Threshold time.Duration
+}
+
+// OverviewStore is what the overview reads from the stored report
+// snapshots and the alert rules' records; *db.Store is one. Every read is
+// index-backed and bounded by what the page shows.
+type OverviewStore interface {
+	RunStore
+	// ProblemRuns returns the backups that finished since since in one of
+	// states, newest first, at most limit.
+	ProblemRuns(ctx context.Context, accounts []AccountID, states []string, since time.Time, limit int) ([]ProblemRun, error)
+	// CountProblemRuns counts what ProblemRuns lists, without a limit.
+	CountProblemRuns(ctx context.Context, accounts []AccountID, states []string, since time.Time) (int, error)
+	// AgentDaysOf counts backup outcomes per agent and 24 h bucket from
+	// from, for the given agents only.
+	AgentDaysOf(ctx context.Context, agents []AgentKey, from time.Time, days int) ([]AgentDay, error)
+	// OfflineSightings returns since when the agents seen offline are.
+	OfflineSightings(ctx context.Context, accounts []AccountID) ([]OfflineSighting, error)
+}
+
+// FailedStates are the final states counted as failures ("Failed in
+// 24 h", the activity page's "failed" filter).
+var failedStates = []string{string(rcbu.BackupFailed), string(rcbu.BackupMissed)}
+
+// attentionStates are the final states a run needs attention for.
+var attentionStates = []string{string(rcbu.BackupFailed), string(rcbu.BackupMissed), string(rcbu.BackupCompletedWithErrors), string(rcbu.BackupSkipped)}
+
+// AttentionWindow is how far back a badly ended run needs attention.
+const AttentionWindow = 24 * time.Hour
+
+// maxProblemRuns bounds the problem runs one overview reads.
+const maxProblemRuns = 500
+
 // OverviewAgent is one agent of the overview with its configurations and
 // its running jobs.
 type OverviewAgent struct {
@@ -81,104 +143,279 @@ type OverviewAgent struct {
 	Interval    time.Duration
 	LastSuccess time.Time
 	Age         AgeLevel
-	NextRun     time.Time // earliest next scheduled run of its configurations
-	Jobs        []FleetActivity
+	// LastState is the state of its newest finished backup, over all its
+	// configurations ("" when none is known), and LastRun when it ended.
+	LastState string
+	LastRun   time.Time
+	NextRun   time.Time // earliest next scheduled run of its configurations
+	Jobs      []FleetActivity
+	// Severity ranks its worst problem (0: none), for "problems first".
+	Severity int
+	// Offline is set when its live status is Offline and it is not
+	// disabled.
+	Offline bool
 }
 
 // OverviewCounts are the numbers at the top of the overview.
 type OverviewCounts struct {
-	Running   int // busy backups and restores
-	Failed24h int // backups and restores that failed or were missed in the last 24 h
+	Running   int // busy backups and restores (when RunningKnown)
+	Failed24h int // backups that failed or were missed in the last 24 h
 	Overdue   int // overdue configurations
 	Offline   int // agents whose live status is Offline
 }
 
+// AttentionKind is the kind of a problem of the overview's Needs attention.
+type AttentionKind int
+
+// The kinds, worst first.
+const (
+	AttentionFailed  AttentionKind = iota + 1 // a run Failed or was Missed
+	AttentionOverdue                          // a configuration is overdue
+	AttentionOffline                          // an agent is offline past the threshold
+	AttentionWarning                          // a run CompletedWithErrors or was Skipped
+)
+
+// Attention is one problem of the overview, with its cause in words and
+// what the page needs for the action that fixes it.
+type Attention struct {
+	Kind        AttentionKind
+	AccountID   AccountID
+	AccountName string
+	AgentID     rcbu.AgentID
+	AgentName   string
+	ConfigID    rcbu.ConfigurationID // 0 for an agent's problem
+	ConfigName  string
+	// At is when the run ended (runs), the last success (overdue; zero if
+	// never) or since when the agent is offline.
+	At time.Time
+	// State is the final state of the run the problem is about ("" if
+	// none); BackupID that run (0 if unknown), for View report.
+	State    string
+	BackupID int64
+	// FirstError is the first line of that run's first error, or its
+	// reason.
+	FirstError string
+	// Cause says why, in words: "agent offline since …", "last run
+	// failed", "never succeeded", ….
+	Cause   string
+	Overdue Overdue
+	// More is how many further problem runs the configuration had in the
+	// window.
+	More int
+	// AgentOffline is set when the agent is offline now: Wake is the fix.
+	AgentOffline bool
+	// CanRun is set when Run again can start it (an enabled configuration
+	// on an enabled agent).
+	CanRun bool
+}
+
 // FleetOverview is everything the overview shows.
 type FleetOverview struct {
-	Agents   []OverviewAgent
-	Counts   OverviewCounts
-	Problems []AccountProblem
-	Now      time.Time
+	// Agents are every agent of the scope, problems first (worst first),
+	// then by account and name.
+	Agents []OverviewAgent
+	// Attention lists every problem, worst first.
+	Attention []Attention
+	Counts    OverviewCounts
+	// Configurations counts the scope's configurations.
+	Configurations int
+	Problems       []AccountProblem
+	Now            time.Time
+	// AsOf is when the oldest of the API lists shown was read (it may be
+	// up to the Fleet's MaxStale old, while a refresh runs).
+	AsOf time.Time
 	// Pending is how many agents have no live status yet (the offline
 	// count leaves them out).
 	Pending int
+	// RunningKnown is set when the running jobs are known: the activity
+	// lists were cached. Otherwise Running and each agent's Jobs are
+	// unknown and the page fetches them separately (RunningJobs).
+	RunningKnown bool
 }
 
-// Overview reads the scope's agents (with live details), configurations and
-// activity concurrently, and derives per agent the last success and its
-// age, the next run, the running jobs, and the counts. An account that
-// fails is a Problem; the rest still shows.
-//
-// With live false it makes only the account-wide list calls (one round
-// trip, accounts in parallel) and uses the agent details that are cached;
-// Pending says how many agents lack live status, for the page to fetch
-// them in a second request (AgentsLive). With live true it waits for every
-// agent's details.
-func (f *Fleet) Overview(ctx context.Context, scope Scope, p OverduePolicy, live bool) (FleetOverview, error) {
+// OverviewOptions tune an Overviews. Zero fields take the defaults.
+type OverviewOptions struct {
+	Policy OverduePolicy
+	Now    func() time.Time
+	Log    *slog.Logger
+}
+
+// Overviews composes the fleet overview: what is live (agents,
+// configurations, running jobs) from the Fleet's cached lists, what
+// happened (last results, failures and their errors, offline sightings,
+// the heatmap) from the store.
+type Overviews struct {
+	fleet *Fleet
+	store OverviewStore
+	opts  OverviewOptions
+}
+
+// NewOverviews returns the overview service.
+func NewOverviews(fleet *Fleet, store OverviewStore, opts OverviewOptions) *Overviews {
+	if opts.Policy == (OverduePolicy{}) {
+		opts.Policy = DefaultOverduePolicy()
+	}
+	if opts.Now == nil {
+		opts.Now = time.Now
+	}
+	if opts.Log == nil {
+		opts.Log = slog.New(slog.DiscardHandler)
+	}
+	return &Overviews{fleet: fleet, store: store, opts: opts}
+}
+
+// Fleet returns the Fleet the overview reads.
+func (o *Overviews) Fleet() *Fleet { return o.fleet }
+
+// asOf tracks the oldest fetch time of the lists a page shows.
+type asOf struct {
+	mu sync.Mutex
+	t  time.Time
+}
+
+func (a *asOf) see(t time.Time) {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	if !t.IsZero() && (a.t.IsZero() || t.Before(a.t)) {
+		a.t = t
+	}
+}
+
+// Overview reads the scope's agents and configurations (the account-wide
+// list calls: one round trip, accounts in parallel, served from the cache
+// when it has them), the agent details and activity that are cached, and
+// the store's record of what happened, and derives Needs attention, the
+// counts and the agents in order. It never waits for the account-wide
+// activity list, the API's largest: running jobs come from it only when it
+// is cached (RunningKnown). With live true (the page without JavaScript)
+// it waits for every agent's details and the activity.
+func (o *Overviews) Overview(ctx context.Context, scope Scope, live bool) (FleetOverview, error) {
+	f := o.fleet
 	var (
-		agents              []FleetAgent
-		configs             []FleetConfiguration
-		acts                []FleetActivity
-		probA, probC, probV []AccountProblem
-		errA, errC, errV    error
-		pending             int
-		wg                  sync.WaitGroup
+		agents       []FleetAgent
+		configs      []FleetConfiguration
+		probA, probC []AccountProblem
+		errA, errC   error
+		pending      int
+		seen         asOf
+		wg           sync.WaitGroup
 	)
-	wg.Add(3)
+	wg.Add(2)
 	go func() {
 		defer wg.Done()
-		if live {
-			agents, probA, errA = f.AgentsLive(ctx, scope)
+		agents, probA, errA = perAccount(ctx, f, scope, "agent", func(ctx context.Context, a Account, c *rcbu.Client) ([]FleetAgent, error) {
+			list, at, err := cachedAt(ctx, f, cacheKey{account: a.ID, kind: kindAgents}, c.Agents.List)
+			if err != nil {
+				return nil, upstream("list agents", "agent", err)
+			}
+			seen.see(at)
+			out := make([]FleetAgent, len(list))
+			for i, ag := range list {
+				out[i] = FleetAgent{AccountID: a.ID, AccountName: a.Name, Agent: ag}
+			}
+			return out, nil
+		})
+		if errA != nil || len(agents) == 0 {
 			return
 		}
-		agents, probA, pending, errA = f.AgentsCached(ctx, scope)
+		if live {
+			f.fillDetails(ctx, agents)
+			return
+		}
+		pending = f.cachedDetails(ctx, agents)
 	}()
-	go func() { defer wg.Done(); configs, probC, errC = f.Configurations(ctx, scope) }()
-	go func() { defer wg.Done(); acts, probV, errV = f.Activity(ctx, scope) }()
+	go func() {
+		defer wg.Done()
+		configs, probC, errC = perAccount(ctx, f, scope, "configuration", func(ctx context.Context, a Account, c *rcbu.Client) ([]FleetConfiguration, error) {
+			list, at, err := cachedAt(ctx, f, cacheKey{account: a.ID, kind: kindConfigurations}, c.Configurations.List)
+			if err != nil {
+				return nil, upstream("list configurations", "configuration", err)
+			}
+			seen.see(at)
+			out := make([]FleetConfiguration, 0, len(list))
+			for _, cf := range list {
+				if !cf.IsDeleted {
+					out = append(out, FleetConfiguration{AccountID: a.ID, AccountName: a.Name, Configuration: cf})
+				}
+			}
+			return out, nil
+		})
+	}()
+	var (
+		acts    []FleetActivity
+		actsAt  time.Time
+		running bool
+		probV   []AccountProblem
+		errV    error
+	)
+	if live {
+		acts, probV, errV = f.Activity(ctx, scope)
+		running = errV == nil
+	} else {
+		acts, actsAt, running = f.activityCached(ctx, scope)
+	}
 	wg.Wait()
 	if err := errors.Join(errA, errC, errV); err != nil {
 		return FleetOverview{}, fmt.Errorf("overview: %w", err)
 	}
-	now := f.opts.Now()
-	ov := FleetOverview{Now: now, Problems: uniqueProblems(probA, probC, probV), Pending: pending}
-	sortActivity(acts)
-
-	type agentKey struct {
-		account AccountID
-		id      rcbu.AgentID
+	if !actsAt.IsZero() {
+		seen.see(actsAt)
 	}
-	states := ConfigurationStates(configs, acts, now, p)
-	cfgs := map[agentKey][]ConfigurationState{}
-	for _, st := range states {
-		k := agentKey{st.AccountID, st.Configuration.AgentID}
-		cfgs[k] = append(cfgs[k], st)
+	now := o.opts.Now()
+	ov := FleetOverview{Now: now, AsOf: seen.t, Problems: uniqueProblems(probA, probC, probV), Pending: pending, RunningKnown: running, Configurations: len(configs)}
+	if ov.AsOf.IsZero() || ov.AsOf.After(now) {
+		ov.AsOf = now
+	}
+	ids := make([]AccountID, len(scope.Accounts))
+	for i, a := range scope.Accounts {
+		ids[i] = a.ID
+	}
+	rec, err := o.records(ctx, ids, configs, now)
+	if err != nil {
+		return FleetOverview{}, fmt.Errorf("overview: %w", err)
+	}
+	ov.Counts.Failed24h = rec.failed24h
+
+	states := ConfigurationStates(configs, acts, now, o.opts.Policy)
+	for i := range states {
+		st := &states[i]
+		k := ConfigurationKey{AccountID: st.AccountID, ConfigID: st.Configuration.ID}
+		if r, ok := rec.latest[k]; ok {
+			if r.LastSuccess.After(st.LastSuccess) {
+				st.LastSuccess = r.LastSuccess
+			}
+			if r.LastState != "" && (st.LastState == "" || r.LastFinished.After(st.LastRun)) {
+				st.LastState, st.LastRun = r.LastState, r.LastFinished
+			}
+			st.Overdue = o.opts.Policy.Check(st.Configuration, st.LastSuccess, now)
+		}
 		if st.Overdue.Overdue {
 			ov.Counts.Overdue++
 		}
 	}
-	jobs := map[agentKey][]FleetActivity{}
-	for _, a := range acts {
-		it := a.Activity
-		if it.Type != rcbu.ActivityBackup && it.Type != rcbu.ActivityRestore {
-			continue
-		}
-		if jobBusy(it) {
-			ov.Counts.Running++
-			on := it.SourceAgentID
-			if it.Type == rcbu.ActivityRestore && it.DestinationAgentID != 0 {
-				on = it.DestinationAgentID // a restore runs on its destination
+
+	cfgs := map[AgentKey][]ConfigurationState{}
+	for _, st := range states {
+		k := AgentKey{st.AccountID, st.Configuration.AgentID}
+		cfgs[k] = append(cfgs[k], st)
+	}
+	jobs := map[AgentKey][]FleetActivity{}
+	if running {
+		sortActivity(acts)
+		for _, a := range acts {
+			it := a.Activity
+			if (it.Type != rcbu.ActivityBackup && it.Type != rcbu.ActivityRestore) || !jobBusy(it) {
+				continue
 			}
-			k := agentKey{a.AccountID, on}
+			ov.Counts.Running++
+			k := AgentKey{a.AccountID, JobAgent(it)}
 			jobs[k] = append(jobs[k], a)
-			continue
-		}
-		if failed(it) && it.TimeOfActivity.Valid() && now.Sub(it.TimeOfActivity.Time) < 24*time.Hour {
-			ov.Counts.Failed24h++
 		}
 	}
+	byAgent := map[AgentKey]*OverviewAgent{}
 	ov.Agents = make([]OverviewAgent, len(agents))
 	for i, fa := range agents {
-		k := agentKey{fa.AccountID, fa.Agent.ID}
+		k := AgentKey{fa.AccountID, fa.Agent.ID}
 		oa := OverviewAgent{FleetAgent: fa, Configurations: cfgs[k], Jobs: jobs[k]}
 		if fa.Agent.TimeOfLastSuccessfulBackup.Valid() {
 			oa.LastSuccess = fa.Agent.TimeOfLastSuccessfulBackup.Time
@@ -186,6 +423,9 @@ func (f *Fleet) Overview(ctx context.Context, scope Scope, p OverduePolicy, live
 		for _, st := range oa.Configurations {
 			if st.LastSuccess.After(oa.LastSuccess) {
 				oa.LastSuccess = st.LastSuccess
+			}
+			if st.LastState != "" && st.LastRun.After(oa.LastRun) {
+				oa.LastState, oa.LastRun = st.LastState, st.LastRun
 			}
 			if st.Configuration.IsActive && st.Interval > 0 && (oa.Interval == 0 || st.Interval < oa.Interval) {
 				oa.Interval = st.Interval
@@ -196,13 +436,38 @@ func (f *Fleet) Overview(ctx context.Context, scope Scope, p OverduePolicy, live
 				}
 			}
 		}
+		if oa.LastSuccess.After(now) {
+			oa.LastSuccess = now // the API's clock may run ahead of ours
+		}
 		oa.Age = BackupAge(oa.LastSuccess, now, oa.Interval)
 		if fa.Live && fa.Agent.Status == rcbu.AgentStatusOffline && !fa.Agent.IsDisabled {
+			oa.Offline = true
 			ov.Counts.Offline++
 		}
 		ov.Agents[i] = oa
 	}
+	for i := range ov.Agents {
+		byAgent[AgentKey{ov.Agents[i].AccountID, ov.Agents[i].Agent.ID}] = &ov.Agents[i]
+	}
+	ov.Attention = attention(states, byAgent, rec, now)
+	for _, at := range ov.Attention {
+		if oa := byAgent[AgentKey{at.AccountID, at.AgentID}]; oa != nil {
+			oa.Severity = max(oa.Severity, at.Kind.severity())
+		}
+	}
+	for i := range ov.Agents {
+		oa := &ov.Agents[i]
+		if oa.Offline {
+			oa.Severity = max(oa.Severity, AttentionWarning.severity())
+		}
+		if oa.Severity == 0 && oa.LastState != "" && !rcbu.BackupState(oa.LastState).Succeeded() {
+			oa.Severity = 1 // its last run did not succeed, outside the window
+		}
+	}
 	slices.SortStableFunc(ov.Agents, func(a, b OverviewAgent) int {
+		if c := cmp.Compare(b.Severity, a.Severity); c != 0 {
+			return c
+		}
 		if c := cmp.Compare(a.AccountName, b.AccountName); c != 0 {
 			return c
 		}
@@ -214,13 +479,364 @@ func (f *Fleet) Overview(ctx context.Context, scope Scope, p OverduePolicy, live
 	return ov, nil
 }
 
-// failed reports whether a finished job failed or was missed.
-func failed(a rcbu.Activity) bool {
-	switch rcbu.BackupState(a.CurrentState) {
-	case rcbu.BackupFailed, rcbu.BackupMissed:
-		return true
+// severity ranks a kind for ordering (higher is worse).
+func (k AttentionKind) severity() int {
+	switch k {
+	case AttentionFailed:
+		return 5
+	case AttentionOverdue:
+		return 4
+	case AttentionOffline:
+		return 3
+	case AttentionWarning:
+		return 2
+	default:
+		return 0
 	}
-	return false
+}
+
+// JobAgent is the agent a job runs on: a restore's destination, a
+// backup's source.
+func JobAgent(a rcbu.Activity) rcbu.AgentID {
+	if a.Type == rcbu.ActivityRestore && a.DestinationAgentID != 0 {
+		return a.DestinationAgentID
+	}
+	return a.SourceAgentID
+}
+
+// records is what the store says for an overview.
+type records struct {
+	latest    map[ConfigurationKey]ConfigurationRun
+	runs      []ProblemRun // attention states, the window, newest first
+	failed24h int
+	offline   map[AgentKey]OfflineSighting
+}
+
+func (o *Overviews) records(ctx context.Context, accounts []AccountID, configs []FleetConfiguration, now time.Time) (records, error) {
+	var rec records
+	since := now.Add(-AttentionWindow)
+	keys := make([]ConfigurationKey, len(configs))
+	for i, fc := range configs {
+		keys[i] = ConfigurationKey{AccountID: fc.AccountID, ConfigID: fc.Configuration.ID}
+	}
+	latest, err := o.store.LatestBackups(ctx, keys)
+	if err != nil {
+		return rec, err
+	}
+	rec.latest = make(map[ConfigurationKey]ConfigurationRun, len(latest))
+	for _, r := range latest {
+		rec.latest[r.ConfigurationKey] = r
+	}
+	if rec.runs, err = o.store.ProblemRuns(ctx, accounts, attentionStates, since, maxProblemRuns); err != nil {
+		return rec, err
+	}
+	if rec.failed24h, err = o.store.CountProblemRuns(ctx, accounts, failedStates, since); err != nil {
+		return rec, err
+	}
+	sightings, err := o.store.OfflineSightings(ctx, accounts)
+	if err != nil {
+		return rec, err
+	}
+	rec.offline = make(map[AgentKey]OfflineSighting, len(sightings))
+	for _, s := range sightings {
+		rec.offline[s.AgentKey] = s
+	}
+	return rec, nil
+}
+
+// attention lists the problems, worst first: runs that failed or were
+// missed, overdue configurations, agents offline past their threshold,
+// then runs that completed with errors or were skipped. A configuration
+// appears once: overdue when it is, else with its newest problem run; a
+// run followed by a success of the same configuration is resolved.
+func attention(states []ConfigurationState, agents map[AgentKey]*OverviewAgent, rec records, now time.Time) []Attention {
+	byCfg := map[ConfigurationKey]*ConfigurationState{}
+	for i := range states {
+		st := &states[i]
+		byCfg[ConfigurationKey{st.AccountID, st.Configuration.ID}] = st
+	}
+	newest := map[ConfigurationKey]int{} // index into rec.runs of the newest problem run
+	more := map[ConfigurationKey]int{}
+	for i, r := range rec.runs {
+		k := ConfigurationKey{r.AccountID, r.ConfigID}
+		if _, ok := newest[k]; ok {
+			more[k]++
+			continue
+		}
+		newest[k] = i
+	}
+	var out []Attention
+	base := func(k AgentKey) Attention {
+		a := Attention{AccountID: k.AccountID, AgentID: k.AgentID}
+		if oa := agents[k]; oa != nil {
+			a.AccountName, a.AgentName = oa.AccountName, oa.Agent.MachineName
+			a.AgentOffline = oa.Offline
+		}
+		return a
+	}
+	for _, st := range states {
+		if !st.Overdue.Overdue {
+			continue
+		}
+		k := ConfigurationKey{st.AccountID, st.Configuration.ID}
+		a := base(AgentKey{st.AccountID, st.Configuration.AgentID})
+		a.Kind, a.ConfigID, a.ConfigName, a.At, a.Overdue = AttentionOverdue, st.Configuration.ID, st.Configuration.Name, st.LastSuccess, st.Overdue
+		a.CanRun = canRun(st, agents)
+		if i, ok := newest[k]; ok {
+			r := rec.runs[i]
+			a.State, a.BackupID, a.FirstError, a.More = r.State, r.BackupID, runError(r), more[k]
+		} else if st.LastState != "" && !rcbu.BackupState(st.LastState).Succeeded() {
+			a.State = st.LastState
+			if id := st.Configuration.LastRunBackupID; id != nil && st.Configuration.BackupState == st.LastState {
+				a.BackupID = int64(*id)
+			}
+		}
+		ak := AgentKey{st.AccountID, st.Configuration.AgentID}
+		a.Cause = overdueCause(st, agents[ak], rec.offline[ak], a.State)
+		out = append(out, a)
+	}
+	for k, i := range newest {
+		st := byCfg[k]
+		if st == nil || st.Overdue.Overdue {
+			continue // deleted since, or already listed as overdue
+		}
+		r := rec.runs[i]
+		if st.LastState != "" && st.LastRun.After(r.Finished) && rcbu.BackupState(st.LastState).Succeeded() && !strings.EqualFold(st.LastState, string(rcbu.BackupCompletedWithErrors)) {
+			continue // a later run succeeded
+		}
+		a := base(AgentKey{r.AccountID, r.AgentID})
+		a.Kind = AttentionWarning
+		if slices.Contains(failedStates, r.State) {
+			a.Kind = AttentionFailed
+		}
+		if a.AgentName == "" {
+			a.AgentName = r.AgentName
+		}
+		a.ConfigID, a.ConfigName = r.ConfigID, displayOr(st.Configuration.Name, r.ConfigName)
+		a.At, a.State, a.BackupID, a.FirstError, a.More = r.Finished, r.State, r.BackupID, runError(r), more[k]
+		a.Cause = "Last run " + StateWords(r.State)
+		a.CanRun = canRun(*st, agents)
+		out = append(out, a)
+	}
+	for k, oa := range agents {
+		s, ok := rec.offline[k]
+		if !oa.Offline || !ok || now.Sub(s.Since) <= s.Threshold {
+			continue
+		}
+		a := base(k)
+		a.Kind, a.At = AttentionOffline, s.Since
+		a.Cause = "Offline for " + ShortDuration(now.Sub(s.Since)) + ", longer than the alert threshold of " + ShortDuration(s.Threshold)
+		out = append(out, a)
+	}
+	slices.SortFunc(out, func(a, b Attention) int {
+		if c := cmp.Compare(b.Kind.severity(), a.Kind.severity()); c != 0 {
+			return c
+		}
+		switch a.Kind {
+		case AttentionOverdue:
+			if a.Overdue.Never != b.Overdue.Never {
+				if a.Overdue.Never {
+					return -1
+				}
+				return 1
+			}
+			if c := cmp.Compare(b.Overdue.By, a.Overdue.By); c != 0 {
+				return c
+			}
+		case AttentionOffline:
+			if c := a.At.Compare(b.At); c != 0 {
+				return c
+			}
+		default:
+			if c := b.At.Compare(a.At); c != 0 {
+				return c
+			}
+		}
+		if c := cmp.Compare(a.AccountID, b.AccountID); c != 0 {
+			return c
+		}
+		if c := cmp.Compare(a.ConfigID, b.ConfigID); c != 0 {
+			return c
+		}
+		return cmp.Compare(a.AgentID, b.AgentID)
+	})
+	return out
+}
+
+// canRun reports whether Run again can start the configuration.
+func canRun(st ConfigurationState, agents map[AgentKey]*OverviewAgent) bool {
+	oa := agents[AgentKey{st.AccountID, st.Configuration.AgentID}]
+	return st.Configuration.IsActive && oa != nil && !oa.Agent.IsDisabled
+}
+
+// runError is what a problem run says went wrong: its first error line,
+// else its reason, else its state in words.
+func runError(r ProblemRun) string {
+	switch {
+	case r.FirstError != "":
+		return r.FirstError
+	case r.Reason != "":
+		return StateWords(r.Reason)
+	default:
+		return ""
+	}
+}
+
+// overdueCause says why a configuration is overdue, the most useful
+// reason first.
+func overdueCause(st ConfigurationState, oa *OverviewAgent, seen OfflineSighting, lastState string) string {
+	switch {
+	case oa != nil && oa.Offline && !seen.Since.IsZero():
+		return "Agent offline since " + seen.Since.UTC().Format("2 Jan 15:04 MST")
+	case oa != nil && oa.Offline:
+		return "Agent offline"
+	case oa != nil && oa.Agent.IsDisabled:
+		return "Agent disabled"
+	case !st.Configuration.IsActive:
+		return "Configuration disabled"
+	case lastState != "":
+		return "Last run " + StateWords(lastState)
+	case st.Overdue.Never:
+		return "Never succeeded"
+	case st.LastRun.IsZero():
+		return "Never ran"
+	default:
+		return "No run since " + st.LastRun.UTC().Format("2 Jan 15:04 MST")
+	}
+}
+
+// StateWords says a final state in words, lower case, for a sentence:
+// "failed", "completed with errors", "was missed", "was skipped".
+func StateWords(state string) string {
+	switch strings.ToLower(strings.ReplaceAll(state, " ", "")) {
+	case "failed":
+		return "failed"
+	case "missed":
+		return "was missed"
+	case "skipped":
+		return "was skipped"
+	case "completedwitherrors":
+		return "completed with errors"
+	case "completed":
+		return "completed"
+	case "stopped", "stoppedbyuser":
+		return "was stopped"
+	case "":
+		return "unknown"
+	default:
+		return "ended " + state
+	}
+}
+
+func displayOr(name, fallback string) string {
+	if name == "" {
+		return fallback
+	}
+	return name
+}
+
+// cachedDetails fills in the agents' cached live details (see
+// AgentsCached) and returns how many are missing.
+func (f *Fleet) cachedDetails(ctx context.Context, agents []FleetAgent) int {
+	now := f.opts.Now()
+	missing := 0
+	var stale []FleetAgent
+	f.mu.Lock()
+	for i := range agents {
+		fa := &agents[i]
+		e, ok := f.cache[cacheKey{account: fa.AccountID, kind: kindAgentDetails, id: int64(fa.Agent.ID)}]
+		if !ok || now.Before(e.fetched) {
+			missing++
+			continue
+		}
+		switch age := now.Sub(e.fetched); {
+		case age < f.opts.TTL:
+			fa.Agent, fa.Live = e.val.(rcbu.Agent), true
+		case age <= f.opts.MaxStale:
+			stale = append(stale, *fa)
+			fa.Agent, fa.Live = e.val.(rcbu.Agent), true
+		default:
+			missing++
+		}
+	}
+	f.mu.Unlock()
+	if len(stale) > 0 {
+		// One background pass at a time refreshes what was served stale.
+		f.sf.DoChan("details-refresh", func() (any, error) {
+			rctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), f.opts.Budget)
+			defer cancel()
+			f.refreshDetails(rctx, stale)
+			return nil, nil
+		})
+	}
+	return missing
+}
+
+// activityCached returns the scope's activity when every account's list is
+// cached within MaxStale (refreshing those past the TTL in the
+// background), with when the oldest was read. When one is not cached it
+// starts that fetch in the background, for RunningJobs to join, and
+// reports false: the page does not wait for the largest list of the API.
+func (f *Fleet) activityCached(ctx context.Context, scope Scope) ([]FleetActivity, time.Time, bool) {
+	now := f.opts.Now()
+	var out []FleetActivity
+	var oldest time.Time
+	all := true
+	for _, a := range scope.Accounts {
+		key := cacheKey{account: a.ID, kind: kindActivity}
+		f.mu.Lock()
+		gen := f.gen[a.ID]
+		e, ok := f.cache[key]
+		f.mu.Unlock()
+		fresh := ok && !now.Before(e.fetched) && now.Sub(e.fetched) < f.opts.TTL
+		usable := ok && !now.Before(e.fetched) && now.Sub(e.fetched) <= max(f.opts.TTL, f.opts.MaxStale)
+		if !fresh {
+			fetchShared(ctx, f, key, gen, func(ctx context.Context) ([]rcbu.Activity, error) {
+				c, err := f.clients.Client(ctx, a.ID)
+				if err != nil {
+					return nil, err
+				}
+				return c.Activity.List(ctx)
+			})
+		}
+		if !usable {
+			all = false
+			continue
+		}
+		if oldest.IsZero() || e.fetched.Before(oldest) {
+			oldest = e.fetched
+		}
+		for _, it := range e.val.([]rcbu.Activity) {
+			out = append(out, FleetActivity{AccountID: a.ID, AccountName: a.Name, Activity: it})
+		}
+	}
+	if !all {
+		return nil, time.Time{}, false
+	}
+	return out, oldest, true
+}
+
+// RunningJobs returns the busy backups and restores of the scope by the
+// agent they run on, and how many there are, from the activity lists
+// (cached; a page waits for them only here).
+func (f *Fleet) RunningJobs(ctx context.Context, scope Scope) (map[AgentKey][]FleetActivity, int, []AccountProblem, error) {
+	acts, problems, err := f.Activity(ctx, scope)
+	if err != nil {
+		return nil, 0, problems, err
+	}
+	sortActivity(acts)
+	out := map[AgentKey][]FleetActivity{}
+	n := 0
+	for _, a := range acts {
+		it := a.Activity
+		if (it.Type != rcbu.ActivityBackup && it.Type != rcbu.ActivityRestore) || !jobBusy(it) {
+			continue
+		}
+		n++
+		k := AgentKey{a.AccountID, JobAgent(it)}
+		out[k] = append(out[k], a)
+	}
+	return out, n, problems, nil
 }
 
 // uniqueProblems keeps one problem per account (the first seen).
@@ -236,4 +852,118 @@ func uniqueProblems(lists ...[]AccountProblem) []AccountProblem {
 		}
 	}
 	return out
+}
+
+// HeatmapAgent is an agent to draw in the heatmap.
+type HeatmapAgent struct {
+	AgentKey
+	Name string
+}
+
+// Heatmap returns the backup outcomes of the last days (1–366) of the
+// given agents (in their order, each a row, with or without runs), the
+// days being calendar days in loc ending today. It reads only those
+// agents' reports of those days.
+func (o *Overviews) Heatmap(ctx context.Context, agents []HeatmapAgent, days int, loc *time.Location) (Heatmap, error) {
+	days = min(max(days, 1), 366)
+	if loc == nil {
+		loc = time.UTC
+	}
+	now := o.opts.Now().In(loc)
+	from := time.Date(now.Year(), now.Month(), now.Day(), 0, 0, 0, 0, loc).AddDate(0, 0, -(days - 1))
+	hm := Heatmap{From: from, Days: days}
+	if len(agents) == 0 {
+		return hm, nil
+	}
+	keys := make([]AgentKey, len(agents))
+	idx := make(map[AgentKey]int, len(agents))
+	hm.Rows = make([]HeatmapRow, len(agents))
+	for i, a := range agents {
+		keys[i] = a.AgentKey
+		idx[a.AgentKey] = i
+		row := HeatmapRow{AccountID: a.AccountID, AgentID: a.AgentID, AgentName: a.Name, Cells: make([]AgentDay, days)}
+		for d := range row.Cells {
+			row.Cells[d] = AgentDay{AccountID: a.AccountID, AgentID: a.AgentID, AgentName: a.Name, Day: d}
+		}
+		hm.Rows[i] = row
+	}
+	cells, err := o.store.AgentDaysOf(ctx, keys, from, days)
+	if err != nil {
+		return Heatmap{}, fmt.Errorf("heatmap: %w", err)
+	}
+	for _, c := range cells {
+		i, ok := idx[AgentKey{c.AccountID, c.AgentID}]
+		if !ok || c.Day < 0 || c.Day >= days {
+			continue
+		}
+		if c.AgentName == "" || hm.Rows[i].AgentName != "" {
+			c.AgentName = hm.Rows[i].AgentName
+		}
+		hm.Rows[i].Cells[c.Day] = c
+		if hm.Rows[i].AgentName == "" {
+			hm.Rows[i].AgentName = c.AgentName
+		}
+	}
+	return hm, nil
+}
+
+// OverviewFilter selects and pages the overview's agents table.
+type OverviewFilter struct {
+	AgentFilter
+	// Problems keeps only agents with a problem.
+	Problems bool
+	Page     int // 1-based
+}
+
+// OverviewStates lists the status filter's values on the overview: the
+// agents page's states and "problem".
+func OverviewStates() []string { return append([]string{"problem"}, AgentStates()...) }
+
+// FilterOverviewAgents returns the agents matching f, in their order.
+func FilterOverviewAgents(list []OverviewAgent, f OverviewFilter) []OverviewAgent {
+	var out []OverviewAgent
+	q := strings.ToLower(strings.TrimSpace(f.Query))
+	for _, oa := range list {
+		a := oa.Agent
+		if q != "" && !strings.Contains(strings.ToLower(a.MachineName), q) && !strings.Contains(strings.ToLower(a.IPAddress), q) &&
+			!strings.Contains(strings.ToLower(a.HostServerID), q) && strconv.FormatInt(int64(a.ID), 10) != q {
+			continue
+		}
+		if f.Problems && oa.Severity == 0 {
+			continue
+		}
+		if f.State != "" && AgentState(oa.FleetAgent) != f.State {
+			continue
+		}
+		if f.Datacenter != "" && !strings.EqualFold(a.Datacenter, f.Datacenter) {
+			continue
+		}
+		out = append(out, oa)
+	}
+	return out
+}
+
+// PageOf returns the page-th page (1-based) of size items of list, the page
+// it really is (clamped to 1…pages) and how many pages there are (at least
+// one).
+func PageOf[T any](list []T, page, size int) ([]T, int, int) {
+	pages := max(1, (len(list)+size-1)/size)
+	page = min(max(page, 1), pages)
+	lo := (page - 1) * size
+	hi := min(lo+size, len(list))
+	return list[lo:hi], page, pages
+}
+
+// AgentNames returns the machine names of the scope's agents, from the
+// agents lists (cached).
+func (f *Fleet) AgentNames(ctx context.Context, scope Scope) (map[AgentKey]string, error) {
+	agents, _, err := f.Agents(ctx, scope)
+	if err != nil {
+		return nil, err
+	}
+	out := make(map[AgentKey]string, len(agents))
+	for _, fa := range agents {
+		out[AgentKey{fa.AccountID, fa.Agent.ID}] = fa.Agent.MachineName
+	}
+	return out, nil
 }

@@ -77,7 +77,9 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 		return fmt.Errorf("RCBU_WEB_METRICS_TOKEN: %w", err)
 	}
 	accounts := app.NewAccounts(store, sealer, app.RCBUConnector(upstreamClient(prom), log, "rcbu-console/"+version), audit, now, log)
-	fleet := app.NewFleet(accounts, app.FleetOptions{Now: now, Log: log})
+	// Pages may show the fleet's lists up to a minute old while one
+	// background refresh runs; a change made through the console drops them.
+	fleet := app.NewFleet(accounts, app.FleetOptions{Now: now, Log: log, MaxStale: time.Minute})
 	history := app.NewHistory(store, accounts, audit, now, log)
 	alerts := app.NewAlerts(store, sealer, fleet, accounts, audit, notify.New(notify.Options{Now: now}), app.AlertsOptions{Now: now, Log: log})
 	// A backup or restore run through the console is snapshotted as soon as
@@ -90,6 +92,7 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 	syncer := app.NewSyncer(history, accounts, app.SyncOptions{Interval: cfg.SyncInterval, KeepDays: cfg.HistoryKeepDays, AfterSync: alerts.AfterSync})
 	tokens := app.NewTokens(store, audit, now, log)
 	health := app.NewHealth(fleet, store, ops.OverduePolicy(), now)
+	overviews := app.NewOverviews(fleet, store, app.OverviewOptions{Policy: ops.OverduePolicy(), Now: now, Log: log})
 	if err := prom.Register(metrics.NewStateCollector(accounts, health, store, metrics.StateCollectorOptions{Now: now, Log: log})); err != nil {
 		return err
 	}
@@ -114,7 +117,7 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 		return err
 	}
 	e, err := handlers.New(handlers.Deps{
-		Log: log, Auth: auth, Users: users, Accounts: accounts, Audit: audit, Fleet: fleet, Ops: ops, DB: store,
+		Log: log, Auth: auth, Users: users, Accounts: accounts, Audit: audit, Fleet: fleet, Overviews: overviews, Ops: ops, DB: store,
 		Configurations: configurations, Restores: restores,
 		History: history, Syncer: syncer, HistoryKeepDays: cfg.HistoryKeepDays, Alerts: alerts,
 		Tokens: tokens, Metrics: prom, Health: health,

@@ -83,6 +83,7 @@ func TestOverviewCountsAndStartButtons(t *testing.T) {
 	te.post("/configurations/"+i64(nightly)+"/backups", url.Values{"token": {app.NewStartToken()}}, creator)
 	te.advance(3 * time.Hour)
 	te.post("/configurations/"+i64(dbCfg)+"/backups", url.Values{"token": {app.NewStartToken()}}, creator)
+	te.syncReports() // the failure is counted from the stored reports
 
 	rec := te.get("/?live=1", creator)
 	if strings.Contains(rec.Body.String(), hostile) || strings.Contains(rec.Body.String(), `"nightly" <i>`) {
@@ -109,8 +110,8 @@ func TestOverviewCountsAndStartButtons(t *testing.T) {
 	if tone := row(d, db).Find(`[data-testid="agent-age"]`).AttrOr("data-tone", ""); tone != "danger" {
 		t.Errorf("db-01 (never succeeded) age tone %q", tone)
 	}
-	if row(d, db).Find(`[data-testid="job-panel"][hx-trigger="every 2s"]`).Length() != 1 {
-		t.Error("db-01's running backup has no live panel")
+	if chip := row(d, db).Find(`[data-testid="job-chip"]`); chip.Length() != 1 || !strings.HasPrefix(chip.AttrOr("href", ""), "/backups/") {
+		t.Error("db-01's running backup is not in its Running cell")
 	}
 	if row(d, web).Find(`[data-testid="start-backup"][data-configuration-id="`+i64(nightly)+`"]`).Length() != 1 {
 		t.Error("no quick Start button for a creator")
@@ -157,8 +158,10 @@ func TestOverviewLiveStatusFragment(t *testing.T) {
 	before := te.details.Load()
 	d := doc(t, te.get("/", ck))
 	loader := testid(d, "live-status-loader")
-	if loader.AttrOr("hx-get", "") != "/overview/status" || loader.AttrOr("hx-trigger", "") != "load" {
-		t.Fatal("no live-status loader")
+	key := te.demo.ID.String() + "-"
+	if href := loader.AttrOr("hx-get", ""); !strings.HasPrefix(href, "/overview/status?agents=") || !strings.Contains(href, url.QueryEscape(key+i64(on))) ||
+		!strings.Contains(href, url.QueryEscape(key+i64(off))) || loader.AttrOr("hx-trigger", "") != "load" {
+		t.Fatalf("no live-status loader for the agents shown: %q", loader.AttrOr("hx-get", ""))
 	}
 	if !strings.Contains(te.get("/", ck).Body.String(), `href="/?live=1"`) { // inside <noscript>
 		t.Error("no link to the live status without JavaScript")
@@ -167,11 +170,10 @@ func TestOverviewLiveStatusFragment(t *testing.T) {
 	if n := te.details.Load() - before; n != 0 {
 		t.Errorf("the page made %d agent-details calls", n)
 	}
-	key := te.demo.ID.String() + "-"
 	if got := testid(d, "agent-status").First().Text(); !strings.Contains(got, "Unknown") {
 		t.Errorf("status before live %q", got)
 	}
-	rec := te.htmx(http.MethodGet, "/overview/status", nil, ck)
+	rec := te.htmx(http.MethodGet, loader.AttrOr("hx-get", ""), nil, ck)
 	body := rec.Body.String()
 	if rec.Code != http.StatusOK || !strings.Contains(body, "<template>") {
 		t.Fatalf("fragment %d:\n%s", rec.Code, body)

@@ -97,6 +97,8 @@ func (s *server) start(c echo.Context, ops backupStarter, agent rcbu.AgentID, id
 	if !isHTMX(c) {
 		return flashAndRedirect(c, kind, note, "/backups/"+bid)
 	}
+	// The overview's Running column and count reload on this event.
+	c.Response().Header().Set("HX-Trigger", "running-changed")
 	job := app.BackupJob{FleetBackup: res.Backup}
 	if !res.AlreadyRunning && !res.Repeated {
 		job.Started = s.Now()

@@ -90,6 +90,9 @@ type envOptions struct {
 	dbPath string
 	// fleetTTL is how long the Fleet caches API lists (0: its default).
 	fleetTTL time.Duration
+	// fleetMaxStale is how old a list the Fleet may serve while it
+	// refreshes it (0: none past the TTL).
+	fleetMaxStale time.Duration
 	// metrics say who may read /metrics (the zero value: nobody, 404).
 	metrics metrics.Options
 }
@@ -165,7 +168,7 @@ func buildTestEnv(t testing.TB, o envOptions) (*testEnv, Deps) {
 		t.Fatal(err)
 	}
 	// The services are wired as cmd/web's run wires them.
-	fleet := app.NewFleet(accounts, app.FleetOptions{Now: clk.Now, Log: log, TTL: o.fleetTTL})
+	fleet := app.NewFleet(accounts, app.FleetOptions{Now: clk.Now, Log: log, TTL: o.fleetTTL, MaxStale: o.fleetMaxStale})
 	history := app.NewHistory(store, accounts, audit, clk.Now, log)
 	alerts := app.NewAlerts(store, sealer, fleet, accounts, audit, notify.New(notify.Options{Now: clk.Now}), app.AlertsOptions{Now: clk.Now, Log: log})
 	snapshotter := alerts.SnapshotHook(history)
@@ -176,7 +179,8 @@ func buildTestEnv(t testing.TB, o envOptions) (*testEnv, Deps) {
 	}
 	deps := Deps{
 		Log: log, Auth: auth, Users: users, Accounts: accounts, Audit: audit, DB: store,
-		Fleet: fleet, Ops: ops, History: history, Alerts: alerts, Health: health, Metrics: prom,
+		Fleet: fleet, Overviews: app.NewOverviews(fleet, store, app.OverviewOptions{Policy: ops.OverduePolicy(), Now: clk.Now, Log: log}),
+		Ops: ops, History: history, Alerts: alerts, Health: health, Metrics: prom,
 		Configurations: app.NewConfigurations(fleet, audit, ops.OverduePolicy(), clk.Now),
 		Restores:       app.NewRestores(fleet, audit, snapshotter, clk.Now, log),
 		Syncer:         app.NewSyncer(history, accounts, app.SyncOptions{AfterSync: alerts.AfterSync}),

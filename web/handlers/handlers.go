@@ -42,6 +42,9 @@ type Deps struct {
 	// pages; one shared instance, so its cache and invalidation are shared
 	// by every page.
 	Fleet *app.Fleet
+	// Overviews composes the overview page from Fleet (the same instance)
+	// and the store.
+	Overviews *app.Overviews
 	// Ops starts and stops jobs and runs agent actions, over Fleet.
 	Ops *app.Ops
 	// Configurations and Restores are the configuration pages' and the
@@ -89,7 +92,7 @@ func (d Deps) missing() string {
 		set  bool
 	}{
 		{"Log", d.Log != nil}, {"Auth", d.Auth != nil}, {"Users", d.Users != nil}, {"Accounts", d.Accounts != nil},
-		{"Audit", d.Audit != nil}, {"Fleet", d.Fleet != nil}, {"Ops", d.Ops != nil}, {"Configurations", d.Configurations != nil},
+		{"Audit", d.Audit != nil}, {"Fleet", d.Fleet != nil}, {"Overviews", d.Overviews != nil}, {"Ops", d.Ops != nil}, {"Configurations", d.Configurations != nil},
 		{"Restores", d.Restores != nil}, {"History", d.History != nil}, {"Syncer", d.Syncer != nil}, {"Alerts", d.Alerts != nil},
 		{"Tokens", d.Tokens != nil}, {"Metrics", d.Metrics != nil}, {"Health", d.Health != nil}, {"DB", d.DB != nil},
 		{"SessionKey", len(d.SessionKey) > 0}, {"Static", d.Static != nil}, {"Now", d.Now != nil}, {"Version", d.Version != ""},
@@ -123,6 +126,9 @@ func newServer(d Deps) (*echo.Echo, *routes, error) {
 	}
 	if len(d.SessionKey) < 32 {
 		return nil, nil, errors.New("handlers: new: session key shorter than 32 bytes")
+	}
+	if d.Fleet != d.Overviews.Fleet() {
+		return nil, nil, errors.New("handlers: new: the overview reads another Fleet than the pages")
 	}
 	tag, err := assetTag(d.Static)
 	if err != nil {

@@ -3,12 +3,14 @@ package handlers
 import (
 	"context"
 	"errors"
-	"log/slog"
+	"fmt"
 	"net/http"
+	"net/url"
+	"slices"
 	"strconv"
+	"strings"
 	"time"
 
-	"github.com/a-h/templ"
 	"github.com/labstack/echo/v4"
 
 	"github.com/rcbu-console/rcbu-console/app"
@@ -22,69 +24,155 @@ func fleetScope(c echo.Context) app.Scope {
 	return app.NewScope(scopeAccounts(c)...)
 }
 
-// overviewReader is what the overview needs.
-type overviewReader interface {
-	Fleet() *app.Fleet
-	OverduePolicy() app.OverduePolicy
-}
+// overviewPageSize is how many agents one page of the overview's table
+// shows.
+const overviewPageSize = 50
 
-// overview answers "is anything wrong right now?": counts of running jobs,
-// failures in 24 h, overdue configurations and offline agents, then every
-// agent of the scope with its status, last success, next run, running jobs
-// and quick Start buttons. The page makes only the account-wide list calls
-// (one round trip); live agent status comes from the cache, and what is
-// not cached arrives in a second request (overviewStatus), or with ?live=1
-// (the no-JavaScript link) before the page renders. An account whose API
-// fails gets an inline banner; the others still show.
-func (s *server) overview(ops overviewReader) echo.HandlerFunc {
+// attentionRows is how many problems Needs attention lists; the rest are
+// behind a link.
+const attentionRows = 10
+
+// overview answers "what is wrong, and why?" first: Needs attention (each
+// problem with its cause and the action that fixes it), the counts (each a
+// link to exactly what it counts), then the agents, problems first, in
+// pages of 50 with filters in the URL. It makes only the account-wide
+// agent and configuration list calls (served from the Fleet's cache, even
+// stale, while it refreshes); live agent status and running jobs come from
+// the cache when there, else from two small fragments
+// (overviewStatus, overviewRunning) once the page is shown. With ?live=1
+// (the no-JavaScript link) it waits for the live status before rendering.
+// An account whose API fails gets an inline banner; the others still show.
+func (s *server) overview(ov *app.Overviews) echo.HandlerFunc {
 	return func(c echo.Context) error {
 		ctx := c.Request().Context()
 		u := mustUser(c)
 		scope := fleetScope(c)
+		f, notes := parseOverviewFilter(c)
 		v := templates.OverviewView{
 			Meta:       s.meta(c, "Overview", templates.NavOverview),
 			NoAccounts: len(scope.Accounts) == 0,
 			CanStart:   u.Role.Allows(app.RoleCreator),
+			Notes:      notes,
 		}
 		if v.NoAccounts {
 			return render(c, http.StatusOK, templates.OverviewPage(v))
 		}
-		ov, err := ops.Fleet().Overview(ctx, scope, ops.OverduePolicy(), c.QueryParam("live") == "1")
+		o, err := ov.Overview(ctx, scope, c.QueryParam("live") == "1")
 		if err != nil {
 			return err
 		}
-		overviewView(&v, ov, scope, u.Location(), app.NewStartToken(), s.Now())
-		v.Heatmap = s.overviewHeatmap(c, scope, u.Location())
+		overviewView(&v, o, f, scope, u.Location(), app.NewStartToken(), s.Now())
 		return render(c, http.StatusOK, templates.OverviewPage(v))
 	}
 }
 
-// heatmapDays is the span of the overview's heatmap.
-const heatmapDays = 30
-
-// overviewHeatmap is the report history's agents × days grid for the
-// scope (nil without a history, or when it cannot be read: the rest of
-// the page matters more).
-func (s *server) overviewHeatmap(c echo.Context, scope app.Scope, loc *time.Location) templ.Component {
-	if s.History == nil {
-		return nil
+// parseOverviewFilter reads the table's filter and page from the query.
+// Values that are not understood are dropped with a note; a page that does
+// not parse is the first.
+func parseOverviewFilter(c echo.Context) (app.OverviewFilter, []string) {
+	var f app.OverviewFilter
+	var notes []string
+	q := strings.TrimSpace(c.QueryParam("q"))
+	if r := []rune(q); len(r) > 200 {
+		q = string(r[:200])
+		notes = append(notes, "The search was cut to 200 characters.")
 	}
-	ids := make([]app.AccountID, len(scope.Accounts))
-	for i, a := range scope.Accounts {
-		ids[i] = a.ID
+	f.Query = q
+	switch st := strings.ToLower(strings.TrimSpace(c.QueryParam("status"))); {
+	case st == "":
+	case st == "problem":
+		f.Problems = true
+	case slices.Contains(app.AgentStates(), st):
+		f.State = st
+	default:
+		notes = append(notes, "The status filter was not understood and is ignored.")
 	}
-	hm, err := s.History.Heatmap(c.Request().Context(), ids, heatmapDays, loc)
-	if err != nil {
-		s.Log.WarnContext(c.Request().Context(), "overview_heatmap_failed", slog.Any("err", err))
-		return nil
+	if dc := strings.ToUpper(strings.TrimSpace(c.QueryParam("region"))); dc != "" {
+		if len(dc) <= 8 && strings.Trim(dc, "ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789") == "" {
+			f.Datacenter = dc
+		} else {
+			notes = append(notes, "The region filter was not understood and is ignored.")
+		}
 	}
-	return templates.Heatmap(HeatmapFor(hm, scope.Multi(), loc))
+	f.Page = pageParam(c)
+	return f, notes
 }
 
-// overviewStatus is the fragment that brings the overview's live agent
-// status (GET /overview/status): the agent details, fetched concurrently
-// (bounded) or from the cache, swapped into the status cells out of band
-// with the offline count. Without htmx it is the overview with live status.
+// pageParam is the 1-based page number of the query's "page"; one that
+// does not parse is the first page.
+func pageParam(c echo.Context) int {
+	n, err := strconv.Atoi(strings.TrimSpace(c.QueryParam("page")))
+	if err != nil || n < 1 {
+		return 1
+	}
+	return n
+}
+
+// pagerView links the neighbours of page among pages, keeping the query.
+func pagerView(path string, q url.Values, page, pages, total int, noun string, size int) templates.PagerView {
+	v := templates.PagerView{Page: page, Pages: pages}
+	if total > 0 {
+		lo := (page-1)*size + 1
+		hi := min(page*size, total)
+		v.Summary = fmt.Sprintf("%s–%s of %s %s", templates.Count(int64(lo)), templates.Count(int64(hi)), templates.Count(int64(total)), noun)
+	}
+	link := func(p int) string {
+		qq := url.Values{}
+		for k, vs := range q {
+			if k != "page" {
+				qq[k] = vs
+			}
+		}
+		if p > 1 {
+			qq.Set("page", strconv.Itoa(p))
+		}
+		return withQuery(path, qq)
+	}
+	if page > 1 {
+		v.PrevHref = link(page - 1)
+	}
+	if page < pages {
+		v.NextHref = link(page + 1)
+	}
+	return v
+}
+
+// agentKey identifies an agent across accounts, for element ids.
+func agentKey(fa app.FleetAgent) string {
+	return fa.AccountID.String() + "-" + strconv.FormatInt(int64(fa.Agent.ID), 10)
+}
+
+// parseAgentKeys reads "account-agent" keys (agentKey's form), at most
+// max of them; malformed ones are skipped.
+func parseAgentKeys(s string, limit int) []app.AgentKey {
+	var out []app.AgentKey
+	for _, part := range strings.Split(s, ",") {
+		if len(out) == limit {
+			break
+		}
+		a, g, ok := strings.Cut(strings.TrimSpace(part), "-")
+		if !ok {
+			continue
+		}
+		acct, err1 := strconv.ParseInt(a, 10, 64)
+		agent, err2 := strconv.ParseInt(g, 10, 64)
+		if err1 != nil || err2 != nil || acct <= 0 || agent <= 0 {
+			continue
+		}
+		out = append(out, app.AgentKey{AccountID: app.AccountID(acct), AgentID: rcbu.AgentID(agent)})
+	}
+	return out
+}
+
+func keyString(k app.AgentKey) string {
+	return k.AccountID.String() + "-" + strconv.FormatInt(int64(k.AgentID), 10)
+}
+
+// overviewStatus is the fragment that brings the live status of the
+// overview's agents (GET /overview/status?agents=…): the agent details,
+// fetched concurrently (bounded) or from the cache, swapped into the
+// status cells out of band with the offline count. Without htmx it is the
+// overview with live status.
 func (s *server) overviewStatus(fleet agentLister) echo.HandlerFunc {
 	return func(c echo.Context) error {
 		if !isHTMX(c) {
@@ -94,9 +182,15 @@ func (s *server) overviewStatus(fleet agentLister) echo.HandlerFunc {
 		if err != nil {
 			return err
 		}
+		shown := map[string]bool{}
+		for _, k := range parseAgentKeys(c.QueryParam("agents"), overviewPageSize) {
+			shown[keyString(k)] = true
+		}
 		var v templates.OverviewStatusView
 		for _, fa := range agents {
-			v.Rows = append(v.Rows, templates.OverviewAgentRow{Key: agentKey(fa), Status: agentBadge(fa), StatusNote: fa.Problem})
+			if key := agentKey(fa); shown[key] {
+				v.Rows = append(v.Rows, templates.OverviewAgentRow{Key: key, Status: agentBadge(fa), StatusNote: fa.Problem})
+			}
 			if fa.Live && fa.Agent.Status == rcbu.AgentStatusOffline && !fa.Agent.IsDisabled {
 				v.Offline++
 			}
@@ -105,24 +199,175 @@ func (s *server) overviewStatus(fleet agentLister) echo.HandlerFunc {
 	}
 }
 
-// agentKey identifies an agent across accounts, for element ids.
-func agentKey(fa app.FleetAgent) string {
-	return fa.AccountID.String() + "-" + strconv.FormatInt(int64(fa.Agent.ID), 10)
+// runningReader gives the busy jobs by agent.
+type runningReader interface {
+	RunningJobs(ctx context.Context, scope app.Scope) (map[app.AgentKey][]app.FleetActivity, int, []app.AccountProblem, error)
 }
 
-// overviewView maps the fleet overview to the page's view model: a section
-// per account of the scope, in the scope's order.
-func overviewView(v *templates.OverviewView, ov app.FleetOverview, scope app.Scope, loc *time.Location, token string, now time.Time) {
-	v.Counts = templates.OverviewCounts{Running: ov.Counts.Running, Failed24h: ov.Counts.Failed24h, Overdue: ov.Counts.Overdue, Offline: ov.Counts.Offline}
+// overviewRunning is the fragment that keeps the overview's Running
+// column and count live (GET /overview/running?agents=…): the running
+// cells of the agents shown and the count, swapped out of band. While
+// anything runs the fragment polls itself; once nothing does, it stops.
+// Without htmx it is the activity page's running jobs.
+func (s *server) overviewRunning(fleet runningReader) echo.HandlerFunc {
+	return func(c echo.Context) error {
+		if !isHTMX(c) {
+			return seeOther(c, "/activity?state=running")
+		}
+		u, _ := currentUser(c)
+		jobs, n, _, err := fleet.RunningJobs(c.Request().Context(), fleetScope(c))
+		if err != nil {
+			return err
+		}
+		keys := parseAgentKeys(c.QueryParam("agents"), overviewPageSize)
+		v := templates.OverviewRunningView{Running: n, Href: runningHref(keys)}
+		now, loc := s.Now(), u.Location()
+		for _, k := range keys {
+			v.Rows = append(v.Rows, templates.OverviewAgentRow{Key: keyString(k), Jobs: jobChips(jobs[k], now, loc), RunningKnown: true})
+		}
+		v.Poll = n > 0
+		return render(c, http.StatusOK, templates.OverviewRunning(v))
+	}
+}
+
+// runningHref is the running fragment's URL for the agents shown.
+func runningHref(keys []app.AgentKey) string {
+	parts := make([]string, len(keys))
+	for i, k := range keys {
+		parts[i] = keyString(k)
+	}
+	return "/overview/running?agents=" + url.QueryEscape(strings.Join(parts, ","))
+}
+
+// jobChips are an agent's busy jobs, compact: state and configuration,
+// linking to the job's page.
+func jobChips(jobs []app.FleetActivity, now time.Time, loc *time.Location) []templates.JobChip {
+	out := make([]templates.JobChip, 0, len(jobs))
+	for _, fa := range jobs {
+		a := fa.Activity
+		id := strconv.FormatInt(a.ID, 10)
+		ch := templates.JobChip{
+			State: templates.BackupBadge(a.CurrentState),
+			Name:  displayName(a.DisplayName, "configuration "+strconv.FormatInt(int64(a.ConfigurationID), 10)),
+			Href:  "/backups/" + id,
+			Since: templates.NewTimeView(a.TimeOfActivity.Time, now, loc),
+		}
+		if a.Type == rcbu.ActivityRestore {
+			ch.Href = "/restores/" + id
+			ch.Name = "Restore: " + ch.Name
+		}
+		out = append(out, ch)
+	}
+	return out
+}
+
+// overviewHeatmap is the heatmap of the agents given (GET
+// /overview/heatmap?agents=…, at most a page of them; without the
+// parameter, the agents with problems): a fragment for htmx, which the
+// overview loads when it scrolls into view, or a page of its own.
+func (s *server) overviewHeatmap(ov *app.Overviews) echo.HandlerFunc {
+	return func(c echo.Context) error {
+		ctx := c.Request().Context()
+		u, _ := currentUser(c)
+		scope := fleetScope(c)
+		loc := u.Location()
+		var agents []app.HeatmapAgent
+		if keys := parseAgentKeys(c.QueryParam("agents"), overviewPageSize); len(keys) > 0 {
+			inScope := map[app.AccountID]bool{}
+			for _, a := range scope.Accounts {
+				inScope[a.ID] = true
+			}
+			for _, k := range keys {
+				if inScope[k.AccountID] {
+					agents = append(agents, app.HeatmapAgent{AgentKey: k})
+				}
+			}
+			names, err := ov.Fleet().AgentNames(ctx, scope)
+			if err != nil {
+				return err
+			}
+			for i := range agents {
+				agents[i].Name = names[agents[i].AgentKey]
+			}
+		} else if len(scope.Accounts) > 0 {
+			o, err := ov.Overview(ctx, scope, false)
+			if err != nil {
+				return err
+			}
+			for _, oa := range o.Agents {
+				if oa.Severity == 0 || len(agents) == overviewPageSize {
+					break // problems come first
+				}
+				agents = append(agents, app.HeatmapAgent{AgentKey: app.AgentKey{AccountID: oa.AccountID, AgentID: oa.Agent.ID}, Name: oa.Agent.MachineName})
+			}
+		}
+		hm, err := ov.Heatmap(ctx, agents, heatmapDays, loc)
+		if err != nil {
+			return err
+		}
+		v := HeatmapFor(hm, scope.Multi(), loc)
+		if isHTMX(c) {
+			return render(c, http.StatusOK, templates.Heatmap(v))
+		}
+		return render(c, http.StatusOK, templates.HeatmapPage(templates.HeatmapPageView{Meta: s.meta(c, "Backups over 30 days", templates.NavOverview), Heatmap: v}))
+	}
+}
+
+// heatmapDays is the span of the overview's heatmap.
+const heatmapDays = 30
+
+// overviewView maps the fleet overview to the page's view model.
+func overviewView(v *templates.OverviewView, ov app.FleetOverview, f app.OverviewFilter, scope app.Scope, loc *time.Location, token string, now time.Time) {
+	v.Counts = templates.OverviewCounts{Running: ov.Counts.Running, RunningKnown: ov.RunningKnown, Failed24h: ov.Counts.Failed24h, Overdue: ov.Counts.Overdue, Offline: ov.Counts.Offline}
 	v.PendingStatus = ov.Pending
+	v.AsOf = templates.NewTimeView(ov.AsOf, now, loc)
+	v.Stale = now.Sub(ov.AsOf) >= 10*time.Second
+	v.CheckedAt = templates.NewTimeView(ov.Now, now, loc)
+	for i, at := range ov.Attention {
+		if i == attentionRows {
+			v.AttentionMore = len(ov.Attention) - attentionRows
+			break
+		}
+		v.Attention = append(v.Attention, attentionRow(at, v.CanStart, token, now, loc))
+	}
+	if len(ov.Attention) == 0 && len(ov.Problems) == 0 {
+		v.AllGood = "All " + templates.Plural(int64(ov.Configurations), "configuration", "configurations") + " backed up within their schedule."
+		if ov.Configurations == 1 {
+			v.AllGood = "The one configuration backed up within its schedule."
+		}
+	}
+
+	matching := app.FilterOverviewAgents(ov.Agents, f)
+	page, n, pages := app.PageOf(matching, f.Page, overviewPageSize)
+	q := url.Values{}
+	if f.Query != "" {
+		q.Set("q", f.Query)
+	}
+	switch {
+	case f.Problems:
+		q.Set("status", "problem")
+	case f.State != "":
+		q.Set("status", f.State)
+	}
+	if f.Datacenter != "" {
+		q.Set("region", f.Datacenter)
+	}
+	v.Pager = pagerView("/", q, n, pages, len(matching), "agents", overviewPageSize)
+	v.Filter = overviewFilterView(f, ov.Agents)
+	v.Total = len(ov.Agents)
+
 	index := map[app.AccountID]int{}
 	for i, a := range scope.Accounts {
 		index[a.ID] = i
 		v.Sections = append(v.Sections, templates.OverviewSection{AccountName: a.Name, ShowHeading: scope.Multi()})
 	}
-	for _, oa := range ov.Agents {
+	keys := make([]app.AgentKey, 0, len(page))
+	running := 0
+	for _, oa := range page {
 		if i, ok := index[oa.AccountID]; ok {
-			v.Sections[i].Agents = append(v.Sections[i].Agents, overviewRow(oa, v.CanStart, token, now, loc))
+			v.Sections[i].Agents = append(v.Sections[i].Agents, overviewRow(oa, ov.RunningKnown, v.CanStart, token, now, loc))
+			keys = append(keys, app.AgentKey{AccountID: oa.AccountID, AgentID: oa.Agent.ID})
+			running += len(oa.Jobs)
 		}
 	}
 	for _, p := range ov.Problems {
@@ -136,23 +381,121 @@ func overviewView(v *templates.OverviewView, ov app.FleetOverview, scope app.Sco
 		}
 		v.Sections[i].Problem = &templates.ProblemView{Title: title, Detail: p.Message, RetryHref: "/"}
 	}
+	if len(keys) > 0 {
+		parts := make([]string, len(keys))
+		for i, k := range keys {
+			parts[i] = keyString(k)
+		}
+		joined := url.QueryEscape(strings.Join(parts, ","))
+		v.StatusHref = "/overview/status?agents=" + joined
+		v.RunningHref = runningHref(keys)
+		v.HeatmapHref = "/overview/heatmap?agents=" + joined
+		v.RunningPoll = !ov.RunningKnown || ov.Counts.Running > 0
+	}
 }
 
-func overviewRow(oa app.OverviewAgent, canStart bool, token string, now time.Time, loc *time.Location) templates.OverviewAgentRow {
+func overviewFilterView(f app.OverviewFilter, all []app.OverviewAgent) templates.AgentFilterView {
+	v := templates.AgentFilterView{Query: f.Query, Active: f.AgentFilter != (app.AgentFilter{}) || f.Problems}
+	v.Status = templates.SelectField{Name: "status", Label: "Status", Options: []templates.Option{
+		{Value: "", Label: "Any status", Selected: f.State == "" && !f.Problems},
+		{Value: "problem", Label: "Has a problem", Selected: f.Problems},
+	}}
+	for _, st := range app.AgentStates() {
+		v.Status.Options = append(v.Status.Options, templates.Option{Value: st, Label: strings.ToUpper(st[:1]) + st[1:], Selected: f.State == st})
+	}
+	dcs := map[string]bool{}
+	for _, oa := range all {
+		if oa.Agent.Datacenter != "" {
+			dcs[strings.ToUpper(oa.Agent.Datacenter)] = true
+		}
+	}
+	if f.Datacenter != "" {
+		dcs[f.Datacenter] = true
+	}
+	v.Datacenter = templates.SelectField{Name: "region", Label: "Region", Options: []templates.Option{{Value: "", Label: "Any region", Selected: f.Datacenter == ""}}}
+	names := make([]string, 0, len(dcs))
+	for dc := range dcs {
+		names = append(names, dc)
+	}
+	slices.Sort(names)
+	for _, dc := range names {
+		v.Datacenter.Options = append(v.Datacenter.Options, templates.Option{Value: dc, Label: dc, Selected: f.Datacenter == dc})
+	}
+	return v
+}
+
+// attentionRow maps one problem to its row: what, why, when, and the
+// actions that fix it.
+func attentionRow(at app.Attention, canAct bool, token string, now time.Time, loc *time.Location) templates.AttentionRow {
+	agentID := strconv.FormatInt(int64(at.AgentID), 10)
+	r := templates.AttentionRow{
+		Agent:     displayName(at.AgentName, "agent "+agentID),
+		AgentHref: "/agents/" + agentID,
+		Cause:     at.Cause,
+		Error:     at.FirstError,
+		When:      templates.NewTimeView(at.At, now, loc),
+	}
+	if at.ConfigID != 0 {
+		cid := strconv.FormatInt(int64(at.ConfigID), 10)
+		r.Configuration = displayName(at.ConfigName, "configuration "+cid)
+		r.ConfigHref = "/configurations/" + cid
+	}
+	switch at.Kind {
+	case app.AttentionFailed:
+		r.Kind, r.Badge, r.WhenLabel = "failed", templates.BackupBadge(at.State), "Ended"
+	case app.AttentionWarning:
+		r.Kind, r.Badge, r.WhenLabel = "warning", templates.BackupBadge(at.State), "Ended"
+	case app.AttentionOverdue:
+		r.Kind, r.Badge, r.WhenLabel = "overdue", templates.Badge{Word: capitalize(at.Overdue.Words()), Tone: templates.ToneOverdue}, "Last success"
+	case app.AttentionOffline:
+		r.Kind, r.Badge, r.WhenLabel = "offline", templates.Badge{Word: "Offline", Tone: templates.ToneOffline}, "Offline since"
+	default:
+		r.Kind, r.Badge = "other", templates.Badge{Word: "Problem", Tone: templates.ToneWarning}
+	}
+	if at.More > 0 {
+		r.More = "and " + templates.Plural(int64(at.More), "more problem run", "more problem runs") + " in 24 h"
+	}
+	if at.BackupID != 0 {
+		r.ReportHref = "/reports/backup/" + strconv.FormatInt(at.BackupID, 10)
+	}
+	if canAct && at.CanRun && at.ConfigID != 0 && !at.AgentOffline {
+		r.RunAgain = &templates.AgentStartView{AgentID: agentID, Token: token, Options: []templates.Option{{Value: strconv.FormatInt(int64(at.ConfigID), 10), Label: r.Configuration}}}
+	}
+	if canAct && at.AgentOffline {
+		r.WakeHref = "/agents/" + agentID + "/wake"
+	}
+	return r
+}
+
+// capitalize upper-cases the first letter of s.
+func capitalize(s string) string {
+	if s == "" {
+		return s
+	}
+	return strings.ToUpper(s[:1]) + s[1:]
+}
+
+func overviewRow(oa app.OverviewAgent, runningKnown, canStart bool, token string, now time.Time, loc *time.Location) templates.OverviewAgentRow {
 	a := oa.Agent
 	id := strconv.FormatInt(int64(a.ID), 10)
 	r := templates.OverviewAgentRow{
-		Key:        agentKey(oa.FleetAgent),
-		ID:         id,
-		Href:       "/agents/" + id,
-		Name:       displayName(a.MachineName, "agent "+id),
-		Status:     agentBadge(oa.FleetAgent),
-		StatusNote: oa.Problem,
-		Encryption: encryptionWord(a.IsEncrypted),
-		Encrypted:  a.IsEncrypted,
-		VaultSize:  vaultSize(a),
-		Age:        ageView(oa.LastSuccess, oa.Age, now, loc),
-		NextRun:    templates.NewTimeView(oa.NextRun, now, loc),
+		Key:          agentKey(oa.FleetAgent),
+		ID:           id,
+		Href:         "/agents/" + id,
+		Name:         displayName(a.MachineName, "agent "+id),
+		Status:       agentBadge(oa.FleetAgent),
+		StatusNote:   oa.Problem,
+		Encryption:   encryptionWord(a.IsEncrypted),
+		Encrypted:    a.IsEncrypted,
+		VaultSize:    vaultSize(a),
+		Age:          ageView(oa.LastSuccess, oa.Age, now, loc),
+		NextRun:      templates.NewTimeView(oa.NextRun, now, loc),
+		RunningKnown: runningKnown,
+		Problem:      oa.Severity > 0,
+	}
+	if oa.LastState != "" {
+		r.LastResult = templates.BackupBadge(oa.LastState)
+		r.LastRun = templates.NewTimeView(oa.LastRun, now, loc)
 	}
 	var opts []templates.Option
 	for _, st := range oa.Configurations {
@@ -165,9 +508,7 @@ func overviewRow(oa app.OverviewAgent, canStart bool, token string, now time.Tim
 	if canStart && len(opts) > 0 {
 		r.Start = &templates.AgentStartView{AgentID: id, Token: token, Options: opts}
 	}
-	for _, j := range oa.Jobs {
-		r.Jobs = append(r.Jobs, activityPanel(j, canStart, now, loc))
-	}
+	r.Jobs = jobChips(oa.Jobs, now, loc)
 	return r
 }
 

@@ -48,12 +48,13 @@ func TestOverviewListsAgents(t *testing.T) {
 		})
 		rows[strings.TrimSpace(s.Find(`[data-testid="agent-name"]`).Text())] = cells
 	})
-	// Status, last success, next run, vault, running jobs: what the
-	// overview answers at a glance (OS and datacenter are on the agents page).
+	// Status, last result, last success, next run, running jobs (OS and
+	// datacenter are on the agents page; vault size and encryption are
+	// under the name).
 	want := map[string][]string{
-		"web-01": {"Online", "Never", "Not scheduled", "35.3 MB Not encrypted", "—"},
-		"db-01":  {"Offline", "Never", "Not scheduled", "— Not encrypted", "—"},
-		"old-01": {"Disabled", "Never", "Not scheduled", "— Not encrypted", "—"},
+		"web-01": {"Online", "No run yet", "Never", "Not scheduled", "—"},
+		"db-01":  {"Offline", "No run yet", "Never", "Not scheduled", "—"},
+		"old-01": {"Disabled", "No run yet", "Never", "Not scheduled", "—"},
 	}
 	for name, w := range want {
 		got := rows[name]
@@ -63,6 +64,8 @@ func TestOverviewListsAgents(t *testing.T) {
 	}
 	if row := d.Find(`[data-agent-id="` + itoa(web) + `"]`); row.Length() != 1 {
 		t.Error("rows are not keyed by agent id")
+	} else if got := strings.Join(strings.Fields(row.Find("th small").Text()), " "); got != "35.3 MB · Not encrypted" {
+		t.Errorf("vault and encryption %q", got)
 	}
 }
 

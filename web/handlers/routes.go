@@ -108,7 +108,9 @@ func (s *server) routes(e *echo.Echo) *routes {
 	r.post("/logout", app.RoleObserver, s.logout(s.Auth))
 
 	// Pages for everyone signed in.
-	r.get("/", app.RoleObserver, s.overview(s.Ops))
+	r.get("/", app.RoleObserver, s.overview(s.Overviews))
+	r.get("/overview/running", app.RoleObserver, s.overviewRunning(s.Overviews.Fleet()))
+	r.get("/overview/heatmap", app.RoleObserver, s.overviewHeatmap(s.Overviews))
 	r.post("/accounts/select", app.RoleObserver, selectAccount)
 	r.get("/profile", app.RoleObserver, s.profilePage)
 	r.post("/profile", app.RoleObserver, s.updateProfile(s.Users))

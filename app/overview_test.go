@@ -1,0 +1,169 @@
+package app
+
+import (
+	"context"
+	"fmt"
+	"testing"
+	"time"
+
+	"github.com/google/go-cmp/cmp"
+
+	"github.com/rcbu-console/rcbu-console/rcbu"
+	"github.com/rcbu-console/rcbu-console/rcbu/rcbusim"
+)
+
+// fakeOverviewStore is an OverviewStore over fixed records.
+type fakeOverviewStore struct {
+	latest   []ConfigurationRun
+	runs     []ProblemRun
+	offline  []OfflineSighting
+	days     []AgentDay
+	daysAsks [][]AgentKey
+}
+
+func (s *fakeOverviewStore) LatestBackups(_ context.Context, keys []ConfigurationKey) ([]ConfigurationRun, error) {
+	want := map[ConfigurationKey]bool{}
+	for _, k := range keys {
+		want[k] = true
+	}
+	var out []ConfigurationRun
+	for _, r := range s.latest {
+		if want[r.ConfigurationKey] {
+			out = append(out, r)
+		}
+	}
+	return out, nil
+}
+
+func (s *fakeOverviewStore) ProblemRuns(_ context.Context, _ []AccountID, states []string, since time.Time, limit int) ([]ProblemRun, error) {
+	var out []ProblemRun
+	for _, r := range s.runs {
+		if !r.Finished.Before(since) && len(out) < limit && contains(states, r.State) {
+			out = append(out, r)
+		}
+	}
+	return out, nil
+}
+
+func (s *fakeOverviewStore) CountProblemRuns(ctx context.Context, accts []AccountID, states []string, since time.Time) (int, error) {
+	rs, err := s.ProblemRuns(ctx, accts, states, since, 1<<30)
+	return len(rs), err
+}
+
+func (s *fakeOverviewStore) AgentDaysOf(_ context.Context, agents []AgentKey, _ time.Time, _ int) ([]AgentDay, error) {
+	s.daysAsks = append(s.daysAsks, agents)
+	return s.days, nil
+}
+
+func (s *fakeOverviewStore) OfflineSightings(context.Context, []AccountID) ([]OfflineSighting, error) {
+	return s.offline, nil
+}
+
+func contains(list []string, s string) bool {
+	for _, x := range list {
+		if x == s {
+			return true
+		}
+	}
+	return false
+}
+
+func waitUntil(t *testing.T, cond func() bool) {
+	t.Helper()
+	deadline := time.Now().Add(5 * time.Second)
+	for !cond() {
+		if time.Now().After(deadline) {
+			t.Fatal("condition not met within 5 s")
+		}
+		time.Sleep(5 * time.Millisecond)
+	}
+}
+
+func TestFleetServesStaleWhileOneRefreshRuns(t *testing.T) {
+	t.Parallel()
+	env := newSimEnv(t)
+	env.sim.AddAgent(rcbusim.DemoTenant, rcbusim.AgentSeed{Name: "a1", Online: true})
+	clk := &testClock{t: time.Unix(1000, 0)}
+	f := NewFleet(env, FleetOptions{Now: clk.Now, MaxStale: time.Minute})
+	ctx := ctxT(t)
+	sc := env.scope(1)
+	if _, _, err := f.Agents(ctx, sc); err != nil {
+		t.Fatal(err)
+	}
+	env.sim.AddAgent(rcbusim.DemoTenant, rcbusim.AgentSeed{Name: "a2", Online: true})
+	clk.Advance(30 * time.Second)
+	for range 5 {
+		agents, _, err := f.Agents(ctx, sc)
+		if err != nil || len(agents) != 1 {
+			t.Fatalf("stale read: %d agents, %v", len(agents), err)
+		}
+	}
+	waitUntil(t, func() bool { return env.count("GET user/agents") == 2 })
+	waitUntil(t, func() bool { agents, _, _ := f.Agents(ctx, sc); return len(agents) == 2 })
+	if n := env.count("GET user/agents"); n != 2 {
+		t.Errorf("list calls %d, want 2 (one background refresh for five stale reads)", n)
+	}
+	// Past MaxStale the caller waits for fresh data.
+	env.sim.AddAgent(rcbusim.DemoTenant, rcbusim.AgentSeed{Name: "a3", Online: true})
+	clk.Advance(2 * time.Minute)
+	if agents, _, _ := f.Agents(ctx, sc); len(agents) != 3 {
+		t.Errorf("data older than MaxStale served: %d agents", len(agents))
+	}
+}
+
+func TestAttentionOrderAndCauses(t *testing.T) {
+	now := time.Date(2026, 3, 2, 12, 0, 0, 0, time.UTC)
+	daily := rcbu.Configuration{IsActive: true, Frequency: rcbu.FrequencyDaily, LastRunTime: rcbu.MSDate{Time: now.Add(-50 * time.Hour)}}
+	agent := func(id rcbu.AgentID, name string, offline, disabled bool) *OverviewAgent {
+		return &OverviewAgent{FleetAgent: FleetAgent{AccountID: 1, AccountName: "A", Live: true, Agent: rcbu.Agent{ID: id, MachineName: name, IsDisabled: disabled}}, Offline: offline}
+	}
+	agents := map[AgentKey]*OverviewAgent{
+		{1, 1}: agent(1, "web", false, false),
+		{1, 2}: agent(2, "db", true, false),
+		{1, 3}: agent(3, "old", false, true),
+	}
+	cfgState := func(id rcbu.ConfigurationID, agentID rcbu.AgentID, name string, lastSuccess time.Time) ConfigurationState {
+		c := daily
+		c.ID, c.AgentID, c.Name = id, agentID, name
+		st := ConfigurationState{FleetConfiguration: FleetConfiguration{AccountID: 1, Configuration: c}, LastSuccess: lastSuccess, LastRun: c.LastRunTime.Time, LastState: "Completed"}
+		st.Overdue = DefaultOverduePolicy().Check(c, lastSuccess, now)
+		return st
+	}
+	states := []ConfigurationState{
+		cfgState(10, 1, "web files", now.Add(-2*time.Hour)),  // fine, but its last run failed
+		cfgState(20, 2, "db dump", now.Add(-50*time.Hour)),   // overdue: agent offline
+		cfgState(30, 3, "old files", now.Add(-80*time.Hour)), // overdue longer: agent disabled
+		cfgState(40, 1, "logs", now.Add(-2*time.Hour)),       // completed with errors
+		cfgState(50, 1, "tmp", now.Add(-1*time.Hour)),        // failed, then succeeded
+	}
+	states[0].LastState, states[0].LastRun = "Failed", now.Add(-time.Hour)
+	states[4].LastRun = now.Add(-time.Hour)
+	rec := records{
+		runs: []ProblemRun{
+			{AccountID: 1, BackupID: 901, AgentID: 1, ConfigID: 10, State: "Failed", Finished: now.Add(-time.Hour), FirstError: "Access denied"},
+			{AccountID: 1, BackupID: 902, AgentID: 1, ConfigID: 40, State: "CompletedWithErrors", Finished: now.Add(-90 * time.Minute)},
+			{AccountID: 1, BackupID: 903, AgentID: 1, ConfigID: 50, State: "Failed", Finished: now.Add(-2 * time.Hour)},
+			{AccountID: 1, BackupID: 904, AgentID: 1, ConfigID: 10, State: "Failed", Finished: now.Add(-3 * time.Hour)},
+			{AccountID: 1, BackupID: 905, AgentID: 9, ConfigID: 99, State: "Failed", Finished: now.Add(-3 * time.Hour)}, // deleted configuration
+		},
+		offline: map[AgentKey]OfflineSighting{{1, 2}: {AgentKey: AgentKey{1, 2}, Since: now.Add(-30 * time.Hour), Threshold: 24 * time.Hour}},
+	}
+	got := attention(states, agents, rec, now)
+	var summary []string
+	for _, a := range got {
+		summary = append(summary, fmt.Sprintf("%d/%d/%s/%d/%d", a.Kind, a.ConfigID, a.Cause, a.BackupID, a.More))
+	}
+	want := []string{
+		"1/10/Last run failed/901/1",
+		"2/30/Agent disabled/0/0",
+		"2/20/Agent offline since 1 Mar 06:00 UTC/0/0",
+		"3/0/Offline for 30 h, longer than the alert threshold of 24 h/0/0",
+		"4/40/Last run completed with errors/902/0",
+	}
+	if diff := cmp.Diff(want, summary); diff != "" {
+		t.Errorf("attention (-want +got):\n%s", diff)
+	}
+	if !got[0].CanRun || got[1].CanRun || !got[2].AgentOffline || got[0].FirstError != "Access denied" {
+		t.Errorf("actions %+v", got[:3])
+	}
+}
