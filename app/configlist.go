@@ -18,6 +18,9 @@ type ConfigFilter struct {
 	Enabled   *bool
 	Frequency rcbu.Frequency
 	Sort      string // one of ConfigSorts; "" sorts by agent, then name
+	// Overdue keeps only the overdue configurations (ApplyOverdue).
+	Overdue bool
+	Page    int // 1-based
 }
 
 // ConfigSorts lists the orders of the configurations list: by name, by
@@ -68,6 +71,14 @@ func ParseConfigFilter(q map[string][]string) (ConfigFilter, []string) {
 			notes = append(notes, fmt.Sprintf("The frequency filter %.40q is not one of Manually, Hourly, Daily or Weekly, so it was ignored.", s))
 		}
 	}
+	switch s := strings.ToLower(get("overdue")); s {
+	case "", "0", "no", "false":
+	case "1", "yes", "true":
+		f.Overdue = true
+	default:
+		notes = append(notes, fmt.Sprintf("The overdue filter %.40q is not yes or no, so it was ignored.", s))
+	}
+	f.Page = parsePage(get("page"))
 	if s := get("sort"); s != "" {
 		if slices.Contains(ConfigSorts(), s) {
 			f.Sort = s
@@ -164,4 +175,20 @@ func sortItems(items []ConfigItem, by string) {
 		}
 		return byAgent(a, b)
 	})
+}
+
+// ApplyOverdue sets each item's overdue verdict from od (the overview's,
+// so that the list shows exactly what the overview counts) and, when only
+// is set, keeps the overdue items alone.
+func (l ConfigList) ApplyOverdue(od map[ConfigurationKey]Overdue, only bool) ConfigList {
+	items := l.Items[:0:0]
+	for _, it := range l.Items {
+		it.Overdue = od[ConfigurationKey{AccountID: it.AccountID, ConfigID: it.Configuration.ID}]
+		if only && !it.Overdue.Overdue {
+			continue
+		}
+		items = append(items, it)
+	}
+	l.Items = items
+	return l
 }

@@ -110,7 +110,8 @@ type OverviewStore interface {
 	// ProblemRuns returns the backups that finished since since in one of
 	// states, newest first, at most limit.
 	ProblemRuns(ctx context.Context, accounts []AccountID, states []string, since time.Time, limit int) ([]ProblemRun, error)
-	// CountProblemRuns counts what ProblemRuns lists, without a limit.
+	// CountProblemRuns counts the backups and restores that finished since
+	// since in one of states.
 	CountProblemRuns(ctx context.Context, accounts []AccountID, states []string, since time.Time) (int, error)
 	// AgentDaysOf counts backup outcomes per agent and 24 h bucket from
 	// from, for the given agents only.
@@ -159,7 +160,7 @@ type OverviewAgent struct {
 // OverviewCounts are the numbers at the top of the overview.
 type OverviewCounts struct {
 	Running   int // busy backups and restores (when RunningKnown)
-	Failed24h int // backups that failed or were missed in the last 24 h
+	Failed24h int // backups and restores that failed or were missed in the last 24 h
 	Overdue   int // overdue configurations
 	Offline   int // agents whose live status is Offline
 }
@@ -227,6 +228,8 @@ type FleetOverview struct {
 	// Pending is how many agents have no live status yet (the offline
 	// count leaves them out).
 	Pending int
+	// Overdue is the verdict on every configuration of the scope.
+	Overdue map[ConfigurationKey]Overdue
 	// RunningKnown is set when the running jobs are known: the activity
 	// lists were cached. Otherwise Running and each agent's Jobs are
 	// unknown and the page fetches them separately (RunningJobs).
@@ -377,6 +380,7 @@ func (o *Overviews) Overview(ctx context.Context, scope Scope, live bool) (Fleet
 	ov.Counts.Failed24h = rec.failed24h
 
 	states := ConfigurationStates(configs, acts, now, o.opts.Policy)
+	ov.Overdue = make(map[ConfigurationKey]Overdue, len(states))
 	for i := range states {
 		st := &states[i]
 		k := ConfigurationKey{AccountID: st.AccountID, ConfigID: st.Configuration.ID}
@@ -389,6 +393,7 @@ func (o *Overviews) Overview(ctx context.Context, scope Scope, live bool) (Fleet
 			}
 			st.Overdue = o.opts.Policy.Check(st.Configuration, st.LastSuccess, now)
 		}
+		ov.Overdue[k] = st.Overdue
 		if st.Overdue.Overdue {
 			ov.Counts.Overdue++
 		}
@@ -966,4 +971,14 @@ func (f *Fleet) AgentNames(ctx context.Context, scope Scope) (map[AgentKey]strin
 		out[AgentKey{fa.AccountID, fa.Agent.ID}] = fa.Agent.MachineName
 	}
 	return out, nil
+}
+
+// OverdueConfigurations returns the overdue verdict of every configuration
+// of the scope, exactly as the overview counts them.
+func (o *Overviews) OverdueConfigurations(ctx context.Context, scope Scope) (map[ConfigurationKey]Overdue, error) {
+	ov, err := o.Overview(ctx, scope, false)
+	if err != nil {
+		return nil, err
+	}
+	return ov.Overdue, nil
 }

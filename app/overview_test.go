@@ -59,15 +59,6 @@ func (s *fakeOverviewStore) OfflineSightings(context.Context, []AccountID) ([]Of
 	return s.offline, nil
 }
 
-func contains(list []string, s string) bool {
-	for _, x := range list {
-		if x == s {
-			return true
-		}
-	}
-	return false
-}
-
 func waitUntil(t *testing.T, cond func() bool) {
 	t.Helper()
 	deadline := time.Now().Add(5 * time.Second)

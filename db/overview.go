@@ -53,7 +53,9 @@ func (s *Store) ProblemRuns(ctx context.Context, accounts []app.AccountID, state
 	return out, nil
 }
 
-// CountProblemRuns counts what ProblemRuns lists, without a limit.
+// CountProblemRuns counts the backups and restores of accounts that
+// finished since since in one of states: what the activity page lists for
+// the same states and window.
 func (s *Store) CountProblemRuns(ctx context.Context, accounts []app.AccountID, states []string, since time.Time) (int, error) {
 	if len(accounts) == 0 || len(states) == 0 {
 		return 0, nil
@@ -67,7 +69,7 @@ func (s *Store) CountProblemRuns(ctx context.Context, accounts []app.AccountID, 
 	var n int
 	err := s.db.QueryRowContext(ctx, `SELECT count(*) FROM reports r
 		WHERE r.state IN (`+placeholders(len(states))+`) AND r.finished_unix >= ?
-		  AND +r.account_id IN (`+placeholders(len(accounts))+`) AND +r.kind = 'backup'`, args...).Scan(&n)
+		  AND +r.account_id IN (`+placeholders(len(accounts))+`)`, args...).Scan(&n)
 	if err != nil {
 		return 0, fmt.Errorf("db: count problem runs: %w", err)
 	}

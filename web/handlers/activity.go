@@ -3,6 +3,7 @@ package handlers
 import (
 	"context"
 	"net/http"
+	"net/url"
 	"strconv"
 	"time"
 
@@ -13,8 +14,13 @@ import (
 	"github.com/rcbu-console/rcbu-console/web/templates"
 )
 
-// recentJobs is how many finished jobs the activity page lists.
-const recentJobs = 50
+// activityPageSize is how many finished jobs one page of the activity
+// page lists.
+const activityPageSize = 50
+
+// allFinished asks for every finished job the activity lists hold; the
+// page filters and pages them.
+const allFinished = 1 << 30
 
 // jobLister lists running and recent jobs.
 type jobLister interface {
@@ -22,8 +28,11 @@ type jobLister interface {
 }
 
 // activity is the activity page (GET /activity): every running backup and
-// restore with Stop, refreshed live, and the recent finished ones with
-// their result and a link to the report.
+// restore with Stop, refreshed live, and the finished ones with their
+// result and a link to the report, newest first in pages of 50. The state
+// (?state=running|failed|warning|completed|stopped) and window
+// (?since=24h|7d|30d) filters are in the URL; the overview's counts link
+// here.
 func (s *server) activity(ops jobLister) echo.HandlerFunc {
 	return func(c echo.Context) error {
 		v, err := s.activityView(c, ops)
@@ -53,11 +62,14 @@ func (s *server) runningJobs(ops jobLister) echo.HandlerFunc {
 func (s *server) activityView(c echo.Context, ops jobLister) (templates.ActivityView, error) {
 	u := mustUser(c)
 	scope := fleetScope(c)
-	v := templates.ActivityView{NoAccounts: len(scope.Accounts) == 0, ShowAccount: scope.Multi(), CanCreate: u.Role.Allows(app.RoleCreator)}
+	f, notes := app.ParseJobFilter(c.QueryParams())
+	v := templates.ActivityView{NoAccounts: len(scope.Accounts) == 0, ShowAccount: scope.Multi(), CanCreate: u.Role.Allows(app.RoleCreator), Notes: notes}
+	v.Filter = activityFilterView(f)
+	v.ShowRunning, v.ShowFinished = f.ShowsRunning(), f.ShowsFinished()
 	if v.NoAccounts {
 		return v, nil
 	}
-	jobs, err := ops.Jobs(c.Request().Context(), scope, recentJobs)
+	jobs, err := ops.Jobs(c.Request().Context(), scope, allFinished)
 	if err != nil {
 		return v, err
 	}
@@ -67,10 +79,53 @@ func (s *server) activityView(c echo.Context, ops jobLister) (templates.Activity
 	for _, a := range jobs.Running {
 		v.Running = append(v.Running, activityRow(a, canStop, now, loc))
 	}
-	for _, a := range jobs.Finished {
+	finished := app.FilterFinished(jobs.Finished, f, now)
+	page, n, pages := app.PageOf(finished, f.Page, activityPageSize)
+	for _, a := range page {
 		v.Finished = append(v.Finished, activityRow(a, false, now, loc))
 	}
+	q := url.Values{}
+	if f.State != app.JobAny {
+		q.Set("state", string(f.State))
+	}
+	if f.Since != app.SinceAny {
+		q.Set("since", string(f.Since))
+	}
+	v.Pager = pagerView("/activity", q, n, pages, len(finished), "finished jobs", activityPageSize)
+	v.RunningHref = withQuery("/activity/running", q)
 	return v, nil
+}
+
+// activityFilterView is the filter form's state.
+func activityFilterView(f app.JobFilter) templates.ActivityFilterView {
+	v := templates.ActivityFilterView{Active: f.State != app.JobAny || f.Since != app.SinceAny}
+	v.State = templates.SelectField{Name: "state", Label: "State", Options: []templates.Option{{Value: "", Label: "Any state", Selected: f.State == app.JobAny}}}
+	for _, st := range app.JobStates() {
+		v.State.Options = append(v.State.Options, templates.Option{Value: string(st), Label: jobStateLabel(st), Selected: f.State == st})
+	}
+	v.Since = templates.SelectField{Name: "since", Label: "Finished", Options: []templates.Option{{Value: "", Label: "Any time", Selected: f.Since == app.SinceAny}}}
+	for _, sn := range app.JobSinces() {
+		v.Since.Options = append(v.Since.Options, templates.Option{Value: string(sn), Label: "In the last " + app.ShortDuration(sn.Duration()), Selected: f.Since == sn})
+	}
+	return v
+}
+
+// jobStateLabel names a state filter value for the form.
+func jobStateLabel(st app.JobState) string {
+	switch st {
+	case app.JobRunning:
+		return "Running"
+	case app.JobFailed:
+		return "Failed or missed"
+	case app.JobWarning:
+		return "Completed with errors or skipped"
+	case app.JobCompleted:
+		return "Completed"
+	case app.JobOtherEnded:
+		return "Stopped or other"
+	default:
+		return "Any state"
+	}
 }
 
 // activityRow maps one job of an activity list.

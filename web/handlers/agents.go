@@ -25,8 +25,11 @@ type agentLister interface {
 	AgentsLive(ctx context.Context, scope app.Scope) ([]app.FleetAgent, []app.AccountProblem, error)
 }
 
+// agentsPageSize is how many agents one page of the agents page lists.
+const agentsPageSize = 50
+
 // listAgents is the agents page (GET /agents): search by name, IP or host
-// server id, filter by status and datacenter. The filters are a GET form,
+// server id, filter by status and datacenter, in pages of 50 by name. The filters are a GET form,
 // so the URL reproduces the view; htmx swaps only the results. Filter
 // values that make no sense are ignored, with a note.
 func (s *server) listAgents(fleet agentLister) echo.HandlerFunc {
@@ -46,12 +49,22 @@ func (s *server) listAgents(fleet agentLister) echo.HandlerFunc {
 		}
 		v.Total = len(all)
 		now, loc := s.Now(), u.Location()
-		for _, fa := range app.FilterAgents(all, f) {
+		matching := app.FilterAgents(all, f)
+		slices.SortStableFunc(matching, func(a, b app.FleetAgent) int {
+			return strings.Compare(strings.ToLower(displayName(a.Agent.MachineName, "agent")), strings.ToLower(displayName(b.Agent.MachineName, "agent")))
+		})
+		page, n, pages := app.PageOf(matching, pageParam(c), agentsPageSize)
+		for _, fa := range page {
 			v.Rows = append(v.Rows, agentListRow(fa, now, loc))
 		}
-		slices.SortStableFunc(v.Rows, func(a, b templates.AgentListRow) int {
-			return strings.Compare(strings.ToLower(a.Name), strings.ToLower(b.Name))
-		})
+		v.Matching = len(matching)
+		q := url.Values{}
+		for k, val := range map[string]string{"q": f.Query, "status": f.State, "datacenter": f.Datacenter} {
+			if val != "" {
+				q.Set(k, val)
+			}
+		}
+		v.Pager = pagerView("/agents", q, n, pages, len(matching), "agents", agentsPageSize)
 		v.Filter = agentFilterView(f, all)
 		if isHTMX(c) && c.Request().Header.Get("HX-History-Restore-Request") != "true" {
 			return render(c, http.StatusOK, templates.AgentsResults(v))

@@ -66,9 +66,13 @@ func parseConfigID(c echo.Context) (rcbu.ConfigurationID, error) {
 // idString formats an API id for URLs and views.
 func idString[T ~int64](id T) string { return strconv.FormatInt(int64(id), 10) }
 
+// configPageSize is how many configurations one page of the list shows.
+const configPageSize = 50
+
 // listConfigurations is /configurations: account-wide or one agent's
-// (?agent=ID), with search and filters from the query. htmx gets the
-// results fragment only.
+// (?agent=ID), with search and filters from the query (?overdue=1 keeps
+// the configurations the overview counts as overdue), in pages of 50.
+// htmx gets the results fragment only.
 func (s *server) listConfigurations(cfgs configReader) echo.HandlerFunc {
 	return func(c echo.Context) error {
 		u := mustUser(c)
@@ -90,9 +94,22 @@ func (s *server) listConfigurations(cfgs configReader) echo.HandlerFunc {
 				agentName = list.Agents[i].Agent.MachineName
 			}
 		}
+		if len(list.Items) > 0 {
+			od, err := s.Overviews.OverdueConfigurations(c.Request().Context(), fleetScope(c))
+			if err != nil {
+				return err
+			}
+			list = list.ApplyOverdue(od, f.Overdue)
+		}
+		matching := len(list.Items)
+		var n, pages int
+		list.Items, n, pages = app.PageOf(list.Items, f.Page, configPageSize)
 		canCreate := u.Role.Allows(app.RoleCreator)
 		results := configResultsView(list, f, notes, canCreate, s.Now(), u.Location(), len(scopeAccounts(c)) > 1, c.Request().URL.RequestURI())
 		results.Headers = configHeaders(c.QueryParams(), f.Sort)
+		q := c.QueryParams()
+		results.Pager = pagerView("/configurations", q, n, pages, matching, "configurations", configPageSize)
+		results.Overdue = f.Overdue
 		// htmx restoring its history asks for the whole page.
 		if isHTMX(c) && c.Request().Header.Get("HX-History-Restore-Request") != "true" {
 			return render(c, http.StatusOK, templates.ConfigResults(results))
@@ -126,6 +143,7 @@ func configFilterView(agents []app.FleetAgent, f app.ConfigFilter) templates.Con
 		en = map[bool]string{true: "yes", false: "no"}[*f.Enabled]
 	}
 	v.Enabled = []templates.Option{{Value: "", Label: "Enabled or disabled", Selected: en == ""}, {Value: "yes", Label: "Enabled", Selected: en == "yes"}, {Value: "no", Label: "Disabled", Selected: en == "no"}}
+	v.Overdue = []templates.Option{{Value: "", Label: "Any", Selected: !f.Overdue}, {Value: "1", Label: "Overdue only", Selected: f.Overdue}}
 	v.Frequency = []templates.Option{{Value: "", Label: "Any frequency", Selected: f.Frequency == ""}}
 	for _, fr := range []rcbu.Frequency{rcbu.FrequencyManually, rcbu.FrequencyHourly, rcbu.FrequencyDaily, rcbu.FrequencyWeekly} {
 		v.Frequency = append(v.Frequency, templates.Option{Value: string(fr), Label: string(fr), Selected: fr == f.Frequency})
@@ -174,7 +192,7 @@ func configResultsView(list app.ConfigList, f app.ConfigFilter, notes []string, 
 		r.Rows = append(r.Rows, row)
 	}
 	if len(r.Rows) == 0 && len(r.Problems) == 0 {
-		filtered := f.Q != "" || f.Enabled != nil || f.Frequency != ""
+		filtered := f.Q != "" || f.Enabled != nil || f.Frequency != "" || f.Overdue
 		switch {
 		case filtered:
 			r.EmptyText, r.EmptyHref, r.EmptyLink = "No configuration matches these filters.", "/configurations", "Clear the filters."
@@ -202,7 +220,7 @@ func configHeaders(q url.Values, sorted string) []templates.ColumnHeader {
 	link := func(by string) string {
 		v := url.Values{}
 		for k, vals := range q {
-			if k != "sort" && len(vals) > 0 && vals[0] != "" {
+			if k != "sort" && k != "page" && len(vals) > 0 && vals[0] != "" {
 				v.Set(k, vals[0])
 			}
 		}
