@@ -11,6 +11,7 @@ import (
 	"strings"
 	"sync"
 	"time"
+	"unicode"
 
 	"github.com/rcbu-console/rcbu-console/rcbu"
 )
@@ -204,7 +205,10 @@ type Attention struct {
 	// window.
 	More int
 	// AgentOffline is set when the agent is offline now: Wake is the fix.
+	// OfflineSince is when the alert rules first saw it offline (zero if
+	// they have not yet).
 	AgentOffline bool
+	OfflineSince time.Time
 	// CanRun is set when Run again can start it (an enabled configuration
 	// on an enabled agent).
 	CanRun bool
@@ -597,7 +601,10 @@ func attention(states []ConfigurationState, agents map[AgentKey]*OverviewAgent, 
 			}
 		}
 		ak := AgentKey{st.AccountID, st.Configuration.AgentID}
-		a.Cause = overdueCause(st, agents[ak], rec.offline[ak], a.State)
+		a.Cause = overdueCause(st, agents[ak], a.State)
+		if a.AgentOffline {
+			a.OfflineSince = rec.offline[ak].Since
+		}
 		out = append(out, a)
 	}
 	for k, i := range newest {
@@ -681,18 +688,16 @@ func runError(r ProblemRun) string {
 	case r.FirstError != "":
 		return r.FirstError
 	case r.Reason != "":
-		return StateWords(r.Reason)
+		return ReasonWords(r.Reason)
 	default:
 		return ""
 	}
 }
 
 // overdueCause says why a configuration is overdue, the most useful
-// reason first.
-func overdueCause(st ConfigurationState, oa *OverviewAgent, seen OfflineSighting, lastState string) string {
+// reason first (the page adds since when an offline agent is away).
+func overdueCause(st ConfigurationState, oa *OverviewAgent, lastState string) string {
 	switch {
-	case oa != nil && oa.Offline && !seen.Since.IsZero():
-		return "Agent offline since " + seen.Since.UTC().Format("2 Jan 15:04 MST")
 	case oa != nil && oa.Offline:
 		return "Agent offline"
 	case oa != nil && oa.Agent.IsDisabled:
@@ -706,8 +711,29 @@ func overdueCause(st ConfigurationState, oa *OverviewAgent, seen OfflineSighting
 	case st.LastRun.IsZero():
 		return "Never ran"
 	default:
-		return "No run since " + st.LastRun.UTC().Format("2 Jan 15:04 MST")
+		return "No run since its last success"
 	}
+}
+
+// ReasonWords says a report's reason in words: "AgentOffline" is "Agent
+// offline", "UnableToBackup" is "Unable to back up"; "" and "Success" say
+// nothing.
+func ReasonWords(reason string) string {
+	switch reason {
+	case "", "Success":
+		return ""
+	case "UnableToBackup":
+		return "Unable to back up"
+	}
+	var b strings.Builder
+	for i, r := range reason {
+		if i > 0 && unicode.IsUpper(r) {
+			b.WriteByte(' ')
+			r = unicode.ToLower(r)
+		}
+		b.WriteRune(r)
+	}
+	return b.String()
 }
 
 // StateWords says a final state in words, lower case, for a sentence:

@@ -147,14 +147,22 @@ func TestAttentionOrderAndCauses(t *testing.T) {
 	want := []string{
 		"1/10/Last run failed/901/1",
 		"2/30/Agent disabled/0/0",
-		"2/20/Agent offline since 1 Mar 06:00 UTC/0/0",
+		"2/20/Agent offline/0/0",
 		"3/0/Offline for 30 h, longer than the alert threshold of 24 h/0/0",
 		"4/40/Last run completed with errors/902/0",
 	}
 	if diff := cmp.Diff(want, summary); diff != "" {
 		t.Errorf("attention (-want +got):\n%s", diff)
 	}
-	if !got[0].CanRun || got[1].CanRun || !got[2].AgentOffline || got[0].FirstError != "Access denied" {
+	if !got[0].CanRun || got[1].CanRun || !got[2].AgentOffline || !got[2].OfflineSince.Equal(now.Add(-30*time.Hour)) || got[0].FirstError != "Access denied" {
 		t.Errorf("actions %+v", got[:3])
+	}
+}
+
+func TestReasonWords(t *testing.T) {
+	for in, want := range map[string]string{"": "", "Success": "", "AgentOffline": "Agent offline", "UnableToBackup": "Unable to back up", "Stopped": "Stopped"} {
+		if got := ReasonWords(in); got != want {
+			t.Errorf("ReasonWords(%q) = %q, want %q", in, got, want)
+		}
 	}
 }

@@ -385,6 +385,8 @@ func TestE2E(t *testing.T) {
 			t.Errorf("signed-in page Cache-Control %q, want no-store", cc)
 		}
 	})
+
+	overviewScenarios(t, env)
 }
 
 // templateWord is the word the status badge shows for an API state name.

@@ -452,6 +452,9 @@ func attentionRow(at app.Attention, canAct bool, token string, now time.Time, lo
 	default:
 		r.Kind, r.Badge = "other", templates.Badge{Word: "Problem", Tone: templates.ToneWarning}
 	}
+	if !at.OfflineSince.IsZero() {
+		r.Cause += " since " + templates.NewTimeView(at.OfflineSince, now, loc).Abs
+	}
 	if at.More > 0 {
 		r.More = "and " + templates.Plural(int64(at.More), "more problem run", "more problem runs") + " in 24 h"
 	}

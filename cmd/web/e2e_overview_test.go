@@ -1,0 +1,107 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/chromedp/cdproto/cdp"
+	"github.com/chromedp/cdproto/emulation"
+	"github.com/chromedp/chromedp"
+
+	"github.com/rcbu-console/rcbu-console/rcbu/rcbusim"
+)
+
+// overviewScenarios are the fleet overview's browser scenarios: a failed
+// backup is the first thing the overview says, one click from its report;
+// and no list page scrolls sideways on a laptop or a phone, in either
+// colour scheme.
+func overviewScenarios(t *testing.T, env *e2eEnv) {
+	t.Run("a backup fails, it is the first row of Needs attention, View report shows the error", func(t *testing.T) {
+		tb := env.newTab(t, scenarioTimeout)
+		cfg, err := env.sim.AddConfiguration(rcbusim.DemoTenant, rcbusim.ConfigurationSeed{
+			AgentID: env.fix.agentID, Name: "e2e doomed files", Inclusions: []string{"/srv/doomed"},
+		})
+		if err != nil {
+			t.Fatal(err)
+		}
+		env.sim.SetNextOutcome(cfg, rcbusim.StateFailed)
+		tb.login(e2eAdminEmail, e2eAdminPassword)
+		tb.open("/configurations/" + strconv.FormatInt(cfg, 10))
+		tb.do("click Start", chromedp.Click(chromedp.CSS(`[data-testid="start-slot"] [data-testid="start-backup"]`), chromedp.NodeVisible))
+		tb.waitFor("the backup to end", `document.querySelector('[data-testid="job-panel"]')?.dataset.busy === 'false'`, 60*time.Second)
+		if state := tb.text(`[data-testid="job-panel"] [data-testid="status-badge"]`); !strings.Contains(state, "Failed") {
+			t.Fatalf("the backup ended %q, want Failed", state)
+		}
+
+		tb.open("/")
+		first := `[data-testid="attention-row"]:first-child`
+		tb.waitFor("the overview", `!!document.querySelector('[data-testid="attention"]')`, 20*time.Second)
+		if got := tb.text(first + ` [data-testid="attention-configuration"]`); got != "e2e doomed files" {
+			t.Fatalf("the first row of Needs attention is %q (%s), want the failed backup", got, tb.text(first))
+		}
+		if kind := eval[string](tb, `document.querySelector('`+first+`').dataset.kind`); kind != "failed" {
+			t.Errorf("first row kind %q", kind)
+		}
+		cause := tb.text(first + ` [data-testid="attention-cause"]`)
+		if !strings.Contains(cause, "Last run failed") {
+			t.Errorf("cause %q", cause)
+		}
+		errLine := tb.text(first + ` [data-testid="attention-error"]`)
+		if errLine == "" {
+			t.Error("the row shows no error line")
+		}
+		if st := tb.submit("click View report", first+` [data-testid="attention-report"]`); st != 200 {
+			t.Fatalf("View report: status %d", st)
+		}
+		if loc := tb.location(); !strings.HasPrefix(loc, "/reports/backup/") {
+			t.Errorf("View report went to %s", loc)
+		}
+		if n := tb.count(`[data-testid="report-error"]`); n == 0 {
+			t.Fatal("the report shows no error")
+		}
+		if report := tb.text(`[data-testid="report-errors"]`); errLine != "" && !strings.Contains(report, errLine) {
+			t.Errorf("the report's errors %q do not include the overview's line %q", report, errLine)
+		}
+	})
+
+	t.Run("no page scrolls sideways at 1280x800 or 390x844, light or dark", func(t *testing.T) {
+		tb := env.newTab(t, scenarioTimeout)
+		tb.login(e2eAdminEmail, e2eAdminPassword)
+		for _, scheme := range []string{"light", "dark"} {
+			tb.do("emulate "+scheme, chromedp.Func(func(ctx context.Context, tg *chromedp.Target) error {
+				_, err := cdp.Call(ctx, tg, emulation.SetEmulatedMedia, emulation.SetEmulatedMediaParams{
+					Features: []*emulation.MediaFeature{{Name: "prefers-color-scheme", Value: scheme}},
+				})
+				return err
+			}))
+			for _, size := range [][2]int64{{1280, 800}, {390, 844}} {
+				tb.do(fmt.Sprintf("viewport %dx%d", size[0], size[1]), chromedp.EmulateViewport(size[0], size[1], chromedp.EmulateScale(1)))
+				for _, path := range []string{"/", "/agents", "/configurations", "/activity"} {
+					tb.open(path)
+					tb.waitFor("the page", `document.readyState === 'complete'`, 10*time.Second)
+					// Let the fragments the page loads arrive before measuring.
+					time.Sleep(300 * time.Millisecond)
+					sw := eval[int](tb, `document.documentElement.scrollWidth`)
+					iw := eval[int](tb, `window.innerWidth`)
+					if sw > iw {
+						wide := eval[string](tb, `[...document.querySelectorAll('body *')].filter(e => e.getBoundingClientRect().right > window.innerWidth + 1).slice(0, 3).map(e => e.tagName + '.' + e.className + ' ' + (e.dataset.testid || '')).join(', ') + '; columns ' + [...document.querySelectorAll('thead th')].map(th => th.textContent.trim() + ' ' + (th.getBoundingClientRect().width | 0)).join(', ')`)
+						t.Errorf("%s at %dx%d (%s): scrollWidth %d > innerWidth %d; widest: %s", path, size[0], size[1], scheme, sw, iw, wide)
+					}
+					name := fmt.Sprintf("overview_width_%s_%dx%d_%s.png", strings.Trim(strings.ReplaceAll(path, "/", "_"), "_"), size[0], size[1], scheme)
+					if path == "/" {
+						name = fmt.Sprintf("overview_width_overview_%dx%d_%s.png", size[0], size[1], scheme)
+					}
+					if png, err := chromedp.Run(tb.ctx, chromedp.FullScreenshot(100)); err == nil {
+						_ = os.WriteFile(filepath.Join(env.artifacts, name), png, 0o644)
+					}
+				}
+			}
+		}
+	})
+}
