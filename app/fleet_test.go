@@ -365,7 +365,9 @@ func TestOverviewCallsUpstreamConcurrently(t *testing.T) {
 		t.Fatal(err)
 	}
 	env.clients[1] = all
-	f := NewFleet(env, FleetOptions{DetailConcurrency: 16})
+	// A generous budget: this checks concurrency, not speed, and CI machines
+	// can be loaded.
+	f := NewFleet(env, FleetOptions{DetailConcurrency: 16, Budget: 30 * time.Second, DetailBudget: 30 * time.Second})
 	ovs := NewOverviews(f, &fakeOverviewStore{}, OverviewOptions{})
 	ov, err := ovs.Overview(ctx, env.scope(1), false)
 	if err != nil || len(ov.Problems) != 0 {
