@@ -143,7 +143,7 @@ func activityRow(fa app.FleetActivity, canStop bool, now time.Time, loc *time.Lo
 		Configuration: displayName(a.DisplayName, "configuration "+cid),
 		ConfigHref:    "/configurations/" + cid,
 		Account:       fa.AccountName,
-		When:          templates.NewTimeView(a.TimeOfActivity.Time, now, loc),
+		When:          templates.NewTimeView(pastOrNow(a.TimeOfActivity.Time, now), now, loc),
 	}
 	if a.IsBackupConfigurationDeleted {
 		r.Configuration += " (deleted)"
@@ -169,4 +169,14 @@ func activityRow(fa app.FleetActivity, canStop bool, now time.Time, loc *time.Lo
 		r.When = templates.NewTimeView(time.Time{}, now, loc)
 	}
 	return r
+}
+
+// pastOrNow is t, or now when t is ahead of it: the API's clock may run
+// ahead of ours (skew, or the simulator's speed), and a job that already
+// happened must not read "in 10 min".
+func pastOrNow(t, now time.Time) time.Time {
+	if t.After(now) {
+		return now
+	}
+	return t
 }

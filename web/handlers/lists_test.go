@@ -194,3 +194,13 @@ func TestAgentsPages(t *testing.T) {
 		t.Errorf("a page that does not parse: %d rows", n)
 	}
 }
+
+func TestPastOrNowKeepsAFinishedJobInThePast(t *testing.T) {
+	now := time.Date(2026, 3, 2, 12, 0, 0, 0, time.UTC)
+	if got := pastOrNow(now.Add(10*time.Minute), now); !got.Equal(now) {
+		t.Errorf("a time ahead of the clock = %v, want now", got)
+	}
+	if got := pastOrNow(now.Add(-time.Hour), now); !got.Equal(now.Add(-time.Hour)) {
+		t.Errorf("a past time = %v, want it unchanged", got)
+	}
+}
