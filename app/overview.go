@@ -383,7 +383,10 @@ func (o *Overviews) Overview(ctx context.Context, scope Scope, live bool) (Fleet
 	}
 	ov.Counts.Failed24h = rec.failed24h
 
-	states := ConfigurationStates(configs, acts, now, o.opts.Policy)
+	// Last success and last result come from the configurations' own last
+	// run and the stored reports, which reach back further than the
+	// activity list: the activity is read for the running jobs alone.
+	states := ConfigurationStates(configs, nil, now, o.opts.Policy)
 	ov.Overdue = make(map[ConfigurationKey]Overdue, len(states))
 	for i := range states {
 		st := &states[i]
@@ -803,8 +806,8 @@ func (f *Fleet) cachedDetails(ctx context.Context, agents []FleetAgent) int {
 	return missing
 }
 
-// activityCached returns the scope's activity when every account's list is
-// cached within MaxStale (refreshing those past the TTL in the
+// activityCached returns the scope's busy jobs (backups and restores) when
+// every account's activity list is cached within MaxStale (refreshing those past the TTL in the
 // background), with when the oldest was read. When one is not cached it
 // starts that fetch in the background, for RunningJobs to join, and
 // reports false: the page does not wait for the largest list of the API.
@@ -838,7 +841,9 @@ func (f *Fleet) activityCached(ctx context.Context, scope Scope) ([]FleetActivit
 			oldest = e.fetched
 		}
 		for _, it := range e.val.([]rcbu.Activity) {
-			out = append(out, FleetActivity{AccountID: a.ID, AccountName: a.Name, Activity: it})
+			if (it.Type == rcbu.ActivityBackup || it.Type == rcbu.ActivityRestore) && jobBusy(it) {
+				out = append(out, FleetActivity{AccountID: a.ID, AccountName: a.Name, Activity: it})
+			}
 		}
 	}
 	if !all {
