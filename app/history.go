@@ -126,99 +126,12 @@ type ReportErrorEntry struct {
 	Details     string // ExceptionDetails
 }
 
-// ReportSort names a sortable column of the history table.
-type ReportSort string
-
-// The sort columns.
-const (
-	SortFinished ReportSort = "finished"
-	SortStarted  ReportSort = "started"
-	SortDuration ReportSort = "duration"
-	SortAgent    ReportSort = "agent"
-	SortConfig   ReportSort = "config"
-	SortState    ReportSort = "state"
-	SortKind     ReportSort = "kind"
-	SortFiles    ReportSort = "files"
-	SortBytes    ReportSort = "bytes"
-	SortErrors   ReportSort = "errors"
-)
-
-// ReportSorts lists the sort columns.
-func ReportSorts() []ReportSort {
-	return []ReportSort{SortFinished, SortStarted, SortDuration, SortAgent, SortConfig, SortState, SortKind, SortFiles, SortBytes, SortErrors}
-}
-
-// Textual reports whether the column sorts text (agent, config, state, kind).
-func (s ReportSort) Textual() bool {
-	return s == SortAgent || s == SortConfig || s == SortState || s == SortKind
-}
-
-// ReportCursor is a keyset position in a sorted history: the sort value of a
-// row (Num or Text, per the column) and its snapshot id, the tie-breaker.
-type ReportCursor struct {
-	Num  int64
-	Text string
-	ID   SnapshotID
-}
-
-// Cursor returns r's keyset position under sort s.
-func (r Report) Cursor(s ReportSort) ReportCursor {
-	c := ReportCursor{ID: r.ID}
-	switch s {
-	case SortStarted:
-		c.Num = unixOrZero(r.Started)
-	case SortDuration:
-		c.Num = int64(r.Duration / time.Second)
-	case SortAgent:
-		c.Text = r.AgentName
-	case SortConfig:
-		c.Text = r.ConfigName
-	case SortState:
-		c.Text = r.State
-	case SortKind:
-		c.Text = string(r.Kind)
-	case SortFiles:
-		c.Num = r.Files()
-	case SortBytes:
-		c.Num = r.Bytes()
-	case SortErrors:
-		c.Num = r.ErrorCount
-	default:
-		c.Num = unixOrZero(r.Finished)
-	}
-	return c
-}
-
 // unixOrZero is t as stored: unix seconds, 0 for the zero time.
 func unixOrZero(t time.Time) int64 {
 	if t.IsZero() {
 		return 0
 	}
 	return t.Unix()
-}
-
-// ReportFilter selects report snapshots. Accounts is required: it is the
-// caller's scope, and nothing outside it is ever returned. Zero fields of
-// the rest do not filter.
-type ReportFilter struct {
-	Accounts   []AccountID
-	Account    AccountID // narrows to one account of Accounts
-	AgentID    rcbu.AgentID
-	ConfigID   rcbu.ConfigurationID
-	Kind       ReportKind
-	State      string
-	From       time.Time // finished at or after
-	To         time.Time // finished before
-	ErrorsOnly bool
-	Query      string // full text over error paths and messages
-
-	Sort ReportSort // SortFinished when empty
-	Asc  bool       // ascending; the default is descending (newest first)
-	// After pages forwards (the rows after the cursor in sort order);
-	// Before pages backwards. At most one is set.
-	After  *ReportCursor
-	Before *ReportCursor
-	Limit  int
 }
 
 // ReportPage is one page of the history in sort order, with whether there

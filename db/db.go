@@ -28,6 +28,9 @@ var migrations embed.FS
 type Store struct {
 	db  *sql.DB
 	hot hotStatements
+	// driveLimit is the most rows a history filter may select and still
+	// drive the query (see reports_list.go); tests lower it.
+	driveLimit int
 }
 
 // hotStatements are the queries of every signed-in request (session, user,
@@ -95,7 +98,7 @@ func Open(ctx context.Context, path string) (*Store, error) {
 		sqlDB.Close()
 		return nil, err
 	}
-	st := &Store{db: sqlDB}
+	st := &Store{db: sqlDB, driveLimit: defaultDriveLimit}
 	if err := st.hot.prepare(ctx, sqlDB); err != nil {
 		sqlDB.Close()
 		return nil, err

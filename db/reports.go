@@ -7,7 +7,6 @@ import (
 	"fmt"
 	"strings"
 	"time"
-	"unicode"
 
 	"github.com/rcbu-console/rcbu-console/app"
 	"github.com/rcbu-console/rcbu-console/rcbu"
@@ -157,6 +156,17 @@ const errorReportIDs = `SELECT CASE WHEN rowid >= 1048576 THEN rowid >> 20
 		ELSE (SELECT e.report_id FROM report_errors e WHERE e.id = report_errors_fts.rowid) END
 	FROM report_errors_fts WHERE report_errors_fts MATCH ?`
 
+// reportMatches is true for the report r with an error matching the FTS
+// query given as its two parameters. It seeks in the posting lists to the
+// rowids of r's errors (errorRowID), so testing one report costs a few
+// seeks however common the words are, where errorReportIDs would read every
+// match first; errors stored before that scheme are found through
+// report_errors.
+const reportMatches = `(EXISTS (SELECT 1 FROM report_errors_fts WHERE report_errors_fts MATCH ?
+		AND report_errors_fts.rowid >= (r.id << 20) AND report_errors_fts.rowid < ((r.id + 1) << 20))
+	OR EXISTS (SELECT 1 FROM report_errors e WHERE e.report_id = r.id AND e.id < 1048576
+		AND e.id IN (SELECT rowid FROM report_errors_fts WHERE report_errors_fts MATCH ? AND rowid < 1048576)))`
+
 // insertErrors inserts error rows, 9 values each, a few hundred per statement.
 func insertErrors(ctx context.Context, tx *sql.Tx, args []any) error {
 	const cols, per = 9, 200
@@ -262,239 +272,6 @@ func (s *Store) Report(ctx context.Context, accounts []app.AccountID, kind app.R
 		return app.Report{}, fmt.Errorf("db: %s report %d errors: %w", kind, jobID, err)
 	}
 	return r, nil
-}
-
-// sortExpr maps a sort column to its SQL expression.
-func sortExpr(s app.ReportSort) string {
-	switch s {
-	case app.SortStarted:
-		return "r.started_unix"
-	case app.SortDuration:
-		return "r.duration_s"
-	case app.SortAgent:
-		return "r.agent_name"
-	case app.SortConfig:
-		return "r.config_name"
-	case app.SortState:
-		return "r.state"
-	case app.SortKind:
-		return "r.kind"
-	case app.SortFiles:
-		return "(r.files_backed_up + r.files_restored)"
-	case app.SortBytes:
-		return "(r.bytes_backed_up + r.bytes_restored)"
-	case app.SortErrors:
-		return "r.error_count"
-	default:
-		return "r.finished_unix"
-	}
-}
-
-// ftsQuery turns what a person typed into an FTS5 query: every word must
-// match (with prefix set, the last one as a prefix), and no FTS syntax gets
-// through. It returns "" when nothing searchable is left.
-func ftsQuery(q string, prefix bool) string {
-	words := strings.FieldsFunc(q, func(r rune) bool { return !unicode.IsLetter(r) && !unicode.IsNumber(r) })
-	words = words[:min(len(words), 16)]
-	parts := make([]string, len(words))
-	for i, w := range words {
-		parts[i] = `"` + w + `"`
-		if prefix && i == len(words)-1 {
-			parts[i] += "*"
-		}
-	}
-	return strings.Join(parts, " AND ")
-}
-
-// searchPlan picks the FTS query for what the user typed and whether it is
-// broad. Whole words are tried first; only when they match nothing does the
-// last word match as a prefix (the search runs as the user types). A prefix
-// term makes FTS5 read its whole posting list, while whole words are
-// intersected by seeking, so this keeps a finished word cheap however common
-// it is.
-func (s *Store) searchPlan(ctx context.Context, q string) (fts string, broad bool, err error) {
-	exact := ftsQuery(q, false)
-	if exact == "" {
-		return "", false, nil
-	}
-	n, err := s.countMatches(ctx, exact)
-	if err != nil || n > 0 {
-		return exact, n > broadMatch, err
-	}
-	prefix := ftsQuery(q, true)
-	n, err = s.countMatches(ctx, prefix)
-	return prefix, n > broadMatch, err
-}
-
-// broadMatch is the number of matching errors above which a search sorted
-// by time scans the time index and probes the matches, instead of fetching
-// every matching report and sorting them.
-const broadMatch = 2000
-
-// countMatches counts the errors the FTS query q matches, up to
-// broadMatch+1 (counting stops there).
-func (s *Store) countMatches(ctx context.Context, q string) (int, error) {
-	var n int
-	err := s.db.QueryRowContext(ctx, `SELECT COUNT(*) FROM (SELECT rowid FROM report_errors_fts WHERE report_errors_fts MATCH ? LIMIT ?)`, q, broadMatch+1).Scan(&n)
-	if err != nil {
-		return 0, fmt.Errorf("db: count matches: %w", err)
-	}
-	return n, nil
-}
-
-// where builds the filter's WHERE clause (without cursors). A report that
-// matches a search has errors, so a search also filters error_count > 0.
-// The set of matching report ids is built once from the FTS posting lists
-// (see errorRowID). With probe set, the unary + keeps SQLite from driving
-// the query from that set: it walks the time index of reports with errors
-// (a partial index) and probes the set, stopping after a page; otherwise it
-// fetches the matching reports and sorts them (best when they are few).
-func where(f app.ReportFilter, fts string, probe bool) (string, []any) {
-	conds := []string{`r.account_id IN (` + placeholders(len(f.Accounts)) + `)`}
-	args := accountArgs(f.Accounts)
-	if f.Account != 0 {
-		conds = append(conds, `r.account_id = ?`)
-		args = append(args, int64(f.Account))
-	}
-	if f.AgentID != 0 {
-		conds = append(conds, `r.agent_id = ?`)
-		args = append(args, int64(f.AgentID))
-	}
-	if f.ConfigID != 0 {
-		conds = append(conds, `r.config_id = ?`)
-		args = append(args, int64(f.ConfigID))
-	}
-	if f.Kind != "" {
-		conds = append(conds, `r.kind = ?`)
-		args = append(args, string(f.Kind))
-	}
-	if f.State != "" {
-		conds = append(conds, `r.state = ?`)
-		args = append(args, f.State)
-	}
-	if !f.From.IsZero() {
-		conds = append(conds, `r.finished_unix >= ?`)
-		args = append(args, f.From.Unix())
-	}
-	if !f.To.IsZero() {
-		conds = append(conds, `r.finished_unix < ?`)
-		args = append(args, f.To.Unix())
-	}
-	if f.ErrorsOnly {
-		conds = append(conds, `r.error_count > 0`)
-	}
-	if q := fts; q != "" {
-		if !f.ErrorsOnly {
-			conds = append(conds, `r.error_count > 0`)
-		}
-		if probe {
-			conds = append(conds, `+r.id IN (`+errorReportIDs+`)`)
-		} else {
-			conds = append(conds, `r.id IN (`+errorReportIDs+`)`)
-		}
-		args = append(args, q)
-	} else if strings.TrimSpace(f.Query) != "" {
-		conds = append(conds, `0`) // only punctuation: nothing can match
-	}
-	return strings.Join(conds, " AND "), args
-}
-
-// ListReports returns up to f.Limit snapshots matching f in sort order;
-// with f.Before, the rows before the cursor, nearest first (the service
-// reverses them).
-func (s *Store) ListReports(ctx context.Context, f app.ReportFilter) ([]app.Report, error) {
-	if len(f.Accounts) == 0 {
-		return []app.Report{}, nil
-	}
-	fts, broad, err := s.searchPlan(ctx, f.Query)
-	if err != nil {
-		return nil, err
-	}
-	// A broad search sorted by time finds a page's worth of matches early in
-	// the time index; a narrow one, or another sort, is driven by the matches.
-	probe := broad && (f.Sort == "" || f.Sort == app.SortFinished)
-	w, args := where(f, fts, probe)
-	col := sortExpr(f.Sort)
-	desc := !f.Asc
-	var cur *app.ReportCursor
-	if f.Before != nil {
-		cur, desc = f.Before, !desc // walk backwards from the cursor
-	} else if f.After != nil {
-		cur = f.After
-	}
-	dir, cmp := "ASC", ">"
-	if desc {
-		dir, cmp = "DESC", "<"
-	}
-	if cur != nil {
-		w += ` AND (` + col + `, r.id) ` + cmp + ` (?, ?)`
-		if f.Sort.Textual() {
-			args = append(args, cur.Text, int64(cur.ID))
-		} else {
-			args = append(args, cur.Num, int64(cur.ID))
-		}
-	}
-	limit := f.Limit
-	if limit <= 0 {
-		limit = app.DefaultReportPageSize
-	}
-	args = append(args, limit)
-	rows, err := s.db.QueryContext(ctx, `SELECT `+reportColumns+` FROM reports r WHERE `+w+
-		` ORDER BY `+col+` `+dir+`, r.id `+dir+` LIMIT ?`, args...)
-	if err != nil {
-		return nil, fmt.Errorf("db: list reports: %w", err)
-	}
-	defer rows.Close()
-	out := make([]app.Report, 0, limit)
-	for rows.Next() {
-		r, err := scanReport(rows)
-		if err != nil {
-			return nil, fmt.Errorf("db: list reports: %w", err)
-		}
-		out = append(out, r)
-	}
-	if err := rows.Err(); err != nil {
-		return nil, fmt.Errorf("db: list reports: %w", err)
-	}
-	return out, nil
-}
-
-// EachReport calls fn for every snapshot matching f in sort order, reading
-// rows one at a time (memory stays flat however many match). f.Limit and
-// the cursors are ignored. An error from fn stops the walk and is returned.
-func (s *Store) EachReport(ctx context.Context, f app.ReportFilter, fn func(app.Report) error) error {
-	if len(f.Accounts) == 0 {
-		return nil
-	}
-	fts, _, err := s.searchPlan(ctx, f.Query)
-	if err != nil {
-		return err
-	}
-	w, args := where(f, fts, false)
-	dir := "DESC"
-	if f.Asc {
-		dir = "ASC"
-	}
-	col := sortExpr(f.Sort)
-	rows, err := s.db.QueryContext(ctx, `SELECT `+reportColumns+` FROM reports r WHERE `+w+
-		` ORDER BY `+col+` `+dir+`, r.id `+dir, args...)
-	if err != nil {
-		return fmt.Errorf("db: each report: %w", err)
-	}
-	defer rows.Close()
-	for rows.Next() {
-		r, err := scanReport(rows)
-		if err != nil {
-			return fmt.Errorf("db: each report: %w", err)
-		}
-		if err := fn(r); err != nil {
-			return err
-		}
-	}
-	if err := rows.Err(); err != nil {
-		return fmt.Errorf("db: each report: %w", err)
-	}
-	return nil
 }
 
 // AgentDays counts backup outcomes per agent and 24 h bucket from from.
