@@ -2,14 +2,10 @@ package handlers
 
 import (
 	"context"
-	"encoding/base64"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"log/slog"
 	"net/http"
-	"net/url"
-	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -372,22 +368,21 @@ type reportLister interface {
 
 // apiReports is GET /api/v1/reports with the /reports page's filters
 // (account, agent, config, kind, state, from, to, errors, q, sort, dir)
-// plus limit (1–500, default 50) and cursor. It pages with keysets: the
-// answer's next is the URL of the following page (null on the last).
-// Unlike the page, which ignores a bad filter with a note, the API refuses
-// it with 400 so that a script does not silently read the wrong data.
+// plus limit (1–500, default 50) and cursor, read by app.ParseReportQuery
+// as the page reads them (dates are UTC days; a date-only to takes in the
+// whole day). It pages with keysets: the answer's next is the URL of the
+// following page (null on the last). Unlike the page, which ignores a bad
+// filter with a note, the API refuses it with 400 so that a script does not
+// silently read the wrong data.
 func apiReports(accounts accountLister, history reportLister) echo.HandlerFunc {
 	return func(c echo.Context) error {
-		scope, err := apiScope(c, accounts)
+		list, err := accounts.List(c.Request().Context())
 		if err != nil {
 			return err
 		}
-		f, err := parseAPIReportFilter(c.QueryParams())
-		if err != nil {
+		f, problems := app.ParseReportQuery(c.QueryParams(), app.ReportQueryOptions{Accounts: list, Location: time.UTC, Limit: true})
+		if err := app.ReportQueryProblems(problems); err != nil {
 			return err
-		}
-		for _, a := range scope.Accounts {
-			f.Accounts = append(f.Accounts, a.ID)
 		}
 		page, err := history.List(c.Request().Context(), f)
 		if err != nil {
@@ -405,7 +400,7 @@ func apiReports(accounts accountLister, history reportLister) echo.HandlerFunc {
 		}
 		var next, nextCursor *string
 		if page.HasNext && len(page.Reports) > 0 {
-			cur := encodeReportCursor(f, page.Reports[len(page.Reports)-1].Cursor(f.Sort))
+			cur := app.EncodeReportCursor(f, page.Reports[len(page.Reports)-1].Cursor(f.Sort))
 			q := c.QueryParams()
 			q.Set("cursor", cur)
 			u := c.Request().URL.Path + "?" + q.Encode()
@@ -417,150 +412,4 @@ func apiReports(accounts accountLister, history reportLister) echo.HandlerFunc {
 			NextCursor *string     `json:"next_cursor"`
 		}{out, next, nextCursor})
 	}
-}
-
-// maxAPIQueryLen bounds the full-text query, as the page does.
-const maxAPIQueryLen = 200
-
-// parseAPIReportFilter reads the report filters; every bad value is a
-// field error (400) naming the parameter. Accounts are left to the caller.
-func parseAPIReportFilter(q url.Values) (app.ReportFilter, error) {
-	f := app.ReportFilter{Sort: app.SortFinished, Limit: app.DefaultReportPageSize}
-	v := map[string]string{}
-	bad := func(param, format string, a ...any) {
-		if _, ok := v[param]; !ok {
-			v[param] = fmt.Sprintf(format, a...)
-		}
-	}
-	id := func(param string) int64 {
-		raw := q.Get(param)
-		if raw == "" {
-			return 0
-		}
-		n, err := strconv.ParseInt(raw, 10, 64)
-		if err != nil || n <= 0 {
-			bad(param, "want a positive id, got %q", raw)
-			return 0
-		}
-		return n
-	}
-	f.AgentID = rcbu.AgentID(id("agent"))
-	f.ConfigID = rcbu.ConfigurationID(id("config"))
-	if raw := q.Get("kind"); raw != "" {
-		k, err := app.ParseReportKind(raw)
-		if err != nil {
-			bad("kind", "want backup or restore, got %q", raw)
-		}
-		f.Kind = k
-	}
-	if raw := q.Get("state"); raw != "" {
-		i := slices.IndexFunc(app.ReportStates(), func(s string) bool { return strings.EqualFold(s, raw) })
-		if i < 0 {
-			bad("state", "want one of %s, got %q", strings.Join(app.ReportStates(), ", "), raw)
-		} else {
-			f.State = app.ReportStates()[i]
-		}
-	}
-	f.From = apiTime(q.Get("from"), "from", bad)
-	f.To = apiTime(q.Get("to"), "to", bad)
-	if !f.From.IsZero() && !f.To.IsZero() && !f.From.Before(f.To) {
-		bad("to", "must be after from")
-	}
-	if raw := q.Get("errors"); raw != "" {
-		b, err := strconv.ParseBool(raw)
-		if err != nil {
-			bad("errors", "want true or false, got %q", raw)
-		}
-		f.ErrorsOnly = b
-	}
-	f.Query = strings.TrimSpace(q.Get("q"))
-	if len([]rune(f.Query)) > maxAPIQueryLen {
-		bad("q", "use at most %d characters", maxAPIQueryLen)
-	}
-	if raw := q.Get("sort"); raw != "" {
-		if !slices.Contains(app.ReportSorts(), app.ReportSort(raw)) {
-			var names []string
-			for _, s := range app.ReportSorts() {
-				names = append(names, string(s))
-			}
-			bad("sort", "want one of %s, got %q", strings.Join(names, ", "), raw)
-		} else {
-			f.Sort = app.ReportSort(raw)
-		}
-	}
-	switch raw := q.Get("dir"); raw {
-	case "", "desc":
-	case "asc":
-		f.Asc = true
-	default:
-		bad("dir", "want asc or desc, got %q", raw)
-	}
-	if raw := q.Get("limit"); raw != "" {
-		n, err := strconv.Atoi(raw)
-		if err != nil || n < 1 || n > 500 {
-			bad("limit", "want a number from 1 to 500, got %q", raw)
-		} else {
-			f.Limit = n
-		}
-	}
-	if raw := q.Get("cursor"); raw != "" && len(v) == 0 {
-		cur, err := decodeReportCursor(raw, f)
-		if err != nil {
-			bad("cursor", "%v", err)
-		} else {
-			f.After = &cur
-		}
-	}
-	if len(v) > 0 {
-		return app.ReportFilter{}, &app.ValidationError{Fields: v}
-	}
-	return f, nil
-}
-
-// apiTime parses a date (2026-03-02, midnight UTC) or an RFC 3339 time.
-func apiTime(raw, param string, bad func(param, format string, a ...any)) time.Time {
-	if raw == "" {
-		return time.Time{}
-	}
-	if t, err := time.Parse(time.DateOnly, raw); err == nil {
-		return t
-	}
-	t, err := time.Parse(time.RFC3339, raw)
-	if err != nil {
-		bad(param, "want a date such as 2026-03-02 or a time such as 2026-03-02T15:04:05Z, got %q", raw)
-		return time.Time{}
-	}
-	return t.UTC()
-}
-
-// reportCursor is the opaque next-page cursor: the position of the last
-// row and the ordering it belongs to.
-type reportCursor struct {
-	Sort app.ReportSort `json:"s"`
-	Asc  bool           `json:"a,omitempty"`
-	Num  int64          `json:"n,omitempty"`
-	Text string         `json:"t,omitempty"`
-	ID   int64          `json:"i"`
-}
-
-func encodeReportCursor(f app.ReportFilter, c app.ReportCursor) string {
-	b, _ := json.Marshal(reportCursor{Sort: f.Sort, Asc: f.Asc, Num: c.Num, Text: c.Text, ID: int64(c.ID)}) // cannot fail: plain fields
-	return base64.RawURLEncoding.EncodeToString(b)
-}
-
-// decodeReportCursor reads a cursor made by encodeReportCursor for the same
-// sort and direction.
-func decodeReportCursor(raw string, f app.ReportFilter) (app.ReportCursor, error) {
-	b, err := base64.RawURLEncoding.DecodeString(raw)
-	if err != nil || len(b) > 1024 {
-		return app.ReportCursor{}, errors.New("not a cursor from this API (use the next link of the previous page)")
-	}
-	var c reportCursor
-	if err := json.Unmarshal(b, &c); err != nil || c.ID <= 0 {
-		return app.ReportCursor{}, errors.New("not a cursor from this API (use the next link of the previous page)")
-	}
-	if c.Sort != f.Sort || c.Asc != f.Asc {
-		return app.ReportCursor{}, errors.New("the cursor belongs to another sort or direction; keep sort and dir as on the previous page")
-	}
-	return app.ReportCursor{Num: c.Num, Text: c.Text, ID: app.SnapshotID(c.ID)}, nil
 }

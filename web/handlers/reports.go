@@ -2,7 +2,6 @@ package handlers
 
 import (
 	"context"
-	"encoding/base64"
 	"errors"
 	"fmt"
 	"net/http"
@@ -49,186 +48,34 @@ func scopeIDs(accts []app.Account) []app.AccountID {
 	return ids
 }
 
-// parseReportQuery reads the filters from the query string. A value that
-// makes no sense is ignored, with a note saying so, never an error.
+// parseReportQuery reads the filters from the query string with
+// app.ParseReportQuery, as the API does. The page is lenient only in how it
+// reports a bad value: it says so in a note and ignores the value.
 func parseReportQuery(c echo.Context, accts []app.Account, loc *time.Location) reportQuery {
 	q := c.QueryParams()
+	f, problems := app.ParseReportQuery(q, app.ReportQueryOptions{Accounts: accts, Location: loc})
+	rq := reportQuery{f: f, days: 30}
 	get := func(k string) string { return strings.TrimSpace(q.Get(k)) }
-	rq := reportQuery{f: app.ReportFilter{Accounts: scopeIDs(accts), Sort: app.SortFinished}, days: 30}
 	v := &rq.view
 	v.Errs = templates.FormErrors{}
-	v.Account, v.Agent, v.Config, v.Kind, v.State = get("account"), get("agent"), get("config"), get("kind"), get("state")
-	v.From, v.To, v.Q, v.Sort, v.Dir = get("from"), get("to"), get("q"), get("sort"), get("dir")
-	bad := func(field, note string) {
-		v.Errs[field] = note
+	v.Account, v.Agent, v.Config, v.From, v.To, v.Q = get("account"), get("agent"), get("config"), get("from"), get("to"), f.Query
+	v.Kind, v.State, v.Errors = string(f.Kind), f.State, f.ErrorsOnly
+	if get("sort") != "" && f.Sort == app.ReportSort(strings.ToLower(get("sort"))) {
+		v.Sort = string(f.Sort)
+	}
+	if f.Asc {
+		v.Dir = "asc"
+	}
+	for _, p := range problems {
+		note := p.Message + "; " + p.Ignored + "."
+		note = strings.ToUpper(note[:1]) + note[1:]
+		v.Errs[p.Field] = note
 		rq.notes = append(rq.notes, note)
-	}
-	if v.Account != "" {
-		id, err := strconv.ParseInt(v.Account, 10, 64)
-		found := false
-		for _, a := range accts {
-			if err == nil && a.ID == app.AccountID(id) {
-				found = true
-			}
-		}
-		if found {
-			rq.f.Account = app.AccountID(id)
-		} else {
-			bad("account", fmt.Sprintf("Account %q is not one of yours; showing every account in scope.", clipNote(v.Account)))
-		}
-	}
-	if v.Agent != "" {
-		if id, err := strconv.ParseInt(v.Agent, 10, 64); err == nil && id > 0 {
-			rq.f.AgentID = rcbu.AgentID(id)
-		} else {
-			bad("agent", fmt.Sprintf("Agent id %q is not a number; the agent filter is ignored.", clipNote(v.Agent)))
-		}
-	}
-	if v.Config != "" {
-		if id, err := strconv.ParseInt(v.Config, 10, 64); err == nil && id > 0 {
-			rq.f.ConfigID = rcbu.ConfigurationID(id)
-		} else {
-			bad("config", fmt.Sprintf("Configuration id %q is not a number; the configuration filter is ignored.", clipNote(v.Config)))
-		}
-	}
-	if v.Kind != "" {
-		if k, err := app.ParseReportKind(strings.ToLower(v.Kind)); err == nil {
-			rq.f.Kind, v.Kind = k, string(k)
-		} else {
-			bad("kind", fmt.Sprintf("Kind %q is neither backup nor restore; showing both.", clipNote(v.Kind)))
-		}
-	}
-	if v.State != "" {
-		found := false
-		for _, s := range app.ReportStates() {
-			if strings.EqualFold(s, strings.ReplaceAll(v.State, " ", "")) {
-				rq.f.State, v.State, found = s, s, true
-			}
-		}
-		if !found {
-			bad("state", fmt.Sprintf("State %q is unknown; showing every state.", clipNote(v.State)))
-		}
-	}
-	if v.From != "" {
-		if t, err := time.ParseInLocation(time.DateOnly, v.From, loc); err == nil {
-			rq.f.From = t
-		} else {
-			bad("from", fmt.Sprintf("The start date %q is not a date like 2026-01-31; it is ignored.", clipNote(v.From)))
-		}
-	}
-	if v.To != "" {
-		if t, err := time.ParseInLocation(time.DateOnly, v.To, loc); err == nil {
-			rq.f.To = t.AddDate(0, 0, 1) // the whole day
-		} else {
-			bad("to", fmt.Sprintf("The end date %q is not a date like 2026-01-31; it is ignored.", clipNote(v.To)))
-		}
-	}
-	if !rq.f.From.IsZero() && !rq.f.To.IsZero() && !rq.f.From.Before(rq.f.To) {
-		bad("to", "The end date is before the start date; it is ignored.")
-		rq.f.To = time.Time{}
-	}
-	switch e := strings.ToLower(get("errors")); e {
-	case "":
-	case "1", "on", "true", "yes":
-		rq.f.ErrorsOnly, v.Errors = true, true
-	default:
-		bad("errors", fmt.Sprintf("%q is not a yes/no value for \"only runs with errors\"; it is ignored.", clipNote(e)))
-	}
-	if len(v.Q) > 200 {
-		bad("q", "The search is longer than 200 characters; it is ignored.")
-		v.Q = ""
-	}
-	rq.f.Query = v.Q
-	if v.Sort != "" {
-		found := false
-		for _, s := range app.ReportSorts() {
-			if string(s) == strings.ToLower(v.Sort) {
-				rq.f.Sort, v.Sort, found = s, string(s), true
-			}
-		}
-		if !found {
-			bad("sort", fmt.Sprintf("Cannot sort by %q; sorting by finish time.", clipNote(v.Sort)))
-			v.Sort = ""
-		}
-	}
-	switch strings.ToLower(v.Dir) {
-	case "", "desc":
-		v.Dir = ""
-	case "asc":
-		rq.f.Asc, v.Dir = true, "asc"
-	default:
-		bad("dir", fmt.Sprintf("Order %q is neither asc nor desc; newest first.", clipNote(v.Dir)))
-		v.Dir = ""
-	}
-	for _, p := range []struct {
-		name string
-		dst  **app.ReportCursor
-	}{{"after", &rq.f.After}, {"before", &rq.f.Before}} {
-		s := get(p.name)
-		if s == "" {
-			continue
-		}
-		cur, ok := decodeCursor(s, rq.f.Sort)
-		if !ok {
-			bad(p.name, "The page position in the link is not valid; showing the first page.")
-			continue
-		}
-		*p.dst = &cur
-	}
-	if rq.f.After != nil && rq.f.Before != nil {
-		rq.f.Before = nil
 	}
 	if d := get("days"); d == "90" {
 		rq.days = 90
 	}
 	return rq
-}
-
-func clipNote(s string) string {
-	r := []rune(s)
-	if len(r) > 40 {
-		return string(r[:39]) + "…"
-	}
-	return s
-}
-
-// encodeCursor writes a keyset position into a URL-safe token: "n" or "t"
-// (numeric or text column), the value, and the snapshot id.
-func encodeCursor(c app.ReportCursor, sort app.ReportSort) string {
-	if sort.Textual() {
-		return "t." + base64.RawURLEncoding.EncodeToString([]byte(c.Text)) + "." + c.ID.String()
-	}
-	return "n." + strconv.FormatInt(c.Num, 10) + "." + c.ID.String()
-}
-
-// decodeCursor reads a token of encodeCursor for the given sort.
-func decodeCursor(s string, sort app.ReportSort) (app.ReportCursor, bool) {
-	parts := strings.Split(s, ".")
-	if len(parts) != 3 || len(s) > 600 {
-		return app.ReportCursor{}, false
-	}
-	id, err := strconv.ParseInt(parts[2], 10, 64)
-	if err != nil || id <= 0 {
-		return app.ReportCursor{}, false
-	}
-	c := app.ReportCursor{ID: app.SnapshotID(id)}
-	switch {
-	case parts[0] == "t" && sort.Textual():
-		b, err := base64.RawURLEncoding.DecodeString(parts[1])
-		if err != nil {
-			return app.ReportCursor{}, false
-		}
-		c.Text = string(b)
-	case parts[0] == "n" && !sort.Textual():
-		n, err := strconv.ParseInt(parts[1], 10, 64)
-		if err != nil {
-			return app.ReportCursor{}, false
-		}
-		c.Num = n
-	default:
-		return app.ReportCursor{}, false
-	}
-	return c, true
 }
 
 // values returns the filter as query parameters (no cursor), for links.
@@ -292,7 +139,7 @@ func (s *server) reportsPage(hist historyReader, sync syncer) echo.HandlerFunc {
 			v.Filter.StateOptions = append(v.Filter.StateOptions, templates.Option{Value: st, Label: templates.BackupBadge(st).Word, Selected: rq.f.State == st})
 		}
 		for _, so := range app.ReportSorts() {
-			v.Filter.SortOptions = append(v.Filter.SortOptions, templates.Option{Value: string(so), Label: sortLabel(so), Selected: rq.f.Sort == so})
+			v.Filter.SortOptions = append(v.Filter.SortOptions, templates.Option{Value: string(so), Label: so.Label(), Selected: rq.f.Sort == so})
 		}
 		v.Filter.DirOptions = []templates.Option{
 			{Value: "desc", Label: "Descending", Selected: !rq.f.Asc},
@@ -333,31 +180,6 @@ func accountOptions(accts []app.Account, selected string) []templates.Option {
 		out = append(out, templates.Option{Value: a.ID.String(), Label: a.Name, Selected: a.ID.String() == selected})
 	}
 	return out
-}
-
-func sortLabel(s app.ReportSort) string {
-	switch s {
-	case app.SortStarted:
-		return "Start time"
-	case app.SortDuration:
-		return "Duration"
-	case app.SortAgent:
-		return "Agent"
-	case app.SortConfig:
-		return "Configuration"
-	case app.SortState:
-		return "State"
-	case app.SortKind:
-		return "Kind"
-	case app.SortFiles:
-		return "Files"
-	case app.SortBytes:
-		return "Bytes"
-	case app.SortErrors:
-		return "Errors"
-	default:
-		return "Finish time"
-	}
 }
 
 // resultsView maps a page of reports to the results fragment.
@@ -408,12 +230,12 @@ func (s *server) resultsView(rq reportQuery, page app.ReportPage, accts []app.Ac
 	if n := len(page.Reports); n > 0 {
 		if page.HasNext {
 			q := cloneValues(base)
-			q.Set("after", encodeCursor(page.Reports[n-1].Cursor(rq.f.Sort), rq.f.Sort))
+			q.Set("after", app.EncodeReportCursor(rq.f, page.Reports[n-1].Cursor(rq.f.Sort)))
 			v.NextHref = withQuery("/reports", q)
 		}
 		if page.HasPrev {
 			q := cloneValues(base)
-			q.Set("before", encodeCursor(page.Reports[0].Cursor(rq.f.Sort), rq.f.Sort))
+			q.Set("before", app.EncodeReportCursor(rq.f, page.Reports[0].Cursor(rq.f.Sort)))
 			v.PrevHref = withQuery("/reports", q)
 		}
 	}
