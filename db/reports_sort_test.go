@@ -27,7 +27,7 @@ func TestEverySortPagesEveryFilter(t *testing.T) {
 	s, a, b := newHistoryStore(t)
 	words := map[int64]string{} // job → its error text
 	var rs []app.Report
-	for i := int64(1); i <= 150; i++ {
+	for i := int64(1); i <= 72; i++ {
 		acct := a
 		if i%4 == 0 {
 			acct = b
@@ -108,7 +108,7 @@ func TestEverySortPagesEveryFilter(t *testing.T) {
 					if f.Accounts == nil {
 						f.Accounts = []app.AccountID{a}
 					}
-					f.Sort, f.Asc, f.Limit = sort, asc, 9
+					f.Sort, f.Asc, f.Limit = sort, asc, 10
 					var want []app.Report
 					for _, r := range all {
 						if slices.Contains(f.Accounts, r.AccountID) && fc.keep(r) {
