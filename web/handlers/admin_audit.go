@@ -2,8 +2,10 @@ package handlers
 
 import (
 	"context"
+	"fmt"
 	"net/http"
 	"net/url"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -14,15 +16,28 @@ import (
 	"github.com/rcbu-console/rcbu-console/web/templates"
 )
 
-// auditActions are the actions offered in the filter.
+// auditActions are the actions offered in the filter: every action the
+// console records, sorted, so that each can be picked.
 func auditActions() []string {
-	return []string{
-		string(app.ActionLogin), string(app.ActionLogout), string(app.ActionSignOutEverywhere),
-		string(app.ActionPasswordChange), string(app.ActionProfileUpdate),
-		string(app.ActionUserCreate), string(app.ActionUserRole), string(app.ActionUserDisable),
-		string(app.ActionUserEnable), string(app.ActionUserResetPassword),
-		string(app.ActionAccountCreate), string(app.ActionAccountUpdate), string(app.ActionAccountDelete),
+	out := []string{}
+	for _, a := range []app.AuditAction{
+		app.ActionLogin, app.ActionLogout, app.ActionSignOutEverywhere, app.ActionPasswordChange, app.ActionProfileUpdate,
+		app.ActionUserCreate, app.ActionUserRole, app.ActionUserDisable, app.ActionUserEnable, app.ActionUserResetPassword,
+		app.ActionAccountCreate, app.ActionAccountUpdate, app.ActionAccountDelete,
+		app.ActionTokenCreate, app.ActionTokenRevoke,
+		app.ActionBackupStart, app.ActionBackupStop, app.ActionRestoreStart, app.ActionRestoreStop,
+		app.ActionAgentWake, app.ActionAgentEnable, app.ActionAgentDisable, app.ActionAgentEncrypt, app.ActionAgentPassword,
+		app.ActionAgentDelete, app.ActionAgentMigrateVault,
+		app.ActionConfigurationCreate, app.ActionConfigurationUpdate, app.ActionConfigurationEnable, app.ActionConfigurationDisable,
+		app.ActionConfigurationDelete, app.ActionConfigurationClone, app.ActionConfigurationImport,
+		app.ActionReportsSync, app.ActionReportsPrune, app.ActionDBCheckpoint, app.ActionDBBackup,
+		app.ActionChannelCreate, app.ActionChannelUpdate, app.ActionChannelDelete, app.ActionChannelTest,
+		app.ActionAlertSettings, app.ActionOverdueGrace, app.ActionDigestSend,
+	} {
+		out = append(out, string(a))
 	}
+	slices.Sort(out)
+	return out
 }
 
 // parseAuditFilter reads the filter from the query. Bad values come back as
@@ -39,8 +54,8 @@ func parseAuditFilter(c echo.Context) (app.AuditFilter, templates.AuditFilterVie
 		errs["actor"] = "Use at most 200 characters."
 		f.Actor = ""
 	}
-	if len(fv.Action) > 100 {
-		errs["action"] = "Choose an action from the list."
+	if fv.Action != "" && !slices.Contains(fv.Actions, fv.Action) {
+		errs["action"] = fmt.Sprintf("%q is not an action the console records; choose one from the list. Showing every action.", clipNote(fv.Action))
 		f.Action = ""
 	}
 	switch app.Outcome(fv.Outcome) {
@@ -69,15 +84,21 @@ func parseAuditFilter(c echo.Context) (app.AuditFilter, templates.AuditFilterVie
 		errs["to"] = "The end must not be before the start."
 		f.To = time.Time{}
 	}
-	if v := q.Get("before"); v != "" {
-		if n, err := strconv.ParseInt(v, 10, 64); err == nil && n > 0 {
-			f.Before = app.AuditID(n)
+	// A page position that does not parse starts from the newest entries.
+	for _, p := range []struct {
+		name string
+		dst  *app.AuditID
+	}{{"before", &f.Before}, {"after", &f.After}} {
+		if v := q.Get(p.name); v != "" {
+			if n, err := strconv.ParseInt(v, 10, 64); err == nil && n > 0 {
+				*p.dst = app.AuditID(n)
+			} else {
+				fv.Note = "The page position in the link is not valid; showing the newest entries."
+			}
 		}
 	}
-	if v := q.Get("after"); v != "" {
-		if n, err := strconv.ParseInt(v, 10, 64); err == nil && n > 0 {
-			f.After = app.AuditID(n)
-		}
+	if f.Before != 0 && f.After != 0 {
+		f.After = 0
 	}
 	return f, fv, errs
 }
@@ -132,4 +153,12 @@ func (s *server) auditLog(audit auditLister) echo.HandlerFunc {
 		}
 		return render(c, status, templates.AuditPage(v))
 	}
+}
+
+// clipNote shortens a value quoted back in a note.
+func clipNote(s string) string {
+	if r := []rune(s); len(r) > 40 {
+		return string(r[:39]) + "…"
+	}
+	return s
 }
