@@ -410,7 +410,9 @@ type alertSettingsService interface {
 
 // settingsView builds the settings page from the stored settings (or the
 // rejected input req when set), with per-row grace errors.
-func (s *server) settingsView(c echo.Context, al alertSettingsService, acct app.Account, req *app.AlertSettingsRequest, errs templates.FormErrors, graceErr map[string]string, graceInput map[string]string) (templates.AlertSettingsView, error) {
+// The grace table is searched and paged by q, after and before in gq (the
+// settings page's own query, or the one a grace form came back from).
+func (s *server) settingsView(c echo.Context, al alertSettingsService, acct app.Account, req *app.AlertSettingsRequest, errs templates.FormErrors, graceErr map[string]string, graceInput map[string]string, gq url.Values) (templates.AlertSettingsView, error) {
 	u := mustUser(c)
 	ctx := c.Request().Context()
 	st, chans, err := al.Settings(ctx, u, acct.ID)
@@ -448,7 +450,34 @@ func (s *server) settingsView(c echo.Context, al alertSettingsService, acct app.
 	if len(probs) > 0 {
 		v.Problem = probs[0].Message
 	}
-	for _, r := range rows {
+	gf, note := parseGraceFilter(gq)
+	page := app.PageGraces(rows, gf)
+	if page.AnchorLost {
+		note = "The page position in the link is not valid; showing the first page."
+	}
+	v.GraceQuery, v.GraceNote = gf.Query, note
+	v.GraceReturn = withQuery("/alerts/settings", graceValues(gf.Query, gq))
+	if n := len(page.Rows); n > 0 {
+		v.GraceShown = fmt.Sprintf("%s configurations", templates.Count(int64(page.Total)))
+		if page.Total > n {
+			v.GraceShown = fmt.Sprintf("%s of %s configurations", templates.Count(int64(n)), templates.Count(int64(page.Total)))
+		}
+		link := func(k string, id rcbu.ConfigurationID) string {
+			q := url.Values{}
+			if gf.Query != "" {
+				q.Set("q", gf.Query)
+			}
+			q.Set(k, strconv.FormatInt(int64(id), 10))
+			return withQuery("/alerts/settings", q)
+		}
+		if page.HasPrev {
+			v.GracePrevHref = link("before", page.Rows[0].Configuration.Configuration.ID)
+		}
+		if page.HasNext {
+			v.GraceNextHref = link("after", page.Rows[n-1].Configuration.Configuration.ID)
+		}
+	}
+	for _, r := range page.Rows {
 		cfg := r.Configuration.Configuration
 		id := strconv.FormatInt(int64(cfg.ID), 10)
 		g := templates.GraceRowView{ID: id, Name: displayName(cfg.Name, "Configuration "+id), Agent: cfg.MachineName,
@@ -468,20 +497,63 @@ func (s *server) settingsView(c echo.Context, al alertSettingsService, acct app.
 	return v, nil
 }
 
-// alertSettingsPage shows the thresholds, the digest and the grace table.
+// maxGraceQueryLen bounds the grace table's search, in characters.
+const maxGraceQueryLen = 200
+
+// parseGraceFilter reads the grace table's search and page position. A
+// value that cannot be used is ignored, with a note saying so.
+func parseGraceFilter(q url.Values) (app.GraceFilter, string) {
+	f := app.GraceFilter{Query: strings.TrimSpace(q.Get("q"))}
+	note := ""
+	if len([]rune(f.Query)) > maxGraceQueryLen {
+		f.Query, note = "", fmt.Sprintf("The search is longer than %d characters; it is ignored.", maxGraceQueryLen)
+	}
+	for _, p := range []struct {
+		name string
+		dst  *rcbu.ConfigurationID
+	}{{"after", &f.After}, {"before", &f.Before}} {
+		if raw := q.Get(p.name); raw != "" {
+			if n, err := strconv.ParseInt(raw, 10, 64); err == nil && n > 0 {
+				*p.dst = rcbu.ConfigurationID(n)
+			} else {
+				note = "The page position in the link is not valid; showing the first page."
+			}
+		}
+	}
+	if f.After != 0 && f.Before != 0 {
+		f.Before = 0
+	}
+	return f, note
+}
+
+// graceValues is the search and page position of gq, to come back to.
+func graceValues(query string, gq url.Values) url.Values {
+	out := url.Values{}
+	if query != "" {
+		out.Set("q", query)
+	}
+	for _, k := range []string{"after", "before"} {
+		if v := gq.Get(k); v != "" {
+			out.Set(k, v)
+		}
+	}
+	return out
+}
+
 // renderSettings renders the settings page with status: 200, or 422 with a
 // form's problems.
-func (s *server) renderSettings(c echo.Context, status int, al alertSettingsService, acct app.Account, req *app.AlertSettingsRequest, errs templates.FormErrors, graceErr, graceInput map[string]string) error {
-	v, err := s.settingsView(c, al, acct, req, errs, graceErr, graceInput)
+func (s *server) renderSettings(c echo.Context, status int, al alertSettingsService, acct app.Account, req *app.AlertSettingsRequest, errs templates.FormErrors, graceErr, graceInput map[string]string, gq url.Values) error {
+	v, err := s.settingsView(c, al, acct, req, errs, graceErr, graceInput, gq)
 	if err != nil {
 		return err
 	}
 	return render(c, status, templates.AlertSettingsPage(v))
 }
 
+// alertSettingsPage shows the thresholds, the digest and the grace table.
 func (s *server) alertSettingsPage(al alertSettingsService) echo.HandlerFunc {
 	return s.perAccount("Alert settings", "settings", func(c echo.Context, acct app.Account) error {
-		return s.renderSettings(c, http.StatusOK, al, acct, nil, nil, nil, nil)
+		return s.renderSettings(c, http.StatusOK, al, acct, nil, nil, nil, nil, c.QueryParams())
 	})
 }
 
@@ -501,7 +573,7 @@ func (s *server) updateAlertSettings(al alertSettingsUpdater) echo.HandlerFunc {
 		}
 		_, err := al.UpdateSettings(c.Request().Context(), u, acct.ID, req)
 		return formDone(c, err, func(fe templates.FormErrors) error {
-			return s.renderSettings(c, http.StatusUnprocessableEntity, al, acct, &req, fe, nil, nil)
+			return s.renderSettings(c, http.StatusUnprocessableEntity, al, acct, &req, fe, nil, nil, url.Values{})
 		}, "Saved the alert settings.", "/alerts/settings")
 	})
 }
@@ -521,10 +593,19 @@ func (s *server) setOverdueGrace(al graceSetter) echo.HandlerFunc {
 			return fmt.Errorf("configuration %q: %w", cfgParam, app.ErrNotFound)
 		}
 		minutes := c.FormValue("grace")
+		// Back to the page of the table the form was on.
+		back := localPath(c.FormValue("return"))
+		if !strings.HasPrefix(back, "/alerts/settings") {
+			back = "/alerts/settings"
+		}
+		var gq url.Values
+		if bu, err := url.Parse(back); err == nil {
+			gq = bu.Query()
+		}
 		err = al.SetGrace(c.Request().Context(), u, acct, rcbu.ConfigurationID(cfg), minutes)
 		if fe, ok := formErrors(err); ok {
 			id := strconv.FormatInt(cfg, 10)
-			return s.renderSettings(c, http.StatusUnprocessableEntity, al, acct, nil, nil, map[string]string{id: fe["grace"]}, map[string]string{id: minutes})
+			return s.renderSettings(c, http.StatusUnprocessableEntity, al, acct, nil, nil, map[string]string{id: fe["grace"]}, map[string]string{id: minutes}, gq)
 		}
 		if err != nil {
 			return err
@@ -533,7 +614,7 @@ func (s *server) setOverdueGrace(al graceSetter) echo.HandlerFunc {
 		if strings.TrimSpace(minutes) == "" {
 			msg = "The configuration uses the default grace again."
 		}
-		return flashAndRedirect(c, templates.FlashSuccess, msg, "/alerts/settings")
+		return flashAndRedirect(c, templates.FlashSuccess, msg, back)
 	})
 }
 
@@ -548,7 +629,7 @@ func (s *server) sendDigestNow(al digestSender) echo.HandlerFunc {
 		u := mustUser(c)
 		_, err := al.SendDigestNow(c.Request().Context(), u, acct)
 		return formDone(c, err, func(fe templates.FormErrors) error {
-			return s.renderSettings(c, http.StatusUnprocessableEntity, al, acct, nil, fe, nil, nil)
+			return s.renderSettings(c, http.StatusUnprocessableEntity, al, acct, nil, fe, nil, nil, url.Values{})
 		}, "The digest is on its way; its delivery shows in the channel's delivery log.", "/alerts/settings")
 	})
 }
