@@ -226,6 +226,10 @@ func (s *Store) plan(ctx context.Context, f app.ReportFilter, accounts []app.Acc
 	case fts == "":
 	case p.from == `reports r NOT INDEXED`:
 		add(`r.id IN (`+errorReportIDs+`)`, fts)
+	case strings.HasSuffix(fts, "*"):
+		// A prefix term expands to every word it starts, and FTS5 does that
+		// again for each query: probe the set of matches, built once.
+		add(`+r.id IN (`+errorReportIDs+`)`, fts)
 	default:
 		add(reportMatches, fts, fts) // tested per candidate, after the other filters
 	}
