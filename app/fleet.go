@@ -183,6 +183,10 @@ type cacheKey struct {
 type cacheEntry struct {
 	val     any
 	fetched time.Time
+	// busy are the busy backups and restores of an activity list, picked
+	// out once when it is stored rather than on every page that shows
+	// the running jobs (the list holds the account's whole history).
+	busy []rcbu.Activity
 }
 
 // NewFleet returns a Fleet over the accounts' clients.
@@ -295,13 +299,18 @@ func fetchShared[T any](ctx context.Context, f *Fleet, key cacheKey, gen uint64,
 // bounded by what was used within a TTL (or MaxStale) or so. It returns
 // the time the value is cached with.
 func (f *Fleet) store(key cacheKey, gen uint64, v any) time.Time {
+	e := cacheEntry{val: v}
+	if acts, ok := v.([]rcbu.Activity); ok {
+		e.busy = busyJobs(acts)
+	}
 	now := f.opts.Now()
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	if f.gen[key.account] != gen {
 		return now
 	}
-	f.cache[key] = cacheEntry{val: v, fetched: now}
+	e.fetched = now
+	f.cache[key] = e
 	keep := max(f.opts.TTL, f.opts.MaxStale)
 	if now.Sub(f.lastSweep) > 10*keep {
 		for k, e := range f.cache {

@@ -420,6 +420,15 @@ func (h *History) insertReports(ctx context.Context, rs []Report) (int, error) {
 	return n, err
 }
 
+// Generation is the generation of the stored snapshots: it changes with
+// every write (a snapshot stored, a sync, a prune), so what was read from
+// them under one generation stays true while it is current.
+func (h *History) Generation() uint64 {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	return h.gen
+}
+
 // changed bumps the generation of the stored snapshots.
 func (h *History) changed() {
 	h.mu.Lock()

@@ -245,6 +245,11 @@ type OverviewOptions struct {
 	Policy OverduePolicy
 	Now    func() time.Time
 	Log    *slog.Logger
+	// Generation, when set, is the generation of the stored report
+	// snapshots (History.Generation): every write to them changes it. The
+	// configurations' latest stored runs are then read once per
+	// generation rather than on every load.
+	Generation func() uint64
 }
 
 // Overviews composes the fleet overview: what is live (agents,
@@ -255,6 +260,19 @@ type Overviews struct {
 	fleet *Fleet
 	store OverviewStore
 	opts  OverviewOptions
+
+	// latest caches the configurations' latest stored runs for one
+	// generation of the snapshots (with Generation set): a key present
+	// with ok false has none.
+	mu        sync.Mutex
+	latestGen uint64
+	latest    map[ConfigurationKey]latestRun
+}
+
+// latestRun is a cached LatestBackups answer for one configuration.
+type latestRun struct {
+	run ConfigurationRun
+	ok  bool
 }
 
 // NewOverviews returns the overview service.
@@ -531,13 +549,9 @@ func (o *Overviews) records(ctx context.Context, accounts []AccountID, configs [
 	for i, fc := range configs {
 		keys[i] = ConfigurationKey{AccountID: fc.AccountID, ConfigID: fc.Configuration.ID}
 	}
-	latest, err := o.store.LatestBackups(ctx, keys)
-	if err != nil {
+	var err error
+	if rec.latest, err = o.latestBackups(ctx, keys); err != nil {
 		return rec, err
-	}
-	rec.latest = make(map[ConfigurationKey]ConfigurationRun, len(latest))
-	for _, r := range latest {
-		rec.latest[r.ConfigurationKey] = r
 	}
 	if rec.runs, err = o.store.ProblemRuns(ctx, accounts, attentionStates, since, maxProblemRuns); err != nil {
 		return rec, err
@@ -554,6 +568,58 @@ func (o *Overviews) records(ctx context.Context, accounts []AccountID, configs [
 		rec.offline[s.AgentKey] = s
 	}
 	return rec, nil
+}
+
+// latestBackups returns the latest stored runs of the configurations
+// (those with none are absent). With a Generation it reads from the store
+// only the keys not yet cached for the current generation; the generation
+// is read before the store, so an answer that raced a write is cached
+// under the old generation and never served again.
+func (o *Overviews) latestBackups(ctx context.Context, keys []ConfigurationKey) (map[ConfigurationKey]ConfigurationRun, error) {
+	out := make(map[ConfigurationKey]ConfigurationRun, len(keys))
+	if o.opts.Generation == nil {
+		runs, err := o.store.LatestBackups(ctx, keys)
+		if err != nil {
+			return nil, err
+		}
+		for _, r := range runs {
+			out[r.ConfigurationKey] = r
+		}
+		return out, nil
+	}
+	gen := o.opts.Generation()
+	var missing []ConfigurationKey
+	o.mu.Lock()
+	if o.latest == nil || o.latestGen != gen {
+		o.latest, o.latestGen = map[ConfigurationKey]latestRun{}, gen
+	}
+	for _, k := range keys {
+		if e, ok := o.latest[k]; !ok {
+			missing = append(missing, k)
+		} else if e.ok {
+			out[k] = e.run
+		}
+	}
+	o.mu.Unlock()
+	if len(missing) == 0 {
+		return out, nil
+	}
+	runs, err := o.store.LatestBackups(ctx, missing)
+	if err != nil {
+		return nil, err
+	}
+	for _, r := range runs {
+		out[r.ConfigurationKey] = r
+	}
+	o.mu.Lock()
+	if o.latestGen == gen {
+		for _, k := range missing {
+			r, ok := out[k]
+			o.latest[k] = latestRun{run: r, ok: ok}
+		}
+	}
+	o.mu.Unlock()
+	return out, nil
 }
 
 // attention lists the problems, worst first: runs that failed or were
@@ -840,16 +906,26 @@ func (f *Fleet) activityCached(ctx context.Context, scope Scope) ([]FleetActivit
 		if oldest.IsZero() || e.fetched.Before(oldest) {
 			oldest = e.fetched
 		}
-		for _, it := range e.val.([]rcbu.Activity) {
-			if (it.Type == rcbu.ActivityBackup || it.Type == rcbu.ActivityRestore) && jobBusy(it) {
-				out = append(out, FleetActivity{AccountID: a.ID, AccountName: a.Name, Activity: it})
-			}
+		for _, it := range e.busy {
+			out = append(out, FleetActivity{AccountID: a.ID, AccountName: a.Name, Activity: it})
 		}
 	}
 	if !all {
 		return nil, time.Time{}, false
 	}
 	return out, oldest, true
+}
+
+// busyJobs returns the busy backups and restores of an activity list, in
+// its order.
+func busyJobs(acts []rcbu.Activity) []rcbu.Activity {
+	var out []rcbu.Activity
+	for _, it := range acts {
+		if (it.Type == rcbu.ActivityBackup || it.Type == rcbu.ActivityRestore) && jobBusy(it) {
+			out = append(out, it)
+		}
+	}
+	return out
 }
 
 // RunningJobs returns the busy backups and restores of the scope by the

@@ -3,6 +3,7 @@ package app
 import (
 	"context"
 	"fmt"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -14,14 +15,17 @@ import (
 
 // fakeOverviewStore is an OverviewStore over fixed records.
 type fakeOverviewStore struct {
-	latest   []ConfigurationRun
-	runs     []ProblemRun
-	offline  []OfflineSighting
-	days     []AgentDay
-	daysAsks [][]AgentKey
+	latest []ConfigurationRun
+	// latestAsks are the keys of each LatestBackups call.
+	latestAsks [][]ConfigurationKey
+	runs       []ProblemRun
+	offline    []OfflineSighting
+	days       []AgentDay
+	daysAsks   [][]AgentKey
 }
 
 func (s *fakeOverviewStore) LatestBackups(_ context.Context, keys []ConfigurationKey) ([]ConfigurationRun, error) {
+	s.latestAsks = append(s.latestAsks, keys)
 	want := map[ConfigurationKey]bool{}
 	for _, k := range keys {
 		want[k] = true
@@ -99,6 +103,63 @@ func TestFleetServesStaleWhileOneRefreshRuns(t *testing.T) {
 	clk.Advance(2 * time.Minute)
 	if agents, _, _ := f.Agents(ctx, sc); len(agents) != 3 {
 		t.Errorf("data older than MaxStale served: %d agents", len(agents))
+	}
+}
+
+// TestOverviewLatestRunsPerGeneration: with a Generation the latest stored
+// runs are read once per generation of the snapshots: a load at the same
+// generation asks the store only for configurations it has not seen, and
+// the next load after a write (a new generation) reads them all again and
+// shows what was written.
+func TestOverviewLatestRunsPerGeneration(t *testing.T) {
+	t.Parallel()
+	env := newSimEnv(t)
+	agent := env.sim.AddAgent(rcbusim.DemoTenant, rcbusim.AgentSeed{Name: "a1", Online: true})
+	c1, err := env.sim.AddConfiguration(rcbusim.DemoTenant, rcbusim.ConfigurationSeed{AgentID: agent, Name: "c1", Inclusions: []string{"/etc"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	now := time.Now()
+	k1 := ConfigurationKey{AccountID: 1, ConfigID: rcbu.ConfigurationID(c1)}
+	store := &fakeOverviewStore{latest: []ConfigurationRun{{ConfigurationKey: k1, LastState: "Completed", LastFinished: now.Add(-2 * time.Hour), LastSuccess: now.Add(-2 * time.Hour)}}}
+	var gen atomic.Uint64
+	f := NewFleet(env, FleetOptions{})
+	ovs := NewOverviews(f, store, OverviewOptions{Generation: gen.Load})
+	ctx := ctxT(t)
+	lastState := func() string {
+		t.Helper()
+		ov, err := ovs.Overview(ctx, env.scope(1), false)
+		if err != nil || len(ov.Agents) != 1 {
+			t.Fatalf("overview: %v, %d agents", err, len(ov.Agents))
+		}
+		return ov.Agents[0].LastState
+	}
+	if got := lastState(); got != "Completed" {
+		t.Fatalf("last state %q", got)
+	}
+	// The store changes without a write through History: the cached
+	// answer stands and the store is not asked again.
+	store.latest[0].LastState, store.latest[0].LastFinished = "Failed", now.Add(-time.Hour)
+	if got := lastState(); got != "Completed" || len(store.latestAsks) != 1 {
+		t.Fatalf("same generation: last state %q, %d store reads", got, len(store.latestAsks))
+	}
+	// A configuration added since is read alone; one without stored runs
+	// is remembered as having none.
+	c2, err := env.sim.AddConfiguration(rcbusim.DemoTenant, rcbusim.ConfigurationSeed{AgentID: agent, Name: "c2", Inclusions: []string{"/var"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	f.Invalidate(1)
+	lastState()
+	lastState()
+	k2 := ConfigurationKey{AccountID: 1, ConfigID: rcbu.ConfigurationID(c2)}
+	if len(store.latestAsks) != 2 || fmt.Sprint(store.latestAsks[1]) != fmt.Sprint([]ConfigurationKey{k2}) {
+		t.Fatalf("store reads %v, want a second one for %v alone", store.latestAsks, k2)
+	}
+	// A write bumps the generation: the next load shows it.
+	gen.Add(1)
+	if got := lastState(); got != "Failed" || len(store.latestAsks) != 3 || len(store.latestAsks[2]) != 2 {
+		t.Fatalf("new generation: last state %q, store reads %v", got, store.latestAsks)
 	}
 }
 

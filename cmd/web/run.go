@@ -92,7 +92,7 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 	syncer := app.NewSyncer(history, accounts, app.SyncOptions{Interval: cfg.SyncInterval, KeepDays: cfg.HistoryKeepDays, AfterSync: alerts.AfterSync})
 	tokens := app.NewTokens(store, audit, now, log)
 	health := app.NewHealth(fleet, store, ops.OverduePolicy(), now)
-	overviews := app.NewOverviews(fleet, store, app.OverviewOptions{Policy: ops.OverduePolicy(), Now: now, Log: log})
+	overviews := app.NewOverviews(fleet, store, app.OverviewOptions{Policy: ops.OverduePolicy(), Now: now, Log: log, Generation: history.Generation})
 	if err := prom.Register(metrics.NewStateCollector(accounts, health, store, metrics.StateCollectorOptions{Now: now, Log: log})); err != nil {
 		return err
 	}

@@ -23,8 +23,7 @@ import (
 // background sync does.
 func (te *testEnv) syncReports() {
 	te.t.Helper()
-	h := app.NewHistory(te.store, te.accounts, te.audit, te.clock.Now, quietLog())
-	if _, err := app.NewSyncer(h, te.accounts, app.SyncOptions{}).SyncAccount(context.Background(), te.demo.ID); err != nil {
+	if _, err := app.NewSyncer(te.history, te.accounts, app.SyncOptions{}).SyncAccount(context.Background(), te.demo.ID); err != nil {
 		te.t.Fatal(err)
 	}
 }
@@ -160,6 +159,41 @@ func TestNeedsAttention(t *testing.T) {
 	}
 	if testid(d, "attention-report").Length() == 0 {
 		t.Error("an observer cannot open the report")
+	}
+}
+
+// TestOverviewShowsNewSnapshotsAtOnce: the overview reads the latest
+// stored runs once per generation of the snapshots, and every write (here a
+// sync) starts a new one: a run synced while the API lists are still
+// cached is the agent's last result on the very next load.
+func TestOverviewShowsNewSnapshotsAtOnce(t *testing.T) {
+	te := newOpsEnv(t)
+	agent, cfg := seedAgent(t, te.testEnv, "web-01", "web files")
+	creator := te.loginRole(app.RoleCreator)
+	lastResult := func() string {
+		t.Helper()
+		d := doc(t, te.get("/", creator))
+		row := d.Find(`[data-testid="agent-row"][data-agent-id="` + i64(agent) + `"]`)
+		return row.Find(`[data-testid="agent-last-result"] [data-testid="status-badge"]`).AttrOr("data-tone", "")
+	}
+	te.sim.SetNextOutcome(cfg, rcbusim.StateCompleted)
+	startBackup(te, cfg, creator)
+	te.advance(time.Hour)
+	te.syncReports()
+	if got := lastResult(); got != "success" {
+		t.Fatalf("last result tone %q after a success", got)
+	}
+	// The next run fails on the API's clock alone: the console's lists stay
+	// cached (its clock stands still), so only the stored reports know.
+	te.sim.SetNextOutcome(cfg, rcbusim.StateFailed)
+	startBackup(te, cfg, creator)
+	if got := lastResult(); got != "success" {
+		t.Fatalf("last result tone %q while the run is not synced", got)
+	}
+	te.sim.Advance(time.Hour)
+	te.syncReports()
+	if got := lastResult(); got != "danger" {
+		t.Errorf("last result tone %q after the failed run was synced, want danger", got)
 	}
 }
 

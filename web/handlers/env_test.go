@@ -58,6 +58,7 @@ type testEnv struct {
 	users    *app.Users
 	accounts *app.Accounts
 	audit    *app.Audit
+	history  *app.History // the server's, whose writes the overview sees
 	byRole   map[app.Role]app.User
 	demo     app.Account
 }
@@ -179,7 +180,7 @@ func buildTestEnv(t testing.TB, o envOptions) (*testEnv, Deps) {
 	}
 	deps := Deps{
 		Log: log, Auth: auth, Users: users, Accounts: accounts, Audit: audit, DB: store,
-		Fleet: fleet, Overviews: app.NewOverviews(fleet, store, app.OverviewOptions{Policy: ops.OverduePolicy(), Now: clk.Now, Log: log}),
+		Fleet: fleet, Overviews: app.NewOverviews(fleet, store, app.OverviewOptions{Policy: ops.OverduePolicy(), Now: clk.Now, Log: log, Generation: history.Generation}),
 		Ops: ops, History: history, Alerts: alerts, Health: health, Metrics: prom,
 		Configurations: app.NewConfigurations(fleet, audit, ops.OverduePolicy(), clk.Now),
 		Restores:       app.NewRestores(fleet, audit, snapshotter, clk.Now, log),
@@ -191,7 +192,7 @@ func buildTestEnv(t testing.TB, o envOptions) (*testEnv, Deps) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	te := &testEnv{t: t, e: e, routes: r, store: store, clock: clk, sim: sim, auth: auth, users: users, accounts: accounts, audit: audit, byRole: byRole, demo: demo}
+	te := &testEnv{t: t, e: e, routes: r, store: store, clock: clk, sim: sim, auth: auth, users: users, accounts: accounts, audit: audit, history: history, byRole: byRole, demo: demo}
 	return te, deps
 }
 
