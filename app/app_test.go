@@ -5,6 +5,7 @@ import (
 	"io"
 	"log/slog"
 	"path/filepath"
+	"strings"
 	"testing"
 	"time"
 
@@ -49,6 +50,7 @@ func newEnv(t *testing.T) *env {
 	audit := app.NewAudit(store, clk.Now, discard())
 	cfg := app.DefaultAuthConfig()
 	cfg.Password = cheap
+	cfg.DeviceKey = []byte(strings.Repeat("d", 32))
 	auth, err := app.NewAuth(store, audit, cfg, clk.Now, discard())
 	if err != nil {
 		t.Fatal(err)

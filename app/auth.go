@@ -9,6 +9,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"runtime"
 	"strings"
 	"time"
 )
@@ -45,9 +46,12 @@ type SessionStore interface {
 	DeleteExpiredSessions(ctx context.Context, now, idleSince time.Time) (int64, error)
 }
 
-// LoginAttempts counts recent failed sign-ins for one key (an email or an IP).
+// LoginAttempts counts recent sign-in attempts for one key (an email, an IP
+// or a known device). Every attempt is counted before its password is
+// checked, so concurrent guesses cannot all slip in under the limit; a
+// successful sign-in takes its own attempt back.
 type LoginAttempts struct {
-	Key          string // "email:alice@example.com" or "ip:203.0.113.9"
+	Key          string // "email:alice@example.com", "ip:203.0.113.9" or "device:<id>"
 	Failures     int
 	LastFailure  time.Time
 	RefusedUntil time.Time
@@ -57,10 +61,11 @@ type LoginAttempts struct {
 type ThrottleStore interface {
 	// LoginAttempts returns the counter for key, a zero counter (with Key set) when there is none.
 	LoginAttempts(ctx context.Context, key string) (LoginAttempts, error)
-	// PutLoginAttempts writes the counter.
-	PutLoginAttempts(ctx context.Context, a LoginAttempts) error
-	// DeleteLoginAttempts removes the counter for key.
-	DeleteLoginAttempts(ctx context.Context, key string) error
+	// UpdateLoginAttempts reads the counters of keys (zero counters with Key
+	// set when absent), passes them to fn and writes back what fn returns,
+	// all in one immediate transaction, so that concurrent attempts are
+	// serialised. A returned counter with no failures is deleted.
+	UpdateLoginAttempts(ctx context.Context, keys []string, fn func([]LoginAttempts) []LoginAttempts) error
 }
 
 // AuthStore is everything Auth needs from the store.
@@ -70,29 +75,52 @@ type AuthStore interface {
 	ThrottleStore
 }
 
+// Bounds on sign-in input, checked before anything else so that an
+// anonymous request can make the server neither hash nor store much.
+const (
+	// MaxLoginEmailLen is the longest email address (RFC 5321's path limit).
+	MaxLoginEmailLen = 254
+	// MaxLoginPasswordLen is the longest password a sign-in will hash.
+	MaxLoginPasswordLen = 1024
+)
+
 // AuthConfig holds the session lifetimes and the throttle policy.
 type AuthConfig struct {
 	IdleTimeout     time.Duration // a session unused this long ends
 	AbsoluteTimeout time.Duration // a session ends this long after sign-in regardless
-	MaxFailures     int           // failures allowed before sign-in is refused for a while
-	BaseDelay       time.Duration // the first refusal; doubles with each further failure
-	MaxDelay        time.Duration
+	MaxFailures     int           // attempts allowed before each further one waits
+	BaseDelay       time.Duration // the first wait; doubles with each further failure
+	MaxDelay        time.Duration // the longest wait: a delay, never a lock
 	FailureWindow   time.Duration // failures older than this are forgotten
 	Password        PasswordParams
+	// HashSlots bounds how many password checks run at once (each takes
+	// Password.Memory); 0 is one per CPU.
+	HashSlots int
+	// HashWait is how long an attempt waits for a free slot before it gets
+	// the generic "try again".
+	HashWait time.Duration
+	// DeviceKey signs the device cookies of browsers that signed in before
+	// (at least 32 bytes, derived from the app secret).
+	DeviceKey []byte
+	// DeviceLifetime is how long a device cookie is honoured.
+	DeviceLifetime time.Duration
 }
 
 // DefaultAuthConfig returns 12 h idle and 7 d absolute session lifetimes, and
-// a throttle that refuses sign-in for 30 s after 5 failures, doubling up to
-// 1 h.
+// a throttle that makes each attempt after 5 failures wait 30 s, doubling up
+// to 15 min; password checks run one per CPU and wait at most 2 s for a
+// slot. DeviceKey must still be set.
 func DefaultAuthConfig() AuthConfig {
 	return AuthConfig{
 		IdleTimeout:     12 * time.Hour,
 		AbsoluteTimeout: 7 * 24 * time.Hour,
 		MaxFailures:     5,
 		BaseDelay:       30 * time.Second,
-		MaxDelay:        time.Hour,
+		MaxDelay:        15 * time.Minute,
 		FailureWindow:   time.Hour,
 		Password:        DefaultPasswordParams(),
+		HashWait:        2 * time.Second,
+		DeviceLifetime:  365 * 24 * time.Hour,
 	}
 }
 
@@ -104,94 +132,199 @@ type Auth struct {
 	cfg       AuthConfig
 	now       func() time.Time
 	log       *slog.Logger
-	dummyHash string // checked for unknown emails so their timing matches known ones
+	dummyHash string        // checked for unknown emails so their timing matches known ones
+	hashSlots chan struct{} // one token per password check allowed to run
 }
 
 // NewAuth returns the auth service.
 func NewAuth(store AuthStore, audit *Audit, cfg AuthConfig, now func() time.Time, log *slog.Logger) (*Auth, error) {
+	if len(cfg.DeviceKey) < 32 {
+		return nil, errors.New("new auth: device key shorter than 32 bytes")
+	}
+	if cfg.HashSlots <= 0 {
+		cfg.HashSlots = runtime.NumCPU()
+	}
 	dummy, err := HashPassword("not-a-real-password", cfg.Password)
 	if err != nil {
 		return nil, fmt.Errorf("new auth: %w", err)
 	}
-	return &Auth{store: store, audit: audit, cfg: cfg, now: now, log: log, dummyHash: dummy}, nil
+	return &Auth{store: store, audit: audit, cfg: cfg, now: now, log: log, dummyHash: dummy,
+		hashSlots: make(chan struct{}, cfg.HashSlots)}, nil
 }
 
 // Config returns the session and throttle settings.
 func (a *Auth) Config() AuthConfig { return a.cfg }
 
-// Login checks an email and password. Every failure, whatever its cause
-// (unknown email, wrong password, disabled user, throttled), returns an error
-// wrapping ErrUnauthorized with the same LoginFailedMessage. Failures are
-// counted per email and per client IP (from ctx); after MaxFailures, sign-in
-// is refused until a time that doubles with each further failure.
+// LoginRequest is one sign-in attempt.
+type LoginRequest struct {
+	Email, Password string
+	// Device is the device cookie the browser sent ("" for none): a browser
+	// that signed in as this user before is throttled on its own, so
+	// failures from elsewhere cannot keep the user out.
+	Device string
+}
+
+// LoginResult is a successful sign-in: the user, and the device cookie to
+// (re)set in the browser.
+type LoginResult struct {
+	User   User
+	Device string
+}
+
+// Login checks an email and password from an unknown device; see SignIn.
 func (a *Auth) Login(ctx context.Context, email, password string) (User, error) {
-	email = normalizeEmail(email)
-	ip := ClientIP(ctx)
-	keys := []string{"email:" + email}
-	if ip != "" {
-		keys = append(keys, "ip:"+ip)
+	r, err := a.SignIn(ctx, LoginRequest{Email: email, Password: password})
+	return r.User, err
+}
+
+// SignIn checks an email and password. Every failure, whatever its cause
+// (unknown email, wrong password, disabled user, throttled, busy), returns
+// an error wrapping ErrUnauthorized with the same LoginFailedMessage.
+//
+// Each attempt is counted, in one transaction, before the password is
+// checked: per email and per client IP (from ctx), or, from a device that
+// signed in as this user before, per device only. After MaxFailures, each
+// further attempt on a key must wait a delay that doubles up to MaxDelay.
+// At most HashSlots password checks run at once.
+func (a *Auth) SignIn(ctx context.Context, r LoginRequest) (LoginResult, error) {
+	// Bounds first: an over-long attempt costs neither a hash nor a row.
+	if len(strings.TrimSpace(r.Email)) > MaxLoginEmailLen || len(r.Password) > MaxLoginPasswordLen {
+		return LoginResult{}, fmt.Errorf("login: input too long: %w", ErrUnauthorized)
+	}
+	email := normalizeEmail(r.Email)
+	u, err := a.store.UserByEmail(ctx, email)
+	known := err == nil
+	if err != nil && !errors.Is(err, ErrNotFound) {
+		return LoginResult{}, fmt.Errorf("login: %w", err)
 	}
 	now := a.now().UTC()
-	counters := make([]LoginAttempts, 0, len(keys))
-	for _, k := range keys {
-		c, err := a.store.LoginAttempts(ctx, k)
-		if err != nil {
-			return User{}, fmt.Errorf("login: %w", err)
+	var keys []string
+	if dev, ok := a.verifyDevice(r.Device, now); ok && known && dev.user == u.ID {
+		keys = []string{"device:" + dev.id}
+	} else {
+		keys = []string{"email:" + email}
+		if ip := ClientIP(ctx); ip != "" {
+			keys = append(keys, "ip:"+ip)
 		}
-		if now.Before(c.RefusedUntil) {
-			kind, _, _ := strings.Cut(k, ":")
-			a.audit.Record(ctx, AuditEntry{Actor: email, Action: ActionLogin, Outcome: OutcomeFailed, Message: "refused until " + c.RefusedUntil.Format(time.RFC3339) + ": too many failures for this " + kind})
-			return User{}, fmt.Errorf("login: throttled: %w", ErrUnauthorized)
-		}
-		counters = append(counters, c)
+	}
+	allowed, refusedBy, err := a.charge(ctx, keys, now)
+	if err != nil {
+		return LoginResult{}, fmt.Errorf("login: %w", err)
+	}
+	if !allowed {
+		a.audit.Record(ctx, AuditEntry{ActorID: u.ID, Actor: email, Action: ActionLogin, Outcome: OutcomeFailed, Message: "refused: too many failures for this " + refusedBy})
+		return LoginResult{}, fmt.Errorf("login: throttled: %w", ErrUnauthorized)
 	}
 
-	u, err := a.store.UserByEmail(ctx, email)
+	hash := a.dummyHash
+	if known {
+		hash = u.PasswordHash
+	}
+	match, err := a.checkPassword(ctx, hash, r.Password)
 	reason := ""
 	switch {
-	case errors.Is(err, ErrNotFound):
-		CheckPassword(a.dummyHash, password)
-		reason = "unknown email"
 	case err != nil:
-		return User{}, fmt.Errorf("login: %w", err)
-	case !CheckPassword(u.PasswordHash, password):
+		reason = "busy: " + err.Error()
+	case !known:
+		reason = "unknown email"
+	case !match:
 		reason = "wrong password"
 	case u.Disabled:
 		reason = "user disabled"
 	}
 	if reason != "" {
-		for _, c := range counters {
-			if err := a.store.PutLoginAttempts(ctx, a.fail(c, now)); err != nil {
-				return User{}, fmt.Errorf("login: %w", err)
-			}
-		}
 		a.audit.Record(ctx, AuditEntry{ActorID: u.ID, Actor: email, Action: ActionLogin, Outcome: OutcomeFailed, Message: reason})
-		return User{}, fmt.Errorf("login: %s: %w", reason, ErrUnauthorized)
+		return LoginResult{}, fmt.Errorf("login: %s: %w", reason, ErrUnauthorized)
 	}
-	// Success clears the account's counter. The IP counter is left to expire:
-	// one valid account must not reset an attacker's budget for the others.
-	if err := a.store.DeleteLoginAttempts(ctx, keys[0]); err != nil {
-		return User{}, fmt.Errorf("login: %w", err)
+	if err := a.succeed(ctx, keys); err != nil {
+		return LoginResult{}, fmt.Errorf("login: %w", err)
+	}
+	device, err := a.newDevice(u.ID, now)
+	if err != nil {
+		return LoginResult{}, fmt.Errorf("login: %w", err)
 	}
 	a.audit.Record(ctx, AuditEntry{ActorID: u.ID, Actor: u.Email, Action: ActionLogin, Outcome: OutcomeOK})
-	return u, nil
+	return LoginResult{User: u, Device: device}, nil
 }
 
-// fail counts one more failure on c and computes the refusal.
-func (a *Auth) fail(c LoginAttempts, now time.Time) LoginAttempts {
-	if !c.LastFailure.IsZero() && now.Sub(c.LastFailure) > a.cfg.FailureWindow {
-		c.Failures = 0
-	}
-	c.Failures++
-	c.LastFailure = now
-	if c.Failures >= a.cfg.MaxFailures {
-		delay := a.cfg.BaseDelay
-		for i := a.cfg.MaxFailures; i < c.Failures && delay < a.cfg.MaxDelay; i++ {
-			delay *= 2
+// charge counts one attempt on every key, atomically. The attempt is allowed
+// when no key is waiting out a delay; an allowed attempt that reaches
+// MaxFailures starts the next delay at once, so attempts racing it are
+// refused without a hash. refusedBy names the kind of key that refused.
+func (a *Auth) charge(ctx context.Context, keys []string, now time.Time) (allowed bool, refusedBy string, err error) {
+	err = a.store.UpdateLoginAttempts(ctx, keys, func(cs []LoginAttempts) []LoginAttempts {
+		allowed, refusedBy = true, ""
+		for _, c := range cs {
+			if now.Before(c.RefusedUntil) {
+				allowed = false
+				refusedBy, _, _ = strings.Cut(c.Key, ":")
+				break
+			}
 		}
-		c.RefusedUntil = now.Add(min(delay, a.cfg.MaxDelay))
+		for i, c := range cs {
+			if !c.LastFailure.IsZero() && now.Sub(c.LastFailure) > a.cfg.FailureWindow {
+				c.Failures, c.RefusedUntil = 0, time.Time{}
+			}
+			c.Failures++
+			c.LastFailure = now
+			if allowed && c.Failures >= a.cfg.MaxFailures {
+				c.RefusedUntil = now.Add(a.delay(c.Failures))
+			}
+			cs[i] = c
+		}
+		return cs
+	})
+	return allowed, refusedBy, err
+}
+
+// succeed takes back the attempt a successful sign-in was charged. The
+// account's (or device's) counter is cleared; the IP's only loses this
+// attempt: one valid account must not reset an attacker's budget for the
+// others.
+func (a *Auth) succeed(ctx context.Context, keys []string) error {
+	return a.store.UpdateLoginAttempts(ctx, keys, func(cs []LoginAttempts) []LoginAttempts {
+		for i, c := range cs {
+			if !strings.HasPrefix(c.Key, "ip:") {
+				cs[i] = LoginAttempts{Key: c.Key}
+				continue
+			}
+			c.Failures = max(c.Failures-1, 0)
+			if c.Failures < a.cfg.MaxFailures {
+				c.RefusedUntil = time.Time{}
+			}
+			cs[i] = c
+		}
+		return cs
+	})
+}
+
+// delay is the wait after the given number of failures.
+func (a *Auth) delay(failures int) time.Duration {
+	d := a.cfg.BaseDelay
+	for i := a.cfg.MaxFailures; i < failures && d < a.cfg.MaxDelay; i++ {
+		d *= 2
 	}
-	return c
+	return min(d, a.cfg.MaxDelay)
+}
+
+// errBusy says every password-check slot stayed taken for HashWait.
+var errBusy = errors.New("every password check slot is busy")
+
+// checkPassword runs CheckPassword in one of the bounded slots, waiting at
+// most HashWait for one: argon2 takes Password.Memory per check, and a
+// burst of sign-ins must not take the process's memory with it.
+func (a *Auth) checkPassword(ctx context.Context, hash, password string) (bool, error) {
+	t := time.NewTimer(a.cfg.HashWait)
+	defer t.Stop()
+	select {
+	case a.hashSlots <- struct{}{}:
+	case <-t.C:
+		return false, errBusy
+	case <-ctx.Done():
+		return false, ctx.Err()
+	}
+	defer func() { <-a.hashSlots }()
+	return CheckPassword(hash, password), nil
 }
 
 // NewSessionToken returns a fresh random session token (256 bits).

@@ -3,6 +3,9 @@ package app_test
 import (
 	"context"
 	"errors"
+	"fmt"
+	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -53,7 +56,7 @@ func TestLogin(t *testing.T) {
 
 func TestLoginThrottle(t *testing.T) {
 	e := newEnv(t)
-	ctx := app.WithClientIP(context.Background(), "198.51.100.7")
+	ctx := context.Background() // no client address: the account's counter alone
 	for i := range 4 {
 		if _, err := e.auth.Login(ctx, "admin@example.com", "wrong"); !errors.Is(err, app.ErrUnauthorized) {
 			t.Fatalf("failure %d: %v", i+1, err)
@@ -79,16 +82,71 @@ func TestLoginThrottle(t *testing.T) {
 	}
 	e.clock.Advance(2 * time.Second)
 	if _, err := e.auth.Login(ctx, "admin@example.com", "wrong"); !errors.Is(err, app.ErrUnauthorized) {
-		t.Fatal("sixth failure accepted")
+		t.Fatal("failure after the wait accepted")
 	}
-	// The sixth failure doubles the refusal to 60 s.
-	e.clock.Advance(59 * time.Second)
+	// Every attempt counts, the two refused ones too: 8 attempts, so the
+	// next wait is 30 s doubled three times (240 s).
+	e.clock.Advance(239 * time.Second)
 	if _, err := e.auth.Login(ctx, "admin@example.com", e.adminPw); !errors.Is(err, app.ErrUnauthorized) {
-		t.Fatalf("59 s after the sixth failure: %v", err)
+		t.Fatalf("239 s after the eighth attempt: %v", err)
 	}
 	e.clock.Advance(2 * time.Second)
 	if _, err := e.auth.Login(ctx, "admin@example.com", e.adminPw); err != nil {
-		t.Fatalf("after the refusal: %v", err)
+		t.Fatalf("after the wait: %v", err)
+	}
+}
+
+func TestLoginDelayIsCapped(t *testing.T) {
+	e := newEnv(t)
+	ctx := app.WithClientIP(context.Background(), "198.51.100.8")
+	for range 200 {
+		e.auth.Login(ctx, "admin@example.com", "wrong")
+	}
+	// However many attempts, the wait never exceeds MaxDelay: a delay, not a lock.
+	e.clock.Advance(e.auth.Config().MaxDelay + time.Second)
+	if _, err := e.auth.Login(ctx, "admin@example.com", e.adminPw); err != nil {
+		t.Fatalf("after MaxDelay: %v", err)
+	}
+}
+
+func TestLoginConcurrentGuessesAreCountedFirst(t *testing.T) {
+	e := newEnv(t)
+	ctx := app.WithClientIP(context.Background(), "198.51.100.9")
+	// 40 guesses at once, the right password among the last: the counters
+	// see every attempt before any password is checked, so at most
+	// MaxFailures of them are checked and the right one is refused.
+	const n = 40
+	var wg sync.WaitGroup
+	var in atomic.Int32
+	for i := range n {
+		wg.Go(func() {
+			pw := fmt.Sprintf("guess %d", i)
+			if i == n-1 {
+				time.Sleep(20 * time.Millisecond)
+				pw = e.adminPw
+			}
+			if _, err := e.auth.Login(ctx, "admin@example.com", pw); err == nil {
+				in.Add(1)
+			}
+		})
+	}
+	wg.Wait()
+	if in.Load() != 0 {
+		t.Error("the right password got in among 40 concurrent guesses")
+	}
+	checked := 0
+	for _, a := range e.auditLog() {
+		if a.Action == app.ActionLogin && a.Message == "wrong password" {
+			checked++
+		}
+	}
+	if checked > e.auth.Config().MaxFailures {
+		t.Errorf("%d passwords checked, want at most %d", checked, e.auth.Config().MaxFailures)
+	}
+	for _, key := range []string{"email:admin@example.com", "ip:198.51.100.9"} {
+		if a, err := e.store.LoginAttempts(context.Background(), key); err != nil || a.Failures != n {
+			t.Errorf("%s = %+v, %v; want %d failures", key, a, err, n)
+		}
 	}
 }
 

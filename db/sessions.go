@@ -128,3 +128,42 @@ func (s *Store) DeleteLoginAttempts(ctx context.Context, key string) error {
 	}
 	return nil
 }
+
+// UpdateLoginAttempts reads the counters of keys, passes them to fn and
+// writes back what fn returns, in one transaction. The DSN's _txlock=immediate
+// takes the write lock at BEGIN, so concurrent sign-ins queue here and each
+// sees the attempts before it. A returned counter with no failures is deleted.
+func (s *Store) UpdateLoginAttempts(ctx context.Context, keys []string, fn func([]app.LoginAttempts) []app.LoginAttempts) error {
+	err := s.inTx(ctx, func(tx *sql.Tx) error {
+		cs := make([]app.LoginAttempts, len(keys))
+		for i, k := range keys {
+			cs[i].Key = k
+			err := tx.QueryRowContext(ctx,
+				`SELECT failures, last_failure_unix, refused_until_unix FROM login_attempts WHERE key = ?`, k,
+			).Scan(&cs[i].Failures, (*unixTime)(&cs[i].LastFailure), (*unixTime)(&cs[i].RefusedUntil))
+			if err != nil && !errors.Is(err, sql.ErrNoRows) {
+				return err
+			}
+		}
+		for _, a := range fn(cs) {
+			if a.Failures <= 0 {
+				if _, err := tx.ExecContext(ctx, `DELETE FROM login_attempts WHERE key = ?`, a.Key); err != nil {
+					return err
+				}
+				continue
+			}
+			_, err := tx.ExecContext(ctx,
+				`INSERT INTO login_attempts (key, failures, last_failure_unix, refused_until_unix) VALUES (?, ?, ?, ?)
+				 ON CONFLICT (key) DO UPDATE SET failures = excluded.failures, last_failure_unix = excluded.last_failure_unix, refused_until_unix = excluded.refused_until_unix`,
+				a.Key, a.Failures, unix(a.LastFailure), unix(a.RefusedUntil))
+			if err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		return fmt.Errorf("db: update login attempts: %w", err)
+	}
+	return nil
+}

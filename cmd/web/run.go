@@ -67,6 +67,9 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 	now := time.Now
 	audit := app.NewAudit(store, now, log)
 	authCfg := app.DefaultAuthConfig()
+	if authCfg.DeviceKey, err = app.DeriveKey(secret, "device cookie", 32); err != nil {
+		return err
+	}
 	auth, err := app.NewAuth(store, audit, authCfg, now, log)
 	if err != nil {
 		return err

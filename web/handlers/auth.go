@@ -5,6 +5,7 @@ import (
 	"errors"
 	"net/http"
 	"strings"
+	"time"
 
 	"github.com/labstack/echo/v4"
 
@@ -24,17 +25,29 @@ func (s *server) loginPage(c echo.Context) error {
 }
 
 type authenticator interface {
-	Login(ctx context.Context, email, password string) (app.User, error)
+	SignIn(ctx context.Context, r app.LoginRequest) (app.LoginResult, error)
 }
 
+// deviceCookie marks a browser that signed in before (app/device.go): its
+// sign-ins are throttled apart from failures elsewhere.
+const deviceCookie = "rcbu_device"
+
 // login checks the credentials; on success it starts a new session (a new
-// token: never the one the browser had before) and goes on to next.
+// token: never the one the browser had before), renews the device cookie
+// and goes on to next.
 func (s *server) login(auth authenticator) echo.HandlerFunc {
 	return func(c echo.Context) error {
 		email := strings.TrimSpace(c.FormValue("email"))
 		next := localPath(c.FormValue("next"))
-		u, err := auth.Login(c.Request().Context(), email, c.FormValue("password"))
+		req := app.LoginRequest{Email: email, Password: c.FormValue("password")}
+		if ck, err := c.Cookie(deviceCookie); err == nil {
+			req.Device = ck.Value
+		}
+		res, err := auth.SignIn(c.Request().Context(), req)
 		if errors.Is(err, app.ErrUnauthorized) {
+			if len(email) > app.MaxLoginEmailLen {
+				email = "" // not worth echoing back
+			}
 			// 422 like any form that needs another go (401 would require a
 			// WWW-Authenticate challenge, which a form login does not have).
 			return render(c, http.StatusUnprocessableEntity, templates.LoginPage(templates.LoginView{
@@ -47,7 +60,12 @@ func (s *server) login(auth authenticator) echo.HandlerFunc {
 		if err != nil {
 			return err
 		}
-		if err := startSession(c, u.ID, nil); err != nil {
+		c.SetCookie(&http.Cookie{
+			Name: deviceCookie, Value: res.Device, Path: "/login",
+			MaxAge:   int(s.Auth.Config().DeviceLifetime / time.Second),
+			HttpOnly: true, Secure: s.SecureCookies, SameSite: http.SameSiteLaxMode,
+		})
+		if err := startSession(c, res.User.ID, nil); err != nil {
 			return err
 		}
 		return seeOther(c, next)

@@ -127,6 +127,7 @@ func buildTestEnv(t testing.TB, o envOptions) (*testEnv, Deps) {
 	audit := app.NewAudit(store, clk.Now, log)
 	cfg := app.DefaultAuthConfig()
 	cfg.Password = cheap
+	cfg.DeviceKey = []byte(strings.Repeat("d", 32))
 	auth, err := app.NewAuth(store, audit, cfg, clk.Now, log)
 	if err != nil {
 		t.Fatal(err)
