@@ -1,12 +1,10 @@
 package handlers
 
 import (
-	"encoding/csv"
 	"encoding/json"
 	"log/slog"
 	"net/http"
 	"strconv"
-	"strings"
 	"time"
 
 	"github.com/labstack/echo/v4"
@@ -73,15 +71,6 @@ func (e exportRow) record() []string {
 		csvSafe(e.ParseError), i(e.DestinationID), csvSafe(e.DestinationNam)}
 }
 
-// csvSafe defuses a text cell a spreadsheet would run as a formula (names
-// come from the API and are untrusted).
-func csvSafe(s string) string {
-	if s != "" && strings.ContainsRune("=+-@\t\r", rune(s[0])) {
-		return "'" + s
-	}
-	return s
-}
-
 // exportFlushEvery is how many rows go out between flushes: the export
 // streams, so memory stays flat however many rows match.
 const exportFlushEvery = 500
@@ -108,7 +97,7 @@ func (s *server) exportReports(hist historyReader, format string) echo.HandlerFu
 		if format == "csv" {
 			resp.Header().Set(echo.HeaderContentType, "text/csv; charset=utf-8")
 			resp.WriteHeader(http.StatusOK)
-			w := csv.NewWriter(resp)
+			w := newCSVWriter(resp)
 			if err = w.Write(exportHeader); err == nil {
 				err = hist.Export(ctx, rq.f, func(r app.Report) error {
 					if err := w.Write(exportRowOf(r, names[r.AccountID]).record()); err != nil {
