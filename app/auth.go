@@ -410,9 +410,14 @@ func (a *Auth) Logout(ctx context.Context, actor User, token string) error {
 	return nil
 }
 
-// SignOutEverywhere ends every session of the user, this one included.
+// SignOutEverywhere ends every session of the user, this one included, and
+// revokes the user's personal access tokens.
 func (a *Auth) SignOutEverywhere(ctx context.Context, actor User) error {
-	if err := a.store.DeleteUserSessions(ctx, actor.ID); err != nil {
+	err := a.store.DeleteUserSessions(ctx, actor.ID)
+	if err == nil {
+		err = a.store.DeleteUserTokens(ctx, actor.ID)
+	}
+	if err != nil {
 		a.audit.Record(ctx, actorEntry(actor, ActionSignOutEverywhere, actor.Email, err))
 		return fmt.Errorf("sign out everywhere: %w", err)
 	}

@@ -56,6 +56,8 @@ type UserStore interface {
 	// UpdateUser writes u's mutable fields and, when revokeSessions is set,
 	// deletes all of the user's sessions in the same transaction.
 	UpdateUser(ctx context.Context, u User, revokeSessions bool) error
+	// DeleteUserTokens deletes every personal access token of the user.
+	DeleteUserTokens(ctx context.Context, id UserID) error
 	// CountUsers returns the number of users.
 	CountUsers(ctx context.Context) (int, error)
 	// CountActiveAdmins returns the number of enabled admins.
@@ -294,8 +296,8 @@ func (s *Users) keepOneAdmin(ctx context.Context, field, verb string) error {
 	return nil
 }
 
-// ResetPassword sets a new password for a user (an admin's action) and signs
-// the user out everywhere. An empty password generates a random one, which is
+// ResetPassword sets a new password for a user (an admin's action), signs
+// the user out everywhere and revokes the user's personal access tokens. An empty password generates a random one, which is
 // returned so the admin can pass it on.
 func (s *Users) ResetPassword(ctx context.Context, actor User, id UserID, password string) (string, error) {
 	if !actor.Role.Allows(RoleAdmin) {
@@ -324,7 +326,8 @@ func (s *Users) ResetPassword(ctx context.Context, actor User, id UserID, passwo
 }
 
 // ChangePassword changes the user's own password after checking the current
-// one, and signs them out everywhere (the caller starts a fresh session).
+// one, signs them out everywhere (the caller starts a fresh session) and
+// revokes their personal access tokens.
 func (s *Users) ChangePassword(ctx context.Context, actor User, current, next, confirm string) error {
 	u, err := s.store.User(ctx, actor.ID)
 	if err != nil {
@@ -357,7 +360,11 @@ func (s *Users) setPassword(ctx context.Context, u User, password string) error 
 	}
 	u.PasswordHash = hash
 	u.Updated = s.now().UTC()
-	return s.store.UpdateUser(ctx, u, true)
+	if err := s.store.UpdateUser(ctx, u, true); err != nil {
+		return err
+	}
+	// A new password ends everything the old one opened, scripts' tokens too.
+	return s.store.DeleteUserTokens(ctx, u.ID)
 }
 
 // UpdateProfile changes the user's own display name and time zone.

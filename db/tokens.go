@@ -93,3 +93,11 @@ func (s *Store) DeleteToken(ctx context.Context, user app.UserID, id app.TokenID
 	}
 	return t, nil
 }
+
+// DeleteUserTokens deletes every personal access token of the user.
+func (s *Store) DeleteUserTokens(ctx context.Context, id app.UserID) error {
+	if _, err := s.db.ExecContext(ctx, `DELETE FROM api_tokens WHERE user_id = ?`, id); err != nil {
+		return fmt.Errorf("db: delete tokens of user %d: %w", id, err)
+	}
+	return nil
+}

@@ -580,7 +580,7 @@ func UserPage(v UserAdminView) templ.Component {
 					return templ_7745c5c3_Err
 				}
 			}
-			templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 37, "</section><section class=\"form-narrow\" aria-labelledby=\"reset-heading\"><h2 id=\"reset-heading\">Reset password</h2><p>Sets a new random password, shows it once, and signs the user out everywhere.</p><form method=\"post\" action=\"")
+			templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 37, "</section><section class=\"form-narrow\" aria-labelledby=\"reset-heading\"><h2 id=\"reset-heading\">Reset password</h2><p>Sets a new random password, shows it once, signs the user out everywhere and revokes the user's API tokens.</p><form method=\"post\" action=\"")
 			if templ_7745c5c3_Err != nil {
 				return templ_7745c5c3_Err
 			}

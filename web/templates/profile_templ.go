@@ -116,7 +116,7 @@ func ProfilePage(v ProfileView) templ.Component {
 			if templ_7745c5c3_Err != nil {
 				return templ_7745c5c3_Err
 			}
-			templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 6, "<button type=\"submit\">Save details</button></form></section><section id=\"password\" class=\"form-narrow\" aria-labelledby=\"password-heading\"><h2 id=\"password-heading\">Change password</h2><p>Changing your password signs you out on every other device.</p>")
+			templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 6, "<button type=\"submit\">Save details</button></form></section><section id=\"password\" class=\"form-narrow\" aria-labelledby=\"password-heading\"><h2 id=\"password-heading\">Change password</h2><p>Changing your password signs you out on every other device and revokes your API tokens.</p>")
 			if templ_7745c5c3_Err != nil {
 				return templ_7745c5c3_Err
 			}
@@ -140,7 +140,7 @@ func ProfilePage(v ProfileView) templ.Component {
 			if templ_7745c5c3_Err != nil {
 				return templ_7745c5c3_Err
 			}
-			templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 8, "<button type=\"submit\">Change password</button></form></section><section class=\"form-narrow\" aria-labelledby=\"sessions-heading\"><h2 id=\"sessions-heading\">Sessions</h2><p>Signed in on a computer you no longer use? End every session, this one included.</p><form method=\"post\" action=\"/profile/sign-out-everywhere\" data-confirm=\"Sign out on every device, this one included?\"><button type=\"submit\" class=\"secondary\" data-testid=\"sign-out-everywhere\">Sign out everywhere</button></form></section><section class=\"form-narrow\" aria-labelledby=\"tokens-heading\"><h2 id=\"tokens-heading\">API tokens</h2><p>Personal access tokens let scripts read the console's JSON API as you, with your role.</p><a href=\"/profile/tokens\" role=\"button\" class=\"secondary outline\" data-testid=\"api-tokens-link\">Manage API tokens</a></section>")
+			templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 8, "<button type=\"submit\">Change password</button></form></section><section class=\"form-narrow\" aria-labelledby=\"sessions-heading\"><h2 id=\"sessions-heading\">Sessions</h2><p>Signed in on a computer you no longer use? End every session, this one included, and revoke your API tokens.</p><form method=\"post\" action=\"/profile/sign-out-everywhere\" data-confirm=\"Sign out on every device, this one included, and revoke your API tokens?\"><button type=\"submit\" class=\"secondary\" data-testid=\"sign-out-everywhere\">Sign out everywhere</button></form></section><section class=\"form-narrow\" aria-labelledby=\"tokens-heading\"><h2 id=\"tokens-heading\">API tokens</h2><p>Personal access tokens let scripts read the console's JSON API as you, with your role.</p><a href=\"/profile/tokens\" role=\"button\" class=\"secondary outline\" data-testid=\"api-tokens-link\">Manage API tokens</a></section>")
 			if templ_7745c5c3_Err != nil {
 				return templ_7745c5c3_Err
 			}
