@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"log/slog"
 	"net/http"
+	"net/netip"
 	"net/url"
 	"slices"
 	"strings"
@@ -247,19 +248,23 @@ func (s *Accounts) build(a Account, req AccountRequest, requireSecret bool) (Acc
 	if kind != CredentialAPIKey && kind != CredentialPassword {
 		v.add("kind", "Choose API key or password.")
 	}
-	secret := strings.TrimSpace(req.Secret)
-	switch {
-	case secret == "" && (requireSecret || kind != a.Kind):
-		v.add("secret", "Enter the API key or password.")
-	case len(secret) > 1000:
-		v.add("secret", "Use at most 1000 characters.")
-	}
 	idURL := strings.TrimSpace(req.IdentityURL)
 	if idURL == "" {
 		idURL = DefaultIdentityURL
 	}
-	if u, err := url.Parse(idURL); err != nil || (u.Scheme != "https" && u.Scheme != "http") || u.Host == "" {
-		v.add("identity_url", "Enter an http or https URL such as "+DefaultIdentityURL+".")
+	if !identityURLAllowed(idURL) {
+		v.add("identity_url", "Enter an https URL such as "+DefaultIdentityURL+" (http only to this machine's loopback address).")
+	}
+	secret := strings.TrimSpace(req.Secret)
+	switch {
+	case secret == "" && (requireSecret || kind != a.Kind):
+		v.add("secret", "Enter the API key or password.")
+	case secret == "" && (idURL != a.IdentityURL || user != a.Username):
+		// The stored secret goes only where, and as whom, it was entered for:
+		// a new destination must not receive it on an admin's word alone.
+		v.add("secret", "Enter the API key or password again: the username or identity URL changed.")
+	case len(secret) > 1000:
+		v.add("secret", "Use at most 1000 characters.")
 	}
 	region := strings.ToUpper(strings.TrimSpace(req.Region))
 	if region != "" && !slices.Contains(AccountRegions(), region) {
@@ -282,6 +287,28 @@ func (s *Accounts) build(a Account, req AccountRequest, requireSecret bool) (Acc
 	}
 	a.Updated = now
 	return a, nil
+}
+
+// identityURLAllowed reports whether raw is an https URL, or an http one to a
+// loopback host (the built-in simulator and tests): credentials never cross
+// a network in clear text.
+func identityURLAllowed(raw string) bool {
+	u, err := url.Parse(raw)
+	if err != nil || u.Host == "" || u.User != nil {
+		return false
+	}
+	switch u.Scheme {
+	case "https":
+		return true
+	case "http":
+		host := u.Hostname()
+		if host == "localhost" {
+			return true
+		}
+		ip, err := netip.ParseAddr(host)
+		return err == nil && ip.IsLoopback()
+	}
+	return false
 }
 
 // credentials opens the account's sealed secret.
@@ -326,9 +353,14 @@ func ConnectProblem(err error) string {
 		return "the identity URL did not answer as Rackspace Identity does (404)."
 	case errors.Is(err, context.DeadlineExceeded):
 		return "Rackspace Identity did not answer in time."
-	default:
-		return err.Error()
 	}
+	// Never the answer's body: the identity URL is the admin's to choose,
+	// and what an arbitrary server says must not come back through the form.
+	var re *rcbu.Error
+	if errors.As(err, &re) {
+		return fmt.Sprintf("the identity URL answered HTTP %d, not a Rackspace Identity token.", re.StatusCode)
+	}
+	return "the identity URL could not be reached or did not answer as Rackspace Identity does."
 }
 
 // Create checks the credentials and, if they work, stores the account.
