@@ -5,6 +5,7 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
+	"strings"
 
 	"github.com/rcbu-console/rcbu-console/app"
 )
@@ -36,4 +37,29 @@ func (s *Store) InsertSettingIfAbsent(ctx context.Context, key, value string) (s
 		return "", fmt.Errorf("db: insert setting %q: %w", key, err)
 	}
 	return stored, nil
+}
+
+// PurgeSetting deletes key so that its value leaves the database files too:
+// secure_delete overwrites the freed bytes with zeros, and a TRUNCATE
+// checkpoint writes the zeroed page into the main file and empties the WAL.
+func (s *Store) PurgeSetting(ctx context.Context, key string) error {
+	conn, err := s.db.Conn(ctx)
+	if err != nil {
+		return fmt.Errorf("db: purge setting %q: %w", key, err)
+	}
+	defer conn.Close()
+	for _, q := range []string{`PRAGMA secure_delete = ON`, `DELETE FROM settings WHERE key = ?`, `PRAGMA secure_delete = OFF`} {
+		var args []any
+		if strings.Contains(q, "?") {
+			args = append(args, key)
+		}
+		if _, err := conn.ExecContext(ctx, q, args...); err != nil {
+			return fmt.Errorf("db: purge setting %q: %w", key, err)
+		}
+	}
+	var busy, frames, done int
+	if err := conn.QueryRowContext(ctx, `PRAGMA wal_checkpoint(TRUNCATE)`).Scan(&busy, &frames, &done); err != nil {
+		return fmt.Errorf("db: purge setting %q: checkpoint: %w", key, err)
+	}
+	return nil
 }

@@ -112,7 +112,7 @@ func loadConfig(args []string, getenv func(string) string, output io.Writer) (Co
 	fs.BoolVar(&cfg.ShowVersion, "version", false, "print the version and exit")
 	fs.BoolVar(&cfg.Healthcheck, "healthcheck", false, "check that the server on the configured address is healthy (exit 0) or not (exit 1)")
 	fs.Usage = func() {
-		fmt.Fprintln(fs.Output(), "Usage: rcbu-web [flags]\n\nEvery flag mirrors an environment variable (in brackets). Secrets are read from the\nenvironment only: RCBU_WEB_SECRET, RCBU_WEB_ADMIN_PASSWORD, RCBU_WEB_METRICS_TOKEN,\nRCBU_API_KEY, RCBU_PASSWORD.\n\nFlags:")
+		fmt.Fprintln(fs.Output(), "Usage: rcbu-web [flags]\n       rcbu-web rotate-secret [flags]   (re-seal every stored secret under a new app secret; console stopped)\n\nEvery flag mirrors an environment variable (in brackets). Secrets are read from the\nenvironment only: RCBU_WEB_SECRET, RCBU_WEB_ADMIN_PASSWORD, RCBU_WEB_METRICS_TOKEN,\nRCBU_API_KEY, RCBU_PASSWORD.\n\nFlags:")
 		fs.PrintDefaults()
 	}
 	if err := fs.Parse(args); err != nil {
@@ -139,7 +139,7 @@ func loadConfig(args []string, getenv func(string) string, output io.Writer) (Co
 	}
 	cfg.Secret = raw.secret
 	if cfg.Secret != "" && len(cfg.Secret) < app.MinSecretLen {
-		bad("RCBU_WEB_SECRET", "use at least %d characters (or unset it to have one generated and stored)", app.MinSecretLen)
+		bad("RCBU_WEB_SECRET", "use at least %d characters (or unset it to have one generated into a key file beside the database)", app.MinSecretLen)
 	}
 	cfg.AdminEmail = strings.ToLower(strings.TrimSpace(raw.adminEmail))
 	if !strings.Contains(cfg.AdminEmail, "@") {

@@ -30,6 +30,9 @@ const shutdownTimeout = 10 * time.Second
 // (or the demo simulator) → HTTP. It prints "listening on http://ADDR" on
 // stdout once the socket is bound (RCBU_WEB_ADDR may use port 0).
 func run(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) error {
+	if len(args) > 0 && args[0] == "rotate-secret" {
+		return rotateSecret(ctx, args[1:], getenv, stdout, stderr)
+	}
 	cfg, err := loadConfig(args, getenv, stderr)
 	if errors.Is(err, flag.ErrHelp) {
 		return nil
@@ -51,9 +54,16 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 		return err
 	}
 	defer store.Close()
-	secret, err := app.EnsureSecret(ctx, store, cfg.Secret)
+	keyFile := app.KeyFilePath(cfg.DBPath)
+	secret, src, err := app.LoadSecret(ctx, store, cfg.Secret, keyFile)
 	if err != nil {
 		return fmt.Errorf("RCBU_WEB_SECRET: %w", err)
+	}
+	switch src {
+	case app.SecretCreated:
+		log.Info("app_secret_created", slog.String("key_file", keyFile), slog.String("note", "keep this file (mode 0600) with the database but out of its backups; without it the stored API keys cannot be opened"))
+	case app.SecretMigrated:
+		log.Info("app_secret_moved_out_of_database", slog.String("key_file", keyFile))
 	}
 	sealer, err := app.NewSealer(secret)
 	if err != nil {
