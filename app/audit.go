@@ -51,6 +51,13 @@ type AuditEntry struct {
 	Outcome Outcome
 	Message string // the reason of a failure, or a short detail
 	IP      string // the client address; Record fills it from the request context when empty
+	// Count is how many occurrences the row stands for: 1, or more for an
+	// aggregated row.
+	Count int
+	// Aggregate, when set, counts entries with the same key on one row
+	// (its time, actor, message and address are the latest occurrence's),
+	// so that a flood of failures cannot grow the log row by row.
+	Aggregate string
 }
 
 // AuditFilter selects audit entries. Zero fields do not filter. Before and
@@ -78,6 +85,8 @@ type AuditPage struct {
 type AuditStore interface {
 	// InsertAudit appends an entry and returns it with its id.
 	InsertAudit(ctx context.Context, e AuditEntry) (AuditEntry, error)
+	// PruneAudit deletes the entries older than before and returns how many.
+	PruneAudit(ctx context.Context, before time.Time) (int64, error)
 	// ListAudit returns up to f.Limit entries matching f: with f.After set,
 	// the oldest entries newer than After in ascending id order; otherwise the
 	// newest entries (older than Before when set) in descending id order.
@@ -111,6 +120,19 @@ func (a *Audit) Record(ctx context.Context, e AuditEntry) {
 	if _, err := a.store.InsertAudit(context.WithoutCancel(ctx), e); err != nil {
 		a.log.ErrorContext(ctx, "audit_record_failed", slog.String("action", string(e.Action)), slog.Any("err", err))
 	}
+}
+
+// DefaultAuditKeepDays is how long audit entries are kept by default.
+const DefaultAuditKeepDays = 400
+
+// Prune deletes the entries older than days days; the program runs it
+// hourly (RCBU_WEB_AUDIT_KEEP_DAYS).
+func (a *Audit) Prune(ctx context.Context, days int) (int64, error) {
+	n, err := a.store.PruneAudit(ctx, a.now().UTC().Add(-time.Duration(days)*24*time.Hour))
+	if err != nil {
+		return 0, fmt.Errorf("prune audit: %w", err)
+	}
+	return n, nil
 }
 
 // DefaultAuditPageSize is the page size when the filter does not set one.

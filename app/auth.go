@@ -10,6 +10,7 @@ import (
 	"fmt"
 	"log/slog"
 	"runtime"
+	"strconv"
 	"strings"
 	"time"
 )
@@ -212,7 +213,7 @@ func (a *Auth) SignIn(ctx context.Context, r LoginRequest) (LoginResult, error) 
 		return LoginResult{}, fmt.Errorf("login: %w", err)
 	}
 	if !allowed {
-		a.audit.Record(ctx, AuditEntry{ActorID: u.ID, Actor: email, Action: ActionLogin, Outcome: OutcomeFailed, Message: "refused: too many failures for this " + refusedBy})
+		a.audit.Record(ctx, a.failureEntry(ctx, u, known, email, "refused: too many failures for this "+refusedBy, now))
 		return LoginResult{}, fmt.Errorf("login: throttled: %w", ErrUnauthorized)
 	}
 
@@ -233,7 +234,7 @@ func (a *Auth) SignIn(ctx context.Context, r LoginRequest) (LoginResult, error) 
 		reason = "user disabled"
 	}
 	if reason != "" {
-		a.audit.Record(ctx, AuditEntry{ActorID: u.ID, Actor: email, Action: ActionLogin, Outcome: OutcomeFailed, Message: reason})
+		a.audit.Record(ctx, a.failureEntry(ctx, u, known, email, reason, now))
 		return LoginResult{}, fmt.Errorf("login: %s: %w", reason, ErrUnauthorized)
 	}
 	if err := a.succeed(ctx, keys); err != nil {
@@ -245,6 +246,22 @@ func (a *Auth) SignIn(ctx context.Context, r LoginRequest) (LoginResult, error) 
 	}
 	a.audit.Record(ctx, AuditEntry{ActorID: u.ID, Actor: u.Email, Action: ActionLogin, Outcome: OutcomeOK})
 	return LoginResult{User: u, Device: device}, nil
+}
+
+// failureEntry is the audit entry of a failed or refused attempt. Failures
+// are counted on one row per account (for an unknown email, per client
+// address) and failure window, so a flood of attempts adds a count, not rows.
+func (a *Auth) failureEntry(ctx context.Context, u User, known bool, email, reason string, now time.Time) AuditEntry {
+	key := "ip:" + ClientIP(ctx)
+	switch {
+	case known:
+		key = "user:" + strconv.FormatInt(int64(u.ID), 10)
+	case ClientIP(ctx) == "":
+		key = "email:" + email
+	}
+	window := now.Unix() / max(int64(a.cfg.FailureWindow/time.Second), 1)
+	return AuditEntry{ActorID: u.ID, Actor: email, Action: ActionLogin, Outcome: OutcomeFailed, Message: reason,
+		Aggregate: fmt.Sprintf("%s failed %s %d", ActionLogin, key, window)}
 }
 
 // charge counts one attempt on every key, atomically. The attempt is allowed

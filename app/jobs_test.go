@@ -29,6 +29,8 @@ func (m *memAudit) InsertAudit(_ context.Context, e AuditEntry) (AuditEntry, err
 	return e, nil
 }
 
+func (m *memAudit) PruneAudit(context.Context, time.Time) (int64, error) { return 0, nil }
+
 func (m *memAudit) ListAudit(context.Context, AuditFilter) ([]AuditEntry, error) {
 	m.mu.Lock()
 	defer m.mu.Unlock()

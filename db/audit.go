@@ -5,24 +5,52 @@ import (
 	"database/sql"
 	"fmt"
 	"strings"
+	"time"
 
 	"github.com/rcbu-console/rcbu-console/app"
 )
 
 // InsertAudit appends an entry and returns it with its id.
 func (s *Store) InsertAudit(ctx context.Context, e app.AuditEntry) (app.AuditEntry, error) {
-	res, err := s.db.ExecContext(ctx,
-		`INSERT INTO audit_log (time_unix, actor_id, actor, action, target, outcome, message, ip) VALUES (?, ?, ?, ?, ?, ?, ?, ?)`,
-		unix(e.Time), nullUserID(e.ActorID), e.Actor, string(e.Action), e.Target, string(e.Outcome), e.Message, e.IP)
+	var agg any
+	if e.Aggregate != "" {
+		agg = e.Aggregate
+	}
+	// An aggregated entry bumps the count of its row (and takes over its
+	// latest details); RETURNING gives the row's id and count either way.
+	err := s.db.QueryRowContext(ctx,
+		`INSERT INTO audit_log (time_unix, actor_id, actor, action, target, outcome, message, ip, count, aggregate_key) VALUES (?, ?, ?, ?, ?, ?, ?, ?, 1, ?)
+		 ON CONFLICT (aggregate_key) WHERE aggregate_key IS NOT NULL DO UPDATE SET
+		   count = count + 1, time_unix = excluded.time_unix, actor_id = excluded.actor_id, actor = excluded.actor,
+		   target = excluded.target, outcome = excluded.outcome, message = excluded.message, ip = excluded.ip
+		 RETURNING id, count`,
+		unix(e.Time), nullUserID(e.ActorID), e.Actor, string(e.Action), e.Target, string(e.Outcome), e.Message, e.IP, agg,
+	).Scan(&e.ID, &e.Count)
 	if err != nil {
 		return app.AuditEntry{}, fmt.Errorf("db: insert audit: %w", err)
 	}
-	id, err := res.LastInsertId()
-	if err != nil {
-		return app.AuditEntry{}, fmt.Errorf("db: insert audit: %w", err)
-	}
-	e.ID = app.AuditID(id)
 	return e, nil
+}
+
+// PruneAudit deletes the entries older than before, in chunks so that a long
+// log does not hold the write lock for long.
+func (s *Store) PruneAudit(ctx context.Context, before time.Time) (int64, error) {
+	var total int64
+	for {
+		res, err := s.db.ExecContext(ctx,
+			`DELETE FROM audit_log WHERE id IN (SELECT id FROM audit_log WHERE time_unix < ? ORDER BY time_unix LIMIT ?)`, unix(before), pruneChunk)
+		if err != nil {
+			return total, fmt.Errorf("db: prune audit: %w", err)
+		}
+		n, err := res.RowsAffected()
+		if err != nil {
+			return total, fmt.Errorf("db: prune audit: %w", err)
+		}
+		total += n
+		if n < pruneChunk {
+			return total, nil
+		}
+	}
 }
 
 // ListAudit returns up to f.Limit entries matching f. With f.After set it
@@ -61,7 +89,7 @@ func (s *Store) ListAudit(ctx context.Context, f app.AuditFilter) ([]app.AuditEn
 		where = append(where, `id < ?`)
 		args = append(args, f.Before)
 	}
-	q := `SELECT id, time_unix, actor_id, actor, action, target, outcome, message, ip FROM audit_log`
+	q := `SELECT id, time_unix, actor_id, actor, action, target, outcome, message, ip, count FROM audit_log`
 	if len(where) > 0 {
 		q += ` WHERE ` + strings.Join(where, ` AND `)
 	}
@@ -77,7 +105,7 @@ func (s *Store) ListAudit(ctx context.Context, f app.AuditFilter) ([]app.AuditEn
 		var e app.AuditEntry
 		var actorID sql.NullInt64
 		var action, outcome string
-		if err := rows.Scan(&e.ID, (*unixTime)(&e.Time), &actorID, &e.Actor, &action, &e.Target, &outcome, &e.Message, &e.IP); err != nil {
+		if err := rows.Scan(&e.ID, (*unixTime)(&e.Time), &actorID, &e.Actor, &action, &e.Target, &outcome, &e.Message, &e.IP, &e.Count); err != nil {
 			return nil, fmt.Errorf("db: list audit: %w", err)
 		}
 		e.ActorID, e.Action, e.Outcome = app.UserID(actorID.Int64), app.AuditAction(action), app.Outcome(outcome)

@@ -46,6 +46,7 @@ type Config struct {
 
 	SyncInterval    time.Duration // RCBU_WEB_SYNC_INTERVAL, -sync-interval: report history sync
 	HistoryKeepDays int           // RCBU_WEB_HISTORY_KEEP_DAYS, -history-keep-days: 0 keeps reports forever
+	AuditKeepDays   int           // RCBU_WEB_AUDIT_KEEP_DAYS, -audit-keep-days: audit log retention
 
 	// The Rackspace account from the environment; empty Username = none.
 	RCBUUsername    string // RCBU_USERNAME, -rcbu-username
@@ -72,7 +73,7 @@ func loadConfig(args []string, getenv func(string) string, output io.Writer) (Co
 		addr, db, secret, adminEmail, adminPassword, secure, logLevel, speed string
 		regionPorts                                                          string
 		user, apiKey, password, region, identity                             string
-		syncInterval, keepDays                                               string
+		syncInterval, keepDays, auditKeepDays                                string
 	}
 	var rawProxies, rawMetricsToken, rawMetricsAllow string
 	settings := []setting{
@@ -90,6 +91,7 @@ func loadConfig(args []string, getenv func(string) string, output io.Writer) (Co
 		{"RCBU_WEB_METRICS_ALLOW", "metrics-allow", "", "comma-separated IPs or CIDRs that may read /metrics without RCBU_WEB_METRICS_TOKEN (e.g. 127.0.0.1/32,10.0.0.0/8); with neither, /metrics is off", &rawMetricsAllow},
 		{"RCBU_WEB_SYNC_INTERVAL", "sync-interval", "5m", "how often report history syncs from Cloud Backup (10s to 24h)", &raw.syncInterval},
 		{"RCBU_WEB_HISTORY_KEEP_DAYS", "history-keep-days", "0", "delete report snapshots older than this many days; 0 keeps them forever", &raw.keepDays},
+		{"RCBU_WEB_AUDIT_KEEP_DAYS", "audit-keep-days", strconv.Itoa(app.DefaultAuditKeepDays), "delete audit log entries older than this many days (1 to 36500)", &raw.auditKeepDays},
 		{"RCBU_USERNAME", "rcbu-username", "", "Rackspace username (needs RCBU_API_KEY or RCBU_PASSWORD)", &raw.user},
 		{"RCBU_API_KEY", "", "", "", &raw.apiKey},
 		{"RCBU_PASSWORD", "", "", "", &raw.password},
@@ -200,6 +202,11 @@ func loadConfig(args []string, getenv func(string) string, output io.Writer) (Co
 		bad("RCBU_WEB_HISTORY_KEEP_DAYS", "want a whole number of days (0 keeps reports forever), got %q", raw.keepDays)
 	}
 	cfg.HistoryKeepDays = keep
+	auditKeep, err := strconv.Atoi(strings.TrimSpace(raw.auditKeepDays))
+	if err != nil || auditKeep < 1 || auditKeep > 36500 {
+		bad("RCBU_WEB_AUDIT_KEEP_DAYS", "want a whole number of days from 1 to 36500, got %q", raw.auditKeepDays)
+	}
+	cfg.AuditKeepDays = auditKeep
 
 	cfg.RCBUUsername = strings.TrimSpace(raw.user)
 	cfg.RCBUAPIKey, cfg.RCBUPassword = strings.TrimSpace(raw.apiKey), raw.password

@@ -22,6 +22,7 @@ func TestLoadConfigDefaults(t *testing.T) {
 	}
 	want := Config{Addr: "127.0.0.1:8080", DBPath: "data/rcbu-web.db", AdminEmail: "admin@example.com", DemoSpeed: 1,
 		SyncInterval:    5 * time.Minute,
+		AuditKeepDays:   400,
 		RCBUIdentityURL: "https://identity.api.rackspacecloud.com/v2.0/tokens"}
 	if diff := cmp.Diff(want, cfg); diff != "" {
 		t.Errorf("defaults (-want +got):\n%s", diff)
@@ -70,6 +71,7 @@ func TestLoadConfigErrorsNameTheVariable(t *testing.T) {
 		{"bad sync interval", map[string]string{"RCBU_WEB_SYNC_INTERVAL": "often"}, []string{"RCBU_WEB_SYNC_INTERVAL"}},
 		{"too short a sync interval", map[string]string{"RCBU_WEB_SYNC_INTERVAL": "1s"}, []string{"RCBU_WEB_SYNC_INTERVAL"}},
 		{"negative keep days", map[string]string{"RCBU_WEB_HISTORY_KEEP_DAYS": "-1"}, []string{"RCBU_WEB_HISTORY_KEEP_DAYS"}},
+		{"zero audit keep days", map[string]string{"RCBU_WEB_AUDIT_KEEP_DAYS": "0"}, []string{"RCBU_WEB_AUDIT_KEEP_DAYS"}},
 		{"username without key", map[string]string{"RCBU_USERNAME": "alice"}, []string{"RCBU_API_KEY"}},
 		{"key without username", map[string]string{"RCBU_API_KEY": "k"}, []string{"RCBU_USERNAME"}},
 		{"key and password", map[string]string{"RCBU_USERNAME": "a", "RCBU_API_KEY": "k", "RCBU_PASSWORD": "p"}, []string{"RCBU_PASSWORD"}},

@@ -157,7 +157,7 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 
 	errc := make(chan error, 1)
 	go func() { errc <- srv.Serve(ln) }()
-	go pruneSessions(ctx, auth, log)
+	go pruneExpired(ctx, auth, audit, cfg.AuditKeepDays, log)
 	// The report sync reads the API in the background; pages read SQLite only.
 	// It stops (and is waited for) before the store and the simulator close.
 	syncCtx, stopSync := context.WithCancel(ctx)
@@ -270,8 +270,9 @@ func upstreamClient(m *metrics.Metrics) *http.Client {
 	return &http.Client{Transport: m.Transport(base), Timeout: 15 * time.Second}
 }
 
-// pruneSessions deletes ended sessions every hour until ctx ends.
-func pruneSessions(ctx context.Context, auth *app.Auth, log *slog.Logger) {
+// pruneExpired deletes ended sessions and audit entries past their
+// retention every hour until ctx ends.
+func pruneExpired(ctx context.Context, auth *app.Auth, audit *app.Audit, auditKeepDays int, log *slog.Logger) {
 	t := time.NewTicker(time.Hour)
 	defer t.Stop()
 	for {
@@ -279,6 +280,11 @@ func pruneSessions(ctx context.Context, auth *app.Auth, log *slog.Logger) {
 			log.Warn("session_prune_failed", slog.Any("err", err))
 		} else if n > 0 {
 			log.Info("sessions_pruned", slog.Int64("count", n))
+		}
+		if n, err := audit.Prune(ctx, auditKeepDays); err != nil {
+			log.Warn("audit_prune_failed", slog.Any("err", err))
+		} else if n > 0 {
+			log.Info("audit_pruned", slog.Int64("count", n), slog.Int("keep_days", auditKeepDays))
 		}
 		select {
 		case <-ctx.Done():

@@ -133,7 +133,7 @@ func (s *server) auditLog(audit auditLister) echo.HandlerFunc {
 		for _, e := range page.Entries {
 			v.Entries = append(v.Entries, templates.AuditRow{
 				ID: e.ID.String(), Time: templates.NewTimeView(e.Time, now, loc), Actor: e.Actor,
-				Action: string(e.Action), Target: e.Target, OK: e.Outcome == app.OutcomeOK, Message: e.Message, IP: e.IP,
+				Action: string(e.Action), Target: e.Target, OK: e.Outcome == app.OutcomeOK, Message: auditMessage(e), IP: e.IP,
 			})
 		}
 		if n := len(page.Entries); n > 0 {
@@ -161,4 +161,12 @@ func clipNote(s string) string {
 		return string(r[:39]) + "…"
 	}
 	return s
+}
+
+// auditMessage is an entry's message, with the count of an aggregated row.
+func auditMessage(e app.AuditEntry) string {
+	if e.Count <= 1 {
+		return e.Message
+	}
+	return fmt.Sprintf("%s (%d times; the latest shown)", e.Message, e.Count)
 }
