@@ -118,6 +118,8 @@ func classify(err error) (status int, heading, msg string) {
 			return he.Code, "Please sign in", "Your session has ended. Sign in again to continue."
 		case http.StatusRequestEntityTooLarge:
 			return he.Code, "Too large", "The request was larger than the console accepts."
+		case http.StatusRequestTimeout:
+			return he.Code, "Too slow", "The request did not arrive in time. Try again."
 		}
 		if he.Code < 500 {
 			if m, ok := he.Message.(string); ok {
