@@ -21,6 +21,8 @@ var (
 	ErrInvalid = errors.New("invalid input")
 	// ErrConflict means the request clashes with the current state.
 	ErrConflict = errors.New("conflict")
+	// ErrCorrupt means the database failed its integrity check.
+	ErrCorrupt = errors.New("database damaged")
 	// ErrUnauthorized means the caller is not signed in (or failed to sign in).
 	ErrUnauthorized = errors.New("unauthorized")
 	// ErrForbidden means the caller is signed in but lacks the role.

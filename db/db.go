@@ -19,6 +19,8 @@ import (
 	"github.com/pressly/goose/v3"
 	"modernc.org/sqlite"
 	sqlite3 "modernc.org/sqlite/lib"
+
+	"github.com/rcbu-console/rcbu-console/app"
 )
 
 //go:embed migrations/*.sql
@@ -31,7 +33,14 @@ type Store struct {
 	// driveLimit is the most rows a history filter may select and still
 	// drive the query (see reports_list.go); tests lower it.
 	driveLimit int
+	// damage is what PRAGMA quick_check found at open (nil: nothing, or
+	// the check did not finish in its budget); Ping reports it.
+	damage error
 }
+
+// quickCheckBudget bounds the integrity check at open: a very large
+// database is then checked only in part rather than delaying the start.
+const quickCheckBudget = 10 * time.Second
 
 // hotStatements are the queries of every signed-in request (session, user,
 // account switcher), prepared once: with modernc's SQLite, parsing a
@@ -99,6 +108,7 @@ func Open(ctx context.Context, path string) (*Store, error) {
 		return nil, err
 	}
 	st := &Store{db: sqlDB, driveLimit: defaultDriveLimit}
+	st.damage = quickCheck(ctx, sqlDB)
 	if err := st.hot.prepare(ctx, sqlDB); err != nil {
 		sqlDB.Close()
 		return nil, err
@@ -130,8 +140,53 @@ func (s *Store) Close() error {
 	return nil
 }
 
-// Ping checks that the database answers; /readyz uses it.
+// quickCheck runs PRAGMA quick_check within quickCheckBudget. It returns an
+// error wrapping app.ErrCorrupt when the check finds damage; a check that
+// runs out of time (or cannot run) finds nothing.
+func quickCheck(ctx context.Context, sqlDB *sql.DB) error {
+	ctx, cancel := context.WithTimeout(ctx, quickCheckBudget)
+	defer cancel()
+	rows, err := sqlDB.QueryContext(ctx, `PRAGMA quick_check(5)`)
+	if err != nil {
+		if ctx.Err() == nil && isCorrupt(err) {
+			return fmt.Errorf("db: quick_check: %v: %w", err, app.ErrCorrupt)
+		}
+		return nil
+	}
+	defer rows.Close()
+	var problems []string
+	for rows.Next() {
+		var line string
+		if rows.Scan(&line) == nil && line != "ok" {
+			problems = append(problems, line)
+		}
+	}
+	if err := rows.Err(); err != nil && ctx.Err() == nil && isCorrupt(err) {
+		problems = append(problems, err.Error())
+	}
+	if len(problems) > 0 {
+		return fmt.Errorf("db: quick_check: %s: %w", strings.Join(problems, "; "), app.ErrCorrupt)
+	}
+	return nil
+}
+
+// isCorrupt reports whether err is SQLite's "database disk image is
+// malformed" (or not a database at all).
+func isCorrupt(err error) bool {
+	var se *sqlite.Error
+	if errors.As(err, &se) {
+		c := se.Code() & 0xff
+		return c == sqlite3.SQLITE_CORRUPT || c == sqlite3.SQLITE_NOTADB
+	}
+	return strings.Contains(err.Error(), "malformed")
+}
+
+// Ping checks that the database answers and passed its integrity check at
+// open; /readyz uses it.
 func (s *Store) Ping(ctx context.Context) error {
+	if s.damage != nil {
+		return s.damage
+	}
 	var one int
 	if err := s.db.QueryRowContext(ctx, `SELECT 1`).Scan(&one); err != nil {
 		return fmt.Errorf("db: ping: %w", err)

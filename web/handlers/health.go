@@ -2,11 +2,14 @@ package handlers
 
 import (
 	"context"
+	"errors"
 	"io/fs"
 	"net/http"
 	"time"
 
 	"github.com/labstack/echo/v4"
+
+	"github.com/rcbu-console/rcbu-console/app"
 )
 
 // healthz answers 200 "ok" while the process serves requests.
@@ -32,7 +35,9 @@ func readyz(db Pinger, accounts accountChecker) echo.HandlerFunc {
 		c.Response().Header().Set(echo.HeaderCacheControl, "no-store")
 		ctx, cancel := context.WithTimeout(c.Request().Context(), 10*time.Second)
 		defer cancel()
-		if err := db.Ping(ctx); err != nil {
+		if err := db.Ping(ctx); errors.Is(err, app.ErrCorrupt) {
+			return c.JSON(http.StatusServiceUnavailable, readyStatus{Status: "unavailable", Reason: "database: damaged (PRAGMA quick_check failed at start); restore a backup"})
+		} else if err != nil {
 			return c.JSON(http.StatusServiceUnavailable, readyStatus{Status: "unavailable", Reason: "database: not reachable"})
 		}
 		if err := accounts.CheckAll(ctx); err != nil {
