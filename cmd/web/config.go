@@ -26,8 +26,12 @@ type Config struct {
 	AdminEmail    string // RCBU_WEB_ADMIN_EMAIL, -admin-email
 	AdminPassword string // RCBU_WEB_ADMIN_PASSWORD (environment only)
 	SecureCookies bool   // RCBU_WEB_SECURE_COOKIES, -secure-cookies
-	LogLevel      slog.Level
-	DemoSpeed     float64 // RCBU_DEMO_SPEED, -demo-speed
+	// AllowPrivateTargets lets alert channels reach loopback and private
+	// addresses (RCBU_WEB_ALLOW_PRIVATE_TARGETS, -allow-private-targets);
+	// demo mode allows them too. Link-local and metadata addresses never.
+	AllowPrivateTargets bool
+	LogLevel            slog.Level
+	DemoSpeed           float64 // RCBU_DEMO_SPEED, -demo-speed
 	// DemoRegionPorts serves each region of the demo simulator on its own
 	// loopback port, with the real service's endpoint shape
 	// (RCBU_DEMO_REGION_PORTS, -demo-region-ports).
@@ -71,6 +75,7 @@ type setting struct {
 func loadConfig(args []string, getenv func(string) string, output io.Writer) (Config, error) {
 	var raw struct {
 		addr, db, secret, adminEmail, adminPassword, secure, logLevel, speed string
+		allowPrivate                                                         string
 		regionPorts                                                          string
 		user, apiKey, password, region, identity                             string
 		syncInterval, keepDays, auditKeepDays                                string
@@ -83,6 +88,7 @@ func loadConfig(args []string, getenv func(string) string, output io.Writer) (Co
 		{"RCBU_WEB_ADMIN_EMAIL", "admin-email", "admin@example.com", "email of the first admin, created when there are no users", &raw.adminEmail},
 		{"RCBU_WEB_ADMIN_PASSWORD", "", "", "", &raw.adminPassword},
 		{"RCBU_WEB_SECURE_COOKIES", "secure-cookies", "false", "mark cookies Secure (serve over HTTPS)", &raw.secure},
+		{"RCBU_WEB_ALLOW_PRIVATE_TARGETS", "allow-private-targets", "false", "let alert webhooks, Slack and SMTP reach loopback and private addresses (demo mode does); link-local and cloud metadata addresses stay refused", &raw.allowPrivate},
 		{"RCBU_WEB_LOG_LEVEL", "log-level", "info", "log level: debug, info, warn or error", &raw.logLevel},
 		{"RCBU_DEMO_SPEED", "demo-speed", "1", "demo simulator speed (simulated time multiplier)", &raw.speed},
 		{"RCBU_DEMO_REGION_PORTS", "demo-region-ports", "false", "demo simulator serves each region on its own loopback port (http://127.0.0.1:PORT/v1.0/{tenant}, the real service's shape) instead of path prefixes", &raw.regionPorts},
@@ -156,6 +162,11 @@ func loadConfig(args []string, getenv func(string) string, output io.Writer) (Co
 		bad("RCBU_WEB_SECURE_COOKIES", "want true or false, got %q", raw.secure)
 	}
 	cfg.SecureCookies = secure
+	allowPrivate, err := strconv.ParseBool(strings.TrimSpace(raw.allowPrivate))
+	if err != nil {
+		bad("RCBU_WEB_ALLOW_PRIVATE_TARGETS", "want true or false, got %q", raw.allowPrivate)
+	}
+	cfg.AllowPrivateTargets = allowPrivate
 	if err := cfg.LogLevel.UnmarshalText([]byte(strings.TrimSpace(raw.logLevel))); err != nil {
 		bad("RCBU_WEB_LOG_LEVEL", "want debug, info, warn or error, got %q", raw.logLevel)
 	}

@@ -14,6 +14,7 @@ import (
 
 	"github.com/rcbu-console/rcbu-console/app"
 	"github.com/rcbu-console/rcbu-console/db"
+	"github.com/rcbu-console/rcbu-console/internal/netguard"
 	"github.com/rcbu-console/rcbu-console/metrics"
 	"github.com/rcbu-console/rcbu-console/notify"
 	"github.com/rcbu-console/rcbu-console/rcbu"
@@ -94,7 +95,20 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 	// background refresh runs; a change made through the console drops them.
 	fleet := app.NewFleet(accounts, app.FleetOptions{Now: now, Log: log, MaxStale: time.Minute})
 	history := app.NewHistory(store, accounts, audit, now, log)
-	alerts := app.NewAlerts(store, sealer, fleet, accounts, audit, notify.New(notify.Options{Now: now}), app.AlertsOptions{Now: now, Log: log})
+	// Alert channels connect only where the policy allows, checked on the
+	// address actually dialled: never link-local or cloud metadata, and
+	// loopback or private only when configured or in demo mode (whose
+	// receivers are on this machine).
+	demo := cfg.RCBUUsername == ""
+	if demo {
+		has, err := accounts.HasConfiguredAccounts(ctx)
+		if err != nil {
+			return err
+		}
+		demo = !has
+	}
+	guard := netguard.Policy{AllowPrivate: cfg.AllowPrivateTargets || demo}
+	alerts := app.NewAlerts(store, sealer, fleet, accounts, audit, notify.New(notify.Options{Now: now, Dialer: guard.Dialer(10 * time.Second)}), app.AlertsOptions{Now: now, Log: log})
 	// A backup or restore run through the console is snapshotted as soon as
 	// it is seen to end, and then the alert rules of its account run.
 	snapshotter := alerts.SnapshotHook(history)

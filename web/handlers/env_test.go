@@ -96,6 +96,9 @@ type envOptions struct {
 	fleetMaxStale time.Duration
 	// metrics say who may read /metrics (the zero value: nobody, 404).
 	metrics metrics.Options
+	// change, if set, edits the Deps before the server is built (e.g. the
+	// production argon2 cost, secure cookies).
+	change func(*Deps)
 }
 
 // testStart is when the console's and the simulator's clocks start.
@@ -188,6 +191,9 @@ func buildTestEnv(t testing.TB, o envOptions) (*testEnv, Deps) {
 		Syncer:         app.NewSyncer(history, accounts, app.SyncOptions{AfterSync: alerts.AfterSync}),
 		Tokens:         app.NewTokens(store, audit, clk.Now, log),
 		SessionKey:     []byte(strings.Repeat("s", 64)), Static: staticFS, Now: clk.Now, Version: "test",
+	}
+	if o.change != nil {
+		o.change(&deps)
 	}
 	e, r, err := newServer(deps)
 	if err != nil {

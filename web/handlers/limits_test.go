@@ -62,7 +62,7 @@ func TestSlowBodyIs408(t *testing.T) {
 
 func TestHSTSWithSecureCookies(t *testing.T) {
 	for _, secure := range []bool{false, true} {
-		te := newTestEnvWith(t, func(d *Deps) { d.SecureCookies = secure })
+		te, _ := buildTestEnv(t, envOptions{change: func(d *Deps) { d.SecureCookies = secure }})
 		got := te.get("/login", nil).Header().Get("Strict-Transport-Security")
 		if secure && !strings.HasPrefix(got, "max-age=") {
 			t.Errorf("secure cookies: Strict-Transport-Security %q", got)

@@ -76,7 +76,7 @@ func heapPeak(fn func()) uint64 {
 }
 
 func TestLoginBurstIsCountedBeforeHashing(t *testing.T) {
-	te := newTestEnvWith(t, realArgon2(t))
+	te, _ := buildTestEnv(t, envOptions{change: realArgon2(t)})
 	const n = 48
 	var wg sync.WaitGroup
 	codes := make([]int, n)
@@ -110,7 +110,7 @@ func TestLoginBurstIsCountedBeforeHashing(t *testing.T) {
 }
 
 func TestLoginHashingIsBoundedAcrossClients(t *testing.T) {
-	te := newTestEnvWith(t, realArgon2(t))
+	te, _ := buildTestEnv(t, envOptions{change: realArgon2(t)})
 	// Every attempt from its own address for its own email: the throttle
 	// stops none of them, so only the bound on password checks holds memory.
 	const n = 24

@@ -7,10 +7,11 @@ import (
 	"testing"
 
 	"github.com/rcbu-console/rcbu-console/app"
+	"github.com/rcbu-console/rcbu-console/metrics"
 )
 
 func TestTokensAreRevokedWithTheSessions(t *testing.T) {
-	ae := newAPIEnv(t, app.MetricsOptions{})
+	ae := newAPIEnv(t, metrics.Options{})
 	creator := ae.byRole[app.RoleCreator]
 	tests := []struct {
 		name   string
@@ -58,7 +59,7 @@ func TestTokensAreRevokedWithTheSessions(t *testing.T) {
 }
 
 func TestProfileSaysTokensAreRevoked(t *testing.T) {
-	te := newTestEnvWith(t, nil)
+	te := newTestEnv(t)
 	d := doc(t, te.get("/profile", te.loginRole(app.RoleCreator)))
 	confirm := testid(d, "sign-out-everywhere").Closest("form").AttrOr("data-confirm", "")
 	if !strings.Contains(confirm, "API tokens") {
