@@ -390,6 +390,15 @@ func (s *server) deliveriesPage(al deliveryLister) echo.HandlerFunc {
 			if d.LastStatus != 0 {
 				row.Code = strconv.Itoa(d.LastStatus)
 			}
+			if !u.Role.Allows(app.RoleAdmin) && d.Status != app.DeliverySent {
+				// Only admins, who choose the targets, see why a delivery
+				// failed: "refused" vs "405" vs "timeout" would make the
+				// log a port scanner for anyone who can read it.
+				row.Code = "—"
+				if row.Error != "" {
+					row.Error = "Not delivered; an admin can see why."
+				}
+			}
 			if d.Status == app.DeliveryPending && d.Attempts > 0 {
 				row.Next = templates.NewTimeView(d.NextAttempt, now, loc)
 			}
