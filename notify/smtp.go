@@ -10,6 +10,7 @@ import (
 	"mime"
 	"mime/quotedprintable"
 	"net"
+	"net/mail"
 	"net/smtp"
 	"net/textproto"
 	"strconv"
@@ -129,8 +130,14 @@ func oneLine(s string) string {
 func buildMail(s app.SMTPSettings, id app.DeliveryID, n app.Notice, now time.Time) []byte {
 	var b bytes.Buffer
 	h := func(k, v string) { b.WriteString(k + ": " + v + "\r\n") }
-	h("From", mime.QEncoding.Encode("utf-8", "RCBU Console")+" <"+s.From+">")
-	h("To", strings.Join(s.To, ", "))
+	// net/mail quotes what needs quoting: a local part like `"a>"` pasted
+	// between angle brackets would make a malformed header.
+	h("From", (&mail.Address{Name: "RCBU Console", Address: s.From}).String())
+	to := make([]string, len(s.To))
+	for i, a := range s.To {
+		to[i] = (&mail.Address{Address: a}).String()
+	}
+	h("To", strings.Join(to, ", "))
 	h("Subject", mime.QEncoding.Encode("utf-8", oneLine(n.Subject())))
 	h("Date", now.UTC().Format(time.RFC1123Z))
 	domain := "rcbu-console.invalid"
