@@ -346,6 +346,10 @@ func TestE2E(t *testing.T) {
 			if !shown {
 				t.Errorf("%s: the hostile name is not shown as text", path)
 			}
+			// A U+202E in a name must not reorder the text after it.
+			if n := eval[int](tb, `[...document.querySelectorAll('[data-testid="agent-name"]')].filter(e => getComputedStyle(e).unicodeBidi !== 'isolate').length`); n != 0 {
+				t.Errorf("%s: %d agent names are not bidi-isolated", path, n)
+			}
 		}
 		// The dialog check runs at cleanup (newTab); give a late onerror a
 		// chance to fire first by asking the page a question after load.
