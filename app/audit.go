@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"slices"
 	"strings"
 	"time"
 )
@@ -150,28 +151,37 @@ func (a *Audit) List(ctx context.Context, actor User, f AuditFilter) (AuditPage,
 	if !f.From.IsZero() && !f.To.IsZero() && !f.From.Before(f.To) {
 		return AuditPage{}, fmt.Errorf("list audit: %w", Invalid("to", "The end must be after the start."))
 	}
-	limit := f.Limit
-	f.Limit = limit + 1 // one more tells whether there is a further page
-	rows, err := a.store.ListAudit(ctx, f)
+	rows, more, err := fetchPage(f.Limit, func(n int) ([]AuditEntry, error) {
+		f.Limit = n
+		return a.store.ListAudit(ctx, f)
+	})
 	if err != nil {
 		return AuditPage{}, fmt.Errorf("list audit: %w", err)
-	}
-	more := len(rows) > limit
-	if more {
-		rows = rows[:limit]
 	}
 	var p AuditPage
 	if f.After != 0 {
 		// Ascending from the cursor: flip to newest first.
-		for i, j := 0, len(rows)-1; i < j; i, j = i+1, j-1 {
-			rows[i], rows[j] = rows[j], rows[i]
-		}
+		slices.Reverse(rows)
 		p.HasNewer, p.HasOlder = more, true
 	} else {
 		p.HasOlder, p.HasNewer = more, f.Before != 0
 	}
 	p.Entries = rows
 	return p, nil
+}
+
+// fetchPage fetches up to limit rows through fetch, asking it for one
+// more than limit: more reports whether that extra row existed, i.e.
+// whether there is a further page. The extra row is dropped.
+func fetchPage[T any](limit int, fetch func(n int) ([]T, error)) (rows []T, more bool, err error) {
+	rows, err = fetch(limit + 1)
+	if err != nil {
+		return nil, false, err
+	}
+	if len(rows) > limit {
+		return rows[:limit], true, nil
+	}
+	return rows, false, nil
 }
 
 // actorEntry builds an entry for an action by actor; err decides the outcome.

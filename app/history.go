@@ -303,15 +303,12 @@ func (h *History) List(ctx context.Context, f ReportFilter) (ReportPage, error) 
 	if f.Sort == "" {
 		f.Sort = SortFinished
 	}
-	limit := f.Limit
-	f.Limit = limit + 1 // one more tells whether there is a further page
-	rows, err := h.store.ListReports(ctx, f)
+	rows, more, err := fetchPage(f.Limit, func(n int) ([]Report, error) {
+		f.Limit = n
+		return h.store.ListReports(ctx, f)
+	})
 	if err != nil {
 		return ReportPage{}, fmt.Errorf("list reports: %w", err)
-	}
-	more := len(rows) > limit
-	if more {
-		rows = rows[:limit]
 	}
 	var p ReportPage
 	if f.Before != nil {
