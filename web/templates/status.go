@@ -24,37 +24,31 @@ type Badge struct {
 	Tone Tone
 }
 
+// backupBadges maps a lower-cased backup or restore state name to its badge.
+var backupBadges = map[string]Badge{
+	"completed":           {"Completed", ToneSuccess},
+	"completedwitherrors": {"Completed with errors", ToneWarning},
+	"failed":              {"Failed", ToneDanger},
+	"missed":              {"Missed", ToneDanger},
+	"skipped":             {"Skipped", ToneNeutral},
+	"stopped":             {"Stopped", ToneNeutral},
+	"startrequested":      {"Starting", ToneInfo},
+	"startscheduled":      {"Starting", ToneInfo},
+	"queued":              {"Queued", ToneInfo},
+	"preparing":           {"Preparing", ToneInfo},
+	"inprogress":          {"In progress", ToneInfo},
+	"running":             {"In progress", ToneInfo},
+	"stoprequested":       {"Stopping", ToneInfo},
+	"":                    {"Unknown", ToneNeutral},
+}
+
 // BackupBadge maps a backup or restore state name (as the API spells it) to
-// its badge.
+// its badge; an unknown state shows as itself, in neutral.
 func BackupBadge(state string) Badge {
-	switch strings.ToLower(state) {
-	case "completed":
-		return Badge{"Completed", ToneSuccess}
-	case "completedwitherrors":
-		return Badge{"Completed with errors", ToneWarning}
-	case "failed":
-		return Badge{"Failed", ToneDanger}
-	case "missed":
-		return Badge{"Missed", ToneDanger}
-	case "skipped":
-		return Badge{"Skipped", ToneNeutral}
-	case "stopped":
-		return Badge{"Stopped", ToneNeutral}
-	case "startrequested", "startscheduled":
-		return Badge{"Starting", ToneInfo}
-	case "queued":
-		return Badge{"Queued", ToneInfo}
-	case "preparing":
-		return Badge{"Preparing", ToneInfo}
-	case "inprogress", "running":
-		return Badge{"In progress", ToneInfo}
-	case "stoprequested":
-		return Badge{"Stopping", ToneInfo}
-	case "":
-		return Badge{"Unknown", ToneNeutral}
-	default:
-		return Badge{state, ToneNeutral}
+	if b, ok := backupBadges[strings.ToLower(state)]; ok {
+		return b
 	}
+	return Badge{state, ToneNeutral}
 }
 
 // AgentBadge maps an agent's state to its badge: disabled wins, then the
