@@ -188,17 +188,9 @@ func scanObject(b []byte, i, depth int, field func(key []byte, keySlow bool, val
 				return 0, err
 			}
 		}
-		i = skipSpace(b, i)
-		if i >= len(b) {
-			return 0, syntaxError("unexpected end of input in object", i)
-		}
-		switch b[i] {
-		case ',':
-			i = skipSpace(b, i+1)
-		case '}':
-			return i + 1, nil
-		default:
-			return 0, syntaxError("after object key:value pair", i)
+		var done bool
+		if i, done, err = scanSeparator(b, i, '}', "object", "after object key:value pair"); err != nil || done {
+			return i, err
 		}
 	}
 }
@@ -221,18 +213,29 @@ func scanArray(b []byte, i, depth int, elem func(val []byte) error) (int, error)
 				return 0, err
 			}
 		}
-		i = skipSpace(b, i)
-		if i >= len(b) {
-			return 0, syntaxError("unexpected end of input in array", i)
+		var done bool
+		if i, done, err = scanSeparator(b, i, ']', "array", "after array element"); err != nil || done {
+			return i, err
 		}
-		switch b[i] {
-		case ',':
-			i = skipSpace(b, i+1)
-		case ']':
-			return i + 1, nil
-		default:
-			return 0, syntaxError("after array element", i)
-		}
+	}
+}
+
+// scanSeparator reads what follows a member or element at b[i], spaces
+// allowed: a ',' returns the start of the next one, the closing byte
+// returns the container's end with done set. what names the container and
+// after describes the position, for the error.
+func scanSeparator(b []byte, i int, closing byte, what, after string) (next int, done bool, err error) {
+	i = skipSpace(b, i)
+	if i >= len(b) {
+		return 0, false, syntaxError("unexpected end of input in "+what, i)
+	}
+	switch b[i] {
+	case ',':
+		return skipSpace(b, i+1), false, nil
+	case closing:
+		return i + 1, true, nil
+	default:
+		return 0, false, syntaxError(after, i)
 	}
 }
 
