@@ -112,6 +112,20 @@ func (c *call) fields(form bool) (fields, reply, bool) {
 	return f, reply{}, true
 }
 
+// fieldsWithBool decodes the JSON body like fields and reads its required
+// boolean key; a bad body or a missing or non-boolean key is the 400 reply.
+func (c *call) fieldsWithBool(key string) (fields, bool, reply, bool) {
+	f, rep, good := c.fields(false)
+	if !good {
+		return nil, false, rep, false
+	}
+	v, err := f.requiredBool(key)
+	if err != nil {
+		return nil, false, badReply(err), false
+	}
+	return f, v, reply{}, true
+}
+
 func (s *Server) getAgent(c *call) reply {
 	a, rep, found := s.lookupAgent(c, c.id, http.StatusNotFound)
 	if !found {
@@ -161,13 +175,9 @@ func (s *Server) wakeAgents(c *call) reply {
 }
 
 func (s *Server) enableAgent(c *call) reply {
-	f, rep, good := c.fields(false)
+	f, enable, rep, good := c.fieldsWithBool("Enable")
 	if !good {
 		return rep
-	}
-	enable, err := f.requiredBool("Enable")
-	if err != nil {
-		return badReply(err)
 	}
 	a, rep, found := s.bodyAgent(c, f, "MachineAgentId")
 	if !found {
@@ -344,13 +354,9 @@ func (s *Server) updateAgentBehavior(c *call) reply {
 	if !found {
 		return rep
 	}
-	f, rep, good := c.fields(false)
+	f, useSN, rep, good := c.fieldsWithBool("UseServiceNet")
 	if !good {
 		return rep
-	}
-	useSN, err := f.requiredBool("UseServiceNet")
-	if err != nil {
-		return badReply(err)
 	}
 	// BackupDataCenter and BackupDatacenter are the same key once lower-cased.
 	dc, hasDC, err := f.stringField("BackupDataCenter")

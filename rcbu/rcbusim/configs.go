@@ -480,13 +480,9 @@ func (s *Server) enableConfiguration(c *call) reply {
 	if !found {
 		return rep
 	}
-	f, rep, good := c.fields(false)
+	_, enable, rep, good := c.fieldsWithBool("Enable")
 	if !good {
 		return rep
-	}
-	enable, err := f.requiredBool("Enable")
-	if err != nil {
-		return badReply(err)
 	}
 	if cfg.deleted {
 		return errReply(http.StatusNotFound, "backup configuration %d is deleted", cfg.id)
