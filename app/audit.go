@@ -184,6 +184,18 @@ func fetchPage[T any](limit int, fetch func(n int) ([]T, error)) (rows []T, more
 	return rows, false, nil
 }
 
+// auditedFail returns the failure path of an audited action: it records
+// err as the action's failed outcome against the target *target names at
+// that moment (callers refine it once they know more), and returns the
+// zero T with err wrapped as "op: err".
+func auditedFail[T any](ctx context.Context, a *Audit, actor User, action AuditAction, target *string, op string) func(error) (T, error) {
+	return func(err error) (T, error) {
+		a.Record(ctx, actorEntry(actor, action, *target, err))
+		var zero T
+		return zero, fmt.Errorf("%s: %w", op, err)
+	}
+}
+
 // actorEntry builds an entry for an action by actor; err decides the outcome.
 func actorEntry(actor User, action AuditAction, target string, err error, detail ...string) AuditEntry {
 	e := AuditEntry{ActorID: actor.ID, Actor: actor.Email, Action: action, Target: target, Outcome: OutcomeOK}

@@ -303,10 +303,7 @@ func configUpstream(op string, err error) error {
 // agent cannot change: the form's agent is ignored.
 func (s *Configurations) Update(ctx context.Context, actor User, scope Scope, id rcbu.ConfigurationID, in ConfigurationInput) (FleetConfiguration, error) {
 	target := fmt.Sprintf("configuration %d", id)
-	fail := func(err error) (FleetConfiguration, error) {
-		s.audit.Record(ctx, actorEntry(actor, ActionConfigurationUpdate, target, err))
-		return FleetConfiguration{}, fmt.Errorf("update configuration %d: %w", id, err)
-	}
+	fail := auditedFail[FleetConfiguration](ctx, s.audit, actor, ActionConfigurationUpdate, &target, fmt.Sprintf("update configuration %d", id))
 	if !actor.Role.Allows(RoleCreator) {
 		return fail(ErrForbidden)
 	}
@@ -338,14 +335,11 @@ func (s *Configurations) SetEnabled(ctx context.Context, actor User, scope Scope
 		action = ActionConfigurationEnable
 	}
 	target := fmt.Sprintf("configuration %d", id)
-	fail := func(err error) (FleetConfiguration, error) {
-		s.audit.Record(ctx, actorEntry(actor, action, target, err))
-		verb := "disable"
-		if enable {
-			verb = "enable"
-		}
-		return FleetConfiguration{}, fmt.Errorf("%s configuration %d: %w", verb, id, err)
+	verb := "disable"
+	if enable {
+		verb = "enable"
 	}
+	fail := auditedFail[FleetConfiguration](ctx, s.audit, actor, action, &target, fmt.Sprintf("%s configuration %d", verb, id))
 	if !actor.Role.Allows(RoleCreator) {
 		return fail(ErrForbidden)
 	}
@@ -373,10 +367,7 @@ func (s *Configurations) SetEnabled(ctx context.Context, actor User, scope Scope
 // restorable until they expire.
 func (s *Configurations) Delete(ctx context.Context, actor User, scope Scope, id rcbu.ConfigurationID) (FleetConfiguration, error) {
 	target := fmt.Sprintf("configuration %d", id)
-	fail := func(err error) (FleetConfiguration, error) {
-		s.audit.Record(ctx, actorEntry(actor, ActionConfigurationDelete, target, err))
-		return FleetConfiguration{}, fmt.Errorf("delete configuration %d: %w", id, err)
-	}
+	fail := auditedFail[FleetConfiguration](ctx, s.audit, actor, ActionConfigurationDelete, &target, fmt.Sprintf("delete configuration %d", id))
 	if !actor.Role.Allows(RoleAdmin) {
 		return fail(ErrForbidden)
 	}

@@ -439,10 +439,7 @@ func (s *Restores) Start(ctx context.Context, actor User, scope Scope, p Restore
 
 func (s *Restores) start(ctx context.Context, actor User, scope Scope, p RestorePlan, in StartInput) (FleetRestore, error) {
 	target := fmt.Sprintf("backup %d of configuration %d", p.BackupID, p.ConfigurationID)
-	fail := func(err error) (FleetRestore, error) {
-		s.audit.Record(ctx, actorEntry(actor, ActionRestoreStart, target, err))
-		return FleetRestore{}, fmt.Errorf("start restore: %w", err)
-	}
+	fail := auditedFail[FleetRestore](ctx, s.audit, actor, ActionRestoreStart, &target, "start restore")
 	if !actor.Role.Allows(RoleCreator) {
 		return fail(ErrForbidden)
 	}
@@ -582,10 +579,7 @@ func (s *Restores) finished(ctx context.Context, k restoreKey) {
 // Stop asks a running restore to stop.
 func (s *Restores) Stop(ctx context.Context, actor User, scope Scope, id rcbu.RestoreID) (FleetRestore, error) {
 	target := fmt.Sprintf("restore %d", id)
-	fail := func(err error) (FleetRestore, error) {
-		s.audit.Record(ctx, actorEntry(actor, ActionRestoreStop, target, err))
-		return FleetRestore{}, fmt.Errorf("stop restore %d: %w", id, err)
-	}
+	fail := auditedFail[FleetRestore](ctx, s.audit, actor, ActionRestoreStop, &target, fmt.Sprintf("stop restore %d", id))
 	if !actor.Role.Allows(RoleCreator) {
 		return fail(ErrForbidden)
 	}
