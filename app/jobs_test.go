@@ -94,6 +94,16 @@ func newOpsEnv(t *testing.T) *opsEnv {
 	return env
 }
 
+// startBackup starts a backup of env.cfg as a creator and returns its id.
+func (env *opsEnv) startBackup(t *testing.T) rcbu.BackupID {
+	t.Helper()
+	res, err := env.ops.StartBackup(ctxT(t), creator, env.scope(1), env.cfg, "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	return res.Backup.Backup.ID
+}
+
 func TestStartBackupRolesAndAudit(t *testing.T) {
 	t.Parallel()
 	env := newOpsEnv(t)
@@ -200,11 +210,7 @@ func TestStopBackupAndJobStatus(t *testing.T) {
 	t.Parallel()
 	env := newOpsEnv(t)
 	ctx := ctxT(t)
-	res, err := env.ops.StartBackup(ctx, creator, env.scope(1), env.cfg, "")
-	if err != nil {
-		t.Fatal(err)
-	}
-	id := res.Backup.Backup.ID
+	id := env.startBackup(t)
 	j, err := env.ops.BackupJob(ctx, env.scope(1), id)
 	if err != nil || j.Done() || j.Started.IsZero() || j.Report != nil {
 		t.Fatalf("busy job = %+v, %v", j, err)
@@ -243,13 +249,10 @@ func TestBackupJobReportOnceDone(t *testing.T) {
 	t.Parallel()
 	env := newOpsEnv(t)
 	ctx := ctxT(t)
-	res, err := env.ops.StartBackup(ctx, creator, env.scope(1), env.cfg, "")
-	if err != nil {
-		t.Fatal(err)
-	}
+	id := env.startBackup(t)
 	env.sim.SetNextOutcome(int64(env.cfg), rcbusim.StateCompleted)
 	env.sim.Advance(6 * time.Hour)
-	j, err := env.ops.BackupJob(ctx, env.scope(1), res.Backup.Backup.ID)
+	j, err := env.ops.BackupJob(ctx, env.scope(1), id)
 	if err != nil {
 		t.Fatal(err)
 	}
