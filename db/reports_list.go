@@ -45,28 +45,22 @@ type sortSQL struct {
 // (db/migrations/00010_reports.sql and 00050_report_sort_indexes.sql); an
 // unknown one is the finish time.
 func sortOf(s app.ReportSort) sortSQL {
-	switch s {
-	case app.SortStarted:
-		return sortSQL{"r.started_unix", "reports_sort_started", "reports_errsort_started"}
-	case app.SortDuration:
-		return sortSQL{"r.duration_s", "reports_sort_duration", "reports_errsort_duration"}
-	case app.SortAgent:
-		return sortSQL{"r.agent_name", "reports_sort_agent", "reports_errsort_agent"}
-	case app.SortConfig:
-		return sortSQL{"r.config_name", "reports_sort_config", "reports_errsort_config"}
-	case app.SortState:
-		return sortSQL{"r.state", "reports_sort_state", "reports_errsort_state"}
-	case app.SortKind:
-		return sortSQL{"r.kind", "reports_sort_kind", "reports_errsort_kind"}
-	case app.SortFiles:
-		return sortSQL{"(r.files_backed_up + r.files_restored)", "reports_sort_files", "reports_errsort_files"}
-	case app.SortBytes:
-		return sortSQL{"(r.bytes_backed_up + r.bytes_restored)", "reports_sort_bytes", "reports_errsort_bytes"}
-	case app.SortErrors:
-		return sortSQL{"r.error_count", "reports_sort_errors", "reports_errsort_errors"}
-	default:
-		return sortSQL{"r.finished_unix", "reports_account_finished", "reports_errors_finished"}
+	if q, ok := sorts[s]; ok {
+		return q
 	}
+	return sortSQL{"r.finished_unix", "reports_account_finished", "reports_errors_finished"}
+}
+
+var sorts = map[app.ReportSort]sortSQL{
+	app.SortStarted:  {"r.started_unix", "reports_sort_started", "reports_errsort_started"},
+	app.SortDuration: {"r.duration_s", "reports_sort_duration", "reports_errsort_duration"},
+	app.SortAgent:    {"r.agent_name", "reports_sort_agent", "reports_errsort_agent"},
+	app.SortConfig:   {"r.config_name", "reports_sort_config", "reports_errsort_config"},
+	app.SortState:    {"r.state", "reports_sort_state", "reports_errsort_state"},
+	app.SortKind:     {"r.kind", "reports_sort_kind", "reports_errsort_kind"},
+	app.SortFiles:    {"(r.files_backed_up + r.files_restored)", "reports_sort_files", "reports_errsort_files"},
+	app.SortBytes:    {"(r.bytes_backed_up + r.bytes_restored)", "reports_sort_bytes", "reports_errsort_bytes"},
+	app.SortErrors:   {"r.error_count", "reports_sort_errors", "reports_errsort_errors"},
 }
 
 // defaultDriveLimit is the most candidate rows a filter may select to
