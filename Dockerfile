@@ -7,7 +7,7 @@
 # Without RCBU_USERNAME and RCBU_API_KEY the console runs in demo mode against
 # its built-in simulator; the first admin's password is printed to the log.
 
-FROM golang:1.26 AS build
+FROM golang:1.27.3 AS build
 WORKDIR /src
 # Dependencies first, so that code changes reuse the module cache layer.
 COPY go.mod go.sum ./

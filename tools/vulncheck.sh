@@ -4,8 +4,8 @@
 # built from the golang.org/x/vulndb module, fetched through the module proxy
 # like any module, with its own cmd/indexdb, outside our go.mod, and cached.
 #
-#   tools/vulncheck.sh                 # warn on called stdlib vulnerabilities
-#   VULNCHECK_STDLIB=fail tools/vulncheck.sh
+#   tools/vulncheck.sh                       # fail on any called vulnerability, stdlib too
+#   VULNCHECK_STDLIB=warn tools/vulncheck.sh # only warn on called stdlib ones
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -40,4 +40,4 @@ if ! "$GO" tool govulncheck -db "file://$db" -format json ./... >"$out"; then
 	echo "vulncheck: govulncheck could not scan the module" >&2
 	exit 1
 fi
-"$GO" run ./tools/vulnreport -stdlib="${VULNCHECK_STDLIB:-warn}" -accept tools/vulncheck-accepted.txt <"$out"
+"$GO" run ./tools/vulnreport -stdlib="${VULNCHECK_STDLIB:-fail}" -accept tools/vulncheck-accepted.txt <"$out"

@@ -142,10 +142,23 @@ func TestDockerImageIsDistrolessNonRootWithVolumeAndHealthcheck(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	tag := strings.TrimPrefix(buildStage.Image, "golang:")
 	if m := regexp.MustCompile(`(?m)^go (\d+\.\d+)`).FindSubmatch(gomod); m == nil {
 		t.Error("go.mod has no go directive")
-	} else if tag := strings.TrimPrefix(buildStage.Image, "golang:"); !strings.HasPrefix(tag, string(m[1])) {
+	} else if tc := regexp.MustCompile(`(?m)^toolchain go(\S+)`).FindSubmatch(gomod); tc != nil {
+		// The image builds with exactly the toolchain make and CI use.
+		if tag != string(tc[1]) {
+			t.Errorf("build stage uses golang:%s, go.mod's toolchain is go%s", tag, tc[1])
+		}
+	} else if !strings.HasPrefix(tag, string(m[1])) {
 		t.Errorf("build stage uses golang:%s, go.mod says go %s", tag, m[1])
+	}
+	makefile, err := os.ReadFile(filepath.Join(repoRoot, "Makefile"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !regexp.MustCompile(`(?m)^export GOTOOLCHAIN \?= go` + regexp.QuoteMeta(tag) + `$`).Match(makefile) {
+		t.Errorf("the Makefile does not build with go%s, the image's toolchain", tag)
 	}
 
 	users := final.All("USER")
