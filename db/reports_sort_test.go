@@ -182,11 +182,7 @@ func checkPaging(t *testing.T, hist *app.History, name string, f app.ReportFilte
 }
 
 func snapshotIDs(rs []app.Report) []app.SnapshotID {
-	out := make([]app.SnapshotID, len(rs))
-	for i, r := range rs {
-		out[i] = r.ID
-	}
-	return out
+	return eachReport(rs, func(r app.Report) app.SnapshotID { return r.ID })
 }
 
 // TestSortPlansWalkAnIndex checks with EXPLAIN QUERY PLAN that an

@@ -62,12 +62,17 @@ func withErrors(es ...app.ReportErrorEntry) func(*app.Report) {
 	}
 }
 
-func jobIDs(rs []app.Report) []int64 {
-	out := make([]int64, len(rs))
+// eachReport returns field of every report, in order.
+func eachReport[T any](rs []app.Report, field func(app.Report) T) []T {
+	out := make([]T, len(rs))
 	for i, r := range rs {
-		out[i] = r.JobID
+		out[i] = field(r)
 	}
 	return out
+}
+
+func jobIDs(rs []app.Report) []int64 {
+	return eachReport(rs, func(r app.Report) int64 { return r.JobID })
 }
 
 func TestInsertReportsIsIdempotent(t *testing.T) {
