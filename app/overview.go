@@ -267,6 +267,7 @@ type Overviews struct {
 	mu        sync.Mutex
 	latestGen uint64
 	latest    map[ConfigurationKey]latestRun
+	fill      sync.Mutex // held while reading missing keys from the store
 }
 
 // latestRun is a cached LatestBackups answer for one configuration.
@@ -599,6 +600,26 @@ func (o *Overviews) latestBackups(ctx context.Context, keys []ConfigurationKey) 
 		} else if e.ok {
 			out[k] = e.run
 		}
+	}
+	o.mu.Unlock()
+	if len(missing) == 0 {
+		return out, nil
+	}
+	// One fill at a time: the loads that arrive together after a write
+	// wait for the first one's answer instead of each reading every key.
+	o.fill.Lock()
+	defer o.fill.Unlock()
+	o.mu.Lock()
+	if o.latestGen == gen {
+		still := missing[:0]
+		for _, k := range missing {
+			if e, ok := o.latest[k]; !ok {
+				still = append(still, k)
+			} else if e.ok {
+				out[k] = e.run
+			}
+		}
+		missing = still
 	}
 	o.mu.Unlock()
 	if len(missing) == 0 {
