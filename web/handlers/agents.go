@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"maps"
 	"net/http"
 	"net/url"
 	"slices"
@@ -104,29 +105,45 @@ func parseAgentFilter(c echo.Context) (app.AgentFilter, []string) {
 
 func agentFilterView(f app.AgentFilter, all []app.FleetAgent) templates.AgentFilterView {
 	v := templates.AgentFilterView{Query: f.Query, Active: f != (app.AgentFilter{})}
-	v.Status = templates.SelectField{Name: "status", Label: "Status", Options: []templates.Option{{Value: "", Label: "Any status", Selected: f.State == ""}}}
-	for _, st := range app.AgentStates() {
-		v.Status.Options = append(v.Status.Options, templates.Option{Value: st, Label: strings.ToUpper(st[:1]) + st[1:], Selected: f.State == st})
+	v.Status = templates.SelectField{Name: "status", Label: "Status", Options: append(
+		[]templates.Option{{Value: "", Label: "Any status", Selected: f.State == ""}},
+		agentStateOptions(f.State)...)}
+	dcs := make([]string, len(all))
+	for i, fa := range all {
+		dcs[i] = fa.Agent.Datacenter
 	}
-	dcs := map[string]bool{}
-	for _, fa := range all {
-		if fa.Agent.Datacenter != "" {
-			dcs[strings.ToUpper(fa.Agent.Datacenter)] = true
+	v.Datacenter = datacenterField("datacenter", "Datacenter", "Any datacenter", f.Datacenter, dcs)
+	return v
+}
+
+// agentStateOptions are the options of an agent status filter, one per
+// state, with selected chosen.
+func agentStateOptions(selected string) []templates.Option {
+	var out []templates.Option
+	for _, st := range app.AgentStates() {
+		out = append(out, templates.Option{Value: st, Label: strings.ToUpper(st[:1]) + st[1:], Selected: selected == st})
+	}
+	return out
+}
+
+// datacenterField is a datacenter filter: "any" first, then every
+// datacenter the agents are in (upper case, sorted), plus the selected one
+// even when no agent of the page is there any more.
+func datacenterField(name, label, anyLabel, selected string, datacenters []string) templates.SelectField {
+	set := map[string]bool{}
+	for _, dc := range datacenters {
+		if dc != "" {
+			set[strings.ToUpper(dc)] = true
 		}
 	}
-	if f.Datacenter != "" {
-		dcs[f.Datacenter] = true
+	if selected != "" {
+		set[selected] = true
 	}
-	v.Datacenter = templates.SelectField{Name: "datacenter", Label: "Datacenter", Options: []templates.Option{{Value: "", Label: "Any datacenter", Selected: f.Datacenter == ""}}}
-	names := make([]string, 0, len(dcs))
-	for dc := range dcs {
-		names = append(names, dc)
+	f := templates.SelectField{Name: name, Label: label, Options: []templates.Option{{Value: "", Label: anyLabel, Selected: selected == ""}}}
+	for _, dc := range slices.Sorted(maps.Keys(set)) {
+		f.Options = append(f.Options, templates.Option{Value: dc, Label: dc, Selected: selected == dc})
 	}
-	slices.Sort(names)
-	for _, dc := range names {
-		v.Datacenter.Options = append(v.Datacenter.Options, templates.Option{Value: dc, Label: dc, Selected: f.Datacenter == dc})
-	}
-	return v
+	return f
 }
 
 func agentListRow(fa app.FleetAgent, now time.Time, loc *time.Location) templates.AgentListRow {

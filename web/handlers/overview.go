@@ -396,31 +396,15 @@ func overviewView(v *templates.OverviewView, ov app.FleetOverview, f app.Overvie
 
 func overviewFilterView(f app.OverviewFilter, all []app.OverviewAgent) templates.AgentFilterView {
 	v := templates.AgentFilterView{Query: f.Query, Active: f.AgentFilter != (app.AgentFilter{}) || f.Problems}
-	v.Status = templates.SelectField{Name: "status", Label: "Status", Options: []templates.Option{
+	v.Status = templates.SelectField{Name: "status", Label: "Status", Options: append([]templates.Option{
 		{Value: "", Label: "Any status", Selected: f.State == "" && !f.Problems},
 		{Value: "problem", Label: "Has a problem", Selected: f.Problems},
-	}}
-	for _, st := range app.AgentStates() {
-		v.Status.Options = append(v.Status.Options, templates.Option{Value: st, Label: strings.ToUpper(st[:1]) + st[1:], Selected: f.State == st})
+	}, agentStateOptions(f.State)...)}
+	dcs := make([]string, len(all))
+	for i, oa := range all {
+		dcs[i] = oa.Agent.Datacenter
 	}
-	dcs := map[string]bool{}
-	for _, oa := range all {
-		if oa.Agent.Datacenter != "" {
-			dcs[strings.ToUpper(oa.Agent.Datacenter)] = true
-		}
-	}
-	if f.Datacenter != "" {
-		dcs[f.Datacenter] = true
-	}
-	v.Datacenter = templates.SelectField{Name: "region", Label: "Region", Options: []templates.Option{{Value: "", Label: "Any region", Selected: f.Datacenter == ""}}}
-	names := make([]string, 0, len(dcs))
-	for dc := range dcs {
-		names = append(names, dc)
-	}
-	slices.Sort(names)
-	for _, dc := range names {
-		v.Datacenter.Options = append(v.Datacenter.Options, templates.Option{Value: dc, Label: dc, Selected: f.Datacenter == dc})
-	}
+	v.Datacenter = datacenterField("region", "Region", "Any region", f.Datacenter, dcs)
 	return v
 }
 
