@@ -350,15 +350,9 @@ type apiReport struct {
 	Started           *string              `json:"started"`
 	Finished          *string              `json:"finished"`
 	DurationSeconds   int64                `json:"duration_seconds"`
-	FilesSearched     int64                `json:"files_searched"`
-	BytesSearched     int64                `json:"bytes_searched"`
-	FilesBackedUp     int64                `json:"files_backed_up"`
-	BytesBackedUp     int64                `json:"bytes_backed_up"`
-	FilesRestored     int64                `json:"files_restored"`
-	BytesRestored     int64                `json:"bytes_restored"`
-	ErrorCount        int64                `json:"error_count"`
-	Reason            string               `json:"reason"`
-	CanRestore        bool                 `json:"can_restore"`
+	reportCounts
+	Reason     string `json:"reason"`
+	CanRestore bool   `json:"can_restore"`
 }
 
 // reportLister pages the stored reports; *app.History is one.
@@ -394,8 +388,7 @@ func apiReports(accounts accountLister, history reportLister) echo.HandlerFunc {
 				ID: r.ID, AccountID: r.AccountID, Kind: r.Kind, JobID: r.JobID, AgentID: r.AgentID, AgentName: r.AgentName,
 				ConfigurationID: r.ConfigID, ConfigurationName: r.ConfigName, DestinationID: r.DestAgentID, State: r.State,
 				Started: jsonTime(r.Started), Finished: jsonTime(r.Finished), DurationSeconds: int64(r.Duration / time.Second),
-				FilesSearched: r.FilesSearched, BytesSearched: r.BytesSearched, FilesBackedUp: r.FilesBackedUp, BytesBackedUp: r.BytesBackedUp,
-				FilesRestored: r.FilesRestored, BytesRestored: r.BytesRestored, ErrorCount: r.ErrorCount, Reason: r.Reason, CanRestore: r.CanRestore,
+				reportCounts: countsOf(r), Reason: r.Reason, CanRestore: r.CanRestore,
 			}
 		}
 		var next, nextCursor *string

@@ -154,8 +154,8 @@ func (s *server) routes(e *echo.Echo) *routes {
 
 	// Report history and database maintenance.
 	r.get("/reports", app.RoleObserver, s.reportsPage(s.History, s.Syncer))
-	r.get("/reports/export.csv", app.RoleObserver, s.exportReports(s.History, "csv"))
-	r.get("/reports/export.json", app.RoleObserver, s.exportReports(s.History, "json"))
+	r.get("/reports/export.csv", app.RoleObserver, s.exportReports(s.History, exportCSV))
+	r.get("/reports/export.json", app.RoleObserver, s.exportReports(s.History, exportJSON))
 	r.get("/reports/:kind/:id", app.RoleObserver, s.reportPage(s.History))
 	r.post("/reports/sync", app.RoleCreator, s.syncReports(s.Syncer))
 	r.get("/admin/maintenance", app.RoleAdmin, s.maintenancePage(s.History))
