@@ -114,24 +114,6 @@ func (e *simEnv) scope(ids ...AccountID) Scope {
 	return s
 }
 
-// testClock is a settable clock for the Fleet's cache.
-type testClock struct {
-	mu sync.Mutex
-	t  time.Time
-}
-
-func (c *testClock) Now() time.Time {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return c.t
-}
-
-func (c *testClock) Advance(d time.Duration) {
-	c.mu.Lock()
-	c.t = c.t.Add(d)
-	c.mu.Unlock()
-}
-
 func ctxT(t *testing.T) context.Context {
 	t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
@@ -143,7 +125,7 @@ func TestFleetCachesListsAndInvalidates(t *testing.T) {
 	t.Parallel()
 	env := newSimEnv(t)
 	env.sim.AddAgent(rcbusim.DemoTenant, rcbusim.AgentSeed{Name: "a1", Online: true})
-	clk := &testClock{t: time.Unix(1000, 0)}
+	clk := rcbusim.NewFakeClock(time.Unix(1000, 0))
 	f := NewFleet(env, FleetOptions{Now: clk.Now})
 	ctx := ctxT(t)
 	sc := env.scope(1)

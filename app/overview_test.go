@@ -78,7 +78,7 @@ func TestFleetServesStaleWhileOneRefreshRuns(t *testing.T) {
 	t.Parallel()
 	env := newSimEnv(t)
 	env.sim.AddAgent(rcbusim.DemoTenant, rcbusim.AgentSeed{Name: "a1", Online: true})
-	clk := &testClock{t: time.Unix(1000, 0)}
+	clk := rcbusim.NewFakeClock(time.Unix(1000, 0))
 	f := NewFleet(env, FleetOptions{Now: clk.Now, MaxStale: time.Minute})
 	ctx := ctxT(t)
 	sc := env.scope(1)

@@ -10,7 +10,6 @@ import (
 	"net/url"
 	"path/filepath"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
@@ -26,23 +25,9 @@ import (
 	"github.com/rcbu-console/rcbu-console/web/static"
 )
 
-// clock is a settable test clock.
-type clock struct {
-	mu sync.Mutex
-	t  time.Time
-}
-
-func (c *clock) Now() time.Time {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return c.t
-}
-
-func (c *clock) Advance(d time.Duration) {
-	c.mu.Lock()
-	c.t = c.t.Add(d)
-	c.mu.Unlock()
-}
+// clock is the tests' settable clock: the simulator's, so the console and a
+// simulator can share one.
+type clock = rcbusim.FakeClock
 
 const testPassword = "a test password long enough"
 
@@ -121,9 +106,9 @@ func buildTestEnv(t testing.TB, o envOptions) (*testEnv, Deps) {
 	}
 	t.Cleanup(func() { store.Close() })
 	sim := newTestSim(t, o.sim, o.wrapSim)
-	clk := &clock{t: testStart}
+	clk := rcbusim.NewFakeClock(testStart)
 	if o.clockAtSim {
-		clk.t = sim.Now()
+		clk = rcbusim.NewFakeClock(sim.Now())
 	}
 	log := quietLog()
 	cheap := app.PasswordParams{Memory: 64, Time: 1, Threads: 1}

@@ -19,7 +19,7 @@ func TestOverviewListsAgents(t *testing.T) {
 	web := te.sim.AddAgent(rcbusim.DemoTenant, rcbusim.AgentSeed{Name: "web-01", OS: "Ubuntu", OSVersion: "22.04", Datacenter: "DFW", Online: true, VaultBytes: 35<<20 + 300<<10})
 	te.sim.AddAgent(rcbusim.DemoTenant, rcbusim.AgentSeed{Name: "db-01", OS: "Windows Server 2019", Datacenter: "LON", Online: false})
 	te.sim.AddAgent(rcbusim.DemoTenant, rcbusim.AgentSeed{Name: "old-01", OS: "CentOS", Datacenter: "ORD", Disabled: true})
-	te.clock.t = now.Add(3 * time.Hour) // the console's clock, for relative times
+	te.clock.Advance(now.Add(3 * time.Hour).Sub(te.clock.Now())) // the console's clock, for relative times
 	ck := te.loginRole(app.RoleObserver)
 	// ?live=1 is the no-JavaScript way to the live status (see
 	// TestOverviewLiveStatusFragment for the htmx way).
