@@ -221,20 +221,53 @@ func TestSessionRevocation(t *testing.T) {
 		te.t.Helper()
 		return te.get("/", ck).Code == http.StatusOK
 	}
-	t.Run("logout", func(t *testing.T) {
-		te := newTestEnv(t)
-		ck := te.loginRole(app.RoleObserver)
-		other := te.loginRole(app.RoleObserver)
-		if rec := te.post("/logout", nil, ck); rec.Code != http.StatusSeeOther || rec.Header().Get("Location") != "/login" {
-			t.Fatalf("logout: %d %q", rec.Code, rec.Header().Get("Location"))
-		}
-		if alive(te, ck) {
-			t.Error("session alive after logout")
-		}
-		if !alive(te, other) {
-			t.Error("logout ended another session")
-		}
-	})
+	// Each action ends the signed-in session; "other" is the user's second
+	// session, or the admin's own when an admin acts on the user.
+	for _, tc := range []struct {
+		name      string
+		role      app.Role
+		byAdmin   bool
+		action    string // the path; {id} is the user's id
+		form      url.Values
+		location  string // where the action redirects, when it matters
+		otherLive bool
+		after     func(t *testing.T, te *testEnv)
+	}{
+		{name: "logout", role: app.RoleObserver, action: "/logout", location: "/login", otherLive: true},
+		{name: "role change by an admin", role: app.RoleCreator, byAdmin: true, action: "/admin/users/{id}/role", form: url.Values{"role": {"observer"}}, otherLive: true},
+		{name: "disable", role: app.RoleObserver, byAdmin: true, action: "/admin/users/{id}/disable", otherLive: true, after: func(t *testing.T, te *testEnv) {
+			if rec := te.post("/login", url.Values{"email": {"observer@example.com"}, "password": {testPassword}}, nil); rec.Code != http.StatusUnprocessableEntity {
+				t.Errorf("disabled user signed in: %d", rec.Code)
+			}
+		}},
+		{name: "sign out everywhere", role: app.RoleObserver, action: "/profile/sign-out-everywhere", location: "/login"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			te := newTestEnv(t)
+			ck, other, actor := te.loginRole(tc.role), (*http.Cookie)(nil), (*http.Cookie)(nil)
+			if tc.byAdmin {
+				other = te.loginRole(app.RoleAdmin)
+				actor = other
+			} else {
+				other = te.loginRole(tc.role)
+				actor = ck
+			}
+			path := strings.ReplaceAll(tc.action, "{id}", te.byRole[tc.role].ID.String())
+			rec := te.post(path, tc.form, actor)
+			if rec.Code != http.StatusSeeOther || (tc.location != "" && rec.Header().Get("Location") != tc.location) {
+				t.Fatalf("%s: %d to %q\n%s", path, rec.Code, rec.Header().Get("Location"), rec.Body.String())
+			}
+			if alive(te, ck) {
+				t.Error("the session survived")
+			}
+			if alive(te, other) != tc.otherLive {
+				t.Errorf("the other session alive: %v, want %v", !tc.otherLive, tc.otherLive)
+			}
+			if tc.after != nil {
+				tc.after(t, te)
+			}
+		})
+	}
 	t.Run("password change keeps this browser signed in only", func(t *testing.T) {
 		te := newTestEnv(t)
 		ck := te.loginRole(app.RoleCreator)
@@ -255,47 +288,6 @@ func TestSessionRevocation(t *testing.T) {
 		}
 		if !alive(te, fresh) {
 			t.Error("this browser was signed out")
-		}
-	})
-	t.Run("role change by an admin", func(t *testing.T) {
-		te := newTestEnv(t)
-		ck := te.loginRole(app.RoleCreator)
-		admin := te.loginRole(app.RoleAdmin)
-		rec := te.post("/admin/users/"+te.byRole[app.RoleCreator].ID.String()+"/role", url.Values{"role": {"observer"}}, admin)
-		if rec.Code != http.StatusSeeOther {
-			t.Fatalf("status %d\n%s", rec.Code, rec.Body.String())
-		}
-		if alive(te, ck) {
-			t.Error("session survived the role change")
-		}
-		if !alive(te, admin) {
-			t.Error("the admin was signed out")
-		}
-	})
-	t.Run("disable", func(t *testing.T) {
-		te := newTestEnv(t)
-		ck := te.loginRole(app.RoleObserver)
-		admin := te.loginRole(app.RoleAdmin)
-		if rec := te.post("/admin/users/"+te.byRole[app.RoleObserver].ID.String()+"/disable", nil, admin); rec.Code != http.StatusSeeOther {
-			t.Fatalf("status %d", rec.Code)
-		}
-		if alive(te, ck) {
-			t.Error("session survived disabling")
-		}
-		if rec := te.post("/login", url.Values{"email": {"observer@example.com"}, "password": {testPassword}}, nil); rec.Code != http.StatusUnprocessableEntity {
-			t.Errorf("disabled user signed in: %d", rec.Code)
-		}
-	})
-	t.Run("sign out everywhere", func(t *testing.T) {
-		te := newTestEnv(t)
-		ck := te.loginRole(app.RoleObserver)
-		other := te.loginRole(app.RoleObserver)
-		rec := te.post("/profile/sign-out-everywhere", nil, ck)
-		if rec.Code != http.StatusSeeOther || rec.Header().Get("Location") != "/login" {
-			t.Fatalf("status %d %q", rec.Code, rec.Header().Get("Location"))
-		}
-		if alive(te, ck) || alive(te, other) {
-			t.Error("a session survived sign out everywhere")
 		}
 	})
 	t.Run("idle and absolute expiry", func(t *testing.T) {
