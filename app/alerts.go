@@ -284,24 +284,11 @@ type AlertsOptions struct {
 }
 
 func (o AlertsOptions) withDefaults() AlertsOptions {
-	if o.Now == nil {
-		o.Now = time.Now
-	}
-	if o.Log == nil {
-		o.Log = slog.New(slog.DiscardHandler)
-	}
-	if o.EvalInterval <= 0 {
-		o.EvalInterval = 5 * time.Minute
-	}
-	if o.MaxAttempts <= 0 {
-		o.MaxAttempts = 8
-	}
-	if o.RetryBase <= 0 {
-		o.RetryBase = 30 * time.Second
-	}
-	if o.RetryMax <= 0 {
-		o.RetryMax = time.Hour
-	}
+	clockAndLog(&o.Now, &o.Log)
+	orDefault(&o.EvalInterval, 5*time.Minute)
+	orDefault(&o.MaxAttempts, 8)
+	orDefault(&o.RetryBase, 30*time.Second)
+	orDefault(&o.RetryMax, time.Hour)
 	if o.Overdue == (OverduePolicy{}) {
 		o.Overdue = DefaultOverduePolicy()
 	}

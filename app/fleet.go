@@ -124,27 +124,12 @@ type FleetOptions struct {
 }
 
 func (o FleetOptions) withDefaults() FleetOptions {
-	if o.TTL <= 0 {
-		o.TTL = 5 * time.Second
-	}
-	if o.Concurrency <= 0 {
-		o.Concurrency = 8
-	}
-	if o.DetailConcurrency <= 0 {
-		o.DetailConcurrency = 16
-	}
-	if o.Budget <= 0 {
-		o.Budget = 5 * time.Second
-	}
-	if o.DetailBudget <= 0 {
-		o.DetailBudget = 3 * time.Second
-	}
-	if o.Now == nil {
-		o.Now = time.Now
-	}
-	if o.Log == nil {
-		o.Log = slog.New(slog.DiscardHandler)
-	}
+	orDefault(&o.TTL, 5*time.Second)
+	orDefault(&o.Concurrency, 8)
+	orDefault(&o.DetailConcurrency, 16)
+	orDefault(&o.Budget, 5*time.Second)
+	orDefault(&o.DetailBudget, 3*time.Second)
+	clockAndLog(&o.Now, &o.Log)
 	return o
 }
 

@@ -109,27 +109,14 @@ const maxStarted = 10000
 
 // NewOps returns the operations service.
 func NewOps(fleet *Fleet, audit *Audit, opts OpsOptions) *Ops {
-	if opts.Now == nil {
-		opts.Now = time.Now
-	}
-	if opts.Log == nil {
-		opts.Log = slog.New(slog.DiscardHandler)
-	}
-	if opts.TokenTTL <= 0 {
-		opts.TokenTTL = 15 * time.Minute
-	}
+	clockAndLog(&opts.Now, &opts.Log)
+	orDefault(&opts.TokenTTL, 15*time.Minute)
 	if opts.Overdue == (OverduePolicy{}) {
 		opts.Overdue = DefaultOverduePolicy()
 	}
-	if opts.SnapshotTimeout <= 0 {
-		opts.SnapshotTimeout = 10 * time.Second
-	}
-	if opts.ActionBudget <= 0 {
-		opts.ActionBudget = 40 * time.Second
-	}
-	if opts.ReadBudget <= 0 {
-		opts.ReadBudget = 10 * time.Second
-	}
+	orDefault(&opts.SnapshotTimeout, 10*time.Second)
+	orDefault(&opts.ActionBudget, 40*time.Second)
+	orDefault(&opts.ReadBudget, 10*time.Second)
 	return &Ops{
 		fleet:   fleet,
 		audit:   audit,

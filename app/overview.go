@@ -281,12 +281,7 @@ func NewOverviews(fleet *Fleet, store OverviewStore, opts OverviewOptions) *Over
 	if opts.Policy == (OverduePolicy{}) {
 		opts.Policy = DefaultOverduePolicy()
 	}
-	if opts.Now == nil {
-		opts.Now = time.Now
-	}
-	if opts.Log == nil {
-		opts.Log = slog.New(slog.DiscardHandler)
-	}
+	clockAndLog(&opts.Now, &opts.Log)
 	return &Overviews{fleet: fleet, store: store, opts: opts}
 }
 

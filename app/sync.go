@@ -34,24 +34,12 @@ type SyncOptions struct {
 }
 
 func (o SyncOptions) withDefaults() SyncOptions {
-	if o.Interval <= 0 {
-		o.Interval = 5 * time.Minute
-	}
-	if o.Concurrency <= 0 {
-		o.Concurrency = 4
-	}
-	if o.BatchSize <= 0 {
-		o.BatchSize = 50
-	}
-	if o.BackoffBase <= 0 {
-		o.BackoffBase = 30 * time.Second
-	}
-	if o.BackoffMax <= 0 {
-		o.BackoffMax = 30 * time.Minute
-	}
-	if o.Slack <= 0 {
-		o.Slack = time.Hour
-	}
+	orDefault(&o.Interval, 5*time.Minute)
+	orDefault(&o.Concurrency, 4)
+	orDefault(&o.BatchSize, 50)
+	orDefault(&o.BackoffBase, 30*time.Second)
+	orDefault(&o.BackoffMax, 30*time.Minute)
+	orDefault(&o.Slack, time.Hour)
 	return o
 }
 
