@@ -40,11 +40,7 @@ func ParseConfigFilter(q map[string][]string) (ConfigFilter, []string) {
 	}
 	var f ConfigFilter
 	var notes []string
-	f.Q = get("q")
-	if r := []rune(f.Q); len(r) > 200 {
-		f.Q = string(r[:200])
-		notes = append(notes, "The search was cut to its first 200 characters.")
-	}
+	f.Q = SearchText(get("q"), &notes)
 	if s := get("agent"); s != "" {
 		id, err := strconv.ParseInt(s, 10, 64)
 		if err != nil || id <= 0 {
@@ -191,4 +187,19 @@ func (l ConfigList) ApplyOverdue(od map[ConfigurationKey]Overdue, only bool) Con
 	}
 	l.Items = items
 	return l
+}
+
+// maxSearchRunes bounds a list's search text: longer text matches nothing a
+// name could hold, and each character costs on every row.
+const maxSearchRunes = 200
+
+// SearchText is a list's search text from the query: trimmed, and cut to
+// its first 200 characters with a note saying so.
+func SearchText(raw string, notes *[]string) string {
+	q := strings.TrimSpace(raw)
+	if r := []rune(q); len(r) > maxSearchRunes {
+		q = string(r[:maxSearchRunes])
+		*notes = append(*notes, "The search was cut to its first 200 characters.")
+	}
+	return q
 }

@@ -94,6 +94,7 @@ func (s *Configurations) List(ctx context.Context, scope Scope, f ConfigFilter) 
 	return out, nil
 }
 
+// mergeProblems keeps one problem per account (the first seen).
 func mergeProblems(lists ...[]AccountProblem) []AccountProblem {
 	var out []AccountProblem
 	seen := map[AccountID]bool{}

@@ -90,7 +90,7 @@ func (h *Health) Configurations(ctx context.Context, scope Scope) ([]Configurati
 	if err := errors.Join(errC, errA); err != nil {
 		return nil, nil, fmt.Errorf("configuration health: %w", err)
 	}
-	problems := uniqueProblems(probC, probA)
+	problems := mergeProblems(probC, probA)
 	down := map[AccountID]bool{}
 	for _, p := range problems {
 		down[p.AccountID] = true

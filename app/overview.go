@@ -383,7 +383,7 @@ func (o *Overviews) Overview(ctx context.Context, scope Scope, live bool) (Fleet
 		seen.see(actsAt)
 	}
 	now := o.opts.Now()
-	ov := FleetOverview{Now: now, AsOf: seen.t, Problems: uniqueProblems(probA, probC, probV), Pending: pending, RunningKnown: running, Configurations: len(configs)}
+	ov := FleetOverview{Now: now, AsOf: seen.t, Problems: mergeProblems(probA, probC, probV), Pending: pending, RunningKnown: running, Configurations: len(configs)}
 	if ov.AsOf.IsZero() || ov.AsOf.After(now) {
 		ov.AsOf = now
 	}
@@ -965,21 +965,6 @@ func (f *Fleet) RunningJobs(ctx context.Context, scope Scope) (map[AgentKey][]Fl
 		out[k] = append(out[k], a)
 	}
 	return out, n, problems, nil
-}
-
-// uniqueProblems keeps one problem per account (the first seen).
-func uniqueProblems(lists ...[]AccountProblem) []AccountProblem {
-	var out []AccountProblem
-	seen := map[AccountID]bool{}
-	for _, l := range lists {
-		for _, p := range l {
-			if !seen[p.AccountID] {
-				seen[p.AccountID] = true
-				out = append(out, p)
-			}
-		}
-	}
-	return out
 }
 
 // HeatmapAgent is an agent to draw in the heatmap.

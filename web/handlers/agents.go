@@ -80,12 +80,7 @@ func (s *server) listAgents(fleet agentLister) echo.HandlerFunc {
 func parseAgentFilter(c echo.Context) (app.AgentFilter, []string) {
 	var f app.AgentFilter
 	var notes []string
-	q := strings.TrimSpace(c.QueryParam("q"))
-	if r := []rune(q); len(r) > 200 {
-		q = string(r[:200])
-		notes = append(notes, "The search was cut to 200 characters.")
-	}
-	f.Query = q
+	f.Query = app.SearchText(c.QueryParam("q"), &notes)
 	if st := strings.ToLower(strings.TrimSpace(c.QueryParam("status"))); st != "" {
 		if slices.Contains(app.AgentStates(), st) {
 			f.State = st

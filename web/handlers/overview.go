@@ -72,12 +72,7 @@ func (s *server) overview(ov *app.Overviews) echo.HandlerFunc {
 func parseOverviewFilter(c echo.Context) (app.OverviewFilter, []string) {
 	var f app.OverviewFilter
 	var notes []string
-	q := strings.TrimSpace(c.QueryParam("q"))
-	if r := []rune(q); len(r) > 200 {
-		q = string(r[:200])
-		notes = append(notes, "The search was cut to 200 characters.")
-	}
-	f.Query = q
+	f.Query = app.SearchText(c.QueryParam("q"), &notes)
 	switch st := strings.ToLower(strings.TrimSpace(c.QueryParam("status"))); {
 	case st == "":
 	case st == "problem":
