@@ -13,6 +13,7 @@ import (
 
 	"github.com/rcbu-console/rcbu-console/app"
 	"github.com/rcbu-console/rcbu-console/db"
+	"github.com/rcbu-console/rcbu-console/internal/cputime"
 	"github.com/rcbu-console/rcbu-console/rcbu"
 )
 
@@ -158,7 +159,7 @@ func generateBenchDB() benchDB {
 func benchListPage(b *testing.B, h *app.History, f app.ReportFilter, mayBeEmpty bool) {
 	b.Helper()
 	ctx := context.Background()
-	cpu := cpuTime()
+	cpu := cputime.Process()
 	for b.Loop() {
 		p, err := h.List(ctx, f)
 		if err != nil {
@@ -168,7 +169,7 @@ func benchListPage(b *testing.B, h *app.History, f app.ReportFilter, mayBeEmpty 
 			b.Fatal("no rows")
 		}
 	}
-	b.ReportMetric(float64(cpuTime()-cpu)/float64(b.N), "cpu-ns/op")
+	b.ReportMetric(float64(cputime.Process()-cpu)/float64(b.N), "cpu-ns/op")
 }
 
 func benchHistory(s *db.Store) *app.History {
@@ -320,7 +321,7 @@ func BenchmarkHistoryIngest(b *testing.B) {
 		}
 		return rs
 	}
-	cpu := cpuTime()
+	cpu := cputime.Process()
 	for b.Loop() {
 		b.StopTimer()
 		rs := mk()
@@ -331,7 +332,7 @@ func BenchmarkHistoryIngest(b *testing.B) {
 		}
 	}
 	b.ReportMetric(float64(b.N*batch)/b.Elapsed().Seconds(), "snapshots/s")
-	b.ReportMetric(float64(b.N*batch)/(cpuTime()-cpu).Seconds(), "snapshots/cpu-s")
+	b.ReportMetric(float64(b.N*batch)/(cputime.Process()-cpu).Seconds(), "snapshots/cpu-s")
 	b.ReportMetric(0, "ns/op")
 }
 

@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/rcbu-console/rcbu-console/app"
+	"github.com/rcbu-console/rcbu-console/internal/cputime"
 	"github.com/rcbu-console/rcbu-console/rcbu/rcbusim"
 )
 
@@ -30,14 +31,14 @@ func BenchmarkFleetOverview(b *testing.B) {
 	for _, mode := range []string{"cold", "warm"} {
 		b.Run(mode, func(b *testing.B) {
 			fe := newFleetEnv(b, 200)
-			start, cpu := fe.calls.Load(), cpuTime()
+			start, cpu := fe.calls.Load(), cputime.Process()
 			for b.Loop() {
 				if mode == "cold" {
 					fe.deps.Fleet.Invalidate(fe.demo.ID)
 				}
 				fe.mustGet(b, "/")
 			}
-			b.ReportMetric(ms(cpuTime()-cpu)/float64(b.N), "cpu-ms/op")
+			b.ReportMetric(ms(cputime.Process()-cpu)/float64(b.N), "cpu-ms/op")
 			b.ReportMetric(float64(fe.calls.Load()-start)/float64(b.N), "calls/op")
 		})
 	}
@@ -51,7 +52,7 @@ func BenchmarkFleetOverviewStatus(b *testing.B) {
 		b.Run(mode, func(b *testing.B) {
 			fe := newFleetEnv(b, 200)
 			fe.htmx(http.MethodGet, "/overview/status", nil, fe.ck)
-			start, cpu := fe.calls.Load(), cpuTime()
+			start, cpu := fe.calls.Load(), cputime.Process()
 			for b.Loop() {
 				if mode == "cold" {
 					fe.deps.Fleet.Invalidate(fe.demo.ID)
@@ -60,7 +61,7 @@ func BenchmarkFleetOverviewStatus(b *testing.B) {
 					b.Fatalf("status %d", rec.Code)
 				}
 			}
-			b.ReportMetric(ms(cpuTime()-cpu)/float64(b.N), "cpu-ms/op")
+			b.ReportMetric(ms(cputime.Process()-cpu)/float64(b.N), "cpu-ms/op")
 			b.ReportMetric(float64(fe.calls.Load()-start)/float64(b.N), "calls/op")
 		})
 	}
@@ -124,7 +125,7 @@ func BenchmarkFleetOverviewConcurrent(b *testing.B) {
 			}
 		})
 	}
-	start, cpu := fe.calls.Load(), cpuTime()
+	start, cpu := fe.calls.Load(), cputime.Process()
 	for b.Loop() {
 		for range users {
 			next <- struct{}{}
@@ -133,7 +134,7 @@ func BenchmarkFleetOverviewConcurrent(b *testing.B) {
 	close(next)
 	wg.Wait()
 	pages := float64(b.N * users)
-	b.ReportMetric(ms(cpuTime()-cpu)/pages, "cpu-ms/page")
+	b.ReportMetric(ms(cputime.Process()-cpu)/pages, "cpu-ms/page")
 	b.ReportMetric(float64(fe.calls.Load()-start)/pages, "calls/page")
 	b.ReportMetric(ms(percentile(times, 50)), "p50-ms")
 	b.ReportMetric(ms(percentile(times, 99)), "p99-ms")
