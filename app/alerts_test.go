@@ -25,6 +25,7 @@ import (
 	"time"
 
 	"github.com/google/go-cmp/cmp"
+	"github.com/google/go-cmp/cmp/cmpopts"
 
 	"github.com/rcbu-console/rcbu-console/app"
 	"github.com/rcbu-console/rcbu-console/notify"
@@ -349,7 +350,7 @@ func TestChannelValidation(t *testing.T) {
 			for f := range ve.Fields {
 				got = append(got, f)
 			}
-			if diff := cmp.Diff(tt.fields, got, cmpSorted); diff != "" {
+			if diff := cmp.Diff(tt.fields, got, cmpopts.SortSlices(strings.Compare)); diff != "" {
 				t.Errorf("fields (-want +got):\n%s", diff)
 			}
 		})
@@ -397,18 +398,6 @@ func TestChannelValidation(t *testing.T) {
 		}
 	})
 }
-
-var cmpSorted = cmp.Transformer("sort", func(in []string) []string {
-	out := append([]string(nil), in...)
-	for i := range out {
-		for j := i + 1; j < len(out); j++ {
-			if out[j] < out[i] {
-				out[i], out[j] = out[j], out[i]
-			}
-		}
-	}
-	return out
-})
 
 func TestDeduplicationAndResolution(t *testing.T) {
 	ae := newAlertsEnv(t)

@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/google/go-cmp/cmp"
+	"github.com/google/go-cmp/cmp/cmpopts"
 	"github.com/rcbu-console/rcbu-console/rcbu"
 )
 
@@ -63,24 +64,12 @@ func TestConfigurationRequestValidate(t *testing.T) {
 			for k := range v.Fields {
 				got = append(got, k)
 			}
-			if d := cmp.Diff(tt.fields, got, cmpSorted); d != "" {
+			if d := cmp.Diff(tt.fields, got, cmpopts.SortSlices(strings.Compare)); d != "" {
 				t.Errorf("fields (-want +got):\n%s\n%v", d, err)
 			}
 		})
 	}
 }
-
-var cmpSorted = cmp.Transformer("sort", func(in []string) []string {
-	out := append([]string(nil), in...)
-	for i := range out {
-		for j := i + 1; j < len(out); j++ {
-			if out[j] < out[i] {
-				out[i], out[j] = out[j], out[i]
-			}
-		}
-	}
-	return out
-})
 
 func TestLoadConfigurationRequest(t *testing.T) {
 	api := `{"MachineAgentId": "42", "BackupConfigurationName": "nightly", "IsActive": "true", "VersionRetention": 30,
