@@ -220,11 +220,7 @@ func FailedBackups(runs []Report, lastSuccess map[rcbu.ConfigurationID]time.Time
 			At:     r.Finished, Once: true,
 		})
 	}
-	for _, inc := range open {
-		if cfg, ok := groupConfig(inc.Group); ok && done[cfg].After(inc.At) {
-			res.Resolved = append(res.Resolved, inc.Object)
-		}
-	}
+	res.Resolved = resolvedAfter(open, done)
 	sortResult(&res)
 	return res
 }
@@ -285,11 +281,7 @@ func GrowthJumps(runs []Report, factor float64, since time.Time, open []OpenInci
 			At: last.Finished, Once: true,
 		})
 	}
-	for _, inc := range open {
-		if cfg, ok := groupConfig(inc.Group); ok && newest[cfg].After(inc.At) {
-			res.Resolved = append(res.Resolved, inc.Object)
-		}
-	}
+	res.Resolved = resolvedAfter(open, newest)
 	sortResult(&res)
 	return res
 }
@@ -411,4 +403,16 @@ func sortResult(r *RuleResult) {
 	})
 	slices.Sort(r.Resolved)
 	r.Resolved = slices.Compact(r.Resolved)
+}
+
+// resolvedAfter is the objects of the open incidents whose configuration
+// has a run (in since) newer than the incident.
+func resolvedAfter(open []OpenIncident, since map[rcbu.ConfigurationID]time.Time) []string {
+	var out []string
+	for _, inc := range open {
+		if cfg, ok := groupConfig(inc.Group); ok && since[cfg].After(inc.At) {
+			out = append(out, inc.Object)
+		}
+	}
+	return out
 }

@@ -97,26 +97,16 @@ func TestRoutingLiteralsBeforeIDs(t *testing.T) {
 func TestRegionalEndpoints(t *testing.T) {
 	t.Parallel()
 	f := newFixture(t)
-	names := func(c *apiClient) []string {
-		var list []obj
-		c.call("GET", "/user/agents", nil, 200, &list)
-		var out []string
-		for _, a := range list {
-			out = append(out, a["MachineName"].(string))
-		}
-		slices.Sort(out)
-		return out
-	}
-	if got := names(f.c.in(f.ts.EndpointURL("DFW"))); !slices.Equal(got, []string{"web-01"}) {
+	if got := agentNames(f.c.in(f.ts.EndpointURL("DFW"))); !slices.Equal(got, []string{"web-01"}) {
 		t.Errorf("DFW agents %v", got)
 	}
-	if got := names(f.c.in(f.ts.EndpointURL("ORD"))); !slices.Equal(got, []string{"files-01"}) {
+	if got := agentNames(f.c.in(f.ts.EndpointURL("ORD"))); !slices.Equal(got, []string{"files-01"}) {
 		t.Errorf("ORD agents %v", got)
 	}
-	if got := names(f.c.in(f.ts.EndpointURL("LON"))); len(got) != 0 {
+	if got := agentNames(f.c.in(f.ts.EndpointURL("LON"))); len(got) != 0 {
 		t.Errorf("LON agents %v", got)
 	}
-	if got := names(f.c); !slices.Equal(got, []string{"files-01", "web-01"}) {
+	if got := agentNames(f.c); !slices.Equal(got, []string{"files-01", "web-01"}) {
 		t.Errorf("region-less agents %v", got)
 	}
 	// An agent of another region is not found on a regional endpoint.
@@ -174,20 +164,11 @@ func TestRegionListeners(t *testing.T) {
 		t.Errorf("region-less catalog entry = %q, want %q", got[""], want)
 	}
 
-	names := func(c *apiClient) []string {
-		var list []obj
-		c.call("GET", "/user/agents", nil, 200, &list)
-		var out []string
-		for _, a := range list {
-			out = append(out, a["MachineName"].(string))
-		}
-		return out
-	}
 	dfw, ord := f.c.in(got["DFW"]), f.c.in(got["ORD"])
-	if n := names(dfw); !slices.Equal(n, []string{"web-01"}) {
+	if n := agentNames(dfw); !slices.Equal(n, []string{"web-01"}) {
 		t.Errorf("DFW listener agents %v", n)
 	}
-	if n := names(ord); !slices.Equal(n, []string{"files-01"}) {
+	if n := agentNames(ord); !slices.Equal(n, []string{"files-01"}) {
 		t.Errorf("ORD listener agents %v", n)
 	}
 	// Another region's ids are not found, as with prefixes.
@@ -207,7 +188,7 @@ func TestRegionListeners(t *testing.T) {
 		t.Errorf("versions on the DFW listener: %d %s", status, raw)
 	}
 	// The main listener keeps its prefixes.
-	if n := names(f.c.in(f.ts.URL + "/ord/v1.0/" + DemoTenant)); !slices.Equal(n, []string{"files-01"}) {
+	if n := agentNames(f.c.in(f.ts.URL + "/ord/v1.0/" + DemoTenant)); !slices.Equal(n, []string{"files-01"}) {
 		t.Errorf("ORD prefix agents %v", n)
 	}
 
@@ -260,4 +241,16 @@ func TestSplitPath(t *testing.T) {
 			t.Errorf("splitPath(%q) = %q, want %q", in, got, want)
 		}
 	}
+}
+
+// agentNames lists the agents a client sees, by name, sorted.
+func agentNames(c *apiClient) []string {
+	var list []obj
+	c.call("GET", "/user/agents", nil, 200, &list)
+	var out []string
+	for _, a := range list {
+		out = append(out, a["MachineName"].(string))
+	}
+	slices.Sort(out)
+	return out
 }

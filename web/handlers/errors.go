@@ -99,36 +99,47 @@ func classify(err error) (status int, heading, msg string) {
 	case errors.Is(err, app.ErrInvalid):
 		return http.StatusUnprocessableEntity, "Please check your input", "Some of the input was not valid."
 	case errors.Is(err, app.ErrNotFound):
-		return http.StatusNotFound, "Page not found", "We could not find what you asked for. It may have been deleted, or the link is wrong."
+		return withWords(http.StatusNotFound)
 	case errors.Is(err, app.ErrConflict):
 		return http.StatusConflict, "That cannot be done right now", app.Problem(err, "")
 	case errors.Is(err, app.ErrUnauthorized):
-		return http.StatusUnauthorized, "Please sign in", "Your session has ended. Sign in again to continue."
+		return withWords(http.StatusUnauthorized)
 	case errors.Is(err, app.ErrForbidden):
-		return http.StatusForbidden, "Not allowed", "Your role does not allow this. Ask an admin if you need it."
+		return withWords(http.StatusForbidden)
 	case errors.As(err, &he):
-		switch he.Code {
-		case http.StatusNotFound:
-			return he.Code, "Page not found", "We could not find what you asked for. It may have been deleted, or the link is wrong."
-		case http.StatusMethodNotAllowed:
-			return he.Code, "Not allowed here", "This address does not accept that kind of request."
-		case http.StatusForbidden:
-			return he.Code, "Not allowed", "Your role does not allow this. Ask an admin if you need it."
-		case http.StatusUnauthorized:
-			return he.Code, "Please sign in", "Your session has ended. Sign in again to continue."
-		case http.StatusRequestEntityTooLarge:
-			return he.Code, "Too large", "The request was larger than the console accepts."
-		case http.StatusRequestTimeout:
-			return he.Code, "Too slow", "The request did not arrive in time. Try again."
+		if _, h, m := withWords(he.Code); h != "" {
+			return he.Code, h, m
 		}
-		if he.Code < 500 {
-			if m, ok := he.Message.(string); ok {
-				return he.Code, http.StatusText(he.Code), m
-			}
-			return he.Code, http.StatusText(he.Code), "The request could not be handled."
+		if m, ok := he.Message.(string); ok {
+			return he.Code, http.StatusText(he.Code), m
 		}
-		return he.Code, "Something went wrong", "The console hit an unexpected problem. Try again; if it keeps happening, tell your admin."
+		return he.Code, http.StatusText(he.Code), "The request could not be handled."
 	default:
-		return http.StatusInternalServerError, "Something went wrong", "The console hit an unexpected problem. Try again; if it keeps happening, tell your admin."
+		return withWords(http.StatusInternalServerError)
 	}
+}
+
+// withWords is a status with its heading and message for people: the
+// statuses the console answers with for its own reasons have words of
+// their own, any other 5xx is "Something went wrong", and any other status
+// has no words (an empty heading).
+func withWords(status int) (int, string, string) {
+	switch status {
+	case http.StatusNotFound:
+		return status, "Page not found", "We could not find what you asked for. It may have been deleted, or the link is wrong."
+	case http.StatusMethodNotAllowed:
+		return status, "Not allowed here", "This address does not accept that kind of request."
+	case http.StatusForbidden:
+		return status, "Not allowed", "Your role does not allow this. Ask an admin if you need it."
+	case http.StatusUnauthorized:
+		return status, "Please sign in", "Your session has ended. Sign in again to continue."
+	case http.StatusRequestEntityTooLarge:
+		return status, "Too large", "The request was larger than the console accepts."
+	case http.StatusRequestTimeout:
+		return status, "Too slow", "The request did not arrive in time. Try again."
+	}
+	if status >= 500 {
+		return status, "Something went wrong", "The console hit an unexpected problem. Try again; if it keeps happening, tell your admin."
+	}
+	return status, "", ""
 }

@@ -72,12 +72,7 @@ func TestActivityFilters(t *testing.T) {
 		t.Errorf("%s: %d running rows, finished table %d", runningHref, testid(d, "running-row").Length(), testid(d, "activity-table").Length())
 	}
 
-	tests := []struct {
-		query   string
-		rows    int
-		summary string
-		note    string
-	}{
+	for _, lc := range []listCase{
 		{"/activity", 50, "1–50 of 58 finished jobs · page 1 of 2", ""},
 		{"/activity?page=2", 8, "51–58 of 58 finished jobs · page 2 of 2", ""},
 		{"/activity?page=zz", 50, "1–50 of 58 finished jobs · page 1 of 2", ""},
@@ -86,24 +81,8 @@ func TestActivityFilters(t *testing.T) {
 		{"/activity?state=completed&since=7d", 50, "1–50 of 55 finished jobs · page 1 of 2", ""},
 		{"/activity?state=exploded", 50, "1–50 of 58 finished jobs · page 1 of 2", `The state filter "exploded" was not understood and is ignored.`},
 		{"/activity?since=yesterday", 50, "1–50 of 58 finished jobs · page 1 of 2", `The time filter "yesterday" was not understood and is ignored.`},
-	}
-	for _, tt := range tests {
-		t.Run(tt.query, func(t *testing.T) {
-			rec := te.get(tt.query, creator)
-			if rec.Code != http.StatusOK {
-				t.Fatalf("status %d", rec.Code)
-			}
-			d := doc(t, rec)
-			if n := testid(d, "activity-row").Length(); n != tt.rows {
-				t.Errorf("rows %d, want %d", n, tt.rows)
-			}
-			if s := strings.Join(strings.Fields(testid(d, "page-summary").Text()), " "); s != tt.summary {
-				t.Errorf("summary %q, want %q", s, tt.summary)
-			}
-			if n := strings.TrimSpace(testid(d, "filter-note").Text()); n != tt.note {
-				t.Errorf("note %q, want %q", n, tt.note)
-			}
-		})
+	} {
+		t.Run(lc.query, func(t *testing.T) { lc.check(t, te.testEnv, creator, "activity-row") })
 	}
 	if next := testid(doc(t, te.get("/activity?state=completed", creator)), "next-page").AttrOr("href", ""); next != "/activity?page=2&state=completed" {
 		t.Errorf("next page keeps the filter: %q", next)
@@ -139,27 +118,13 @@ func TestConfigurationsOverdueFilterAndPages(t *testing.T) {
 	if testid(d, "filter-overdue").Find("option[selected]").AttrOr("value", "") != "1" {
 		t.Error("the form does not show the overdue filter")
 	}
-	for _, tt := range []struct {
-		query   string
-		rows    int
-		summary string
-		note    string
-	}{
+	for _, lc := range []listCase{
 		{"/configurations", 50, "1–50 of 61 configurations · page 1 of 2", ""},
 		{"/configurations?page=2", 11, "51–61 of 61 configurations · page 2 of 2", ""},
 		{"/configurations?page=-3", 50, "1–50 of 61 configurations · page 1 of 2", ""},
 		{"/configurations?overdue=maybe", 50, "1–50 of 61 configurations · page 1 of 2", `The overdue filter "maybe" is not yes or no, so it was ignored.`},
 	} {
-		d := doc(t, te.get(tt.query, ck))
-		if n := testid(d, "configuration-row").Length(); n != tt.rows {
-			t.Errorf("%s: rows %d, want %d", tt.query, n, tt.rows)
-		}
-		if s := strings.Join(strings.Fields(testid(d, "page-summary").Text()), " "); s != tt.summary {
-			t.Errorf("%s: summary %q, want %q", tt.query, s, tt.summary)
-		}
-		if n := strings.TrimSpace(testid(d, "filter-note").Text()); n != tt.note {
-			t.Errorf("%s: note %q, want %q", tt.query, n, tt.note)
-		}
+		lc.check(t, te.testEnv, ck, "configuration-row")
 	}
 }
 
@@ -202,5 +167,32 @@ func TestPastOrNowKeepsAFinishedJobInThePast(t *testing.T) {
 	}
 	if got := pastOrNow(now.Add(-time.Hour), now); !got.Equal(now.Add(-time.Hour)) {
 		t.Errorf("a past time = %v, want it unchanged", got)
+	}
+}
+
+// listCase is a list page's query with the rows, the page summary and the
+// filter note it should show.
+type listCase struct {
+	query   string
+	rows    int
+	summary string
+	note    string
+}
+
+func (lc listCase) check(t *testing.T, te *testEnv, ck *http.Cookie, rowID string) {
+	t.Helper()
+	rec := te.get(lc.query, ck)
+	if rec.Code != http.StatusOK {
+		t.Fatalf("%s: status %d", lc.query, rec.Code)
+	}
+	d := doc(t, rec)
+	if n := testid(d, rowID).Length(); n != lc.rows {
+		t.Errorf("%s: rows %d, want %d", lc.query, n, lc.rows)
+	}
+	if s := strings.Join(strings.Fields(testid(d, "page-summary").Text()), " "); s != lc.summary {
+		t.Errorf("%s: summary %q, want %q", lc.query, s, lc.summary)
+	}
+	if n := strings.TrimSpace(testid(d, "filter-note").Text()); n != lc.note {
+		t.Errorf("%s: note %q, want %q", lc.query, n, lc.note)
 	}
 }
