@@ -124,19 +124,16 @@ func classify(err error) (status int, heading, msg string) {
 // their own, any other 5xx is "Something went wrong", and any other status
 // has no words (an empty heading).
 func withWords(status int) (int, string, string) {
-	switch status {
-	case http.StatusNotFound:
-		return status, "Page not found", "We could not find what you asked for. It may have been deleted, or the link is wrong."
-	case http.StatusMethodNotAllowed:
-		return status, "Not allowed here", "This address does not accept that kind of request."
-	case http.StatusForbidden:
-		return status, "Not allowed", "Your role does not allow this. Ask an admin if you need it."
-	case http.StatusUnauthorized:
-		return status, "Please sign in", "Your session has ended. Sign in again to continue."
-	case http.StatusRequestEntityTooLarge:
-		return status, "Too large", "The request was larger than the console accepts."
-	case http.StatusRequestTimeout:
-		return status, "Too slow", "The request did not arrive in time. Try again."
+	own := map[int][2]string{
+		http.StatusNotFound:              {"Page not found", "We could not find what you asked for. It may have been deleted, or the link is wrong."},
+		http.StatusMethodNotAllowed:      {"Not allowed here", "This address does not accept that kind of request."},
+		http.StatusForbidden:             {"Not allowed", "Your role does not allow this. Ask an admin if you need it."},
+		http.StatusUnauthorized:          {"Please sign in", "Your session has ended. Sign in again to continue."},
+		http.StatusRequestEntityTooLarge: {"Too large", "The request was larger than the console accepts."},
+		http.StatusRequestTimeout:        {"Too slow", "The request did not arrive in time. Try again."},
+	}
+	if w, ok := own[status]; ok {
+		return status, w[0], w[1]
 	}
 	if status >= 500 {
 		return status, "Something went wrong", "The console hit an unexpected problem. Try again; if it keeps happening, tell your admin."
