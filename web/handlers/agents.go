@@ -88,13 +88,7 @@ func parseAgentFilter(c echo.Context) (app.AgentFilter, []string) {
 			notes = append(notes, "The status filter was not understood and is ignored.")
 		}
 	}
-	if dc := strings.ToUpper(strings.TrimSpace(c.QueryParam("datacenter"))); dc != "" {
-		if len(dc) <= 8 && strings.Trim(dc, "ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789") == "" {
-			f.Datacenter = dc
-		} else {
-			notes = append(notes, "The datacenter filter was not understood and is ignored.")
-		}
-	}
+	f.Datacenter = datacenterParam(c, "datacenter", &notes)
 	return f, notes
 }
 
@@ -119,6 +113,18 @@ func agentStateOptions(selected string) []templates.Option {
 		out = append(out, templates.Option{Value: st, Label: strings.ToUpper(st[:1]) + st[1:], Selected: selected == st})
 	}
 	return out
+}
+
+// datacenterParam is the datacenter code in the query's param (upper
+// case); one that cannot be a code is dropped with a note naming the
+// filter.
+func datacenterParam(c echo.Context, param string, notes *[]string) string {
+	dc := strings.ToUpper(strings.TrimSpace(c.QueryParam(param)))
+	if dc == "" || len(dc) <= 8 && strings.Trim(dc, "ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789") == "" {
+		return dc
+	}
+	*notes = append(*notes, "The "+param+" filter was not understood and is ignored.")
+	return ""
 }
 
 // datacenterField is a datacenter filter: "any" first, then every

@@ -140,15 +140,7 @@ func TestChannelPages(t *testing.T) {
 
 	t.Run("bad input re-renders the form with messages and saves nothing", func(t *testing.T) {
 		rec := te.post("/alerts/channels", url.Values{"name": {"Ops"}, "kind": {"webhook"}, "url": {"ftp://nope"}, "secret": {"short"}}, admin)
-		if rec.Code != http.StatusUnprocessableEntity {
-			t.Fatalf("status %d", rec.Code)
-		}
-		d := doc(t, rec)
-		for _, f := range []string{"url", "secret"} {
-			if testid(d, "error-"+f).Length() != 1 {
-				t.Errorf("no message under %s", f)
-			}
-		}
+		d := wantFieldErrors(t, rec, "url", "secret")
 		if v := d.Find(`input[name="name"]`).AttrOr("value", ""); v != "Ops" {
 			t.Errorf("the input was not kept: %q", v)
 		}
@@ -263,15 +255,7 @@ func TestAlertSettingsPage(t *testing.T) {
 	}
 	t.Run("bad settings are 422 with messages and change nothing", func(t *testing.T) {
 		rec := te.post("/alerts/settings", url.Values{"offline_hours": {"0"}, "growth_factor": {"1"}, "digest_frequency": {"daily"}, "digest_hour": {"7"}, "digest_weekday": {"1"}}, admin)
-		if rec.Code != http.StatusUnprocessableEntity {
-			t.Fatalf("status %d", rec.Code)
-		}
-		d := doc(t, rec)
-		for _, f := range []string{"offline_hours", "growth_factor", "digest_channel"} {
-			if testid(d, "error-"+f).Length() != 1 {
-				t.Errorf("no message under %s", f)
-			}
-		}
+		d := wantFieldErrors(t, rec, "offline_hours", "growth_factor", "digest_channel")
 		if v := d.Find(`input[name="offline_hours"]`).AttrOr("value", ""); v != "0" {
 			t.Errorf("input not kept: %q", v)
 		}

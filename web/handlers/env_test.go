@@ -299,3 +299,19 @@ func redirectsToLogin(rec *httptest.ResponseRecorder) bool {
 	loc := rec.Header().Get("Location")
 	return rec.Code == http.StatusSeeOther && (loc == "/login" || strings.HasPrefix(loc, "/login?"))
 }
+
+// wantFieldErrors checks that rec is the form again (422) with a message
+// under each of the fields, and returns the page.
+func wantFieldErrors(t *testing.T, rec *httptest.ResponseRecorder, fields ...string) *goquery.Document {
+	t.Helper()
+	if rec.Code != http.StatusUnprocessableEntity {
+		t.Fatalf("status %d, want 422", rec.Code)
+	}
+	d := doc(t, rec)
+	for _, f := range fields {
+		if testid(d, "error-"+f).Length() != 1 {
+			t.Errorf("no message under %s", f)
+		}
+	}
+	return d
+}

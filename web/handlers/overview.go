@@ -82,13 +82,7 @@ func parseOverviewFilter(c echo.Context) (app.OverviewFilter, []string) {
 	default:
 		notes = append(notes, "The status filter was not understood and is ignored.")
 	}
-	if dc := strings.ToUpper(strings.TrimSpace(c.QueryParam("region"))); dc != "" {
-		if len(dc) <= 8 && strings.Trim(dc, "ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789") == "" {
-			f.Datacenter = dc
-		} else {
-			notes = append(notes, "The region filter was not understood and is ignored.")
-		}
-	}
+	f.Datacenter = datacenterParam(c, "region", &notes)
 	f.Page = pageParam(c)
 	return f, notes
 }
