@@ -74,19 +74,7 @@ func TestE2E(t *testing.T) {
 		tb := env.newTab(t, scenarioTimeout)
 		tb.login(e2eAdminEmail, e2eAdminPassword)
 		tb.waitFor("the agents table", `document.querySelectorAll('[data-testid="agent-row"]').length > 0`, 20*time.Second)
-		if tb.count(`[data-testid="error-banner"]`) != 0 {
-			t.Errorf("the overview shows an upstream error: %s", tb.text(`[data-testid="error-banner"]`))
-		}
-		got := eval[[]string](tb, `[...document.querySelectorAll('[data-testid="agent-row"] a[data-testid="agent-name"]')].map(a => a.getAttribute('href'))`)
-		var want []string
-		for _, id := range env.sim.AgentIDs(rcbusim.DemoTenant) {
-			want = append(want, "/agents/"+strconv.FormatInt(id, 10))
-		}
-		slices.Sort(got)
-		slices.Sort(want)
-		if !slices.Equal(got, want) {
-			t.Errorf("agent links on the overview:\n got %v\nwant %v (every agent of the account)", got, want)
-		}
+		wantEveryAgentLinked(t, tb, env, "the overview")
 		if n := tb.count(`[data-testid="counts"]`); n != 1 {
 			t.Errorf("%d count panels, want the running/failed/overdue/offline counts", n)
 		}
@@ -424,19 +412,7 @@ func TestE2ERegionListeners(t *testing.T) {
 		tb := env.newTab(t, scenarioTimeout)
 		tb.login(e2eAdminEmail, e2eAdminPassword)
 		tb.open("/agents")
-		if tb.count(`[data-testid="error-banner"]`) != 0 {
-			t.Errorf("the agents list shows an upstream error: %s", tb.text(`[data-testid="error-banner"]`))
-		}
-		got := eval[[]string](tb, `[...document.querySelectorAll('[data-testid="agent-row"] a[data-testid="agent-name"]')].map(a => a.getAttribute('href'))`)
-		var want []string
-		for _, id := range env.sim.AgentIDs(rcbusim.DemoTenant) {
-			want = append(want, "/agents/"+strconv.FormatInt(id, 10))
-		}
-		slices.Sort(got)
-		slices.Sort(want)
-		if !slices.Equal(got, want) {
-			t.Errorf("agent links:\n got %v\nwant %v (every agent of every region)", got, want)
-		}
+		wantEveryAgentLinked(t, tb, env, "the agents list")
 
 		before := len(backupsOf(env.sim, env.fix.quickConfigID))
 		tb.open(fmt.Sprintf("/configurations/%d", env.fix.quickConfigID))
@@ -450,4 +426,24 @@ func TestE2ERegionListeners(t *testing.T) {
 			t.Errorf("the simulator has %d backups of the configuration, want %d", len(after), before+1)
 		}
 	})
+}
+
+// wantEveryAgentLinked checks that the page open in tb (where) shows no
+// upstream error and links every agent of the demo account, in every
+// region.
+func wantEveryAgentLinked(t *testing.T, tb *tab, env *e2eEnv, where string) {
+	t.Helper()
+	if tb.count(`[data-testid="error-banner"]`) != 0 {
+		t.Errorf("%s shows an upstream error: %s", where, tb.text(`[data-testid="error-banner"]`))
+	}
+	got := eval[[]string](tb, `[...document.querySelectorAll('[data-testid="agent-row"] a[data-testid="agent-name"]')].map(a => a.getAttribute('href'))`)
+	var want []string
+	for _, id := range env.sim.AgentIDs(rcbusim.DemoTenant) {
+		want = append(want, "/agents/"+strconv.FormatInt(id, 10))
+	}
+	slices.Sort(got)
+	slices.Sort(want)
+	if !slices.Equal(got, want) {
+		t.Errorf("agent links on %s:\n got %v\nwant %v (every agent of the account)", where, got, want)
+	}
 }

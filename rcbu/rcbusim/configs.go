@@ -360,9 +360,15 @@ func (s *Server) lookupConfig(c *call, id int64, notFound int) (*configuration, 
 }
 
 func (s *Server) listConfigurations(c *call) reply {
+	return configsReply(c.tenant.configs, func(cfg *configuration) bool { return c.visible(cfg.agent) })
+}
+
+// configsReply lists the configurations in list that are not deleted and
+// that show, as the API lists them.
+func configsReply(list []*configuration, show func(*configuration) bool) reply {
 	out := []configJSON{}
-	for _, cfg := range c.tenant.configs {
-		if !cfg.deleted && c.visible(cfg.agent) {
+	for _, cfg := range list {
+		if !cfg.deleted && show(cfg) {
 			out = append(out, cfg.json())
 		}
 	}
@@ -374,13 +380,7 @@ func (s *Server) listAgentConfigurations(c *call) reply {
 	if !found {
 		return rep
 	}
-	out := []configJSON{}
-	for _, cfg := range a.configs {
-		if !cfg.deleted {
-			out = append(out, cfg.json())
-		}
-	}
-	return ok(out)
+	return configsReply(a.configs, func(*configuration) bool { return true })
 }
 
 func (s *Server) getConfiguration(c *call) reply {
