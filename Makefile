@@ -7,6 +7,9 @@ GO      ?= go
 export GOTOOLCHAIN ?= go1.27.3
 TEMPL   := $(GO) tool templ
 VENDOR  := web/static/vendor
+# axe-core (a devDependency) is for the browser tests only: it goes to the
+# e2e tests' testdata, never into the embedded web/static.
+TEST_VENDOR := cmd/web/testdata
 # The version stamped into the binary; the Dockerfile takes it as a build ARG.
 VERSION ?= $(shell git describe --tags --always --dirty 2>/dev/null || echo dev)
 # Build flags shared with the Dockerfile (internal/buildcheck checks they match).
@@ -53,7 +56,7 @@ vulncheck:
 generate:
 	$(TEMPL) generate
 
-## assets: copy the pinned npm assets (package-lock.json) into web/static/vendor
+## assets: copy the pinned npm assets (package-lock.json) into web/static/vendor, and axe-core into cmd/web/testdata
 node_modules/.package-lock.json: package.json package-lock.json
 	npm ci --no-audit --no-fund
 	@touch $@
@@ -62,6 +65,7 @@ assets: node_modules/.package-lock.json
 	@mkdir -p $(VENDOR)
 	cp node_modules/htmx.org/dist/htmx.min.js $(VENDOR)/htmx.min.js
 	cp node_modules/@picocss/pico/css/pico.min.css $(VENDOR)/pico.min.css
+	cp node_modules/axe-core/axe.min.js $(TEST_VENDOR)/axe.min.js
 
 ## tidy-check: fail when `go mod tidy` would change go.mod or go.sum (a direct requirement marked
 ## `// indirect`, a missing or unused one); prints the diff it wants
@@ -76,7 +80,7 @@ check-generated:
 
 ## check-assets: fail when the vendored assets differ from package-lock.json's versions
 check-assets: assets
-	@git diff --exit-code --stat -- $(VENDOR) || { echo "vendored assets drifted from package-lock.json: run 'make assets' and commit"; exit 1; }
+	@git diff --exit-code --stat -- $(VENDOR) $(TEST_VENDOR)/axe.min.js || { echo "vendored assets drifted from package-lock.json: run 'make assets' and commit"; exit 1; }
 
 vet:
 	$(GO) vet ./...
