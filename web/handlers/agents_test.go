@@ -140,7 +140,7 @@ func TestAgentPage(t *testing.T) {
 	if start.Length() != 1 || start.AttrOr("action", "") != "/configurations/"+i64(cfg)+"/backups" || start.Find(`input[name="token"]`).AttrOr("value", "") == "" {
 		t.Errorf("start form %v", start.Nodes)
 	}
-	if got := testid(d, "start-backup").AttrOr("aria-label", ""); got != `Start a backup of it's "nightly" <b>` {
+	if got := testid(d, "start-backup").AttrOr("aria-label", ""); got != `Start backup: it's "nightly" <b>` {
 		t.Errorf("aria-label %q", got)
 	}
 	if testid(d, "wake").Length() != 1 || testid(d, "disable").Length() != 1 || testid(d, "delete").Length() != 0 {

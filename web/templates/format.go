@@ -156,3 +156,14 @@ func Plural(n int64, one, many string) string {
 	}
 	return Count(n) + " " + many
 }
+
+// ActionName is the accessible name of a button whose visible text is
+// generic ("Run again", "Start backup"): the visible text first, then what it
+// acts on. Voice control users say what they see, so the name must contain
+// the visible text (WCAG 2.5.3, label in name).
+func ActionName(visible, object string) string {
+	if object == "" || strings.Contains(visible, object) {
+		return visible
+	}
+	return visible + ": " + object
+}

@@ -1,6 +1,7 @@
 package templates
 
 import (
+	"strings"
 	"testing"
 	"time"
 )
@@ -152,5 +153,26 @@ func TestErrorSummaryOrder(t *testing.T) {
 	}
 	if d := (Field{Name: "x", Hint: "h", Error: "e"}).DescribedBy(); d != "hint-x error-x" {
 		t.Errorf("DescribedBy = %q", d)
+	}
+}
+
+func TestActionName(t *testing.T) {
+	tests := []struct {
+		name, visible, object, want string
+	}{
+		{"the object follows the visible text", "Run again", "www nightly", "Run again: www nightly"},
+		{"a button showing the object's name is named by it", "www nightly", "www nightly", "www nightly"},
+		{"no object", "Start backup", "", "Start backup"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			got := ActionName(tt.visible, tt.object)
+			if got != tt.want {
+				t.Errorf("ActionName(%q, %q) = %q, want %q", tt.visible, tt.object, got, tt.want)
+			}
+			if !strings.Contains(got, tt.visible) {
+				t.Errorf("%q does not contain the visible text %q", got, tt.visible)
+			}
+		})
 	}
 }
