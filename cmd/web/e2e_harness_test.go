@@ -78,12 +78,14 @@ type e2eFixture struct {
 
 // e2eEnv is one running console, its simulator and a browser.
 type e2eEnv struct {
-	base      string
-	sim       *rcbusim.Server
-	fix       e2eFixture
-	stderr    *syncBuffer
-	browser   context.Context
-	artifacts string
+	base string
+	// identityURL is the simulator's Identity endpoint (for adding an account).
+	identityURL string
+	sim         *rcbusim.Server
+	fix         e2eFixture
+	stderr      *syncBuffer
+	browser     context.Context
+	artifacts   string
 }
 
 // startE2E starts the simulator, the program and the browser; everything
@@ -121,6 +123,7 @@ func startE2E(t *testing.T, regionPorts bool) *e2eEnv {
 		"RCBU_WEB_SYNC_INTERVAL":  "10s",
 	})
 	env.base, env.stderr = base, stderr
+	env.identityURL = simSrv.URL + "/v2.0/tokens"
 
 	opts := append(chromedp.DefaultExecAllocatorOptions[:],
 		chromedp.ExecPath(chromium),
@@ -238,6 +241,13 @@ func (env *e2eEnv) newTab(t *testing.T, timeout time.Duration) *tab {
 		// have run out, which is when the picture helps most.
 		shotCtx, cancel := context.WithTimeout(tabCtx, 15*time.Second)
 		defer cancel()
+		// The final state of every scenario passes axe-core, unless the
+		// tab ended on a page of another origin.
+		if loc, err := chromedp.Run(shotCtx, chromedp.Location()); err == nil && strings.HasPrefix(loc, env.base+"/") {
+			axeCtx, cancel := context.WithTimeout(tabCtx, 30*time.Second)
+			checkAxe(t, axeCtx, tb.name+" (final state)")
+			cancel()
+		}
 		if png, err := chromedp.Run(shotCtx, chromedp.FullScreenshot(100)); err != nil {
 			t.Logf("screenshot: %v", err)
 		} else if err := os.WriteFile(filepath.Join(env.artifacts, tb.name+".png"), png, 0o644); err != nil {

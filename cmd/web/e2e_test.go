@@ -379,6 +379,8 @@ func TestE2E(t *testing.T) {
 	})
 
 	overviewScenarios(t, env)
+	axeScenarios(t, env)
+	keyboardScenarios(t, env)
 }
 
 // templateWord is the word the status badge shows for an API state name.
