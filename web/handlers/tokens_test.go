@@ -123,6 +123,9 @@ func TestTokensPageRefusesBadInput(t *testing.T) {
 	if rec.Code != http.StatusForbidden {
 		t.Fatalf("cross-site POST: %d, want 403", rec.Code)
 	}
+	if ct, body := rec.Header().Get("Content-Type"), rec.Body.String(); !strings.HasPrefix(ct, "text/html") || !strings.Contains(body, `<html lang="en">`) || !strings.Contains(body, "<title>Forbidden") {
+		t.Errorf("the refusal is %s without a page's language and title:\n%s", ct, body)
+	}
 	if rec := ae.post("/profile/tokens/abc/revoke", nil, ck); rec.Code != http.StatusNotFound {
 		t.Fatalf("revoke with a bad id: %d, want 404", rec.Code)
 	}
