@@ -87,6 +87,8 @@ func TestE2E(t *testing.T) {
 		tb := env.newTab(t, scenarioTimeout)
 		tb.login(e2eAdminEmail, e2eAdminPassword)
 		before := len(backupsOf(env.sim, env.fix.quickConfigID))
+		// The simulator draws most outcomes at random; this run must complete.
+		env.sim.SetNextOutcome(env.fix.quickConfigID, rcbusim.StateCompleted)
 		tb.open(fmt.Sprintf("/configurations/%d", env.fix.quickConfigID))
 		// A marker on window survives htmx swaps but not a page load.
 		eval[bool](tb, `(window.__e2eNoReload = true)`)
