@@ -295,6 +295,27 @@ func (w *axeWalk) open(path string) {
 	w.check(path)
 }
 
+// screenshots saves what the tab shows in every view as
+// e2e-artifacts/axe_<name>_<view>.png, for a person to look at.
+func (w *axeWalk) screenshots(name string) {
+	w.tb.t.Helper()
+	for _, views := range axeViews {
+		for _, v := range views {
+			w.tb.emulate(v)
+			png, err := chromedp.Run(w.tb.ctx, chromedp.FullScreenshot(90))
+			if err != nil {
+				w.tb.t.Errorf("screenshot of %s at %s: %v", name, v, err)
+				continue
+			}
+			file := unsafeFileChars.ReplaceAllString(fmt.Sprintf("axe_%s_%dx%d_%s.png", name, v.width, v.height, v.scheme), "_")
+			if err := os.WriteFile(filepath.Join(w.tb.env.artifacts, file), png, 0o644); err != nil {
+				w.tb.t.Error(err)
+			}
+		}
+	}
+	w.tb.emulate(axeViews[w.scheme][0])
+}
+
 // firstHref returns the first link on the page whose href matches the
 // regular expression, or fails the test.
 func (w *axeWalk) firstHref(pattern string) string {
@@ -338,6 +359,7 @@ func axeScenarios(t *testing.T, env *e2eEnv) {
 		)
 		tb.submit("sign in to the demo console", `[data-testid="login-submit"]`)
 		w.check("the demo console's /")
+		w.screenshots("demo_overview")
 		stopDemo()
 		tb.login(e2eAdminEmail, e2eAdminPassword)
 
@@ -397,6 +419,7 @@ func axeScenarios(t *testing.T, env *e2eEnv) {
 		w.open(channel)
 		w.open(strings.TrimSuffix(channel, "/edit") + "/deliveries")
 		w.open(strings.TrimSuffix(channel, "/edit") + "/delete")
+		w.screenshots("channel_delete")
 
 		// A backup while it runs, stopped, and its page.
 		long, err := env.sim.AddConfiguration(rcbusim.DemoTenant, rcbusim.ConfigurationSeed{
@@ -444,6 +467,7 @@ func axeScenarios(t *testing.T, env *e2eEnv) {
 			time.Sleep(2 * time.Second)
 		}
 		w.check("/reports")
+		w.screenshots("reports")
 		w.open(w.firstHref(`^/reports/(backup|restore)/\d+`))
 		w.open("/reports?state=Failed")
 		w.open(w.firstHref(`^/reports/backup/\d+`))
@@ -583,5 +607,37 @@ func keyboardScenarios(t *testing.T, env *e2eEnv) {
 		logOrder("the restore wizard: files")
 		tb.submit("next: review", `[data-testid="wizard-next"]`)
 		logOrder("the restore wizard: review")
+	})
+}
+
+// liveScenarios: a backup's live panel polls every 2 s, and the page's
+// polite announcer says each state it reaches once, never the same one on
+// the next poll.
+func liveScenarios(t *testing.T, env *e2eEnv) {
+	t.Run("live status: the announcer says each state of a backup once", func(t *testing.T) {
+		tb := env.newTab(t, scenarioTimeout)
+		tb.login(e2eAdminEmail, e2eAdminPassword)
+		tb.open(fmt.Sprintf("/configurations/%d", env.fix.quickConfigID))
+		eval[bool](tb, `(() => {
+			window.__e2eSaid = []; window.__e2ePolls = 0;
+			new MutationObserver(() => window.__e2eSaid.push(document.getElementById('announcer').textContent)).observe(document.getElementById('announcer'), {childList: true, characterData: true, subtree: true});
+			document.body.addEventListener('htmx:afterRequest', () => window.__e2ePolls++);
+			return true;
+		})()`)
+		tb.do("click Start", chromedp.Click(chromedp.CSS(`[data-testid="start-slot"] [data-testid="start-backup"]`), chromedp.NodeVisible))
+		tb.waitFor("the backup to finish", `document.querySelector('[data-testid="job-panel"]')?.dataset.busy === 'false'`, 60*time.Second)
+		said := eval[[]string](tb, `window.__e2eSaid`)
+		polls := eval[int](tb, `window.__e2ePolls`)
+		t.Logf("%d requests, announced %q", polls, said)
+		// The simulator picks the outcome (Completed, or with errors).
+		final := "Backup " + eval[string](tb, `document.querySelector('[data-testid="job-panel"]').dataset.jobId`) + ": " + tb.text(`[data-testid="job-panel"] [data-testid="status-badge"] > span`)
+		if len(said) == 0 || said[len(said)-1] != final {
+			t.Fatalf("announced %q, want the last to be %q", said, final)
+		}
+		for i := 1; i < len(said); i++ {
+			if said[i] == said[i-1] {
+				t.Errorf("announced %q twice in a row (%q)", said[i], said)
+			}
+		}
 	})
 }

@@ -383,6 +383,7 @@ func TestE2E(t *testing.T) {
 	overviewScenarios(t, env)
 	axeScenarios(t, env)
 	keyboardScenarios(t, env)
+	liveScenarios(t, env)
 }
 
 // templateWord is the word the status badge shows for an API state name.

@@ -43,4 +43,24 @@
   document.addEventListener("keydown", function (ev) {
     if (ev.key === "Escape") { closeMenus(null); }
   });
+
+  // Live status. A polled fragment (a job panel, the running jobs) says its
+  // state in data-announce ("Backup 42: Completed"); one polite status
+  // region per page reads that sentence when it changes, and stays quiet on
+  // a poll that brings the same state. (A swapped aria-live region would
+  // read the whole panel again on every poll: its elapsed time always moves.)
+  var said = {};
+  if (window.htmx) htmx.onLoad(function (root) {
+    var region = document.getElementById("announcer");
+    var first = root === document.body;
+    var els = root.matches("[data-announce]") ? [root] : [];
+    els.push.apply(els, root.querySelectorAll("[data-announce]"));
+    els.forEach(function (el) {
+      var key = el.id || el.getAttribute("data-testid") || "";
+      var text = el.getAttribute("data-announce");
+      if (said[key] === text) { return; }
+      said[key] = text;
+      if (!first && region) { region.textContent = text; }
+    });
+  });
 })();
