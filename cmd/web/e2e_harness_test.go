@@ -237,17 +237,18 @@ func (env *e2eEnv) newTab(t *testing.T, timeout time.Duration) *tab {
 	t.Cleanup(func() {
 		defer cancelTab()
 		defer cancelTimeout()
-		// The screenshot gets its own short deadline: the scenario's may
-		// have run out, which is when the picture helps most.
+		// The final state of every scenario passes axe-core, unless the
+		// tab ended on a page of another origin. Like the screenshot it
+		// has its own deadline: the scenario's may have run out.
+		axeCtx, cancelAxe := context.WithTimeout(tabCtx, 60*time.Second)
+		if loc, err := chromedp.Run(axeCtx, chromedp.Location()); err == nil && strings.HasPrefix(loc, env.base+"/") {
+			checkAxe(t, axeCtx, tb.name+" (final state)")
+		}
+		cancelAxe()
+		// The screenshot gets its own short deadline too: the scenario's
+		// may have run out, which is when the picture helps most.
 		shotCtx, cancel := context.WithTimeout(tabCtx, 15*time.Second)
 		defer cancel()
-		// The final state of every scenario passes axe-core, unless the
-		// tab ended on a page of another origin.
-		if loc, err := chromedp.Run(shotCtx, chromedp.Location()); err == nil && strings.HasPrefix(loc, env.base+"/") {
-			axeCtx, cancel := context.WithTimeout(tabCtx, 30*time.Second)
-			checkAxe(t, axeCtx, tb.name+" (final state)")
-			cancel()
-		}
 		if png, err := chromedp.Run(shotCtx, chromedp.FullScreenshot(100)); err != nil {
 			t.Logf("screenshot: %v", err)
 		} else if err := os.WriteFile(filepath.Join(env.artifacts, tb.name+".png"), png, 0o644); err != nil {
