@@ -295,14 +295,14 @@ func (w *axeWalk) open(path string) {
 	w.check(path)
 }
 
-// screenshots saves what the tab shows in every view as
+// screenshots saves the viewport of the tab in every view as
 // e2e-artifacts/axe_<name>_<view>.png, for a person to look at.
 func (w *axeWalk) screenshots(name string) {
 	w.tb.t.Helper()
 	for _, views := range axeViews {
 		for _, v := range views {
 			w.tb.emulate(v)
-			png, err := chromedp.Run(w.tb.ctx, chromedp.FullScreenshot(90))
+			png, err := chromedp.Run(w.tb.ctx, chromedp.CaptureScreenshot())
 			if err != nil {
 				w.tb.t.Errorf("screenshot of %s at %s: %v", name, v, err)
 				continue
@@ -626,11 +626,13 @@ func liveScenarios(t *testing.T, env *e2eEnv) {
 		})()`)
 		tb.do("click Start", chromedp.Click(chromedp.CSS(`[data-testid="start-slot"] [data-testid="start-backup"]`), chromedp.NodeVisible))
 		tb.waitFor("the backup to finish", `document.querySelector('[data-testid="job-panel"]')?.dataset.busy === 'false'`, 60*time.Second)
+		// The simulator picks the outcome (Completed, or with errors). htmx
+		// hands the new panel to app.js when it settles, just after the swap.
+		final := "Backup " + eval[string](tb, `document.querySelector('[data-testid="job-panel"]').dataset.jobId`) + ": " + tb.text(`[data-testid="job-panel"] [data-testid="status-badge"] > span`)
+		tb.waitFor("the final state to be announced", fmt.Sprintf(`document.getElementById('announcer').textContent === %q`, final), 5*time.Second)
 		said := eval[[]string](tb, `window.__e2eSaid`)
 		polls := eval[int](tb, `window.__e2ePolls`)
 		t.Logf("%d requests, announced %q", polls, said)
-		// The simulator picks the outcome (Completed, or with errors).
-		final := "Backup " + eval[string](tb, `document.querySelector('[data-testid="job-panel"]').dataset.jobId`) + ": " + tb.text(`[data-testid="job-panel"] [data-testid="status-badge"] > span`)
 		if len(said) == 0 || said[len(said)-1] != final {
 			t.Fatalf("announced %q, want the last to be %q", said, final)
 		}
