@@ -333,9 +333,10 @@ func TestProblemWords(t *testing.T) {
 }
 
 // TestOverviewCallsUpstreamConcurrently: for 200 agents and 1,000
-// configurations the overview's list calls are in flight together, and the
-// live status fetches the 200 agents' details concurrently, bounded by the
-// pool.
+// configurations the overview's two list calls per region are in flight
+// together, it reads no activity list (the running fragment does), and
+// the live status fetches the 200 agents' details concurrently, bounded by
+// the pool.
 func TestOverviewCallsUpstreamConcurrently(t *testing.T) {
 	t.Parallel()
 	env := newSimEnv(t, rcbusim.WithScale(200, 5, 0), rcbusim.WithLatency(20*time.Millisecond, 0))
@@ -369,7 +370,10 @@ func TestOverviewCallsUpstreamConcurrently(t *testing.T) {
 		t.Errorf("the page made %d details calls", n)
 	}
 	if m := env.maxIn.Load(); m < 3 {
-		t.Errorf("the three list calls were not in flight together (max %d)", m)
+		t.Errorf("the list calls were not in flight together (max %d)", m)
+	}
+	if n := env.count("GET activity"); n != 0 {
+		t.Errorf("the page made %d activity calls", n)
 	}
 
 	env.maxIn.Store(0)

@@ -119,6 +119,8 @@ type OverviewStore interface {
 	AgentDaysOf(ctx context.Context, agents []AgentKey, from time.Time, days int) ([]AgentDay, error)
 	// OfflineSightings returns since when the agents seen offline are.
 	OfflineSightings(ctx context.Context, accounts []AccountID) ([]OfflineSighting, error)
+	// OfflineThresholds returns each account's offline alert threshold.
+	OfflineThresholds(ctx context.Context, accounts []AccountID) (map[AccountID]time.Duration, error)
 }
 
 // FailedStates are the final states counted as failures ("Failed in
@@ -209,6 +211,10 @@ type Attention struct {
 	// they have not yet).
 	AgentOffline bool
 	OfflineSince time.Time
+	// LastSuccess is set on an offline agent's problem when At is its last
+	// successful backup (the last time it is known to have worked) rather
+	// than since when it is seen offline.
+	LastSuccess bool
 	// CanRun is set when Run again can start it (an enabled configuration
 	// on an enabled agent).
 	CanRun bool
@@ -238,6 +244,13 @@ type FleetOverview struct {
 	// lists were cached. Otherwise Running and each agent's Jobs are
 	// unknown and the page fetches them separately (RunningJobs).
 	RunningKnown bool
+	// RunningAsOf is when the oldest activity list the running jobs come
+	// from was read (zero unless RunningKnown). Past the Fleet's TTL the
+	// page asks the running fragment at once, which refreshes them.
+	RunningAsOf time.Time
+	// RunningFresh is set when RunningKnown and every one of those lists
+	// is within the Fleet's TTL.
+	RunningFresh bool
 }
 
 // OverviewOptions tune an Overviews. Zero fields take the defaults.
@@ -306,10 +319,13 @@ func (a *asOf) see(t time.Time) {
 // list calls: one round trip, accounts in parallel, served from the cache
 // when it has them), the agent details and activity that are cached, and
 // the store's record of what happened, and derives Needs attention, the
-// counts and the agents in order. It never waits for the account-wide
-// activity list, the API's largest: running jobs come from it only when it
-// is cached (RunningKnown). With live true (the page without JavaScript)
-// it waits for every agent's details and the activity.
+// counts and the agents in order. It neither waits for nor starts a fetch
+// of the account-wide activity list, the API's largest (tens of thousands
+// of items at fleet size, most of a cold load's cost when it was read
+// here): running jobs come from it only when it is cached (RunningKnown),
+// and otherwise from the running fragment (RunningJobs), which reads it on
+// its own request. With live true (the page without JavaScript) it waits
+// for every agent's details and the activity.
 func (o *Overviews) Overview(ctx context.Context, scope Scope, live bool) (FleetOverview, error) {
 	f := o.fleet
 	var (
@@ -363,27 +379,32 @@ func (o *Overviews) Overview(ctx context.Context, scope Scope, live bool) (Fleet
 		})
 	}()
 	var (
-		acts    []FleetActivity
-		actsAt  time.Time
+		busy    []FleetActivity
+		busyAt  time.Time
+		fresh   bool
 		running bool
 		probV   []AccountProblem
 		errV    error
 	)
 	if live {
-		acts, probV, errV = f.Activity(ctx, scope)
-		running = errV == nil
+		var jobs map[AgentKey][]FleetActivity
+		jobs, _, probV, errV = f.RunningJobs(ctx, scope)
+		for _, js := range jobs {
+			busy = append(busy, js...)
+		}
+		running, fresh, busyAt = errV == nil, true, o.opts.Now()
 	} else {
-		acts, actsAt, running = f.activityCached(ctx, scope)
+		busy, busyAt, fresh, running = f.runningCached(scope)
 	}
 	wg.Wait()
 	if err := errors.Join(errA, errC, errV); err != nil {
 		return FleetOverview{}, fmt.Errorf("overview: %w", err)
 	}
-	if !actsAt.IsZero() {
-		seen.see(actsAt)
-	}
 	now := o.opts.Now()
 	ov := FleetOverview{Now: now, AsOf: seen.t, Problems: mergeProblems(probA, probC, probV), Pending: pending, RunningKnown: running, Configurations: len(configs)}
+	if running {
+		ov.RunningAsOf, ov.RunningFresh = busyAt, fresh
+	}
 	if ov.AsOf.IsZero() || ov.AsOf.After(now) {
 		ov.AsOf = now
 	}
@@ -425,18 +446,10 @@ func (o *Overviews) Overview(ctx context.Context, scope Scope, live bool) (Fleet
 		k := AgentKey{st.AccountID, st.Configuration.AgentID}
 		cfgs[k] = append(cfgs[k], st)
 	}
-	jobs := map[AgentKey][]FleetActivity{}
+	var jobs map[AgentKey][]FleetActivity
 	if running {
-		sortActivity(acts)
-		for _, a := range acts {
-			it := a.Activity
-			if (it.Type != rcbu.ActivityBackup && it.Type != rcbu.ActivityRestore) || !jobBusy(it) {
-				continue
-			}
-			ov.Counts.Running++
-			k := AgentKey{a.AccountID, JobAgent(it)}
-			jobs[k] = append(jobs[k], a)
-		}
+		jobs = jobsByAgent(busy)
+		ov.Counts.Running = len(busy)
 	}
 	byAgent := map[AgentKey]*OverviewAgent{}
 	ov.Agents = make([]OverviewAgent, len(agents))
@@ -536,6 +549,7 @@ type records struct {
 	runs      []ProblemRun // attention states, the window, newest first
 	failed24h int
 	offline   map[AgentKey]OfflineSighting
+	threshold map[AccountID]time.Duration // offline alert threshold per account
 }
 
 func (o *Overviews) records(ctx context.Context, accounts []AccountID, configs []FleetConfiguration, now time.Time) (records, error) {
@@ -562,6 +576,9 @@ func (o *Overviews) records(ctx context.Context, accounts []AccountID, configs [
 	rec.offline = make(map[AgentKey]OfflineSighting, len(sightings))
 	for _, s := range sightings {
 		rec.offline[s.AgentKey] = s
+	}
+	if rec.threshold, err = o.store.OfflineThresholds(ctx, accounts); err != nil {
+		return rec, err
 	}
 	return rec, nil
 }
@@ -716,14 +733,12 @@ func attention(states []ConfigurationState, agents map[AgentKey]*OverviewAgent, 
 		out = append(out, a)
 	}
 	for k, oa := range agents {
-		s, ok := rec.offline[k]
-		if !oa.Offline || !ok || now.Sub(s.Since) <= s.Threshold {
+		if !oa.Offline {
 			continue
 		}
-		a := base(k)
-		a.Kind, a.At = AttentionOffline, s.Since
-		a.Cause = "Offline for " + ShortDuration(now.Sub(s.Since)) + ", longer than the alert threshold of " + ShortDuration(s.Threshold)
-		out = append(out, a)
+		if a, ok := offlineAttention(base(k), oa, rec, now); ok {
+			out = append(out, a)
+		}
 	}
 	slices.SortFunc(out, func(a, b Attention) int {
 		if c := cmp.Compare(b.Kind.severity(), a.Kind.severity()); c != 0 {
@@ -758,6 +773,42 @@ func attention(states []ConfigurationState, agents map[AgentKey]*OverviewAgent, 
 		return cmp.Compare(a.AgentID, b.AgentID)
 	})
 	return out
+}
+
+// offlineAttention decides whether an agent the API reports offline now
+// has been away longer than its account's alert threshold, and says why.
+// The alert rules' first sighting proves it when it is old enough; but
+// they see an agent only from the moment the console watches it, so a
+// console started yesterday would hide an agent gone for a week. The API's
+// own record counts too: the agent's last successful backup (its details'
+// TimeOfLastSuccessfulBackup, or the newest stored success of its
+// configurations) is the last time it is known to have worked, so when
+// that is older than the threshold it is listed, saying so. An offline
+// agent with no successful backup on record is listed as well: nothing of
+// it is protected.
+func offlineAttention(a Attention, oa *OverviewAgent, rec records, now time.Time) (Attention, bool) {
+	threshold, ok := rec.threshold[a.AccountID]
+	if !ok {
+		threshold = DefaultOfflineHours * time.Hour
+	}
+	s, seen := rec.offline[AgentKey{a.AccountID, a.AgentID}]
+	if seen {
+		threshold = s.Threshold
+	}
+	a.Kind = AttentionOffline
+	switch {
+	case seen && now.Sub(s.Since) > threshold:
+		a.At = s.Since
+		a.Cause = "Offline for " + ShortDuration(now.Sub(s.Since)) + ", longer than the alert threshold of " + ShortDuration(threshold)
+	case oa.LastSuccess.IsZero():
+		a.Cause = "Offline, with no successful backup on record"
+	case now.Sub(oa.LastSuccess) > threshold:
+		a.At, a.LastSuccess = oa.LastSuccess, true
+		a.Cause = "Offline; its last successful backup was " + ShortDuration(now.Sub(oa.LastSuccess)) + " ago, longer than the alert threshold of " + ShortDuration(threshold)
+	default:
+		return Attention{}, false
+	}
+	return a, true
 }
 
 // canRun reports whether Run again can start the configuration.
@@ -888,48 +939,34 @@ func (f *Fleet) cachedDetails(ctx context.Context, agents []FleetAgent) int {
 	return missing
 }
 
-// activityCached returns the scope's busy jobs (backups and restores) when
-// every account's activity list is cached within MaxStale (refreshing those past the TTL in the
-// background), with when the oldest was read. When one is not cached it
-// starts that fetch in the background, for RunningJobs to join, and
-// reports false: the page does not wait for the largest list of the API.
-func (f *Fleet) activityCached(ctx context.Context, scope Scope) ([]FleetActivity, time.Time, bool) {
+// runningCached returns the scope's busy jobs (backups and restores) when
+// every account's activity list is cached within MaxStale, with when the
+// oldest was read and whether all are within the TTL. It makes no call and
+// starts no fetch: the overview's first paint never pays for the activity
+// lists, the API's largest answers; the running fragment (RunningJobs)
+// reads and refreshes them.
+func (f *Fleet) runningCached(scope Scope) (busy []FleetActivity, oldest time.Time, fresh, ok bool) {
 	now := f.opts.Now()
-	var out []FleetActivity
-	var oldest time.Time
-	all := true
+	fresh = true
+	f.mu.Lock()
+	defer f.mu.Unlock()
 	for _, a := range scope.Accounts {
-		key := cacheKey{account: a.ID, kind: kindActivity}
-		f.mu.Lock()
-		gen := f.gen[a.ID]
-		e, ok := f.cache[key]
-		f.mu.Unlock()
-		fresh := ok && !now.Before(e.fetched) && now.Sub(e.fetched) < f.opts.TTL
-		usable := ok && !now.Before(e.fetched) && now.Sub(e.fetched) <= max(f.opts.TTL, f.opts.MaxStale)
-		if !fresh {
-			fetchShared(ctx, f, key, gen, func(ctx context.Context) ([]rcbu.Activity, error) {
-				c, err := f.clients.Client(ctx, a.ID)
-				if err != nil {
-					return nil, err
-				}
-				return c.Activity.List(ctx)
-			})
+		e, hit := f.cache[cacheKey{account: a.ID, kind: kindActivity}]
+		if !hit || now.Before(e.fetched) || now.Sub(e.fetched) > max(f.opts.TTL, f.opts.MaxStale) {
+			return nil, time.Time{}, false, false
 		}
-		if !usable {
-			all = false
-			continue
+		if now.Sub(e.fetched) >= f.opts.TTL {
+			fresh = false
 		}
 		if oldest.IsZero() || e.fetched.Before(oldest) {
 			oldest = e.fetched
 		}
 		for _, it := range e.busy {
-			out = append(out, FleetActivity{AccountID: a.ID, AccountName: a.Name, Activity: it})
+			busy = append(busy, FleetActivity{AccountID: a.ID, AccountName: a.Name, Activity: it})
 		}
 	}
-	if !all {
-		return nil, time.Time{}, false
-	}
-	return out, oldest, true
+	sortActivity(busy)
+	return busy, oldest, fresh, true
 }
 
 // busyJobs returns the busy backups and restores of an activity list, in
@@ -944,27 +981,54 @@ func busyJobs(acts []rcbu.Activity) []rcbu.Activity {
 	return out
 }
 
+// busyOf is the busy jobs of an account's activity list as cachedAt
+// returned it (read at at): those picked out when it was stored, or, when
+// the cache has moved on since, picked out now.
+func (f *Fleet) busyOf(account AccountID, list []rcbu.Activity, at time.Time) []rcbu.Activity {
+	f.mu.Lock()
+	e, ok := f.cache[cacheKey{account: account, kind: kindActivity}]
+	f.mu.Unlock()
+	if ok && e.fetched.Equal(at) {
+		return e.busy
+	}
+	return busyJobs(list)
+}
+
+// jobsByAgent groups busy jobs by the agent they run on, keeping their
+// order.
+func jobsByAgent(busy []FleetActivity) map[AgentKey][]FleetActivity {
+	out := map[AgentKey][]FleetActivity{}
+	for _, a := range busy {
+		k := AgentKey{a.AccountID, JobAgent(a.Activity)}
+		out[k] = append(out[k], a)
+	}
+	return out
+}
+
 // RunningJobs returns the busy backups and restores of the scope by the
-// agent they run on, and how many there are, from the activity lists
-// (cached; a page waits for them only here).
+// agent they run on (newest first), and how many there are, from the
+// activity lists: cached, served up to MaxStale old while one background
+// fetch refreshes them, and read only when no list is cached. The busy
+// jobs of each list are picked out once when it is stored, so a warm call
+// touches only them.
 func (f *Fleet) RunningJobs(ctx context.Context, scope Scope) (map[AgentKey][]FleetActivity, int, []AccountProblem, error) {
-	acts, problems, err := f.Activity(ctx, scope)
+	busy, problems, err := perAccount(ctx, f, scope, "activity", func(ctx context.Context, a Account, c *rcbu.Client) ([]FleetActivity, error) {
+		list, at, err := cachedAt(ctx, f, cacheKey{account: a.ID, kind: kindActivity}, c.Activity.List)
+		if err != nil {
+			return nil, upstream("list activity", "activity", err)
+		}
+		its := f.busyOf(a.ID, list, at)
+		out := make([]FleetActivity, len(its))
+		for i, it := range its {
+			out[i] = FleetActivity{AccountID: a.ID, AccountName: a.Name, Activity: it}
+		}
+		return out, nil
+	})
 	if err != nil {
 		return nil, 0, problems, err
 	}
-	sortActivity(acts)
-	out := map[AgentKey][]FleetActivity{}
-	n := 0
-	for _, a := range acts {
-		it := a.Activity
-		if (it.Type != rcbu.ActivityBackup && it.Type != rcbu.ActivityRestore) || !jobBusy(it) {
-			continue
-		}
-		n++
-		k := AgentKey{a.AccountID, JobAgent(it)}
-		out[k] = append(out[k], a)
-	}
-	return out, n, problems, nil
+	sortActivity(busy)
+	return jobsByAgent(busy), len(busy), problems, nil
 }
 
 // HeatmapAgent is an agent to draw in the heatmap.

@@ -3,6 +3,7 @@ package app
 import (
 	"context"
 	"fmt"
+	"strings"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -61,6 +62,14 @@ func (s *fakeOverviewStore) AgentDaysOf(_ context.Context, agents []AgentKey, _ 
 
 func (s *fakeOverviewStore) OfflineSightings(context.Context, []AccountID) ([]OfflineSighting, error) {
 	return s.offline, nil
+}
+
+func (s *fakeOverviewStore) OfflineThresholds(_ context.Context, accts []AccountID) (map[AccountID]time.Duration, error) {
+	out := map[AccountID]time.Duration{}
+	for _, a := range accts {
+		out[a] = DefaultOfflineHours * time.Hour
+	}
+	return out, nil
 }
 
 func waitUntil(t *testing.T, cond func() bool) {
@@ -225,5 +234,60 @@ func TestReasonWords(t *testing.T) {
 		if got := ReasonWords(in); got != want {
 			t.Errorf("ReasonWords(%q) = %q, want %q", in, got, want)
 		}
+	}
+}
+
+// TestOfflineAttentionFromTheAPI: an agent the API reports offline needs
+// attention once it has been away longer than the threshold, whether the
+// alert rules' sighting or the API's record of its last successful backup
+// shows it; one that backed up within the threshold does not, and one with
+// no successful backup on record does.
+func TestOfflineAttentionFromTheAPI(t *testing.T) {
+	now := time.Date(2026, 3, 2, 12, 0, 0, 0, time.UTC)
+	key := AgentKey{AccountID: 1, AgentID: 7}
+	tests := []struct {
+		name        string
+		sighting    *OfflineSighting
+		threshold   time.Duration // the account's; 0: the default
+		lastSuccess time.Time
+		want        string // "" when it does not need attention
+		wantAt      time.Time
+	}{
+		{"seen offline past the threshold", &OfflineSighting{AgentKey: key, Since: now.Add(-30 * time.Hour), Threshold: 24 * time.Hour}, 0, now.Add(-31 * time.Hour),
+			"Offline for 30 h, longer than the alert threshold of 24 h", now.Add(-30 * time.Hour)},
+		{"not seen yet, last success five days ago", nil, 0, now.Add(-5 * 24 * time.Hour),
+			"Offline; its last successful backup was 5 d ago, longer than the alert threshold of 24 h", now.Add(-5 * 24 * time.Hour)},
+		{"seen an hour ago, last success two days ago", &OfflineSighting{AgentKey: key, Since: now.Add(-time.Hour), Threshold: 24 * time.Hour}, 0, now.Add(-50 * time.Hour),
+			"Offline; its last successful backup was 2 d ago, longer than the alert threshold of 24 h", now.Add(-50 * time.Hour)},
+		{"the account's own threshold", nil, 4 * time.Hour, now.Add(-5 * time.Hour),
+			"Offline; its last successful backup was 5 h ago, longer than the alert threshold of 4 h", now.Add(-5 * time.Hour)},
+		{"backed up within the threshold", nil, 0, now.Add(-3 * time.Hour), "", time.Time{}},
+		{"seen recently, backed up recently", &OfflineSighting{AgentKey: key, Since: now.Add(-time.Hour), Threshold: 24 * time.Hour}, 0, now.Add(-2 * time.Hour), "", time.Time{}},
+		{"never backed up", nil, 0, time.Time{}, "Offline, with no successful backup on record", time.Time{}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			rec := records{offline: map[AgentKey]OfflineSighting{}, threshold: map[AccountID]time.Duration{}}
+			if tt.sighting != nil {
+				rec.offline[key] = *tt.sighting
+			}
+			if tt.threshold > 0 {
+				rec.threshold[1] = tt.threshold
+			}
+			oa := &OverviewAgent{FleetAgent: FleetAgent{AccountID: 1, Live: true, Agent: rcbu.Agent{ID: 7, MachineName: "build-01", Status: rcbu.AgentStatusOffline}}, Offline: true, LastSuccess: tt.lastSuccess}
+			got := attention(nil, map[AgentKey]*OverviewAgent{key: oa}, rec, now)
+			if tt.want == "" {
+				if len(got) != 0 {
+					t.Fatalf("needs attention: %+v", got)
+				}
+				return
+			}
+			if len(got) != 1 || got[0].Kind != AttentionOffline || got[0].Cause != tt.want || !got[0].At.Equal(tt.wantAt) || got[0].AgentName != "build-01" {
+				t.Fatalf("got %+v, want %q at %v", got, tt.want, tt.wantAt)
+			}
+			if got[0].LastSuccess != (tt.want != "" && strings.Contains(tt.want, "last successful backup")) {
+				t.Errorf("LastSuccess %v", got[0].LastSuccess)
+			}
+		})
 	}
 }

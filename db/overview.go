@@ -162,3 +162,33 @@ func (s *Store) OfflineSightings(ctx context.Context, accounts []app.AccountID) 
 	}
 	return out, nil
 }
+
+// OfflineThresholds returns each account's offline alert threshold: its
+// alert settings' hours, or the default where it has none yet.
+func (s *Store) OfflineThresholds(ctx context.Context, accounts []app.AccountID) (map[app.AccountID]time.Duration, error) {
+	out := make(map[app.AccountID]time.Duration, len(accounts))
+	for _, a := range accounts {
+		out[a] = app.DefaultOfflineHours * time.Hour
+	}
+	if len(accounts) == 0 {
+		return out, nil
+	}
+	rows, err := s.db.QueryContext(ctx, `SELECT account_id, offline_hours FROM alert_settings
+		WHERE account_id IN (`+placeholders(len(accounts))+`)`, accountArgs(accounts)...)
+	if err != nil {
+		return nil, fmt.Errorf("db: offline thresholds: %w", err)
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var a app.AccountID
+		var hours int64
+		if err := rows.Scan(&a, &hours); err != nil {
+			return nil, fmt.Errorf("db: offline thresholds: %w", err)
+		}
+		out[a] = time.Duration(hours) * time.Hour
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("db: offline thresholds: %w", err)
+	}
+	return out, nil
+}

@@ -123,6 +123,15 @@ func TestOfflineSightingsCarryTheThreshold(t *testing.T) {
 	if diff := cmp.Diff(want, got); diff != "" {
 		t.Errorf("OfflineSightings (-want +got):\n%s", diff)
 	}
+	// Without a sighting the threshold is known too: the overview lists an
+	// agent the API reports offline before the alert rules have seen it.
+	th, err := s.OfflineThresholds(ctx, []app.AccountID{a, b, 99})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if diff := cmp.Diff(map[app.AccountID]time.Duration{a: 24 * time.Hour, b: 4 * time.Hour, 99: 24 * time.Hour}, th); diff != "" {
+		t.Errorf("OfflineThresholds (-want +got):\n%s", diff)
+	}
 }
 
 // TestOverviewQueriesUseIndexes: the overview's reads are index range

@@ -357,6 +357,45 @@ func TestOverviewStaleWhileRevalidate(t *testing.T) {
 	_ = web
 }
 
+// TestOfflineAgentNeedsAttentionFromTheAPI: an agent the API reports
+// offline is in Needs attention, with Wake, as soon as the console reads
+// it, when its last successful backup is older than the alert threshold
+// or it has none; the alert rules need not have seen it first.
+func TestOfflineAgentNeedsAttentionFromTheAPI(t *testing.T) {
+	te := newOpsEnv(t)
+	web, webCfg := seedAgent(t, te.testEnv, "web-01", "web files")
+	te.sim.AddAgent(rcbusim.DemoTenant, rcbusim.AgentSeed{Name: "new-01", Online: false, Datacenter: "DFW"})
+	creator := te.loginRole(app.RoleCreator)
+	te.sim.SetNextOutcome(webCfg, rcbusim.StateCompleted)
+	startBackup(te, webCfg, creator)
+	te.advance(time.Hour)
+	te.sim.SetAgentOnline(web, false)
+	te.advance(30 * time.Hour)
+	te.syncReports()
+	creator = te.loginRole(app.RoleCreator) // the session has idled out meanwhile
+	d := doc(t, te.get("/?live=1", creator))
+	causes := map[string]string{}
+	testid(d, "attention-row").Each(func(_ int, s *goquery.Selection) {
+		if s.AttrOr("data-kind", "") != "offline" {
+			return
+		}
+		agent := strings.TrimSpace(s.Find(`[data-testid="attention-agent"]`).Text())
+		causes[agent] = strings.Join(strings.Fields(s.Find(`[data-testid="attention-cause"]`).Text()), " ")
+		if w := s.Find(`[data-testid="attention-wake"]`); w.Length() != 1 {
+			t.Errorf("%s offers no Wake", agent)
+		}
+	})
+	if c := causes["web-01"]; !strings.HasPrefix(c, "Offline; its last successful backup was 30 h ago, longer than the alert threshold of 24 h") || !strings.Contains(c, "Last success") {
+		t.Errorf("web-01: cause %q", c)
+	}
+	if c := causes["new-01"]; !strings.HasPrefix(c, "Offline, with no successful backup on record") {
+		t.Errorf("new-01: cause %q", c)
+	}
+	if got := testid(d, "count-offline").AttrOr("data-count", ""); got != "2" {
+		t.Errorf("offline count %q", got)
+	}
+}
+
 // TestOverviewRunningFragment: with the activity not cached the page
 // leaves the Running column to a fragment, which fills it and polls while
 // a job runs, and stops polling once nothing does.

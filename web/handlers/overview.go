@@ -39,7 +39,8 @@ const attentionRows = 10
 // agent and configuration list calls (served from the Fleet's cache, even
 // stale, while it refreshes); live agent status and running jobs come from
 // the cache when there, else from two small fragments
-// (overviewStatus, overviewRunning) once the page is shown. With ?live=1
+// (overviewStatus, overviewRunning) once the page is shown: the page never
+// reads the activity lists, whose size grows with the whole history. With ?live=1
 // (the no-JavaScript link) it waits for the live status before rendering.
 // An account whose API fails gets an inline banner; the others still show.
 func (s *server) overview(ov *app.Overviews) echo.HandlerFunc {
@@ -379,7 +380,8 @@ func overviewView(v *templates.OverviewView, ov app.FleetOverview, f app.Overvie
 		v.StatusHref = "/overview/status?agents=" + joined
 		v.RunningHref = runningHref(keys)
 		v.HeatmapHref = "/overview/heatmap?agents=" + joined
-		v.RunningPoll = !ov.RunningKnown || ov.Counts.Running > 0
+		v.RunningLoad = !ov.RunningKnown || !ov.RunningFresh
+		v.RunningPoll = ov.RunningKnown && ov.Counts.Running > 0
 	}
 }
 
@@ -422,6 +424,9 @@ func attentionRow(at app.Attention, canAct bool, token string, now time.Time, lo
 		r.Kind, r.Badge, r.WhenLabel = "overdue", templates.Badge{Word: capitalize(at.Overdue.Words()), Tone: templates.ToneOverdue}, "Last success"
 	case app.AttentionOffline:
 		r.Kind, r.Badge, r.WhenLabel = "offline", templates.Badge{Word: "Offline", Tone: templates.ToneOffline}, "Offline since"
+		if at.LastSuccess {
+			r.WhenLabel = "Last success"
+		}
 	default:
 		r.Kind, r.Badge = "other", templates.Badge{Word: "Problem", Tone: templates.ToneWarning}
 	}

@@ -47,17 +47,28 @@ func BenchmarkFleetOverview(b *testing.B) {
 // BenchmarkFleetOverviewStatus is the live-status fragment of the overview
 // at 200 agents: the agent details through the bounded pool (cold) or from
 // the cache (warm).
-func BenchmarkFleetOverviewStatus(b *testing.B) {
+func BenchmarkFleetOverviewStatus(b *testing.B) { benchFragment(b, "/overview/status") }
+
+// BenchmarkFleetOverviewRunning is the running-jobs fragment of the
+// overview at 200 agents: the page itself never reads the activity lists,
+// so this is where their cost went. Cold: the account-wide activity list of
+// every region (about 26,000 items of the whole history) is read and its
+// busy jobs picked out; warm: the busy jobs from the cache.
+func BenchmarkFleetOverviewRunning(b *testing.B) { benchFragment(b, "/overview/running") }
+
+// benchFragment loads one of the overview's fragments with htmx, cold (the
+// fleet cache dropped before each load) and warm.
+func benchFragment(b *testing.B, path string) {
 	for _, mode := range []string{"cold", "warm"} {
 		b.Run(mode, func(b *testing.B) {
 			fe := newFleetEnv(b, 200)
-			fe.htmx(http.MethodGet, "/overview/status", nil, fe.ck)
+			fe.htmx(http.MethodGet, path, nil, fe.ck)
 			start, cpu := fe.calls.Load(), cputime.Process()
 			for b.Loop() {
 				if mode == "cold" {
 					fe.deps.Fleet.Invalidate(fe.demo.ID)
 				}
-				if rec := fe.htmx(http.MethodGet, "/overview/status", nil, fe.ck); rec.Code != http.StatusOK {
+				if rec := fe.htmx(http.MethodGet, path, nil, fe.ck); rec.Code != http.StatusOK {
 					b.Fatalf("status %d", rec.Code)
 				}
 			}
