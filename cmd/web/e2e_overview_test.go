@@ -104,4 +104,36 @@ func overviewScenarios(t *testing.T, env *e2eEnv) {
 			}
 		}
 	})
+
+	t.Run("on a phone every agent card on the overview and the agents page is at most 120 px tall", func(t *testing.T) {
+		tb := env.newTab(t, scenarioTimeout)
+		tb.login(e2eAdminEmail, e2eAdminPassword)
+		tb.do("viewport 390x844", chromedp.EmulateViewport(390, 844, chromedp.EmulateScale(1)))
+		for _, path := range []string{"/", "/agents"} {
+			tb.open(path)
+			tb.waitFor("the agent cards", `document.querySelectorAll('[data-testid="agent-row"]').length > 0`, 10*time.Second)
+			// Let the status and running fragments fill the cards first.
+			time.Sleep(500 * time.Millisecond)
+			n := tb.count(`[data-testid="agent-row"]`)
+			tallest := eval[string](tb, `(() => { let best = null; for (const r of document.querySelectorAll('[data-testid="agent-row"]')) { const h = r.getBoundingClientRect().height; if (!best || h > best.h) best = {h, name: r.querySelector('[data-testid="agent-name"]')?.textContent.trim()}; } return Math.round(best.h) + ' ' + best.name; })()`)
+			h, name, _ := strings.Cut(tallest, " ")
+			px, err := strconv.Atoi(h)
+			if err != nil {
+				t.Fatalf("%s: card height %q", path, tallest)
+			}
+			if px > 120 {
+				t.Errorf("%s: the card of %s is %d px tall (of %d cards), want at most 120", path, name, px, n)
+			}
+			if px < 40 {
+				t.Errorf("%s: the card of %s is only %d px tall: is it laid out at all?", path, name, px)
+			}
+			name = "agent_cards_overview_390x844.png"
+			if path == "/agents" {
+				name = "agent_cards_agents_390x844.png"
+			}
+			if png, err := chromedp.Run(tb.ctx, chromedp.FullScreenshot(100)); err == nil {
+				_ = os.WriteFile(filepath.Join(env.artifacts, name), png, 0o644)
+			}
+		}
+	})
 }
