@@ -68,15 +68,21 @@ type Overdue struct {
 	By time.Duration
 	// Never is set when the configuration has run but never succeeded.
 	Never bool
+	// NeverRan is set when it has never run although its schedule says it
+	// should have by now; By is then how long past that first run it is.
+	NeverRan bool
 }
 
-// Words says it for a badge: "overdue by 2 d", "never succeeded", or "".
+// Words says it for a badge: "overdue by 2 d", "never succeeded", "never
+// ran", or "".
 func (o Overdue) Words() string {
 	switch {
 	case !o.Overdue:
 		return ""
 	case o.Never:
 		return "never succeeded"
+	case o.NeverRan:
+		return "never ran"
 	default:
 		return "overdue by " + ShortDuration(o.By)
 	}
@@ -105,6 +111,31 @@ func (p OverduePolicy) Check(c rcbu.Configuration, lastSuccess, now time.Time) O
 		return Overdue{}
 	}
 	return Overdue{Overdue: true, By: now.Sub(due)}
+}
+
+// CheckSeen is Check for a configuration the console first saw at
+// firstSeen (zero if unknown). One that has never run, which Check leaves
+// alone, is overdue ("never ran") once its first scheduled run is past by
+// more than the grace: that run is due one interval after it was first
+// seen at the latest, or at the service's own NextScheduledRunTime when
+// that is earlier and already past (the service then did not start it).
+func (p OverduePolicy) CheckSeen(c rcbu.Configuration, lastSuccess, firstSeen, now time.Time) Overdue {
+	o := p.Check(c, lastSuccess, now)
+	if o.Overdue || !lastSuccess.IsZero() || c.LastRunTime.Valid() || !c.IsActive || c.IsDeleted || firstSeen.IsZero() {
+		return o
+	}
+	interval, ok := ConfigurationInterval(c)
+	if !ok {
+		return o
+	}
+	due := firstSeen.Add(interval)
+	if next, ok := c.NextRun(); ok && next.Before(due) && next.Before(now) && !next.Before(firstSeen) {
+		due = next
+	}
+	if now.Sub(due) <= p.Grace(interval) {
+		return o
+	}
+	return Overdue{Overdue: true, NeverRan: true, By: now.Sub(due)}
 }
 
 // LastSuccess returns the time of a configuration's last successful run as

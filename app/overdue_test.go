@@ -127,3 +127,51 @@ func TestBackupAge(t *testing.T) {
 		t.Errorf("never = %v", got)
 	}
 }
+
+// TestOverdueCheckSeen: a scheduled configuration that has never run is
+// overdue ("never ran") once its first run is past by more than the grace,
+// counted from when the console first saw it, or from the service's own
+// next run time when that is earlier and already past; one that has run,
+// is manual or disabled, or was never seen, is judged as Check does.
+func TestOverdueCheckSeen(t *testing.T) {
+	t.Parallel()
+	now := time.Date(2026, 3, 10, 12, 0, 0, 0, time.UTC)
+	p := DefaultOverduePolicy()
+	daily := rcbu.Configuration{ID: 1, IsActive: true, Frequency: rcbu.FrequencyDaily}
+	withNext := func(c rcbu.Configuration, at time.Time) rcbu.Configuration {
+		c.NextScheduledRunTime = rcbu.MSDate{Time: at}
+		return c
+	}
+	ran := daily
+	ran.LastRunTime = rcbu.MSDate{Time: now.Add(-3 * 24 * time.Hour)}
+	manual := rcbu.Configuration{ID: 2, IsActive: true, Frequency: rcbu.FrequencyManually}
+	disabled := daily
+	disabled.IsActive = false
+	tests := []struct {
+		name      string
+		cfg       rcbu.Configuration
+		firstSeen time.Time
+		want      Overdue
+	}{
+		{"seen two days ago, never ran: overdue since its first run a day ago", daily, now.Add(-48 * time.Hour), Overdue{Overdue: true, NeverRan: true, By: 24 * time.Hour}},
+		{"seen 28 h ago: its first run is 4 h past, within the 6 h grace", daily, now.Add(-28 * time.Hour), Overdue{}},
+		{"seen an hour ago: no run due yet", daily, now.Add(-time.Hour), Overdue{}},
+		{"the service's next run, past by 10 h, counts when earlier", withNext(daily, now.Add(-10*time.Hour)), now.Add(-20 * time.Hour), Overdue{Overdue: true, NeverRan: true, By: 10 * time.Hour}},
+		{"a next run in the future leaves the first-seen due time", withNext(daily, now.Add(time.Hour)), now.Add(-20 * time.Hour), Overdue{}},
+		{"never seen: as Check", daily, time.Time{}, Overdue{}},
+		{"it ran: as Check (never succeeded)", ran, now.Add(-48 * time.Hour), Overdue{Overdue: true, Never: true}},
+		{"manual: never overdue", manual, now.Add(-30 * 24 * time.Hour), Overdue{}},
+		{"disabled: never overdue", disabled, now.Add(-30 * 24 * time.Hour), Overdue{}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			got := p.CheckSeen(tt.cfg, time.Time{}, tt.firstSeen, now)
+			if got != tt.want {
+				t.Errorf("CheckSeen = %+v, want %+v", got, tt.want)
+			}
+			if tt.want.NeverRan && got.Words() != "never ran" {
+				t.Errorf("words %q", got.Words())
+			}
+		})
+	}
+}

@@ -121,6 +121,9 @@ type OverviewStore interface {
 	OfflineSightings(ctx context.Context, accounts []AccountID) ([]OfflineSighting, error)
 	// OfflineThresholds returns each account's offline alert threshold.
 	OfflineThresholds(ctx context.Context, accounts []AccountID) (map[AccountID]time.Duration, error)
+	// ConfigurationsFirstSeen returns when each configuration was first
+	// seen, recording now for those seen for the first time.
+	ConfigurationsFirstSeen(ctx context.Context, keys []ConfigurationKey, now time.Time) (map[ConfigurationKey]time.Time, error)
 }
 
 // FailedStates are the final states counted as failures ("Failed in
@@ -281,6 +284,9 @@ type Overviews struct {
 	latestGen uint64
 	latest    map[ConfigurationKey]latestRun
 	fill      sync.Mutex // held while reading missing keys from the store
+	// seen remembers when configurations that never ran were first seen
+	// (firstSeen).
+	seen map[ConfigurationKey]time.Time
 }
 
 // latestRun is a cached LatestBackups answer for one configuration.
@@ -423,6 +429,7 @@ func (o *Overviews) Overview(ctx context.Context, scope Scope, live bool) (Fleet
 	// activity list: the activity is read for the running jobs alone.
 	states := ConfigurationStates(configs, nil, now, o.opts.Policy)
 	ov.Overdue = make(map[ConfigurationKey]Overdue, len(states))
+	var unrun []ConfigurationKey
 	for i := range states {
 		st := &states[i]
 		k := ConfigurationKey{AccountID: st.AccountID, ConfigID: st.Configuration.ID}
@@ -434,6 +441,20 @@ func (o *Overviews) Overview(ctx context.Context, scope Scope, live bool) (Fleet
 				st.LastState, st.LastRun = r.LastState, r.LastFinished
 			}
 			st.Overdue = o.opts.Policy.Check(st.Configuration, st.LastSuccess, now)
+		}
+		if neverRan(*st) {
+			unrun = append(unrun, k)
+		}
+	}
+	firstSeen, err := o.firstSeen(ctx, unrun, now)
+	if err != nil {
+		return FleetOverview{}, fmt.Errorf("overview: %w", err)
+	}
+	for i := range states {
+		st := &states[i]
+		k := ConfigurationKey{AccountID: st.AccountID, ConfigID: st.Configuration.ID}
+		if at, ok := firstSeen[k]; ok && neverRan(*st) {
+			st.Overdue = o.opts.Policy.CheckSeen(st.Configuration, st.LastSuccess, at, now)
 		}
 		ov.Overdue[k] = st.Overdue
 		if st.Overdue.Overdue {
@@ -652,6 +673,53 @@ func (o *Overviews) latestBackups(ctx context.Context, keys []ConfigurationKey) 
 		}
 	}
 	o.mu.Unlock()
+	return out, nil
+}
+
+// neverRan reports whether a configuration has no run at all on record
+// (neither the API's last run nor a stored report) while its schedule
+// would run it: whether it is overdue depends on when it was first seen.
+func neverRan(st ConfigurationState) bool {
+	if !st.Configuration.IsActive || st.Configuration.IsDeleted || !st.LastSuccess.IsZero() || !st.LastRun.IsZero() || st.Configuration.LastRunTime.Valid() {
+		return false
+	}
+	_, scheduled := ConfigurationInterval(st.Configuration)
+	return scheduled
+}
+
+// firstSeen returns when the console first saw each of the configurations
+// keys, recording now for those it sees for the first time. Only
+// configurations that never ran are asked about, and each once per process
+// (then remembered), so a page that shows only configurations with runs
+// makes no call.
+func (o *Overviews) firstSeen(ctx context.Context, keys []ConfigurationKey, now time.Time) (map[ConfigurationKey]time.Time, error) {
+	out := make(map[ConfigurationKey]time.Time, len(keys))
+	var missing []ConfigurationKey
+	o.mu.Lock()
+	for _, k := range keys {
+		if at, ok := o.seen[k]; ok {
+			out[k] = at
+		} else {
+			missing = append(missing, k)
+		}
+	}
+	o.mu.Unlock()
+	if len(missing) == 0 {
+		return out, nil
+	}
+	got, err := o.store.ConfigurationsFirstSeen(ctx, missing, now)
+	if err != nil {
+		return nil, err
+	}
+	o.mu.Lock()
+	defer o.mu.Unlock()
+	if o.seen == nil {
+		o.seen = map[ConfigurationKey]time.Time{}
+	}
+	for k, at := range got {
+		o.seen[k] = at
+		out[k] = at
+	}
 	return out, nil
 }
 

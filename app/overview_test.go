@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"strings"
+	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -23,6 +24,11 @@ type fakeOverviewStore struct {
 	offline    []OfflineSighting
 	days       []AgentDay
 	daysAsks   [][]AgentKey
+	// seen is when each configuration was first seen; seenAsks counts
+	// the keys asked about.
+	mu       sync.Mutex
+	seen     map[ConfigurationKey]time.Time
+	seenAsks int
 }
 
 func (s *fakeOverviewStore) LatestBackups(_ context.Context, keys []ConfigurationKey) ([]ConfigurationRun, error) {
@@ -62,6 +68,23 @@ func (s *fakeOverviewStore) AgentDaysOf(_ context.Context, agents []AgentKey, _ 
 
 func (s *fakeOverviewStore) OfflineSightings(context.Context, []AccountID) ([]OfflineSighting, error) {
 	return s.offline, nil
+}
+
+func (s *fakeOverviewStore) ConfigurationsFirstSeen(_ context.Context, keys []ConfigurationKey, now time.Time) (map[ConfigurationKey]time.Time, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.seen == nil {
+		s.seen = map[ConfigurationKey]time.Time{}
+	}
+	out := map[ConfigurationKey]time.Time{}
+	for _, k := range keys {
+		if _, ok := s.seen[k]; !ok {
+			s.seen[k] = now
+		}
+		out[k] = s.seen[k]
+	}
+	s.seenAsks += len(keys)
+	return out, nil
 }
 
 func (s *fakeOverviewStore) OfflineThresholds(_ context.Context, accts []AccountID) (map[AccountID]time.Duration, error) {
@@ -289,5 +312,46 @@ func TestOfflineAttentionFromTheAPI(t *testing.T) {
 				t.Errorf("LastSuccess %v", got[0].LastSuccess)
 			}
 		})
+	}
+}
+
+// TestOverviewNeverRan: a scheduled configuration the API says has never
+// run is overdue, caused "Never ran", once a run was due since the console
+// first saw it; the first sighting is recorded once and remembered.
+func TestOverviewNeverRan(t *testing.T) {
+	t.Parallel()
+	env := newSimEnv(t)
+	agent := env.sim.AddAgent(rcbusim.DemoTenant, rcbusim.AgentSeed{Name: "a1", Online: true})
+	cfg, err := env.sim.AddConfiguration(rcbusim.DemoTenant, rcbusim.ConfigurationSeed{AgentID: agent, Name: "nightly", Frequency: "Daily", Hour: 2, Inclusions: []string{"/etc"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	// The console's clock moves on while the API (its clock held) never
+	// starts the run: what a service that failed to run it would show.
+	now := time.Now()
+	store := &fakeOverviewStore{}
+	ovs := NewOverviews(NewFleet(env, FleetOptions{}), store, OverviewOptions{Now: func() time.Time { return now }})
+	ctx := ctxT(t)
+	k := ConfigurationKey{AccountID: 1, ConfigID: rcbu.ConfigurationID(cfg)}
+	ov, err := ovs.Overview(ctx, env.scope(1), false)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if ov.Overdue[k].Overdue || len(ov.Attention) != 0 {
+		t.Fatalf("just seen: overdue %+v, attention %+v", ov.Overdue[k], ov.Attention)
+	}
+	now = now.Add(2 * 24 * time.Hour)
+	ov, err = ovs.Overview(ctx, env.scope(1), false)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if o := ov.Overdue[k]; !o.Overdue || !o.NeverRan || o.Words() != "never ran" {
+		t.Fatalf("two days later: %+v", o)
+	}
+	if len(ov.Attention) != 1 || ov.Attention[0].Kind != AttentionOverdue || ov.Attention[0].Cause != "Never ran" || ov.Counts.Overdue != 1 {
+		t.Fatalf("attention %+v, overdue count %d", ov.Attention, ov.Counts.Overdue)
+	}
+	if store.seenAsks != 1 {
+		t.Errorf("the store was asked about %d configurations, want the one, once", store.seenAsks)
 	}
 }

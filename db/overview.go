@@ -192,3 +192,30 @@ func (s *Store) OfflineThresholds(ctx context.Context, accounts []app.AccountID)
 	}
 	return out, nil
 }
+
+// ConfigurationsFirstSeen returns when the console first saw each of the
+// configurations keys, recording now for those it has not seen before, in
+// one transaction.
+func (s *Store) ConfigurationsFirstSeen(ctx context.Context, keys []app.ConfigurationKey, now time.Time) (map[app.ConfigurationKey]time.Time, error) {
+	out := make(map[app.ConfigurationKey]time.Time, len(keys))
+	if len(keys) == 0 {
+		return out, nil
+	}
+	err := s.inTx(ctx, func(tx *sql.Tx) error {
+		for _, k := range keys {
+			var at time.Time
+			err := tx.QueryRowContext(ctx, `INSERT INTO configuration_seen (account_id, config_id, first_seen_unix) VALUES (?, ?, ?)
+				ON CONFLICT (account_id, config_id) DO UPDATE SET first_seen_unix = first_seen_unix
+				RETURNING first_seen_unix`, int64(k.AccountID), int64(k.ConfigID), unix(now)).Scan((*unixTime)(&at))
+			if err != nil {
+				return err
+			}
+			out[k] = at
+		}
+		return nil
+	})
+	if err != nil {
+		return nil, fmt.Errorf("db: configurations first seen: %w", err)
+	}
+	return out, nil
+}

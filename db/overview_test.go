@@ -164,3 +164,27 @@ func TestOverviewQueriesUseIndexes(t *testing.T) {
 		}
 	}
 }
+
+// TestConfigurationsFirstSeen: the first sighting of a configuration is
+// recorded once; later calls return it, not their own time.
+func TestConfigurationsFirstSeen(t *testing.T) {
+	ctx := context.Background()
+	s, a, b := newHistoryStore(t)
+	k1 := app.ConfigurationKey{AccountID: a, ConfigID: 11}
+	k2 := app.ConfigurationKey{AccountID: b, ConfigID: 11}
+	got, err := s.ConfigurationsFirstSeen(ctx, []app.ConfigurationKey{k1}, histT0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if diff := cmp.Diff(map[app.ConfigurationKey]time.Time{k1: histT0}, got); diff != "" {
+		t.Errorf("first call (-want +got):\n%s", diff)
+	}
+	later := histT0.Add(48 * time.Hour)
+	got, err = s.ConfigurationsFirstSeen(ctx, []app.ConfigurationKey{k1, k2}, later)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if diff := cmp.Diff(map[app.ConfigurationKey]time.Time{k1: histT0, k2: later}, got); diff != "" {
+		t.Errorf("second call (-want +got):\n%s", diff)
+	}
+}
