@@ -230,7 +230,7 @@ func newFleetEnv(b *testing.B, agents int) *fleetEnv {
 		// As in production (cmd/web): lists are served up to a minute
 		// stale while one background refresh replaces them.
 		fleetMaxStale: time.Minute,
-		sim:    append(fleetSimOptions(agents), rcbusim.WithLatency(fleetLatency, 0)),
+		sim:           append(fleetSimOptions(agents), rcbusim.WithLatency(fleetLatency, 0)),
 		wrapSim: func(sim http.Handler) http.Handler {
 			return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 				fe.calls.Add(1)
