@@ -121,6 +121,9 @@ type OverviewStore interface {
 	OfflineSightings(ctx context.Context, accounts []AccountID) ([]OfflineSighting, error)
 	// OfflineThresholds returns each account's offline alert threshold.
 	OfflineThresholds(ctx context.Context, accounts []AccountID) (map[AccountID]time.Duration, error)
+	// SyncState returns an account's report sync state: until its first
+	// sync is done, the stored history is only complete up to Cursor.
+	SyncState(ctx context.Context, account AccountID) (SyncState, error)
 	// ConfigurationsFirstSeen returns when each configuration was first
 	// seen, recording now for those seen for the first time.
 	ConfigurationsFirstSeen(ctx context.Context, keys []ConfigurationKey, now time.Time) (map[ConfigurationKey]time.Time, error)
@@ -243,6 +246,9 @@ type FleetOverview struct {
 	Pending int
 	// Overdue is the verdict on every configuration of the scope.
 	Overdue map[ConfigurationKey]Overdue
+	// HistoryPending counts the configurations whose overdue verdict waits
+	// for the first report sync: they ran after what is stored so far.
+	HistoryPending int
 	// RunningKnown is set when the running jobs are known: the activity
 	// lists were cached. Otherwise Running and each agent's Jobs are
 	// unknown and the page fetches them separately (RunningJobs).
@@ -456,6 +462,12 @@ func (o *Overviews) Overview(ctx context.Context, scope Scope, live bool) (Fleet
 		if at, ok := firstSeen[k]; ok && neverRan(*st) {
 			st.Overdue = o.opts.Policy.CheckSeen(st.Configuration, st.LastSuccess, at, now)
 		}
+		if cursor, ok := rec.partial[st.AccountID]; ok && st.Overdue.Overdue && st.Configuration.LastRunTime.After(cursor) {
+			// The first sync has not stored its last run yet: whether
+			// it succeeded is not known, so neither is the verdict.
+			st.Overdue = Overdue{}
+			ov.HistoryPending++
+		}
 		ov.Overdue[k] = st.Overdue
 		if st.Overdue.Overdue {
 			ov.Counts.Overdue++
@@ -571,6 +583,9 @@ type records struct {
 	failed24h int
 	offline   map[AgentKey]OfflineSighting
 	threshold map[AccountID]time.Duration // offline alert threshold per account
+	// partial is, for each account whose first report sync has not
+	// finished, the time up to which its stored history is complete.
+	partial map[AccountID]time.Time
 }
 
 func (o *Overviews) records(ctx context.Context, accounts []AccountID, configs []FleetConfiguration, now time.Time) (records, error) {
@@ -600,6 +615,16 @@ func (o *Overviews) records(ctx context.Context, accounts []AccountID, configs [
 	}
 	if rec.threshold, err = o.store.OfflineThresholds(ctx, accounts); err != nil {
 		return rec, err
+	}
+	rec.partial = map[AccountID]time.Time{}
+	for _, a := range accounts {
+		st, err := o.store.SyncState(ctx, a)
+		if err != nil {
+			return rec, err
+		}
+		if !st.Backfilled {
+			rec.partial[a] = st.Cursor
+		}
 	}
 	return rec, nil
 }

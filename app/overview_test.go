@@ -29,6 +29,9 @@ type fakeOverviewStore struct {
 	mu       sync.Mutex
 	seen     map[ConfigurationKey]time.Time
 	seenAsks int
+	// syncing is set while the first report sync runs, with its cursor.
+	syncing bool
+	cursor  time.Time
 }
 
 func (s *fakeOverviewStore) LatestBackups(_ context.Context, keys []ConfigurationKey) ([]ConfigurationRun, error) {
@@ -85,6 +88,10 @@ func (s *fakeOverviewStore) ConfigurationsFirstSeen(_ context.Context, keys []Co
 	}
 	s.seenAsks += len(keys)
 	return out, nil
+}
+
+func (s *fakeOverviewStore) SyncState(_ context.Context, account AccountID) (SyncState, error) {
+	return SyncState{AccountID: account, Backfilled: !s.syncing, Cursor: s.cursor}, nil
 }
 
 func (s *fakeOverviewStore) OfflineThresholds(_ context.Context, accts []AccountID) (map[AccountID]time.Duration, error) {

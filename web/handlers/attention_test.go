@@ -396,6 +396,42 @@ func TestOfflineAgentNeedsAttentionFromTheAPI(t *testing.T) {
 	}
 }
 
+// TestOverdueWaitsForTheFirstSync: while the first report sync has not
+// stored a configuration's last run, whether it is overdue is not known:
+// the overview says so instead of calling it "never succeeded"; once the
+// sync has stored the run, the verdict shows.
+func TestOverdueWaitsForTheFirstSync(t *testing.T) {
+	te := newOpsEnv(t)
+	web, cfg := seedAgent(t, te.testEnv, "web-01", "web files")
+	creator := te.loginRole(app.RoleCreator)
+	// Its one run fails, then its agent is away and the scheduled runs are
+	// missed: it has never succeeded.
+	te.sim.SetNextOutcome(cfg, rcbusim.StateFailed)
+	startBackup(te, cfg, creator)
+	te.advance(time.Hour)
+	te.sim.SetAgentOnline(web, false)
+	te.advance(40 * time.Hour)
+	creator = te.loginRole(app.RoleCreator) // the session has idled out meanwhile
+	d := doc(t, te.get("/?live=1", creator))
+	if kinds := attentionKinds(d); len(kinds) != 0 && strings.Contains(strings.Join(kinds, " "), "overdue") {
+		t.Errorf("overdue before its runs are stored: %q", kinds)
+	}
+	if note := testid(d, "history-pending").Text(); !strings.Contains(note, "whether 1 configuration is overdue shows once their last runs are stored") {
+		t.Errorf("history note %q", note)
+	}
+	if got := testid(d, "count-overdue").AttrOr("data-count", ""); got != "0" {
+		t.Errorf("overdue count %q before the sync", got)
+	}
+	te.syncReports()
+	d = doc(t, te.get("/?live=1", creator))
+	if testid(d, "history-pending").Length() != 0 {
+		t.Error("the history note stays after the sync")
+	}
+	if got := testid(d, "count-overdue").AttrOr("data-count", ""); got != "1" {
+		t.Errorf("overdue count %q after the sync", got)
+	}
+}
+
 // TestOverviewRunningFragment: with the activity not cached the page
 // leaves the Running column to a fragment, which fills it and polls while
 // a job runs, and stops polling once nothing does.

@@ -320,11 +320,18 @@ func overviewView(v *templates.OverviewView, ov app.FleetOverview, f app.Overvie
 		}
 		v.Attention = append(v.Attention, attentionRow(at, v.CanStart, token, now, loc))
 	}
-	if len(ov.Attention) == 0 && len(ov.Problems) == 0 {
+	if ov.HistoryPending > 0 {
+		v.HistoryNote = "The report history is still being read: whether " + templates.Plural(int64(ov.HistoryPending), "configuration is", "configurations are") +
+			" overdue shows once their last runs are stored."
+	}
+	switch {
+	case len(ov.Attention) > 0 || len(ov.Problems) > 0:
+	case ov.HistoryPending > 0:
+		v.AllGood = "Nothing needs attention so far."
+	case ov.Configurations == 1:
+		v.AllGood = "The one configuration backed up within its schedule."
+	default:
 		v.AllGood = "All " + templates.Plural(int64(ov.Configurations), "configuration", "configurations") + " backed up within their schedule."
-		if ov.Configurations == 1 {
-			v.AllGood = "The one configuration backed up within its schedule."
-		}
 	}
 
 	matching := app.FilterOverviewAgents(ov.Agents, f)
