@@ -71,7 +71,8 @@ func overviewScenarios(t *testing.T, env *e2eEnv) {
 	})
 
 	t.Run("no page scrolls sideways at 1280x800 or 390x844, light or dark", func(t *testing.T) {
-		tb := env.newTab(t, scenarioTimeout)
+		// Sixteen page loads: more time than a one-page scenario.
+		tb := env.newTab(t, 3*scenarioTimeout)
 		tb.login(e2eAdminEmail, e2eAdminPassword)
 		for _, scheme := range []string{"light", "dark"} {
 			tb.do("emulate "+scheme, chromedp.Func(func(ctx context.Context, tg *chromedp.Target) error {
