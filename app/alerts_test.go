@@ -826,7 +826,7 @@ func TestEmailChannel(t *testing.T) {
 			if !strings.Contains(hdr.Get("Subject"), "nightly") || hdr.Get(notify.HeaderEvent) != "alert.opened" || hdr.Get("Content-Transfer-Encoding") != "quoted-printable" {
 				t.Errorf("headers %v", hdr)
 			}
-			if !strings.Contains(m.Data, "The backup 100 of nightly on web-01 ended Failed") {
+			if !strings.Contains(m.Data, "The backup 100 of nightly on web-01 failed") {
 				t.Errorf("body %q", m.Data)
 			}
 			if d := ae.log(t, c)[0]; d.Status != app.DeliverySent || d.LastStatus != 250 {

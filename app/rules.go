@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/rcbu-console/rcbu-console/rcbu"
+	"github.com/rcbu-console/rcbu-console/words"
 )
 
 // RuleKind names an alert rule. The values are stored and appear in forms
@@ -205,16 +206,16 @@ func FailedBackups(runs []Report, lastSuccess map[rcbu.ConfigurationID]time.Time
 		if !alertState(r.State) || r.Finished.Before(since) || !done[r.ConfigID].Before(r.Finished) {
 			continue
 		}
-		detail := fmt.Sprintf("The backup %d of %s on %s ended %s", r.JobID, configName(*r), onAgent(*r), r.State)
+		detail := fmt.Sprintf("The backup %d of %s on %s %s", r.JobID, configName(*r), onAgent(*r), StateWords(r.State))
 		if r.ErrorCount > 0 {
 			detail += fmt.Sprintf(" with %d %s", r.ErrorCount, plural(r.ErrorCount, "error", "errors"))
 		}
-		if r.Reason != "" {
-			detail += " (" + r.Reason + ")"
+		if w := words.Reason(r.Reason); w != "" {
+			detail += " (" + strings.ToLower(w[:1]) + w[1:] + ")"
 		}
 		res.Firing = append(res.Firing, Finding{
 			Rule: RuleBackupFailed, Object: backupObject(r.JobID), Group: configObject(r.ConfigID),
-			Title: fmt.Sprintf("Backup of %s on %s: %s", configName(*r), onAgent(*r), r.State),
+			Title: fmt.Sprintf("Backup of %s on %s: %s", configName(*r), onAgent(*r), strings.ToLower(words.State(r.State))),
 			// The detail ends with a full stop only once, whatever the reason says.
 			Detail: strings.TrimSuffix(detail, ".") + ".",
 			At:     r.Finished, Once: true,

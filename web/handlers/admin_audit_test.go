@@ -7,6 +7,7 @@ import (
 	"testing"
 
 	"github.com/rcbu-console/rcbu-console/app"
+	"github.com/rcbu-console/rcbu-console/words"
 )
 
 func TestAuditLogFilterNotesBadValues(t *testing.T) {
@@ -56,4 +57,14 @@ func TestAuditLogFilterNotesBadValues(t *testing.T) {
 			}
 		}
 	})
+}
+
+// TestEveryAuditActionHasWords fails on an action the console records
+// without words for the audit log.
+func TestEveryAuditActionHasWords(t *testing.T) {
+	for _, a := range auditActions() {
+		if !words.AuditActions.Known(a) {
+			t.Errorf("audit action %q has no words in the words table", a)
+		}
+	}
 }

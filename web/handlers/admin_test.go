@@ -237,6 +237,9 @@ func TestAuditLogPage(t *testing.T) {
 	if d.Find(`select[name="outcome"] option[selected]`).AttrOr("value", "") != "failed" {
 		t.Error("the filter form does not show the filter")
 	}
+	if a := rows.Find(`[data-testid="audit-action"]`); a.Text() != "Signed in" || a.AttrOr("title", "") != "auth.login" {
+		t.Errorf("action %q (title %q): want words with the raw name on hover", a.Text(), a.AttrOr("title", ""))
+	}
 	t.Run("bad dates are reported, not a 500", func(t *testing.T) {
 		rec := te.get("/admin/audit?from=yesterday&outcome=maybe", admin)
 		if rec.Code != http.StatusUnprocessableEntity {

@@ -14,6 +14,7 @@ import (
 	"github.com/rcbu-console/rcbu-console/app"
 	"github.com/rcbu-console/rcbu-console/rcbu"
 	"github.com/rcbu-console/rcbu-console/web/templates"
+	"github.com/rcbu-console/rcbu-console/words"
 )
 
 // alertRoutes registers the alerts pages. Roles: everyone signed
@@ -492,7 +493,7 @@ func (s *server) settingsView(c echo.Context, al alertSettingsService, acct app.
 		g := templates.GraceRowView{ID: id, Name: displayName(cfg.Name, "Configuration "+id), Agent: cfg.MachineName,
 			Schedule: "Manual: never overdue", Default: "—"}
 		if r.Interval > 0 {
-			g.Schedule = "Every " + templates.Duration(r.Interval)
+			g.Schedule = words.Every(r.Interval)
 			g.Default = templates.Duration(r.DefaultGrace)
 		}
 		if r.HasGrace {

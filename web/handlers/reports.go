@@ -15,6 +15,7 @@ import (
 	"github.com/rcbu-console/rcbu-console/app"
 	"github.com/rcbu-console/rcbu-console/rcbu"
 	"github.com/rcbu-console/rcbu-console/web/templates"
+	"github.com/rcbu-console/rcbu-console/words"
 )
 
 // historyReader is what the history pages need from app.History.
@@ -388,7 +389,7 @@ func reportView(r app.Report, multi, canCreate bool, now time.Time, loc *time.Lo
 	if r.Kind == app.KindBackup {
 		v.JobHref = join(fmt.Sprintf("/backups/%d", r.JobID), acct)
 		if r.CanRestore && canCreate && r.ConfigID != 0 {
-			v.RestoreHref = join("/restores/new", fmt.Sprintf("config=%d&backup=%d", r.ConfigID, r.JobID), acct)
+			v.RestoreHref = join("/restores/new", fmt.Sprintf("configuration=%d&backup=%d", r.ConfigID, r.JobID), acct)
 		}
 	} else {
 		v.JobHref = join(fmt.Sprintf("/restores/%d", r.JobID), acct)
@@ -397,7 +398,7 @@ func reportView(r app.Report, multi, canCreate bool, now time.Time, loc *time.Lo
 	add := func(label, value string) {
 		v.Fields = append(v.Fields, templates.ReportField{Label: label, Value: value})
 	}
-	add("State", v.State.Word)
+	v.Fields = append(v.Fields, templates.ReportField{Label: "State", Value: v.State.Word, Raw: r.State})
 	v.Fields = append(v.Fields,
 		templates.ReportField{Label: "Agent", Value: r.AgentName, Href: v.AgentHref},
 		templates.ReportField{Label: "Configuration", Value: r.ConfigName, Href: v.ConfigHref})
@@ -424,8 +425,13 @@ func reportView(r app.Report, multi, canCreate bool, now time.Time, loc *time.Lo
 		add("Bytes restored", templates.Bytes(r.BytesRestored))
 	}
 	add("Errors", templates.Count(r.ErrorCount))
-	add("Reason", r.Reason)
-	add("Diagnostics", r.Diagnostics)
+	if w := words.Reason(r.Reason); w != "" {
+		v.Fields = append(v.Fields, templates.ReportField{Label: "Reason", Value: w, Raw: r.Reason})
+	}
+	if r.Diagnostics != "" && !strings.EqualFold(r.Diagnostics, "No errors") {
+		add("Diagnostics", r.Diagnostics)
+	}
+	v.Cause = reportCause(r)
 	v.Fields = append(v.Fields, templates.ReportField{Label: "Snapshot taken", Time: tv(r.Fetched)})
 	for _, e := range r.Errors {
 		v.Errors = append(v.Errors, templates.ReportErrorRow{
@@ -434,6 +440,52 @@ func reportView(r app.Report, multi, canCreate bool, now time.Time, loc *time.Lo
 		})
 	}
 	return v
+}
+
+// reportCause says, for a run that failed or did not finish cleanly, what
+// went wrong in one sentence: the state and the reason in words, then the
+// agent's diagnostics. A clean run has no cause (nil).
+func reportCause(r app.Report) *templates.ReportCauseView {
+	out := r.Outcome()
+	if out == app.RunSuccess && r.ErrorCount == 0 {
+		return nil
+	}
+	if out == app.RunNeutral && r.ErrorCount == 0 && !strings.EqualFold(r.State, "Skipped") && !strings.EqualFold(r.State, "Stopped") {
+		return nil
+	}
+	what, moved := "This "+strings.ToLower(kindLabel(r.Kind)), "backed up"
+	if r.Kind == app.KindRestore {
+		moved = "restored"
+	}
+	var sent string
+	switch strings.ToLower(strings.ReplaceAll(r.State, " ", "")) {
+	case "failed":
+		sent = what + " failed"
+	case "completedwitherrors":
+		sent = what + " finished, but some files were not " + moved
+	case "missed":
+		sent = what + " did not run at its scheduled time"
+	case "skipped":
+		sent = what + " was skipped"
+	case "stopped":
+		sent = what + " was stopped before it finished"
+	default:
+		sent = what + " ended " + strings.ToLower(words.State(r.State))
+	}
+	if w := words.Reason(r.Reason); w != "" && !strings.EqualFold(w, words.State(r.State)) {
+		sent += ": " + strings.ToLower(w[:1]) + w[1:]
+	}
+	c := &templates.ReportCauseView{Summary: sent + ".", Raw: r.State}
+	if r.Reason != "" {
+		c.Raw += " · " + r.Reason
+	}
+	if d := r.Diagnostics; d != "" && !strings.EqualFold(d, "No errors") && !strings.EqualFold(strings.ReplaceAll(d, " ", ""), strings.ReplaceAll(r.State, " ", "")) {
+		c.Diagnostics = d
+	}
+	if r.ErrorCount > 0 {
+		c.Files = templates.Plural(r.ErrorCount, "file has an error", "files have errors")
+	}
+	return c
 }
 
 // syncReports asks the worker to sync the accounts in scope now.

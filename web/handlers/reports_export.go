@@ -11,6 +11,7 @@ import (
 	"github.com/labstack/echo/v4"
 
 	"github.com/rcbu-console/rcbu-console/app"
+	"github.com/rcbu-console/rcbu-console/words"
 )
 
 // reportCounts are a report's file, byte and error counts, under the same
@@ -54,11 +55,15 @@ type exportRow struct {
 	ParseError     string `json:"parse_error"`
 	DestinationID  int64  `json:"destination_agent_id"`
 	DestinationNam string `json:"destination_name"`
+	// StateWords and ReasonWords say state and reason as the pages do.
+	StateWords  string `json:"state_words"`
+	ReasonWords string `json:"reason_words"`
 }
 
 var exportHeader = []string{"account_id", "account", "kind", "job_id", "agent_id", "agent_name", "configuration_id", "configuration_name",
 	"backup_id", "state", "can_restore", "started", "finished", "duration_seconds", "files_searched", "bytes_searched", "files_backed_up",
-	"bytes_backed_up", "files_restored", "bytes_restored", "error_count", "reason", "diagnostics", "parse_error", "destination_agent_id", "destination_name"}
+	"bytes_backed_up", "files_restored", "bytes_restored", "error_count", "reason", "diagnostics", "parse_error", "destination_agent_id", "destination_name",
+	"state_words", "reason_words"}
 
 func exportRowOf(r app.Report, account string) exportRow {
 	ts := func(t time.Time) string {
@@ -72,6 +77,7 @@ func exportRowOf(r app.Report, account string) exportRow {
 		ConfigID: int64(r.ConfigID), ConfigName: r.ConfigName, BackupID: int64(r.BackupID), State: r.State, CanRestore: r.CanRestore,
 		Started: ts(r.Started), Finished: ts(r.Finished), DurationS: int64(r.Duration / time.Second),
 		reportCounts: countsOf(r), Reason: r.Reason, Diagnostics: r.Diagnostics, ParseError: r.ParseError, DestinationID: int64(r.DestAgentID), DestinationNam: r.DestName,
+		StateWords: words.State(r.State), ReasonWords: words.Reason(r.Reason),
 	}
 }
 
@@ -80,7 +86,7 @@ func (e exportRow) record() []string {
 	return []string{i(e.AccountID), csvSafe(e.Account), e.Kind, i(e.JobID), i(e.AgentID), csvSafe(e.AgentName), i(e.ConfigID), csvSafe(e.ConfigName),
 		i(e.BackupID), csvSafe(e.State), strconv.FormatBool(e.CanRestore), e.Started, e.Finished, i(e.DurationS), i(e.FilesSearched), i(e.BytesSearched),
 		i(e.FilesBackedUp), i(e.BytesBackedUp), i(e.FilesRestored), i(e.BytesRestored), i(e.ErrorCount), csvSafe(e.Reason), csvSafe(e.Diagnostics),
-		csvSafe(e.ParseError), i(e.DestinationID), csvSafe(e.DestinationNam)}
+		csvSafe(e.ParseError), i(e.DestinationID), csvSafe(e.DestinationNam), csvSafe(e.StateWords), csvSafe(e.ReasonWords)}
 }
 
 // exportFlushEvery is how many rows go out between flushes: the export

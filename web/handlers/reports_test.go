@@ -223,8 +223,21 @@ func TestReportPage(t *testing.T) {
 	if h := testid(d, "config-link").AttrOr("href", ""); h != "/configurations/77" {
 		t.Errorf("configuration link %q", h)
 	}
-	if h := testid(d, "restore-from").AttrOr("href", ""); h != "/restores/new?config=77&backup=5010" {
+	if h := testid(d, "restore-from").AttrOr("href", ""); h != "/restores/new?configuration=77&backup=5010" {
 		t.Errorf("restore link %q", h)
+	}
+	// A run with errors starts with its cause, then its files, figures after.
+	if got := testid(d, "report-cause-summary").Text(); got != "This backup finished, but some files were not backed up." {
+		t.Errorf("cause %q", got)
+	}
+	if testid(d, "report-cause").Find(`[data-testid="report-error"]`).Length() != 1 {
+		t.Error("the files with errors are not under the cause")
+	}
+	if html, _ := d.Html(); strings.Index(html, `data-testid="report-cause"`) > strings.Index(html, `data-testid="report-fields"`) {
+		t.Error("the figures come before the cause")
+	}
+	if testid(doc(t, re.get("/reports/backup/5001", cre)), "report-cause").Length() != 0 {
+		t.Error("a clean run shows a cause")
 	}
 	if raw := testid(d, "report-raw").Find("code").Text(); raw != `{"BackupId":5010}` {
 		t.Errorf("raw body %q", raw)
@@ -359,6 +372,9 @@ func TestExportCSVAndJSON(t *testing.T) {
 	}
 	if len(rows) != 4 || rows[0]["kind"] != "restore" || rows[0]["job_id"] != float64(5007) {
 		t.Errorf("JSON rows = %v", rows)
+	}
+	if len(rows) > 0 && (rows[0]["state"] != "Completed" || rows[0]["state_words"] != "Completed") {
+		t.Errorf("JSON export keeps the raw state beside its words: %v", rows[0])
 	}
 	rec = re.get("/reports/export.json?state=Failed", ck)
 	if err := json.Unmarshal(rec.Body.Bytes(), &rows); err != nil || len(rows) != 0 {

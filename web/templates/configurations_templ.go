@@ -774,12 +774,12 @@ func ConfigResults(r ConfigResultsView) templ.Component {
 					return templ_7745c5c3_Err
 				}
 				if c.Enabled {
-					templ_7745c5c3_Err = StatusBadge(Badge{"Enabled", ToneSuccess}).Render(ctx, templ_7745c5c3_Buffer)
+					templ_7745c5c3_Err = StatusBadge(Badge{Word: "Enabled", Tone: ToneSuccess}).Render(ctx, templ_7745c5c3_Buffer)
 					if templ_7745c5c3_Err != nil {
 						return templ_7745c5c3_Err
 					}
 				} else {
-					templ_7745c5c3_Err = StatusBadge(Badge{"Disabled", ToneMuted}).Render(ctx, templ_7745c5c3_Buffer)
+					templ_7745c5c3_Err = StatusBadge(Badge{Word: "Disabled", Tone: ToneMuted}).Render(ctx, templ_7745c5c3_Buffer)
 					if templ_7745c5c3_Err != nil {
 						return templ_7745c5c3_Err
 					}
@@ -953,12 +953,12 @@ func ConfigDetailPage(v ConfigDetailView) templ.Component {
 				return templ_7745c5c3_Err
 			}
 			if v.Enabled {
-				templ_7745c5c3_Err = StatusBadge(Badge{"Enabled", ToneSuccess}).Render(ctx, templ_7745c5c3_Buffer)
+				templ_7745c5c3_Err = StatusBadge(Badge{Word: "Enabled", Tone: ToneSuccess}).Render(ctx, templ_7745c5c3_Buffer)
 				if templ_7745c5c3_Err != nil {
 					return templ_7745c5c3_Err
 				}
 			} else {
-				templ_7745c5c3_Err = StatusBadge(Badge{"Disabled", ToneMuted}).Render(ctx, templ_7745c5c3_Buffer)
+				templ_7745c5c3_Err = StatusBadge(Badge{Word: "Disabled", Tone: ToneMuted}).Render(ctx, templ_7745c5c3_Buffer)
 				if templ_7745c5c3_Err != nil {
 					return templ_7745c5c3_Err
 				}

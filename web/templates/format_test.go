@@ -113,15 +113,18 @@ func TestBadges(t *testing.T) {
 		state string
 		want  Badge
 	}{
-		{"Completed", Badge{"Completed", ToneSuccess}},
-		{"CompletedWithErrors", Badge{"Completed with errors", ToneWarning}},
-		{"Failed", Badge{"Failed", ToneDanger}},
-		{"Missed", Badge{"Missed", ToneDanger}},
-		{"Skipped", Badge{"Skipped", ToneNeutral}},
-		{"Stopped", Badge{"Stopped", ToneNeutral}},
-		{"InProgress", Badge{"In progress", ToneInfo}},
-		{"queued", Badge{"Queued", ToneInfo}},
-		{"StopRequested", Badge{"Stopping", ToneInfo}},
+		{"Completed", Badge{Word: "Completed", Tone: ToneSuccess, Raw: "Completed"}},
+		{"CompletedWithErrors", Badge{Word: "Completed with errors", Tone: ToneWarning, Raw: "CompletedWithErrors"}},
+		{"Failed", Badge{Word: "Failed", Tone: ToneDanger, Raw: "Failed"}},
+		{"Missed", Badge{Word: "Missed", Tone: ToneDanger, Raw: "Missed"}},
+		{"Skipped", Badge{Word: "Skipped", Tone: ToneNeutral, Raw: "Skipped"}},
+		{"Stopped", Badge{Word: "Stopped", Tone: ToneNeutral, Raw: "Stopped"}},
+		{"InProgress", Badge{Word: "In progress", Tone: ToneInfo, Raw: "InProgress"}},
+		{"queued", Badge{Word: "Queued", Tone: ToneInfo, Raw: "queued"}},
+		{"StopRequested", Badge{Word: "Stopping", Tone: ToneInfo, Raw: "StopRequested"}},
+		{"Completed WithErrors", Badge{Word: "Completed with errors", Tone: ToneWarning, Raw: "Completed WithErrors"}},
+		{"SomethingNew", Badge{Word: "Something new", Tone: ToneNeutral, Raw: "SomethingNew"}},
+		{"", Badge{Word: "Unknown", Tone: ToneNeutral}},
 	}
 	for _, tt := range tests {
 		if got := BackupBadge(tt.state); got != tt.want {

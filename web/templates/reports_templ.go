@@ -880,7 +880,7 @@ func SyncPanel(v SyncPanelView) templ.Component {
 				return templ_7745c5c3_Err
 			}
 			if r.Running {
-				templ_7745c5c3_Err = StatusBadge(Badge{"Syncing", ToneInfo}).Render(ctx, templ_7745c5c3_Buffer)
+				templ_7745c5c3_Err = StatusBadge(Badge{Word: "Syncing", Tone: ToneInfo}).Render(ctx, templ_7745c5c3_Buffer)
 				if templ_7745c5c3_Err != nil {
 					return templ_7745c5c3_Err
 				}

@@ -1,6 +1,10 @@
 package templates
 
-import "strings"
+import (
+	"strings"
+
+	"github.com/rcbu-console/rcbu-console/words"
+)
 
 // Tone is the colour family of a status, per UX "Status language".
 type Tone string
@@ -22,33 +26,43 @@ const (
 type Badge struct {
 	Word string
 	Tone Tone
+	// Raw is the API's own value, shown on hover for support ("" when the
+	// badge is not an API value).
+	Raw string
 }
 
-// backupBadges maps a lower-cased backup or restore state name to its badge.
-var backupBadges = map[string]Badge{
-	"completed":           {"Completed", ToneSuccess},
-	"completedwitherrors": {"Completed with errors", ToneWarning},
-	"failed":              {"Failed", ToneDanger},
-	"missed":              {"Missed", ToneDanger},
-	"skipped":             {"Skipped", ToneNeutral},
-	"stopped":             {"Stopped", ToneNeutral},
-	"startrequested":      {"Starting", ToneInfo},
-	"startscheduled":      {"Starting", ToneInfo},
-	"queued":              {"Queued", ToneInfo},
-	"preparing":           {"Preparing", ToneInfo},
-	"inprogress":          {"In progress", ToneInfo},
-	"running":             {"In progress", ToneInfo},
-	"stoprequested":       {"Stopping", ToneInfo},
-	"":                    {"Unknown", ToneNeutral},
+// backupTones maps a normalised backup or restore state name to its tone;
+// the words come from the words table.
+var backupTones = map[string]Tone{
+	"completed":           ToneSuccess,
+	"finished":            ToneSuccess,
+	"completedwitherrors": ToneWarning,
+	"failed":              ToneDanger,
+	"missed":              ToneDanger,
+	"skipped":             ToneNeutral,
+	"stopped":             ToneNeutral,
+	"creating":            ToneNeutral,
+	"startrequested":      ToneInfo,
+	"startscheduled":      ToneInfo,
+	"queued":              ToneInfo,
+	"preparing":           ToneInfo,
+	"inprogress":          ToneInfo,
+	"running":             ToneInfo,
+	"stoprequested":       ToneInfo,
 }
 
 // BackupBadge maps a backup or restore state name (as the API spells it) to
-// its badge; an unknown state shows as itself, in neutral.
+// its badge: the words of the words table, the raw name kept for a title.
+// An unknown state reads as its name split into words, in neutral.
 func BackupBadge(state string) Badge {
-	if b, ok := backupBadges[strings.ToLower(state)]; ok {
-		return b
+	if strings.TrimSpace(state) == "" {
+		return Badge{Word: "Unknown", Tone: ToneNeutral}
 	}
-	return Badge{state, ToneNeutral}
+	tone, ok := backupTones[strings.ToLower(strings.ReplaceAll(state, " ", ""))]
+	if !ok {
+		tone = ToneNeutral
+	}
+	return Badge{Word: words.State(state), Tone: tone, Raw: state}
 }
 
 // AgentBadge maps an agent's state to its badge: disabled wins, then the
@@ -56,17 +70,17 @@ func BackupBadge(state string) Badge {
 func AgentBadge(status string, disabled bool) Badge {
 	switch {
 	case disabled:
-		return Badge{"Disabled", ToneMuted}
+		return Badge{Word: "Disabled", Tone: ToneMuted}
 	case strings.EqualFold(status, "online"):
-		return Badge{"Online", ToneSuccess}
+		return Badge{Word: "Online", Tone: ToneSuccess}
 	case strings.EqualFold(status, "offline"):
-		return Badge{"Offline", ToneOffline}
+		return Badge{Word: "Offline", Tone: ToneOffline}
 	default:
-		return Badge{"Unknown", ToneNeutral}
+		return Badge{Word: "Unknown", Tone: ToneNeutral}
 	}
 }
 
 // OverdueBadge is the badge for something late by the given words ("2 d").
 func OverdueBadge(by string) Badge {
-	return Badge{"Overdue by " + by, ToneOverdue}
+	return Badge{Word: "Overdue by " + by, Tone: ToneOverdue}
 }
