@@ -218,6 +218,8 @@ type HistoryStore interface {
 	// RunPoints returns the finished backups of an agent or a configuration
 	// since from, oldest first.
 	RunPoints(ctx context.Context, accounts []AccountID, agent rcbu.AgentID, config rcbu.ConfigurationID, from time.Time) ([]RunPoint, error)
+	// RecentRuns is the history an estimate is made from.
+	EstimateStore
 	// SyncState returns an account's sync state (the zero state when none).
 	SyncState(ctx context.Context, account AccountID) (SyncState, error)
 	// SaveSyncState writes an account's sync state.

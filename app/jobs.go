@@ -72,6 +72,7 @@ type Ops struct {
 	locks   map[jobLockKey]chan struct{} // one start at a time per configuration
 	tokens  map[tokenKey]tokenEntry      // Start form tokens already used
 	started map[jobKey]time.Time         // jobs started here, not yet seen finished
+	trails  *jobTrails                   // states seen, for the live panel's timeline
 }
 
 type jobLockKey struct {
@@ -124,6 +125,7 @@ func NewOps(fleet *Fleet, audit *Audit, opts OpsOptions) *Ops {
 		locks:   map[jobLockKey]chan struct{}{},
 		tokens:  map[tokenKey]tokenEntry{},
 		started: map[jobKey]time.Time{},
+		trails:  newJobTrails(),
 	}
 }
 
@@ -363,6 +365,7 @@ func (o *Ops) startBackup(ctx context.Context, scope Scope, fc FleetConfiguratio
 		return StartedBackup{}, upstream("start backup", "configuration", err)
 	}
 	o.remember(tk, tokenEntry{account: fc.AccountID, backup: b.ID, at: o.opts.Now()})
+	o.trails.started(trailKey{fc.AccountID, KindBackup, int64(b.ID)}, string(rcbu.BackupStartRequested), o.opts.Now())
 	st := b.Status()
 	if st == nil {
 		st, err = b.Refresh(ctx)
@@ -428,6 +431,8 @@ type BackupJob struct {
 	Report *rcbu.BackupReport
 	// ReportProblem says why a done run has no report ("" otherwise).
 	ReportProblem string
+	// Trail is the states the console has seen the run in, oldest first.
+	Trail []StateSeen
 }
 
 // Done reports whether the run has reached a final state.
@@ -460,6 +465,11 @@ func (o *Ops) BackupJob(ctx context.Context, scope Scope, id rcbu.BackupID) (Bac
 	key := jobKey{account: fb.AccountID, kind: jobBackup, id: int64(id)}
 	started, mine := o.startedAt(key)
 	j.Started = started
+	at := o.opts.Now()
+	if st := fb.Backup.StateChangeTime; st.Valid() && !st.After(at) {
+		at = st.Time
+	}
+	j.Trail = o.trails.observe(trailKey{fb.AccountID, KindBackup, int64(id)}, string(fb.Backup.State), at)
 	if !j.Done() {
 		return j, nil
 	}

@@ -32,6 +32,9 @@ type Restores struct {
 	now   func() time.Time
 	snap  Snapshotter // optional: told about restores started here once they end
 	log   *slog.Logger
+	// requests keeps what each restore started here was asked to do.
+	requests RestoreRequestStore
+	trails   *jobTrails
 
 	mu      sync.Mutex
 	started map[restoreKey]bool     // restores started here and not yet seen finished
@@ -55,12 +58,14 @@ type restoreKey struct {
 	id      rcbu.RestoreID
 }
 
-// NewRestores returns the restores service. snap may be nil.
-func NewRestores(fleet *Fleet, audit *Audit, snap Snapshotter, now func() time.Time, log *slog.Logger) *Restores {
+// NewRestores returns the restores service. snap may be nil; requests keeps
+// what each restore was asked to do (the store).
+func NewRestores(fleet *Fleet, audit *Audit, snap Snapshotter, requests RestoreRequestStore, now func() time.Time, log *slog.Logger) *Restores {
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
 	}
-	return &Restores{fleet: fleet, audit: audit, snap: snap, now: now, log: log, started: map[restoreKey]bool{}, posts: map[string]*restorePost{}}
+	return &Restores{fleet: fleet, audit: audit, snap: snap, requests: requests, trails: newJobTrails(), now: now, log: log,
+		started: map[restoreKey]bool{}, posts: map[string]*restorePost{}}
 }
 
 // RestoreSource is a configuration with restorable backups.
@@ -516,6 +521,14 @@ func (s *Restores) start(ctx context.Context, actor User, scope Scope, p Restore
 	s.mu.Lock()
 	s.started[restoreKey{rc.Source.AccountID, r.ID}] = true
 	s.mu.Unlock()
+	s.trails.started(trailKey{rc.Source.AccountID, KindRestore, int64(r.ID)}, rcbu.RestoreStartRequested.String(), s.now())
+	rq := RestoreRequest{AccountID: rc.Source.AccountID, RestoreID: r.ID, ConfigID: p.ConfigurationID, BackupID: p.BackupID,
+		DestAgentID: dest.Agent.ID, DestName: dest.Agent.MachineName, DestPath: req.DestinationPath, Original: p.PathMode != PathOther,
+		Overwrite: p.Overwrite, Include: p.Include, Exclude: p.Exclude, Created: s.now()}
+	if err := s.requests.SaveRestoreRequest(context.WithoutCancel(ctx), rq); err != nil {
+		// The restore runs; only its page cannot repeat the request.
+		s.log.WarnContext(ctx, "restore_request_not_saved", slog.Int64("restore_id", int64(r.ID)), slog.Any("err", err))
+	}
 	detail := "to " + req.DestinationPath
 	if p.Overwrite {
 		detail += ", overwriting"
@@ -530,6 +543,11 @@ type RestoreJob struct {
 	FleetRestore
 	Report        *rcbu.RestoreReport
 	ReportProblem string
+	// Trail is the states the console has seen the restore in, oldest first.
+	Trail []StateSeen
+	// Request is what the restore was asked to do, when the console
+	// started it (nil otherwise).
+	Request *RestoreRequest
 }
 
 // Done reports whether the restore has finished.
@@ -543,6 +561,14 @@ func (s *Restores) Job(ctx context.Context, scope Scope, id rcbu.RestoreID) (Res
 		return RestoreJob{}, fmt.Errorf("restore %d: %w", id, err)
 	}
 	j := RestoreJob{FleetRestore: fr}
+	at := s.now()
+	if fr.Restore.State.Done() {
+		at = time.Time{} // known from the report, below
+	}
+	j.Trail = s.trails.observe(trailKey{fr.AccountID, KindRestore, int64(id)}, fr.Restore.State.String(), at)
+	if rq, err := s.requests.RestoreRequest(ctx, fr.AccountID, id); err == nil {
+		j.Request = &rq
+	}
 	if !j.Done() {
 		return j, nil
 	}

@@ -218,7 +218,7 @@ func TestE2E(t *testing.T) {
 		if st := tb.submit("start the restore", `[data-testid="start-restore"]`); st != http.StatusOK {
 			t.Fatalf("start restore: %d", st)
 		}
-		tb.waitFor("the restore to finish", `document.querySelector('[data-testid="restore-panel"]')?.dataset.busy === 'false'`, 60*time.Second)
+		tb.waitFor("the restore to finish", `document.querySelector('[data-testid="job-panel"][data-kind="restore"]')?.dataset.busy === 'false'`, 60*time.Second)
 		rs := env.sim.Restores()
 		if len(rs) != before+1 {
 			t.Fatalf("%d restores in the simulator, want %d", len(rs), before+1)
@@ -229,7 +229,7 @@ func TestE2E(t *testing.T) {
 		}
 		// The simulator picks the outcome; the panel must show the final
 		// state it reached (without a reload: the panel polls itself).
-		if state := tb.text(`[data-testid="restore-panel"] [data-testid="status-badge"]`); r.End.IsZero() || !strings.Contains(state, templateWord(r.State)) {
+		if state := tb.text(`[data-testid="job-panel"][data-kind="restore"] [data-testid="status-badge"]`); r.End.IsZero() || !strings.Contains(state, templateWord(r.State)) {
 			t.Errorf("restore panel says %q, the simulator says %s (ended %v)", state, r.State, r.End)
 		}
 	})

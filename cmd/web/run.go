@@ -114,7 +114,7 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 	snapshotter := alerts.SnapshotHook(history)
 	ops := app.NewOps(fleet, audit, app.OpsOptions{Now: now, Log: log, Snapshotter: snapshotter})
 	configurations := app.NewConfigurations(fleet, audit, ops.OverduePolicy(), now)
-	restores := app.NewRestores(fleet, audit, snapshotter, now, log)
+	restores := app.NewRestores(fleet, audit, snapshotter, store, now, log)
 	// Each sync pass of an account triggers its alert rules.
 	syncer := app.NewSyncer(history, accounts, app.SyncOptions{Interval: cfg.SyncInterval, KeepDays: cfg.HistoryKeepDays, AfterSync: alerts.AfterSync})
 	tokens := app.NewTokens(store, audit, now, log)

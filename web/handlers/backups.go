@@ -5,12 +5,14 @@ import (
 	"fmt"
 	"net/http"
 	"strconv"
+	"time"
 
 	"github.com/labstack/echo/v4"
 
 	"github.com/rcbu-console/rcbu-console/app"
 	"github.com/rcbu-console/rcbu-console/rcbu"
 	"github.com/rcbu-console/rcbu-console/web/templates"
+	"github.com/rcbu-console/rcbu-console/words"
 )
 
 // pathID reads the "id" path parameter (see parseID).
@@ -171,7 +173,7 @@ func (s *server) backupStatus(ops backupJobReader) echo.HandlerFunc {
 		if err != nil {
 			return err
 		}
-		return render(c, http.StatusOK, templates.JobPanelBody(s.jobPanelView(c, j, c.QueryParam("compact") == "1")))
+		return answerPoll(c, s.jobPanelView(c, j, c.QueryParam("compact") == "1"))
 	}
 }
 
@@ -221,27 +223,32 @@ func (s *server) stopBackup(ops backupStopper) echo.HandlerFunc {
 	}
 }
 
-// jobPanelView maps a backup run to its live panel.
+// jobPanelView maps a backup run to its live panel: the timeline, elapsed
+// time and estimate while it runs; the report summary and Run again once
+// it is done.
 func (s *server) jobPanelView(c echo.Context, j app.BackupJob, compact bool) templates.JobPanelView {
 	u := mustUser(c)
 	now, loc := s.Now(), u.Location()
 	b := j.Backup
 	id := strconv.FormatInt(int64(b.ID), 10)
+	cid := strconv.FormatInt(int64(b.ConfigurationID), 10)
 	q := ""
 	if compact {
 		q = "?compact=1"
 	}
+	busy := b.State.Busy()
 	v := templates.JobPanelView{
+		Kind:              "backup",
 		ID:                id,
+		Title:             "Backup " + id,
 		State:             templates.BackupBadge(string(b.State)),
-		Busy:              b.State.Busy(),
+		Busy:              busy,
 		Compact:           compact,
-		StatusURL:         "/backups/" + id + "/status" + q,
 		PageURL:           "/backups/" + id,
 		Agent:             displayName(b.MachineName, "agent "+strconv.FormatInt(int64(b.AgentID), 10)),
 		AgentHref:         "/agents/" + strconv.FormatInt(int64(b.AgentID), 10),
-		Configuration:     displayName(b.ConfigurationName, "configuration "+strconv.FormatInt(int64(b.ConfigurationID), 10)),
-		ConfigurationHref: "/configurations/" + strconv.FormatInt(int64(b.ConfigurationID), 10),
+		Configuration:     displayName(b.ConfigurationName, "configuration "+cid),
+		ConfigurationHref: "/configurations/" + cid,
 		CanStop:           u.Role.Allows(app.RoleCreator),
 		StopURL:           "/backups/" + id + "/stop" + q,
 		ReportURL:         "/reports/backup/" + id,
@@ -250,14 +257,34 @@ func (s *server) jobPanelView(c echo.Context, j app.BackupJob, compact bool) tem
 	if sc := fleetScope(c); sc.Multi() {
 		v.Account = j.AccountName
 	}
-	if d := j.Elapsed(now); d > 0 {
+	start := j.Started
+	if start.IsZero() && len(j.Trail) > 0 && stepOf(j.Trail[0].State) == stepRequested {
+		start = j.Trail[0].At
+	}
+	var ended time.Time
+	if r := j.Report; r != nil && r.CompletedTime.Valid() {
+		ended = r.CompletedTime.Time
+	} else if !busy && b.StateChangeTime.Valid() {
+		ended = b.StateChangeTime.Time
+	}
+	v.Timeline = jobTimeline(j.Trail, string(b.State), start, ended, now, loc)
+	elapsed := time.Duration(-1)
+	switch d := j.Elapsed(now); {
+	case busy && !start.IsZero():
+		elapsed = shownElapsed(now.Sub(start))
+		v.Elapsed = templates.Duration(elapsed)
+	case d > 0:
 		v.Elapsed = templates.Duration(d)
-	} else if b.StateChangeTime.Valid() {
+	case b.StateChangeTime.Valid():
 		v.Since = templates.NewTimeView(b.StateChangeTime.Time, now, loc)
+	}
+	if busy {
+		v.Estimate, v.NoEstimate = s.jobEstimate(c, j.AccountID, app.KindBackup, b.ConfigurationID, elapsed)
 	}
 	if r := j.Report; r != nil {
 		sum := &templates.JobSummaryView{
 			OK:       r.OK(),
+			Final:    finalWords(app.KindBackup, string(r.State)),
 			Duration: templates.Duration(r.Duration),
 			Files:    templates.Plural(r.FilesBackedUp, "file", "files") + " backed up of " + templates.Count(r.FilesSearched),
 			Bytes:    templates.Bytes(r.BytesBackedUp.Bytes),
@@ -267,10 +294,18 @@ func (s *server) jobPanelView(c echo.Context, j app.BackupJob, compact bool) tem
 			sum.Errors = templates.Plural(r.NumErrors, "error", "errors")
 		}
 		if !r.OK() {
-			sum.Reason = r.Reason
+			sum.Reason = words.Reason(r.Reason)
 		}
+		sum.FirstErrors, sum.MoreErrors = firstErrors(r.Errors, func(e rcbu.ReportError) string { return e.Path + ": " + e.ErrorDesc }, 3)
 		v.Summary = sum
+	} else if !busy && j.ReportProblem == "" {
+		v.Summary = &templates.JobSummaryView{Final: finalWords(app.KindBackup, string(b.State))}
 	}
+	if !busy && v.CanStop {
+		v.Again = &templates.StartButtonView{ConfigurationID: cid, Label: "Run again", Name: v.Configuration, Token: app.NewStartToken(),
+			Return: v.PageURL, Compact: compact, Target: "closest .job-live", Plain: !compact}
+	}
+	withVersion(&v, "/backups/"+id+"/status"+q)
 	return v
 }
 

@@ -172,7 +172,7 @@ func buildTestEnv(t testing.TB, o envOptions) (*testEnv, Deps) {
 		Fleet: fleet, Overviews: app.NewOverviews(fleet, store, app.OverviewOptions{Policy: ops.OverduePolicy(), Now: clk.Now, Log: log, Generation: history.Generation}),
 		Ops: ops, History: history, Alerts: alerts, Health: health, Metrics: prom,
 		Configurations: app.NewConfigurations(fleet, audit, ops.OverduePolicy(), clk.Now),
-		Restores:       app.NewRestores(fleet, audit, snapshotter, clk.Now, log),
+		Restores:       app.NewRestores(fleet, audit, snapshotter, store, clk.Now, log),
 		Syncer:         app.NewSyncer(history, accounts, app.SyncOptions{AfterSync: alerts.AfterSync}),
 		Tokens:         app.NewTokens(store, audit, clk.Now, log),
 		SessionKey:     []byte(strings.Repeat("s", 64)), Static: staticFS, Now: clk.Now, Version: "test",

@@ -567,11 +567,13 @@ func activityPanel(fa app.FleetActivity, canStop bool, now time.Time, loc *time.
 		Since:         templates.NewTimeView(a.TimeOfActivity.Time, now, loc),
 	}
 	if a.Type == rcbu.ActivityRestore {
-		v.ID = "restore-" + id
+		// The same live panel as a backup's, polling the restore's fragment.
+		v.Kind, v.ID = "restore", "restore-"+id
 		v.PageURL = "/restores/" + id
 		v.Configuration = "Restore: " + v.Configuration
-		v.Busy = false // its page has its own live panel; no polling here
-		v.State = templates.BackupBadge(a.CurrentState)
+		v.StatusURL = "/restores/" + id + "/status?compact=1"
+		v.StopURL = "/restores/" + id + "/stop?compact=1"
+		v.CanStop = canStop
 		return v
 	}
 	v.PageURL = "/backups/" + id

@@ -341,6 +341,12 @@ func (s *server) reportPage(hist historyReader) echo.HandlerFunc {
 		}
 		v := reportView(r, len(accts) > 1, u.Role.Allows(app.RoleCreator), now, loc)
 		v.Meta = s.meta(c, title, templates.NavReports)
+		if kind == app.KindRestore {
+			// A restore started here repeats what it was asked to do.
+			if rq, err := s.Restores.Request(ctx, r.AccountID, rcbu.RestoreID(r.JobID)); err == nil {
+				v.Request = storedRequestView(rq, r.DestName)
+			}
+		}
 		return render(c, http.StatusOK, templates.ReportPage(v))
 	}
 }

@@ -14,6 +14,7 @@ import (
 	"github.com/rcbu-console/rcbu-console/app"
 	"github.com/rcbu-console/rcbu-console/rcbu"
 	"github.com/rcbu-console/rcbu-console/web/templates"
+	"github.com/rcbu-console/rcbu-console/words"
 )
 
 // restoreService is what the restore wizard and the restore pages use.
@@ -174,7 +175,7 @@ func (s *server) renderRestoreStep(c echo.Context, rs restoreService, p app.Rest
 			v.Destinations = append(v.Destinations, templates.Option{Value: idString(a.Agent.ID), Label: destinationLabel(a, rc.Source.Configuration.AgentID), Selected: a.Agent.ID == want})
 		}
 		v.PathMode, v.Path, v.Overwrite = p.PathMode, p.Path, p.Overwrite
-		v.OriginalHint = "(each file goes back to the path it was backed up from)"
+		v.OriginalHint = "Each file goes back to the path it was backed up from."
 	case app.StepFiles:
 		v.Include, v.Exclude = strings.Join(p.Include, "\n"), strings.Join(p.Exclude, "\n")
 	case app.StepReview:
@@ -271,64 +272,177 @@ func parseRestoreID(c echo.Context) (rcbu.RestoreID, error) {
 	return rcbu.RestoreID(id), err
 }
 
-// restorePanelView maps a restore job to its panel.
-func restorePanelView(j app.RestoreJob, canStop bool, now time.Time, loc *time.Location) templates.RestorePanelView {
+// restorePanelView maps a restore to its live panel: the same component
+// as a backup's, with where the files go and what was asked.
+func (s *server) restorePanelView(c echo.Context, j app.RestoreJob, compact bool) templates.JobPanelView {
+	u := mustUser(c)
+	now, loc := s.Now(), u.Location()
 	r := j.Restore
-	p := templates.RestorePanelView{
-		ID:              idString(r.ID),
-		State:           templates.BackupBadge(r.State.String()),
-		Busy:            r.State.Busy(),
-		Creating:        r.State == rcbu.RestoreCreating,
-		ConfigName:      r.ConfigurationName,
-		ConfigID:        idString(r.ConfigurationID),
-		SourceAgent:     r.BackupMachineName,
-		Destination:     r.DestinationMachineName,
-		DestinationPath: r.DestinationPath,
-		RestorePoint:    templates.NewTimeView(r.BackupRestorePoint.Time, now, loc),
-		Overwrite:       r.OverwriteFiles,
-		CanStop:         canStop && r.State.Busy() && r.State != rcbu.RestoreStopRequested,
-		ReportProblem:   j.ReportProblem,
+	id := idString(r.ID)
+	busy := r.State.Busy()
+	q := ""
+	if compact {
+		q = "?compact=1"
+	}
+	v := templates.JobPanelView{
+		Kind:              "restore",
+		ID:                "restore-" + id,
+		Title:             "Restore " + id,
+		State:             templates.BackupBadge(r.State.String()),
+		Busy:              busy,
+		Compact:           compact,
+		PageURL:           "/restores/" + id,
+		Agent:             displayName(r.BackupMachineName, "agent "+idString(r.BackupAgentID)),
+		AgentHref:         "/agents/" + idString(r.BackupAgentID),
+		Configuration:     displayName(r.ConfigurationName, "configuration "+idString(r.ConfigurationID)),
+		ConfigurationHref: "/configurations/" + idString(r.ConfigurationID),
+		RestorePoint:      templates.NewTimeView(r.BackupRestorePoint.Time, now, loc),
+		Destination:       restoreDestination(r),
+		CanStop:           u.Role.Allows(app.RoleCreator) && busy && r.State != rcbu.RestoreStopRequested,
+		StopURL:           "/restores/" + id + "/stop" + q,
+		ReportURL:         "/reports/restore/" + id,
+		ReportProblem:     j.ReportProblem,
+		Request:           restoreRequestView(j),
+	}
+	if fleetScope(c).Multi() {
+		v.Account = j.AccountName
+	}
+	if r.State == rcbu.RestoreCreating {
+		v.Note = "This restore was prepared but never started."
+	}
+	var start, ended time.Time
+	if rep := j.Report; rep != nil {
+		start, ended = rep.StartTime.Time, rep.CompletedTime.Time
+	}
+	if start.IsZero() && len(j.Trail) > 0 && stepOf(j.Trail[0].State) == stepRequested {
+		start = j.Trail[0].At
+	}
+	if r.State != rcbu.RestoreCreating {
+		v.Timeline = jobTimeline(j.Trail, r.State.String(), start, ended, now, loc)
+	}
+	elapsed := time.Duration(-1)
+	switch {
+	case busy && !start.IsZero():
+		elapsed = shownElapsed(now.Sub(start))
+		v.Elapsed = templates.Duration(elapsed)
+	case j.Report != nil && j.Report.Duration > 0:
+		v.Elapsed = templates.Duration(j.Report.Duration)
+	}
+	if busy {
+		v.Estimate, v.NoEstimate = s.jobEstimate(c, j.AccountID, app.KindRestore, r.ConfigurationID, elapsed)
 	}
 	if rep := j.Report; rep != nil {
-		v := &templates.RestoreReportView{
-			State:       templates.BackupBadge(rep.State.String()),
-			Files:       templates.Plural(rep.NumFilesRestored, "file", "files"),
-			Bytes:       templates.Bytes(rep.NumBytesRestored.Bytes),
-			Errors:      templates.Count(rep.NumErrors),
-			Destination: rep.RestoreDestination,
-			Duration:    templates.Duration(rep.Duration),
-			Reason:      rep.Reason,
-			Diagnostics: rep.Diagnostics,
-			ReportHref:  "/reports/restore/" + idString(r.ID),
+		sum := &templates.JobSummaryView{
+			OK:       rep.OK(),
+			Final:    finalWords(app.KindRestore, rep.State.String()),
+			Duration: templates.Duration(rep.Duration),
+			Files:    templates.Plural(rep.NumFilesRestored, "file", "files") + " restored",
+			Bytes:    templates.Bytes(rep.NumBytesRestored.Bytes),
+			Errors:   "No errors",
 		}
-		if r.DestinationPath != "" {
-			v.Destination += ": " + r.DestinationPath
+		if rep.NumErrors > 0 {
+			sum.Errors = templates.Plural(rep.NumErrors, "error", "errors")
 		}
-		for i, e := range rep.Errors {
-			if i == 50 {
-				v.ErrorList = append(v.ErrorList, "… and "+templates.Count(int64(len(rep.Errors)-50))+" more in the full report")
-				break
-			}
-			v.ErrorList = append(v.ErrorList, e.Path+": "+e.ErrorDesc)
+		if !rep.OK() {
+			sum.Reason = words.Reason(rep.Reason)
 		}
-		p.Report = v
+		sum.FirstErrors, sum.MoreErrors = firstErrors(rep.Errors, func(e rcbu.ReportError) string { return e.Path + ": " + e.ErrorDesc }, 3)
+		v.Summary = sum
+	} else if r.State.Done() && j.ReportProblem == "" {
+		v.Summary = &templates.JobSummaryView{Final: finalWords(app.KindRestore, r.State.String())}
 	}
-	return p
+	if r.State.Done() && u.Role.Allows(app.RoleCreator) {
+		v.AgainHref = restoreAgainHref(j)
+	}
+	withVersion(&v, "/restores/"+id+"/status"+q)
+	return v
+}
+
+// restoreDestination says where a restore's files go: the agent, and the
+// folder or the original location.
+func restoreDestination(r rcbu.RestoreConfiguration) string {
+	d := displayName(r.DestinationMachineName, "agent "+idString(r.DestinationAgentID))
+	switch p := r.DestinationPath; {
+	case p == "/" || strings.EqualFold(p, `C:\`):
+		return d + ", each file to the place it was backed up from"
+	case p != "":
+		return d + ", into " + p
+	}
+	return d
+}
+
+// restoreRequestView is what the restore was asked to bring back: as the
+// console stored it when it started the restore, else as the API's restore
+// object lists its inclusions and exclusions.
+func restoreRequestView(j app.RestoreJob) *templates.RestoreRequestView {
+	r := j.Restore
+	v := &templates.RestoreRequestView{Destination: displayName(r.DestinationMachineName, "agent "+idString(r.DestinationAgentID)), Overwrite: r.OverwriteFiles}
+	if rq := j.Request; rq != nil {
+		return storedRequestView(*rq, v.Destination)
+	}
+	for _, f := range r.Inclusions {
+		v.Paths = append(v.Paths, restoreFilePath(f))
+	}
+	for _, f := range r.Exclusions {
+		v.Excluded = append(v.Excluded, restoreFilePath(f))
+	}
+	v.Folder = folderWords(r.DestinationPath == "/" || strings.EqualFold(r.DestinationPath, `C:\`), r.DestinationPath)
+	return v
+}
+
+// storedRequestView is a request as the console stored it; dest names the
+// destination when the request does not.
+func storedRequestView(rq app.RestoreRequest, dest string) *templates.RestoreRequestView {
+	v := &templates.RestoreRequestView{Paths: rq.Include, Excluded: rq.Exclude, Overwrite: rq.Overwrite, Destination: rq.DestName,
+		Folder: folderWords(rq.Original, rq.DestPath)}
+	if v.Destination == "" {
+		v.Destination = displayName(dest, "agent "+idString(rq.DestAgentID))
+	}
+	return v
+}
+
+// restoreFilePath shows a restore file entry as the wizard takes it: a
+// folder ends with a separator.
+func restoreFilePath(f rcbu.RestoreFile) string {
+	if f.FileItemType == rcbu.RestoreItemFolder && !strings.HasSuffix(f.FilePath, "/") && !strings.HasSuffix(f.FilePath, `\`) {
+		if strings.Contains(f.FilePath, `\`) {
+			return f.FilePath + `\`
+		}
+		return f.FilePath + "/"
+	}
+	return f.FilePath
+}
+
+func folderWords(original bool, path string) string {
+	if original {
+		return "the original location"
+	}
+	return "into " + path
+}
+
+// restoreAgainHref is the wizard's review step with the same request, or,
+// for a restore the console did not start, its first steps with the same
+// backup.
+func restoreAgainHref(j app.RestoreJob) string {
+	if rq := j.Request; rq != nil {
+		return stepHref(app.StepReview, rq.Plan())
+	}
+	r := j.Restore
+	return stepHref(app.StepDestination, app.RestorePlan{ConfigurationID: r.ConfigurationID, BackupID: r.BackupID, DestinationID: r.DestinationAgentID, PathMode: app.PathOriginal})
 }
 
 // restorePanelOf reads the restore in the path and maps it to its live
 // panel (with Stop for Creators and up).
-func (s *server) restorePanelOf(c echo.Context, rs restoreService) (rcbu.RestoreID, templates.RestorePanelView, error) {
+func (s *server) restorePanelOf(c echo.Context, rs restoreService) (rcbu.RestoreID, templates.JobPanelView, error) {
 	id, err := parseRestoreID(c)
 	if err != nil {
-		return 0, templates.RestorePanelView{}, err
+		return 0, templates.JobPanelView{}, err
 	}
-	u := mustUser(c)
 	j, err := rs.Job(c.Request().Context(), fleetScope(c), id)
 	if err != nil {
-		return 0, templates.RestorePanelView{}, err
+		return 0, templates.JobPanelView{}, err
 	}
-	return id, restorePanelView(j, u.Role.Allows(app.RoleCreator), s.Now(), u.Location()), nil
+	return id, s.restorePanelView(c, j, c.QueryParam("compact") == "1"), nil
 }
 
 // restorePage is /restores/{id}: the restore's live panel.
@@ -339,21 +453,21 @@ func (s *server) restorePage(rs restoreService) echo.HandlerFunc {
 			return err
 		}
 		return render(c, http.StatusOK, templates.RestoreJobPage(templates.RestoreJobView{
-			Meta:  s.meta(c, "Restore #"+idString(id), templates.NavActivity),
+			Meta:  s.meta(c, "Restore "+idString(id), templates.NavActivity),
 			Panel: panel,
 		}))
 	}
 }
 
 // restoreStatus is the panel fragment the page polls while the restore is
-// busy.
+// busy: 204 while nothing shown changes.
 func (s *server) restoreStatus(rs restoreService) echo.HandlerFunc {
 	return func(c echo.Context) error {
 		_, panel, err := s.restorePanelOf(c, rs)
 		if err != nil {
 			return err
 		}
-		return render(c, http.StatusOK, templates.RestorePanel(panel))
+		return answerPoll(c, panel)
 	}
 }
 
@@ -377,11 +491,13 @@ func (s *server) stopRestore(rs restoreService) echo.HandlerFunc {
 			if jerr != nil {
 				return jerr
 			}
-			pv := restorePanelView(j, true, s.Now(), actor.Location())
+			pv := s.restorePanelView(c, j, c.QueryParam("compact") == "1")
 			if err != nil {
-				pv.ReportProblem = stopProblem(err)
+				pv.Message, pv.MessageKind = stopProblem(err), templates.FlashError
+			} else {
+				pv.Message, pv.MessageKind = "Asked the restore to stop.", templates.FlashSuccess
 			}
-			return render(c, http.StatusOK, templates.RestorePanel(pv))
+			return render(c, http.StatusOK, templates.JobPanelBody(pv))
 		}
 		if err != nil {
 			return flashAndRedirect(c, templates.FlashError, stopProblem(err), "/restores/"+idString(id))

@@ -10,6 +10,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/PuerkitoBio/goquery"
+
 	"github.com/rcbu-console/rcbu-console/app"
 	"github.com/rcbu-console/rcbu-console/rcbu"
 	"github.com/rcbu-console/rcbu-console/rcbu/rcbusim"
@@ -141,9 +143,20 @@ func TestRestoreWizardToAnotherAgent(t *testing.T) {
 	// Live panel: polling while busy; after the clock moves, the report.
 	page := "/restores/" + id64(rid)
 	d = doc(t, ce.get(page, creator))
-	panel := testid(d, "restore-panel")
-	if panel.AttrOr("hx-trigger", "") != "every 2s" || panel.AttrOr("hx-get", "") != page+"/status" || testid(d, "stop-restore").Length() != 1 {
-		t.Errorf("busy panel: trigger %q", panel.AttrOr("hx-trigger", ""))
+	panel := testid(d, "job-panel")
+	if panel.AttrOr("data-kind", "") != "restore" || panel.AttrOr("hx-trigger", "") != "every 2s" || pollPath(panel) != page+"/status" || testid(d, "stop-restore").Length() != 1 {
+		t.Errorf("busy panel: kind %q trigger %q poll %q", panel.AttrOr("data-kind", ""), panel.AttrOr("hx-trigger", ""), pollPath(panel))
+	}
+	// The page repeats what was asked: paths, destination, overwrite.
+	asked := testid(d, "restore-request")
+	if got := asked.Find(`[data-testid="request-paths"] code`).Map(func(_ int, s *goquery.Selection) string { return s.Text() }); !slices.Equal(got, []string{"/var/www/", "/etc/nginx/nginx.conf"}) {
+		t.Errorf("asked paths %q", got)
+	}
+	if got := asked.Find(`[data-testid="request-destination"]`).Text(); !strings.Contains(got, "web-dfw-02") || !strings.Contains(got, `/srv/restore "today"`) {
+		t.Errorf("asked destination %q", got)
+	}
+	if got := asked.Find(`[data-testid="request-overwrite"]`).Text(); !strings.Contains(got, "Overwritten") {
+		t.Errorf("asked overwrite %q", got)
 	}
 	if !strings.Contains(testid(d, "flash").Text(), "Restore started") {
 		t.Errorf("flash %q", testid(d, "flash").Text())
@@ -152,16 +165,30 @@ func TestRestoreWizardToAnotherAgent(t *testing.T) {
 	rec = ce.do(req{path: page + "/status", cookie: creator, headers: map[string]string{"HX-Request": "true"}})
 	wantStatus(t, rec, http.StatusOK)
 	d = doc(t, rec)
-	panel = testid(d, "restore-panel")
+	panel = testid(d, "job-panel")
 	if _, polling := panel.Attr("hx-trigger"); polling || strings.Contains(rec.Body.String(), "<html") {
 		t.Error("final panel still polls, or is not a fragment")
 	}
-	if testid(d, "restore-report").Length() != 1 || !strings.Contains(testid(d, "report-destination").Text(), "web-dfw-02") ||
+	if testid(d, "job-summary").Length() != 1 || !strings.Contains(testid(d, "restore-destination").Text(), "web-dfw-02") ||
 		!strings.Contains(testid(d, "report-files").Text(), "file") || testid(d, "report-bytes").Text() == "" {
-		t.Errorf("report: %q", testid(d, "restore-report").Text())
+		t.Errorf("report: %q", testid(d, "job-summary").Text())
 	}
 	if testid(d, "stop-restore").Length() != 0 {
 		t.Error("stop offered on a finished restore")
+	}
+	if rec.Header().Get("HX-Trigger") != "" {
+		t.Error("a poll without a version announced a change of what runs")
+	}
+	// Run again goes to the review step with the same request.
+	runAgain, err := url.Parse(testid(d, "run-again").AttrOr("href", ""))
+	if err != nil || runAgain.Path != "/restores/new/review" || runAgain.Query().Get("include") != "/var/www/\n/etc/nginx/nginx.conf" ||
+		runAgain.Query().Get("destination") != id64(web2.ID) || runAgain.Query().Get("overwrite") != "true" {
+		t.Errorf("run again %q (%v)", testid(d, "run-again").AttrOr("href", ""), err)
+	}
+	// The restore's report repeats the request too.
+	d = doc(t, ce.get("/reports/restore/"+id64(rid), creator))
+	if got := testid(d, "restore-request").Find("code").Length(); got != 2 {
+		t.Errorf("the report repeats %d asked paths, want 2", got)
 	}
 	if !ce.auditHas(app.ActionRestoreStart, app.OutcomeOK, "web-dfw-02") {
 		t.Error("restore start not audited")
@@ -251,7 +278,7 @@ func TestRestoreRolesStopAndErrors(t *testing.T) {
 		rid := restoreIDFrom(t, rec.Header().Get("Location"))
 		page := "/restores/" + id64(rid)
 		d := doc(t, ce.get(page, obs))
-		if testid(d, "restore-panel").Length() != 1 || testid(d, "stop-restore").Length() != 0 {
+		if testid(d, "job-panel").Length() != 1 || testid(d, "stop-restore").Length() != 0 {
 			t.Error("observer: panel missing or stop offered")
 		}
 		if rec := ce.post(page+"/stop", nil, obs); rec.Code != http.StatusForbidden {
@@ -259,8 +286,8 @@ func TestRestoreRolesStopAndErrors(t *testing.T) {
 		}
 		rec = ce.do(req{method: http.MethodPost, path: page + "/stop", form: url.Values{}, cookie: creator, headers: map[string]string{"HX-Request": "true"}})
 		wantStatus(t, rec, http.StatusOK)
-		if !strings.Contains(testid(doc(t, rec), "restore-panel").Text(), "Stopping") {
-			t.Errorf("panel after stop: %q", testid(doc(t, rec), "restore-panel").Text())
+		if !strings.Contains(testid(doc(t, rec), "job-panel").Text(), "Stopping") {
+			t.Errorf("panel after stop: %q", testid(doc(t, rec), "job-panel").Text())
 		}
 		ce.sim.Advance(time.Minute)
 		got, _ := ce.client.Restores.Get(context.Background(), rid)
