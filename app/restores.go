@@ -124,8 +124,9 @@ const (
 // maxRestorePaths bounds the include and exclude lists.
 const maxRestorePaths = 100
 
-// ParseRestorePlan reads the wizard's state from a query or form. It only
-// parses; Check decides whether a step's choices are complete and valid.
+// ParseRestorePlan reads the wizard's state from a query or form: the
+// paths to restore are the picker's ticked "pick" values and the typed
+// "include" lines together. It only parses; Check decides whether a step's choices are complete and valid.
 // Garbage ids read as zero (not chosen).
 func ParseRestorePlan(q url.Values) RestorePlan {
 	id := func(k string) int64 {
@@ -142,7 +143,7 @@ func ParseRestorePlan(q url.Values) RestorePlan {
 		PathMode:        q.Get("path_mode"),
 		Path:            strings.TrimSpace(q.Get("path")),
 		Overwrite:       q.Get("overwrite") == "true",
-		Include:         lines(q.Get("include")),
+		Include:         picked(q["pick"], lines(q.Get("include"))),
 		Exclude:         lines(q.Get("exclude")),
 	}
 	if p.PathMode != PathOther {
@@ -179,6 +180,18 @@ func (p RestorePlan) Values() url.Values {
 		v.Set("exclude", strings.Join(p.Exclude, "\n"))
 	}
 	return v
+}
+
+// picked merges the paths ticked in the picker with those typed, in that
+// order, each once.
+func picked(ticked, typed []string) []string {
+	var out []string
+	for _, p := range append(ticked, typed...) {
+		if p = strings.TrimSpace(p); p != "" && !slices.Contains(out, p) {
+			out = append(out, p)
+		}
+	}
+	return out
 }
 
 func lines(s string) []string {

@@ -24,6 +24,7 @@ type restoreService interface {
 	Start(ctx context.Context, actor app.User, scope app.Scope, p app.RestorePlan, in app.StartInput) (app.FleetRestore, error)
 	Job(ctx context.Context, scope app.Scope, id rcbu.RestoreID) (app.RestoreJob, error)
 	Stop(ctx context.Context, actor app.User, scope app.Scope, id rcbu.RestoreID) (app.FleetRestore, error)
+	PickerPaths(ctx context.Context, rc app.RestoreContext) (app.PathTree, error)
 }
 
 // The wizard's pages, by step.
@@ -177,8 +178,29 @@ func (s *server) renderRestoreStep(c echo.Context, rs restoreService, p app.Rest
 		v.PathMode, v.Path, v.Overwrite = p.PathMode, p.Path, p.Overwrite
 		v.OriginalHint = "Each file goes back to the path it was backed up from."
 	case app.StepFiles:
-		v.Include, v.Exclude = strings.Join(p.Include, "\n"), strings.Join(p.Exclude, "\n")
+		filter := strings.TrimSpace(c.QueryParam("filter"))
+		if len(filter) > 200 {
+			filter = filter[:200]
+		}
+		tree, terr := rs.PickerPaths(c.Request().Context(), rc)
+		pv := pickerView(tree, p.Include, filter)
+		v.Tree, v.KeptPicks, v.Filter = pv.nodes, pv.kept, filter
+		v.Include, v.Exclude = strings.Join(pv.typed, "\n"), strings.Join(p.Exclude, "\n")
+		switch {
+		case terr != nil:
+			v.TreeNote = "The list of known paths could not be read; type the paths to restore below."
+		case tree.Count == 0:
+			v.TreeNote = "This console knows no paths of this configuration yet; type the paths to restore below."
+		case filter != "" && len(pv.nodes) == 0:
+			v.TreeNote = "Nothing in the list matches \u201c" + filter + "\u201d."
+		default:
+			v.TreeNote = templates.Plural(int64(tree.Count), "path", "paths") + " from this configuration's inclusions, its backups' reports and earlier restores."
+		}
+		v.Warnings = outsideWarnings(tree, p.Include)
 	case app.StepReview:
+		if tree, err := rs.PickerPaths(c.Request().Context(), rc); err == nil {
+			v.Warnings = outsideWarnings(tree, p.Include)
+		}
 		v.Summary = restoreSummary(p, rc, now, loc)
 		v.Overwrite, v.Encrypted = p.Overwrite, rc.Encrypted
 		v.Token = c.FormValue("token") // a form shown again keeps its token
@@ -187,6 +209,90 @@ func (s *server) renderRestoreStep(c echo.Context, rs restoreService, p app.Rest
 		}
 	}
 	return render(c, status, templates.RestoreWizardPage(v))
+}
+
+// pickerTree is the picker as one page shows it: the visible nodes, the
+// ticked paths the filter hides, and the typed paths (those not in the
+// tree at all).
+type pickerTree struct {
+	nodes []templates.PathNodeView
+	kept  []string
+	typed []string
+}
+
+// pickerView maps the tree to the page: ticked where the plan includes the
+// path; with a filter, only the nodes whose path contains it (a match shows
+// its whole folder) and the folders on the way, opened.
+func pickerView(tree app.PathTree, include []string, filter string) pickerTree {
+	var out pickerTree
+	inTree := map[string]bool{}
+	ticked := map[string]bool{}
+	for _, p := range include {
+		ticked[p] = true
+	}
+	f := strings.ToLower(filter)
+	var walk func(ns []*app.PathNode, depth int, shown bool) ([]templates.PathNodeView, bool)
+	walk = func(ns []*app.PathNode, depth int, shown bool) ([]templates.PathNodeView, bool) {
+		var views []templates.PathNodeView
+		anyTicked := false
+		for _, n := range ns {
+			inTree[n.Path] = true
+			match := shown || f == "" || strings.Contains(strings.ToLower(n.Path), f)
+			kids, kidTicked := walk(n.Children, depth+1, match)
+			nv := templates.PathNodeView{Name: n.Name, Path: n.Path, Folder: n.Folder, Checked: ticked[n.Path], Children: kids,
+				Disabled: len(n.Sources) == 1 && n.Sources[0] == app.PathExcluded}
+			for _, src := range n.Sources {
+				nv.Tags = append(nv.Tags, pathTag(src, n.BackupID))
+			}
+			nv.Open = depth == 0 || f != "" || kidTicked
+			anyTicked = anyTicked || nv.Checked || kidTicked
+			if !match && len(kids) == 0 {
+				if nv.Checked {
+					out.kept = append(out.kept, n.Path)
+				}
+				continue
+			}
+			views = append(views, nv)
+		}
+		return views, anyTicked
+	}
+	out.nodes, _ = walk(tree.Roots, 0, false)
+	for _, p := range include {
+		if !inTree[p] {
+			out.typed = append(out.typed, p)
+		}
+	}
+	return out
+}
+
+// pathTag says where a picker path comes from.
+func pathTag(source string, backup rcbu.BackupID) string {
+	switch source {
+	case app.PathIncluded:
+		return "backed up"
+	case app.PathExcluded:
+		return "left out of backups"
+	case app.PathReported:
+		if backup != 0 {
+			return "in the report of backup " + idString(backup)
+		}
+		return "in a report"
+	case app.PathRestored:
+		return "restored before"
+	}
+	return source
+}
+
+// outsideWarnings names the paths to restore that lie outside what the
+// configuration backs up.
+func outsideWarnings(tree app.PathTree, include []string) []string {
+	var out []string
+	for _, p := range include {
+		if w := tree.Outside(p); w != "" {
+			out = append(out, w)
+		}
+	}
+	return out
 }
 
 func destinationLabel(a app.FleetAgent, source rcbu.AgentID) string {
