@@ -215,7 +215,7 @@ func FailedBackups(runs []Report, lastSuccess map[rcbu.ConfigurationID]time.Time
 		}
 		res.Firing = append(res.Firing, Finding{
 			Rule: RuleBackupFailed, Object: backupObject(r.JobID), Group: configObject(r.ConfigID),
-			Title: fmt.Sprintf("Backup of %s on %s: %s", configName(*r), onAgent(*r), strings.ToLower(words.State(r.State))),
+			Title: fmt.Sprintf("Backup of %s on %s: %s", configName(*r), onAgent(*r), words.State(r.State)),
 			// The detail ends with a full stop only once, whatever the reason says.
 			Detail: strings.TrimSuffix(detail, ".") + ".",
 			At:     r.Finished, Once: true,

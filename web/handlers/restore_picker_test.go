@@ -57,12 +57,12 @@ func TestRestorePicker(t *testing.T) {
 	if d.Find(`[data-testid="path-tree"] script`).Length() != 0 {
 		t.Error("a path from a report became markup")
 	}
-	if tag := d.Find(`label[title="` + secret + `"] .path-tag`).Text(); tag != "in the report of backup 77001" {
+	if tag := d.Find(`[title="` + secret + `"] .path-tag`).Text(); tag != "in the report of backup 77001" {
 		t.Errorf("the report path's tag %q", tag)
 	}
 	// Without JavaScript: a <details> per folder, checkboxes in the form.
-	if d.Find(`form[data-testid="restore-files"] details > summary input[name="pick"]`).Length() == 0 {
-		t.Error("the folders are not <details> with a checkbox")
+	if d.Find(`form[data-testid="restore-files"] li.path-folder > input[name="pick"] + details > summary`).Length() == 0 {
+		t.Error("the folders are not <details> beside their checkbox")
 	}
 
 	t.Run("the filter keeps matches, their folders and hidden picks", func(t *testing.T) {
