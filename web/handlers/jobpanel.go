@@ -72,6 +72,11 @@ func jobTimeline(trail []app.StateSeen, state string, started, ended, now time.T
 		seen[stepRequested] = started
 	}
 	if cur == stepFinal && !ended.IsZero() {
+		// Cloud Backup's clock may run ahead of ours: an end is never
+		// shown in the future.
+		if ended.After(now) {
+			ended = now
+		}
 		seen[stepFinal] = ended
 	}
 	norm := strings.ToLower(strings.ReplaceAll(state, " ", ""))

@@ -945,7 +945,7 @@ func restoreStepFiles(v RestoreWizardView) templ.Component {
 		if templ_7745c5c3_Err != nil {
 			return templ_7745c5c3_Err
 		}
-		templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 77, "<fieldset class=\"path-picker\" data-testid=\"path-picker\"><legend>Files and folders</legend><div class=\"path-filter\" role=\"search\"><label for=\"field-filter\">Filter the list <input type=\"search\" id=\"field-filter\" name=\"filter\" value=\"")
+		templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 77, "<fieldset class=\"path-picker\" data-testid=\"path-picker\"><legend>Files and folders</legend><div class=\"path-filter\"><label for=\"field-filter\">Filter the list <input type=\"search\" id=\"field-filter\" name=\"filter\" value=\"")
 		if templ_7745c5c3_Err != nil {
 			return templ_7745c5c3_Err
 		}
@@ -1443,7 +1443,7 @@ func textArea(name, label, value, err string) templ.Component {
 		if templ_7745c5c3_Err != nil {
 			return templ_7745c5c3_Err
 		}
-		templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 120, "\" rows=\"4\" placeholder=\"/var/www/html/\"")
+		templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 120, "\" rows=\"4\" placeholder=\"For example /var/www/html/\"")
 		if templ_7745c5c3_Err != nil {
 			return templ_7745c5c3_Err
 		}
@@ -1903,7 +1903,7 @@ func RestoreRequestSummary(r RestoreRequestView) templ.Component {
 		}
 		ctx = templ.InitializeContext(ctx)
 		ctx = templ.ClearChildren(ctx)
-		templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 158, "<section class=\"restore-request\" data-testid=\"restore-request\" aria-labelledby=\"restore-request-heading\"><h2 id=\"restore-request-heading\" class=\"h5\">What was asked</h2><dl class=\"details report-fields\"><dt>Files</dt><dd data-testid=\"request-paths\">")
+		templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 158, "<section class=\"restore-request\" data-testid=\"restore-request\" aria-labelledby=\"restore-request-heading\"><h2 id=\"restore-request-heading\" class=\"job-subhead\">What was asked</h2><dl class=\"details report-fields\"><dt>Files</dt><dd data-testid=\"request-paths\">")
 		if templ_7745c5c3_Err != nil {
 			return templ_7745c5c3_Err
 		}
