@@ -233,7 +233,9 @@
 //     machine name, BackupReportId = the backup id, NumFilesRestored and
 //     NumErrors as digit strings, Reason Success/UnableToProcessSomeFiles/
 //     UnableToRestore/StoppedByUser and an ErrorList like backup reports
-//     (§7.9, §15.26).
+//     (§7.9, §15.26). A restore that includes only files (no folder)
+//     restores those files at most, each of the backup's average size;
+//     with folders, a share of the backup.
 //
 // Activity and cleanups
 //   - Activity lists hold every backup, restore (including Creating ones)

@@ -305,6 +305,10 @@ func TestRestoreFlow(t *testing.T) {
 	if rep["RestoreDestination"] != "files-01" || num(rep["BackupReportId"]) != bid || !isDigits(rep["NumFilesRestored"].(string)) || !isDigits(rep["NumErrors"].(string)) {
 		t.Fatalf("restore report %v", rep)
 	}
+	// One file was included (and a folder excluded): one file comes back.
+	if n := rep["NumFilesRestored"]; n != "1" {
+		t.Errorf("a one-file restore restored %v files", n)
+	}
 	var act []obj
 	ord.call("GET", "/system/activity/"+itoa(f.winAgent), nil, 200, &act)
 	if len(act) != 1 || act[0]["Type"] != "Restore" || num(act[0]["BackupId"]) != bid || act[0]["DestinationMachineName"] != "files-01" {

@@ -438,12 +438,38 @@ func (s *Server) finishRestore(r *restore, st int, at time.Time) {
 	}
 	r.numFiles = int64(float64(r.backup.filesSearch) * part)
 	r.numBytes = int64(float64(r.backup.bytesSearch) * part)
+	if n := includedFiles(r.files); n > 0 && r.backup.filesSearch > 0 {
+		// A restore of named files (no folder) brings back those files at
+		// most, each of the backup's average size.
+		avg := r.backup.bytesSearch / r.backup.filesSearch
+		r.numFiles = min(int64(n), max(r.numFiles, 1))
+		if st == restoreCompleted || st == restoreCompletedWithErrors {
+			r.numFiles = int64(n)
+		}
+		r.numBytes = r.numFiles * avg
+	}
 	switch st {
 	case restoreFailed:
 		r.numErrors = 1
 	case restoreCompletedWithErrors:
 		r.numErrors = int32(1 + s.rng.IntN(4))
 	}
+}
+
+// includedFiles counts a restore's included file entries when it includes
+// no folder (nor database), else 0: its size then follows the backup's.
+func includedFiles(files []restoreFile) int {
+	n := 0
+	for _, f := range files {
+		if f.filter != 1 {
+			continue
+		}
+		if f.itemType != 0 {
+			return 0
+		}
+		n++
+	}
+	return n
 }
 
 func (s *Server) getRestore(c *call) reply {
