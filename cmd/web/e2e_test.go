@@ -384,6 +384,7 @@ func TestE2E(t *testing.T) {
 	axeScenarios(t, env)
 	keyboardScenarios(t, env)
 	liveScenarios(t, env)
+	layoutScenarios(t, env)
 }
 
 // templateWord is the word the status badge shows for an API state name.

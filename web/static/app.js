@@ -31,6 +31,31 @@
   document.addEventListener("DOMContentLoaded", function () { focusSummary(document); });
   document.addEventListener("htmx:afterSwap", function (ev) { focusSummary(ev.target); });
 
+  // Folded filter forms (FilterFold): from 640 px the form always shows. CSS
+  // does that where ::details-content is supported; elsewhere open them
+  // here. As fields change, the summary keeps counting the filters set.
+  var wide = window.matchMedia("(min-width: 640px)");
+  function unfoldFilters() {
+    var css = window.CSS && CSS.supports && CSS.supports("selector(::details-content)");
+    if (!css && wide.matches) {
+      document.querySelectorAll("details.filter-fold").forEach(function (d) { d.open = true; });
+    }
+  }
+  document.addEventListener("DOMContentLoaded", unfoldFilters);
+  function countFilters(ev) {
+    var fold = ev.target instanceof Element ? ev.target.closest("details.filter-fold") : null;
+    var label = fold && fold.querySelector("[data-filter-count]");
+    if (!label) { return; }
+    var n = 0;
+    fold.querySelectorAll("input[name], select[name]").forEach(function (el) {
+      if (el.type !== "hidden" && el.value !== "") { n++; }
+    });
+    fold.dataset.active = String(n);
+    label.textContent = n === 0 ? "Filters" : "Filters (" + n + " active)";
+  }
+  document.addEventListener("change", countFilters);
+  document.addEventListener("input", countFilters);
+
   // Close an open dropdown (<details>) when clicking elsewhere or on Escape.
   function closeMenus(except) {
     document.querySelectorAll("details.dropdown-menu[open]").forEach(function (d) {

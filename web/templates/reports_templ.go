@@ -1082,7 +1082,11 @@ func MaintenancePage(v MaintenanceView) templ.Component {
 				}()
 			}
 			ctx = templ.InitializeContext(ctx)
-			templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 81, "<nav aria-label=\"breadcrumb\"><ul><li><a href=\"/admin\">Admin</a></li><li>Maintenance</li></ul></nav><h1>Maintenance</h1><dl class=\"report-fields\" data-testid=\"maintenance-stats\">")
+			templ_7745c5c3_Err = Breadcrumb(Crumb{Label: "Admin", Href: "/admin"}, Crumb{Label: "Maintenance"}).Render(ctx, templ_7745c5c3_Buffer)
+			if templ_7745c5c3_Err != nil {
+				return templ_7745c5c3_Err
+			}
+			templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 81, "<h1>Maintenance</h1><dl class=\"report-fields\" data-testid=\"maintenance-stats\">")
 			if templ_7745c5c3_Err != nil {
 				return templ_7745c5c3_Err
 			}
@@ -1169,7 +1173,7 @@ func MaintenancePage(v MaintenanceView) templ.Component {
 				if templ_7745c5c3_Err != nil {
 					return templ_7745c5c3_Err
 				}
-				templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 89, "\"> <input type=\"hidden\" name=\"confirm\" value=\"yes\"> <button type=\"submit\" class=\"contrast\" data-testid=\"prune-confirm-button\">Delete them</button> <a href=\"/admin/maintenance\">Cancel</a></form></div></div>")
+				templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 89, "\"> <input type=\"hidden\" name=\"confirm\" value=\"yes\"> <button type=\"submit\" class=\"danger\" data-testid=\"prune-confirm-button\">Delete them</button> <a href=\"/admin/maintenance\">Cancel</a></form></div></div>")
 				if templ_7745c5c3_Err != nil {
 					return templ_7745c5c3_Err
 				}

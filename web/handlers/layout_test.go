@@ -1,0 +1,114 @@
+package handlers
+
+import (
+	"strings"
+	"testing"
+
+	"github.com/PuerkitoBio/goquery"
+
+	"github.com/rcbu-console/rcbu-console/app"
+)
+
+// filterSummary is the text of a page's folded filter form summary.
+func filterSummary(d *goquery.Document) string {
+	return strings.Join(strings.Fields(testid(d, "filter-summary").Text()), " ")
+}
+
+func TestFilterFoldCountsTheFiltersSet(t *testing.T) {
+	te := newOpsEnv(t)
+	seedAgent(t, te.testEnv, "web-01", "nightly")
+	admin := te.loginRole(app.RoleAdmin)
+	tests := []struct {
+		name, path, want string
+	}{
+		{"activity with no filter", "/activity", "Filters"},
+		{"activity by state and window", "/activity?state=failed&since=7d", "Filters (2 active)"},
+		{"activity: an unknown state is ignored, not counted", "/activity?state=bogus", "Filters"},
+		{"configurations with no filter", "/configurations", "Filters"},
+		{"configurations by search and frequency", "/configurations?q=night&frequency=Daily", "Filters (2 active)"},
+		{"audit log with no filter", "/admin/audit", "Filters"},
+		{"audit log by actor, outcome and date", "/admin/audit?actor=admin&outcome=ok&from=2026-03-01", "Filters (3 active)"},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			rec := te.get(tc.path, admin)
+			wantStatus(t, rec, 200)
+			d := doc(t, rec)
+			if got := filterSummary(d); got != tc.want {
+				t.Errorf("summary %q, want %q", got, tc.want)
+			}
+			fold := testid(d, "filter-fold")
+			if fold.Length() != 1 || fold.Find("form").Length() != 1 {
+				t.Fatalf("%s: want one folded filter form, got %d folds", tc.path, fold.Length())
+			}
+			if _, open := fold.Attr("open"); open {
+				t.Error("the fold is rendered open: on a phone it starts closed")
+			}
+		})
+	}
+}
+
+func TestActionBarsPutThePrimaryFirstAndDangerInRed(t *testing.T) {
+	te := newOpsEnv(t)
+	agent, cfg := seedAgent(t, te.testEnv, "web-01", "nightly")
+	admin := te.loginRole(app.RoleAdmin)
+
+	t.Run("configuration page: Start first, Delete red under More", func(t *testing.T) {
+		d := doc(t, te.get("/configurations/"+i64(cfg), admin))
+		bar := testid(d, "config-actions")
+		first := bar.Children().First()
+		if first.AttrOr("data-testid", "") != "start-slot" || first.Find(`[data-testid="start-backup"]`).Length() != 1 {
+			t.Errorf("the first item of the action bar is %q, want the Start slot", first.AttrOr("data-testid", first.Text()))
+		}
+		del := bar.Find(`[data-testid="more-actions"] [data-testid="delete"]`)
+		if del.Length() != 1 || !del.HasClass("danger") {
+			t.Errorf("Delete in More: %d, class %q; want one, danger", del.Length(), del.AttrOr("class", ""))
+		}
+		if bar.Find(`[data-testid="edit"]`).ParentsFiltered("details").Length() != 0 {
+			t.Error("Edit is hidden under More")
+		}
+		confirm := testid(doc(t, te.get("/configurations/"+i64(cfg)+"/delete", admin)), "confirm-delete")
+		if !confirm.HasClass("danger") {
+			t.Errorf("the delete confirmation's button has class %q, want danger", confirm.AttrOr("class", ""))
+		}
+	})
+	t.Run("agent page: Restore files first, Delete red, confirmation red", func(t *testing.T) {
+		d := doc(t, te.get("/agents/"+i64(agent), admin))
+		bar := testid(d, "agent-actions")
+		if got := bar.Children().First().AttrOr("data-testid", ""); got != "restore-files" {
+			t.Errorf("first action %q, want restore-files", got)
+		}
+		if !bar.Find(`[data-testid="delete"]`).HasClass("danger") {
+			t.Error("Delete agent is not styled as danger")
+		}
+		for _, kind := range []string{"delete", "encrypt"} {
+			c := testid(doc(t, te.get("/agents/"+i64(agent)+"/"+kind, admin)), "confirm")
+			if !c.HasClass("danger") {
+				t.Errorf("/%s confirmation button class %q, want danger", kind, c.AttrOr("class", ""))
+			}
+		}
+	})
+	t.Run("a creator's configuration page has no Delete, Start still first", func(t *testing.T) {
+		d := doc(t, te.get("/configurations/"+i64(cfg), te.loginRole(app.RoleCreator)))
+		bar := testid(d, "config-actions")
+		if bar.Find(`[data-testid="delete"]`).Length() != 0 {
+			t.Error("a creator sees Delete")
+		}
+		if bar.Children().First().AttrOr("data-testid", "") != "start-slot" {
+			t.Error("Start is not first for a creator")
+		}
+	})
+	t.Run("breadcrumbs are one trail ending in the page", func(t *testing.T) {
+		for _, path := range []string{"/agents/" + i64(agent), "/configurations/" + i64(cfg), "/admin/users", "/admin/audit"} {
+			bc := testid(doc(t, te.get(path, admin)), "breadcrumb")
+			if bc.Length() != 1 {
+				t.Errorf("%s: %d breadcrumbs", path, bc.Length())
+				continue
+			}
+			items := bc.Find("ol > li")
+			if items.Length() < 2 || items.Last().AttrOr("aria-current", "") != "page" || items.Last().Find("a").Length() != 0 {
+				t.Errorf("%s: breadcrumb %q does not end in the current page", path, bc.Text())
+			}
+		}
+	})
+}
