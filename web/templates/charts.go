@@ -9,14 +9,18 @@ import (
 )
 
 // Chart geometry, in SVG user units. The SVGs scale to their container
-// (width 100%, viewBox), so these only fix proportions and text size.
+// (width 100%, viewBox). The width is close to a chart's width on the page
+// (three abreast at 1280 px, one on a phone), so the 13-unit text draws at
+// 11 px or more instead of shrinking with a wide viewBox.
 const (
-	chartW      = 640
-	chartH      = 220
-	chartLeft   = 92 // room for the y axis title and tick labels
-	chartRight  = 12
-	chartTop    = 12
-	chartBottom = 40 // room for the x tick labels and the axis title
+	chartW        = 400
+	chartH        = 220
+	chartLeft     = 84 // room for the y axis title and tick labels
+	chartRight    = 12
+	chartTop      = 12
+	chartBottom   = 42 // room for the x tick labels and the axis title
+	chartFontSize = 13
+	chartXTicks   = 5 // at most; a phone shows every other one
 )
 
 // Chart colours as SVG presentation attributes (the CSP forbids inline
@@ -31,10 +35,12 @@ const (
 	colorNeutral = "#8c959f"
 )
 
-// Tick is a labelled position on an axis.
+// Tick is a labelled position on an axis. Minor ticks are hidden on a
+// phone, where the chart is simplified.
 type Tick struct {
 	Pos   float64
 	Label string
+	Minor bool
 }
 
 // ChartPoint is one plotted value, with its tooltip.
@@ -67,6 +73,36 @@ type LineChart struct {
 	TableHead []string
 	TableRows [][]string
 	Empty     bool
+	// Legend names the colours the points use, in a fixed order.
+	Legend []LegendItem
+}
+
+// LegendItem is one colour of a chart's legend: its words and the class
+// that colours both the swatch and the points.
+type LegendItem struct {
+	Label string
+	Class string
+}
+
+// chartOutcomes are the point colours a legend can name, in its order.
+var chartOutcomes = []struct {
+	color, class, label string
+}{
+	{colorSuccess, "pt-success", "Completed"},
+	{colorWarning, "pt-warning", "Completed with errors"},
+	{colorFailure, "pt-failure", "Failed or missed"},
+	{colorNeutral, "pt-neutral", "Stopped or skipped"},
+}
+
+// pointClass is the class of a point of colour c: the stylesheet draws it
+// with the theme's own colour for that outcome.
+func pointClass(c string) string {
+	for _, o := range chartOutcomes {
+		if strings.EqualFold(o.color, c) {
+			return o.class
+		}
+	}
+	return "pt-line"
 }
 
 // SeriesPoint is one value of a time series before layout.
@@ -109,15 +145,15 @@ func newLineChart(id, title, desc, yLabel string, pts []SeriesPoint, from, to ti
 	if binary {
 		top, step = niceScaleBinary(maxV)
 	}
-	for v := 0.0; v <= top+step/2; v += step {
-		c.YTicks = append(c.YTicks, Tick{Pos: c.y(v, top), Label: yFormat(v)})
+	for i, v := 0, 0.0; v <= top+step/2; i, v = i+1, v+step {
+		c.YTicks = append(c.YTicks, Tick{Pos: c.y(v, top), Label: yFormat(v), Minor: i%2 == 1})
 	}
 	span := to.Sub(from)
 	if span <= 0 {
 		span = time.Hour
 	}
-	for _, t := range dayTicks(from, to, loc, 6) {
-		c.XTicks = append(c.XTicks, Tick{Pos: c.x(t, from, span), Label: t.In(loc).Format("Jan 2")})
+	for i, t := range dayTicks(from, to, loc, chartXTicks) {
+		c.XTicks = append(c.XTicks, Tick{Pos: c.x(t, from, span), Label: t.In(loc).Format("Jan 2"), Minor: i%2 == 1})
 	}
 	var line strings.Builder
 	for i, p := range pts {
@@ -135,11 +171,19 @@ func newLineChart(id, title, desc, yLabel string, pts []SeriesPoint, from, to ti
 		if p.Note != "" {
 			title += " (" + p.Note + ")"
 		}
-		c.Points = append(c.Points, ChartPoint{X: x, Y: y, Title: title, Color: color})
+		c.Points = append(c.Points, ChartPoint{X: x, Y: y, Title: title, Color: color, Class: pointClass(color)})
 		c.TableRows = append(c.TableRows, []string{when, p.Label, p.Note})
 	}
 	c.Line = line.String()
 	c.ShowDots = len(pts) <= 150
+	for _, o := range chartOutcomes {
+		for _, p := range c.Points {
+			if p.Class == o.class {
+				c.Legend = append(c.Legend, LegendItem{Label: o.label, Class: o.class})
+				break
+			}
+		}
+	}
 	return c
 }
 
