@@ -60,7 +60,6 @@ func layoutScenarios(t *testing.T, env *e2eEnv) {
 			fmt.Sprintf("/agents/%d/encrypt", f.agentID):              `[data-testid="confirm"]`,
 			fmt.Sprintf("/configurations/%d", f.quickConfigID):        `[data-testid="config-actions"] [data-testid="delete"]`,
 			fmt.Sprintf("/configurations/%d/delete", f.quickConfigID): `[data-testid="confirm-delete"]`,
-			"/admin/maintenance":                                      `[data-testid="prune-confirm-button"]`,
 		} {
 			tb.open(path)
 			if n := tb.count(sel); n != 1 {
