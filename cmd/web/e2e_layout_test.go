@@ -184,9 +184,12 @@ func layoutPages(tb *tab) []string {
 		"/profile", "/profile/tokens",
 	}
 	// A demo agent and configuration with a history, for their charts.
-	if bs := tb.env.sim.Backups(); len(bs) > 0 {
-		b := bs[len(bs)-1]
-		pages = append(pages, fmt.Sprintf("/backups/%d", b.ID), fmt.Sprintf("/agents/%d", b.AgentID), fmt.Sprintf("/configurations/%d", b.ConfigurationID))
+	bs := tb.env.sim.Backups()
+	for i := len(bs) - 1; i >= 0; i-- {
+		if b := bs[i]; b.AgentID != f.agentID && b.AgentID != f.targetAgentID && b.AgentID != f.hostileAgentID {
+			pages = append(pages, fmt.Sprintf("/backups/%d", b.ID), fmt.Sprintf("/agents/%d", b.AgentID), fmt.Sprintf("/configurations/%d", b.ConfigurationID))
+			break
+		}
 	}
 	tb.open("/reports")
 	if href := eval[string](tb, `document.querySelector('[data-testid="report-link"]')?.getAttribute('href') ?? ''`); href != "" {
