@@ -43,6 +43,7 @@ func layoutScenarios(t *testing.T, env *e2eEnv) {
 					if size[0] == 390 && scheme == "light" {
 						checkCards(tb, path)
 						checkPhoneMenu(tb, path)
+						checkMoreMenu(tb, path)
 					}
 					tb.screenshot(fmt.Sprintf("layout_%s_%dx%d_%s", pageSlug(path), size[0], size[1], scheme))
 				}
@@ -168,6 +169,25 @@ func checkPhoneMenu(tb *tab, path string) {
 		tb.screenshot("layout_menu_open_390x844")
 	}
 	tb.do("close Menu", chromedp.Click(chromedp.CSS(`[data-testid="nav-menu"] summary`), chromedp.NodeVisible))
+}
+
+// checkMoreMenu opens an action bar's More menu at 390 px and checks that
+// it stays inside the screen.
+func checkMoreMenu(tb *tab, path string) {
+	tb.t.Helper()
+	if tb.count(`[data-testid="more-actions"] summary`) == 0 {
+		return
+	}
+	tb.do("open More", chromedp.Click(chromedp.CSS(`[data-testid="more-actions"] summary`), chromedp.NodeVisible))
+	l, r := eval[float64](tb, `document.querySelector('[data-testid="more-actions"] ul').getBoundingClientRect().left`), eval[float64](tb, `document.querySelector('[data-testid="more-actions"] ul').getBoundingClientRect().right`)
+	if l < 0 || r > 390 {
+		tb.t.Errorf("%s: the open More menu spans %.0f–%.0f px, outside the 390 px screen", path, l, r)
+	}
+	if sw, iw := eval[int](tb, `document.documentElement.scrollWidth`), eval[int](tb, `window.innerWidth`); sw > iw {
+		tb.t.Errorf("%s: with More open the page is %d px wide in a %d px window", path, sw, iw)
+	}
+	tb.screenshot("layout_more_open_" + pageSlug(path) + "_390x844")
+	tb.do("close More", chromedp.Click(chromedp.CSS(`[data-testid="more-actions"] summary`), chromedp.NodeVisible))
 }
 
 // layoutPages lists the pages of the walk: every page an admin reaches
