@@ -186,6 +186,9 @@ func checkMoreMenu(tb *tab, path string) {
 	if sw, iw := eval[int](tb, `document.documentElement.scrollWidth`), eval[int](tb, `window.innerWidth`); sw > iw {
 		tb.t.Errorf("%s: with More open the page is %d px wide in a %d px window", path, sw, iw)
 	}
+	if bad := eval[[]string](tb, `[...document.querySelectorAll('[data-testid="more-actions"] .menu-item')].filter(e => getComputedStyle(e).color === getComputedStyle(e.closest('ul')).backgroundColor).map(e => e.textContent.trim())`); len(bad) > 0 {
+		tb.t.Errorf("%s: More menu items drawn in the menu's background colour (unreadable): %v", path, bad)
+	}
 	tb.screenshot("layout_more_open_" + pageSlug(path) + "_390x844")
 	tb.do("close More", chromedp.Click(chromedp.CSS(`[data-testid="more-actions"] summary`), chromedp.NodeVisible))
 }
