@@ -47,6 +47,23 @@ type Incident struct {
 	Happened  time.Time
 	Opened    time.Time
 	Resolved  time.Time
+	// AgentID, ConfigID and JobID say what the incident is about (zero
+	// when the rule has no such object): a snooze of the agent or the
+	// configuration covers it, and a backup incident links to its report.
+	AgentID  rcbu.AgentID
+	ConfigID rcbu.ConfigurationID
+	JobID    int64
+	// Acked is when someone said "I am on it" (zero: not acknowledged),
+	// AckBy who (their email) and AckNote what they wrote.
+	Acked   time.Time
+	AckBy   string
+	AckNote string
+	// Silenced is set while an incident opened under a snooze has sent
+	// nothing; its alert goes out if it is still open when the snooze ends.
+	Silenced bool
+	// SnoozedUntil is the end of the latest snooze covering it now (zero:
+	// none), as the store saw it when it was read.
+	SnoozedUntil time.Time
 }
 
 // NoticeEvent says what a notice is about.
@@ -58,6 +75,9 @@ const (
 	EventResolved NoticeEvent = "alert.resolved"
 	EventTest     NoticeEvent = "test"
 	EventDigest   NoticeEvent = "digest"
+	// EventSummary is a channel's first notice: one list of what is open,
+	// instead of one message per incident (app/incidents.go).
+	EventSummary NoticeEvent = "alert.summary"
 )
 
 // Notice is what a channel sends: a webhook gets it as JSON, Slack and
@@ -160,6 +180,8 @@ type NewIncident struct {
 	Opened    time.Time
 	Payload   []byte
 	Channels  []ChannelID
+	// Silenced: a snooze covers it, so no channel is told now.
+	Silenced bool
 }
 
 // IncidentResolution resolves an open incident and queues the resolution
@@ -196,6 +218,11 @@ type AlertSettings struct {
 	DigestChannel   ChannelID // 0: none
 	DigestLast      time.Time
 	Updated         time.Time
+	// DefaultGrace is the account's overdue grace for configurations
+	// without their own, when HasDefaultGrace is set; otherwise the
+	// built-in policy grades it by the schedule's interval.
+	DefaultGrace    time.Duration
+	HasDefaultGrace bool
 }
 
 // AlertStore is the persistence Alerts needs.
@@ -256,6 +283,34 @@ type AlertStore interface {
 	// first, older than before when it is set.
 	ListDeliveries(ctx context.Context, channel ChannelID, before DeliveryID, limit int) ([]Delivery, error)
 
+	// Incident returns one incident; a missing one wraps ErrNotFound.
+	Incident(ctx context.Context, id IncidentID, now time.Time) (Incident, error)
+	// QueryIncidents returns a page of incidents as q selects them.
+	QueryIncidents(ctx context.Context, q IncidentQuery) ([]Incident, error)
+	// IncidentCounts counts the open incidents of every account by rule
+	// and status at now.
+	IncidentCounts(ctx context.Context, now time.Time) ([]IncidentCount, error)
+	// AcknowledgeIncident records an acknowledgement of an open incident;
+	// it reports false when the incident is not open.
+	AcknowledgeIncident(ctx context.Context, id IncidentID, by, note string, at time.Time) (bool, error)
+	// IncidentDeliveries returns the notices of one incident, oldest first.
+	IncidentDeliveries(ctx context.Context, id IncidentID) ([]Delivery, error)
+	// ReleaseIncident queues the alert of a silenced open incident to the
+	// channels and clears Silenced; it reports false when it was not
+	// silenced and open.
+	ReleaseIncident(ctx context.Context, id IncidentID, channels []ChannelID, title string, payload []byte, at time.Time) (bool, error)
+	// SaveSnooze creates or replaces the snooze of one agent or configuration.
+	SaveSnooze(ctx context.Context, s Snooze) error
+	// DeleteSnooze ends a snooze now; a missing one wraps ErrNotFound.
+	DeleteSnooze(ctx context.Context, account AccountID, kind SnoozeKind, id int64) error
+	// ActiveSnoozes returns the snoozes of the account still running at now.
+	ActiveSnoozes(ctx context.Context, account AccountID, now time.Time) ([]Snooze, error)
+	// MarkChannelPrimed records that a channel was sent its summary.
+	MarkChannelPrimed(ctx context.Context, id ChannelID, at time.Time) error
+	// HistorySynced reports whether the account's report history has
+	// finished a sync once.
+	HistorySynced(ctx context.Context, account AccountID) (bool, error)
+
 	// DigestStats summarises an account's backup snapshots that ended in [from, to).
 	DigestStats(ctx context.Context, account AccountID, from, to time.Time) (DigestStats, error)
 }
@@ -281,6 +336,10 @@ type AlertsOptions struct {
 	RetryMax  time.Duration
 	// Overdue is the default overdue policy (app/overdue.go).
 	Overdue OverduePolicy
+	// AwaitFirstSync holds back every channel's notices until the
+	// account's report history has synced once, so that what the first
+	// sync finds goes out as one summary instead of a message each.
+	AwaitFirstSync bool
 }
 
 func (o AlertsOptions) withDefaults() AlertsOptions {
@@ -304,6 +363,10 @@ const (
 	ActionAlertSettings   AuditAction = "alert_settings.update"
 	ActionOverdueGrace    AuditAction = "alert_settings.overdue_grace"
 	ActionDigestSend      AuditAction = "alert_digest.send"
+	ActionIncidentAck     AuditAction = "alert_incident.acknowledge"
+	ActionSnooze          AuditAction = "alert_snooze.create"
+	ActionSnoozeEnd       AuditAction = "alert_snooze.end"
+	ActionGraceBulk       AuditAction = "alert_settings.overdue_grace_bulk"
 	dispatchBatch                     = 50
 	defaultDeliveryPage               = 50
 	maxDeliveryPage                   = 200

@@ -24,6 +24,10 @@ type Evaluator interface {
 type EvalResult struct {
 	Opened   int
 	Resolved int
+	// Released counts silenced incidents told now that their snooze ended;
+	// Summaries the channels sent their first summary.
+	Released  int
+	Summaries int
 	// Skipped lists the rules that could not run because the API did not
 	// answer; their incidents are left as they were.
 	Skipped []RuleKind
@@ -133,15 +137,19 @@ func (a *Alerts) Evaluate(ctx context.Context, account AccountID) (EvalResult, e
 		}
 		open[inc.Rule][inc.Object] = inc
 	}
+	since := st.WatchSince
+	if w := now.Add(-AlertWindow); w.Before(since) {
+		since = w // what a first sync brings in from the last day is news
+	}
 	results := map[RuleKind]RuleResult{
-		RuleBackupFailed: FailedBackups(runs, lastOK, st.WatchSince, openOf(RuleBackupFailed)),
-		RuleGrowth:       GrowthJumps(runs, st.GrowthFactor, st.WatchSince, openOf(RuleGrowth)),
+		RuleBackupFailed: FailedBackups(runs, lastOK, since, openOf(RuleBackupFailed)),
+		RuleGrowth:       GrowthJumps(runs, st.GrowthFactor, since, openOf(RuleGrowth)),
 	}
 
 	fctx, cancel := context.WithTimeout(ctx, evaluationFleetBudget)
 	defer cancel()
 	scope := NewScope(acct)
-	if r, ok, err := a.overdue(fctx, scope, account, lastOK, now, openOf(RuleOverdue)); err != nil {
+	if r, ok, err := a.overdue(fctx, scope, account, st, lastOK, now, openOf(RuleOverdue)); err != nil {
 		return res, err
 	} else if ok {
 		results[RuleOverdue] = r
@@ -160,17 +168,35 @@ func (a *Alerts) Evaluate(ctx context.Context, account AccountID) (EvalResult, e
 	if err != nil {
 		return res, fmt.Errorf("evaluate alerts: %w", err)
 	}
+	snoozes, err := a.store.ActiveSnoozes(ctx, account, now)
+	if err != nil {
+		return res, fmt.Errorf("evaluate alerts: %w", err)
+	}
+	// Until the history has synced once, nothing is sent: what the first
+	// sync finds goes out as each channel's summary.
+	ready := true
+	if a.opts.AwaitFirstSync {
+		if ready, err = a.store.HistorySynced(ctx, account); err != nil {
+			return res, fmt.Errorf("evaluate alerts: %w", err)
+		}
+	}
+	// A channel that has not had its summary yet is told nothing one by
+	// one: the summary below covers what opens now.
+	routedTo := func(rule RuleKind) []ChannelID {
+		var out []ChannelID
+		for _, c := range channels {
+			if ready && !c.Primed.IsZero() && c.Routes(rule) {
+				out = append(out, c.ID)
+			}
+		}
+		return out
+	}
 	for _, rule := range RuleKinds() {
 		r, ok := results[rule]
 		if !ok {
 			continue
 		}
-		var routed []ChannelID
-		for _, c := range channels {
-			if c.Routes(rule) {
-				routed = append(routed, c.ID)
-			}
-		}
+		routed := routedTo(rule)
 		for _, f := range r.Firing {
 			if _, isOpen := open[rule][f.Object]; isOpen {
 				continue
@@ -181,7 +207,11 @@ func (a *Alerts) Evaluate(ctx context.Context, account AccountID) (EvalResult, e
 			if err != nil {
 				return res, fmt.Errorf("evaluate alerts: %w", err)
 			}
-			_, opened, err := a.store.OpenIncident(ctx, NewIncident{AccountID: account, Finding: f, Opened: now, Payload: payload, Channels: routed})
+			ni := NewIncident{AccountID: account, Finding: f, Opened: now, Payload: payload, Channels: routed}
+			if covered(snoozes, f.AgentID, f.ConfigID) {
+				ni.Channels, ni.Silenced = nil, true // snoozed: it shows, marked, and sends nothing
+			}
+			_, opened, err := a.store.OpenIncident(ctx, ni)
 			if err != nil {
 				return res, fmt.Errorf("evaluate alerts: %w", err)
 			}
@@ -189,13 +219,19 @@ func (a *Alerts) Evaluate(ctx context.Context, account AccountID) (EvalResult, e
 				res.Opened++
 			}
 		}
+		resolved := map[string]bool{}
 		for _, obj := range r.Resolved {
 			inc, ok := open[rule][obj]
 			if !ok {
 				continue
 			}
+			resolved[obj] = true
+			text := inc.Detail
+			if l := ackLine(inc); l != "" {
+				text += "\n\n" + l
+			}
 			n := Notice{Event: EventResolved, AccountID: account, Account: acct.Name, IncidentID: inc.ID, Rule: rule, Object: obj,
-				Title: inc.Title, Text: inc.Detail, HappenedAt: inc.Happened.UTC(), OpenedAt: inc.Opened.UTC(), ResolvedAt: now.UTC()}
+				Title: inc.Title, Text: text, HappenedAt: inc.Happened.UTC(), OpenedAt: inc.Opened.UTC(), ResolvedAt: now.UTC()}
 			payload, err := json.Marshal(n)
 			if err != nil {
 				return res, fmt.Errorf("evaluate alerts: %w", err)
@@ -208,15 +244,82 @@ func (a *Alerts) Evaluate(ctx context.Context, account AccountID) (EvalResult, e
 				res.Resolved++
 			}
 		}
+		// A snooze that ended leaves its silenced incidents to be told now.
+		for obj, inc := range open[rule] {
+			if !inc.Silenced || resolved[obj] || covered(snoozes, inc.AgentID, inc.ConfigID) || len(routed) == 0 {
+				continue
+			}
+			n := Notice{Event: EventOpened, AccountID: account, Account: acct.Name, IncidentID: inc.ID, Rule: rule, Object: obj,
+				Title: inc.Title, Text: inc.Detail, HappenedAt: inc.Happened.UTC(), OpenedAt: inc.Opened.UTC()}
+			payload, err := json.Marshal(n)
+			if err != nil {
+				return res, fmt.Errorf("evaluate alerts: %w", err)
+			}
+			if _, err := a.store.ReleaseIncident(ctx, inc.ID, routed, inc.Title, payload, now); err != nil {
+				return res, fmt.Errorf("evaluate alerts: %w", err)
+			}
+			res.Released++
+		}
 	}
-	if res.Opened > 0 || res.Resolved > 0 {
+	if ready {
+		n, err := a.sendSummaries(ctx, acct, channels, snoozes, now)
+		if err != nil {
+			return res, err
+		}
+		res.Summaries = n
+	}
+	if res.Opened > 0 || res.Resolved > 0 || res.Released > 0 || res.Summaries > 0 {
 		kick(a.sendKick)
 	}
 	return res, nil
 }
 
+// sendSummaries gives each channel that has not been told anything yet one
+// summary of the open incidents of its rules that no snooze covers (none
+// when nothing is open), and marks it told: from then on it gets a message
+// per new incident.
+func (a *Alerts) sendSummaries(ctx context.Context, acct Account, channels []Channel, snoozes []Snooze, now time.Time) (int, error) {
+	var openList []Incident
+	read := false
+	sent := 0
+	for _, c := range channels {
+		if !c.Primed.IsZero() || !c.Enabled {
+			continue
+		}
+		if !read {
+			var err error
+			if openList, err = a.store.OpenIncidents(ctx, acct.ID); err != nil {
+				return sent, fmt.Errorf("evaluate alerts: %w", err)
+			}
+			read = true
+		}
+		var mine []Incident
+		for _, inc := range openList {
+			if c.Routes(inc.Rule) && !covered(snoozes, inc.AgentID, inc.ConfigID) {
+				mine = append(mine, inc)
+			}
+		}
+		if len(mine) > 0 {
+			n := summaryNotice(acct, mine, now)
+			payload, err := json.Marshal(n)
+			if err != nil {
+				return sent, fmt.Errorf("evaluate alerts: %w", err)
+			}
+			if _, err := a.store.EnqueueDelivery(ctx, Delivery{ChannelID: c.ID, Event: EventSummary, Title: n.Title, Payload: payload,
+				NextAttempt: now, Created: now}); err != nil {
+				return sent, fmt.Errorf("evaluate alerts: %w", err)
+			}
+			sent++
+		}
+		if err := a.store.MarkChannelPrimed(ctx, c.ID, now); err != nil {
+			return sent, fmt.Errorf("evaluate alerts: %w", err)
+		}
+	}
+	return sent, nil
+}
+
 // overdue runs the overdue rule; ok is false when the API could not be read.
-func (a *Alerts) overdue(ctx context.Context, scope Scope, account AccountID, lastOK map[rcbu.ConfigurationID]time.Time, now time.Time, open []OpenIncident) (RuleResult, bool, error) {
+func (a *Alerts) overdue(ctx context.Context, scope Scope, account AccountID, st AlertSettings, lastOK map[rcbu.ConfigurationID]time.Time, now time.Time, open []OpenIncident) (RuleResult, bool, error) {
 	cfgs, probs, err := a.fleet.Configurations(ctx, scope)
 	if err != nil || len(probs) > 0 {
 		a.logSkip(ctx, account, RuleOverdue, err, probs)
@@ -248,6 +351,9 @@ func (a *Alerts) overdue(ctx context.Context, scope Scope, account AccountID, la
 			last = t
 		}
 		g, has := graces[c.ID]
+		if !has && st.HasDefaultGrace {
+			g, has = st.DefaultGrace, true
+		}
 		in = append(in, OverdueInput{Configuration: c, AgentName: cmp.Or(c.MachineName, names[c.AgentID]), LastSuccess: last, Grace: g, HasGrace: has})
 	}
 	return OverdueConfigurations(in, a.opts.Overdue, now, open), true, nil

@@ -43,6 +43,9 @@ type alertsEnv struct {
 	sim     *rcbusimtest.TestServer
 	roots   *x509.CertPool
 	cert    tls.Certificate
+	// newAlerts builds another alerts service on the same store, accounts
+	// and fleet with other options.
+	newAlerts func(app.AlertsOptions) *app.Alerts
 }
 
 func newAlertsEnv(t *testing.T) *alertsEnv {
@@ -62,7 +65,10 @@ func newAlertsEnv(t *testing.T) *alertsEnv {
 	cert, roots := selfSigned(t)
 	senders := notify.New(notify.Options{Now: e.clock.Now, SMTPRootCAs: roots, SMTPTimeout: 10 * time.Second})
 	alerts := app.NewAlerts(e.store, sealer, fleet, accounts, e.audit, senders, app.AlertsOptions{Now: e.clock.Now, Log: discard()})
-	return &alertsEnv{env: e, alerts: alerts, account: acct, sim: sim, roots: roots, cert: cert}
+	newAlerts := func(o app.AlertsOptions) *app.Alerts {
+		return app.NewAlerts(e.store, sealer, fleet, accounts, e.audit, senders, o)
+	}
+	return &alertsEnv{env: e, alerts: alerts, account: acct, sim: sim, roots: roots, cert: cert, newAlerts: newAlerts}
 }
 
 // selfSigned makes a certificate for 127.0.0.1 and a pool that trusts it.
@@ -406,8 +412,11 @@ func TestDeduplicationAndResolution(t *testing.T) {
 	other := newReceiver(t)
 	ae.webhook(t, other.srv.URL, app.RuleOverdue) // not routed to backup_failed
 	now := ae.clock.Now()
-	ae.report(t, 90, 1, "Failed", now.Add(-time.Hour), 0) // before the first evaluation: history
-	ae.evaluate(t)
+	ae.report(t, 80, 1, "Failed", now.Add(-25*time.Hour), 0) // before the first evaluation and the alert window: history
+	ae.report(t, 90, 1, "Failed", now.Add(-time.Hour), 0)     // before the first evaluation, inside the window: an incident
+	if res := ae.evaluate(t); res.Opened != 1 || res.Summaries != 1 {
+		t.Fatalf("first evaluation %+v", res)
+	}
 
 	ae.clock.Advance(time.Hour)
 	ae.report(t, 100, 1, "Failed", ae.clock.Now(), 0)
@@ -415,8 +424,8 @@ func TestDeduplicationAndResolution(t *testing.T) {
 		t.Fatalf("opened %d", res.Opened)
 	}
 	ae.dispatch(t)
-	t.Run("open: one alert", func(t *testing.T) {
-		if diff := cmp.Diff([]string{"alert.opened backup:100"}, events(rcv.payloads(t))); diff != "" {
+	t.Run("the first notice is one summary, then one alert per incident", func(t *testing.T) {
+		if diff := cmp.Diff([]string{"alert.summary ", "alert.opened backup:100"}, events(rcv.payloads(t))); diff != "" {
 			t.Error(diff)
 		}
 		if n := len(other.requests()); n != 0 {
@@ -431,25 +440,25 @@ func TestDeduplicationAndResolution(t *testing.T) {
 			}
 			ae.dispatch(t)
 		}
-		if n := len(rcv.requests()); n != 1 {
+		if n := len(rcv.requests()); n != 2 {
 			t.Errorf("%d requests", n)
 		}
 	})
 	t.Run("a later completed run resolves it with one notice", func(t *testing.T) {
 		ae.clock.Advance(time.Hour)
 		ae.report(t, 101, 1, "Completed", ae.clock.Now(), 1000)
-		if res := ae.evaluate(t); res.Resolved != 1 {
+		if res := ae.evaluate(t); res.Resolved != 2 { // 90 (told in the summary only, so resolved quietly) and 100
 			t.Errorf("evaluation %+v", res)
 		}
 		ae.evaluate(t)
 		ae.dispatch(t)
 		ae.dispatch(t)
-		want := []string{"alert.opened backup:100", "alert.resolved backup:100"}
+		want := []string{"alert.summary ", "alert.opened backup:100", "alert.resolved backup:100"}
 		if diff := cmp.Diff(want, events(rcv.payloads(t))); diff != "" {
 			t.Error(diff)
 		}
-		p := rcv.payloads(t)[1]
-		if p.IncidentID == 0 || p.IncidentID != rcv.payloads(t)[0].IncidentID || p.ResolvedAt.IsZero() {
+		p := rcv.payloads(t)[2]
+		if p.IncidentID == 0 || p.IncidentID != rcv.payloads(t)[1].IncidentID || p.ResolvedAt.IsZero() {
 			t.Errorf("resolution %+v", p)
 		}
 	})
@@ -466,18 +475,18 @@ func TestDeduplicationAndResolution(t *testing.T) {
 			t.Errorf("evaluation %+v", res)
 		}
 		ae.dispatch(t)
-		want := []string{"alert.opened backup:100", "alert.resolved backup:100", "alert.opened backup:102"}
+		want := []string{"alert.summary ", "alert.opened backup:100", "alert.resolved backup:100", "alert.opened backup:102"}
 		if diff := cmp.Diff(want, events(rcv.payloads(t))); diff != "" {
 			t.Error(diff)
 		}
 	})
 	t.Run("the delivery log shows every notice", func(t *testing.T) {
 		log := ae.log(t, c)
-		if len(log) != 3 {
+		if len(log) != 4 {
 			t.Fatalf("%d log rows", len(log))
 		}
 		for _, d := range log {
-			if d.Status != app.DeliverySent || d.Attempts != 1 || d.LastStatus != 200 || d.IncidentID == 0 {
+			if d.Status != app.DeliverySent || d.Attempts != 1 || d.LastStatus != 200 || (d.IncidentID == 0) != (d.Event == app.EventSummary) {
 				t.Errorf("delivery %+v", d)
 			}
 		}

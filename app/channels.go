@@ -82,6 +82,9 @@ type Channel struct {
 	Rules        []RuleKind
 	Created      time.Time
 	Updated      time.Time
+	// Primed is when the channel was sent its first summary of what was
+	// open (zero: not yet); until then it is told nothing one by one.
+	Primed time.Time
 }
 
 // Routes reports whether alerts of rule r go to the channel.

@@ -91,6 +91,11 @@ type Finding struct {
 	At time.Time
 	// Once: one incident per Object ever; a resolved one is not reopened.
 	Once bool
+	// AgentID, ConfigID and JobID name what it is about, where the rule
+	// knows (a snooze of the agent or configuration covers it).
+	AgentID  rcbu.AgentID
+	ConfigID rcbu.ConfigurationID
+	JobID    int64
 }
 
 // RuleResult is what one rule decided: the problems it sees, and which
@@ -218,7 +223,7 @@ func FailedBackups(runs []Report, lastSuccess map[rcbu.ConfigurationID]time.Time
 			Title: fmt.Sprintf("Backup of %s on %s: %s", configName(*r), onAgent(*r), words.State(r.State)),
 			// The detail ends with a full stop only once, whatever the reason says.
 			Detail: strings.TrimSuffix(detail, ".") + ".",
-			At:     r.Finished, Once: true,
+			At:     r.Finished, Once: true, AgentID: r.AgentID, ConfigID: r.ConfigID, JobID: r.JobID,
 		})
 	}
 	res.Resolved = resolvedAfter(open, done)
@@ -279,7 +284,7 @@ func GrowthJumps(runs []Report, factor float64, since time.Time, open []OpenInci
 			Detail: fmt.Sprintf("The backup %d backed up %s; the median of the previous %d runs is %s. "+
 				"A jump like this can mean mass change on the server, such as ransomware encrypting files.",
 				last.JobID, byteSize(last.BytesBackedUp), len(prior), byteSize(int64(med))),
-			At: last.Finished, Once: true,
+			At: last.Finished, Once: true, AgentID: last.AgentID, ConfigID: cfg, JobID: last.JobID,
 		})
 	}
 	res.Resolved = resolvedAfter(open, newest)
@@ -328,7 +333,7 @@ func OverdueConfigurations(cfgs []OverdueInput, p OverduePolicy, now time.Time, 
 		firing[obj] = true
 		interval, _ := ConfigurationInterval(c)
 		name := cmp.Or(c.Name, "configuration "+strconv.FormatInt(int64(c.ID), 10))
-		f := Finding{Rule: RuleOverdue, Object: obj, Group: obj,
+		f := Finding{Rule: RuleOverdue, Object: obj, Group: obj, AgentID: c.AgentID, ConfigID: c.ID,
 			Title: fmt.Sprintf("%s on %s is %s", name, agentName(in.AgentName, c.AgentID), o.Words())}
 		if o.Never {
 			f.Detail = fmt.Sprintf("%s has run but never completed. It is scheduled every %s.", name, ShortDuration(interval))
@@ -380,7 +385,7 @@ func OfflineAgents(agents []AgentPresence, after time.Duration, now time.Time, o
 		keep[obj] = true
 		name := agentName(a.Name, a.ID)
 		res.Firing = append(res.Firing, Finding{
-			Rule: RuleAgentOffline, Object: obj,
+			Rule: RuleAgentOffline, Object: obj, AgentID: a.ID,
 			Title:  fmt.Sprintf("Agent %s has been offline for %s", name, ShortDuration(now.Sub(a.OfflineSince))),
 			Detail: fmt.Sprintf("The console first saw %s offline at %s. Its scheduled backups cannot run until it is back.", name, a.OfflineSince.UTC().Format("2006-01-02 15:04 MST")),
 			At:     a.OfflineSince,

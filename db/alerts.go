@@ -5,6 +5,7 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
+	"math"
 	"slices"
 	"strings"
 	"time"
@@ -26,10 +27,14 @@ func (s *Store) EnsureAlertSettings(ctx context.Context, account app.AccountID, 
 		var freq string
 		var weekday int
 		var channel sql.NullInt64
+		var grace int64
 		err := tx.QueryRowContext(ctx, `SELECT account_id, watch_since_unix, offline_hours, growth_factor, digest_frequency,
-			digest_hour, digest_weekday, digest_channel_id, digest_last_unix, updated_unix FROM alert_settings WHERE account_id = ?`, int64(account),
+			digest_hour, digest_weekday, digest_channel_id, digest_last_unix, updated_unix, default_grace_minutes FROM alert_settings WHERE account_id = ?`, int64(account),
 		).Scan(&st.AccountID, (*unixTime)(&st.WatchSince), &st.OfflineHours, &st.GrowthFactor, &freq,
-			&st.DigestHour, &weekday, &channel, (*unixTime)(&st.DigestLast), (*unixTime)(&st.Updated))
+			&st.DigestHour, &weekday, &channel, (*unixTime)(&st.DigestLast), (*unixTime)(&st.Updated), &grace)
+		if grace >= 0 {
+			st.DefaultGrace, st.HasDefaultGrace = time.Duration(grace)*time.Minute, true
+		}
 		st.DigestFrequency, st.DigestWeekday, st.DigestChannel = app.DigestFrequency(freq), time.Weekday(weekday), app.ChannelID(channel.Int64)
 		return err
 	})
@@ -46,10 +51,14 @@ func (s *Store) SaveAlertSettings(ctx context.Context, st app.AlertSettings) err
 	if st.DigestChannel != 0 {
 		channel = int64(st.DigestChannel)
 	}
+	grace := int64(-1)
+	if st.HasDefaultGrace {
+		grace = int64(st.DefaultGrace / time.Minute)
+	}
 	_, err := s.db.ExecContext(ctx, `UPDATE alert_settings SET offline_hours = ?, growth_factor = ?, digest_frequency = ?,
-		digest_hour = ?, digest_weekday = ?, digest_channel_id = ?, digest_last_unix = ?, updated_unix = ? WHERE account_id = ?`,
+		digest_hour = ?, digest_weekday = ?, digest_channel_id = ?, digest_last_unix = ?, updated_unix = ?, default_grace_minutes = ? WHERE account_id = ?`,
 		st.OfflineHours, st.GrowthFactor, string(st.DigestFrequency), st.DigestHour, int(st.DigestWeekday), channel,
-		unix(st.DigestLast), unix(st.Updated), int64(st.AccountID))
+		unix(st.DigestLast), unix(st.Updated), grace, int64(st.AccountID))
 	if err != nil {
 		return fmt.Errorf("db: save alert settings of account %d: %w", st.AccountID, err)
 	}
@@ -226,14 +235,31 @@ func (s *Store) LastSuccesses(ctx context.Context, account app.AccountID) (map[r
 	return out, nil
 }
 
-const incidentColumns = `id, account_id, rule, object, grp, state, title, detail, happened_unix, opened_unix, resolved_unix`
+const incidentColumns = `i.id, i.account_id, i.rule, i.object, i.grp, i.state, i.title, i.detail, i.happened_unix, i.opened_unix,
+	i.resolved_unix, i.agent_id, i.config_id, i.job_id, i.ack_unix, i.ack_by, i.ack_note, i.silenced`
+
+// snoozedUntil is the end of the latest snooze covering incident i that
+// runs past the unix time bound to its one parameter (NULL: none).
+const snoozedUntil = `(SELECT MAX(s.until_unix) FROM alert_snoozes s WHERE s.account_id = i.account_id AND s.until_unix > ?
+	AND ((s.kind = 'agent' AND s.target_id = i.agent_id AND i.agent_id != 0)
+	  OR (s.kind = 'configuration' AND s.target_id = i.config_id AND i.config_id != 0)))`
+
+// incidentSelect reads incidents with the snoozes running at the unix time
+// that is its first parameter.
+const incidentSelect = `SELECT ` + incidentColumns + `, ` + snoozedUntil + ` FROM alert_incidents i`
 
 func scanIncident(sc rowScanner) (app.Incident, error) {
 	var i app.Incident
 	var rule, state string
+	var silenced int64
+	var until sql.NullInt64
 	err := sc.Scan(&i.ID, &i.AccountID, &rule, &i.Object, &i.Group, &state, &i.Title, &i.Detail,
-		(*unixTime)(&i.Happened), (*unixTime)(&i.Opened), (*unixTime)(&i.Resolved))
-	i.Rule, i.State = app.RuleKind(rule), app.IncidentState(state)
+		(*unixTime)(&i.Happened), (*unixTime)(&i.Opened), (*unixTime)(&i.Resolved), &i.AgentID, &i.ConfigID, &i.JobID,
+		(*unixTime)(&i.Acked), &i.AckBy, &i.AckNote, &silenced, &until)
+	i.Rule, i.State, i.Silenced = app.RuleKind(rule), app.IncidentState(state), silenced == 1
+	if until.Valid {
+		i.SnoozedUntil = time.Unix(until.Int64, 0).UTC()
+	}
 	return i, err
 }
 
@@ -254,13 +280,232 @@ func (s *Store) incidents(ctx context.Context, q string, args ...any) ([]app.Inc
 	return out, rows.Err()
 }
 
-// OpenIncidents returns the account's open incidents.
+// OpenIncidents returns the account's open incidents, without reading
+// snoozes (the rules read them once for the whole evaluation).
 func (s *Store) OpenIncidents(ctx context.Context, account app.AccountID) ([]app.Incident, error) {
-	list, err := s.incidents(ctx, `SELECT `+incidentColumns+` FROM alert_incidents WHERE account_id = ? AND state = 'open' ORDER BY id`, int64(account))
+	list, err := s.incidents(ctx, incidentSelect+` WHERE i.account_id = ? AND i.state = 'open' ORDER BY i.id`, int64(math.MaxInt64), int64(account))
 	if err != nil {
 		return nil, fmt.Errorf("db: open incidents: %w", err)
 	}
 	return list, nil
+}
+
+// Incident returns one incident with the snoozes running at now; a missing
+// one wraps app.ErrNotFound.
+func (s *Store) Incident(ctx context.Context, id app.IncidentID, now time.Time) (app.Incident, error) {
+	i, err := scanIncident(s.db.QueryRowContext(ctx, incidentSelect+` WHERE i.id = ?`, unix(now), int64(id)))
+	if errors.Is(err, sql.ErrNoRows) {
+		return app.Incident{}, fmt.Errorf("incident %d: %w", id, app.ErrNotFound)
+	}
+	if err != nil {
+		return app.Incident{}, fmt.Errorf("db: incident %d: %w", id, err)
+	}
+	return i, nil
+}
+
+// QueryIncidents returns up to q.Limit incidents q selects, newest first
+// (with q.After, the nearest newer ones first).
+func (s *Store) QueryIncidents(ctx context.Context, q app.IncidentQuery) ([]app.Incident, error) {
+	accounts := q.Accounts
+	if q.Account != 0 {
+		accounts = []app.AccountID{q.Account}
+	}
+	if len(accounts) == 0 {
+		return nil, nil
+	}
+	now := unix(q.Now)
+	conds := []string{`i.account_id IN (` + placeholders(len(accounts)) + `)`}
+	args := []any{now}
+	for _, a := range accounts {
+		args = append(args, int64(a))
+	}
+	add := func(cond string, a ...any) {
+		conds = append(conds, cond)
+		args = append(args, a...)
+	}
+	snoozed := `EXISTS (SELECT 1 FROM alert_snoozes s WHERE s.account_id = i.account_id AND s.until_unix > ?
+		AND ((s.kind = 'agent' AND s.target_id = i.agent_id AND i.agent_id != 0)
+		  OR (s.kind = 'configuration' AND s.target_id = i.config_id AND i.config_id != 0)))`
+	switch q.Status {
+	case app.StatusOpen:
+		add(`i.state = 'open' AND i.ack_unix = 0 AND NOT `+snoozed, now)
+	case app.StatusAcknowledged:
+		add(`i.state = 'open' AND i.ack_unix != 0 AND NOT `+snoozed, now)
+	case app.StatusSnoozed:
+		add(`i.state = 'open' AND `+snoozed, now)
+	case app.StatusResolved:
+		add(`i.state = 'resolved'`)
+	}
+	if q.Rule != "" {
+		add(`i.rule = ?`, string(q.Rule))
+	}
+	if q.AgentID != 0 {
+		add(`i.agent_id = ?`, int64(q.AgentID))
+	}
+	if q.ConfigID != 0 {
+		add(`i.config_id = ?`, int64(q.ConfigID))
+	}
+	order := ` ORDER BY i.id DESC`
+	switch {
+	case q.After != 0:
+		add(`i.id > ?`, int64(q.After))
+		order = ` ORDER BY i.id ASC`
+	case q.Before != 0:
+		add(`i.id < ?`, int64(q.Before))
+	}
+	args = append(args, q.Limit)
+	list, err := s.incidents(ctx, incidentSelect+` WHERE `+strings.Join(conds, " AND ")+order+` LIMIT ?`, args...)
+	if err != nil {
+		return nil, fmt.Errorf("db: query incidents: %w", err)
+	}
+	return list, nil
+}
+
+// IncidentCounts counts the open incidents of every account by rule and
+// status at now.
+func (s *Store) IncidentCounts(ctx context.Context, now time.Time) ([]app.IncidentCount, error) {
+	rows, err := s.db.QueryContext(ctx, `SELECT account_id, rule, CASE WHEN snoozed IS NOT NULL THEN 'snoozed'
+			WHEN ack_unix != 0 THEN 'acknowledged' ELSE 'open' END AS status, COUNT(*)
+		FROM (SELECT i.account_id, i.rule, i.ack_unix, `+snoozedUntil+` AS snoozed FROM alert_incidents i WHERE i.state = 'open')
+		GROUP BY account_id, rule, status ORDER BY account_id, rule, status`, unix(now))
+	if err != nil {
+		return nil, fmt.Errorf("db: incident counts: %w", err)
+	}
+	defer rows.Close()
+	var out []app.IncidentCount
+	for rows.Next() {
+		var c app.IncidentCount
+		var rule, status string
+		if err := rows.Scan(&c.AccountID, &rule, &status, &c.N); err != nil {
+			return nil, fmt.Errorf("db: incident counts: %w", err)
+		}
+		c.Rule, c.Status = app.RuleKind(rule), app.IncidentStatus(status)
+		out = append(out, c)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("db: incident counts: %w", err)
+	}
+	return out, nil
+}
+
+// AcknowledgeIncident records an acknowledgement of an open incident that
+// has none; it reports false when there is no such incident.
+func (s *Store) AcknowledgeIncident(ctx context.Context, id app.IncidentID, by, note string, at time.Time) (bool, error) {
+	res, err := s.db.ExecContext(ctx, `UPDATE alert_incidents SET ack_unix = ?, ack_by = ?, ack_note = ? WHERE id = ? AND state = 'open' AND ack_unix = 0`,
+		unix(at), by, note, int64(id))
+	if err != nil {
+		return false, fmt.Errorf("db: acknowledge incident %d: %w", id, err)
+	}
+	n, err := res.RowsAffected()
+	if err != nil {
+		return false, fmt.Errorf("db: acknowledge incident %d: %w", id, err)
+	}
+	return n == 1, nil
+}
+
+// IncidentDeliveries returns the notices of one incident, oldest first.
+func (s *Store) IncidentDeliveries(ctx context.Context, id app.IncidentID) ([]app.Delivery, error) {
+	list, err := s.deliveries(ctx, `SELECT `+deliveryColumns+` FROM alert_deliveries WHERE incident_id = ? ORDER BY id`, int64(id))
+	if err != nil {
+		return nil, fmt.Errorf("db: deliveries of incident %d: %w", id, err)
+	}
+	return list, nil
+}
+
+// ReleaseIncident queues the alert of a silenced open incident to each
+// channel and clears its silence, in one transaction.
+func (s *Store) ReleaseIncident(ctx context.Context, id app.IncidentID, channels []app.ChannelID, title string, payload []byte, at time.Time) (bool, error) {
+	done := false
+	err := s.inTx(ctx, func(tx *sql.Tx) error {
+		res, err := tx.ExecContext(ctx, `UPDATE alert_incidents SET silenced = 0 WHERE id = ? AND state = 'open' AND silenced = 1`, int64(id))
+		if err != nil {
+			return err
+		}
+		if n, err := res.RowsAffected(); err != nil || n == 0 {
+			return err
+		}
+		for _, ch := range channels {
+			if _, err := tx.ExecContext(ctx, `INSERT INTO alert_deliveries (channel_id, incident_id, event, title, payload, next_attempt_unix, created_unix)
+				VALUES (?, ?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING`,
+				int64(ch), int64(id), string(app.EventOpened), title, payload, unix(at), unix(at)); err != nil {
+				return err
+			}
+		}
+		done = true
+		return nil
+	})
+	if err != nil {
+		return false, fmt.Errorf("db: release incident %d: %w", id, err)
+	}
+	return done, nil
+}
+
+// SaveSnooze creates or replaces the snooze of one agent or configuration.
+func (s *Store) SaveSnooze(ctx context.Context, z app.Snooze) error {
+	_, err := s.db.ExecContext(ctx, `INSERT INTO alert_snoozes (account_id, kind, target_id, target_name, until_unix, reason, by_name, created_unix)
+		VALUES (?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (account_id, kind, target_id) DO UPDATE SET target_name = excluded.target_name,
+		until_unix = excluded.until_unix, reason = excluded.reason, by_name = excluded.by_name, created_unix = excluded.created_unix`,
+		int64(z.AccountID), string(z.Kind), z.TargetID, z.Name, unix(z.Until), z.Reason, z.By, unix(z.Created))
+	if err != nil {
+		return fmt.Errorf("db: save snooze of %s %d: %w", z.Kind, z.TargetID, err)
+	}
+	return nil
+}
+
+// DeleteSnooze removes a snooze; a missing one wraps app.ErrNotFound.
+func (s *Store) DeleteSnooze(ctx context.Context, account app.AccountID, kind app.SnoozeKind, id int64) error {
+	res, err := s.db.ExecContext(ctx, `DELETE FROM alert_snoozes WHERE account_id = ? AND kind = ? AND target_id = ?`, int64(account), string(kind), id)
+	if err != nil {
+		return fmt.Errorf("db: delete snooze of %s %d: %w", kind, id, err)
+	}
+	if n, err := res.RowsAffected(); err != nil || n == 0 {
+		return fmt.Errorf("snooze of %s %d: %w", kind, id, app.ErrNotFound)
+	}
+	return nil
+}
+
+// ActiveSnoozes returns the account's snoozes that run past now, ending
+// soonest first.
+func (s *Store) ActiveSnoozes(ctx context.Context, account app.AccountID, now time.Time) ([]app.Snooze, error) {
+	rows, err := s.db.QueryContext(ctx, `SELECT account_id, kind, target_id, target_name, until_unix, reason, by_name, created_unix
+		FROM alert_snoozes WHERE account_id = ? AND until_unix > ? ORDER BY until_unix, kind, target_id`, int64(account), unix(now))
+	if err != nil {
+		return nil, fmt.Errorf("db: snoozes: %w", err)
+	}
+	defer rows.Close()
+	var out []app.Snooze
+	for rows.Next() {
+		var z app.Snooze
+		var kind string
+		if err := rows.Scan(&z.AccountID, &kind, &z.TargetID, &z.Name, (*unixTime)(&z.Until), &z.Reason, &z.By, (*unixTime)(&z.Created)); err != nil {
+			return nil, fmt.Errorf("db: snoozes: %w", err)
+		}
+		z.Kind = app.SnoozeKind(kind)
+		out = append(out, z)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("db: snoozes: %w", err)
+	}
+	return out, nil
+}
+
+// MarkChannelPrimed records when a channel was sent its first summary.
+func (s *Store) MarkChannelPrimed(ctx context.Context, id app.ChannelID, at time.Time) error {
+	if _, err := s.db.ExecContext(ctx, `UPDATE alert_channels SET primed_unix = ? WHERE id = ?`, unix(at), int64(id)); err != nil {
+		return fmt.Errorf("db: mark channel %d told: %w", id, err)
+	}
+	return nil
+}
+
+// HistorySynced reports whether the account's report sync has succeeded
+// once.
+func (s *Store) HistorySynced(ctx context.Context, account app.AccountID) (bool, error) {
+	var ok int
+	err := s.db.QueryRowContext(ctx, `SELECT EXISTS (SELECT 1 FROM report_sync WHERE account_id = ? AND last_ok_unix > 0)`, int64(account)).Scan(&ok)
+	if err != nil {
+		return false, fmt.Errorf("db: history synced: %w", err)
+	}
+	return ok == 1, nil
 }
 
 // ListIncidents returns up to limit incidents of the accounts: the open
@@ -274,8 +519,9 @@ func (s *Store) ListIncidents(ctx context.Context, accounts []app.AccountID, lim
 		args = append(args, int64(a))
 	}
 	args = append(args, limit)
-	list, err := s.incidents(ctx, `SELECT `+incidentColumns+` FROM alert_incidents WHERE account_id IN (`+placeholders(len(accounts))+`)
-		ORDER BY state = 'open' DESC, opened_unix DESC, id DESC LIMIT ?`, args...)
+	args = append([]any{int64(math.MaxInt64)}, args...)
+	list, err := s.incidents(ctx, incidentSelect+` WHERE i.account_id IN (`+placeholders(len(accounts))+`)
+		ORDER BY i.state = 'open' DESC, i.opened_unix DESC, i.id DESC LIMIT ?`, args...)
 	if err != nil {
 		return nil, fmt.Errorf("db: list incidents: %w", err)
 	}
@@ -289,7 +535,8 @@ func (s *Store) ListIncidents(ctx context.Context, accounts []app.AccountID, lim
 func (s *Store) OpenIncident(ctx context.Context, n app.NewIncident) (app.Incident, bool, error) {
 	f := n.Finding
 	inc := app.Incident{AccountID: n.AccountID, Rule: f.Rule, Object: f.Object, Group: f.Group, State: app.IncidentOpen,
-		Title: f.Title, Detail: f.Detail, Happened: f.At, Opened: n.Opened}
+		Title: f.Title, Detail: f.Detail, Happened: f.At, Opened: n.Opened,
+		AgentID: f.AgentID, ConfigID: f.ConfigID, JobID: f.JobID, Silenced: n.Silenced}
 	opened := false
 	err := s.inTx(ctx, func(tx *sql.Tx) error {
 		cond := `state = 'open'`
@@ -302,9 +549,11 @@ func (s *Store) OpenIncident(ctx context.Context, n app.NewIncident) (app.Incide
 		if err != nil || exists == 1 {
 			return err
 		}
-		res, err := tx.ExecContext(ctx, `INSERT INTO alert_incidents (account_id, rule, object, grp, state, title, detail, happened_unix, opened_unix)
-			VALUES (?, ?, ?, ?, 'open', ?, ?, ?, ?)`,
-			int64(n.AccountID), string(f.Rule), f.Object, f.Group, f.Title, f.Detail, unix(f.At), unix(n.Opened))
+		res, err := tx.ExecContext(ctx, `INSERT INTO alert_incidents (account_id, rule, object, grp, state, title, detail, happened_unix, opened_unix,
+			agent_id, config_id, job_id, silenced)
+			VALUES (?, ?, ?, ?, 'open', ?, ?, ?, ?, ?, ?, ?, ?)`,
+			int64(n.AccountID), string(f.Rule), f.Object, f.Group, f.Title, f.Detail, unix(f.At), unix(n.Opened),
+			int64(f.AgentID), int64(f.ConfigID), f.JobID, boolInt(n.Silenced))
 		if err != nil {
 			return err
 		}
@@ -364,14 +613,14 @@ func (s *Store) ResolveIncident(ctx context.Context, r app.IncidentResolution) (
 }
 
 const channelColumns = `id, account_id, name, kind, enabled, url, secret_sealed, smtp_host, smtp_port, smtp_security,
-	smtp_username, smtp_from, smtp_to, rules, created_unix, updated_unix`
+	smtp_username, smtp_from, smtp_to, rules, created_unix, updated_unix, primed_unix`
 
 func scanChannel(sc rowScanner) (app.Channel, error) {
 	var c app.Channel
 	var kind, security, to, rules string
 	var enabled int64
 	err := sc.Scan(&c.ID, &c.AccountID, &c.Name, &kind, &enabled, &c.URL, &c.SecretSealed, &c.SMTP.Host, &c.SMTP.Port, &security,
-		&c.SMTP.Username, &c.SMTP.From, &to, &rules, (*unixTime)(&c.Created), (*unixTime)(&c.Updated))
+		&c.SMTP.Username, &c.SMTP.From, &to, &rules, (*unixTime)(&c.Created), (*unixTime)(&c.Updated), (*unixTime)(&c.Primed))
 	if err != nil {
 		return app.Channel{}, err
 	}

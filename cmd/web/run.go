@@ -108,7 +108,7 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 		demo = !has
 	}
 	guard := netguard.Policy{AllowPrivate: cfg.AllowPrivateTargets || demo}
-	alerts := app.NewAlerts(store, sealer, fleet, accounts, audit, notify.New(notify.Options{Now: now, Dialer: guard.Dialer(10 * time.Second)}), app.AlertsOptions{Now: now, Log: log})
+	alerts := app.NewAlerts(store, sealer, fleet, accounts, audit, notify.New(notify.Options{Now: now, Dialer: guard.Dialer(10 * time.Second)}), app.AlertsOptions{Now: now, Log: log, AwaitFirstSync: true})
 	// A backup or restore run through the console is snapshotted as soon as
 	// it is seen to end, and then the alert rules of its account run.
 	snapshotter := alerts.SnapshotHook(history)

@@ -315,8 +315,8 @@ func TestFailedDemoBackupProducesOneWebhookDelivery(t *testing.T) {
 	rcv := newHookReceiver(t)
 	id := te.addWebhook(t, admin, "Ops", rcv.srv.URL, app.RuleBackupFailed)
 
-	// The console starts watching: the demo's 60 days of history are synced
-	// and are history, not news.
+	// The console starts watching: the demo's 60 days of history are synced;
+	// the problems of the last day are incidents, told as one summary.
 	if _, err := te.syncer.SyncAccount(ctx, te.demo.ID); err != nil {
 		t.Fatal(err)
 	}
@@ -326,8 +326,12 @@ func TestFailedDemoBackupProducesOneWebhookDelivery(t *testing.T) {
 	if _, err := te.alerts.DispatchDue(ctx); err != nil {
 		t.Fatal(err)
 	}
-	if n := rcv.count(); n != 0 {
-		t.Fatalf("%d deliveries for old history", n)
+	if n := rcv.count(); n != 1 {
+		t.Fatalf("%d deliveries after the first sync, want one summary", n)
+	}
+	var sum notify.WebhookPayload
+	if err := json.Unmarshal(rcv.bodies[0], &sum); err != nil || sum.Event != app.EventSummary {
+		t.Fatalf("first delivery %+v, %v", sum, err)
 	}
 
 	cl, err := te.accounts.Client(ctx, te.demo.ID)
@@ -391,19 +395,19 @@ func TestFailedDemoBackupProducesOneWebhookDelivery(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	if n := rcv.count(); n != 1 {
-		t.Fatalf("%d webhook deliveries, want exactly 1", n)
+	if n := rcv.count(); n != 2 {
+		t.Fatalf("%d webhook deliveries, want the summary and exactly 1 alert", n)
 	}
 	var p notify.WebhookPayload
-	if err := json.Unmarshal(rcv.bodies[0], &p); err != nil {
+	if err := json.Unmarshal(rcv.bodies[1], &p); err != nil {
 		t.Fatal(err)
 	}
-	if p.Event != app.EventOpened || p.Rule != app.RuleBackupFailed || p.Object != "backup:"+strconv.FormatInt(int64(b.ID), 10) || !notify.VerifyWebhook([]byte(testHookSecret), rcv.bodies[0], rcv.sigs[0]) {
+	if p.Event != app.EventOpened || p.Rule != app.RuleBackupFailed || p.Object != "backup:"+strconv.FormatInt(int64(b.ID), 10) || !notify.VerifyWebhook([]byte(testHookSecret), rcv.bodies[1], rcv.sigs[1]) {
 		t.Errorf("payload %+v", p)
 	}
 	d := doc(t, te.get("/alerts/channels/"+id+"/deliveries", admin))
 	rows := testid(d, "delivery-row")
-	if rows.Length() != 1 || !strings.Contains(rows.Text(), "Sent") || !strings.Contains(rows.Text(), "Failed") {
+	if rows.Length() != 2 || !strings.Contains(rows.Text(), "Sent") || !strings.Contains(rows.Text(), "Failed") {
 		t.Errorf("delivery log: %q", rows.Text())
 	}
 	d = doc(t, te.get("/alerts", admin))
