@@ -413,7 +413,7 @@ func TestDeduplicationAndResolution(t *testing.T) {
 	ae.webhook(t, other.srv.URL, app.RuleOverdue) // not routed to backup_failed
 	now := ae.clock.Now()
 	ae.report(t, 80, 1, "Failed", now.Add(-25*time.Hour), 0) // before the first evaluation and the alert window: history
-	ae.report(t, 90, 1, "Failed", now.Add(-time.Hour), 0)     // before the first evaluation, inside the window: an incident
+	ae.report(t, 90, 1, "Failed", now.Add(-time.Hour), 0)    // before the first evaluation, inside the window: an incident
 	if res := ae.evaluate(t); res.Opened != 1 || res.Summaries != 1 {
 		t.Fatalf("first evaluation %+v", res)
 	}
