@@ -22,6 +22,8 @@ type Store interface {
 	ReportCounts(ctx context.Context) (map[app.AccountID]int64, error)
 	// SyncState returns an account's report sync state (zero when none).
 	SyncState(ctx context.Context, account app.AccountID) (app.SyncState, error)
+	// IncidentCounts counts the open incidents by account, rule and status.
+	IncidentCounts(ctx context.Context, now time.Time) ([]app.IncidentCount, error)
 }
 
 // accountLister lists the accounts in use; *app.Accounts is one.
@@ -60,6 +62,7 @@ type StateCollector struct {
 	overdue, overdueBy                                  *prometheus.Desc
 	syncLastOK, syncLastRun, syncError, snapshots       *prometheus.Desc
 	collectOK, collectDuration                          *prometheus.Desc
+	incidentsOpen                                       *prometheus.Desc
 }
 
 // NewStateCollector returns the collector over the accounts in use, the
@@ -85,16 +88,19 @@ func NewStateCollector(accounts accountLister, health *app.Health, store Store, 
 		accountUp:   prometheus.NewDesc("rcbu_account_up", "1 when the account's configurations and activity could be read at the last refresh.", acct, nil),
 		cfgInfo: prometheus.NewDesc("rcbu_configuration_info", "A backup configuration with its names and schedule; the identifying labels are ids.",
 			append(cfg, "account_name", "agent_name", "configuration_name", "enabled", "frequency"), nil),
-		lastSuccess:     prometheus.NewDesc("rcbu_configuration_last_success_timestamp_seconds", "Unix time of the configuration's last successful backup (absent when none is known).", cfg, nil),
-		lastRun:         prometheus.NewDesc("rcbu_configuration_last_run_timestamp_seconds", "Unix time of the configuration's last finished backup (absent when none is known).", cfg, nil),
-		lastState:       prometheus.NewDesc("rcbu_configuration_last_run_state", "1 for the state of the configuration's last finished backup, 0 for the other states.", append(cfg, "state"), nil),
-		lastBytes:       prometheus.NewDesc("rcbu_configuration_last_run_backed_up_bytes", "Bytes backed up by the configuration's newest stored backup report.", cfg, nil),
-		overdue:         prometheus.NewDesc("rcbu_configuration_overdue", "1 when the configuration is enabled and scheduled and has had no success within its interval plus the grace period.", cfg, nil),
-		overdueBy:       prometheus.NewDesc("rcbu_configuration_overdue_seconds", "How long past its due time an overdue configuration is (0 when not overdue or never succeeded).", cfg, nil),
-		syncLastOK:      prometheus.NewDesc("rcbu_sync_last_success_timestamp_seconds", "Unix time the account's report sync last succeeded (absent before the first).", acct, nil),
-		syncLastRun:     prometheus.NewDesc("rcbu_sync_last_run_timestamp_seconds", "Unix time the account's report sync last ended (absent before the first).", acct, nil),
-		syncError:       prometheus.NewDesc("rcbu_sync_last_error", "1 when the account's last report sync failed.", acct, nil),
-		snapshots:       prometheus.NewDesc("rcbu_report_snapshots", "Backup and restore report snapshots stored for the account.", acct, nil),
+		lastSuccess: prometheus.NewDesc("rcbu_configuration_last_success_timestamp_seconds", "Unix time of the configuration's last successful backup (absent when none is known).", cfg, nil),
+		lastRun:     prometheus.NewDesc("rcbu_configuration_last_run_timestamp_seconds", "Unix time of the configuration's last finished backup (absent when none is known).", cfg, nil),
+		lastState:   prometheus.NewDesc("rcbu_configuration_last_run_state", "1 for the state of the configuration's last finished backup, 0 for the other states.", append(cfg, "state"), nil),
+		lastBytes:   prometheus.NewDesc("rcbu_configuration_last_run_backed_up_bytes", "Bytes backed up by the configuration's newest stored backup report.", cfg, nil),
+		overdue:     prometheus.NewDesc("rcbu_configuration_overdue", "1 when the configuration is enabled and scheduled and has had no success within its interval plus the grace period.", cfg, nil),
+		overdueBy:   prometheus.NewDesc("rcbu_configuration_overdue_seconds", "How long past its due time an overdue configuration is (0 when not overdue or never succeeded).", cfg, nil),
+		syncLastOK:  prometheus.NewDesc("rcbu_sync_last_success_timestamp_seconds", "Unix time the account's report sync last succeeded (absent before the first).", acct, nil),
+		syncLastRun: prometheus.NewDesc("rcbu_sync_last_run_timestamp_seconds", "Unix time the account's report sync last ended (absent before the first).", acct, nil),
+		syncError:   prometheus.NewDesc("rcbu_sync_last_error", "1 when the account's last report sync failed.", acct, nil),
+		snapshots:   prometheus.NewDesc("rcbu_report_snapshots", "Backup and restore report snapshots stored for the account.", acct, nil),
+		incidentsOpen: prometheus.NewDesc("rcbu_incidents_open",
+			"Open alert incidents by account, rule and status (open: nobody is on it; acknowledged; snoozed: quiet until its snooze ends).",
+			[]string{"account", "rule", "status"}, nil),
 		collectOK:       prometheus.NewDesc("rcbu_state_refresh_success", "1 when the last refresh of the configuration and sync state read the accounts and the database.", nil, nil),
 		collectDuration: prometheus.NewDesc("rcbu_state_refresh_duration_seconds", "How long the last refresh of the configuration and sync state took.", nil, nil),
 	}
@@ -103,7 +109,7 @@ func NewStateCollector(accounts accountLister, health *app.Health, store Store, 
 // Describe implements prometheus.Collector.
 func (c *StateCollector) Describe(ch chan<- *prometheus.Desc) {
 	for _, d := range []*prometheus.Desc{c.accountInfo, c.accountUp, c.cfgInfo, c.lastSuccess, c.lastRun, c.lastState, c.lastBytes,
-		c.overdue, c.overdueBy, c.syncLastOK, c.syncLastRun, c.syncError, c.snapshots, c.collectOK, c.collectDuration} {
+		c.overdue, c.overdueBy, c.syncLastOK, c.syncLastRun, c.syncError, c.snapshots, c.collectOK, c.collectDuration, c.incidentsOpen} {
 		ch <- d
 	}
 }
@@ -118,11 +124,12 @@ type accountState struct {
 
 // stateSnapshot is one refresh's result.
 type stateSnapshot struct {
-	at       time.Time
-	ok       bool
-	took     time.Duration
-	accounts []accountState
-	configs  []app.ConfigurationHealth
+	at        time.Time
+	ok        bool
+	took      time.Duration
+	accounts  []accountState
+	configs   []app.ConfigurationHealth
+	incidents []app.IncidentCount
 }
 
 // Collect implements prometheus.Collector: it reuses a refresh younger than
@@ -145,6 +152,20 @@ func (c *StateCollector) Collect(ch chan<- prometheus.Metric) {
 		}
 		if !a.sync.LastEnd.IsZero() {
 			gauge(c.syncLastRun, unixSeconds(a.sync.LastEnd), id)
+		}
+	}
+	// Every rule and status of every account has a series, 0 when nothing
+	// is open, so that an alert on the series sees it go back to 0.
+	open := map[string]int{}
+	for _, n := range s.incidents {
+		open[n.AccountID.String()+"/"+string(n.Rule)+"/"+string(n.Status)] += n.N
+	}
+	for _, a := range s.accounts {
+		id := a.account.ID.String()
+		for _, r := range app.RuleKinds() {
+			for _, st := range []app.IncidentStatus{app.StatusOpen, app.StatusAcknowledged, app.StatusSnoozed} {
+				gauge(c.incidentsOpen, float64(open[id+"/"+string(r)+"/"+string(st)]), id, string(r), string(st))
+			}
 		}
 	}
 	states := app.ReportStates()
@@ -237,6 +258,9 @@ func (c *StateCollector) read(ctx context.Context, s *stateSnapshot) error {
 	down := map[app.AccountID]bool{}
 	for _, p := range problems {
 		down[p.AccountID] = true
+	}
+	if s.incidents, err = c.store.IncidentCounts(ctx, c.opts.Now()); err != nil {
+		return fmt.Errorf("metrics refresh: %w", err)
 	}
 	counts, err := c.store.ReportCounts(ctx)
 	if err != nil {

@@ -18,11 +18,18 @@ import (
 )
 
 // alertRoutes registers the alerts pages. Roles: everyone signed
-// in sees the incidents; Creators and Admins see delivery logs (they run
+// in sees the incidents; Creators and Admins acknowledge them and snooze
+// agents and configurations; Creators and Admins see delivery logs (they run
 // the jobs the alerts are about); only Admins see and change channels,
 // thresholds, overdue grace and the digest, and send tests and digests.
 func (s *server) alertRoutes(r *routes, al *app.Alerts) {
 	r.get("/alerts", app.RoleObserver, s.incidentsPage(al))
+	r.get("/alerts/incidents/:id", app.RoleObserver, s.incidentPage(al))
+	// Acknowledging and snoozing are for Creators and Admins: they run the
+	// jobs that fix a problem, and a snooze changes what the team is told.
+	r.post("/alerts/incidents/:id/ack", app.RoleCreator, s.acknowledgeIncident(al))
+	r.post("/alerts/snoozes", app.RoleCreator, s.snoozeTarget(al))
+	r.post("/alerts/snoozes/end", app.RoleCreator, s.endSnooze(al))
 	r.get("/alerts/channels", app.RoleAdmin, s.channelsPage(al))
 	r.get("/alerts/channels/new", app.RoleAdmin, s.newChannelPage())
 	r.post("/alerts/channels", app.RoleAdmin, s.createChannel(al))
@@ -62,54 +69,6 @@ func (s *server) pickAccount(c echo.Context, title, current string) error {
 	return render(c, http.StatusOK, templates.PickAccountPage(templates.PickAccountView{
 		Meta: s.meta(c, title, templates.NavAlerts), Nav: alertsNav(c, current),
 	}))
-}
-
-type incidentLister interface {
-	Incidents(ctx context.Context, accounts []app.AccountID, limit int) ([]app.Incident, error)
-	channelLister
-}
-
-// incidentsPage lists the incidents of the accounts in scope, open first.
-func (s *server) incidentsPage(al incidentLister) echo.HandlerFunc {
-	return func(c echo.Context) error {
-		u := mustUser(c)
-		accts := scopeAccounts(c)
-		ids := make([]app.AccountID, 0, len(accts))
-		names := map[app.AccountID]string{}
-		for _, a := range accts {
-			ids = append(ids, a.ID)
-			names[a.ID] = a.Name
-		}
-		list, err := al.Incidents(c.Request().Context(), ids, 200)
-		if err != nil {
-			return err
-		}
-		now, loc := s.Now(), u.Location()
-		v := templates.IncidentsView{Meta: s.meta(c, "Alerts", templates.NavAlerts), Nav: alertsNav(c, "incidents"), ShowAccount: len(accts) > 1}
-		for _, inc := range list {
-			row := templates.IncidentRow{ID: inc.ID.String(), Account: names[inc.AccountID], Rule: inc.Rule.Label(), Title: inc.Title,
-				Detail: inc.Detail, Opened: templates.NewTimeView(inc.Opened, now, loc)}
-			if inc.State == app.IncidentOpen {
-				v.Open++
-				row.Badge = templates.Badge{Word: "Open", Tone: templates.ToneDanger}
-				row.Resolved = templates.TimeView{Rel: "—"}
-			} else {
-				row.Badge = templates.Badge{Word: "Resolved", Tone: templates.ToneSuccess}
-				row.Resolved = templates.NewTimeView(inc.Resolved, now, loc)
-			}
-			v.Rows = append(v.Rows, row)
-		}
-		if acct, ok := currentAccount(c); ok && u.Role.Allows(app.RoleCreator) {
-			chans, err := al.Channels(c.Request().Context(), u, acct.ID)
-			if err != nil {
-				return err
-			}
-			for _, ch := range chans {
-				v.Logs = append(v.Logs, templates.LinkView{Href: "/alerts/channels/" + ch.ID.String() + "/deliveries", Label: ch.Name})
-			}
-		}
-		return render(c, http.StatusOK, templates.IncidentsPage(v))
-	}
 }
 
 type channelLister interface {

@@ -128,8 +128,8 @@ func TestAlertRoutesEnforceTheirRoles(t *testing.T) {
 			})
 		}
 	}
-	if seen != 14 {
-		t.Errorf("%d alert routes, want 14", seen)
+	if seen != 18 {
+		t.Errorf("%d alert routes, want 18", seen)
 	}
 }
 

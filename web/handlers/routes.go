@@ -197,6 +197,7 @@ func (s *server) routes(e *echo.Echo) *routes {
 	r.api("/api/v1/configurations", app.RoleObserver, apiConfigurations(s.Accounts, s.Health, false), s)
 	r.api("/api/v1/overdue", app.RoleObserver, apiConfigurations(s.Accounts, s.Health, true), s)
 	r.api("/api/v1/reports", app.RoleObserver, apiReports(s.Accounts, s.History), s)
+	r.api("/api/v1/incidents", app.RoleObserver, apiIncidents(s.Accounts, s.Alerts), s)
 	r.api("/api/v1/*", app.RoleObserver, apiNotFound, s)
 	// Prometheus metrics: its own token or allow list; 404 when off.
 	r.policies["GET /metrics"] = routePolicy{Method: http.MethodGet, Path: "/metrics", Min: public, Auth: authMetrics}
