@@ -233,6 +233,16 @@ type HistoryStore interface {
 	Checkpoint(ctx context.Context) (CheckpointResult, error)
 	// VacuumInto writes a consistent copy of the database to path.
 	VacuumInto(ctx context.Context, path string) error
+	// ReportNames returns up to limit agents or configurations of the
+	// accounts whose name matches text as m says, by name.
+	ReportNames(ctx context.Context, accounts []AccountID, kind NameKind, text string, m NameMatch, limit int) ([]NamedObject, error)
+	// ReportSnippets returns, for each snapshot of ids with an error that the
+	// search q matches, that error's text around the matches, each match
+	// between SnippetOpen and SnippetClose.
+	ReportSnippets(ctx context.Context, ids []SnapshotID, q string) (map[SnapshotID]string, error)
+	// EachOutcome calls fn with the end and state of every snapshot
+	// matching f (in no particular order).
+	EachOutcome(ctx context.Context, f ReportFilter, fn func(finished time.Time, state string)) error
 }
 
 // clientSource gives the signed-in API client of an account; *Accounts is one.
@@ -296,7 +306,7 @@ func NewHistory(store HistoryStore, clients clientSource, audit *Audit, now func
 // List returns one page of snapshots matching f. An empty Accounts scope
 // yields an empty page.
 func (h *History) List(ctx context.Context, f ReportFilter) (ReportPage, error) {
-	if len(f.Accounts) == 0 {
+	if len(f.Accounts) == 0 || f.Nothing {
 		return ReportPage{}, nil
 	}
 	if f.Limit <= 0 || f.Limit > maxReportPageSize {
@@ -326,7 +336,7 @@ func (h *History) List(ctx context.Context, f ReportFilter) (ReportPage, error) 
 
 // Export calls fn for every snapshot matching f, in sort order, streaming.
 func (h *History) Export(ctx context.Context, f ReportFilter, fn func(Report) error) error {
-	if len(f.Accounts) == 0 {
+	if len(f.Accounts) == 0 || f.Nothing {
 		return nil
 	}
 	if f.Sort == "" {

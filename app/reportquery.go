@@ -177,6 +177,12 @@ type ReportFilter struct {
 	To         time.Time // finished before
 	ErrorsOnly bool
 	Query      string // full text over error paths and messages
+	// AgentName and ConfigName are names typed where an id goes: History
+	// resolves them to AgentID and ConfigID (ResolveNames).
+	AgentName  string
+	ConfigName string
+	// Nothing: a name matched nothing, so no report can match.
+	Nothing bool
 
 	Sort ReportSort // SortFinished when empty
 	Asc  bool       // ascending; the default is descending (newest first)
@@ -222,6 +228,9 @@ func ReportQueryProblems(ps []FilterProblem) error {
 	return v.err()
 }
 
+// maxNameLen bounds an agent or configuration name typed as a filter.
+const maxNameLen = 200
+
 // maxReportQueryLen bounds the full-text search, in characters.
 const maxReportQueryLen = 200
 
@@ -259,20 +268,30 @@ func ParseReportQuery(q url.Values, o ReportQueryOptions) (ReportFilter, []Filte
 			bad("account", "showing every account in scope", "account %q is not one of yours", clip(raw))
 		}
 	}
-	id := func(field, what string) int64 {
+	// An agent or configuration is its id, or else its name (resolved by
+	// History.ResolveNames).
+	id := func(field, what string, name *string) int64 {
 		raw := get(field)
 		if raw == "" {
 			return 0
 		}
 		n, err := strconv.ParseInt(raw, 10, 64)
-		if err != nil || n <= 0 {
+		if err == nil && n > 0 {
+			return n
+		}
+		if err == nil {
 			bad(field, "the "+what+" filter is ignored", "%s id %q is not a positive number", what, clip(raw))
 			return 0
 		}
-		return n
+		if len([]rune(raw)) > maxNameLen {
+			bad(field, "the "+what+" filter is ignored", "the %s name is longer than %d characters", what, maxNameLen)
+			return 0
+		}
+		*name = raw
+		return 0
 	}
-	f.AgentID = rcbu.AgentID(id("agent", "agent"))
-	f.ConfigID = rcbu.ConfigurationID(id("config", "configuration"))
+	f.AgentID = rcbu.AgentID(id("agent", "agent", &f.AgentName))
+	f.ConfigID = rcbu.ConfigurationID(id("config", "configuration", &f.ConfigName))
 	if raw := get("kind"); raw != "" {
 		if k, err := ParseReportKind(strings.ToLower(raw)); err == nil {
 			f.Kind = k

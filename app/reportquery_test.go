@@ -2,6 +2,7 @@ package app_test
 
 import (
 	"net/url"
+	"strings"
 	"testing"
 	"time"
 
@@ -59,7 +60,7 @@ func TestParseReportQuery(t *testing.T) {
 		}
 	})
 	t.Run("every bad value is a problem and left out", func(t *testing.T) {
-		f, ps := parse("account=9&agent=x&config=-1&kind=cleanup&state=Exploded&from=yesterday&to=2026-02-31&errors=maybe&sort=size&dir=up&limit=0&after=!!",
+		f, ps := parse("account=9&agent=0&config=-1&kind=cleanup&state=Exploded&from=yesterday&to=2026-02-31&errors=maybe&sort=size&dir=up&limit=0&after=!!",
 			app.ReportQueryOptions{Limit: true})
 		var fields []string
 		for _, p := range ps {
@@ -76,6 +77,16 @@ func TestParseReportQuery(t *testing.T) {
 		}
 		if err := app.ReportQueryProblems(ps); err == nil {
 			t.Error("no error from the problems")
+		}
+	})
+	t.Run("a name where an id goes is kept for History.ResolveNames", func(t *testing.T) {
+		f, ps := parse("agent=web-01&config=mysql+dumps", app.ReportQueryOptions{})
+		if len(ps) != 0 || f.AgentName != "web-01" || f.ConfigName != "mysql dumps" || f.AgentID != 0 || f.ConfigID != 0 {
+			t.Errorf("filter %+v, problems %v", f, ps)
+		}
+		_, ps = parse("config="+strings.Repeat("n", 201), app.ReportQueryOptions{})
+		if len(ps) != 1 || ps[0].Field != "config" {
+			t.Errorf("a 201-character name: %v", ps)
 		}
 	})
 	t.Run("limit is read only when asked", func(t *testing.T) {

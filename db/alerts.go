@@ -29,7 +29,9 @@ func (s *Store) EnsureAlertSettings(ctx context.Context, account app.AccountID, 
 		var channel sql.NullInt64
 		var grace int64
 		err := tx.QueryRowContext(ctx, `SELECT account_id, watch_since_unix, offline_hours, growth_factor, digest_frequency,
-			digest_hour, digest_weekday, digest_channel_id, digest_last_unix, updated_unix, default_grace_minutes FROM alert_settings WHERE account_id = ?`, int64(account),
+			digest_hour, digest_weekday, digest_channel_id, digest_last_unix, updated_unix,
+			COALESCE((SELECT g.grace_minutes FROM alert_default_grace g WHERE g.account_id = alert_settings.account_id), -1)
+			FROM alert_settings WHERE account_id = ?`, int64(account),
 		).Scan(&st.AccountID, (*unixTime)(&st.WatchSince), &st.OfflineHours, &st.GrowthFactor, &freq,
 			&st.DigestHour, &weekday, &channel, (*unixTime)(&st.DigestLast), (*unixTime)(&st.Updated), &grace)
 		if grace >= 0 {
@@ -51,14 +53,21 @@ func (s *Store) SaveAlertSettings(ctx context.Context, st app.AlertSettings) err
 	if st.DigestChannel != 0 {
 		channel = int64(st.DigestChannel)
 	}
-	grace := int64(-1)
-	if st.HasDefaultGrace {
-		grace = int64(st.DefaultGrace / time.Minute)
-	}
-	_, err := s.db.ExecContext(ctx, `UPDATE alert_settings SET offline_hours = ?, growth_factor = ?, digest_frequency = ?,
-		digest_hour = ?, digest_weekday = ?, digest_channel_id = ?, digest_last_unix = ?, updated_unix = ?, default_grace_minutes = ? WHERE account_id = ?`,
-		st.OfflineHours, st.GrowthFactor, string(st.DigestFrequency), st.DigestHour, int(st.DigestWeekday), channel,
-		unix(st.DigestLast), unix(st.Updated), grace, int64(st.AccountID))
+	err := s.inTx(ctx, func(tx *sql.Tx) error {
+		if _, err := tx.ExecContext(ctx, `UPDATE alert_settings SET offline_hours = ?, growth_factor = ?, digest_frequency = ?,
+			digest_hour = ?, digest_weekday = ?, digest_channel_id = ?, digest_last_unix = ?, updated_unix = ? WHERE account_id = ?`,
+			st.OfflineHours, st.GrowthFactor, string(st.DigestFrequency), st.DigestHour, int(st.DigestWeekday), channel,
+			unix(st.DigestLast), unix(st.Updated), int64(st.AccountID)); err != nil {
+			return err
+		}
+		if !st.HasDefaultGrace {
+			_, err := tx.ExecContext(ctx, `DELETE FROM alert_default_grace WHERE account_id = ?`, int64(st.AccountID))
+			return err
+		}
+		_, err := tx.ExecContext(ctx, `INSERT INTO alert_default_grace (account_id, grace_minutes) VALUES (?, ?)
+			ON CONFLICT (account_id) DO UPDATE SET grace_minutes = excluded.grace_minutes`, int64(st.AccountID), int64(st.DefaultGrace/time.Minute))
+		return err
+	})
 	if err != nil {
 		return fmt.Errorf("db: save alert settings of account %d: %w", st.AccountID, err)
 	}
@@ -235,18 +244,21 @@ func (s *Store) LastSuccesses(ctx context.Context, account app.AccountID) (map[r
 	return out, nil
 }
 
+// incidentColumns read an incident with its triage row t (absent: zeros).
 const incidentColumns = `i.id, i.account_id, i.rule, i.object, i.grp, i.state, i.title, i.detail, i.happened_unix, i.opened_unix,
-	i.resolved_unix, i.agent_id, i.config_id, i.job_id, i.ack_unix, i.ack_by, i.ack_note, i.silenced`
+	i.resolved_unix, COALESCE(t.agent_id, 0), COALESCE(t.config_id, 0), COALESCE(t.job_id, 0), COALESCE(t.ack_unix, 0),
+	COALESCE(t.ack_by, ''), COALESCE(t.ack_note, ''), COALESCE(t.silenced, 0)`
 
 // snoozedUntil is the end of the latest snooze covering incident i that
 // runs past the unix time bound to its one parameter (NULL: none).
 const snoozedUntil = `(SELECT MAX(s.until_unix) FROM alert_snoozes s WHERE s.account_id = i.account_id AND s.until_unix > ?
-	AND ((s.kind = 'agent' AND s.target_id = i.agent_id AND i.agent_id != 0)
-	  OR (s.kind = 'configuration' AND s.target_id = i.config_id AND i.config_id != 0)))`
+	AND ((s.kind = 'agent' AND s.target_id = t.agent_id AND t.agent_id != 0)
+	  OR (s.kind = 'configuration' AND s.target_id = t.config_id AND t.config_id != 0)))`
 
 // incidentSelect reads incidents with the snoozes running at the unix time
 // that is its first parameter.
-const incidentSelect = `SELECT ` + incidentColumns + `, ` + snoozedUntil + ` FROM alert_incidents i`
+const incidentSelect = `SELECT ` + incidentColumns + `, ` + snoozedUntil + ` FROM alert_incidents i
+	LEFT JOIN alert_incident_triage t ON t.incident_id = i.id`
 
 func scanIncident(sc rowScanner) (app.Incident, error) {
 	var i app.Incident
@@ -324,13 +336,13 @@ func (s *Store) QueryIncidents(ctx context.Context, q app.IncidentQuery) ([]app.
 		args = append(args, a...)
 	}
 	snoozed := `EXISTS (SELECT 1 FROM alert_snoozes s WHERE s.account_id = i.account_id AND s.until_unix > ?
-		AND ((s.kind = 'agent' AND s.target_id = i.agent_id AND i.agent_id != 0)
-		  OR (s.kind = 'configuration' AND s.target_id = i.config_id AND i.config_id != 0)))`
+		AND ((s.kind = 'agent' AND s.target_id = t.agent_id AND t.agent_id != 0)
+		  OR (s.kind = 'configuration' AND s.target_id = t.config_id AND t.config_id != 0)))`
 	switch q.Status {
 	case app.StatusOpen:
-		add(`i.state = 'open' AND i.ack_unix = 0 AND NOT `+snoozed, now)
+		add(`i.state = 'open' AND COALESCE(t.ack_unix, 0) = 0 AND NOT `+snoozed, now)
 	case app.StatusAcknowledged:
-		add(`i.state = 'open' AND i.ack_unix != 0 AND NOT `+snoozed, now)
+		add(`i.state = 'open' AND COALESCE(t.ack_unix, 0) != 0 AND NOT `+snoozed, now)
 	case app.StatusSnoozed:
 		add(`i.state = 'open' AND `+snoozed, now)
 	case app.StatusResolved:
@@ -340,10 +352,10 @@ func (s *Store) QueryIncidents(ctx context.Context, q app.IncidentQuery) ([]app.
 		add(`i.rule = ?`, string(q.Rule))
 	}
 	if q.AgentID != 0 {
-		add(`i.agent_id = ?`, int64(q.AgentID))
+		add(`t.agent_id = ?`, int64(q.AgentID))
 	}
 	if q.ConfigID != 0 {
-		add(`i.config_id = ?`, int64(q.ConfigID))
+		add(`t.config_id = ?`, int64(q.ConfigID))
 	}
 	order := ` ORDER BY i.id DESC`
 	switch {
@@ -366,7 +378,8 @@ func (s *Store) QueryIncidents(ctx context.Context, q app.IncidentQuery) ([]app.
 func (s *Store) IncidentCounts(ctx context.Context, now time.Time) ([]app.IncidentCount, error) {
 	rows, err := s.db.QueryContext(ctx, `SELECT account_id, rule, CASE WHEN snoozed IS NOT NULL THEN 'snoozed'
 			WHEN ack_unix != 0 THEN 'acknowledged' ELSE 'open' END AS status, COUNT(*)
-		FROM (SELECT i.account_id, i.rule, i.ack_unix, `+snoozedUntil+` AS snoozed FROM alert_incidents i WHERE i.state = 'open')
+		FROM (SELECT i.account_id, i.rule, COALESCE(t.ack_unix, 0) AS ack_unix, `+snoozedUntil+` AS snoozed FROM alert_incidents i
+			LEFT JOIN alert_incident_triage t ON t.incident_id = i.id WHERE i.state = 'open')
 		GROUP BY account_id, rule, status ORDER BY account_id, rule, status`, unix(now))
 	if err != nil {
 		return nil, fmt.Errorf("db: incident counts: %w", err)
@@ -391,7 +404,10 @@ func (s *Store) IncidentCounts(ctx context.Context, now time.Time) ([]app.Incide
 // AcknowledgeIncident records an acknowledgement of an open incident that
 // has none; it reports false when there is no such incident.
 func (s *Store) AcknowledgeIncident(ctx context.Context, id app.IncidentID, by, note string, at time.Time) (bool, error) {
-	res, err := s.db.ExecContext(ctx, `UPDATE alert_incidents SET ack_unix = ?, ack_by = ?, ack_note = ? WHERE id = ? AND state = 'open' AND ack_unix = 0`,
+	res, err := s.db.ExecContext(ctx, `INSERT INTO alert_incident_triage (incident_id, ack_unix, ack_by, ack_note)
+		SELECT id, ?, ?, ? FROM alert_incidents WHERE id = ? AND state = 'open'
+		ON CONFLICT (incident_id) DO UPDATE SET ack_unix = excluded.ack_unix, ack_by = excluded.ack_by, ack_note = excluded.ack_note
+		WHERE alert_incident_triage.ack_unix = 0`,
 		unix(at), by, note, int64(id))
 	if err != nil {
 		return false, fmt.Errorf("db: acknowledge incident %d: %w", id, err)
@@ -417,7 +433,8 @@ func (s *Store) IncidentDeliveries(ctx context.Context, id app.IncidentID) ([]ap
 func (s *Store) ReleaseIncident(ctx context.Context, id app.IncidentID, channels []app.ChannelID, title string, payload []byte, at time.Time) (bool, error) {
 	done := false
 	err := s.inTx(ctx, func(tx *sql.Tx) error {
-		res, err := tx.ExecContext(ctx, `UPDATE alert_incidents SET silenced = 0 WHERE id = ? AND state = 'open' AND silenced = 1`, int64(id))
+		res, err := tx.ExecContext(ctx, `UPDATE alert_incident_triage SET silenced = 0 WHERE incident_id = ? AND silenced = 1
+			AND incident_id IN (SELECT id FROM alert_incidents WHERE id = ? AND state = 'open')`, int64(id), int64(id))
 		if err != nil {
 			return err
 		}
@@ -491,7 +508,8 @@ func (s *Store) ActiveSnoozes(ctx context.Context, account app.AccountID, now ti
 
 // MarkChannelPrimed records when a channel was sent its first summary.
 func (s *Store) MarkChannelPrimed(ctx context.Context, id app.ChannelID, at time.Time) error {
-	if _, err := s.db.ExecContext(ctx, `UPDATE alert_channels SET primed_unix = ? WHERE id = ?`, unix(at), int64(id)); err != nil {
+	if _, err := s.db.ExecContext(ctx, `INSERT INTO alert_channel_primed (channel_id, primed_unix) VALUES (?, ?)
+		ON CONFLICT (channel_id) DO NOTHING`, int64(id), unix(at)); err != nil {
 		return fmt.Errorf("db: mark channel %d told: %w", id, err)
 	}
 	return nil
@@ -549,11 +567,9 @@ func (s *Store) OpenIncident(ctx context.Context, n app.NewIncident) (app.Incide
 		if err != nil || exists == 1 {
 			return err
 		}
-		res, err := tx.ExecContext(ctx, `INSERT INTO alert_incidents (account_id, rule, object, grp, state, title, detail, happened_unix, opened_unix,
-			agent_id, config_id, job_id, silenced)
-			VALUES (?, ?, ?, ?, 'open', ?, ?, ?, ?, ?, ?, ?, ?)`,
-			int64(n.AccountID), string(f.Rule), f.Object, f.Group, f.Title, f.Detail, unix(f.At), unix(n.Opened),
-			int64(f.AgentID), int64(f.ConfigID), f.JobID, boolInt(n.Silenced))
+		res, err := tx.ExecContext(ctx, `INSERT INTO alert_incidents (account_id, rule, object, grp, state, title, detail, happened_unix, opened_unix)
+			VALUES (?, ?, ?, ?, 'open', ?, ?, ?, ?)`,
+			int64(n.AccountID), string(f.Rule), f.Object, f.Group, f.Title, f.Detail, unix(f.At), unix(n.Opened))
 		if err != nil {
 			return err
 		}
@@ -562,6 +578,10 @@ func (s *Store) OpenIncident(ctx context.Context, n app.NewIncident) (app.Incide
 			return err
 		}
 		inc.ID = app.IncidentID(id)
+		if _, err := tx.ExecContext(ctx, `INSERT INTO alert_incident_triage (incident_id, agent_id, config_id, job_id, silenced) VALUES (?, ?, ?, ?, ?)`,
+			id, int64(f.AgentID), int64(f.ConfigID), f.JobID, boolInt(n.Silenced)); err != nil {
+			return err
+		}
 		for _, ch := range n.Channels {
 			if _, err := tx.ExecContext(ctx, `INSERT INTO alert_deliveries (channel_id, incident_id, event, title, payload, next_attempt_unix, created_unix)
 				VALUES (?, ?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING`,
@@ -613,7 +633,8 @@ func (s *Store) ResolveIncident(ctx context.Context, r app.IncidentResolution) (
 }
 
 const channelColumns = `id, account_id, name, kind, enabled, url, secret_sealed, smtp_host, smtp_port, smtp_security,
-	smtp_username, smtp_from, smtp_to, rules, created_unix, updated_unix, primed_unix`
+	smtp_username, smtp_from, smtp_to, rules, created_unix, updated_unix,
+	COALESCE((SELECT p.primed_unix FROM alert_channel_primed p WHERE p.channel_id = alert_channels.id), 0)`
 
 func scanChannel(sc rowScanner) (app.Channel, error) {
 	var c app.Channel

@@ -1,12 +1,18 @@
--- Triage of alerts: which agent, configuration and backup an incident is about, acknowledgements with a note, snoozes of an agent or configuration until a time, a channel's first notice as one summary, a per-account default overdue grace, and the summary notice event.
+-- Triage of alerts (which agent, configuration and backup an incident is about, acknowledgements, snoozes, a channel's first notice as one summary, per-account default grace) and the names the report filters suggest.
 -- +goose Up
-ALTER TABLE alert_incidents ADD COLUMN agent_id INTEGER NOT NULL DEFAULT 0;
-ALTER TABLE alert_incidents ADD COLUMN config_id INTEGER NOT NULL DEFAULT 0;
-ALTER TABLE alert_incidents ADD COLUMN job_id INTEGER NOT NULL DEFAULT 0; -- the backup a backup incident is about
-ALTER TABLE alert_incidents ADD COLUMN ack_unix INTEGER NOT NULL DEFAULT 0;
-ALTER TABLE alert_incidents ADD COLUMN ack_by TEXT NOT NULL DEFAULT '';
-ALTER TABLE alert_incidents ADD COLUMN ack_note TEXT NOT NULL DEFAULT '';
-ALTER TABLE alert_incidents ADD COLUMN silenced INTEGER NOT NULL DEFAULT 0 CHECK (silenced IN (0, 1)); -- opened under a snooze: nothing sent yet
+-- New facts live in side tables rather than new columns: each ALTER TABLE makes SQLite reparse the whole schema.
+-- What an incident is about (a snooze of the agent or configuration covers it; a backup incident links its report),
+-- its acknowledgement, and whether it opened under a snooze and has sent nothing yet. No row: none of these.
+CREATE TABLE alert_incident_triage (
+	incident_id INTEGER PRIMARY KEY REFERENCES alert_incidents (id) ON DELETE CASCADE,
+	agent_id    INTEGER NOT NULL DEFAULT 0,
+	config_id   INTEGER NOT NULL DEFAULT 0,
+	job_id      INTEGER NOT NULL DEFAULT 0,
+	ack_unix    INTEGER NOT NULL DEFAULT 0,
+	ack_by      TEXT    NOT NULL DEFAULT '',
+	ack_note    TEXT    NOT NULL DEFAULT '',
+	silenced    INTEGER NOT NULL DEFAULT 0 CHECK (silenced IN (0, 1))
+) STRICT;
 -- The incidents page lists one account's incidents by state, newest first.
 CREATE INDEX alert_incidents_state ON alert_incidents (account_id, state, opened_unix);
 
@@ -23,12 +29,19 @@ CREATE TABLE alert_snoozes (
 	PRIMARY KEY (account_id, kind, target_id)
 ) STRICT;
 
--- A channel's first notice is one summary of what is open (0: not sent yet); channels that exist already have been told.
-ALTER TABLE alert_channels ADD COLUMN primed_unix INTEGER NOT NULL DEFAULT 0;
-UPDATE alert_channels SET primed_unix = updated_unix;
+-- When a channel was sent its first notice, one summary of what was open (no row: not yet). Channels that exist
+-- already have been told.
+CREATE TABLE alert_channel_primed (
+	channel_id  INTEGER PRIMARY KEY REFERENCES alert_channels (id) ON DELETE CASCADE,
+	primed_unix INTEGER NOT NULL
+) STRICT;
+INSERT INTO alert_channel_primed (channel_id, primed_unix) SELECT id, updated_unix FROM alert_channels;
 
--- The account's overdue grace for configurations without their own (-1: the built-in policy by interval).
-ALTER TABLE alert_settings ADD COLUMN default_grace_minutes INTEGER NOT NULL DEFAULT -1 CHECK (default_grace_minutes BETWEEN -1 AND 525600);
+-- An account's overdue grace for configurations without their own (no row: the built-in policy by interval).
+CREATE TABLE alert_default_grace (
+	account_id    INTEGER PRIMARY KEY REFERENCES accounts (id) ON DELETE CASCADE,
+	grace_minutes INTEGER NOT NULL CHECK (grace_minutes BETWEEN 0 AND 525600)
+) STRICT;
 
 -- The delivery log takes the summary event: SQLite changes a CHECK only by copying the table.
 CREATE TABLE alert_deliveries_new (
@@ -92,5 +105,8 @@ END;
 DROP TRIGGER reports_names_ai;
 DROP TABLE report_names;
 DROP INDEX alert_deliveries_incident;
+DROP TABLE alert_default_grace;
+DROP TABLE alert_channel_primed;
 DROP TABLE alert_snoozes;
 DROP INDEX alert_incidents_state;
+DROP TABLE alert_incident_triage;

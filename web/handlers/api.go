@@ -358,10 +358,11 @@ type apiReport struct {
 // reportLister pages the stored reports; *app.History is one.
 type reportLister interface {
 	List(ctx context.Context, f app.ReportFilter) (app.ReportPage, error)
+	ResolveNames(ctx context.Context, f *app.ReportFilter) ([]app.FilterProblem, error)
 }
 
 // apiReports is GET /api/v1/reports with the /reports page's filters
-// (account, agent, config, kind, state, from, to, errors, q, sort, dir)
+// (account, agent, config (an id or a name), kind, state, from, to, errors, q, sort, dir)
 // plus limit (1–500, default 50) and cursor, read by app.ParseReportQuery
 // as the page reads them (dates are UTC days; a date-only to takes in the
 // whole day). It pages with keysets: the answer's next is the URL of the
@@ -376,6 +377,15 @@ func apiReports(accounts accountLister, history reportLister) echo.HandlerFunc {
 		}
 		f, problems := app.ParseReportQuery(c.QueryParams(), app.ReportQueryOptions{Accounts: list, Location: time.UTC, Limit: true})
 		if err := app.ReportQueryProblems(problems); err != nil {
+			return err
+		}
+		// An agent or configuration may be given by name; one that matches
+		// none or several is a bad filter.
+		named, err := history.ResolveNames(c.Request().Context(), &f)
+		if err != nil {
+			return err
+		}
+		if err := app.ReportQueryProblems(named); err != nil {
 			return err
 		}
 		page, err := history.List(c.Request().Context(), f)

@@ -25,6 +25,11 @@ type historyReader interface {
 	Export(ctx context.Context, f app.ReportFilter, fn func(app.Report) error) error
 	SuccessRate(ctx context.Context, accounts []app.AccountID, days int, loc *time.Location) ([]app.DayRate, error)
 	Runs(ctx context.Context, accounts []app.AccountID, agent rcbu.AgentID, config rcbu.ConfigurationID, days int) ([]app.RunPoint, error)
+	ResolveNames(ctx context.Context, f *app.ReportFilter) ([]app.FilterProblem, error)
+	NameOf(ctx context.Context, accounts []app.AccountID, kind app.NameKind, id int64) (string, error)
+	Names(ctx context.Context, accounts []app.AccountID, kind app.NameKind, text string) ([]app.NamedObject, error)
+	Snippets(ctx context.Context, rs []app.Report, q string) (map[app.SnapshotID][]string, error)
+	FilteredRate(ctx context.Context, f app.ReportFilter, days int, loc *time.Location) ([]app.DayRate, error)
 }
 
 // syncer is what the history pages need from app.Syncer.
@@ -39,6 +44,11 @@ type reportQuery struct {
 	view  templates.ReportsFilterView
 	notes []string
 	days  int // chart period: 30 or 90
+	// agent and config are the filters as links carry them: the id once a
+	// name resolved to one, else what was typed.
+	agent, config string
+	// resolved: a name became an id, so the canonical URL differs.
+	resolved bool
 }
 
 func scopeIDs(accts []app.Account) []app.AccountID {
@@ -60,6 +70,7 @@ func parseReportQuery(c echo.Context, accts []app.Account, loc *time.Location) r
 	v := &rq.view
 	v.Errs = templates.FormErrors{}
 	v.Account, v.Agent, v.Config, v.From, v.To, v.Q = get("account"), get("agent"), get("config"), get("from"), get("to"), f.Query
+	rq.agent, rq.config = v.Agent, v.Config
 	v.Kind, v.State, v.Errors = string(f.Kind), f.State, f.ErrorsOnly
 	if get("sort") != "" && f.Sort == app.ReportSort(strings.ToLower(get("sort"))) {
 		v.Sort = string(f.Sort)
@@ -79,6 +90,77 @@ func parseReportQuery(c echo.Context, accts []app.Account, loc *time.Location) r
 	return rq
 }
 
+// resolveNames turns agent and configuration names into ids (a name that
+// matches nothing, or several, is a note) and shows names in the form
+// where the URL has ids.
+func resolveNames(ctx context.Context, hist historyReader, rq *reportQuery) error {
+	hadAgent, hadConfig := rq.f.AgentName, rq.f.ConfigName
+	problems, err := hist.ResolveNames(ctx, &rq.f)
+	if err != nil {
+		return err
+	}
+	for _, p := range problems {
+		note := p.Message + "; " + p.Ignored + "."
+		note = strings.ToUpper(note[:1]) + note[1:]
+		rq.view.Errs[p.Field] = note
+		rq.notes = append(rq.notes, note)
+	}
+	scope := rq.f.Accounts
+	if rq.f.Account != 0 {
+		scope = []app.AccountID{rq.f.Account}
+	}
+	for _, n := range []struct {
+		had, name string
+		id        int64
+		kind      app.NameKind
+		param     *string
+		shown     *string
+	}{
+		{hadAgent, rq.f.AgentName, int64(rq.f.AgentID), app.NameAgent, &rq.agent, &rq.view.Agent},
+		{hadConfig, rq.f.ConfigName, int64(rq.f.ConfigID), app.NameConfiguration, &rq.config, &rq.view.Config},
+	} {
+		switch {
+		case n.had != "" && n.id != 0:
+			*n.param, *n.shown = strconv.FormatInt(n.id, 10), n.name
+			rq.resolved = true
+		case n.had == "" && n.id != 0:
+			name, err := hist.NameOf(ctx, scope, n.kind, n.id)
+			if err != nil {
+				return err
+			}
+			if name != "" {
+				*n.shown = name
+			}
+		}
+	}
+	return nil
+}
+
+// filtersActive counts the filters set beyond the search and the names.
+func (rq reportQuery) filtersActive() int {
+	n := 0
+	v := rq.view
+	for _, s := range []string{v.Account, v.Kind, v.State, v.From, v.To, v.Sort} {
+		if s != "" {
+			n++
+		}
+	}
+	if v.Dir != "" {
+		n++
+	}
+	if v.Errors {
+		n++
+	}
+	return n
+}
+
+// narrowed reports whether anything beyond the account narrows the list.
+func (rq reportQuery) narrowed() bool {
+	f := rq.f
+	return f.AgentID != 0 || f.ConfigID != 0 || f.Kind != "" || f.State != "" || !f.From.IsZero() || !f.To.IsZero() ||
+		f.ErrorsOnly || f.Query != "" || f.Nothing
+}
+
 // values returns the filter as query parameters (no cursor), for links.
 func (rq reportQuery) values() url.Values {
 	v := rq.view
@@ -90,8 +172,8 @@ func (rq reportQuery) values() url.Values {
 	}
 	set("q", v.Q)
 	set("account", v.Account)
-	set("agent", v.Agent)
-	set("config", v.Config)
+	set("agent", rq.agent)
+	set("config", rq.config)
 	set("kind", v.Kind)
 	set("state", v.State)
 	set("from", v.From)
@@ -120,12 +202,55 @@ func (s *server) reportsPage(hist historyReader, sync syncer) echo.HandlerFunc {
 		loc, now := u.Location(), s.Now()
 		accts := scopeAccounts(c)
 		rq := parseReportQuery(c, accts, loc)
+		if err := resolveNames(ctx, hist, &rq); err != nil {
+			return err
+		}
+		htmx := isHTMX(c) && c.Request().Header.Get("HX-History-Restore-Request") != "true"
+		if rq.resolved {
+			// The URL keeps the id a name stands for.
+			canonical := withQuery("/reports", rq.values())
+			if !htmx {
+				return seeOther(c, canonical)
+			}
+			c.Response().Header().Set("HX-Push-Url", canonical)
+		}
 		page, err := hist.List(ctx, rq.f)
 		if err != nil {
 			return err
 		}
 		results := s.resultsView(rq, page, accts, now, loc)
-		if isHTMX(c) && c.Request().Header.Get("HX-History-Restore-Request") != "true" {
+		if rq.f.Query != "" {
+			snips, err := hist.Snippets(ctx, page.Reports, rq.f.Query)
+			if err != nil {
+				return err
+			}
+			for i, r := range page.Reports {
+				results.Rows[i].Snippet = snips[r.ID]
+			}
+		}
+		// The chart shows what the table shows: the same filters, and none
+		// when nothing matches.
+		if len(page.Reports) > 0 || rq.f.After != nil || rq.f.Before != nil {
+			var rates []app.DayRate
+			if rq.narrowed() {
+				rates, err = hist.FilteredRate(ctx, rq.f, rq.days, loc)
+			} else {
+				ids := scopeIDs(accts)
+				if rq.f.Account != 0 {
+					ids = []app.AccountID{rq.f.Account}
+				}
+				rates, err = hist.SuccessRate(ctx, ids, rq.days, loc)
+			}
+			if err != nil {
+				return err
+			}
+			ch := successRateChart(rates, rq.days, now, loc)
+			if rq.narrowed() {
+				ch.Title = "Backups matching these filters that succeeded, per day"
+			}
+			results.Rate = &ch
+		}
+		if htmx {
 			return render(c, http.StatusOK, templates.ReportsResults(results))
 		}
 		v := templates.ReportsView{Meta: s.meta(c, "Reports", templates.NavReports), Filter: rq.view, Results: results}
@@ -155,11 +280,19 @@ func (s *server) reportsPage(hist historyReader, sync syncer) echo.HandlerFunc {
 		if rq.f.Account != 0 {
 			ids = []app.AccountID{rq.f.Account}
 		}
-		rates, err := hist.SuccessRate(ctx, ids, rq.days, loc)
-		if err != nil {
-			return err
+		v.Filter.Active = rq.filtersActive()
+		for _, k := range []app.NameKind{app.NameAgent, app.NameConfiguration} {
+			list, err := hist.Names(ctx, ids, k, "")
+			if err != nil {
+				return err
+			}
+			opts := nameOptions(list)
+			if k == app.NameAgent {
+				v.Filter.AgentNames = opts
+			} else {
+				v.Filter.ConfigNames = opts
+			}
 		}
-		v.Rate = successRateChart(rates, rq.days, now, loc)
 		if rq.f.ConfigID != 0 || rq.f.AgentID != 0 {
 			pts, err := hist.Runs(ctx, ids, rq.f.AgentID, rq.f.ConfigID, rq.days)
 			if err != nil {
@@ -199,11 +332,16 @@ func (s *server) resultsView(rq reportQuery, page app.ReportPage, accts []app.Ac
 	if len(accts) == 0 {
 		v.Empty = "No Rackspace account is connected yet. An admin can add one in Admin → Accounts."
 	}
+	if rq.f.Nothing {
+		v.Empty = "No reports match: see the note above. Type part of a name and pick it from the suggestions."
+	}
+	// Nine columns fit 1280 px: the kind shows under the finish time, and
+	// the start time is the finish time less the duration.
 	cols := []struct {
 		label string
 		sort  app.ReportSort
-	}{{"Finished", app.SortFinished}, {"Account", ""}, {"Kind", app.SortKind}, {"Agent", app.SortAgent}, {"Configuration", app.SortConfig},
-		{"State", app.SortState}, {"Started", app.SortStarted}, {"Duration", app.SortDuration}, {"Files", app.SortFiles}, {"Bytes", app.SortBytes}, {"Errors", app.SortErrors}}
+	}{{"Finished", app.SortFinished}, {"Account", ""}, {"Agent", app.SortAgent}, {"Configuration", app.SortConfig},
+		{"State", app.SortState}, {"Duration", app.SortDuration}, {"Files", app.SortFiles}, {"Bytes", app.SortBytes}, {"Errors", app.SortErrors}}
 	for _, col := range cols {
 		if col.label == "Account" && !multi {
 			continue
@@ -510,5 +648,43 @@ func (s *server) syncReports(sync syncer) echo.HandlerFunc {
 			to = "/reports"
 		}
 		return seeOther(c, to)
+	}
+}
+
+// nameOptions are the suggestions of a name filter: the value is the name
+// (what the input sends), the label says which agent a configuration is on.
+func nameOptions(list []app.NamedObject) []templates.Option {
+	out := make([]templates.Option, 0, len(list))
+	seen := map[string]bool{}
+	for _, n := range list {
+		if seen[n.Label()] {
+			continue
+		}
+		seen[n.Label()] = true
+		out = append(out, templates.Option{Value: n.Name, Label: n.Label()})
+	}
+	return out
+}
+
+// maxNameQuery bounds a suggestions search, in characters.
+const maxNameQuery = 200
+
+// reportNames is the htmx suggestions endpoint of the name filters: the
+// options of the datalist for what is typed in ?agent= or ?config=.
+func (s *server) reportNames(hist historyReader) echo.HandlerFunc {
+	return func(c echo.Context) error {
+		kind, text := app.NameConfiguration, c.QueryParam("config")
+		if c.QueryParam("kind") == string(app.NameAgent) {
+			kind, text = app.NameAgent, c.QueryParam("agent")
+		}
+		if len([]rune(text)) > maxNameQuery {
+			text = string([]rune(text)[:maxNameQuery])
+		}
+		ids := scopeIDs(scopeAccounts(c))
+		list, err := hist.Names(c.Request().Context(), ids, kind, text)
+		if err != nil {
+			return err
+		}
+		return render(c, http.StatusOK, templates.NameOptions(nameOptions(list)))
 	}
 }

@@ -169,6 +169,9 @@ func (s *server) exportReports(hist historyReader, format exportFormat) echo.Han
 		u := mustUser(c)
 		accts := scopeAccounts(c)
 		rq := parseReportQuery(c, accts, u.Location())
+		if err := resolveNames(ctx, hist, &rq); err != nil {
+			return err
+		}
 		names := map[app.AccountID]string{}
 		for _, a := range accts {
 			names[a.ID] = a.Name

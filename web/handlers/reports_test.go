@@ -147,7 +147,8 @@ func TestReportsPageListsFiltersAndPages(t *testing.T) {
 		{"agent and config", "agent=42&config=77&kind=backup", 50, 0},
 		{"another agent", "agent=43", 0, 0},
 		{"dates in the user's zone", "from=2026-03-02&to=2026-03-02", 15, 0},
-		{"garbage is ignored with notes", "agent=x&config=-3&kind=cleanup&state=Exploded&from=yesterday&to=2026-02-31&errors=maybe&sort=size&dir=up&after=!!&account=999", 50, 11},
+		{"a name that matches nothing shows nothing, with a note", "agent=no+such+agent", 0, 1},
+		{"garbage is ignored with notes", "agent=0&config=-3&kind=cleanup&state=Exploded&from=yesterday&to=2026-02-31&errors=maybe&sort=size&dir=up&after=!!&account=999", 50, 11},
 		{"a cursor for another sort is ignored", "sort=agent&after=n.5.5", 50, 1},
 	}
 	for _, tc := range tests {

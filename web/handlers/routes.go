@@ -156,6 +156,7 @@ func (s *server) routes(e *echo.Echo) *routes {
 	r.get("/reports", app.RoleObserver, s.reportsPage(s.History, s.Syncer))
 	r.get("/reports/export.csv", app.RoleObserver, s.exportReports(s.History, exportCSV))
 	r.get("/reports/export.json", app.RoleObserver, s.exportReports(s.History, exportJSON))
+	r.get("/reports/names", app.RoleObserver, s.reportNames(s.History))
 	r.get("/reports/:kind/:id", app.RoleObserver, s.reportPage(s.History))
 	r.post("/reports/sync", app.RoleCreator, s.syncReports(s.Syncer))
 	r.get("/admin/maintenance", app.RoleAdmin, s.maintenancePage(s.History))
