@@ -20,6 +20,9 @@ type AlertSettingsRequest struct {
 	DigestHour      string
 	DigestWeekday   string
 	DigestChannel   string
+	// DefaultGrace is the account's overdue grace in minutes for
+	// configurations without their own; empty: the built-in policy.
+	DefaultGrace string
 }
 
 // Settings returns an account's alert settings and its channels (Admins only).
@@ -92,6 +95,14 @@ func (a *Alerts) UpdateSettings(ctx context.Context, actor User, account Account
 			st.DigestChannel = ChannelID(id)
 		}
 	}
+	st.DefaultGrace, st.HasDefaultGrace = 0, false
+	if g := strings.TrimSpace(req.DefaultGrace); g != "" {
+		if n, err := strconv.Atoi(g); err != nil || n < 0 || n > maxGraceMinutes {
+			v.add("default_grace", "Enter minutes from 0 to 525600, or leave empty for a quarter of each schedule's interval.")
+		} else {
+			st.DefaultGrace, st.HasDefaultGrace = time.Duration(n)*time.Minute, true
+		}
+	}
 	if st.DigestFrequency != DigestOff && st.DigestChannel == 0 {
 		v.add("digest_channel", "Choose the channel the digest goes to.")
 	}
@@ -108,8 +119,12 @@ func (a *Alerts) UpdateSettings(ctx context.Context, actor User, account Account
 		a.audit.Record(ctx, actorEntry(actor, ActionAlertSettings, target, err))
 		return AlertSettings{}, fmt.Errorf("update alert settings: %w", err)
 	}
+	grace := "built-in"
+	if st.HasDefaultGrace {
+		grace = ShortDuration(st.DefaultGrace)
+	}
 	a.audit.Record(ctx, actorEntry(actor, ActionAlertSettings, target, nil,
-		fmt.Sprintf("offline after %d h; growth factor %g; digest %s at %02d:00 UTC", st.OfflineHours, st.GrowthFactor, st.DigestFrequency, st.DigestHour)))
+		fmt.Sprintf("offline after %d h; growth factor %g; digest %s at %02d:00 UTC; default grace %s", st.OfflineHours, st.GrowthFactor, st.DigestFrequency, st.DigestHour, grace)))
 	a.Trigger(account)
 	return st, nil
 }
@@ -138,11 +153,19 @@ func (a *Alerts) Graces(ctx context.Context, actor User, account Account) ([]Gra
 	if err != nil {
 		return nil, nil, fmt.Errorf("overdue grace: %w", err)
 	}
+	st, err := a.store.EnsureAlertSettings(ctx, account.ID, a.opts.Now())
+	if err != nil {
+		return nil, nil, fmt.Errorf("overdue grace: %w", err)
+	}
 	rows := make([]GraceRow, 0, len(cfgs))
 	for _, fc := range cfgs {
 		iv, _ := ConfigurationInterval(fc.Configuration)
 		g, has := graces[fc.Configuration.ID]
-		rows = append(rows, GraceRow{Configuration: fc, Interval: iv, DefaultGrace: a.opts.Overdue.Grace(iv), Grace: g, HasGrace: has})
+		def := a.opts.Overdue.Grace(iv)
+		if st.HasDefaultGrace {
+			def = st.DefaultGrace
+		}
+		rows = append(rows, GraceRow{Configuration: fc, Interval: iv, DefaultGrace: def, Grace: g, HasGrace: has})
 	}
 	slices.SortFunc(rows, func(x, y GraceRow) int {
 		return strings.Compare(strings.ToLower(x.Configuration.Configuration.Name), strings.ToLower(y.Configuration.Configuration.Name))
@@ -188,4 +211,111 @@ func (a *Alerts) SetGrace(ctx context.Context, actor User, account Account, cfg 
 	}
 	a.Trigger(account.ID)
 	return nil
+}
+
+// maxBulk bounds one bulk edit: a page of the settings table.
+const maxBulk = 200
+
+// BulkGraceRequest is the bulk edit of the overdue settings: the chosen
+// configurations and what to do with them.
+type BulkGraceRequest struct {
+	Configs []string
+	// Action is "grace" (set Minutes), "default" (back to the default
+	// grace) or "snooze" (until Until, with Reason).
+	Action  string
+	Minutes string
+	Until   string
+	Reason  string
+}
+
+// BulkEdit applies one change to several configurations of the account
+// (Admins only): their own overdue grace, back to the default, or a snooze.
+// Every configuration must be the account's; the change is one audit entry
+// per configuration for snoozes, one for graces. It returns how many
+// configurations it changed.
+func (a *Alerts) BulkEdit(ctx context.Context, actor User, account Account, loc *time.Location, req BulkGraceRequest) (int, error) {
+	if err := requireAdmin(actor, "bulk edit"); err != nil {
+		return 0, err
+	}
+	v := validation{}
+	if len(req.Configs) == 0 {
+		v.add("configs", "Select at least one configuration.")
+	}
+	if len(req.Configs) > maxBulk {
+		v.add("configs", fmt.Sprintf("Select at most %d configurations at once.", maxBulk))
+	}
+	var ids []rcbu.ConfigurationID
+	for _, raw := range req.Configs {
+		n, err := strconv.ParseInt(strings.TrimSpace(raw), 10, 64)
+		if err != nil || n <= 0 {
+			v.add("configs", "A selected configuration is not one of this account's.")
+			break
+		}
+		if !slices.Contains(ids, rcbu.ConfigurationID(n)) {
+			ids = append(ids, rcbu.ConfigurationID(n))
+		}
+	}
+	minutes := 0
+	switch req.Action {
+	case "grace":
+		n, err := strconv.Atoi(strings.TrimSpace(req.Minutes))
+		if err != nil || n < 0 || n > maxGraceMinutes {
+			v.add("minutes", "Enter minutes from 0 to 525600.")
+		}
+		minutes = n
+	case "default", "snooze":
+	default:
+		v.add("action", "Choose what to do with the selected configurations.")
+	}
+	target := fmt.Sprintf("%d configurations of account %d", len(ids), account.ID)
+	if err := v.err(); err != nil {
+		a.audit.Record(ctx, actorEntry(actor, ActionGraceBulk, target, err))
+		return 0, fmt.Errorf("bulk edit: %w", err)
+	}
+	cfgs, _, err := a.fleet.Configurations(ctx, NewScope(account))
+	if err != nil {
+		return 0, fmt.Errorf("bulk edit: %w", err)
+	}
+	names := map[rcbu.ConfigurationID]string{}
+	for _, fc := range cfgs {
+		names[fc.Configuration.ID] = fc.Configuration.Name
+	}
+	for _, id := range ids {
+		if _, ok := names[id]; !ok {
+			err := Invalid("configs", fmt.Sprintf("Configuration %d is not one of this account's (it may have been deleted); reload the page.", id))
+			a.audit.Record(ctx, actorEntry(actor, ActionGraceBulk, target, err))
+			return 0, fmt.Errorf("bulk edit: %w", err)
+		}
+	}
+	now := a.opts.Now().UTC()
+	if req.Action == "snooze" {
+		for i, id := range ids {
+			_, err := a.SnoozeUntil(ctx, actor, account.ID, loc, SnoozeRequest{Kind: string(SnoozeConfiguration), ID: strconv.FormatInt(int64(id), 10),
+				Name: names[id], Until: req.Until, Reason: req.Reason})
+			if err != nil {
+				return i, err
+			}
+		}
+		return len(ids), nil
+	}
+	detail := "back to the default"
+	for _, id := range ids {
+		if req.Action == "grace" {
+			err = a.store.SetOverdueGrace(ctx, account.ID, id, time.Duration(minutes)*time.Minute, now)
+		} else {
+			err = a.store.DeleteOverdueGrace(ctx, account.ID, id)
+		}
+		if err != nil {
+			break
+		}
+	}
+	if req.Action == "grace" {
+		detail = fmt.Sprintf("%d min", minutes)
+	}
+	a.audit.Record(ctx, actorEntry(actor, ActionGraceBulk, target, err, detail))
+	if err != nil {
+		return 0, fmt.Errorf("bulk edit: %w", err)
+	}
+	a.Trigger(account.ID)
+	return len(ids), nil
 }

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"net/http"
 	"net/url"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -42,6 +43,7 @@ func (s *server) alertRoutes(r *routes, al *app.Alerts) {
 	r.get("/alerts/settings", app.RoleAdmin, s.alertSettingsPage(al))
 	r.post("/alerts/settings", app.RoleAdmin, s.updateAlertSettings(al))
 	r.post("/alerts/settings/grace", app.RoleAdmin, s.setOverdueGrace(al))
+	r.post("/alerts/settings/bulk", app.RoleAdmin, s.bulkEdit(al))
 	r.post("/alerts/digest/send", app.RoleAdmin, s.sendDigestNow(al))
 }
 
@@ -135,7 +137,14 @@ func (s *server) channelFormView(c echo.Context, title string, acct app.Account,
 	}
 	for _, k := range app.ChannelKinds() {
 		v.Kinds = append(v.Kinds, templates.Option{Value: string(k), Label: k.Label(), Selected: string(k) == req.Kind})
+		if string(k) == req.Kind {
+			v.KindLabel = k.Label()
+		}
+		v.KindLinks = append(v.KindLinks, templates.LinkView{Href: "/alerts/channels/new?kind=" + string(k), Label: k.Label()})
 	}
+	// A new channel's form is one kind's: until the kind is known, the
+	// page asks for it.
+	v.ChooseKind = existing == nil && v.KindLabel == ""
 	for _, r := range app.RuleKinds() {
 		checked := false
 		for _, got := range req.Rules {
@@ -146,10 +155,11 @@ func (s *server) channelFormView(c echo.Context, title string, acct app.Account,
 	return v
 }
 
-// newChannelPage shows the form to add a channel, every rule routed.
+// newChannelPage asks for the kind of a new channel (?kind=), then shows
+// that kind's form, every rule routed.
 func (s *server) newChannelPage() echo.HandlerFunc {
 	return s.perAccount("Add a channel", "channels", func(c echo.Context, acct app.Account) error {
-		req := app.ChannelRequest{Kind: string(app.ChannelWebhook), Enabled: true, SMTPSecurity: string(app.SMTPStartTLS)}
+		req := app.ChannelRequest{Kind: c.QueryParam("kind"), Enabled: true, SMTPSecurity: string(app.SMTPStartTLS)}
 		for _, r := range app.RuleKinds() {
 			req.Rules = append(req.Rules, string(r))
 		}
@@ -395,6 +405,9 @@ func (s *server) settingsView(c echo.Context, al alertSettingsService, acct app.
 	if st.DigestChannel != 0 {
 		in.DigestChannel = st.DigestChannel.String()
 	}
+	if st.HasDefaultGrace {
+		in.DefaultGrace = strconv.FormatInt(int64(st.DefaultGrace/time.Minute), 10)
+	}
 	if req != nil {
 		in = *req
 	}
@@ -402,6 +415,7 @@ func (s *server) settingsView(c echo.Context, al alertSettingsService, acct app.
 		Meta: s.meta(c, "Alert settings", templates.NavAlerts), Nav: alertsNav(c, "settings"), Account: acct.Name,
 		OfflineHours: in.OfflineHours, GrowthFactor: in.GrowthFactor, DigestFrequency: in.DigestFrequency,
 		DigestHour: in.DigestHour, DigestWeekday: in.DigestWeekday, DigestChannel: in.DigestChannel, Errors: errs,
+		DefaultGrace: in.DefaultGrace, BulkUntil: s.Now().In(u.Location()).Add(24 * time.Hour).Format("2006-01-02T15:04"),
 		Channels: []templates.Option{{Value: "", Label: "None", Selected: in.DigestChannel == ""}},
 	}
 	if st.DigestFrequency != app.DigestOff {
@@ -539,6 +553,7 @@ func (s *server) updateAlertSettings(al alertSettingsUpdater) echo.HandlerFunc {
 			OfflineHours: c.FormValue("offline_hours"), GrowthFactor: c.FormValue("growth_factor"),
 			DigestFrequency: c.FormValue("digest_frequency"), DigestHour: c.FormValue("digest_hour"),
 			DigestWeekday: c.FormValue("digest_weekday"), DigestChannel: c.FormValue("digest_channel"),
+			DefaultGrace: c.FormValue("default_grace"),
 		}
 		_, err := al.UpdateSettings(c.Request().Context(), u, acct.ID, req)
 		return formDone(c, err, func(fe templates.FormErrors) error {
@@ -600,5 +615,53 @@ func (s *server) sendDigestNow(al digestSender) echo.HandlerFunc {
 		return formDone(c, err, func(fe templates.FormErrors) error {
 			return s.renderSettings(c, http.StatusUnprocessableEntity, al, acct, nil, fe, nil, nil, url.Values{})
 		}, "The digest is on its way; its delivery shows in the channel's delivery log.", "/alerts/settings")
+	})
+}
+
+type bulkEditor interface {
+	alertSettingsService
+	BulkEdit(ctx context.Context, actor app.User, account app.Account, loc *time.Location, req app.BulkGraceRequest) (int, error)
+}
+
+// bulkEdit applies one grace, the default or a snooze to the configurations
+// selected in the settings table; a refusal is said above the table.
+func (s *server) bulkEdit(al bulkEditor) echo.HandlerFunc {
+	return s.perAccount("Alert settings", "settings", func(c echo.Context, acct app.Account) error {
+		u := mustUser(c)
+		form, err := c.FormParams()
+		if err != nil {
+			return fmt.Errorf("bulk edit: %w", app.Invalid("configs", "The form could not be read."))
+		}
+		back := localPath(form.Get("return"))
+		if !strings.HasPrefix(back, "/alerts/settings") {
+			back = "/alerts/settings"
+		}
+		var gq url.Values
+		if bu, err := url.Parse(back); err == nil {
+			gq = bu.Query()
+		}
+		req := app.BulkGraceRequest{Configs: form["config"], Action: form.Get("action"), Minutes: form.Get("minutes"),
+			Until: form.Get("until"), Reason: form.Get("reason")}
+		n, err := al.BulkEdit(c.Request().Context(), u, acct, u.Location(), req)
+		if fe, ok := formErrors(err); ok {
+			v, verr := s.settingsView(c, al, acct, nil, nil, nil, nil, gq)
+			if verr != nil {
+				return verr
+			}
+			v.BulkErrors, v.BulkAction, v.BulkMinutes, v.BulkReason = fe, req.Action, req.Minutes, req.Reason
+			if req.Until != "" {
+				v.BulkUntil = req.Until
+			}
+			for i := range v.Graces {
+				v.Graces[i].Selected = slices.Contains(req.Configs, v.Graces[i].ID)
+			}
+			return render(c, http.StatusUnprocessableEntity, templates.AlertSettingsPage(v))
+		}
+		if err != nil {
+			return err
+		}
+		what := map[string]string{"grace": "Set the overdue grace of", "default": "Back to the default grace:", "snooze": "Snoozed"}[req.Action]
+		return flashAndRedirect(c, templates.FlashSuccess, fmt.Sprintf("%s %s %s.", what, templates.Count(int64(n)),
+			templates.Plural(int64(n), "configuration", "configurations")), back)
 	})
 }

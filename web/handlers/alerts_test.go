@@ -128,8 +128,8 @@ func TestAlertRoutesEnforceTheirRoles(t *testing.T) {
 			})
 		}
 	}
-	if seen != 18 {
-		t.Errorf("%d alert routes, want 18", seen)
+	if seen != 19 {
+		t.Errorf("%d alert routes, want 19", seen)
 	}
 }
 
