@@ -32,7 +32,7 @@ func TestAlertSettingsBulkEdit(t *testing.T) {
 	minutesOf := func(id string) string {
 		t.Helper()
 		d := doc(t, te.get("/alerts/settings?q=bulk-", admin))
-		return d.Find(`[data-testid="grace-row"][data-config-id="` + id + `"] [data-testid="grace-input"]`).AttrOr("value", "?")
+		return d.Find(`[data-testid="grace-row"][data-config-id="`+id+`"] [data-testid="grace-input"]`).AttrOr("value", "?")
 	}
 	bulk := func(form url.Values) (int, string) {
 		t.Helper()
