@@ -344,16 +344,23 @@ func (s *Store) queryReports(ctx context.Context, p listPlan, cond string, args 
 	return out, nil
 }
 
+// scopedPlan is the plan of f over its scope; ok is false when there is
+// nothing to read (an empty scope) or planning failed.
+func (s *Store) scopedPlan(ctx context.Context, f app.ReportFilter) (listPlan, bool, error) {
+	accounts := scopeOf(f)
+	if len(accounts) == 0 {
+		return listPlan{}, false, nil
+	}
+	p, err := s.plan(ctx, f, accounts)
+	return p, err == nil, err
+}
+
 // EachReport calls fn for every snapshot matching f in sort order, reading
 // rows one at a time (memory stays flat however many match). f.Limit and
 // the cursors are ignored. An error from fn stops the walk and is returned.
 func (s *Store) EachReport(ctx context.Context, f app.ReportFilter, fn func(app.Report) error) error {
-	accounts := scopeOf(f)
-	if len(accounts) == 0 {
-		return nil
-	}
-	p, err := s.plan(ctx, f, accounts)
-	if err != nil {
+	p, ok, err := s.scopedPlan(ctx, f)
+	if !ok {
 		return err
 	}
 	dir := "DESC"

@@ -100,12 +100,8 @@ func (s *Store) ReportSnippets(ctx context.Context, ids []app.SnapshotID, q stri
 // EachOutcome calls fn with the end and state of every snapshot matching f,
 // reading two columns (the chart over the filtered history).
 func (s *Store) EachOutcome(ctx context.Context, f app.ReportFilter, fn func(finished time.Time, state string)) error {
-	accounts := scopeOf(f)
-	if len(accounts) == 0 {
-		return nil
-	}
-	p, err := s.plan(ctx, f, accounts)
-	if err != nil {
+	p, ok, err := s.scopedPlan(ctx, f)
+	if !ok {
 		return err
 	}
 	from := p.from

@@ -562,6 +562,20 @@ func (s *server) updateAlertSettings(al alertSettingsUpdater) echo.HandlerFunc {
 	})
 }
 
+// settingsReturn is the settings page a grace form came from (its search
+// and page position, to come back to) and that page's query.
+func settingsReturn(raw string) (string, url.Values) {
+	back := localPath(raw)
+	if !strings.HasPrefix(back, "/alerts/settings") {
+		back = "/alerts/settings"
+	}
+	var gq url.Values
+	if bu, err := url.Parse(back); err == nil {
+		gq = bu.Query()
+	}
+	return back, gq
+}
+
 type graceSetter interface {
 	alertSettingsService
 	SetGrace(ctx context.Context, actor app.User, account app.Account, cfg rcbu.ConfigurationID, minutes string) error
@@ -577,15 +591,7 @@ func (s *server) setOverdueGrace(al graceSetter) echo.HandlerFunc {
 			return fmt.Errorf("configuration %q: %w", cfgParam, app.ErrNotFound)
 		}
 		minutes := c.FormValue("grace")
-		// Back to the page of the table the form was on.
-		back := localPath(c.FormValue("return"))
-		if !strings.HasPrefix(back, "/alerts/settings") {
-			back = "/alerts/settings"
-		}
-		var gq url.Values
-		if bu, err := url.Parse(back); err == nil {
-			gq = bu.Query()
-		}
+		back, gq := settingsReturn(c.FormValue("return"))
 		err = al.SetGrace(c.Request().Context(), u, acct, rcbu.ConfigurationID(cfg), minutes)
 		if fe, ok := formErrors(err); ok {
 			id := strconv.FormatInt(cfg, 10)
@@ -632,14 +638,7 @@ func (s *server) bulkEdit(al bulkEditor) echo.HandlerFunc {
 		if err != nil {
 			return fmt.Errorf("bulk edit: %w", app.Invalid("configs", "The form could not be read."))
 		}
-		back := localPath(form.Get("return"))
-		if !strings.HasPrefix(back, "/alerts/settings") {
-			back = "/alerts/settings"
-		}
-		var gq url.Values
-		if bu, err := url.Parse(back); err == nil {
-			gq = bu.Query()
-		}
+		back, gq := settingsReturn(form.Get("return"))
 		req := app.BulkGraceRequest{Configs: form["config"], Action: form.Get("action"), Minutes: form.Get("minutes"),
 			Until: form.Get("until"), Reason: form.Get("reason")}
 		n, err := al.BulkEdit(c.Request().Context(), u, acct, u.Location(), req)
