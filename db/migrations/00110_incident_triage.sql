@@ -43,26 +43,30 @@ CREATE TABLE alert_default_grace (
 	grace_minutes INTEGER NOT NULL CHECK (grace_minutes BETWEEN 0 AND 525600)
 ) STRICT;
 
--- The delivery log takes the summary event: SQLite changes a CHECK only by copying the table.
-CREATE TABLE alert_deliveries_new (
+-- The delivery log takes the summary event. SQLite changes a CHECK only by copying the table; it is copied aside and
+-- back rather than renamed, since a RENAME rewrites and reparses the whole schema (half a second).
+CREATE TABLE alert_deliveries_copy AS SELECT * FROM alert_deliveries;
+DROP TABLE alert_deliveries;
+CREATE TABLE alert_deliveries (
 	id                INTEGER PRIMARY KEY,
 	channel_id        INTEGER NOT NULL REFERENCES alert_channels (id) ON DELETE CASCADE,
 	incident_id       INTEGER REFERENCES alert_incidents (id) ON DELETE SET NULL,
 	event             TEXT    NOT NULL CHECK (event IN ('alert.opened', 'alert.resolved', 'alert.summary', 'test', 'digest')),
 	title             TEXT    NOT NULL,
-	payload           BLOB    NOT NULL,
+	payload           BLOB    NOT NULL, -- the notice as JSON, so every attempt sends the same content
 	status            TEXT    NOT NULL DEFAULT 'pending' CHECK (status IN ('pending', 'sent', 'failed')),
 	attempts          INTEGER NOT NULL DEFAULT 0,
 	next_attempt_unix INTEGER NOT NULL,
 	last_error        TEXT    NOT NULL DEFAULT '',
-	last_status       INTEGER NOT NULL DEFAULT 0,
+	last_status       INTEGER NOT NULL DEFAULT 0, -- HTTP status or SMTP reply code of the last attempt
 	created_unix      INTEGER NOT NULL,
 	sent_unix         INTEGER NOT NULL DEFAULT 0
 ) STRICT;
-INSERT INTO alert_deliveries_new SELECT id, channel_id, incident_id, event, title, payload, status, attempts, next_attempt_unix,
-	last_error, last_status, created_unix, sent_unix FROM alert_deliveries;
-DROP TABLE alert_deliveries;
-ALTER TABLE alert_deliveries_new RENAME TO alert_deliveries;
+INSERT INTO alert_deliveries (id, channel_id, incident_id, event, title, payload, status, attempts, next_attempt_unix, last_error,
+	last_status, created_unix, sent_unix)
+	SELECT id, channel_id, incident_id, event, title, payload, status, attempts, next_attempt_unix, last_error, last_status,
+	created_unix, sent_unix FROM alert_deliveries_copy;
+DROP TABLE alert_deliveries_copy;
 CREATE UNIQUE INDEX alert_deliveries_once ON alert_deliveries (channel_id, incident_id, event) WHERE incident_id IS NOT NULL;
 CREATE INDEX alert_deliveries_due ON alert_deliveries (next_attempt_unix) WHERE status = 'pending';
 CREATE INDEX alert_deliveries_channel ON alert_deliveries (channel_id, id);

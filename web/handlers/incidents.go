@@ -287,7 +287,7 @@ func (s *server) incidentsPage(al incidentService) echo.HandlerFunc {
 
 // incidentView builds the incident page; ackErrs and snoozeErrs carry a
 // rejected form (with its input) back to it.
-func (s *server) incidentView(c echo.Context, d app.IncidentDetail, note string, ackErrs templates.FormErrors, snooze *templates.SnoozeFormView) templates.IncidentView {
+func (s *server) incidentView(c echo.Context, d app.IncidentDetail, note string, ackErrs templates.FormErrors, snooze *templates.SnoozeFormView) (templates.IncidentView, error) {
 	u := mustUser(c)
 	now, loc := s.Now(), u.Location()
 	accts := scopeAccounts(c)
@@ -316,7 +316,10 @@ func (s *server) incidentView(c echo.Context, d app.IncidentDetail, note string,
 		v.AgentHref = "/agents/" + strconv.FormatInt(int64(inc.AgentID), 10)
 	}
 	until := now.In(loc).Add(24 * time.Hour).Format("2006-01-02T15:04")
-	cfgName, agentName := incidentNames(inc)
+	cfgName, agentName, err := incidentNames(c.Request().Context(), s.History, inc)
+	if err != nil {
+		return templates.IncidentView{}, err
+	}
 	if inc.ConfigID != 0 {
 		v.Snooze = append(v.Snooze, templates.SnoozeFormView{Kind: string(app.SnoozeConfiguration), ID: strconv.FormatInt(int64(inc.ConfigID), 10),
 			Name: cfgName, Label: "Snooze the configuration " + cfgName, Until: until})
@@ -339,44 +342,42 @@ func (s *server) incidentView(c echo.Context, d app.IncidentDetail, note string,
 			Event:   noticeWords(dl.Event), Badge: deliveryBadge(dl), Time: templates.NewTimeView(dl.Created, now, loc),
 		})
 	}
-	return v
+	return v, nil
 }
 
-// incidentNames reads the configuration and agent names out of an
-// incident's title ("Backup of NAME on AGENT: State", "NAME on AGENT is
-// …", "Agent NAME has been …"), falling back to the ids.
-func incidentNames(inc app.Incident) (cfg, agent string) {
+// renderIncident renders the incident page with status.
+func (s *server) renderIncident(c echo.Context, status int, d app.IncidentDetail, note string, ackErrs templates.FormErrors, snooze *templates.SnoozeFormView) error {
+	v, err := s.incidentView(c, d, note, ackErrs, snooze)
+	if err != nil {
+		return err
+	}
+	return render(c, status, templates.IncidentPage(v))
+}
+
+// incidentNames are the names the report history knows for an incident's
+// configuration and agent ("configuration 12" and "agent 7" when it knows
+// none, as for one that never reported).
+func incidentNames(ctx context.Context, names nameSource, inc app.Incident) (cfg, agent string, err error) {
 	cfg = "configuration " + strconv.FormatInt(int64(inc.ConfigID), 10)
 	agent = "agent " + strconv.FormatInt(int64(inc.AgentID), 10)
-	t := inc.Title
-	switch inc.Rule {
-	case app.RuleBackupFailed, app.RuleGrowth:
-		t = strings.TrimPrefix(t, "Backup of ")
-		if i := strings.LastIndex(t, " on "); i > 0 {
-			cfg = t[:i]
-			rest := t[i+4:]
-			if j := strings.IndexAny(rest, ":"); j > 0 {
-				rest = rest[:j]
-			} else if j := strings.Index(rest, " backed up "); j > 0 {
-				rest = rest[:j]
-			}
-			agent = rest
-		}
-	case app.RuleOverdue:
-		if i := strings.Index(t, " on "); i > 0 {
-			cfg = t[:i]
-			if j := strings.LastIndex(t, " is "); j > i {
-				agent = t[i+4 : j]
-			}
-		}
-	case app.RuleAgentOffline:
-		if rest, ok := strings.CutPrefix(t, "Agent "); ok {
-			if i := strings.Index(rest, " has been "); i > 0 {
-				agent = rest[:i]
-			}
-		}
+	scope := []app.AccountID{inc.AccountID}
+	if n, err := names.NameOf(ctx, scope, app.NameConfiguration, int64(inc.ConfigID)); err != nil {
+		return "", "", err
+	} else if n != "" {
+		cfg = n
 	}
-	return cfg, agent
+	if n, err := names.NameOf(ctx, scope, app.NameAgent, int64(inc.AgentID)); err != nil {
+		return "", "", err
+	} else if n != "" {
+		agent = n
+	}
+	return cfg, agent, nil
+}
+
+// nameSource finds the names of agents and configurations; *app.History
+// is one.
+type nameSource interface {
+	NameOf(ctx context.Context, accounts []app.AccountID, kind app.NameKind, id int64) (string, error)
 }
 
 // noticeWords says what a notice was.
@@ -408,7 +409,7 @@ func (s *server) incidentPage(al incidentService) echo.HandlerFunc {
 		if err != nil {
 			return err
 		}
-		return render(c, http.StatusOK, templates.IncidentPage(s.incidentView(c, d, "", nil, nil)))
+		return s.renderIncident(c, http.StatusOK, d, "", nil, nil)
 	}
 }
 
@@ -430,7 +431,7 @@ func (s *server) acknowledgeIncident(al incidentActor) echo.HandlerFunc {
 		note := c.FormValue("note")
 		_, err = al.Acknowledge(c.Request().Context(), mustUser(c), scopeIDs(scopeAccounts(c)), d.Incident.ID, note)
 		return formDone(c, err, func(fe templates.FormErrors) error {
-			return render(c, http.StatusUnprocessableEntity, templates.IncidentPage(s.incidentView(c, d, note, fe, nil)))
+			return s.renderIncident(c, http.StatusUnprocessableEntity, d, note, fe, nil)
 		}, "Acknowledged. The team can see you are on it.", "/alerts/incidents/"+d.Incident.ID.String())
 	}
 }
@@ -460,7 +461,7 @@ func (s *server) snoozeTarget(al incidentActor) echo.HandlerFunc {
 		z, err := al.SnoozeUntil(c.Request().Context(), u, inc.AccountID, u.Location(), req)
 		return formDone(c, err, func(fe templates.FormErrors) error {
 			f := &templates.SnoozeFormView{Kind: req.Kind, Until: req.Until, Reason: req.Reason, Errors: fe}
-			return render(c, http.StatusUnprocessableEntity, templates.IncidentPage(s.incidentView(c, d, "", nil, f)))
+			return s.renderIncident(c, http.StatusUnprocessableEntity, d, "", nil, f)
 		}, fmt.Sprintf("Snoozed the %s %s until %s: its incidents still show, and send nothing.", req.Kind,
 			displayName(z.Name, req.ID), templates.NewTimeView(z.Until, s.Now(), u.Location()).Abs), "/alerts/incidents/"+inc.ID.String())
 	}
