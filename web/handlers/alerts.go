@@ -1,6 +1,7 @@
 package handlers
 
 import (
+	"cmp"
 	"context"
 	"fmt"
 	"net/http"
@@ -159,7 +160,8 @@ func (s *server) channelFormView(c echo.Context, title string, acct app.Account,
 // that kind's form, every rule routed.
 func (s *server) newChannelPage() echo.HandlerFunc {
 	return s.perAccount("Add a channel", "channels", func(c echo.Context, acct app.Account) error {
-		req := app.ChannelRequest{Kind: c.QueryParam("kind"), Enabled: true, SMTPSecurity: string(app.SMTPStartTLS)}
+		// Without a kind the page opens on a webhook's form, with links to the other kinds' forms.
+		req := app.ChannelRequest{Kind: cmp.Or(c.QueryParam("kind"), string(app.ChannelWebhook)), Enabled: true, SMTPSecurity: string(app.SMTPStartTLS)}
 		for _, r := range app.RuleKinds() {
 			req.Rules = append(req.Rules, string(r))
 		}
