@@ -1,7 +1,6 @@
 package handlers
 
 import (
-	"context"
 	"encoding/json"
 	"hash/fnv"
 	"net/http"
@@ -16,11 +15,6 @@ import (
 	"github.com/rcbu-console/rcbu-console/web/templates"
 	"github.com/rcbu-console/rcbu-console/words"
 )
-
-// jobEstimator reads the history an estimate is made from.
-type jobEstimator interface {
-	Estimate(ctx context.Context, accounts []app.AccountID, kind app.ReportKind, config rcbu.ConfigurationID) (app.Estimate, error)
-}
 
 // The steps of the timeline, in order (§11.1, §11.2 "Typical order").
 const (
