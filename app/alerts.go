@@ -126,8 +126,10 @@ func (n Notice) Body() string {
 		b.WriteString(n.Text)
 		b.WriteString("\n")
 	}
-	b.WriteString("\nAccount: ")
-	b.WriteString(n.Account)
+	if n.Account != "" {
+		b.WriteString("\nAccount: ")
+		b.WriteString(n.Account)
+	}
 	if n.Rule != "" {
 		b.WriteString("\nRule: ")
 		b.WriteString(n.Rule.Label())

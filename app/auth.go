@@ -432,7 +432,7 @@ func (a *Auth) Logout(ctx context.Context, actor User, token string) error {
 func (a *Auth) SignOutEverywhere(ctx context.Context, actor User) error {
 	err := a.store.DeleteUserSessions(ctx, actor.ID)
 	if err == nil {
-		err = a.store.DeleteUserTokens(ctx, actor.ID)
+		err = a.store.RevokeUserAccess(ctx, actor.ID)
 	}
 	if err != nil {
 		a.audit.Record(ctx, actorEntry(actor, ActionSignOutEverywhere, actor.Email, err))

@@ -19,9 +19,17 @@ type User struct {
 	Role         Role
 	Disabled     bool
 	TimeZone     string // IANA name, "UTC" by default
-	Created      time.Time
-	Updated      time.Time
+	// MustChangePassword sends the user to change their password before
+	// anything else: somebody else chose it (the first admin's, generated
+	// and printed at the first start).
+	MustChangePassword bool
+	Created            time.Time
+	Updated            time.Time
 }
+
+// Invited reports whether the user was invited and has not set a password
+// yet: they cannot sign in until they use their link.
+func (u User) Invited() bool { return u.PasswordHash == "" }
 
 // DisplayName returns the name, or the email when the name is empty.
 func (u User) DisplayName() string {
@@ -56,8 +64,9 @@ type UserStore interface {
 	// UpdateUser writes u's mutable fields and, when revokeSessions is set,
 	// deletes all of the user's sessions in the same transaction.
 	UpdateUser(ctx context.Context, u User, revokeSessions bool) error
-	// DeleteUserTokens deletes every personal access token of the user.
-	DeleteUserTokens(ctx context.Context, id UserID) error
+	// RevokeUserAccess deletes every personal access token and one-time
+	// link of the user: what opens the account without the password.
+	RevokeUserAccess(ctx context.Context, id UserID) error
 	// CountUsers returns the number of users.
 	CountUsers(ctx context.Context) (int, error)
 	// CountActiveAdmins returns the number of enabled admins.
@@ -110,6 +119,19 @@ func validateEmail(v validation, field, email string) {
 	}
 }
 
+// checkNewUser normalizes a new user's email, name and role, adding what is
+// wrong with them to v.
+func checkNewUser(v validation, email, name, roleName string) (string, string, Role) {
+	email, name = normalizeEmail(email), strings.TrimSpace(name)
+	validateEmail(v, "email", email)
+	validateName(v, "name", name)
+	role, err := ParseRole(roleName)
+	if err != nil {
+		v.add("role", "Choose a role.")
+	}
+	return email, name, role
+}
+
 func validateName(v validation, field, name string) {
 	if len([]rune(name)) > 100 {
 		v.add(field, "Use at most 100 characters.")
@@ -127,7 +149,8 @@ func validateTimeZone(v validation, field, tz string) {
 }
 
 // EnsureAdmin creates the first admin when there are no users yet. When
-// password is empty a random one is generated. It reports whether the user was
+// password is empty a random one is generated, printed by the caller, and
+// must be changed at the first sign-in. It reports whether the user was
 // created and the password used (only then); later starts change nothing.
 func (s *Users) EnsureAdmin(ctx context.Context, email, password string) (created bool, usedPassword string, err error) {
 	n, err := s.store.CountUsers(ctx)
@@ -137,7 +160,8 @@ func (s *Users) EnsureAdmin(ctx context.Context, email, password string) (create
 	if n > 0 {
 		return false, "", nil
 	}
-	if password == "" {
+	generated := password == ""
+	if generated {
 		if password, err = RandomPassword(); err != nil {
 			return false, "", fmt.Errorf("ensure admin: %w", err)
 		}
@@ -154,7 +178,8 @@ func (s *Users) EnsureAdmin(ctx context.Context, email, password string) (create
 		return false, "", fmt.Errorf("ensure admin: %w", err)
 	}
 	now := s.now().UTC()
-	u, err := s.store.CreateUser(ctx, User{Email: email, Name: "Administrator", PasswordHash: hash, Role: RoleAdmin, TimeZone: "UTC", Created: now, Updated: now})
+	u, err := s.store.CreateUser(ctx, User{Email: email, Name: "Administrator", PasswordHash: hash, Role: RoleAdmin, TimeZone: "UTC",
+		MustChangePassword: generated, Created: now, Updated: now})
 	if err != nil {
 		return false, "", fmt.Errorf("ensure admin: %w", err)
 	}
@@ -183,20 +208,15 @@ func (s *Users) List(ctx context.Context, actor User) ([]User, error) {
 	return us, nil
 }
 
-// Create adds a user. Only admins may; the input is validated field by field.
+// Create adds a user with a known password. Only admins may; the input is
+// validated field by field. The console's pages invite instead
+// (Links.Invite), so that nobody but the user knows their password.
 func (s *Users) Create(ctx context.Context, actor User, req NewUserRequest) (User, error) {
 	if !actor.Role.Allows(RoleAdmin) {
 		return User{}, fmt.Errorf("create user: %w", ErrForbidden)
 	}
-	email := normalizeEmail(req.Email)
-	name := strings.TrimSpace(req.Name)
 	v := validation{}
-	validateEmail(v, "email", email)
-	validateName(v, "name", name)
-	role, err := ParseRole(req.Role)
-	if err != nil {
-		v.add("role", "Choose a role.")
-	}
+	email, name, role := checkNewUser(v, req.Email, req.Name, req.Role)
 	validatePassword(v, "password", req.Password)
 	if err := v.err(); err != nil {
 		return User{}, fmt.Errorf("create user: %w", err)
@@ -281,6 +301,13 @@ func (s *Users) SetDisabled(ctx context.Context, actor User, id UserID, disabled
 		s.audit.Record(ctx, actorEntry(actor, action, u.Email, err))
 		return fmt.Errorf("set disabled: %w", err)
 	}
+	if disabled {
+		// Revoked access ends at once: scripts' tokens and unused links too.
+		if err := s.store.RevokeUserAccess(ctx, u.ID); err != nil {
+			s.audit.Record(ctx, actorEntry(actor, action, u.Email, err))
+			return fmt.Errorf("set disabled: %w", err)
+		}
+	}
 	s.audit.Record(ctx, actorEntry(actor, action, u.Email, nil))
 	return nil
 }
@@ -297,8 +324,10 @@ func (s *Users) keepOneAdmin(ctx context.Context, field, verb string) error {
 }
 
 // ResetPassword sets a new password for a user (an admin's action), signs
-// the user out everywhere and revokes the user's personal access tokens. An empty password generates a random one, which is
-// returned so the admin can pass it on.
+// the user out everywhere and revokes the user's personal access tokens. An
+// empty password generates a random one, which is returned so the admin can
+// pass it on. The console's pages make a reset link instead
+// (Links.ResetLink).
 func (s *Users) ResetPassword(ctx context.Context, actor User, id UserID, password string) (string, error) {
 	if !actor.Role.Allows(RoleAdmin) {
 		return "", fmt.Errorf("reset password: %w", ErrForbidden)
@@ -358,13 +387,13 @@ func (s *Users) setPassword(ctx context.Context, u User, password string) error 
 	if err != nil {
 		return err
 	}
-	u.PasswordHash = hash
+	u.PasswordHash, u.MustChangePassword = hash, false
 	u.Updated = s.now().UTC()
 	if err := s.store.UpdateUser(ctx, u, true); err != nil {
 		return err
 	}
 	// A new password ends everything the old one opened, scripts' tokens too.
-	return s.store.DeleteUserTokens(ctx, u.ID)
+	return s.store.RevokeUserAccess(ctx, u.ID)
 }
 
 // UpdateProfile changes the user's own display name and time zone.

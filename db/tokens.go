@@ -94,10 +94,15 @@ func (s *Store) DeleteToken(ctx context.Context, user app.UserID, id app.TokenID
 	return t, nil
 }
 
-// DeleteUserTokens deletes every personal access token of the user.
-func (s *Store) DeleteUserTokens(ctx context.Context, id app.UserID) error {
-	if _, err := s.db.ExecContext(ctx, `DELETE FROM api_tokens WHERE user_id = ?`, id); err != nil {
-		return fmt.Errorf("db: delete tokens of user %d: %w", id, err)
-	}
-	return nil
+// RevokeUserAccess deletes every personal access token and one-time link
+// of the user, in one transaction.
+func (s *Store) RevokeUserAccess(ctx context.Context, id app.UserID) error {
+	return s.inTx(ctx, func(tx *sql.Tx) error {
+		for _, q := range []string{`DELETE FROM api_tokens WHERE user_id = ?`, `DELETE FROM user_links WHERE user_id = ?`} {
+			if _, err := tx.ExecContext(ctx, q, id); err != nil {
+				return fmt.Errorf("db: revoke access of user %d: %w", id, err)
+			}
+		}
+		return nil
+	})
 }

@@ -9,14 +9,14 @@ import (
 	"github.com/rcbu-console/rcbu-console/app"
 )
 
-const userColumns = `id, email, name, password_hash, role, disabled, time_zone, created_unix, updated_unix`
+const userColumns = `id, email, name, password_hash, role, disabled, time_zone, must_change_password, created_unix, updated_unix`
 
 type rowScanner interface{ Scan(dest ...any) error }
 
 func scanUser(r rowScanner) (app.User, error) {
 	var u app.User
 	var role string
-	err := r.Scan(&u.ID, &u.Email, &u.Name, &u.PasswordHash, &role, &u.Disabled, &u.TimeZone, (*unixTime)(&u.Created), (*unixTime)(&u.Updated))
+	err := r.Scan(&u.ID, &u.Email, &u.Name, &u.PasswordHash, &role, &u.Disabled, &u.TimeZone, &u.MustChangePassword, (*unixTime)(&u.Created), (*unixTime)(&u.Updated))
 	if err != nil {
 		return app.User{}, err
 	}
@@ -29,8 +29,8 @@ func scanUser(r rowScanner) (app.User, error) {
 // CreateUser inserts u; a duplicate email wraps app.ErrConflict.
 func (s *Store) CreateUser(ctx context.Context, u app.User) (app.User, error) {
 	res, err := s.db.ExecContext(ctx,
-		`INSERT INTO users (email, name, password_hash, role, disabled, time_zone, created_unix, updated_unix) VALUES (?, ?, ?, ?, ?, ?, ?, ?)`,
-		u.Email, u.Name, u.PasswordHash, u.Role.String(), u.Disabled, u.TimeZone, unix(u.Created), unix(u.Updated))
+		`INSERT INTO users (email, name, password_hash, role, disabled, time_zone, must_change_password, created_unix, updated_unix) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+		u.Email, u.Name, u.PasswordHash, u.Role.String(), u.Disabled, u.TimeZone, u.MustChangePassword, unix(u.Created), unix(u.Updated))
 	if err != nil {
 		if isUnique(err) {
 			return app.User{}, fmt.Errorf("user %q: %w", u.Email, app.ErrConflict)
@@ -95,8 +95,8 @@ func (s *Store) ListUsers(ctx context.Context) ([]app.User, error) {
 func (s *Store) UpdateUser(ctx context.Context, u app.User, revokeSessions bool) error {
 	return s.inTx(ctx, func(tx *sql.Tx) error {
 		res, err := tx.ExecContext(ctx,
-			`UPDATE users SET name = ?, password_hash = ?, role = ?, disabled = ?, time_zone = ?, updated_unix = ? WHERE id = ?`,
-			u.Name, u.PasswordHash, u.Role.String(), u.Disabled, u.TimeZone, unix(u.Updated), u.ID)
+			`UPDATE users SET name = ?, password_hash = ?, role = ?, disabled = ?, time_zone = ?, must_change_password = ?, updated_unix = ? WHERE id = ?`,
+			u.Name, u.PasswordHash, u.Role.String(), u.Disabled, u.TimeZone, u.MustChangePassword, unix(u.Updated), u.ID)
 		if err != nil {
 			return fmt.Errorf("db: update user %d: %w", u.ID, err)
 		}
