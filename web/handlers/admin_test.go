@@ -178,33 +178,24 @@ func TestUsersAdmin(t *testing.T) {
 	te := newTestEnv(t)
 	admin := te.loginRole(app.RoleAdmin)
 	t.Run("bad input re-renders with messages", func(t *testing.T) {
-		rec := te.post("/admin/users", url.Values{"email": {"nope"}, "role": {"root"}, "password": {"short"}}, admin)
-		d := wantFieldErrors(t, rec, "email", "role", "password")
+		rec := te.post("/admin/users", url.Values{"email": {"nope"}, "role": {"root"}}, admin)
+		d := wantFieldErrors(t, rec, "email", "role")
 		if d.Find(`input[name="email"]`).AttrOr("value", "") != "nope" {
 			t.Error("input not kept")
 		}
 	})
-	t.Run("create, list, reset password", func(t *testing.T) {
-		rec := te.post("/admin/users", url.Values{"email": {"New@Example.com"}, "name": {"New"}, "role": {"creator"}, "password": {"initial password 12"}}, admin)
-		if rec.Code != http.StatusSeeOther {
-			t.Fatalf("status %d\n%s", rec.Code, rec.Body.String())
+	t.Run("invite, list", func(t *testing.T) {
+		link := te.issueLinkForm(t, admin, url.Values{"email": {"New@Example.com"}, "name": {"New"}, "role": {"creator"}})
+		if !strings.Contains(link, app.LinkPath) {
+			t.Fatalf("link %q", link)
 		}
 		d := doc(t, te.get("/admin/users", admin))
 		row := d.Find(`[data-testid="user-row"][data-email="new@example.com"]`)
-		if row.Length() != 1 || strings.TrimSpace(row.Find(`[data-testid="user-role"]`).Text()) != "Creator" {
+		if row.Length() != 1 || strings.TrimSpace(row.Find(`[data-testid="user-role"]`).Text()) != "Creator" || !strings.Contains(row.Text(), "Invited") {
 			t.Fatalf("user row missing or wrong: %q", row.Text())
 		}
-		u, _ := te.store.UserByEmail(t.Context(), "new@example.com")
-		rec = te.post("/admin/users/"+u.ID.String()+"/password", nil, admin)
-		if rec.Code != http.StatusOK || rec.Header().Get("Cache-Control") != "no-store" {
-			t.Fatalf("reset: status %d, Cache-Control %q", rec.Code, rec.Header().Get("Cache-Control"))
-		}
-		pw := strings.TrimSpace(testid(doc(t, rec), "new-password-value").Text())
-		if len(pw) < app.MinPasswordLen {
-			t.Fatalf("new password %q", pw)
-		}
-		if rec := te.post("/login", url.Values{"email": {"new@example.com"}, "password": {pw}}, nil); rec.Code != http.StatusSeeOther {
-			t.Errorf("the shown password does not work: %d", rec.Code)
+		if rec := te.post("/login", url.Values{"email": {"new@example.com"}, "password": {""}}, nil); rec.Code != http.StatusUnprocessableEntity {
+			t.Errorf("an invited user without a password signed in: %d", rec.Code)
 		}
 	})
 	t.Run("the last admin cannot demote themselves", func(t *testing.T) {

@@ -67,7 +67,7 @@ func (s *server) listUsers(users userLister) echo.HandlerFunc {
 		now, loc := s.Now(), actor.Location()
 		for _, u := range list {
 			v.Users = append(v.Users, templates.UserRow{
-				ID: u.ID.String(), Email: u.Email, Name: u.Name, Role: u.Role.Label(), Disabled: u.Disabled,
+				ID: u.ID.String(), Email: u.Email, Name: u.Name, Role: u.Role.Label(), Disabled: u.Disabled, Invited: u.Invited(),
 				Created: templates.NewTimeView(u.Created, now, loc),
 			})
 		}
@@ -75,54 +75,100 @@ func (s *server) listUsers(users userLister) echo.HandlerFunc {
 	}
 }
 
-// newUserPage shows the form to add a user.
+// newUserPage shows the form to invite a user.
 func (s *server) newUserPage(c echo.Context) error {
 	return render(c, http.StatusOK, templates.NewUserPage(templates.NewUserView{
-		Meta:  s.meta(c, "Add a user", templates.NavAdmin),
+		Meta:  s.meta(c, "Invite a user", templates.NavAdmin),
 		Roles: roleOptions(app.RoleObserver.String()),
 	}))
 }
 
-type userCreator interface {
-	Create(ctx context.Context, actor app.User, req app.NewUserRequest) (app.User, error)
+type linkIssuer interface {
+	Invite(ctx context.Context, actor app.User, req app.InviteRequest, baseURL string) (app.IssuedLink, error)
+	ResetLink(ctx context.Context, actor app.User, id app.UserID, baseURL string) (app.IssuedLink, error)
 }
 
-// createUser adds a user; invalid input re-renders the form (422).
-func (s *server) createUser(users userCreator) echo.HandlerFunc {
+// inviteUser creates the user without a password and shows their one-time
+// link on this response, once (not in a flash: the session store must not
+// hold it); invalid input re-renders the form (422).
+func (s *server) inviteUser(links linkIssuer) echo.HandlerFunc {
 	return func(c echo.Context) error {
 		actor := mustUser(c)
-		req := app.NewUserRequest{Email: c.FormValue("email"), Name: c.FormValue("name"), Role: c.FormValue("role"), Password: c.FormValue("password")}
-		u, err := users.Create(c.Request().Context(), actor, req)
+		req := app.InviteRequest{Email: c.FormValue("email"), Name: c.FormValue("name"), Role: c.FormValue("role")}
+		out, err := links.Invite(c.Request().Context(), actor, req, s.baseURL(c))
 		if fe, ok := formErrors(err); ok {
 			return render(c, http.StatusUnprocessableEntity, templates.NewUserPage(templates.NewUserView{
-				Meta: s.meta(c, "Add a user", templates.NavAdmin), Email: req.Email, Name: req.Name, Role: req.Role,
+				Meta: s.meta(c, "Invite a user", templates.NavAdmin), Email: req.Email, Name: req.Name, Role: req.Role,
 				Roles: roleOptions(req.Role), Errors: fe,
 			}))
 		}
 		if err != nil {
 			return err
 		}
-		return flashAndRedirect(c, templates.FlashSuccess, "Added "+u.Email+" as "+u.Role.Label()+".", "/admin/users")
+		return s.renderIssuedLink(c, out)
 	}
+}
+
+// resetLink makes a new one-time link for the user in the path and shows
+// it once: an invitation again for a user who never set a password.
+func (s *server) resetLink(users userGetter, links linkIssuer) echo.HandlerFunc {
+	return func(c echo.Context) error {
+		actor := mustUser(c)
+		u, err := byID(c, users.Get)
+		if err != nil {
+			return err
+		}
+		out, err := links.ResetLink(c.Request().Context(), actor, u.ID, s.baseURL(c))
+		if fe, ok := formErrors(err); ok {
+			return render(c, http.StatusUnprocessableEntity, templates.UserPage(s.userAdminView(c, u, fe)))
+		}
+		if err != nil {
+			return err
+		}
+		return s.renderIssuedLink(c, out)
+	}
+}
+
+// renderIssuedLink shows a link just made, the only time it is shown.
+func (s *server) renderIssuedLink(c echo.Context, out app.IssuedLink) error {
+	title := "Invitation for " + out.User.Email
+	if out.Kind == app.LinkReset {
+		title = "Reset link for " + out.User.Email
+	}
+	c.Response().Header().Set(echo.HeaderCacheControl, "no-store")
+	return render(c, http.StatusOK, templates.IssuedLinkPage(templates.IssuedLinkView{
+		Meta: s.meta(c, title, templates.NavAdmin), Title: title, UserID: out.User.ID.String(), Email: out.User.Email,
+		Invite: out.Kind == app.LinkInvite, URL: out.URL, Expires: templates.NewTimeView(out.Expires, s.Now(), mustUser(c).Location()),
+		MailedVia: out.MailedVia, MailError: out.MailError,
+	}))
+}
+
+// baseURL is the console's address that links start with:
+// RCBU_WEB_PUBLIC_URL, else the address the admin's browser used.
+func (s *server) baseURL(c echo.Context) string {
+	if s.PublicURL != "" {
+		return s.PublicURL
+	}
+	return c.Scheme() + "://" + c.Request().Host
 }
 
 type userGetter interface {
 	Get(ctx context.Context, id app.UserID) (app.User, error)
 }
 
-func (s *server) userAdminView(c echo.Context, u app.User, errs templates.FormErrors, newPassword string) templates.UserAdminView {
+func (s *server) userAdminView(c echo.Context, u app.User, errs templates.FormErrors) templates.UserAdminView {
 	actor := mustUser(c)
 	return templates.UserAdminView{
-		Meta:        s.meta(c, u.Email, templates.NavAdmin),
-		ID:          u.ID.String(),
-		Email:       u.Email,
-		Name:        u.Name,
-		Role:        u.Role.Label(),
-		Roles:       roleOptions(u.Role.String()),
-		Disabled:    u.Disabled,
-		Self:        actor.ID == u.ID,
-		Errors:      errs,
-		NewPassword: newPassword,
+		Meta:     s.meta(c, u.Email, templates.NavAdmin),
+		ID:       u.ID.String(),
+		Email:    u.Email,
+		Name:     u.Name,
+		Role:     u.Role.Label(),
+		Roles:    roleOptions(u.Role.String()),
+		Disabled: u.Disabled,
+		Self:     actor.ID == u.ID,
+		Errors:   errs,
+		Invited:  u.Invited(),
 	}
 }
 
@@ -133,7 +179,7 @@ func (s *server) userPage(users userGetter) echo.HandlerFunc {
 		if err != nil {
 			return err
 		}
-		return render(c, http.StatusOK, templates.UserPage(s.userAdminView(c, u, nil, "")))
+		return render(c, http.StatusOK, templates.UserPage(s.userAdminView(c, u, nil)))
 	}
 }
 
@@ -141,7 +187,6 @@ type userAdmin interface {
 	userGetter
 	SetRole(ctx context.Context, actor app.User, id app.UserID, role string) error
 	SetDisabled(ctx context.Context, actor app.User, id app.UserID, disabled bool) error
-	ResetPassword(ctx context.Context, actor app.User, id app.UserID, password string) (string, error)
 }
 
 // userAction runs one admin action on the user in the path. A validation
@@ -155,7 +200,7 @@ func (s *server) userAction(users userAdmin, do func(c echo.Context, actor app.U
 		}
 		msg, err := do(c, actor, u)
 		if fe, ok := formErrors(err); ok {
-			return render(c, http.StatusUnprocessableEntity, templates.UserPage(s.userAdminView(c, u, fe, "")))
+			return render(c, http.StatusUnprocessableEntity, templates.UserPage(s.userAdminView(c, u, fe)))
 		}
 		if err != nil {
 			return err
@@ -191,26 +236,4 @@ func (s *server) setUserDisabled(users userAdmin, disabled bool) echo.HandlerFun
 		}
 		return u.Email + " can sign in again.", nil
 	})
-}
-
-// resetPassword sets a random password and shows it once, on this response
-// (not in a flash: the session store must not hold it).
-func (s *server) resetPassword(users userAdmin) echo.HandlerFunc {
-	return func(c echo.Context) error {
-		actor := mustUser(c)
-		u, err := byID(c, users.Get)
-		if err != nil {
-			return err
-		}
-		ctx := c.Request().Context()
-		pw, err := users.ResetPassword(ctx, actor, u.ID, "")
-		if err != nil {
-			return err
-		}
-		if actor.ID == u.ID {
-			return seeOther(c, "/login")
-		}
-		c.Response().Header().Set(echo.HeaderCacheControl, "no-store")
-		return render(c, http.StatusOK, templates.UserPage(s.userAdminView(c, u, nil, pw)))
-	}
 }

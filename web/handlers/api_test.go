@@ -164,6 +164,8 @@ func TestAPIRoleBelowMinimumIs403(t *testing.T) {
 	}
 }
 
+// TestAPITokenFollowsItsUser: a token acts as its user, stops when the
+// user is disabled (and stays revoked), and expires.
 func TestAPITokenFollowsItsUser(t *testing.T) {
 	ae := newAPIEnv(t, metrics.Options{})
 	ctx := context.Background()
@@ -181,8 +183,14 @@ func TestAPITokenFollowsItsUser(t *testing.T) {
 	if err := ae.users.SetDisabled(ctx, ae.byRole[app.RoleAdmin], obs.ID, false); err != nil {
 		t.Fatal(err)
 	}
+	// Disabling revoked the token for good: enabling the user again does
+	// not bring it back.
+	if rec := ae.apiGet("/api/v1/agents", tok); rec.Code != http.StatusUnauthorized {
+		t.Fatalf("enabled again: %d, want 401 (the token was revoked)", rec.Code)
+	}
+	tok = ae.token(t, app.RoleObserver)
 	if rec := ae.apiGet("/api/v1/agents", tok); rec.Code != http.StatusOK {
-		t.Fatalf("enabled again: %d", rec.Code)
+		t.Fatalf("a new token: %d", rec.Code)
 	}
 	ae.clock.Advance(31 * 24 * time.Hour)
 	if rec := ae.apiGet("/api/v1/agents", tok); rec.Code != http.StatusUnauthorized {

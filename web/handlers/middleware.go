@@ -168,7 +168,8 @@ func (s *server) loadSession(next echo.HandlerFunc) echo.HandlerFunc {
 
 // requireRole lets the request through only for a signed-in user with at
 // least role min. Nobody signed in: a redirect to /login (htmx: 401 with
-// HX-Redirect). Too low a role: 403.
+// HX-Redirect). Too low a role: 403. A user who must change their password
+// goes to /password/change first.
 func requireRole(min app.Role) echo.MiddlewareFunc {
 	return func(next echo.HandlerFunc) echo.HandlerFunc {
 		return func(c echo.Context) error {
@@ -183,6 +184,15 @@ func requireRole(min app.Role) echo.MiddlewareFunc {
 			}
 			if !u.Role.Allows(min) {
 				return fmt.Errorf("%s needs the %s role: %w", c.Request().URL.Path, min.Label(), app.ErrForbidden)
+			}
+			if u.MustChangePassword && c.Path() != "/password/change" && c.Path() != "/logout" {
+				// A password somebody else chose (printed at the first
+				// start, or set by an admin) opens nothing but its change.
+				if isHTMX(c) {
+					c.Response().Header().Set("HX-Redirect", "/password/change")
+					return c.NoContent(http.StatusNoContent)
+				}
+				return seeOther(c, "/password/change")
 			}
 			return next(c)
 		}

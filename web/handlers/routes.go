@@ -106,6 +106,12 @@ func (s *server) routes(e *echo.Echo) *routes {
 	r.get("/login", public, s.loginPage)
 	r.post("/login", public, s.login(s.Auth))
 	r.post("/logout", app.RoleObserver, s.logout(s.Auth))
+	// One-time links (invitations and resets) and the forced change of a
+	// password somebody else chose.
+	r.get(app.LinkPath+":token", public, s.linkPage(s.Links))
+	r.post(app.LinkPath+":token", public, s.useLink(s.Links))
+	r.get("/password/change", app.RoleObserver, s.changePasswordPage)
+	r.post("/password/change", app.RoleObserver, s.forcedPasswordChange(s.Users))
 
 	// Pages for everyone signed in.
 	r.get("/", app.RoleObserver, s.overview(s.Overviews))
@@ -208,12 +214,12 @@ func (s *server) routes(e *echo.Echo) *routes {
 	r.get("/admin", app.RoleAdmin, s.adminIndex)
 	r.get("/admin/users", app.RoleAdmin, s.listUsers(s.Users))
 	r.get("/admin/users/new", app.RoleAdmin, s.newUserPage)
-	r.post("/admin/users", app.RoleAdmin, s.createUser(s.Users))
+	r.post("/admin/users", app.RoleAdmin, s.inviteUser(s.Links))
 	r.get("/admin/users/:id", app.RoleAdmin, s.userPage(s.Users))
 	r.post("/admin/users/:id/role", app.RoleAdmin, s.setUserRole(s.Users))
 	r.post("/admin/users/:id/disable", app.RoleAdmin, s.setUserDisabled(s.Users, true))
 	r.post("/admin/users/:id/enable", app.RoleAdmin, s.setUserDisabled(s.Users, false))
-	r.post("/admin/users/:id/password", app.RoleAdmin, s.resetPassword(s.Users))
+	r.post("/admin/users/:id/reset-link", app.RoleAdmin, s.resetLink(s.Users, s.Links))
 	r.get("/admin/accounts", app.RoleAdmin, s.listAccounts(s.Accounts))
 	r.get("/admin/accounts/new", app.RoleAdmin, s.newAccountPage)
 	r.post("/admin/accounts", app.RoleAdmin, s.createAccount(s.Accounts))

@@ -23,14 +23,17 @@ func TestTokensAreRevokedWithTheSessions(t *testing.T) {
 				t.Fatalf("sign out everywhere: %d", rec.Code)
 			}
 		}},
-		{"password reset by an admin", func(t *testing.T) {
-			ck := ae.loginRole(app.RoleAdmin)
-			if rec := ae.post("/admin/users/"+creator.ID.String()+"/password", nil, ck); rec.Code != http.StatusOK && rec.Code != http.StatusSeeOther {
-				t.Fatalf("reset: %d", rec.Code)
+		{"password set through an admin's reset link", func(t *testing.T) {
+			link := ae.issueLink(t, "/admin/users/"+creator.ID.String()+"/reset-link")
+			ae.setPasswordThrough(t, link, testPassword)
+		}},
+		{"user disabled", func(t *testing.T) {
+			admin := ae.loginRole(app.RoleAdmin)
+			if rec := ae.post("/admin/users/"+creator.ID.String()+"/disable", nil, admin); rec.Code != http.StatusSeeOther {
+				t.Fatalf("disable: %d", rec.Code)
 			}
-			// The reset set a random password: put the test one back.
-			if _, err := ae.users.ResetPassword(t.Context(), ae.byRole[app.RoleAdmin], creator.ID, testPassword); err != nil {
-				t.Fatal(err)
+			if rec := ae.post("/admin/users/"+creator.ID.String()+"/enable", nil, admin); rec.Code != http.StatusSeeOther {
+				t.Fatalf("enable: %d", rec.Code)
 			}
 		}},
 		{"password change", func(t *testing.T) {
