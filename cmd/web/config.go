@@ -59,6 +59,14 @@ type Config struct {
 	RCBURegion      string // RCBU_REGION, -rcbu-region
 	RCBUIdentityURL string // RCBU_IDENTITY_URL, -rcbu-identity-url
 
+	// PublicURL is the console's address as its users reach it, the start
+	// of invitation and reset links (RCBU_WEB_PUBLIC_URL, -public-url);
+	// empty: the address the admin's browser used (reset-admin: RCBU_WEB_ADDR).
+	PublicURL string
+	// LinkTTL is how long an invitation or reset link works
+	// (RCBU_WEB_LINK_TTL, -link-ttl).
+	LinkTTL time.Duration
+
 	ShowVersion bool // -version
 	Healthcheck bool // -healthcheck
 }
@@ -79,6 +87,7 @@ func loadConfig(args []string, getenv func(string) string, output io.Writer) (Co
 		regionPorts                                                          string
 		user, apiKey, password, region, identity                             string
 		syncInterval, keepDays, auditKeepDays                                string
+		publicURL, linkTTL                                                   string
 	}
 	var rawProxies, rawMetricsToken, rawMetricsAllow string
 	settings := []setting{
@@ -95,6 +104,8 @@ func loadConfig(args []string, getenv func(string) string, output io.Writer) (Co
 		{"RCBU_WEB_TRUSTED_PROXIES", "trusted-proxies", "", "comma-separated IPs or CIDRs of reverse proxies trusted for X-Forwarded-For", &rawProxies},
 		{"RCBU_WEB_METRICS_TOKEN", "", "", "", &rawMetricsToken},
 		{"RCBU_WEB_METRICS_ALLOW", "metrics-allow", "", "comma-separated IPs or CIDRs that may read /metrics without RCBU_WEB_METRICS_TOKEN (e.g. 127.0.0.1/32,10.0.0.0/8); with neither, /metrics is off", &rawMetricsAllow},
+		{"RCBU_WEB_PUBLIC_URL", "public-url", "", "the console's address as users reach it (https://backup.example.com), the start of invitation and reset links; empty: the address the admin's browser used", &raw.publicURL},
+		{"RCBU_WEB_LINK_TTL", "link-ttl", "72h", "how long an invitation or password reset link works (10m to 720h)", &raw.linkTTL},
 		{"RCBU_WEB_SYNC_INTERVAL", "sync-interval", "5m", "how often report history syncs from Cloud Backup (10s to 24h)", &raw.syncInterval},
 		{"RCBU_WEB_HISTORY_KEEP_DAYS", "history-keep-days", "0", "delete report snapshots older than this many days; 0 keeps them forever", &raw.keepDays},
 		{"RCBU_WEB_AUDIT_KEEP_DAYS", "audit-keep-days", strconv.Itoa(app.DefaultAuditKeepDays), "delete audit log entries older than this many days (1 to 36500)", &raw.auditKeepDays},
@@ -208,6 +219,16 @@ func loadConfig(args []string, getenv func(string) string, output io.Writer) (Co
 		bad("RCBU_WEB_SYNC_INTERVAL", "want a duration from 10s to 24h such as 5m, got %q", raw.syncInterval)
 	}
 	cfg.SyncInterval = interval
+	if cfg.PublicURL = strings.TrimRight(strings.TrimSpace(raw.publicURL), "/"); cfg.PublicURL != "" {
+		if u, err := url.Parse(cfg.PublicURL); err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" || u.RawQuery != "" || u.Fragment != "" {
+			bad("RCBU_WEB_PUBLIC_URL", "want an http(s) address such as https://backup.example.com, got %q", raw.publicURL)
+		}
+	}
+	ttl, err := time.ParseDuration(strings.TrimSpace(raw.linkTTL))
+	if err != nil || ttl < 10*time.Minute || ttl > 720*time.Hour {
+		bad("RCBU_WEB_LINK_TTL", "want a duration from 10m to 720h such as 72h, got %q", raw.linkTTL)
+	}
+	cfg.LinkTTL = ttl
 	keep, err := strconv.Atoi(strings.TrimSpace(raw.keepDays))
 	if err != nil || keep < 0 || keep > 100000 {
 		bad("RCBU_WEB_HISTORY_KEEP_DAYS", "want a whole number of days (0 keeps reports forever), got %q", raw.keepDays)

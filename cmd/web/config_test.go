@@ -23,6 +23,7 @@ func TestLoadConfigDefaults(t *testing.T) {
 	want := Config{Addr: "127.0.0.1:8080", DBPath: "data/rcbu-web.db", AdminEmail: "admin@example.com", DemoSpeed: 1,
 		SyncInterval:    5 * time.Minute,
 		AuditKeepDays:   400,
+		LinkTTL:         72 * time.Hour,
 		RCBUIdentityURL: "https://identity.api.rackspacecloud.com/v2.0/tokens"}
 	if diff := cmp.Diff(want, cfg); diff != "" {
 		t.Errorf("defaults (-want +got):\n%s", diff)
@@ -72,6 +73,9 @@ func TestLoadConfigErrorsNameTheVariable(t *testing.T) {
 		{"too short a sync interval", map[string]string{"RCBU_WEB_SYNC_INTERVAL": "1s"}, []string{"RCBU_WEB_SYNC_INTERVAL"}},
 		{"negative keep days", map[string]string{"RCBU_WEB_HISTORY_KEEP_DAYS": "-1"}, []string{"RCBU_WEB_HISTORY_KEEP_DAYS"}},
 		{"zero audit keep days", map[string]string{"RCBU_WEB_AUDIT_KEEP_DAYS": "0"}, []string{"RCBU_WEB_AUDIT_KEEP_DAYS"}},
+		{"a public URL that is not http(s)", map[string]string{"RCBU_WEB_PUBLIC_URL": "ftp://backup.example.com"}, []string{"RCBU_WEB_PUBLIC_URL"}},
+		{"a public URL with a query", map[string]string{"RCBU_WEB_PUBLIC_URL": "https://backup.example.com/?x=1"}, []string{"RCBU_WEB_PUBLIC_URL"}},
+		{"a link lifetime out of range", map[string]string{"RCBU_WEB_LINK_TTL": "1m"}, []string{"RCBU_WEB_LINK_TTL"}},
 		{"username without key", map[string]string{"RCBU_USERNAME": "alice"}, []string{"RCBU_API_KEY"}},
 		{"key without username", map[string]string{"RCBU_API_KEY": "k"}, []string{"RCBU_USERNAME"}},
 		{"key and password", map[string]string{"RCBU_USERNAME": "a", "RCBU_API_KEY": "k", "RCBU_PASSWORD": "p"}, []string{"RCBU_PASSWORD"}},

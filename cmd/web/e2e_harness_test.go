@@ -7,6 +7,8 @@ package main
 import (
 	"context"
 	"fmt"
+	"html"
+	"io"
 	"net/http"
 	"net/http/cookiejar"
 	"net/http/httptest"
@@ -391,12 +393,29 @@ func (env *e2eEnv) httpClient(t *testing.T, email, password string) *http.Client
 func (env *e2eEnv) createUser(t *testing.T, email, role, password string) {
 	t.Helper()
 	hc := env.httpClient(t, e2eAdminEmail, e2eAdminPassword)
-	resp, err := hc.PostForm(env.base+"/admin/users", url.Values{"email": {email}, "name": {strings.Split(email, "@")[0]}, "role": {role}, "password": {password}})
+	resp, err := hc.PostForm(env.base+"/admin/users", url.Values{"email": {email}, "name": {strings.Split(email, "@")[0]}, "role": {role}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	page, err := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	m := issuedLinkRE.FindSubmatch(page)
+	if err != nil || resp.StatusCode != http.StatusOK || m == nil {
+		t.Fatalf("invite %s: %d, %v, no link on the page", email, resp.StatusCode, err)
+	}
+	link, err := url.Parse(html.UnescapeString(string(m[1])))
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp, err = http.PostForm(env.base+link.Path, url.Values{"password": {password}, "confirm_password": {password}})
 	if err != nil {
 		t.Fatal(err)
 	}
 	resp.Body.Close()
-	if resp.StatusCode != http.StatusOK || resp.Request.URL.Path != "/admin/users" {
-		t.Fatalf("create user %s: %d at %s", email, resp.StatusCode, resp.Request.URL)
+	if resp.StatusCode != http.StatusOK || resp.Request.URL.Path != "/login" {
+		t.Fatalf("set the password of %s: %d at %s", email, resp.StatusCode, resp.Request.URL)
 	}
 }
+
+// issuedLinkRE finds the one-time link on the page an invitation shows.
+var issuedLinkRE = regexp.MustCompile(`value="([^"]+)"[^>]*data-testid="issued-link-url"`)

@@ -11,6 +11,7 @@ import (
 	"fmt"
 	"net/http"
 	"net/http/httptest"
+	"net/url"
 	"slices"
 	"strconv"
 	"strings"
@@ -344,6 +345,50 @@ func TestE2E(t *testing.T) {
 		// The dialog check runs at cleanup (newTab); give a late onerror a
 		// chance to fire first by asking the page a question after load.
 		eval[bool](tb, `true`)
+	})
+
+	t.Run("invite a user who sets a password and signs in", func(t *testing.T) {
+		const invitee, inviteePassword = "invitee@example.com", "the invitee's own password"
+		admin := env.newTab(t, scenarioTimeout)
+		admin.login(e2eAdminEmail, e2eAdminPassword)
+		admin.open("/admin/users/new")
+		admin.do("fill the invitation",
+			chromedp.SendKeys(chromedp.CSS(`input[name="email"]`), invitee),
+			chromedp.SetValue(chromedp.CSS(`select[name="role"]`), "creator"),
+		)
+		if st := admin.submit("invite", `[data-testid="invite-submit"]`); st != http.StatusOK {
+			t.Fatalf("invite: %d", st)
+		}
+		link := eval[string](admin, `document.querySelector('[data-testid="issued-link-url"]').value`)
+		u, err := url.Parse(link)
+		if err != nil || !strings.HasPrefix(u.Path, "/password/") {
+			t.Fatalf("the page shows no link: %q", link)
+		}
+
+		tb := env.newTab(t, scenarioTimeout)
+		if st := tb.open(u.Path); st != http.StatusOK {
+			t.Fatalf("the link: %d", st)
+		}
+		if got := tb.text(`[data-testid="link-email"]`); got != invitee {
+			t.Errorf("the link's page names %q", got)
+		}
+		tb.do("choose a password",
+			chromedp.SendKeys(chromedp.CSS(`input[name="password"]`), inviteePassword),
+			chromedp.SendKeys(chromedp.CSS(`input[name="confirm_password"]`), inviteePassword),
+		)
+		if st := tb.submit("set the password", `[data-testid="set-password-submit"]`); st != http.StatusOK || !strings.HasPrefix(tb.location(), "/login") {
+			t.Fatalf("set password: %d, on %s", st, tb.location())
+		}
+		tb.login(invitee, inviteePassword)
+		if loc := tb.location(); loc != "/" {
+			t.Errorf("after signing in the invitee is on %s, want /", loc)
+		}
+		if got := tb.text(`[data-testid="user-name"]`); got == "" {
+			t.Error("the header names no user after the invitee signed in")
+		}
+		if st := tb.open(u.Path); st != http.StatusGone {
+			t.Errorf("the used link: %d, want 410", st)
+		}
 	})
 
 	t.Run("logout ends the session and back shows no data", func(t *testing.T) {

@@ -34,6 +34,9 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 	if len(args) > 0 && args[0] == "rotate-secret" {
 		return rotateSecret(ctx, args[1:], getenv, stdout, stderr)
 	}
+	if len(args) > 0 && args[0] == "reset-admin" {
+		return resetAdmin(ctx, args[1:], getenv, stdout, stderr)
+	}
 	cfg, err := loadConfig(args, getenv, stderr)
 	if errors.Is(err, flag.ErrHelp) {
 		return nil
@@ -118,6 +121,7 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 	// Each sync pass of an account triggers its alert rules.
 	syncer := app.NewSyncer(history, accounts, app.SyncOptions{Interval: cfg.SyncInterval, KeepDays: cfg.HistoryKeepDays, AfterSync: alerts.AfterSync})
 	tokens := app.NewTokens(store, audit, now, log)
+	links := app.NewLinks(store, audit, alerts, authCfg.Password, app.LinkOptions{TTL: cfg.LinkTTL, Now: now, Log: log})
 	health := app.NewHealth(fleet, store, ops.OverduePolicy(), now)
 	overviews := app.NewOverviews(fleet, store, app.OverviewOptions{Policy: ops.OverduePolicy(), Now: now, Log: log, Generation: history.Generation})
 	if err := prom.Register(metrics.NewStateCollector(accounts, health, store, metrics.StateCollectorOptions{Now: now, Log: log})); err != nil {
@@ -130,7 +134,7 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 	}
 	if created && cfg.AdminPassword == "" {
 		// Shown once, when the user is created; never logged.
-		fmt.Fprintf(stderr, "\nFirst admin created. Sign in with:\n  email:    %s\n  password: %s\nChange the password under Profile after signing in.\n\n", cfg.AdminEmail, password)
+		fmt.Fprintf(stderr, "\nFirst admin created. Sign in with:\n  email:    %s\n  password: %s\nYou choose your own password at the first sign-in.\n\n", cfg.AdminEmail, password)
 	}
 
 	stopSim, err := connectAccounts(ctx, cfg, accounts, log, stdout)
@@ -147,7 +151,7 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 		Log: log, Auth: auth, Users: users, Accounts: accounts, Audit: audit, Fleet: fleet, Overviews: overviews, Ops: ops, DB: store,
 		Configurations: configurations, Restores: restores,
 		History: history, Syncer: syncer, HistoryKeepDays: cfg.HistoryKeepDays, Alerts: alerts,
-		Tokens: tokens, Metrics: prom, Health: health,
+		Links: links, PublicURL: cfg.PublicURL, Tokens: tokens, Metrics: prom, Health: health,
 		SessionKey: sessionKey, SecureCookies: cfg.SecureCookies, TrustedProxies: cfg.TrustedProxies, Static: staticFS, Now: now, Version: version,
 	})
 	if err != nil {
