@@ -418,4 +418,4 @@ func (env *e2eEnv) createUser(t *testing.T, email, role, password string) {
 }
 
 // issuedLinkRE finds the one-time link on the page an invitation shows.
-var issuedLinkRE = regexp.MustCompile(`value="([^"]+)"[^>]*data-testid="issued-link-url"`)
+var issuedLinkRE = regexp.MustCompile(`data-testid="issued-link-url">([^<]+)</textarea>`)

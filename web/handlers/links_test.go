@@ -31,7 +31,7 @@ func (te *testEnv) issueLinkAt(t *testing.T, admin *http.Cookie, path string, fo
 	if rec.Code != http.StatusOK || rec.Header().Get("Cache-Control") != "no-store" {
 		t.Fatalf("%s: status %d, Cache-Control %q\n%s", path, rec.Code, rec.Header().Get("Cache-Control"), rec.Body.String())
 	}
-	raw := testid(doc(t, rec), "issued-link-url").AttrOr("value", "")
+	raw := strings.TrimSpace(testid(doc(t, rec), "issued-link-url").Text())
 	u, err := url.Parse(raw)
 	if err != nil || !strings.HasPrefix(u.Path, app.LinkPath) {
 		t.Fatalf("the page shows no link: %q", raw)
