@@ -12,30 +12,16 @@ import (
 	"regexp"
 	"strconv"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
+	"github.com/rcbu-console/rcbu-console/internal/logbuf"
 	"github.com/rcbu-console/rcbu-console/rcbu/rcbusim"
 )
 
-// syncBuffer is a bytes.Buffer safe for one writer and one reader.
-type syncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (s *syncBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-
-func (s *syncBuffer) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.String()
-}
+// syncBuffer takes the output of the program under test while the test
+// reads it.
+type syncBuffer = logbuf.Buffer
 
 var identityLine = regexp.MustCompile(`identity URL: (http://\S+)`)
 

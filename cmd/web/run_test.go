@@ -16,25 +16,13 @@ import (
 	"time"
 
 	"github.com/PuerkitoBio/goquery"
+
+	"github.com/rcbu-console/rcbu-console/internal/logbuf"
 )
 
-// syncBuffer is an io.Writer safe for the server goroutine and the test.
-type syncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (s *syncBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-
-func (s *syncBuffer) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.String()
-}
+// syncBuffer takes the output of the program under test while the test
+// reads it.
+type syncBuffer = logbuf.Buffer
 
 var (
 	listenRE   = regexp.MustCompile(`listening on (http://\S+)`)
