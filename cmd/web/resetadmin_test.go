@@ -12,10 +12,8 @@ import (
 	"testing"
 )
 
-var (
-	printedPasswordRE = regexp.MustCompile(`password: (\S+)`)
-	printedLinkRE     = regexp.MustCompile(`(https?://\S+/password/[A-Za-z0-9_-]{43})`)
-)
+// printedLinkRE finds the link rcbu-web reset-admin prints.
+var printedLinkRE = regexp.MustCompile(`(https?://\S+/password/[A-Za-z0-9_-]{43})`)
 
 // postForm posts form to base+path without following redirects and
 // returns the status and Location.
@@ -40,7 +38,7 @@ func TestFirstAdminChangesPrintedPasswordAndResetAdmin(t *testing.T) {
 	dbPath := filepath.Join(t.TempDir(), "web.db")
 	vars := map[string]string{"RCBU_WEB_DB": dbPath, "RCBU_WEB_PUBLIC_URL": "https://backup.example.com/"}
 	base, stderr, stop := startRun(t, vars)
-	m := printedPasswordRE.FindStringSubmatch(stderr.String())
+	m := passwordRE.FindStringSubmatch(stderr.String())
 	if m == nil {
 		t.Fatalf("no printed password:\n%s", stderr.String())
 	}

@@ -123,9 +123,11 @@ func TestRunDemoEndToEnd(t *testing.T) {
 		t.Fatal(err)
 	}
 	resp.Body.Close()
-	if resp.StatusCode != http.StatusOK || resp.Request.URL.Path != "/" {
-		t.Fatalf("login: %d at %s", resp.StatusCode, resp.Request.URL)
+	// The printed password opens only the page that replaces it.
+	if resp.StatusCode != http.StatusOK || resp.Request.URL.Path != "/password/change" {
+		t.Fatalf("login: %d at %s, want the forced change", resp.StatusCode, resp.Request.URL)
 	}
+	replacePrintedPassword(t, hc, base, password)
 
 	d = get("/")
 	if got := strings.TrimSpace(d.Find(`[data-testid="demo-banner"]`).Text()); !strings.HasPrefix(got, "Demo data from the built-in Cloud Backup simulator.") {

@@ -20,8 +20,8 @@ import (
 	"github.com/rcbu-console/rcbu-console/rcbu/rcbusim"
 )
 
-// signIn signs in with the printed first-admin password and returns a
-// client holding the session.
+// signIn signs in with the printed first-admin password, replaces it as the
+// console asks, and returns a client holding the session.
 func signIn(t *testing.T, base, password string) *http.Client {
 	t.Helper()
 	jar, _ := cookiejar.New(nil)
@@ -34,7 +34,25 @@ func signIn(t *testing.T, base, password string) *http.Client {
 	if resp.StatusCode != http.StatusSeeOther {
 		t.Fatalf("sign in: %d", resp.StatusCode)
 	}
+	replacePrintedPassword(t, hc, base, password)
 	return hc
+}
+
+// replacePrintedPassword does what the first admin must do first: replace
+// the printed password with their own.
+func replacePrintedPassword(t *testing.T, hc *http.Client, base, printed string) {
+	t.Helper()
+	const own = "the first admin's own password"
+	resp, err := hc.PostForm(base+"/password/change", url.Values{"current_password": {printed}, "new_password": {own}, "confirm_password": {own}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	done := resp.StatusCode == http.StatusSeeOther && resp.Header.Get("Location") == "/" || // a client that does not follow redirects
+		resp.StatusCode == http.StatusOK && resp.Request.URL.Path == "/"
+	if !done {
+		t.Fatalf("replace the printed password: %d at %s", resp.StatusCode, resp.Request.URL)
+	}
 }
 
 // fileHolds reports whether any of the database's files holds b.
