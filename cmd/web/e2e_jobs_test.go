@@ -117,7 +117,7 @@ func TestE2EJobs(t *testing.T) {
 
 	t.Run("the job pages at 1280x800 and 390x844", func(t *testing.T) {
 		if backupPage == "" || restorePage == "" {
-			t.Skip("the scenarios above did not get far enough")
+			t.Fatal("no backup or restore page to look at: the scenarios above failed before reaching them")
 		}
 		tb := env.newTab(t, scenarioTimeout)
 		tb.login(e2eAdminEmail, e2eAdminPassword)
