@@ -23,7 +23,7 @@ import (
 	"github.com/rcbu-console/rcbu-console/app"
 )
 
-//go:embed migrations/*.sql
+//go:embed migrations/sqlite/*.sql
 var migrations embed.FS
 
 // Store implements app's store interfaces over SQLite.
@@ -117,7 +117,7 @@ func Open(ctx context.Context, path string) (*Store, error) {
 }
 
 func migrate(ctx context.Context, sqlDB *sql.DB) error {
-	fsys, err := fs.Sub(migrations, "migrations")
+	fsys, err := fs.Sub(migrations, "migrations/sqlite")
 	if err != nil {
 		return fmt.Errorf("db: migrations: %w", err)
 	}

@@ -42,7 +42,7 @@ type sortSQL struct {
 }
 
 // sortOf maps every app.ReportSort to its expression and indexes
-// (db/migrations/00010_reports.sql and 00050_report_sort_indexes.sql); an
+// (db/migrations/sqlite/00010_reports.sql and 00050_report_sort_indexes.sql); an
 // unknown one is the finish time.
 func sortOf(s app.ReportSort) sortSQL {
 	if q, ok := sorts[s]; ok {

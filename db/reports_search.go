@@ -13,7 +13,7 @@ import (
 )
 
 // ReportNames returns up to limit agents or configurations of the accounts
-// (db/migrations/00110_incident_triage.sql keeps their names) whose name
+// (db/migrations/sqlite/00110_incident_triage.sql keeps their names) whose name
 // is text ignoring case (app.MatchExact), contains it (app.MatchContains;
 // every one when text is empty) or whose id it is (app.MatchID), by name.
 func (s *Store) ReportNames(ctx context.Context, accounts []app.AccountID, kind app.NameKind, text string, m app.NameMatch, limit int) ([]app.NamedObject, error) {
