@@ -9,17 +9,18 @@ import (
 	"github.com/rcbu-console/rcbu-console/app"
 )
 
-const userColumns = `id, email, name, password_hash, role, disabled, time_zone, must_change_password, created_unix, updated_unix`
+const userColumns = `id, email, name, password_hash, role, disabled, time_zone, must_change_password, created_unix, updated_unix, access`
 
 type rowScanner interface{ Scan(dest ...any) error }
 
 func scanUser(r rowScanner) (app.User, error) {
 	var u app.User
-	var role string
-	err := r.Scan(&u.ID, &u.Email, &u.Name, &u.PasswordHash, &role, &u.Disabled, &u.TimeZone, &u.MustChangePassword, (*unixTime)(&u.Created), (*unixTime)(&u.Updated))
+	var role, access string
+	err := r.Scan(&u.ID, &u.Email, &u.Name, &u.PasswordHash, &role, &u.Disabled, &u.TimeZone, &u.MustChangePassword, (*unixTime)(&u.Created), (*unixTime)(&u.Updated), &access)
 	if err != nil {
 		return app.User{}, err
 	}
+	u.AccountsOnly = access == accessAccounts
 	if u.Role, err = app.ParseRole(role); err != nil {
 		return app.User{}, err
 	}
@@ -28,20 +29,26 @@ func scanUser(r rowScanner) (app.User, error) {
 
 // CreateUser inserts u; a duplicate email wraps app.ErrConflict.
 func (s *Store) CreateUser(ctx context.Context, u app.User) (app.User, error) {
-	res, err := s.db.ExecContext(ctx,
-		`INSERT INTO users (email, name, password_hash, role, disabled, time_zone, must_change_password, created_unix, updated_unix) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`,
-		u.Email, u.Name, u.PasswordHash, u.Role.String(), u.Disabled, u.TimeZone, u.MustChangePassword, unix(u.Created), unix(u.Updated))
-	if err != nil {
-		if isUnique(err) {
-			return app.User{}, fmt.Errorf("user %q: %w", u.Email, app.ErrConflict)
+	err := s.inTx(ctx, func(tx *sql.Tx) error {
+		res, err := tx.ExecContext(ctx,
+			`INSERT INTO users (email, name, password_hash, role, disabled, time_zone, must_change_password, created_unix, updated_unix, access) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+			u.Email, u.Name, u.PasswordHash, u.Role.String(), u.Disabled, u.TimeZone, u.MustChangePassword, unix(u.Created), unix(u.Updated), accessName(u))
+		if err != nil {
+			if isUnique(err) {
+				return fmt.Errorf("user %q: %w", u.Email, app.ErrConflict)
+			}
+			return fmt.Errorf("db: create user: %w", err)
 		}
-		return app.User{}, fmt.Errorf("db: create user: %w", err)
-	}
-	id, err := res.LastInsertId()
+		id, err := res.LastInsertId()
+		if err != nil {
+			return fmt.Errorf("db: create user: %w", err)
+		}
+		u.ID = app.UserID(id)
+		return insertGrants(ctx, tx, u)
+	})
 	if err != nil {
-		return app.User{}, fmt.Errorf("db: create user: %w", err)
+		return app.User{}, err
 	}
-	u.ID = app.UserID(id)
 	return u, nil
 }
 
@@ -54,7 +61,7 @@ func (s *Store) User(ctx context.Context, id app.UserID) (app.User, error) {
 	if err != nil {
 		return app.User{}, fmt.Errorf("db: user %d: %w", id, err)
 	}
-	return u, nil
+	return s.withGrants(ctx, u)
 }
 
 // UserByEmail returns the user with the email; a missing one wraps app.ErrNotFound.
@@ -66,7 +73,7 @@ func (s *Store) UserByEmail(ctx context.Context, email string) (app.User, error)
 	if err != nil {
 		return app.User{}, fmt.Errorf("db: user by email: %w", err)
 	}
-	return u, nil
+	return s.withGrants(ctx, u)
 }
 
 // ListUsers returns every user ordered by email.
@@ -87,7 +94,7 @@ func (s *Store) ListUsers(ctx context.Context) ([]app.User, error) {
 	if err := rows.Err(); err != nil {
 		return nil, fmt.Errorf("db: list users: %w", err)
 	}
-	return out, nil
+	return s.withAllGrants(ctx, out)
 }
 
 // UpdateUser writes u's mutable fields and, with revokeSessions, deletes all
