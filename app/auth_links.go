@@ -111,7 +111,31 @@ func (l *Links) TTL() time.Duration { return l.opts.TTL }
 type InviteRequest struct {
 	Email string
 	Name  string
-	Role  string // a Role name
+	Role  string // a Role name: the role on every account
+	// AccountsOnly invites to the accounts of Grants only, each with its
+	// role (see Access); Role is then not used.
+	AccountsOnly bool
+	Grants       []Grant
+}
+
+// access returns the access the invitation gives, adding what is wrong
+// with it to v.
+func (r InviteRequest) access(ctx context.Context, store accountGetter, v validation, role Role) (Access, map[AccountID]string, error) {
+	a := AllAccounts(role)
+	if r.AccountsOnly {
+		a = OnlyAccounts(r.Grants...)
+	} else if role == RoleNone {
+		return a, nil, nil // checkNewUser said so already
+	}
+	a, names, err := checkAccess(ctx, store, a)
+	var ve *ValidationError
+	if errors.As(err, &ve) {
+		for f, m := range ve.Fields {
+			v.add(f, m)
+		}
+		return a, names, nil
+	}
+	return a, names, err
 }
 
 // IssuedLink is a link just made: its URL is shown once and never again.
@@ -154,12 +178,20 @@ func (l *Links) Invite(ctx context.Context, actor User, req InviteRequest, baseU
 		return IssuedLink{}, fmt.Errorf("invite: %w", ErrForbidden)
 	}
 	v := validation{}
-	email, name, role := checkNewUser(v, req.Email, req.Name, req.Role)
+	roleName := req.Role
+	if req.AccountsOnly {
+		roleName = RoleObserver.String() // each grant carries its own
+	}
+	email, name, role := checkNewUser(v, req.Email, req.Name, roleName)
+	access, names, err := req.access(ctx, l.store, v, role)
+	if err != nil {
+		return IssuedLink{}, fmt.Errorf("invite: %w", err)
+	}
 	if err := v.err(); err != nil {
 		return IssuedLink{}, fmt.Errorf("invite: %w", err)
 	}
 	now := l.opts.Now().UTC()
-	u, err := l.store.CreateUser(ctx, User{Email: email, Name: name, Role: role, TimeZone: "UTC", Created: now, Updated: now})
+	u, err := l.store.CreateUser(ctx, User{Email: email, Name: name, TimeZone: "UTC", Created: now, Updated: now}.withAccess(access))
 	if errors.Is(err, ErrConflict) {
 		return IssuedLink{}, fmt.Errorf("invite: %w", Invalid("email", "A user with this email already exists."))
 	}
@@ -173,7 +205,7 @@ func (l *Links) Invite(ctx context.Context, actor User, req InviteRequest, baseU
 		return IssuedLink{}, fmt.Errorf("invite: %w", err)
 	}
 	l.mail(ctx, &out)
-	l.audit.Record(ctx, actorEntry(actor, ActionUserInvite, email, nil, "role "+role.String(), mailDetail(out)))
+	l.audit.Record(ctx, actorEntry(actor, ActionUserInvite, email, nil, access.Describe(func(id AccountID) string { return names[id] }), mailDetail(out)))
 	return out, nil
 }
 

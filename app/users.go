@@ -16,7 +16,16 @@ type User struct {
 	Email        string // lower-case, unique
 	Name         string // display name
 	PasswordHash string // argon2id, encoded; never rendered
-	Role         Role
+	// Role is the user's role on every account, or with AccountsOnly the
+	// highest role of Grants (Observer with none): what a route's minimum
+	// role is checked against. An action on an object checks RoleOn the
+	// object's account.
+	Role Role
+	// AccountsOnly limits the user to the accounts of Grants, each with
+	// its own role (see Access); otherwise the user has every account.
+	// Admins always have every account.
+	AccountsOnly bool
+	Grants       []Grant // with AccountsOnly, sorted by account
 	Disabled     bool
 	TimeZone     string // IANA name, "UTC" by default
 	// MustChangePassword sends the user to change their password before
@@ -71,6 +80,12 @@ type UserStore interface {
 	CountUsers(ctx context.Context) (int, error)
 	// CountActiveAdmins returns the number of enabled admins.
 	CountActiveAdmins(ctx context.Context) (int, error)
+	// SetUserAccess writes u's role, AccountsOnly and Grants (replacing
+	// every grant) and, with revoke, deletes the user's sessions and
+	// personal access tokens, all in one transaction.
+	SetUserAccess(ctx context.Context, u User, revoke bool) error
+	// Account returns one Rackspace account; a missing one wraps ErrNotFound.
+	Account(ctx context.Context, id AccountID) (Account, error)
 }
 
 // Users manages console users: the first admin, invitations by admins, role
@@ -238,8 +253,8 @@ func (s *Users) Create(ctx context.Context, actor User, req NewUserRequest) (Use
 	return u, nil
 }
 
-// SetRole changes a user's role and signs them out everywhere. The last
-// enabled admin cannot be demoted.
+// SetRole gives the user every account with the named role (SetAccess
+// with AllAccounts): a user limited to some accounts is no longer.
 func (s *Users) SetRole(ctx context.Context, actor User, id UserID, roleName string) error {
 	if !actor.Role.Allows(RoleAdmin) {
 		return fmt.Errorf("set role: %w", ErrForbidden)
@@ -248,28 +263,7 @@ func (s *Users) SetRole(ctx context.Context, actor User, id UserID, roleName str
 	if err != nil {
 		return fmt.Errorf("set role: %w", Invalid("role", "Choose a role."))
 	}
-	u, err := s.store.User(ctx, id)
-	if err != nil {
-		return fmt.Errorf("set role: %w", err)
-	}
-	if u.Role == role {
-		return nil
-	}
-	if u.Role == RoleAdmin && !u.Disabled {
-		if err := s.keepOneAdmin(ctx, "role", "demote"); err != nil {
-			s.audit.Record(ctx, actorEntry(actor, ActionUserRole, u.Email, err))
-			return fmt.Errorf("set role: %w", err)
-		}
-	}
-	old := u.Role
-	u.Role = role
-	u.Updated = s.now().UTC()
-	if err := s.store.UpdateUser(ctx, u, true); err != nil {
-		s.audit.Record(ctx, actorEntry(actor, ActionUserRole, u.Email, err))
-		return fmt.Errorf("set role: %w", err)
-	}
-	s.audit.Record(ctx, actorEntry(actor, ActionUserRole, u.Email, nil, old.String()+" → "+role.String()))
-	return nil
+	return s.SetAccess(ctx, actor, id, AllAccounts(role))
 }
 
 // SetDisabled disables or enables a user. Disabling signs them out

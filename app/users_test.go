@@ -70,7 +70,8 @@ func TestLastAdminIsProtected(t *testing.T) {
 	if err := e.users.SetRole(ctx, e.admin, second.ID, "creator"); err != nil {
 		t.Fatalf("demoting one of two admins: %v", err)
 	}
-	if last := e.lastAudit(t); last.Action != app.ActionUserRole || last.Target != "second@example.com" || last.Message != "admin → creator" {
+	if last := e.lastAudit(t); last.Action != app.ActionUserAccess || last.Target != "second@example.com" ||
+		last.Message != "Admin on all accounts → Creator on all accounts; sessions and tokens ended" {
 		t.Errorf("audit = %+v", last)
 	}
 }

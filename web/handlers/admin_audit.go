@@ -22,7 +22,7 @@ func auditActions() []string {
 	out := []string{}
 	for _, a := range []app.AuditAction{
 		app.ActionLogin, app.ActionLogout, app.ActionSignOutEverywhere, app.ActionPasswordChange, app.ActionProfileUpdate,
-		app.ActionUserCreate, app.ActionUserRole, app.ActionUserDisable, app.ActionUserEnable, app.ActionUserResetPassword,
+		app.ActionUserCreate, app.ActionUserRole, app.ActionUserAccess, app.ActionUserDisable, app.ActionUserEnable, app.ActionUserResetPassword,
 		app.ActionUserInvite, app.ActionUserResetLink, app.ActionLinkUsed, app.ActionLinkRefused,
 		app.ActionAccountCreate, app.ActionAccountUpdate, app.ActionAccountDelete,
 		app.ActionTokenCreate, app.ActionTokenRevoke,
