@@ -87,14 +87,17 @@ type Notice struct {
 	AccountID  AccountID   `json:"account_id"`
 	Account    string      `json:"account"`
 	IncidentID IncidentID  `json:"incident_id,omitempty"`
-	Rule       RuleKind    `json:"rule,omitempty"`
-	Object     string      `json:"object,omitempty"`
-	Title      string      `json:"title"`
-	Text       string      `json:"text"`
-	HappenedAt time.Time   `json:"happened_at,omitzero"`
-	OpenedAt   time.Time   `json:"opened_at,omitzero"`
-	ResolvedAt time.Time   `json:"resolved_at,omitzero"`
-	Digest     *Digest     `json:"digest,omitempty"`
+	// IncidentIDs are the incidents a summary lists, so that each of them
+	// tells the channel when it resolves.
+	IncidentIDs []IncidentID `json:"incident_ids,omitempty"`
+	Rule        RuleKind     `json:"rule,omitempty"`
+	Object      string       `json:"object,omitempty"`
+	Title       string       `json:"title"`
+	Text        string       `json:"text"`
+	HappenedAt  time.Time    `json:"happened_at,omitzero"`
+	OpenedAt    time.Time    `json:"opened_at,omitzero"`
+	ResolvedAt  time.Time    `json:"resolved_at,omitzero"`
+	Digest      *Digest      `json:"digest,omitempty"`
 }
 
 // Subject is the notice in one line: an email subject, a Slack header.
@@ -194,6 +197,9 @@ type IncidentResolution struct {
 	Resolved time.Time
 	Title    string
 	Payload  []byte
+	// Told are the channels whose first summary listed the incident: they
+	// get the resolution notice too, though no alert of its own was sent.
+	Told []ChannelID
 }
 
 // DigestFrequency is how often an account's digest goes out.
@@ -307,6 +313,9 @@ type AlertStore interface {
 	DeleteSnooze(ctx context.Context, account AccountID, kind SnoozeKind, id int64) error
 	// ActiveSnoozes returns the snoozes of the account still running at now.
 	ActiveSnoozes(ctx context.Context, account AccountID, now time.Time) ([]Snooze, error)
+	// Summaries returns the summaries queued to the account's channels that
+	// were sent or are still to be sent (not those given up).
+	Summaries(ctx context.Context, account AccountID) ([]Delivery, error)
 	// MarkChannelPrimed records that a channel was sent its summary.
 	MarkChannelPrimed(ctx context.Context, id ChannelID, at time.Time) error
 	// HistorySynced reports whether the account's report history has

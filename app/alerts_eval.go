@@ -191,6 +191,7 @@ func (a *Alerts) Evaluate(ctx context.Context, account AccountID) (EvalResult, e
 		}
 		return out
 	}
+	var told map[IncidentID][]ChannelID // read at the first resolution
 	for _, rule := range RuleKinds() {
 		r, ok := results[rule]
 		if !ok {
@@ -236,7 +237,13 @@ func (a *Alerts) Evaluate(ctx context.Context, account AccountID) (EvalResult, e
 			if err != nil {
 				return res, fmt.Errorf("evaluate alerts: %w", err)
 			}
-			done, err := a.store.ResolveIncident(ctx, IncidentResolution{ID: inc.ID, Resolved: now, Title: "Resolved: " + inc.Title, Payload: payload})
+			if told == nil {
+				if told, err = a.toldInSummaries(ctx, account); err != nil {
+					return res, err
+				}
+			}
+			done, err := a.store.ResolveIncident(ctx, IncidentResolution{ID: inc.ID, Resolved: now, Title: "Resolved: " + inc.Title, Payload: payload,
+				Told: told[inc.ID]})
 			if err != nil {
 				return res, fmt.Errorf("evaluate alerts: %w", err)
 			}
@@ -272,6 +279,29 @@ func (a *Alerts) Evaluate(ctx context.Context, account AccountID) (EvalResult, e
 		kick(a.sendKick)
 	}
 	return res, nil
+}
+
+// toldInSummaries maps each incident that a channel's summary listed to
+// those channels: they were told it is open, so they are told when it
+// resolves, like the channels that were sent its own alert.
+func (a *Alerts) toldInSummaries(ctx context.Context, account AccountID) (map[IncidentID][]ChannelID, error) {
+	sums, err := a.store.Summaries(ctx, account)
+	if err != nil {
+		return nil, fmt.Errorf("evaluate alerts: %w", err)
+	}
+	told := map[IncidentID][]ChannelID{}
+	for _, d := range sums {
+		var n Notice
+		if err := json.Unmarshal(d.Payload, &n); err != nil {
+			// Resolving still goes on: only this channel misses the notice.
+			a.opts.Log.WarnContext(ctx, "alert_summary_unreadable", slog.Int64("delivery_id", int64(d.ID)), slog.String("problem", err.Error()))
+			continue
+		}
+		for _, id := range n.IncidentIDs {
+			told[id] = append(told[id], d.ChannelID)
+		}
+	}
+	return told, nil
 }
 
 // sendSummaries gives each channel that has not been told anything yet one

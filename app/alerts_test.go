@@ -18,6 +18,7 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"net/textproto"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -444,22 +445,25 @@ func TestDeduplicationAndResolution(t *testing.T) {
 			t.Errorf("%d requests", n)
 		}
 	})
-	t.Run("a later completed run resolves it with one notice", func(t *testing.T) {
+	t.Run("a later completed run resolves both with one notice each", func(t *testing.T) {
 		ae.clock.Advance(time.Hour)
 		ae.report(t, 101, 1, "Completed", ae.clock.Now(), 1000)
-		if res := ae.evaluate(t); res.Resolved != 2 { // 90 (told in the summary only, so resolved quietly) and 100
+		if res := ae.evaluate(t); res.Resolved != 2 { // 90 (told in the summary) and 100 (told in its own alert)
 			t.Errorf("evaluation %+v", res)
 		}
 		ae.evaluate(t)
 		ae.dispatch(t)
 		ae.dispatch(t)
-		want := []string{"alert.summary ", "alert.opened backup:100", "alert.resolved backup:100"}
+		want := []string{"alert.summary ", "alert.opened backup:100", "alert.resolved backup:100", "alert.resolved backup:90"}
 		if diff := cmp.Diff(want, events(rcv.payloads(t))); diff != "" {
 			t.Error(diff)
 		}
-		p := rcv.payloads(t)[2]
-		if p.IncidentID == 0 || p.IncidentID != rcv.payloads(t)[1].IncidentID || p.ResolvedAt.IsZero() {
+		got := rcv.payloads(t)
+		if p := got[2]; p.IncidentID == 0 || p.IncidentID != got[1].IncidentID || p.ResolvedAt.IsZero() {
 			t.Errorf("resolution %+v", p)
+		}
+		if p := got[3]; p.IncidentID == 0 || !slices.Equal(got[0].IncidentIDs, []app.IncidentID{p.IncidentID}) || p.ResolvedAt.IsZero() {
+			t.Errorf("resolution of what the summary told %+v", p)
 		}
 	})
 	t.Run("a resolved backup incident is never reopened", func(t *testing.T) {
@@ -475,14 +479,14 @@ func TestDeduplicationAndResolution(t *testing.T) {
 			t.Errorf("evaluation %+v", res)
 		}
 		ae.dispatch(t)
-		want := []string{"alert.summary ", "alert.opened backup:100", "alert.resolved backup:100", "alert.opened backup:102"}
+		want := []string{"alert.summary ", "alert.opened backup:100", "alert.resolved backup:100", "alert.resolved backup:90", "alert.opened backup:102"}
 		if diff := cmp.Diff(want, events(rcv.payloads(t))); diff != "" {
 			t.Error(diff)
 		}
 	})
 	t.Run("the delivery log shows every notice", func(t *testing.T) {
 		log := ae.log(t, c)
-		if len(log) != 4 {
+		if len(log) != 5 {
 			t.Fatalf("%d log rows", len(log))
 		}
 		for _, d := range log {

@@ -376,6 +376,10 @@ func (a *Alerts) IncidentCounts(ctx context.Context) ([]IncidentCount, error) {
 // rules routed to it, one line each.
 func summaryNotice(acct Account, open []Incident, now time.Time) Notice {
 	var b strings.Builder
+	ids := make([]IncidentID, 0, len(open))
+	for _, inc := range open {
+		ids = append(ids, inc.ID)
+	}
 	for i, inc := range open {
 		if i == 50 {
 			fmt.Fprintf(&b, "… and %d more; see Alerts in the console.\n", len(open)-50)
@@ -389,7 +393,7 @@ func summaryNotice(acct Account, open []Incident, now time.Time) Notice {
 		b.WriteString("\n")
 	}
 	title := fmt.Sprintf("%d %s open in %s", len(open), plural(int64(len(open)), "problem is", "problems are"), acct.Name)
-	return Notice{Event: EventSummary, AccountID: acct.ID, Account: acct.Name, Title: title,
+	return Notice{Event: EventSummary, AccountID: acct.ID, Account: acct.Name, Title: title, IncidentIDs: ids,
 		Text: "What is open now; from here on each new problem is its own message.\n\n" + strings.TrimSuffix(b.String(), "\n"), OpenedAt: now.UTC()}
 }
 

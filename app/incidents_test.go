@@ -2,6 +2,7 @@ package app_test
 
 import (
 	"errors"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -98,6 +99,63 @@ func TestNotificationsWaitForTheFirstSync(t *testing.T) {
 	if !strings.HasPrefix(got[0].Title, "2 problems are open") {
 		t.Errorf("summary %q", got[0].Title)
 	}
+}
+
+func TestIncidentsToldInASummaryResolveThere(t *testing.T) {
+	ae := newAlertsEnv(t)
+	first, late, down := newReceiver(t), newReceiver(t), newReceiver(t, 500, 500, 500, 500, 500, 500, 500, 500)
+	ae.webhook(t, first.srv.URL, app.RuleBackupFailed)
+	now := ae.clock.Now()
+	ae.report(t, 20, 2, "Failed", now.Add(-2*time.Hour), 0) // in the first sync: told by the summary only
+	ae.evaluate(t)
+	ae.dispatch(t)
+	ae.clock.Advance(time.Minute)
+	ae.report(t, 30, 3, "Failed", ae.clock.Now(), 0) // after it: an alert of its own
+	ae.evaluate(t)
+	ae.dispatch(t)
+	// A channel added now is told both in its summary; one whose summary
+	// could not be delivered was told nothing.
+	ae.webhook(t, late.srv.URL, app.RuleBackupFailed)
+	ae.webhook(t, down.srv.URL, app.RuleBackupFailed)
+	if res := ae.evaluate(t); res.Summaries != 2 {
+		t.Fatalf("summaries to the new channels: %+v", res)
+	}
+	for range 8 {
+		ae.dispatch(t)
+		ae.clock.Advance(time.Hour)
+	}
+	if got := late.payloads(t); len(got) != 1 || !slices.Equal(got[0].IncidentIDs, incidentIDs(ae.incidents(t, app.StatusOpen))) {
+		t.Fatalf("the new channel's summary: %+v", got)
+	}
+
+	ae.report(t, 21, 2, "Completed", ae.clock.Now(), 100)
+	ae.report(t, 31, 3, "Completed", ae.clock.Now(), 100)
+	if res := ae.evaluate(t); res.Resolved != 2 {
+		t.Fatalf("resolving: %+v", res)
+	}
+	ae.dispatch(t)
+	for name, c := range map[string]struct {
+		rcv  *receiver
+		want []string
+	}{
+		"first": {first, []string{"alert.summary ", "alert.opened backup:30", "alert.resolved backup:20", "alert.resolved backup:30"}},
+		"late":  {late, []string{"alert.summary ", "alert.resolved backup:20", "alert.resolved backup:30"}},
+		"down":  {down, slices.Repeat([]string{"alert.summary "}, 8)},
+	} {
+		got := events(c.rcv.payloads(t))
+		if diff := cmp.Diff(c.want, got); diff != "" {
+			t.Errorf("%s channel: %s", name, diff)
+		}
+	}
+}
+
+func incidentIDs(list []app.Incident) []app.IncidentID {
+	var out []app.IncidentID
+	for _, i := range list {
+		out = append(out, i.ID)
+	}
+	slices.Sort(out)
+	return out
 }
 
 func TestAcknowledge(t *testing.T) {

@@ -428,6 +428,17 @@ func (s *Store) IncidentDeliveries(ctx context.Context, id app.IncidentID) ([]ap
 	return list, nil
 }
 
+// Summaries returns the summaries queued to the account's channels that
+// were sent or are still to be sent, oldest first.
+func (s *Store) Summaries(ctx context.Context, account app.AccountID) ([]app.Delivery, error) {
+	list, err := s.deliveries(ctx, `SELECT `+deliveryColumns+` FROM alert_deliveries WHERE event = ? AND status <> 'failed'
+		AND channel_id IN (SELECT id FROM alert_channels WHERE account_id = ?) ORDER BY id`, string(app.EventSummary), int64(account))
+	if err != nil {
+		return nil, fmt.Errorf("db: summaries: %w", err)
+	}
+	return list, nil
+}
+
 // ReleaseIncident queues the alert of a silenced open incident to each
 // channel and clears its silence, in one transaction.
 func (s *Store) ReleaseIncident(ctx context.Context, id app.IncidentID, channels []app.ChannelID, title string, payload []byte, at time.Time) (bool, error) {
@@ -441,12 +452,8 @@ func (s *Store) ReleaseIncident(ctx context.Context, id app.IncidentID, channels
 		if n, err := res.RowsAffected(); err != nil || n == 0 {
 			return err
 		}
-		for _, ch := range channels {
-			if _, err := tx.ExecContext(ctx, `INSERT INTO alert_deliveries (channel_id, incident_id, event, title, payload, next_attempt_unix, created_unix)
-				VALUES (?, ?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING`,
-				int64(ch), int64(id), string(app.EventOpened), title, payload, unix(at), unix(at)); err != nil {
-				return err
-			}
+		if err := queueNotices(ctx, tx, channels, id, app.EventOpened, title, payload, at); err != nil {
+			return err
 		}
 		done = true
 		return nil
@@ -582,12 +589,8 @@ func (s *Store) OpenIncident(ctx context.Context, n app.NewIncident) (app.Incide
 			id, int64(f.AgentID), int64(f.ConfigID), f.JobID, boolInt(n.Silenced)); err != nil {
 			return err
 		}
-		for _, ch := range n.Channels {
-			if _, err := tx.ExecContext(ctx, `INSERT INTO alert_deliveries (channel_id, incident_id, event, title, payload, next_attempt_unix, created_unix)
-				VALUES (?, ?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING`,
-				int64(ch), id, string(app.EventOpened), f.Title, n.Payload, unix(n.Opened), unix(n.Opened)); err != nil {
-				return err
-			}
+		if err := queueNotices(ctx, tx, n.Channels, inc.ID, app.EventOpened, f.Title, n.Payload, n.Opened); err != nil {
+			return err
 		}
 		opened = true
 		return nil
@@ -600,8 +603,9 @@ func (s *Store) OpenIncident(ctx context.Context, n app.NewIncident) (app.Incide
 
 // ResolveIncident resolves an open incident in one transaction: alerts of
 // it still pending are dropped (marked failed: nobody was told, so nothing
-// needs resolving), and each channel that was sent the alert gets one
-// resolution notice. It reports false when the incident was not open.
+// needs resolving), and each channel that was sent the alert, or whose
+// summary listed it (r.Told), gets one resolution notice. It reports false
+// when the incident was not open.
 func (s *Store) ResolveIncident(ctx context.Context, r app.IncidentResolution) (bool, error) {
 	done := false
 	err := s.inTx(ctx, func(tx *sql.Tx) error {
@@ -623,6 +627,9 @@ func (s *Store) ResolveIncident(ctx context.Context, r app.IncidentResolution) (
 			string(app.EventResolved), r.Title, r.Payload, unix(r.Resolved), unix(r.Resolved), int64(r.ID), string(app.EventOpened)); err != nil {
 			return err
 		}
+		if err := queueNotices(ctx, tx, r.Told, r.ID, app.EventResolved, r.Title, r.Payload, r.Resolved); err != nil {
+			return err
+		}
 		done = true
 		return nil
 	})
@@ -630,6 +637,19 @@ func (s *Store) ResolveIncident(ctx context.Context, r app.IncidentResolution) (
 		return false, fmt.Errorf("db: resolve incident %d: %w", r.ID, err)
 	}
 	return done, nil
+}
+
+// queueNotices queues one notice of an incident to each channel, except
+// to a channel that already has that event of it (alert_deliveries_once).
+func queueNotices(ctx context.Context, tx *sql.Tx, channels []app.ChannelID, id app.IncidentID, event app.NoticeEvent, title string, payload []byte, at time.Time) error {
+	for _, ch := range channels {
+		if _, err := tx.ExecContext(ctx, `INSERT INTO alert_deliveries (channel_id, incident_id, event, title, payload, next_attempt_unix, created_unix)
+			VALUES (?, ?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING`,
+			int64(ch), int64(id), string(event), title, payload, unix(at), unix(at)); err != nil {
+			return err
+		}
+	}
+	return nil
 }
 
 const channelColumns = `id, account_id, name, kind, enabled, url, secret_sealed, smtp_host, smtp_port, smtp_security,
