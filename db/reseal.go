@@ -15,6 +15,7 @@ var sealedColumns = []struct {
 }{
 	{"accounts", app.SealedAccountSecret},
 	{"alert_channels", app.SealedChannelSecret},
+	{"user_totp", app.SealedTOTPSecret},
 }
 
 // ResealSecrets passes every sealed value to fn and stores what it returns,
