@@ -122,6 +122,7 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 	syncer := app.NewSyncer(history, accounts, app.SyncOptions{Interval: cfg.SyncInterval, KeepDays: cfg.HistoryKeepDays, AfterSync: alerts.AfterSync})
 	tokens := app.NewTokens(store, audit, now, log)
 	links := app.NewLinks(store, audit, alerts, authCfg.Password, app.LinkOptions{TTL: cfg.LinkTTL, Now: now, Log: log})
+	mfa := app.NewMFA(store, auth, audit, sealer, app.MFAOptions{Now: now, Log: log})
 	health := app.NewHealth(fleet, store, ops.OverduePolicy(), now)
 	overviews := app.NewOverviews(fleet, store, app.OverviewOptions{Policy: ops.OverduePolicy(), Now: now, Log: log, Generation: history.Generation})
 	if err := prom.Register(metrics.NewStateCollector(accounts, health, store, metrics.StateCollectorOptions{Now: now, Log: log})); err != nil {
@@ -151,7 +152,7 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 		Log: log, Auth: auth, Users: users, Accounts: accounts, Audit: audit, Fleet: fleet, Overviews: overviews, Ops: ops, DB: store,
 		Configurations: configurations, Restores: restores,
 		History: history, Syncer: syncer, HistoryKeepDays: cfg.HistoryKeepDays, Alerts: alerts,
-		Links: links, PublicURL: cfg.PublicURL, Tokens: tokens, Metrics: prom, Health: health,
+		Links: links, MFA: mfa, PublicURL: cfg.PublicURL, Tokens: tokens, Metrics: prom, Health: health,
 		SessionKey: sessionKey, SecureCookies: cfg.SecureCookies, TrustedProxies: cfg.TrustedProxies, Static: staticFS, Now: now, Version: version,
 	})
 	if err != nil {
@@ -175,7 +176,7 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 
 	errc := make(chan error, 1)
 	go func() { errc <- srv.Serve(ln) }()
-	go pruneExpired(ctx, auth, audit, cfg.AuditKeepDays, log)
+	go pruneExpired(ctx, auth, mfa, audit, cfg.AuditKeepDays, log)
 	// The report sync reads the API in the background; pages read SQLite only.
 	// It stops (and is waited for) before the store and the simulator close.
 	syncCtx, stopSync := context.WithCancel(ctx)
@@ -288,9 +289,9 @@ func upstreamClient(m *metrics.Metrics) *http.Client {
 	return &http.Client{Transport: m.Transport(base), Timeout: 15 * time.Second}
 }
 
-// pruneExpired deletes ended sessions and audit entries past their
-// retention every hour until ctx ends.
-func pruneExpired(ctx context.Context, auth *app.Auth, audit *app.Audit, auditKeepDays int, log *slog.Logger) {
+// pruneExpired deletes ended sessions and half sign-ins, and audit entries
+// past their retention, every hour until ctx ends.
+func pruneExpired(ctx context.Context, auth *app.Auth, mfa *app.MFA, audit *app.Audit, auditKeepDays int, log *slog.Logger) {
 	t := time.NewTicker(time.Hour)
 	defer t.Stop()
 	for {
@@ -298,6 +299,9 @@ func pruneExpired(ctx context.Context, auth *app.Auth, audit *app.Audit, auditKe
 			log.Warn("session_prune_failed", slog.Any("err", err))
 		} else if n > 0 {
 			log.Info("sessions_pruned", slog.Int64("count", n))
+		}
+		if _, err := mfa.PrunePending(ctx); err != nil {
+			log.Warn("pending_sign_in_prune_failed", slog.Any("err", err))
 		}
 		if n, err := audit.Prune(ctx, auditKeepDays); err != nil {
 			log.Warn("audit_prune_failed", slog.Any("err", err))

@@ -32,9 +32,10 @@ type authenticator interface {
 // sign-ins are throttled apart from failures elsewhere.
 const deviceCookie = "rcbu_device"
 
-// login checks the credentials; on success it starts a new session (a new
-// token: never the one the browser had before), renews the device cookie
-// and goes on to next.
+// login checks the credentials; on success it renews the device cookie and
+// passes the user to the second step of sign-in (afterFirstFactor), which
+// starts a new session (a new token: never the one the browser had before)
+// once any second factor is passed, and goes on to next.
 func (s *server) login(auth authenticator) echo.HandlerFunc {
 	return func(c echo.Context) error {
 		email := strings.TrimSpace(c.FormValue("email"))
@@ -65,10 +66,9 @@ func (s *server) login(auth authenticator) echo.HandlerFunc {
 			MaxAge:   int(s.Auth.Config().DeviceLifetime / time.Second),
 			HttpOnly: true, Secure: s.SecureCookies, SameSite: http.SameSiteLaxMode,
 		})
-		if err := startSession(c, res.User.ID, nil); err != nil {
-			return err
-		}
-		return seeOther(c, next)
+		// The password is the first factor; the second step decides
+		// whether a code (or an enrolment) comes before the session.
+		return s.afterFirstFactor(c, res.User, app.FirstFactorPassword, next)
 	}
 }
 

@@ -176,6 +176,7 @@ func buildTestEnv(t testing.TB, o envOptions) (*testEnv, Deps) {
 		Syncer:         app.NewSyncer(history, accounts, app.SyncOptions{AfterSync: alerts.AfterSync}),
 		Tokens:         app.NewTokens(store, audit, clk.Now, log),
 		Links:          app.NewLinks(store, audit, alerts, cheap, app.LinkOptions{Now: clk.Now, Log: log}),
+		MFA:            app.NewMFA(store, auth, audit, sealer, app.MFAOptions{Now: clk.Now, Log: log}),
 		SessionKey:     []byte(strings.Repeat("s", 64)), Static: staticFS, Now: clk.Now, Version: "test",
 	}
 	if o.change != nil {

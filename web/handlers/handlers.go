@@ -61,6 +61,9 @@ type Deps struct {
 	Alerts *app.Alerts
 	// Links makes and honours the one-time invitation and reset links.
 	Links *app.Links
+	// MFA is two-factor sign-in: the second step of every sign-in, TOTP
+	// enrolment, recovery codes and the roles that require a factor.
+	MFA *app.MFA
 	// PublicURL is RCBU_WEB_PUBLIC_URL, the console's address in links;
 	// optional: without it a link starts with the address the admin's
 	// browser used.
@@ -100,7 +103,7 @@ func (d Deps) missing() string {
 		{"Log", d.Log != nil}, {"Auth", d.Auth != nil}, {"Users", d.Users != nil}, {"Accounts", d.Accounts != nil},
 		{"Audit", d.Audit != nil}, {"Fleet", d.Fleet != nil}, {"Overviews", d.Overviews != nil}, {"Ops", d.Ops != nil}, {"Configurations", d.Configurations != nil},
 		{"Restores", d.Restores != nil}, {"History", d.History != nil}, {"Syncer", d.Syncer != nil}, {"Alerts", d.Alerts != nil},
-		{"Links", d.Links != nil}, {"Tokens", d.Tokens != nil}, {"Metrics", d.Metrics != nil}, {"Health", d.Health != nil}, {"DB", d.DB != nil},
+		{"Links", d.Links != nil}, {"MFA", d.MFA != nil}, {"Tokens", d.Tokens != nil}, {"Metrics", d.Metrics != nil}, {"Health", d.Health != nil}, {"DB", d.DB != nil},
 		{"SessionKey", len(d.SessionKey) > 0}, {"Static", d.Static != nil}, {"Now", d.Now != nil}, {"Version", d.Version != ""},
 	} {
 		if !f.set {

@@ -106,6 +106,12 @@ func (s *server) routes(e *echo.Echo) *routes {
 	r.get("/login", public, s.loginPage)
 	r.post("/login", public, s.login(s.Auth))
 	r.post("/logout", app.RoleObserver, s.logout(s.Auth))
+	// The second step of sign-in: public, because the half sign-in's own
+	// cookie (not a session) is what these pages accept.
+	r.get("/login/verify", public, s.mfaVerifyPage)
+	r.post("/login/verify", public, s.mfaVerify)
+	r.get("/login/enrol", public, s.mfaEnrolSignInPage)
+	r.post("/login/enrol", public, s.mfaEnrolSignIn)
 	// One-time links (invitations and resets) and the forced change of a
 	// password somebody else chose.
 	r.get(app.LinkPath+":token", public, s.linkPage(s.Links))
