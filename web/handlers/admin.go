@@ -16,6 +16,7 @@ func (s *server) adminIndex(c echo.Context) error {
 			{Href: "/admin/users", Title: "Users", Text: "Who can sign in, and with which role: Observer, Creator or Admin.", TestID: "admin-users-link"},
 			{Href: "/admin/accounts", Title: "Rackspace accounts", Text: "The Cloud Backup accounts the console reads and acts on.", TestID: "admin-accounts-link"},
 			{Href: "/admin/audit", Title: "Audit log", Text: "Who did what, when, and whether it worked.", TestID: "admin-audit-link"},
+			{Href: "/admin/two-factor", Title: "Two-factor sign-in", Text: "Which roles must use a code from an authenticator app after their password.", TestID: "admin-two-factor-link"},
 		},
 	}
 	v.Sections = append(v.Sections,

@@ -222,3 +222,97 @@ func TestMFASignIn(t *testing.T) {
 		}
 	})
 }
+
+// profileEnrol turns two-factor sign-in on from the profile page and
+// returns the secret.
+func profileEnrol(t *testing.T, te *testEnv, sess *http.Cookie) string {
+	t.Helper()
+	rec := te.get("/profile/two-factor", sess)
+	if rec.Code != http.StatusOK {
+		t.Fatalf("setup page: status %d", rec.Code)
+	}
+	secret := strings.TrimSpace(testid(doc(t, rec), "mfa-secret").Text())
+	wantFieldErrors(t, te.post("/profile/two-factor", url.Values{"code": {"12345"}}, sess), "code")
+	rec = te.post("/profile/two-factor", url.Values{"code": {totpCode(t, secret, te.clock.Now())}}, sess)
+	if rec.Code != http.StatusOK || testid(doc(t, rec), "mfa-codes").Find("li").Length() != app.RecoveryCodeCount {
+		t.Fatalf("confirm: status %d", rec.Code)
+	}
+	te.clock.Advance(30 * time.Second)
+	return secret
+}
+
+func TestMFAProfileAndAdmin(t *testing.T) {
+	te := newTestEnv(t)
+	adminCk := te.loginRole(app.RoleAdmin)
+	obs := te.byRole[app.RoleObserver]
+	sess := te.loginRole(app.RoleObserver)
+
+	status := func() string {
+		t.Helper()
+		rec := te.get("/profile", sess)
+		if rec.Code != http.StatusOK {
+			t.Fatalf("profile: status %d", rec.Code)
+		}
+		return strings.Join(strings.Fields(testid(doc(t, rec), "two-factor-status").Text()), " ")
+	}
+	if s := status(); !strings.HasPrefix(s, "Off") {
+		t.Errorf("status = %q", s)
+	}
+	secret := profileEnrol(t, te, sess)
+	if s := status(); !strings.HasPrefix(s, "On") || !strings.Contains(s, "10 recovery codes left") {
+		t.Errorf("status = %q", s)
+	}
+	if rec := te.get("/profile/two-factor", sess); rec.Code != http.StatusSeeOther {
+		t.Errorf("setup page while on: status %d", rec.Code)
+	}
+
+	// New recovery codes need a current code.
+	wantFieldErrors(t, te.post("/profile/two-factor/recovery-codes", url.Values{"code": {"000000"}}, sess), "code")
+	rec := te.post("/profile/two-factor/recovery-codes", url.Values{"code": {totpCode(t, secret, te.clock.Now())}}, sess)
+	if rec.Code != http.StatusOK || testid(doc(t, rec), "mfa-codes").Find("li").Length() != 10 {
+		t.Fatalf("new recovery codes: status %d", rec.Code)
+	}
+	te.clock.Advance(30 * time.Second)
+
+	// The admin requires a factor of observers: it cannot be turned off.
+	if rec := te.get("/admin/two-factor", adminCk); rec.Code != http.StatusOK || testid(doc(t, rec), "mfa-role-observer").Length() != 1 {
+		t.Fatalf("settings page: status %d", rec.Code)
+	}
+	if rec := te.post("/admin/two-factor", url.Values{"role": {"observer", "admin"}}, adminCk); rec.Code != http.StatusSeeOther {
+		t.Fatalf("save settings: status %d", rec.Code)
+	}
+	if rec := te.get("/admin/two-factor", adminCk); testid(doc(t, rec), "mfa-role-observer").AttrOr("checked", "no") == "no" {
+		t.Error("observer not checked after saving")
+	}
+	if rec := te.post("/admin/two-factor", url.Values{"role": {"owner"}}, adminCk); rec.Code != http.StatusSeeOther {
+		t.Errorf("unknown role: status %d", rec.Code)
+	}
+	d := wantFieldErrors(t, te.post("/profile/two-factor/disable", url.Values{"code": {totpCode(t, secret, te.clock.Now())}}, sess), "code")
+	if !strings.Contains(testid(d, "error-code").Text(), "requires") || testid(d, "two-factor-disable").Length() != 0 {
+		t.Errorf("turn off while required: %q", testid(d, "error-code").Text())
+	}
+	if rec := te.post("/admin/two-factor", url.Values{}, adminCk); rec.Code != http.StatusSeeOther {
+		t.Fatalf("clear settings: status %d", rec.Code)
+	}
+	if rec := te.post("/profile/two-factor/disable", url.Values{"code": {totpCode(t, secret, te.clock.Now())}}, sess); rec.Code != http.StatusSeeOther {
+		t.Fatalf("turn off: status %d", rec.Code)
+	}
+	if s := status(); !strings.HasPrefix(s, "Off") {
+		t.Errorf("status after turning off = %q", s)
+	}
+
+	// An admin's reset removes the factor and signs the user out.
+	te.clock.Advance(30 * time.Second)
+	profileEnrol(t, te, sess)
+	path := "/admin/users/" + itoa(int64(obs.ID)) + "/two-factor/reset"
+	if rec := te.post(path, nil, adminCk); rec.Code != http.StatusSeeOther {
+		t.Fatalf("reset: status %d", rec.Code)
+	}
+	if rec := te.get("/profile", sess); !redirectsToLogin(rec) {
+		t.Errorf("session after the reset: status %d", rec.Code)
+	}
+	te.login(obs.Email) // no factor, none required: the password alone
+	if rec := te.post("/admin/users/999999/two-factor/reset", nil, adminCk); rec.Code != http.StatusNotFound {
+		t.Errorf("reset of an unknown user: status %d", rec.Code)
+	}
+}

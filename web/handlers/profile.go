@@ -12,7 +12,11 @@ import (
 )
 
 // profileView maps the user to the profile page; errs go to one form.
-func (s *server) profileView(c echo.Context, u app.User, name, tz string, profileErrs, pwErrs templates.FormErrors) templates.ProfileView {
+func (s *server) profileView(c echo.Context, u app.User, name, tz string, profileErrs, pwErrs templates.FormErrors) (templates.ProfileView, error) {
+	tf, err := s.twoFactorView(c, u, nil)
+	if err != nil {
+		return templates.ProfileView{}, err
+	}
 	return templates.ProfileView{
 		Meta:           s.meta(c, "Profile", templates.NavProfile),
 		Email:          u.Email,
@@ -23,13 +27,23 @@ func (s *server) profileView(c echo.Context, u app.User, name, tz string, profil
 		TimeZones:      timeZones(tz),
 		ProfileErrors:  profileErrs,
 		PasswordErrors: pwErrs,
+		TwoFactor:      tf,
+	}, nil
+}
+
+// renderProfile renders the profile page with status.
+func (s *server) renderProfile(c echo.Context, status int, u app.User, name, tz string, profileErrs, pwErrs templates.FormErrors) error {
+	v, err := s.profileView(c, u, name, tz, profileErrs, pwErrs)
+	if err != nil {
+		return err
 	}
+	return render(c, status, templates.ProfilePage(v))
 }
 
 // profilePage shows the user's own profile.
 func (s *server) profilePage(c echo.Context) error {
 	u := mustUser(c)
-	return render(c, http.StatusOK, templates.ProfilePage(s.profileView(c, u, u.Name, u.TimeZone, nil, nil)))
+	return s.renderProfile(c, http.StatusOK, u, u.Name, u.TimeZone, nil, nil)
 }
 
 type profileUpdater interface {
@@ -43,7 +57,7 @@ func (s *server) updateProfile(users profileUpdater) echo.HandlerFunc {
 		req := app.ProfileRequest{Name: c.FormValue("name"), TimeZone: c.FormValue("time_zone")}
 		_, err := users.UpdateProfile(c.Request().Context(), u, req)
 		return formDone(c, err, func(fe templates.FormErrors) error {
-			return render(c, http.StatusUnprocessableEntity, templates.ProfilePage(s.profileView(c, u, req.Name, req.TimeZone, fe, nil)))
+			return s.renderProfile(c, http.StatusUnprocessableEntity, u, req.Name, req.TimeZone, fe, nil)
 		}, "Your details were saved.", "/profile")
 	}
 }
@@ -59,7 +73,7 @@ func (s *server) changePassword(users passwordChanger) echo.HandlerFunc {
 		u := mustUser(c)
 		err := users.ChangePassword(c.Request().Context(), u, c.FormValue("current_password"), c.FormValue("new_password"), c.FormValue("confirm_password"))
 		if fe, ok := formErrors(err); ok {
-			return render(c, http.StatusUnprocessableEntity, templates.ProfilePage(s.profileView(c, u, u.Name, u.TimeZone, nil, fe)))
+			return s.renderProfile(c, http.StatusUnprocessableEntity, u, u.Name, u.TimeZone, nil, fe)
 		}
 		if err != nil {
 			return err

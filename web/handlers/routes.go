@@ -128,6 +128,10 @@ func (s *server) routes(e *echo.Echo) *routes {
 	r.post("/profile", app.RoleObserver, s.updateProfile(s.Users))
 	r.post("/profile/password", app.RoleObserver, s.changePassword(s.Users))
 	r.post("/profile/sign-out-everywhere", app.RoleObserver, s.signOutEverywhere(s.Auth))
+	r.get("/profile/two-factor", app.RoleObserver, s.profileTwoFactorPage)
+	r.post("/profile/two-factor", app.RoleObserver, s.profileTwoFactorConfirm)
+	r.post("/profile/two-factor/recovery-codes", app.RoleObserver, s.profileRecoveryCodes)
+	r.post("/profile/two-factor/disable", app.RoleObserver, s.profileTwoFactorDisable)
 	r.get("/profile/tokens", app.RoleObserver, s.tokensPage(s.Tokens))
 	r.post("/profile/tokens", app.RoleObserver, s.createToken(s.Tokens))
 	r.post("/profile/tokens/:id/revoke", app.RoleObserver, s.revokeToken(s.Tokens))
@@ -234,6 +238,9 @@ func (s *server) routes(e *echo.Echo) *routes {
 	r.get("/admin/accounts/:id/delete", app.RoleAdmin, s.deleteAccountPage(s.Accounts))
 	r.post("/admin/accounts/:id/delete", app.RoleAdmin, s.deleteAccount(s.Accounts))
 	r.get("/admin/audit", app.RoleAdmin, s.auditLog(s.Audit))
+	r.get("/admin/two-factor", app.RoleAdmin, s.mfaSettingsPage)
+	r.post("/admin/two-factor", app.RoleAdmin, s.saveMFASettings)
+	r.post("/admin/users/:id/two-factor/reset", app.RoleAdmin, s.resetUserTwoFactor)
 
 	return r
 }
