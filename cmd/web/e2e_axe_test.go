@@ -371,7 +371,7 @@ func axeScenarios(t *testing.T, env *e2eEnv) {
 			fmt.Sprintf("/configurations/new?agent=%d", env.fix.agentID),
 			"/activity", "/alerts", "/alerts/settings", "/alerts/channels/new",
 			"/admin", "/admin/users", "/admin/users/new", "/admin/accounts", "/admin/accounts/new", "/admin/audit", "/admin/maintenance",
-			"/profile", "/profile/tokens", "/agents/999999999",
+			"/profile", "/profile/tokens", "/profile/two-factor", "/admin/two-factor", "/agents/999999999",
 		} {
 			w.open(path)
 		}

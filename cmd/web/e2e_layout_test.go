@@ -212,7 +212,7 @@ func layoutPages(tb *tab) []string {
 		fmt.Sprintf("/configurations/%d/edit", f.quickConfigID), fmt.Sprintf("/configurations/%d/delete", f.quickConfigID),
 		"/activity", "/restores/new", "/reports", "/alerts", "/alerts/channels", "/alerts/channels/new", "/alerts/settings",
 		"/admin", "/admin/users", "/admin/users/new", "/admin/accounts", "/admin/audit", "/admin/maintenance",
-		"/profile", "/profile/tokens",
+		"/profile", "/profile/tokens", "/profile/two-factor", "/admin/two-factor",
 	}
 	// A demo agent and configuration with a history, for their charts.
 	bs := tb.env.sim.Backups()

@@ -425,6 +425,7 @@ func TestE2E(t *testing.T) {
 		}
 	})
 
+	mfaScenarios(t, env)
 	overviewScenarios(t, env)
 	axeScenarios(t, env)
 	keyboardScenarios(t, env)
