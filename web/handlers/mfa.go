@@ -83,11 +83,14 @@ func (s *server) signInExpired(c echo.Context) error {
 // mfaVerifyPage asks a half-signed-in user for their code.
 func (s *server) mfaVerifyPage(c echo.Context) error {
 	p, u, err := s.MFA.Pending(c.Request().Context(), signInToken(c))
-	if errors.Is(err, app.ErrSignInExpired) || (err == nil && p.Enrol) {
+	if errors.Is(err, app.ErrSignInExpired) {
 		return s.signInExpired(c)
 	}
 	if err != nil {
 		return err
+	}
+	if p.Enrol {
+		return seeOther(c, "/login/enrol")
 	}
 	return s.renderVerify(c, http.StatusOK, u, nil)
 }
@@ -147,11 +150,14 @@ func recoveryLeftNote(n int) string {
 // requires a second factor.
 func (s *server) mfaEnrolSignInPage(c echo.Context) error {
 	p, u, err := s.MFA.Pending(c.Request().Context(), signInToken(c))
-	if errors.Is(err, app.ErrSignInExpired) || (err == nil && !p.Enrol) {
+	if errors.Is(err, app.ErrSignInExpired) {
 		return s.signInExpired(c)
 	}
 	if err != nil {
 		return err
+	}
+	if !p.Enrol {
+		return seeOther(c, "/login/verify")
 	}
 	return s.renderEnrol(c, http.StatusOK, u, "/login/enrol", "/login", nil)
 }

@@ -119,8 +119,11 @@ func TestMFASignIn(t *testing.T) {
 			t.Errorf("/agents with a half sign-in: status %d", rec.Code)
 		}
 		// The enrolment's half sign-in is not the code's.
-		if rec := te.get("/login/verify", pending); rec.Code != http.StatusGone {
-			t.Errorf("verify page of an enrolment: status %d", rec.Code)
+		if rec := te.get("/login/verify", pending); rec.Code != http.StatusSeeOther || rec.Header().Get("Location") != "/login/enrol" {
+			t.Errorf("verify page of an enrolment: status %d, Location %q", rec.Code, rec.Header().Get("Location"))
+		}
+		if rec := te.post("/login/verify", url.Values{"code": {"123456"}}, pending); rec.Code != http.StatusGone {
+			t.Errorf("a code for an enrolment: status %d", rec.Code)
 		}
 	})
 	secret, recovery, sess := enrolThroughSignIn(t, te, obs.Email)
