@@ -10,6 +10,7 @@ import (
 	"fmt"
 	"image/png"
 	"log/slog"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -533,18 +534,20 @@ func (m *MFA) RequiredRoles(ctx context.Context) ([]Role, error) {
 }
 
 // SetRequiredRoles makes the named roles (Role names) the ones that must
-// use a second factor; an admin only. Users of those roles without a factor
-// enrol at their next sign-in.
-func (m *MFA) SetRequiredRoles(ctx context.Context, actor User, names []string) error {
+// use a second factor; an admin only. Users of those roles without a
+// factor enrol at their next sign-in, and their sessions end now (the
+// actor's own aside), so that none of them goes on without one. It returns
+// how many users must enrol.
+func (m *MFA) SetRequiredRoles(ctx context.Context, actor User, names []string) (int, error) {
 	if !actor.Role.Allows(RoleAdmin) {
-		return fmt.Errorf("set required roles: %w", ErrForbidden)
+		return 0, fmt.Errorf("set required roles: %w", ErrForbidden)
 	}
 	var roles []Role
 	var labels []string
 	for _, n := range names {
 		r, err := ParseRole(n)
 		if err != nil {
-			return fmt.Errorf("set required roles: %w", Invalid("roles", "Choose roles from the list."))
+			return 0, fmt.Errorf("set required roles: %w", Invalid("roles", "Choose roles from the list."))
 		}
 		roles = append(roles, r)
 		labels = append(labels, r.Label())
@@ -554,11 +557,52 @@ func (m *MFA) SetRequiredRoles(ctx context.Context, actor User, names []string) 
 		detail = "required for " + strings.Join(labels, ", ")
 	}
 	err := m.store.SetMFARequiredRoles(ctx, roles)
+	var must int
+	if err == nil {
+		must, err = m.endSessionsWithoutFactor(ctx, actor, roles)
+	}
+	if must > 0 {
+		detail += fmt.Sprintf("; %d user(s) must set it up", must)
+	}
 	m.audit.Record(ctx, actorEntry(actor, ActionMFARequire, "two-factor sign-in", err, detail))
 	if err != nil {
-		return fmt.Errorf("set required roles: %w", err)
+		return 0, fmt.Errorf("set required roles: %w", err)
 	}
-	return nil
+	return must, nil
+}
+
+// endSessionsWithoutFactor ends the sessions of the enabled users of roles
+// who have no confirmed factor, except actor's, and returns how many users
+// (the actor included) must enrol.
+func (m *MFA) endSessionsWithoutFactor(ctx context.Context, actor User, roles []Role) (int, error) {
+	if len(roles) == 0 {
+		return 0, nil
+	}
+	users, err := m.store.ListUsers(ctx)
+	if err != nil {
+		return 0, err
+	}
+	must := 0
+	for _, u := range users {
+		if u.Disabled || !slices.Contains(roles, u.Role) {
+			continue
+		}
+		enrolled, err := m.enrolled(ctx, u.ID)
+		if err != nil {
+			return must, err
+		}
+		if enrolled {
+			continue
+		}
+		must++
+		if u.ID == actor.ID {
+			continue // told on the page instead; signing them out would lose the form
+		}
+		if err := m.store.DeleteUserSessions(ctx, u.ID); err != nil {
+			return must, err
+		}
+	}
+	return must, nil
 }
 
 // PrunePending deletes half sign-ins that have expired; run it now and then.

@@ -79,12 +79,19 @@ func TestMFAAfterFirstFactor(t *testing.T) {
 	if err != nil || st.Kind != app.SecondStepNone || st.Token != "" {
 		t.Fatalf("no factor = %+v, %v", st, err)
 	}
-	// Required for observers: enrol first.
-	if err := e.mfa.SetRequiredRoles(ctx, e.admin, []string{"observer"}); err != nil {
+	// Required for observers: the observer's session ends, and they enrol
+	// first at the next sign-in.
+	if _, err := e.auth.CreateSession(ctx, "obs-token", obs.ID, nil); err != nil {
 		t.Fatal(err)
 	}
-	if last := e.lastAudit(t); last.Action != app.ActionMFARequire || last.Message != "required for Observer" {
+	if must, err := e.mfa.SetRequiredRoles(ctx, e.admin, []string{"observer"}); err != nil || must != 1 {
+		t.Fatalf("SetRequiredRoles = %d, %v", must, err)
+	}
+	if last := e.lastAudit(t); last.Action != app.ActionMFARequire || last.Message != "required for Observer; 1 user(s) must set it up" {
 		t.Errorf("audit = %+v", last)
+	}
+	if _, err := e.auth.Session(ctx, "obs-token"); !errors.Is(err, app.ErrNotFound) {
+		t.Errorf("the session of a user who must enrol: %v", err)
 	}
 	st, err = e.mfa.AfterFirstFactor(ctx, obs, app.FirstFactorPassword, "/agents")
 	if err != nil || st.Kind != app.SecondStepEnrol || st.Token == "" || !st.Expires.Equal(e.clock.Now().Add(5*time.Minute)) {
@@ -260,13 +267,13 @@ func TestMFAManage(t *testing.T) {
 	}
 
 	// Required for creators: cannot be turned off.
-	if err := e.mfa.SetRequiredRoles(ctx, e.admin, []string{"creator", "admin"}); err != nil {
+	if _, err := e.mfa.SetRequiredRoles(ctx, e.admin, []string{"creator", "admin"}); err != nil {
 		t.Fatal(err)
 	}
-	if err := e.mfa.SetRequiredRoles(ctx, e.admin, []string{"owner"}); err == nil {
+	if _, err := e.mfa.SetRequiredRoles(ctx, e.admin, []string{"owner"}); err == nil {
 		t.Error("unknown role accepted")
 	}
-	if err := e.mfa.SetRequiredRoles(ctx, u, nil); !errors.Is(err, app.ErrForbidden) {
+	if _, err := e.mfa.SetRequiredRoles(ctx, u, nil); !errors.Is(err, app.ErrForbidden) {
 		t.Errorf("creator sets required roles: %v", err)
 	}
 	if roles, err := e.mfa.RequiredRoles(ctx); err != nil || len(roles) != 2 || roles[0] != app.RoleCreator {
@@ -275,7 +282,7 @@ func TestMFAManage(t *testing.T) {
 	e.clock.Advance(30 * time.Second)
 	err = e.mfa.Disable(ctx, u, code(t, secret, e.clock.Now()))
 	wantCodeRefused(t, err, "requires two-factor")
-	if err := e.mfa.SetRequiredRoles(ctx, e.admin, []string{"admin"}); err != nil {
+	if _, err := e.mfa.SetRequiredRoles(ctx, e.admin, []string{"admin"}); err != nil {
 		t.Fatal(err)
 	}
 	if err := e.mfa.Disable(ctx, u, code(t, secret, e.clock.Now())); err != nil {

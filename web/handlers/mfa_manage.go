@@ -3,6 +3,7 @@ package handlers
 import (
 	"errors"
 	"net/http"
+	"strconv"
 
 	"github.com/labstack/echo/v4"
 
@@ -118,14 +119,31 @@ func (s *server) saveMFASettings(c echo.Context) error {
 	if err != nil {
 		return app.Invalid("roles", "The form could not be read; try again.")
 	}
-	err = s.MFA.SetRequiredRoles(c.Request().Context(), mustUser(c), form["role"])
+	ctx := c.Request().Context()
+	actor := mustUser(c)
+	must, err := s.MFA.SetRequiredRoles(ctx, actor, form["role"])
 	if errors.Is(err, app.ErrInvalid) {
 		return flashAndRedirect(c, templates.FlashError, "Choose roles from the list.", "/admin/two-factor")
 	}
 	if err != nil {
 		return err
 	}
-	return flashAndRedirect(c, templates.FlashSuccess, "The two-factor requirement was saved.", "/admin/two-factor")
+	own, err := s.MFA.Status(ctx, actor)
+	if err != nil {
+		return err
+	}
+	msg := "The two-factor requirement was saved."
+	if own.Required && !own.Enrolled {
+		must--
+		msg += " You have no second factor yet: set it up on your profile page now."
+	}
+	switch {
+	case must == 1:
+		msg += " 1 other user of these roles has none: they were signed out and set one up at their next sign-in."
+	case must > 1:
+		msg += " " + strconv.Itoa(must) + " other users of these roles have none: they were signed out and set one up at their next sign-in."
+	}
+	return flashAndRedirect(c, templates.FlashSuccess, msg, "/admin/two-factor")
 }
 
 // resetUserTwoFactor removes a user's second factor and ends their

@@ -109,7 +109,7 @@ func TestMFASignIn(t *testing.T) {
 	// Nothing required, nothing enrolled: the password alone signs in.
 	te.login(obs.Email)
 
-	if err := deps.MFA.SetRequiredRoles(ctx, admin, []string{"observer"}); err != nil {
+	if _, err := deps.MFA.SetRequiredRoles(ctx, admin, []string{"observer"}); err != nil {
 		t.Fatal(err)
 	}
 	t.Run("a half sign-in opens no page", func(t *testing.T) {
@@ -284,9 +284,24 @@ func TestMFAProfileAndAdmin(t *testing.T) {
 	if rec := te.post("/admin/two-factor", url.Values{"role": {"observer", "admin"}}, adminCk); rec.Code != http.StatusSeeOther {
 		t.Fatalf("save settings: status %d", rec.Code)
 	}
-	if rec := te.get("/admin/two-factor", adminCk); testid(doc(t, rec), "mfa-role-observer").AttrOr("checked", "no") == "no" {
+	rec = te.get("/admin/two-factor", adminCk)
+	if testid(doc(t, rec), "mfa-role-observer").AttrOr("checked", "no") == "no" {
 		t.Error("observer not checked after saving")
 	}
+	if !strings.Contains(rec.Body.String(), "You have no second factor yet") {
+		t.Error("the admin is not told to set up their own factor")
+	}
+	// The creator has no factor: requiring it ends their session.
+	creator := te.loginRole(app.RoleCreator)
+	te.post("/admin/two-factor", url.Values{"role": {"observer", "creator"}}, adminCk)
+	if !strings.Contains(te.get("/admin/two-factor", adminCk).Body.String(), "1 other user of these roles has none") {
+		t.Error("the flash does not count the users who must set it up")
+	}
+	if rec := te.get("/", creator); !redirectsToLogin(rec) {
+		t.Errorf("the creator's session after the requirement: status %d", rec.Code)
+	}
+	te.passwordStep(te.byRole[app.RoleCreator].Email, "/", "/login/enrol")
+	te.post("/admin/two-factor", url.Values{"role": {"observer", "admin"}}, adminCk)
 	if rec := te.post("/admin/two-factor", url.Values{"role": {"owner"}}, adminCk); rec.Code != http.StatusSeeOther {
 		t.Errorf("unknown role: status %d", rec.Code)
 	}
