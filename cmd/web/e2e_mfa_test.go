@@ -95,5 +95,10 @@ func mfaScenarios(t *testing.T, env *e2eEnv) {
 		if tb.count(`[data-testid="sign-out"]`) != 1 {
 			t.Error("not signed in after the code")
 		}
+		// The half sign-in was used: the code page now says to start again.
+		if st := tb.open("/login/verify"); st != http.StatusGone || tb.count(`[data-testid="sign-in-expired"]`) != 1 {
+			t.Errorf("the code page after signing in: %d", st)
+		}
+		w.check("/login/verify after its half sign-in ended")
 	})
 }
