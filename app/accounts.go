@@ -5,7 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
-	"net/http"
 	"net/netip"
 	"net/url"
 	"slices"
@@ -512,36 +511,4 @@ func (s *Accounts) CheckAll(ctx context.Context) error {
 		}
 	}
 	return nil
-}
-
-// RCBUConnector returns the Connector that signs in with rcbu.Connect. A
-// region-less account uses every regional endpoint of the catalog.
-//
-// Every client it makes shares one UpstreamBudget of DefaultBackgroundCalls
-// over hc's transport: each account keeps a single client (and token) for
-// pages and background work alike, and the context of a call says which of
-// the two it is (Background). A nil hc is a copy of the default transport
-// with the rcbu client's defaults (as many idle connections a host as its
-// fan-out, 30 s).
-func RCBUConnector(hc *http.Client, log *slog.Logger, userAgent string) Connector {
-	if hc == nil {
-		var base http.RoundTripper = http.DefaultTransport
-		if dt, ok := http.DefaultTransport.(*http.Transport); ok {
-			t := dt.Clone()
-			t.MaxIdleConnsPerHost = rcbu.DefaultConcurrency
-			base = t
-		}
-		hc = &http.Client{Transport: base, Timeout: 30 * time.Second}
-	}
-	budgeted := *hc
-	budgeted.Transport = NewUpstreamBudget(DefaultBackgroundCalls).Transport(hc.Transport)
-	return func(ctx context.Context, c Credentials) (*rcbu.Client, error) {
-		opts := []rcbu.Option{rcbu.WithIdentityURL(c.IdentityURL), rcbu.WithLogger(log), rcbu.WithUserAgent(userAgent), rcbu.WithHTTPClient(&budgeted)}
-		if c.Region == "" {
-			opts = append(opts, rcbu.WithAllRegions())
-		} else {
-			opts = append(opts, rcbu.WithRegion(c.Region))
-		}
-		return rcbu.Connect(ctx, rcbu.Credentials{Username: c.Username, APIKey: c.APIKey, Password: c.Password}, opts...)
-	}
 }

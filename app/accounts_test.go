@@ -14,6 +14,7 @@ import (
 	"github.com/rcbu-console/rcbu-console/rcbu"
 	"github.com/rcbu-console/rcbu-console/rcbu/rcbusim"
 	"github.com/rcbu-console/rcbu-console/rcbu/rcbusim/rcbusimtest"
+	"github.com/rcbu-console/rcbu-console/upstream"
 )
 
 type accountsEnv struct {
@@ -32,7 +33,7 @@ func newAccountsEnv(t *testing.T) *accountsEnv {
 		t.Fatal(err)
 	}
 	var n atomic.Int64
-	real := app.RCBUConnector(nil, discard(), "test")
+	real := upstream.NewConnector(nil, app.NewUpstreamBudget(app.DefaultBackgroundCalls), discard(), "test")
 	counting := func(ctx context.Context, c app.Credentials) (*rcbu.Client, error) {
 		n.Add(1)
 		return real(ctx, c)
@@ -198,7 +199,7 @@ func TestDemoAccount(t *testing.T) {
 	}
 	// A later start without demo mode hides the row.
 	sealer, _ := app.NewSealer([]byte(strings.Repeat("s", 32)))
-	plain := app.NewAccounts(e.store, sealer, app.RCBUConnector(nil, discard(), "t"), e.audit, e.clock.Now, discard())
+	plain := app.NewAccounts(e.store, sealer, upstream.NewConnector(nil, app.NewUpstreamBudget(app.DefaultBackgroundCalls), discard(), "t"), e.audit, e.clock.Now, discard())
 	if list, _ := plain.List(ctx); len(list) != 0 {
 		t.Errorf("demo row listed outside demo mode: %+v", list)
 	}

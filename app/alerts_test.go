@@ -12,6 +12,7 @@ import (
 	"encoding/base64"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"io"
 	"math/big"
 	"net"
@@ -29,10 +30,12 @@ import (
 	"github.com/google/go-cmp/cmp/cmpopts"
 
 	"github.com/rcbu-console/rcbu-console/app"
+	"github.com/rcbu-console/rcbu-console/internal/poll"
 	"github.com/rcbu-console/rcbu-console/notify"
 	"github.com/rcbu-console/rcbu-console/rcbu"
 	"github.com/rcbu-console/rcbu-console/rcbu/rcbusim"
 	"github.com/rcbu-console/rcbu-console/rcbu/rcbusim/rcbusimtest"
+	"github.com/rcbu-console/rcbu-console/upstream"
 )
 
 // alertsEnv is the alerts service over a real SQLite file and a simulator
@@ -56,7 +59,7 @@ func newAlertsEnv(t *testing.T) *alertsEnv {
 	if err != nil {
 		t.Fatal(err)
 	}
-	accounts := app.NewAccounts(e.store, sealer, app.RCBUConnector(nil, discard(), "test"), e.audit, e.clock.Now, discard())
+	accounts := app.NewAccounts(e.store, sealer, upstream.NewConnector(nil, app.NewUpstreamBudget(app.DefaultBackgroundCalls), discard(), "test"), e.audit, e.clock.Now, discard())
 	sim := rcbusimtest.NewTestServer(t)
 	acct, err := accounts.EnsureDemo(t.Context(), sim.IdentityURL, rcbusim.DemoUser, rcbusim.DemoAPIKey)
 	if err != nil {
@@ -612,21 +615,11 @@ func TestRunLoopEvaluatesOnTriggerAndDelivers(t *testing.T) {
 	defer cancel()
 	done := make(chan struct{})
 	go func() { defer close(done); ae.alerts.Run(ctx) }()
-	waitFor := func(n int) {
-		t.Helper()
-		for len(rcv.requests()) < n {
-			select {
-			case <-ctx.Done():
-				t.Fatalf("%d of %d deliveries before the deadline", len(rcv.requests()), n)
-			case <-time.After(20 * time.Millisecond):
-			}
-		}
-	}
 	for i, job := range []int64{100, 101} {
 		ae.report(t, job, int64(i+1), "Failed", ae.clock.Now(), 0)
 		// The sync hook; the clock does not move, so only the trigger evaluates.
 		ae.alerts.AfterSync(ctx, ae.account.ID, 1, nil)
-		waitFor(i + 1)
+		poll.Until(t, fmt.Sprintf("delivery %d", i+1), func() bool { return len(rcv.requests()) > i })
 	}
 	cancel()
 	<-done

@@ -1,11 +1,6 @@
 package app
 
-import (
-	"context"
-	"io"
-	"net/http"
-	"sync"
-)
+import "context"
 
 // DefaultBackgroundCalls is how many Cloud Backup calls background work
 // (the report sync, alert evaluation, status refreshes) may have in flight
@@ -53,9 +48,9 @@ func IsBackground(ctx context.Context) bool {
 
 // UpstreamBudget bounds the Cloud Backup calls that background work has in
 // flight. It is one per process, shared by the clients of every account
-// (RCBUConnector installs it in each client it makes), because what it
-// protects (the CPU, the database and the upstream) is shared too.
-// Interactive calls pass straight through.
+// (the connector cmd/web wires applies it to each client's transport),
+// because what it protects (the CPU, the database and the upstream) is
+// shared too. Interactive calls are not counted.
 type UpstreamBudget struct {
 	slots chan struct{}
 }
@@ -66,53 +61,14 @@ func NewUpstreamBudget(n int) *UpstreamBudget {
 	return &UpstreamBudget{slots: make(chan struct{}, max(n, 1))}
 }
 
-// Transport returns base with the budget applied: a request whose context
-// is marked Background waits for a slot (or for its context to end) and
-// holds it until its response body is closed, so the read of a large body
-// counts against the budget too.
-func (b *UpstreamBudget) Transport(base http.RoundTripper) http.RoundTripper {
-	if base == nil {
-		base = http.DefaultTransport
-	}
-	return &budgetTransport{base: base, b: b}
-}
-
-type budgetTransport struct {
-	base http.RoundTripper
-	b    *UpstreamBudget
-}
-
-func (t *budgetTransport) RoundTrip(req *http.Request) (*http.Response, error) {
-	ctx := req.Context()
-	if !IsBackground(ctx) {
-		return t.base.RoundTrip(req)
-	}
+// Acquire takes a slot of the budget, waiting for one until ctx ends (then
+// it returns ctx's error). The caller gives the slot back by calling
+// release exactly once.
+func (b *UpstreamBudget) Acquire(ctx context.Context) (release func(), err error) {
 	select {
-	case t.b.slots <- struct{}{}:
+	case b.slots <- struct{}{}:
+		return func() { <-b.slots }, nil
 	case <-ctx.Done():
-		if req.Body != nil {
-			req.Body.Close() // a RoundTripper must close the body, even on error
-		}
 		return nil, ctx.Err()
 	}
-	release := sync.OnceFunc(func() { <-t.b.slots })
-	resp, err := t.base.RoundTrip(req)
-	if err != nil {
-		release()
-		return nil, err
-	}
-	resp.Body = &releaseBody{ReadCloser: resp.Body, release: release}
-	return resp, nil
-}
-
-// releaseBody gives the budget slot back when the body is closed.
-type releaseBody struct {
-	io.ReadCloser
-	release func()
-}
-
-func (r *releaseBody) Close() error {
-	err := r.ReadCloser.Close()
-	r.release()
-	return err
 }

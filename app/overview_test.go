@@ -11,6 +11,7 @@ import (
 
 	"github.com/google/go-cmp/cmp"
 
+	"github.com/rcbu-console/rcbu-console/internal/poll"
 	"github.com/rcbu-console/rcbu-console/rcbu"
 	"github.com/rcbu-console/rcbu-console/rcbu/rcbusim"
 )
@@ -102,17 +103,6 @@ func (s *fakeOverviewStore) OfflineThresholds(_ context.Context, accts []Account
 	return out, nil
 }
 
-func waitUntil(t *testing.T, cond func() bool) {
-	t.Helper()
-	deadline := time.Now().Add(5 * time.Second)
-	for !cond() {
-		if time.Now().After(deadline) {
-			t.Fatal("condition not met within 5 s")
-		}
-		time.Sleep(5 * time.Millisecond)
-	}
-}
-
 func TestFleetServesStaleWhileOneRefreshRuns(t *testing.T) {
 	t.Parallel()
 	env := newSimEnv(t)
@@ -136,8 +126,8 @@ func TestFleetServesStaleWhileOneRefreshRuns(t *testing.T) {
 			t.Fatalf("read %d past the TTL: %d agents, %v", i, len(agents), err)
 		}
 	}
-	waitUntil(t, func() bool { return env.count("GET user/agents") == 2 })
-	waitUntil(t, func() bool { agents, _, _ := f.Agents(ctx, sc); return len(agents) == 2 })
+	poll.Until(t, "the background refresh", func() bool { return env.count("GET user/agents") == 2 })
+	poll.Until(t, "the refreshed list", func() bool { agents, _, _ := f.Agents(ctx, sc); return len(agents) == 2 })
 	if n := env.count("GET user/agents"); n != 2 {
 		t.Errorf("list calls %d, want 2 (one background refresh for five stale reads)", n)
 	}

@@ -21,6 +21,7 @@ import (
 
 	"github.com/rcbu-console/rcbu-console/app"
 	"github.com/rcbu-console/rcbu-console/db"
+	"github.com/rcbu-console/rcbu-console/internal/poll"
 	"github.com/rcbu-console/rcbu-console/rcbu"
 	"github.com/rcbu-console/rcbu-console/rcbu/rcbusim"
 )
@@ -486,7 +487,7 @@ func TestWorkerSyncsOnStartBacksOffAndSyncsNowOnDemand(t *testing.T) {
 		}
 		return st[0]
 	}
-	waitFor(t, "the first (failing) sync", func() bool { s := status(); return s.Failures == 1 && !s.Running })
+	poll.Until(t, "the first (failing) sync", func() bool { s := status(); return s.Failures == 1 && !s.Running })
 	s := status()
 	if !s.NextAttempt.Equal(e.clock.Now().Add(time.Hour)) || s.LastError == "" {
 		t.Errorf("after a failure: next %v (now %v), error %q; want a backoff and the reason", s.NextAttempt, e.clock.Now(), s.LastError)
@@ -502,7 +503,7 @@ func TestWorkerSyncsOnStartBacksOffAndSyncsNowOnDemand(t *testing.T) {
 	if err := e.syncer.SyncNow(ctx, creator, []app.AccountID{e.acct.ID}); err != nil {
 		t.Fatal(err)
 	}
-	waitFor(t, "the on-demand sync", func() bool { s := status(); return s.Failures == 0 && !s.Running && !s.LastOK.IsZero() })
+	poll.Until(t, "the on-demand sync", func() bool { s := status(); return s.Failures == 0 && !s.Running && !s.LastOK.IsZero() })
 	e.assertComplete(t)
 	// The AfterSync hook saw both passes: the failure, then the stored reports.
 	wb, wr := e.want()
@@ -512,18 +513,6 @@ func TestWorkerSyncsOnStartBacksOffAndSyncsNowOnDemand(t *testing.T) {
 	entries, err := e.store.ListAudit(ctx, app.AuditFilter{Action: app.ActionReportsSync, Limit: 5})
 	if err != nil || len(entries) != 1 || entries[0].Actor != creator.Email {
 		t.Errorf("audit of SyncNow = %+v, %v", entries, err)
-	}
-}
-
-// waitFor polls cond until it holds, failing the test after a bound.
-func waitFor(t *testing.T, what string, cond func() bool) {
-	t.Helper()
-	deadline := time.Now().Add(30 * time.Second)
-	for !cond() {
-		if time.Now().After(deadline) {
-			t.Fatalf("gave up waiting for %s", what)
-		}
-		time.Sleep(10 * time.Millisecond)
 	}
 }
 
@@ -552,7 +541,7 @@ func TestWorkerPrunesSnapshotsOlderThanKeepDays(t *testing.T) {
 	done := make(chan struct{})
 	go func() { s.Run(runCtx); close(done) }()
 	t.Cleanup(func() { stop(); <-done })
-	waitFor(t, "the automatic prune", func() bool { return count(app.ReportFilter{To: cut}) == 0 })
+	poll.Until(t, "the automatic prune", func() bool { return count(app.ReportFilter{To: cut}) == 0 })
 	if got := count(app.ReportFilter{From: cut}); got < recent {
 		t.Errorf("%d recent snapshots after the prune; want all %d kept", got, recent)
 	}

@@ -165,7 +165,7 @@ func statusClass(code int) string {
 
 // Transport returns base (http.DefaultTransport when nil) wrapped so that
 // every upstream call is timed into rcbu_upstream_request_duration_seconds.
-// Pass it as the Transport of the *http.Client given to app.RCBUConnector.
+// Pass it as the Transport of the *http.Client given to upstream.NewConnector.
 func (m *Metrics) Transport(base http.RoundTripper) http.RoundTripper {
 	if base == nil {
 		base = http.DefaultTransport

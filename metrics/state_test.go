@@ -19,6 +19,7 @@ import (
 	"github.com/rcbu-console/rcbu-console/rcbu"
 	"github.com/rcbu-console/rcbu-console/rcbu/rcbusim"
 	"github.com/rcbu-console/rcbu-console/rcbu/rcbusim/rcbusimtest"
+	"github.com/rcbu-console/rcbu-console/upstream"
 )
 
 func discard() *slog.Logger { return slog.New(slog.DiscardHandler) }
@@ -47,7 +48,7 @@ func newStateEnv(t *testing.T) *stateEnv {
 	if err != nil {
 		t.Fatal(err)
 	}
-	accounts := app.NewAccounts(store, sealer, app.RCBUConnector(nil, discard(), "test"), audit, clk.Now, discard())
+	accounts := app.NewAccounts(store, sealer, upstream.NewConnector(nil, app.NewUpstreamBudget(app.DefaultBackgroundCalls), discard(), "test"), audit, clk.Now, discard())
 	acct, err := accounts.EnsureDemo(context.Background(), sim.IdentityURL, rcbusim.DemoUser, rcbusim.DemoAPIKey)
 	if err != nil {
 		t.Fatal(err)

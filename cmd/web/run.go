@@ -17,8 +17,8 @@ import (
 	"github.com/rcbu-console/rcbu-console/internal/netguard"
 	"github.com/rcbu-console/rcbu-console/metrics"
 	"github.com/rcbu-console/rcbu-console/notify"
-	"github.com/rcbu-console/rcbu-console/rcbu"
 	"github.com/rcbu-console/rcbu-console/rcbu/rcbusim"
+	"github.com/rcbu-console/rcbu-console/upstream"
 	"github.com/rcbu-console/rcbu-console/web/handlers"
 	"github.com/rcbu-console/rcbu-console/web/static"
 )
@@ -93,7 +93,8 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 	if err != nil {
 		return fmt.Errorf("RCBU_WEB_METRICS_TOKEN: %w", err)
 	}
-	accounts := app.NewAccounts(store, sealer, app.RCBUConnector(upstreamClient(prom), log, "rcbu-console/"+version), audit, now, log)
+	budget := app.NewUpstreamBudget(app.DefaultBackgroundCalls)
+	accounts := app.NewAccounts(store, sealer, upstream.NewConnector(upstreamClient(prom), budget, log, "rcbu-console/"+version), audit, now, log)
 	// Pages may show the fleet's lists up to a minute old while one
 	// background refresh runs; a change made through the console drops them.
 	fleet := app.NewFleet(accounts, app.FleetOptions{Now: now, Log: log, MaxStale: time.Minute})
@@ -274,19 +275,11 @@ func connectAccounts(ctx context.Context, cfg Config, accounts *app.Accounts, lo
 }
 
 // upstreamClient is the HTTP client of the Cloud Backup API clients: its
-// transport times every call for /metrics, over a copy of the default
-// transport that keeps as many idle connections per host as the client
-// fans out (the rcbu client's own default, which a custom client replaces).
+// transport times every call for /metrics, over upstream's transport.
 func upstreamClient(m *metrics.Metrics) *http.Client {
-	var base http.RoundTripper = http.DefaultTransport
-	if dt, ok := http.DefaultTransport.(*http.Transport); ok {
-		t := dt.Clone()
-		t.MaxIdleConnsPerHost = rcbu.DefaultConcurrency
-		base = t
-	}
 	// One Cloud Backup call gets 15 s; GETs are retried, and each action
 	// bounds its calls as a whole (app.OpsOptions.ActionBudget).
-	return &http.Client{Transport: m.Transport(base), Timeout: 15 * time.Second}
+	return &http.Client{Transport: m.Transport(upstream.Transport()), Timeout: 15 * time.Second}
 }
 
 // pruneExpired deletes ended sessions and half sign-ins, and audit entries

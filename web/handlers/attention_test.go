@@ -15,6 +15,7 @@ import (
 	"github.com/PuerkitoBio/goquery"
 
 	"github.com/rcbu-console/rcbu-console/app"
+	"github.com/rcbu-console/rcbu-console/internal/poll"
 	"github.com/rcbu-console/rcbu-console/rcbu"
 	"github.com/rcbu-console/rcbu-console/rcbu/rcbusim"
 )
@@ -270,19 +271,6 @@ func TestOverviewFiltersAndPages(t *testing.T) {
 	}
 }
 
-// waitFor waits (up to 5 s) for cond, which a background goroutine makes
-// true.
-func waitFor(t *testing.T, cond func() bool) {
-	t.Helper()
-	deadline := time.Now().Add(5 * time.Second)
-	for !cond() {
-		if time.Now().After(deadline) {
-			t.Fatal("condition not met within 5 s")
-		}
-		time.Sleep(5 * time.Millisecond)
-	}
-}
-
 func contains(list []string, s string) bool {
 	for _, x := range list {
 		if x == s {
@@ -333,7 +321,7 @@ func TestOverviewStaleWhileRevalidate(t *testing.T) {
 	// The simulator counts a list call when it arrives, before the refresh
 	// has stored its answer: wait for the page itself to show the new agent.
 	// Pages served while the refresh runs must not start another one.
-	waitFor(t, func() bool {
+	poll.Until(t, "the page to show the new agent", func() bool {
 		d = doc(t, te.get("/", ck))
 		return testid(d, "agent-row").Length() == 2
 	})

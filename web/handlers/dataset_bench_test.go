@@ -20,6 +20,7 @@ import (
 	"github.com/rcbu-console/rcbu-console/app"
 	"github.com/rcbu-console/rcbu-console/db"
 	"github.com/rcbu-console/rcbu-console/rcbu/rcbusim"
+	"github.com/rcbu-console/rcbu-console/upstream"
 )
 
 // The fleet benchmarks run on data shaped like a real team's: the
@@ -151,7 +152,7 @@ func syncFleetDataset(ctx context.Context, path, identityURL string) (int64, err
 	}
 	now := func() time.Time { return testStart }
 	audit := app.NewAudit(store, now, log)
-	accounts := app.NewAccounts(store, sealer, app.RCBUConnector(nil, log, "bench"), audit, now, log)
+	accounts := app.NewAccounts(store, sealer, upstream.NewConnector(nil, app.NewUpstreamBudget(app.DefaultBackgroundCalls), log, "bench"), audit, now, log)
 	demo, err := accounts.EnsureDemo(ctx, identityURL, rcbusim.DemoUser, rcbusim.DemoAPIKey)
 	if err != nil {
 		return 0, err

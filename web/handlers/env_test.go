@@ -22,6 +22,7 @@ import (
 	"github.com/rcbu-console/rcbu-console/notify"
 	"github.com/rcbu-console/rcbu-console/rcbu/rcbusim"
 	"github.com/rcbu-console/rcbu-console/rcbu/rcbusim/rcbusimtest"
+	"github.com/rcbu-console/rcbu-console/upstream"
 	"github.com/rcbu-console/rcbu-console/web/static"
 )
 
@@ -65,7 +66,7 @@ type envOptions struct {
 	// wrapSim, if set, wraps the simulator's handler in the server the
 	// console talks to (e.g. to count requests).
 	wrapSim func(http.Handler) http.Handler
-	// connect is the accounts' connector; nil is app.RCBUConnector with
+	// connect is the accounts' connector; nil is upstream.NewConnector with
 	// its API calls timed by the metrics, as in cmd/web.
 	connect app.Connector
 	// clockAtSim starts the console's clock at the simulator's time rather
@@ -131,7 +132,7 @@ func buildTestEnv(t testing.TB, o envOptions) (*testEnv, Deps) {
 	}
 	connect := o.connect
 	if connect == nil {
-		connect = app.RCBUConnector(&http.Client{Transport: prom.Transport(nil), Timeout: 30 * time.Second}, log, "test")
+		connect = upstream.NewConnector(&http.Client{Transport: prom.Transport(nil), Timeout: 30 * time.Second}, app.NewUpstreamBudget(app.DefaultBackgroundCalls), log, "test")
 	}
 	accounts := app.NewAccounts(store, sealer, connect, audit, clk.Now, log)
 	demo, err := accounts.EnsureDemo(ctx, sim.IdentityURL, rcbusim.DemoUser, rcbusim.DemoAPIKey)
