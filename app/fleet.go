@@ -346,6 +346,23 @@ func perAccount[T any](ctx context.Context, f *Fleet, scope Scope, noun string, 
 	return out, problems, nil
 }
 
+// perAccountList is perAccount over one (cached) list call: each item is
+// tagged with its account by tag, and a failed call is an UpstreamError
+// about op.
+func perAccountList[T, F any](ctx context.Context, f *Fleet, scope Scope, noun, op string, list func(context.Context, Account, *rcbu.Client) ([]T, error), tag func(Account, T) F) ([]F, []AccountProblem, error) {
+	return perAccount(ctx, f, scope, noun, func(ctx context.Context, a Account, c *rcbu.Client) ([]F, error) {
+		items, err := list(ctx, a, c)
+		if err != nil {
+			return nil, upstream(op, noun, err)
+		}
+		out := make([]F, len(items))
+		for i, it := range items {
+			out[i] = tag(a, it)
+		}
+		return out, nil
+	})
+}
+
 func (f *Fleet) agentList(ctx context.Context, a Account, c *rcbu.Client) ([]rcbu.Agent, error) {
 	return cached(ctx, f, cacheKey{account: a.ID, kind: kindAgents}, c.Agents.List)
 }
@@ -367,16 +384,8 @@ func (f *Fleet) agentDetails(ctx context.Context, a AccountID, c *rcbu.Client, i
 // Agents returns the agents of every account in the scope from the list
 // call: their Status is the list's placeholder. Use AgentsLive for status.
 func (f *Fleet) Agents(ctx context.Context, scope Scope) ([]FleetAgent, []AccountProblem, error) {
-	return perAccount(ctx, f, scope, "agent", func(ctx context.Context, a Account, c *rcbu.Client) ([]FleetAgent, error) {
-		list, err := f.agentList(ctx, a, c)
-		if err != nil {
-			return nil, upstream("list agents", "agent", err)
-		}
-		out := make([]FleetAgent, len(list))
-		for i, ag := range list {
-			out[i] = FleetAgent{AccountID: a.ID, AccountName: a.Name, Agent: ag}
-		}
-		return out, nil
+	return perAccountList(ctx, f, scope, "agent", "list agents", f.agentList, func(a Account, ag rcbu.Agent) FleetAgent {
+		return FleetAgent{AccountID: a.ID, AccountName: a.Name, Agent: ag}
 	})
 }
 
@@ -460,32 +469,16 @@ func (f *Fleet) fillDetails(ctx context.Context, agents []FleetAgent) {
 
 // Configurations returns the configurations of every account in the scope.
 func (f *Fleet) Configurations(ctx context.Context, scope Scope) ([]FleetConfiguration, []AccountProblem, error) {
-	return perAccount(ctx, f, scope, "configuration", func(ctx context.Context, a Account, c *rcbu.Client) ([]FleetConfiguration, error) {
-		list, err := f.configurationList(ctx, a, c)
-		if err != nil {
-			return nil, upstream("list configurations", "configuration", err)
-		}
-		out := make([]FleetConfiguration, len(list))
-		for i, cf := range list {
-			out[i] = FleetConfiguration{AccountID: a.ID, AccountName: a.Name, Configuration: cf}
-		}
-		return out, nil
+	return perAccountList(ctx, f, scope, "configuration", "list configurations", f.configurationList, func(a Account, cf rcbu.Configuration) FleetConfiguration {
+		return FleetConfiguration{AccountID: a.ID, AccountName: a.Name, Configuration: cf}
 	})
 }
 
 // Activity returns the activity (backups, restores, cleanups; running and
 // finished) of every account in the scope, each account's newest first.
 func (f *Fleet) Activity(ctx context.Context, scope Scope) ([]FleetActivity, []AccountProblem, error) {
-	return perAccount(ctx, f, scope, "activity", func(ctx context.Context, a Account, c *rcbu.Client) ([]FleetActivity, error) {
-		list, err := f.activityList(ctx, a, c)
-		if err != nil {
-			return nil, upstream("list activity", "activity", err)
-		}
-		out := make([]FleetActivity, len(list))
-		for i, it := range list {
-			out[i] = FleetActivity{AccountID: a.ID, AccountName: a.Name, Activity: it}
-		}
-		return out, nil
+	return perAccountList(ctx, f, scope, "activity", "list activity", f.activityList, func(a Account, it rcbu.Activity) FleetActivity {
+		return FleetActivity{AccountID: a.ID, AccountName: a.Name, Activity: it}
 	})
 }
 
