@@ -642,31 +642,36 @@ func (f *Fleet) Configuration(ctx context.Context, scope Scope, id rcbu.Configur
 // client of its account, asking each account of the scope until one knows
 // it. An id no account in the scope knows is ErrNotFound.
 func (f *Fleet) Backup(ctx context.Context, scope Scope, id rcbu.BackupID) (FleetBackup, *rcbu.Client, error) {
-	if id <= 0 {
-		return FleetBackup{}, nil, fmt.Errorf("fleet: backup %d: %w", id, ErrNotFound)
-	}
-	st, acct, c, err := owner(ctx, f, scope, "backup", nil, func(ctx context.Context, c *rcbu.Client) (rcbu.BackupStatus, error) {
+	return oneJob(ctx, f, scope, "backup", int64(id), func(ctx context.Context, c *rcbu.Client) (rcbu.BackupStatus, error) {
 		return deref(c.Backups.Get(ctx, id))
+	}, func(a Account, st rcbu.BackupStatus) FleetBackup {
+		return FleetBackup{AccountID: a.ID, AccountName: a.Name, Backup: st}
 	})
-	if err != nil {
-		return FleetBackup{}, nil, err
-	}
-	return FleetBackup{AccountID: acct.ID, AccountName: acct.Name, Backup: st}, c, nil
 }
 
 // Restore returns one restore's current state (never cached) and the client
 // of its account, as Backup does.
 func (f *Fleet) Restore(ctx context.Context, scope Scope, id rcbu.RestoreID) (FleetRestore, *rcbu.Client, error) {
-	if id <= 0 {
-		return FleetRestore{}, nil, fmt.Errorf("fleet: restore %d: %w", id, ErrNotFound)
-	}
-	r, acct, c, err := owner(ctx, f, scope, "restore", nil, func(ctx context.Context, c *rcbu.Client) (rcbu.RestoreConfiguration, error) {
+	return oneJob(ctx, f, scope, "restore", int64(id), func(ctx context.Context, c *rcbu.Client) (rcbu.RestoreConfiguration, error) {
 		return deref(c.Restores.Get(ctx, id))
+	}, func(a Account, r rcbu.RestoreConfiguration) FleetRestore {
+		return FleetRestore{AccountID: a.ID, AccountName: a.Name, Restore: r}
 	})
-	if err != nil {
-		return FleetRestore{}, nil, err
+}
+
+// oneJob reads one job (noun, id) with get from the account of the scope that
+// knows it, tagged with that account; an id no account knows is
+// ErrNotFound.
+func oneJob[T, F any](ctx context.Context, f *Fleet, scope Scope, noun string, id int64, get func(context.Context, *rcbu.Client) (T, error), tag func(Account, T) F) (F, *rcbu.Client, error) {
+	var zero F
+	if id <= 0 {
+		return zero, nil, fmt.Errorf("fleet: %s %d: %w", noun, id, ErrNotFound)
 	}
-	return FleetRestore{AccountID: acct.ID, AccountName: acct.Name, Restore: r}, c, nil
+	v, acct, c, err := owner(ctx, f, scope, noun, nil, get)
+	if err != nil {
+		return zero, nil, err
+	}
+	return tag(acct, v), c, nil
 }
 
 // deref is a getter's (*T, error) as (T, error), the shape cached and owner
