@@ -12,7 +12,6 @@ import (
 	"github.com/rcbu-console/rcbu-console/app"
 	"github.com/rcbu-console/rcbu-console/rcbu"
 	"github.com/rcbu-console/rcbu-console/web/templates"
-	"github.com/rcbu-console/rcbu-console/words"
 )
 
 // pathID reads the "id" path parameter (see parseID).
@@ -282,22 +281,9 @@ func (s *server) jobPanelView(c echo.Context, j app.BackupJob, compact bool) tem
 		v.Estimate, v.NoEstimate = s.jobEstimate(c, j.AccountID, app.KindBackup, b.ConfigurationID, elapsed)
 	}
 	if r := j.Report; r != nil {
-		sum := &templates.JobSummaryView{
-			OK:       r.OK(),
-			Final:    finalWords(app.KindBackup, string(r.State)),
-			Duration: templates.Duration(r.Duration),
-			Files:    templates.Plural(r.FilesBackedUp, "file", "files") + " backed up of " + templates.Count(r.FilesSearched),
-			Bytes:    templates.Bytes(r.BytesBackedUp.Bytes),
-			Errors:   "No errors",
-		}
-		if r.NumErrors > 0 {
-			sum.Errors = templates.Plural(r.NumErrors, "error", "errors")
-		}
-		if !r.OK() {
-			sum.Reason = words.Reason(r.Reason)
-		}
-		sum.FirstErrors, sum.MoreErrors = firstErrors(r.Errors, func(e rcbu.ReportError) string { return e.Path + ": " + e.ErrorDesc }, 3)
-		v.Summary = sum
+		v.Summary = reportSummary(app.KindBackup, r.OK(), string(r.State), r.Duration,
+			templates.Plural(r.FilesBackedUp, "file", "files")+" backed up of "+templates.Count(r.FilesSearched),
+			r.BytesBackedUp.Bytes, r.NumErrors, r.Reason, r.Errors)
 	} else if !busy && j.ReportProblem == "" {
 		v.Summary = &templates.JobSummaryView{Final: finalWords(app.KindBackup, string(b.State))}
 	}

@@ -219,16 +219,26 @@ func answerPoll(c echo.Context, v templates.JobPanelView) error {
 	return render(c, http.StatusOK, templates.JobPanelBody(v))
 }
 
-// firstErrors lists the first lines of a report's error list, "path: what".
-func firstErrors[E any](list []E, line func(E) string, n int) ([]string, string) {
-	var out []string
-	for i, e := range list {
-		if i == n {
-			return out, "… and " + templates.Count(int64(len(list)-n)) + " more in the full report"
-		}
-		out = append(out, line(e))
+// reportSummary is a finished job's report as the panel sums it up: files
+// says what became of the files ("3 files restored"), and the first three
+// errors are listed, "path: what".
+func reportSummary(kind app.ReportKind, ok bool, state string, took time.Duration, files string, bytes, numErrors int64, reason string, errs []rcbu.ReportError) *templates.JobSummaryView {
+	sum := &templates.JobSummaryView{OK: ok, Final: finalWords(kind, state), Duration: templates.Duration(took), Files: files,
+		Bytes: templates.Bytes(bytes), Errors: "No errors"}
+	if numErrors > 0 {
+		sum.Errors = templates.Plural(numErrors, "error", "errors")
 	}
-	return out, ""
+	if !ok {
+		sum.Reason = words.Reason(reason)
+	}
+	for i, e := range errs {
+		if i == 3 {
+			sum.MoreErrors = "… and " + templates.Count(int64(len(errs)-3)) + " more in the full report"
+			break
+		}
+		sum.FirstErrors = append(sum.FirstErrors, e.Path+": "+e.ErrorDesc)
+	}
+	return sum
 }
 
 // finalWords says how a run ended as a sentence, for the summary.

@@ -14,7 +14,6 @@ import (
 	"github.com/rcbu-console/rcbu-console/app"
 	"github.com/rcbu-console/rcbu-console/rcbu"
 	"github.com/rcbu-console/rcbu-console/web/templates"
-	"github.com/rcbu-console/rcbu-console/words"
 )
 
 // restoreService is what the restore wizard and the restore pages use.
@@ -438,22 +437,8 @@ func (s *server) restorePanelView(c echo.Context, j app.RestoreJob, compact bool
 		v.Estimate, v.NoEstimate = s.jobEstimate(c, j.AccountID, app.KindRestore, r.ConfigurationID, elapsed)
 	}
 	if rep := j.Report; rep != nil {
-		sum := &templates.JobSummaryView{
-			OK:       rep.OK(),
-			Final:    finalWords(app.KindRestore, rep.State.String()),
-			Duration: templates.Duration(rep.Duration),
-			Files:    templates.Plural(rep.NumFilesRestored, "file", "files") + " restored",
-			Bytes:    templates.Bytes(rep.NumBytesRestored.Bytes),
-			Errors:   "No errors",
-		}
-		if rep.NumErrors > 0 {
-			sum.Errors = templates.Plural(rep.NumErrors, "error", "errors")
-		}
-		if !rep.OK() {
-			sum.Reason = words.Reason(rep.Reason)
-		}
-		sum.FirstErrors, sum.MoreErrors = firstErrors(rep.Errors, func(e rcbu.ReportError) string { return e.Path + ": " + e.ErrorDesc }, 3)
-		v.Summary = sum
+		v.Summary = reportSummary(app.KindRestore, rep.OK(), rep.State.String(), rep.Duration,
+			templates.Plural(rep.NumFilesRestored, "file", "files")+" restored", rep.NumBytesRestored.Bytes, rep.NumErrors, rep.Reason, rep.Errors)
 	} else if r.State.Done() && j.ReportProblem == "" {
 		v.Summary = &templates.JobSummaryView{Final: finalWords(app.KindRestore, r.State.String())}
 	}
