@@ -10,6 +10,7 @@ import (
 	"unicode/utf8"
 
 	"github.com/rcbu-console/rcbu-console/rcbu"
+	"github.com/rcbu-console/rcbu-console/words"
 )
 
 // AlertWindow is how far back a failed, partly failed, missed or skipped
@@ -35,19 +36,7 @@ func IncidentStatuses() []IncidentStatus {
 }
 
 // Label names the status for people.
-func (s IncidentStatus) Label() string {
-	switch s {
-	case StatusOpen:
-		return "Open"
-	case StatusAcknowledged:
-		return "Acknowledged"
-	case StatusSnoozed:
-		return "Snoozed"
-	case StatusResolved:
-		return "Resolved"
-	}
-	return string(s)
-}
+func (s IncidentStatus) Label() string { return words.IncidentStatuses.Say(string(s)) }
 
 // Status is the incident's status: resolved, else snoozed while a snooze
 // covers it, else acknowledged once someone did, else open.

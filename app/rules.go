@@ -41,19 +41,7 @@ func RuleKinds() []RuleKind {
 }
 
 // Label names the rule for people.
-func (r RuleKind) Label() string {
-	switch r {
-	case RuleBackupFailed:
-		return "Backup failed"
-	case RuleOverdue:
-		return "Configuration overdue"
-	case RuleAgentOffline:
-		return "Agent offline"
-	case RuleGrowth:
-		return "Backup size jump"
-	}
-	return string(r)
-}
+func (r RuleKind) Label() string { return words.AlertRules.Say(string(r)) }
 
 // Valid reports whether r is one of RuleKinds.
 func (r RuleKind) Valid() bool { return slices.Contains(RuleKinds(), r) }

@@ -8,6 +8,7 @@ import (
 
 	"github.com/rcbu-console/rcbu-console/app"
 	"github.com/rcbu-console/rcbu-console/rcbu"
+	"github.com/rcbu-console/rcbu-console/words"
 )
 
 var t0 = time.Date(2026, 3, 2, 12, 0, 0, 0, time.UTC)
@@ -263,5 +264,23 @@ func BenchmarkRules(b *testing.B) {
 	for b.Loop() {
 		app.FailedBackups(runs, nil, t0, open)
 		app.GrowthJumps(runs, 5, t0, open)
+	}
+}
+
+// Every rule and incident status is said in words from the one table, not
+// split out of its stored name.
+func TestRulesAndStatusesHaveWords(t *testing.T) {
+	for _, r := range app.RuleKinds() {
+		if !words.AlertRules.Known(string(r)) || r.Label() == "" {
+			t.Errorf("rule %q has no words", r)
+		}
+	}
+	for _, s := range app.IncidentStatuses() {
+		if !words.IncidentStatuses.Known(string(s)) || s.Label() == "" {
+			t.Errorf("status %q has no words", s)
+		}
+	}
+	if got := app.RuleOverdue.Label(); got != "Configuration overdue" {
+		t.Errorf("overdue reads %q", got)
 	}
 }

@@ -192,6 +192,22 @@ var Datacenters = newTable("datacenter",
 	"SYD", "Sydney (SYD)",
 )
 
+// AlertRules is the console's alert rules, by their stored names.
+var AlertRules = newTable("alert rule",
+	"backup_failed", "Backup failed",
+	"overdue", "Configuration overdue",
+	"agent_offline", "Agent offline",
+	"growth", "Backup size jump",
+)
+
+// IncidentStatuses is where an incident stands for the people triaging it.
+var IncidentStatuses = newTable("incident status",
+	"open", "Open",
+	"acknowledged", "Acknowledged",
+	"snoozed", "Snoozed",
+	"resolved", "Resolved",
+)
+
 // AuditActions is the audit log's action names, which are stored and stable.
 var AuditActions = newTable("audit action",
 	"auth.login", "Signed in",
