@@ -284,3 +284,12 @@ func TestRulesAndStatusesHaveWords(t *testing.T) {
 		t.Errorf("overdue reads %q", got)
 	}
 }
+
+// Every notice event is said in words from the one table.
+func TestNoticeEventsHaveWords(t *testing.T) {
+	for _, e := range []app.NoticeEvent{app.EventOpened, app.EventResolved, app.EventSummary, app.EventTest, app.EventDigest} {
+		if !words.NoticeEvents.Known(string(e)) {
+			t.Errorf("notice %q has no words", e)
+		}
+	}
+}

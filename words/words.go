@@ -208,6 +208,15 @@ var IncidentStatuses = newTable("incident status",
 	"resolved", "Resolved",
 )
 
+// NoticeEvents is what an alert channel was sent, by the stored event name.
+var NoticeEvents = newTable("notice",
+	"alert.opened", "Alert",
+	"alert.resolved", "Resolution",
+	"alert.summary", "Summary",
+	"test", "Test notice",
+	"digest", "Digest",
+)
+
 // AuditActions is the audit log's action names, which are stored and stable.
 var AuditActions = newTable("audit action",
 	"auth.login", "Signed in",

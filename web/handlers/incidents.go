@@ -16,6 +16,7 @@ import (
 	"github.com/rcbu-console/rcbu-console/app"
 	"github.com/rcbu-console/rcbu-console/rcbu"
 	"github.com/rcbu-console/rcbu-console/web/templates"
+	"github.com/rcbu-console/rcbu-console/words"
 )
 
 // incidentService is what the incidents pages need; *app.Alerts is one.
@@ -339,7 +340,7 @@ func (s *server) incidentView(c echo.Context, d app.IncidentDetail, note string,
 		v.Deliveries = append(v.Deliveries, templates.IncidentDeliveryRow{
 			Channel: displayName(d.Channels[dl.ChannelID], "Channel "+strconv.FormatInt(int64(dl.ChannelID), 10)),
 			Href:    "/alerts/channels/" + strconv.FormatInt(int64(dl.ChannelID), 10) + "/deliveries",
-			Event:   noticeWords(dl.Event), Badge: deliveryBadge(dl), Time: templates.NewTimeView(dl.Created, now, loc),
+			Event:   words.NoticeEvents.Say(string(dl.Event)), Badge: deliveryBadge(dl), Time: templates.NewTimeView(dl.Created, now, loc),
 		})
 	}
 	return v, nil
@@ -378,19 +379,6 @@ func incidentNames(ctx context.Context, names nameSource, inc app.Incident) (cfg
 // is one.
 type nameSource interface {
 	NameOf(ctx context.Context, accounts []app.AccountID, kind app.NameKind, id int64) (string, error)
-}
-
-// noticeWords says what a notice was.
-func noticeWords(e app.NoticeEvent) string {
-	switch e {
-	case app.EventOpened:
-		return "Alert"
-	case app.EventResolved:
-		return "Resolution"
-	case app.EventSummary:
-		return "Summary"
-	}
-	return string(e)
 }
 
 // incidentOfRequest loads :id among the incidents in scope.
