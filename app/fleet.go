@@ -482,6 +482,24 @@ func (f *Fleet) Activity(ctx context.Context, scope Scope) ([]FleetActivity, []A
 	})
 }
 
+// listHas is owner's look-up in an account's (cached) list: the item that
+// is, if the list has it.
+func listHas[T any](list func(context.Context, Account, *rcbu.Client) ([]T, error), is func(T) bool) func(context.Context, Account, *rcbu.Client) (T, bool, error) {
+	return func(ctx context.Context, a Account, c *rcbu.Client) (T, bool, error) {
+		var zero T
+		items, err := list(ctx, a, c)
+		if err != nil {
+			return zero, false, err
+		}
+		for _, it := range items {
+			if is(it) {
+				return it, true, nil
+			}
+		}
+		return zero, false, nil
+	}
+}
+
 // owner finds the account of the scope whose cached list holds the object,
 // and falls back to asking each account directly (probe) for objects the
 // lists do not show yet. probe's 404 and 403 mean "not this account". The
@@ -561,19 +579,7 @@ func (f *Fleet) Agent(ctx context.Context, scope Scope, id rcbu.AgentID) (FleetA
 	if id <= 0 {
 		return FleetAgent{}, nil, fmt.Errorf("fleet: agent %d: %w", id, ErrNotFound)
 	}
-	ag, acct, c, err := owner(ctx, f, scope, "agent",
-		func(ctx context.Context, a Account, c *rcbu.Client) (rcbu.Agent, bool, error) {
-			list, err := f.agentList(ctx, a, c)
-			if err != nil {
-				return rcbu.Agent{}, false, err
-			}
-			for _, ag := range list {
-				if ag.ID == id {
-					return ag, true, nil
-				}
-			}
-			return rcbu.Agent{}, false, nil
-		},
+	ag, acct, c, err := owner(ctx, f, scope, "agent", listHas(f.agentList, func(ag rcbu.Agent) bool { return ag.ID == id }),
 		func(ctx context.Context, c *rcbu.Client) (rcbu.Agent, error) {
 			return deref(c.Agents.Get(ctx, id))
 		})
@@ -606,19 +612,7 @@ func (f *Fleet) Configuration(ctx context.Context, scope Scope, id rcbu.Configur
 	get := func(ctx context.Context, c *rcbu.Client) (rcbu.Configuration, error) {
 		return deref(c.Configurations.Get(ctx, id))
 	}
-	_, acct, c, err := owner(ctx, f, scope, "configuration",
-		func(ctx context.Context, a Account, c *rcbu.Client) (rcbu.Configuration, bool, error) {
-			list, err := f.configurationList(ctx, a, c)
-			if err != nil {
-				return rcbu.Configuration{}, false, err
-			}
-			for _, cf := range list {
-				if cf.ID == id {
-					return cf, true, nil
-				}
-			}
-			return rcbu.Configuration{}, false, nil
-		}, get)
+	_, acct, c, err := owner(ctx, f, scope, "configuration", listHas(f.configurationList, func(cf rcbu.Configuration) bool { return cf.ID == id }), get)
 	if err != nil {
 		return FleetConfiguration{}, nil, err
 	}
