@@ -1,0 +1,573 @@
+package app
+
+import (
+	"context"
+	"crypto/rand"
+	"crypto/subtle"
+	"encoding/base64"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net/http"
+	"net/url"
+	"slices"
+	"strconv"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/coreos/go-oidc/v3/oidc"
+	"golang.org/x/oauth2"
+)
+
+// Audit actions of single sign-on.
+const (
+	// ActionSSOLogin is a sign-in through the identity provider, or its refusal.
+	ActionSSOLogin AuditAction = "auth.sso_login"
+	// ActionSSOCreate is a user created at their first single sign-on.
+	ActionSSOCreate AuditAction = "user.sso_create"
+	// ActionSSOLink is an existing user linked to their identity at the provider.
+	ActionSSOLink AuditAction = "user.sso_link"
+	// ActionBreakGlass is a password sign-in while password sign-in is off.
+	ActionBreakGlass AuditAction = "auth.break_glass"
+)
+
+// SSOActor is the audit log's actor of what single sign-on does by itself
+// (a user created, a role set from the claim).
+const SSOActor = "single sign-on"
+
+// DefaultOIDCClaim is the ID token claim the role mapping reads by default.
+const DefaultOIDCClaim = "groups"
+
+// DefaultOIDCScopes are the scopes asked for besides openid.
+func DefaultOIDCScopes() []string { return []string{"email", "profile"} }
+
+// DefaultOIDCPendingTTL is how long a started sign-in may take at the
+// identity provider before the console refuses its answer.
+const DefaultOIDCPendingTTL = 10 * time.Minute
+
+// OIDCCallbackPath is where the identity provider sends the browser back.
+const OIDCCallbackPath = "/login/oidc/callback"
+
+// UserIdentity links a console user to a subject at an OpenID Connect issuer.
+type UserIdentity struct {
+	UserID  UserID
+	Issuer  string
+	Subject string
+	Created time.Time
+}
+
+// IdentityStore is the persistence single sign-on needs.
+type IdentityStore interface {
+	UserStore
+	// UserIdentityBySubject returns the identity; a missing one wraps ErrNotFound.
+	UserIdentityBySubject(ctx context.Context, issuer, subject string) (UserIdentity, error)
+	// UserIdentityOf returns the user's identity at the issuer; a missing one wraps ErrNotFound.
+	UserIdentityOf(ctx context.Context, user UserID, issuer string) (UserIdentity, error)
+	// CreateUserIdentity links a user; a taken subject or a second subject for the user wraps ErrConflict.
+	CreateUserIdentity(ctx context.Context, id UserIdentity) error
+	// CreateUserWithIdentity inserts a user linked to the identity in one
+	// transaction; a duplicate email or a taken subject wraps ErrConflict.
+	CreateUserWithIdentity(ctx context.Context, u User, id UserIdentity) (User, error)
+}
+
+// OIDCOptions configure single sign-on with an OpenID Connect provider.
+type OIDCOptions struct {
+	Issuer       string // RCBU_WEB_OIDC_ISSUER, discovered at /.well-known/openid-configuration
+	ClientID     string
+	ClientSecret string // never logged or rendered
+	RedirectURL  string // the console's callback, registered at the provider
+	Name         string // the provider's name on the sign-in button; empty: the issuer's host
+	Claim        string // the ID token claim the mapping reads (a dotted path); empty: "groups"
+	// Scopes are asked for besides openid (nil: email and profile); some
+	// providers release the groups claim only for a "groups" scope.
+	Scopes []string
+	Rules  []RoleRule
+	// CreateUsers creates a console user at a person's first sign-in;
+	// without it only existing users (by email) may sign in.
+	CreateUsers bool
+	// PasswordOff refuses password sign-in except to the admins whose
+	// emails are in BreakGlass.
+	PasswordOff bool
+	BreakGlass  []string
+	// HTTPClient talks to the provider (nil: a client with a 10 s timeout).
+	HTTPClient *http.Client
+	// PendingTTL bounds the time between starting a sign-in and the
+	// provider's answer (0: DefaultOIDCPendingTTL).
+	PendingTTL time.Duration
+	Now        func() time.Time
+	Log        *slog.Logger
+}
+
+// OIDC signs people in through an OpenID Connect provider: the
+// authorization code flow with PKCE (S256), a state and a nonce bound to the
+// browser's session, the ID token verified by go-oidc (signature, issuer,
+// audience, expiry) and the claim mapped to a role at every sign-in.
+//
+// The provider is discovered when first needed and again after a failure,
+// so a provider that is down at start does not stop the console: its
+// sign-in page still offers the password form to break-glass admins.
+type OIDC struct {
+	store      IdentityStore
+	audit      *Audit
+	opts       OIDCOptions
+	breakGlass map[string]bool
+
+	mu       sync.Mutex
+	provider *oidc.Provider
+}
+
+// NewOIDC returns the single sign-on service; it does not contact the provider.
+func NewOIDC(store IdentityStore, audit *Audit, o OIDCOptions) (*OIDC, error) {
+	u, err := url.Parse(o.Issuer)
+	if err != nil || (u.Scheme != "https" && u.Scheme != "http") || u.Host == "" {
+		return nil, fmt.Errorf("new oidc: issuer %q is not an http(s) URL", o.Issuer)
+	}
+	if o.ClientID == "" || o.RedirectURL == "" {
+		return nil, errors.New("new oidc: client id and redirect URL are required")
+	}
+	if o.Name == "" {
+		o.Name = u.Hostname()
+	}
+	if o.Claim == "" {
+		o.Claim = DefaultOIDCClaim
+	}
+	if o.Scopes == nil {
+		o.Scopes = DefaultOIDCScopes()
+	}
+	o.Scopes = slices.DeleteFunc(slices.Clone(o.Scopes), func(s string) bool { return s == oidc.ScopeOpenID })
+	if o.PendingTTL <= 0 {
+		o.PendingTTL = DefaultOIDCPendingTTL
+	}
+	if o.HTTPClient == nil {
+		o.HTTPClient = &http.Client{Timeout: 10 * time.Second}
+	}
+	if o.Now == nil || o.Log == nil {
+		return nil, errors.New("new oidc: Now and Log are required")
+	}
+	bg := map[string]bool{}
+	for _, e := range o.BreakGlass {
+		if e = normalizeEmail(e); e != "" {
+			bg[e] = true
+		}
+	}
+	return &OIDC{store: store, audit: audit, opts: o, breakGlass: bg}, nil
+}
+
+// Name is the provider's name for the sign-in button.
+func (o *OIDC) Name() string { return o.opts.Name }
+
+// PasswordOff reports whether password sign-in is only for break-glass admins.
+func (o *OIDC) PasswordOff() bool { return o.opts.PasswordOff }
+
+// OIDCPending is a started sign-in, kept in the browser's server-side
+// session until the provider sends the browser back: used once, then gone.
+type OIDCPending struct {
+	State    string    `json:"state"`
+	Nonce    string    `json:"nonce"`
+	Verifier string    `json:"verifier"` // the PKCE code verifier
+	Next     string    `json:"next,omitempty"`
+	Expires  time.Time `json:"expires"`
+}
+
+// OIDCCallback is what the provider sent back in the callback's query.
+type OIDCCallback struct {
+	State, Code             string
+	Error, ErrorDescription string
+}
+
+// SSORefusal is a single sign-on that the console refused or could not
+// finish. Message is for the person (it never holds a secret); Reason is
+// for the audit log. It wraps ErrUnauthorized.
+type SSORefusal struct {
+	Message string
+	Reason  string
+	// Unavailable says the provider could not be reached: nothing the
+	// person did was wrong.
+	Unavailable bool
+}
+
+// Error implements error.
+func (e *SSORefusal) Error() string { return "single sign-on refused: " + e.Reason }
+
+// Unwrap makes errors.Is(err, ErrUnauthorized) true.
+func (e *SSORefusal) Unwrap() error { return ErrUnauthorized }
+
+// discover returns the provider, discovering it on first use and after a failure.
+func (o *OIDC) discover(ctx context.Context) (*oidc.Provider, error) {
+	o.mu.Lock()
+	defer o.mu.Unlock()
+	if o.provider != nil {
+		return o.provider, nil
+	}
+	ctx, cancel := context.WithTimeout(oidc.ClientContext(ctx, o.opts.HTTPClient), 10*time.Second)
+	defer cancel()
+	p, err := oidc.NewProvider(ctx, o.opts.Issuer)
+	if err != nil {
+		return nil, fmt.Errorf("discover %s: %w", o.opts.Issuer, err)
+	}
+	o.provider = p
+	return p, nil
+}
+
+// Discover contacts the provider now; cmd/web calls it at start to log
+// early that the provider cannot be reached.
+func (o *OIDC) Discover(ctx context.Context) error {
+	_, err := o.discover(ctx)
+	return err
+}
+
+func (o *OIDC) oauth2Config(p *oidc.Provider) *oauth2.Config {
+	return &oauth2.Config{
+		ClientID: o.opts.ClientID, ClientSecret: o.opts.ClientSecret, RedirectURL: o.opts.RedirectURL,
+		Endpoint: p.Endpoint(), Scopes: append([]string{oidc.ScopeOpenID}, o.opts.Scopes...),
+	}
+}
+
+// Start begins a sign-in: it returns the provider's authorization URL and
+// the pending sign-in the caller keeps in the browser's session. A provider
+// that cannot be reached is an SSORefusal with Unavailable set.
+func (o *OIDC) Start(ctx context.Context, next string) (string, OIDCPending, error) {
+	p, err := o.discover(ctx)
+	if err != nil {
+		o.refused(ctx, "", "provider unreachable: "+err.Error())
+		return "", OIDCPending{}, &SSORefusal{Unavailable: true, Reason: err.Error(),
+			Message: fmt.Sprintf("%s cannot be reached just now, so single sign-on is unavailable. Try again in a minute.", o.opts.Name)}
+	}
+	state, err := randomToken()
+	if err != nil {
+		return "", OIDCPending{}, fmt.Errorf("oidc start: %w", err)
+	}
+	nonce, err := randomToken()
+	if err != nil {
+		return "", OIDCPending{}, fmt.Errorf("oidc start: %w", err)
+	}
+	pending := OIDCPending{State: state, Nonce: nonce, Verifier: oauth2.GenerateVerifier(), Next: next,
+		Expires: o.opts.Now().UTC().Add(o.opts.PendingTTL)}
+	u := o.oauth2Config(p).AuthCodeURL(state, oidc.Nonce(nonce), oauth2.S256ChallengeOption(pending.Verifier))
+	return u, pending, nil
+}
+
+func randomToken() (string, error) {
+	b := make([]byte, 32)
+	if _, err := rand.Read(b); err != nil {
+		return "", err
+	}
+	return base64.RawURLEncoding.EncodeToString(b), nil
+}
+
+// ssoClaims are the ID token claims the console reads besides the mapped one.
+type ssoClaims struct {
+	Email         string `json:"email"`
+	EmailVerified *bool  `json:"email_verified"`
+	Name          string `json:"name"`
+}
+
+// Finish completes a sign-in from the provider's callback. pending is the
+// sign-in this browser started (nil when it has none: a replay, another
+// browser, or one used already); the caller removes it from the session
+// before calling, so it is used once whatever happens. Every refusal is an
+// SSORefusal, audited, and changes nothing.
+func (o *OIDC) Finish(ctx context.Context, pending *OIDCPending, cb OIDCCallback) (User, error) {
+	refuse := func(email, message, reason string) (User, error) {
+		o.refused(ctx, email, reason)
+		return User{}, &SSORefusal{Message: message, Reason: reason}
+	}
+	again := "Start again with “Sign in with " + o.opts.Name + "”."
+	switch {
+	case pending == nil:
+		return refuse("", "This sign-in was not started in this browser, or its answer was used already. "+again,
+			"callback without a pending sign-in in this session (replayed, or from another browser)")
+	case subtle.ConstantTimeCompare([]byte(cb.State), []byte(pending.State)) != 1:
+		return refuse("", "The answer from "+o.opts.Name+" does not belong to the sign-in this browser started. "+again,
+			"state mismatch")
+	case !o.opts.Now().Before(pending.Expires):
+		return refuse("", "The sign-in took longer than "+durationWords(o.opts.PendingTTL)+". "+again,
+			"pending sign-in expired")
+	case cb.Error != "":
+		desc := cb.ErrorDescription
+		if len(desc) > 200 {
+			desc = desc[:200]
+		}
+		msg := o.opts.Name + " did not sign you in"
+		if cb.Error == "access_denied" {
+			msg = o.opts.Name + " refused the sign-in (access denied)"
+		}
+		reason := "provider error " + strconv.Quote(cb.Error)
+		if desc != "" {
+			reason += ": " + strconv.Quote(desc)
+		}
+		return refuse("", msg+". "+again, reason)
+	case cb.Code == "":
+		return refuse("", "The answer from "+o.opts.Name+" holds no sign-in code. "+again, "callback without a code")
+	}
+	p, err := o.discover(ctx)
+	if err != nil {
+		o.refused(ctx, "", "provider unreachable: "+err.Error())
+		return User{}, &SSORefusal{Unavailable: true, Reason: err.Error(),
+			Message: o.opts.Name + " cannot be reached just now. " + again}
+	}
+	hctx := oidc.ClientContext(ctx, o.opts.HTTPClient)
+	tok, err := o.oauth2Config(p).Exchange(hctx, cb.Code, oauth2.VerifierOption(pending.Verifier))
+	if err != nil {
+		reason := "code exchange failed"
+		var re *oauth2.RetrieveError
+		if errors.As(err, &re) {
+			reason += ": " + strconv.Quote(re.ErrorCode) + " (HTTP " + strconv.Itoa(re.Response.StatusCode) + ")"
+		}
+		return refuse("", o.opts.Name+" did not accept the sign-in code (it may have been used already). "+again, reason)
+	}
+	raw, _ := tok.Extra("id_token").(string)
+	if raw == "" {
+		return refuse("", o.opts.Name+" sent no ID token. "+again, "token response without id_token")
+	}
+	verifier := p.VerifierContext(context.WithoutCancel(hctx), &oidc.Config{ClientID: o.opts.ClientID, Now: o.opts.Now})
+	idt, err := verifier.Verify(ctx, raw)
+	if err != nil {
+		var exp *oidc.TokenExpiredError
+		if errors.As(err, &exp) {
+			return refuse("", "The sign-in from "+o.opts.Name+" has expired. "+again, "ID token expired at "+exp.Expiry.UTC().Format(time.RFC3339))
+		}
+		return refuse("", "The ID token from "+o.opts.Name+" could not be trusted (another issuer or client, or a bad signature). "+again,
+			"ID token refused: "+err.Error())
+	}
+	if subtle.ConstantTimeCompare([]byte(idt.Nonce), []byte(pending.Nonce)) != 1 {
+		return refuse("", "The ID token from "+o.opts.Name+" was made for another sign-in (its nonce does not match). "+again, "nonce mismatch")
+	}
+	var claims ssoClaims
+	var all map[string]any
+	if err := idt.Claims(&claims); err != nil {
+		return refuse("", "The ID token from "+o.opts.Name+" could not be read. "+again, "claims: "+err.Error())
+	}
+	if err := idt.Claims(&all); err != nil {
+		return refuse("", "The ID token from "+o.opts.Name+" could not be read. "+again, "claims: "+err.Error())
+	}
+	email := normalizeEmail(claims.Email)
+	v := validation{}
+	validateEmail(v, "email", email)
+	if v.err() != nil {
+		return refuse("", o.opts.Name+" did not send a usable email address, which the console needs to know you. Ask your identity provider's admin to release the email claim.",
+			"ID token without a valid email (subject "+strconv.Quote(idt.Subject)+")")
+	}
+	if claims.EmailVerified != nil && !*claims.EmailVerified {
+		return refuse(email, o.opts.Name+" has not verified the email address "+email+", so the console cannot trust it. Verify it there first.",
+			"email not verified")
+	}
+	values := claimValues(all, o.opts.Claim)
+	mapping := MapRoles(o.opts.Rules, values)
+	if mapping.Global == RoleNone {
+		return refuse(email, "Your account at "+o.opts.Name+" is not in a group that has access to this console. Ask an admin of the console to map one of your groups to a role.",
+			fmt.Sprintf("claim %s maps to no role (values %s)", o.opts.Claim, quoteList(values)))
+	}
+	return o.signIn(ctx, idt.Issuer, idt.Subject, email, strings.TrimSpace(claims.Name), mapping)
+}
+
+// signIn finds, links or creates the user of a verified identity and sets
+// the role the mapping gives.
+func (o *OIDC) signIn(ctx context.Context, issuer, subject, email, name string, mapping RoleMapping) (User, error) {
+	refuse := func(message, reason string) (User, error) {
+		o.refused(ctx, email, reason)
+		return User{}, &SSORefusal{Message: message, Reason: reason}
+	}
+	now := o.opts.Now().UTC()
+	var u User
+	id, err := o.store.UserIdentityBySubject(ctx, issuer, subject)
+	switch {
+	case err == nil:
+		if u, err = o.store.User(ctx, id.UserID); err != nil {
+			return User{}, fmt.Errorf("oidc sign-in: %w", err)
+		}
+	case errors.Is(err, ErrNotFound):
+		u, err = o.store.UserByEmail(ctx, email)
+		switch {
+		case err == nil:
+			if other, err := o.store.UserIdentityOf(ctx, u.ID, issuer); err == nil {
+				return refuse("The console user "+email+" is linked to another account at "+o.opts.Name+". Ask an admin of the console.",
+					fmt.Sprintf("subject %q differs from the linked subject %q", subject, other.Subject))
+			} else if !errors.Is(err, ErrNotFound) {
+				return User{}, fmt.Errorf("oidc sign-in: %w", err)
+			}
+			if u.Disabled {
+				return refuse("The console user "+email+" is disabled. Ask an admin of the console.", "user disabled")
+			}
+			if err := o.store.CreateUserIdentity(ctx, UserIdentity{UserID: u.ID, Issuer: issuer, Subject: subject, Created: now}); err != nil {
+				if errors.Is(err, ErrConflict) {
+					return refuse("The console user "+email+" is linked to another account at "+o.opts.Name+". Ask an admin of the console.", "identity link conflict")
+				}
+				return User{}, fmt.Errorf("oidc sign-in: %w", err)
+			}
+			o.audit.Record(ctx, AuditEntry{Actor: SSOActor, Action: ActionSSOLink, Target: email, Outcome: OutcomeOK,
+				Message: "linked to subject " + strconv.Quote(subject) + " at " + issuer})
+		case errors.Is(err, ErrNotFound):
+			if !o.opts.CreateUsers {
+				return refuse("There is no console user for "+email+", and single sign-on does not create users here. Ask an admin of the console to invite you.",
+					"no user for this email and user creation is off")
+			}
+			nu := User{Email: email, Name: name, Role: mapping.Global, TimeZone: "UTC", Created: now, Updated: now}
+			if len([]rune(nu.Name)) > 100 {
+				nu.Name = string([]rune(nu.Name)[:100])
+			}
+			u, err = o.store.CreateUserWithIdentity(ctx, nu, UserIdentity{Issuer: issuer, Subject: subject, Created: now})
+			if errors.Is(err, ErrConflict) {
+				return refuse("The console user "+email+" could not be created (it was created at the same moment). Try again.", "user creation conflict")
+			}
+			if err != nil {
+				return User{}, fmt.Errorf("oidc sign-in: %w", err)
+			}
+			o.audit.Record(ctx, AuditEntry{Actor: SSOActor, Action: ActionSSOCreate, Target: email, Outcome: OutcomeOK,
+				Message: "created by single sign-on with role " + u.Role.String() + " (" + strings.Join(mapping.Matched, "; ") + ")"})
+		default:
+			return User{}, fmt.Errorf("oidc sign-in: %w", err)
+		}
+	default:
+		return User{}, fmt.Errorf("oidc sign-in: %w", err)
+	}
+	if u.Disabled {
+		return refuse("The console user "+u.Email+" is disabled. Ask an admin of the console.", "user disabled")
+	}
+	if u.Role != mapping.Global {
+		if err := o.setRole(ctx, &u, mapping); err != nil {
+			return User{}, err
+		}
+	}
+	o.audit.Record(ctx, AuditEntry{ActorID: u.ID, Actor: u.Email, Action: ActionSSOLogin, Outcome: OutcomeOK,
+		Message: "signed in at " + issuer + " as " + u.Role.String()})
+	return u, nil
+}
+
+// setRole gives u the mapped role. The last enabled admin keeps the role:
+// a claim must not leave the console without an admin.
+func (o *OIDC) setRole(ctx context.Context, u *User, mapping RoleMapping) error {
+	from := u.Role
+	if from == RoleAdmin && !u.Disabled {
+		n, err := o.store.CountActiveAdmins(ctx)
+		if err != nil {
+			return fmt.Errorf("oidc sign-in: %w", err)
+		}
+		if n <= 1 {
+			o.audit.Record(ctx, AuditEntry{Actor: SSOActor, Action: ActionUserRole, Target: u.Email, Outcome: OutcomeFailed,
+				Message: "kept admin: the claim maps to " + mapping.Global.String() + ", but this is the last admin"})
+			return nil
+		}
+	}
+	u.Role = mapping.Global
+	u.Updated = o.opts.Now().UTC()
+	if err := o.store.UpdateUser(ctx, *u, false); err != nil {
+		return fmt.Errorf("oidc sign-in: %w", err)
+	}
+	o.audit.Record(ctx, AuditEntry{Actor: SSOActor, Action: ActionUserRole, Target: u.Email, Outcome: OutcomeOK,
+		Message: fmt.Sprintf("%s → %s from claim %s (%s)", from, u.Role, o.opts.Claim, strings.Join(mapping.Matched, "; "))})
+	return nil
+}
+
+// refused audits a refused single sign-on. Refusals are counted on one row
+// per client address (or email) and hour, so a flood cannot grow the log.
+func (o *OIDC) refused(ctx context.Context, email, reason string) {
+	actor, key := email, "email:"+email
+	if actor == "" {
+		actor = SSOActor
+		key = "ip:" + ClientIP(ctx)
+	}
+	o.audit.Record(ctx, AuditEntry{Actor: actor, Action: ActionSSOLogin, Target: email, Outcome: OutcomeFailed, Message: reason,
+		Aggregate: fmt.Sprintf("%s failed %s %d", ActionSSOLogin, key, o.opts.Now().Unix()/3600)})
+}
+
+// claimValues returns the string values of the claim at path (dots walk
+// into objects, as in Keycloak's realm_access.roles): a list of strings, or
+// one string.
+func claimValues(claims map[string]any, path string) []string {
+	var cur any = claims
+	for part := range strings.SplitSeq(path, ".") {
+		m, ok := cur.(map[string]any)
+		if !ok {
+			return nil
+		}
+		cur = m[part]
+	}
+	switch v := cur.(type) {
+	case string:
+		return []string{v}
+	case []any:
+		var out []string
+		for _, x := range v {
+			if s, ok := x.(string); ok {
+				out = append(out, s)
+			}
+		}
+		return out
+	}
+	return nil
+}
+
+func quoteList(values []string) string {
+	if len(values) == 0 {
+		return "none"
+	}
+	q := make([]string, 0, min(len(values), 20))
+	for _, v := range values[:min(len(values), 20)] {
+		q = append(q, strconv.Quote(v))
+	}
+	return strings.Join(q, ", ")
+}
+
+func durationWords(d time.Duration) string {
+	if d%time.Minute == 0 {
+		return strconv.Itoa(int(d/time.Minute)) + " minutes"
+	}
+	return d.String()
+}
+
+// ErrPasswordLoginOff is a password sign-in refused because password
+// sign-in is off and the email is no break-glass admin's.
+var ErrPasswordLoginOff = fmt.Errorf("password sign-in is off: %w", ErrUnauthorized)
+
+// PasswordGate is password sign-in under the single sign-on policy.
+type PasswordGate struct {
+	o    *OIDC
+	auth *Auth
+}
+
+// PasswordGate returns password sign-in through auth under the policy:
+// with password sign-in off, only break-glass admins may use it.
+func (o *OIDC) PasswordGate(auth *Auth) *PasswordGate { return &PasswordGate{o: o, auth: auth} }
+
+// SignIn is Auth.SignIn, refused first (without checking the password) for
+// an email that is not a break-glass admin's while password sign-in is off,
+// and refused after it for a break-glass email whose user is not an admin.
+func (g *PasswordGate) SignIn(ctx context.Context, r LoginRequest) (LoginResult, error) {
+	if !g.o.opts.PasswordOff {
+		return g.auth.SignIn(ctx, r)
+	}
+	email := normalizeEmail(r.Email)
+	if len(email) > MaxLoginEmailLen || !g.o.breakGlass[email] {
+		if len(email) > MaxLoginEmailLen {
+			email = ""
+		}
+		g.o.audit.Record(ctx, AuditEntry{Actor: email, Action: ActionLogin, Target: email, Outcome: OutcomeFailed,
+			Message:   "password sign-in is off and this is no break-glass admin",
+			Aggregate: fmt.Sprintf("%s off %s %d", ActionLogin, ClientIP(ctx), g.o.opts.Now().Unix()/3600)})
+		return LoginResult{}, ErrPasswordLoginOff
+	}
+	res, err := g.auth.SignIn(ctx, r)
+	if err != nil {
+		return LoginResult{}, err
+	}
+	if res.User.Role != RoleAdmin {
+		g.o.audit.Record(ctx, AuditEntry{ActorID: res.User.ID, Actor: email, Action: ActionBreakGlass, Outcome: OutcomeFailed,
+			Message: "listed as break-glass but not an admin"})
+		return LoginResult{}, fmt.Errorf("break-glass sign-in by a %s: %w", res.User.Role, ErrUnauthorized)
+	}
+	g.o.audit.Record(ctx, AuditEntry{ActorID: res.User.ID, Actor: email, Action: ActionBreakGlass, Outcome: OutcomeOK,
+		Message: "password sign-in while password sign-in is off"})
+	return res, nil
+}
+
+// BreakGlass lists the break-glass admins' emails, sorted.
+func (o *OIDC) BreakGlass() []string {
+	out := make([]string, 0, len(o.breakGlass))
+	for e := range o.breakGlass {
+		out = append(out, e)
+	}
+	slices.Sort(out)
+	return out
+}
