@@ -67,9 +67,46 @@ type Config struct {
 	// (RCBU_WEB_LINK_TTL, -link-ttl).
 	LinkTTL time.Duration
 
+	// OIDC is single sign-on through an OpenID Connect provider; nil
+	// without RCBU_WEB_OIDC_ISSUER.
+	OIDC *OIDCConfig
+	// PasswordLoginOff refuses password sign-in except to the break-glass
+	// admins (RCBU_WEB_PASSWORD_LOGIN=off, -password-login; needs OIDC).
+	PasswordLoginOff bool
+	// BreakGlass are the admins who may still sign in with a password
+	// while it is off (RCBU_WEB_BREAK_GLASS, -break-glass; default the first admin).
+	BreakGlass []string
+
 	ShowVersion bool // -version
 	Healthcheck bool // -healthcheck
 }
+
+// OIDCConfig is the single sign-on part of Config.
+type OIDCConfig struct {
+	Issuer       string   // RCBU_WEB_OIDC_ISSUER, -oidc-issuer
+	ClientID     string   // RCBU_WEB_OIDC_CLIENT_ID, -oidc-client-id
+	ClientSecret string   // RCBU_WEB_OIDC_CLIENT_SECRET (environment only)
+	RedirectURL  string   // RCBU_WEB_OIDC_REDIRECT_URL, -oidc-redirect-url; default RCBU_WEB_PUBLIC_URL + /login/oidc/callback
+	Name         string   // RCBU_WEB_OIDC_NAME, -oidc-name; default the issuer's host
+	Claim        string   // RCBU_WEB_OIDC_CLAIM, -oidc-claim
+	Scopes       []string // RCBU_WEB_OIDC_SCOPES, -oidc-scopes (besides openid)
+	Roles        []app.RoleRule
+	CreateUsers  bool // RCBU_WEB_OIDC_CREATE_USERS, -oidc-create-users
+}
+
+// String leaves the client secret out, so the configuration can be
+// printed or logged whole.
+func (c OIDCConfig) String() string {
+	secret := "unset"
+	if c.ClientSecret != "" {
+		secret = "[redacted]"
+	}
+	return fmt.Sprintf("{Issuer:%s ClientID:%s ClientSecret:%s RedirectURL:%s Name:%s Claim:%s Scopes:%v Roles:%v CreateUsers:%t}",
+		c.Issuer, c.ClientID, secret, c.RedirectURL, c.Name, c.Claim, c.Scopes, c.Roles, c.CreateUsers)
+}
+
+// GoString is String, for %#v.
+func (c OIDCConfig) GoString() string { return c.String() }
 
 // setting is one configuration value: its env variable, its flag and how
 // to check it. Secrets have no flag: a command line shows in `ps`.
@@ -88,6 +125,9 @@ func loadConfig(args []string, getenv func(string) string, output io.Writer) (Co
 		user, apiKey, password, region, identity                             string
 		syncInterval, keepDays, auditKeepDays                                string
 		publicURL, linkTTL                                                   string
+		oidcIssuer, oidcClientID, oidcSecret, oidcRedirect, oidcName         string
+		oidcClaim, oidcRoles, oidcCreate, passwordLogin, breakGlass          string
+		oidcScopes                                                           string
 	}
 	var rawProxies, rawMetricsToken, rawMetricsAllow string
 	settings := []setting{
@@ -106,6 +146,17 @@ func loadConfig(args []string, getenv func(string) string, output io.Writer) (Co
 		{"RCBU_WEB_METRICS_ALLOW", "metrics-allow", "", "comma-separated IPs or CIDRs that may read /metrics without RCBU_WEB_METRICS_TOKEN (e.g. 127.0.0.1/32,10.0.0.0/8); with neither, /metrics is off", &rawMetricsAllow},
 		{"RCBU_WEB_PUBLIC_URL", "public-url", "", "the console's address as users reach it (https://backup.example.com), the start of invitation and reset links; empty: the address the admin's browser used", &raw.publicURL},
 		{"RCBU_WEB_LINK_TTL", "link-ttl", "72h", "how long an invitation or password reset link works (10m to 720h)", &raw.linkTTL},
+		{"RCBU_WEB_OIDC_ISSUER", "oidc-issuer", "", "OpenID Connect issuer URL for single sign-on (https://sso.example.com/realms/ops); empty: no single sign-on", &raw.oidcIssuer},
+		{"RCBU_WEB_OIDC_CLIENT_ID", "oidc-client-id", "", "the console's client id at the OpenID Connect provider", &raw.oidcClientID},
+		{"RCBU_WEB_OIDC_CLIENT_SECRET", "", "", "", &raw.oidcSecret},
+		{"RCBU_WEB_OIDC_REDIRECT_URL", "oidc-redirect-url", "", "the callback registered at the provider; empty: RCBU_WEB_PUBLIC_URL + " + app.OIDCCallbackPath, &raw.oidcRedirect},
+		{"RCBU_WEB_OIDC_NAME", "oidc-name", "", "the provider's name on the \"Sign in with …\" button; empty: the issuer's host", &raw.oidcName},
+		{"RCBU_WEB_OIDC_CLAIM", "oidc-claim", app.DefaultOIDCClaim, "the ID token claim mapped to roles (dots walk into objects: realm_access.roles)", &raw.oidcClaim},
+		{"RCBU_WEB_OIDC_SCOPES", "oidc-scopes", strings.Join(app.DefaultOIDCScopes(), " "), "scopes asked for besides openid, separated by spaces (add groups where the provider wants it for the groups claim)", &raw.oidcScopes},
+		{"RCBU_WEB_OIDC_ROLES", "oidc-roles", "", "claim values to roles: value=role entries separated by ; (ops-admins=admin; viewers=observer)", &raw.oidcRoles},
+		{"RCBU_WEB_OIDC_CREATE_USERS", "oidc-create-users", "false", "create a console user at a person's first single sign-on (otherwise only existing users, by email)", &raw.oidcCreate},
+		{"RCBU_WEB_PASSWORD_LOGIN", "password-login", "on", "on, or off: passwords only for the break-glass admins (needs RCBU_WEB_OIDC_ISSUER)", &raw.passwordLogin},
+		{"RCBU_WEB_BREAK_GLASS", "break-glass", "", "comma-separated emails of the admins who may sign in with a password while it is off; empty: RCBU_WEB_ADMIN_EMAIL", &raw.breakGlass},
 		{"RCBU_WEB_SYNC_INTERVAL", "sync-interval", "5m", "how often report history syncs from Cloud Backup (10s to 24h)", &raw.syncInterval},
 		{"RCBU_WEB_HISTORY_KEEP_DAYS", "history-keep-days", "0", "delete report snapshots older than this many days; 0 keeps them forever", &raw.keepDays},
 		{"RCBU_WEB_AUDIT_KEEP_DAYS", "audit-keep-days", strconv.Itoa(app.DefaultAuditKeepDays), "delete audit log entries older than this many days (1 to 36500)", &raw.auditKeepDays},
@@ -131,7 +182,7 @@ func loadConfig(args []string, getenv func(string) string, output io.Writer) (Co
 	fs.BoolVar(&cfg.ShowVersion, "version", false, "print the version and exit")
 	fs.BoolVar(&cfg.Healthcheck, "healthcheck", false, "check that the server on the configured address is healthy (exit 0) or not (exit 1)")
 	fs.Usage = func() {
-		fmt.Fprintln(fs.Output(), "Usage: rcbu-web [flags]\n       rcbu-web rotate-secret [flags]   (re-seal every stored secret under a new app secret; console stopped)\n\nEvery flag mirrors an environment variable (in brackets). Secrets are read from the\nenvironment only: RCBU_WEB_SECRET, RCBU_WEB_ADMIN_PASSWORD, RCBU_WEB_METRICS_TOKEN,\nRCBU_API_KEY, RCBU_PASSWORD.\n\nFlags:")
+		fmt.Fprintln(fs.Output(), "Usage: rcbu-web [flags]\n       rcbu-web rotate-secret [flags]   (re-seal every stored secret under a new app secret; console stopped)\n\nEvery flag mirrors an environment variable (in brackets). Secrets are read from the\nenvironment only: RCBU_WEB_SECRET, RCBU_WEB_ADMIN_PASSWORD, RCBU_WEB_METRICS_TOKEN,\nRCBU_WEB_OIDC_CLIENT_SECRET, RCBU_API_KEY, RCBU_PASSWORD.\n\nFlags:")
 		fs.PrintDefaults()
 	}
 	if err := fs.Parse(args); err != nil {
@@ -229,6 +280,10 @@ func loadConfig(args []string, getenv func(string) string, output io.Writer) (Co
 		bad("RCBU_WEB_LINK_TTL", "want a duration from 10m to 720h such as 72h, got %q", raw.linkTTL)
 	}
 	cfg.LinkTTL = ttl
+	loadSSOConfig(&cfg, ssoRaw{
+		issuer: raw.oidcIssuer, clientID: raw.oidcClientID, secret: raw.oidcSecret, redirect: raw.oidcRedirect, name: raw.oidcName,
+		claim: raw.oidcClaim, scopes: raw.oidcScopes, roles: raw.oidcRoles, create: raw.oidcCreate, passwordLogin: raw.passwordLogin, breakGlass: raw.breakGlass,
+	}, bad)
 	keep, err := strconv.Atoi(strings.TrimSpace(raw.keepDays))
 	if err != nil || keep < 0 || keep > 100000 {
 		bad("RCBU_WEB_HISTORY_KEEP_DAYS", "want a whole number of days (0 keeps reports forever), got %q", raw.keepDays)
@@ -262,4 +317,106 @@ func loadConfig(args []string, getenv func(string) string, output io.Writer) (Co
 		return Config{}, fmt.Errorf("configuration: %w", err)
 	}
 	return cfg, nil
+}
+
+// ssoRaw are the single sign-on settings as given.
+type ssoRaw struct {
+	issuer, clientID, secret, redirect, name, claim, scopes, roles, create, passwordLogin, breakGlass string
+}
+
+// loadSSOConfig checks the single sign-on settings into cfg (after
+// AdminEmail and PublicURL), reporting each problem through bad.
+func loadSSOConfig(cfg *Config, raw ssoRaw, bad func(env, format string, a ...any)) {
+	switch strings.ToLower(strings.TrimSpace(raw.passwordLogin)) {
+	case "on", "":
+	case "off":
+		cfg.PasswordLoginOff = true
+	default:
+		bad("RCBU_WEB_PASSWORD_LOGIN", "want on or off, got %q", raw.passwordLogin)
+	}
+	for _, e := range strings.Split(raw.breakGlass, ",") {
+		if e = strings.ToLower(strings.TrimSpace(e)); e == "" {
+			continue
+		}
+		if !strings.Contains(e, "@") {
+			bad("RCBU_WEB_BREAK_GLASS", "want comma-separated email addresses, got %q", e)
+			continue
+		}
+		cfg.BreakGlass = append(cfg.BreakGlass, e)
+	}
+	if len(cfg.BreakGlass) == 0 {
+		cfg.BreakGlass = []string{cfg.AdminEmail}
+	}
+	issuer := strings.TrimSpace(raw.issuer)
+	if issuer == "" {
+		for env, v := range map[string]string{
+			"RCBU_WEB_OIDC_CLIENT_ID": raw.clientID, "RCBU_WEB_OIDC_CLIENT_SECRET": raw.secret, "RCBU_WEB_OIDC_REDIRECT_URL": raw.redirect,
+			"RCBU_WEB_OIDC_NAME": raw.name, "RCBU_WEB_OIDC_ROLES": raw.roles,
+		} {
+			if strings.TrimSpace(v) != "" {
+				bad(env, "set RCBU_WEB_OIDC_ISSUER too, or unset it")
+			}
+		}
+		if cfg.PasswordLoginOff {
+			bad("RCBU_WEB_PASSWORD_LOGIN", "off needs single sign-on: set RCBU_WEB_OIDC_ISSUER")
+		}
+		return
+	}
+	o := &OIDCConfig{Issuer: strings.TrimRight(issuer, "/"), ClientID: strings.TrimSpace(raw.clientID), ClientSecret: strings.TrimSpace(raw.secret),
+		Name: strings.TrimSpace(raw.name), Claim: strings.TrimSpace(raw.claim)}
+	if u, err := url.Parse(issuer); err != nil || u.Host == "" || u.RawQuery != "" || u.Fragment != "" ||
+		(u.Scheme != "https" && !(u.Scheme == "http" && isLoopbackHost(u.Hostname()))) {
+		bad("RCBU_WEB_OIDC_ISSUER", "want an https URL such as https://sso.example.com/realms/ops (plain http only to a loopback address), got %q", raw.issuer)
+	}
+	if o.ClientID == "" {
+		bad("RCBU_WEB_OIDC_CLIENT_ID", "set the console's client id at the provider (RCBU_WEB_OIDC_ISSUER is set)")
+	}
+	o.RedirectURL = strings.TrimSpace(raw.redirect)
+	switch {
+	case o.RedirectURL == "" && cfg.PublicURL == "":
+		bad("RCBU_WEB_OIDC_REDIRECT_URL", "set it (or RCBU_WEB_PUBLIC_URL) to the callback registered at the provider, such as https://backup.example.com%s", app.OIDCCallbackPath)
+	case o.RedirectURL == "":
+		o.RedirectURL = cfg.PublicURL + app.OIDCCallbackPath
+	default:
+		if u, err := url.Parse(o.RedirectURL); err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" || u.Path != app.OIDCCallbackPath || u.RawQuery != "" || u.Fragment != "" {
+			bad("RCBU_WEB_OIDC_REDIRECT_URL", "want the console's address followed by %s, such as https://backup.example.com%s, got %q", app.OIDCCallbackPath, app.OIDCCallbackPath, raw.redirect)
+		}
+	}
+	if o.Claim == "" {
+		o.Claim = app.DefaultOIDCClaim
+	}
+	o.Scopes = []string{}
+	for _, sc := range strings.Fields(raw.scopes) {
+		if sc == "openid" {
+			continue
+		}
+		if strings.ContainsAny(sc, "\"\\") {
+			bad("RCBU_WEB_OIDC_SCOPES", "want scope names separated by spaces, got %q", sc)
+			continue
+		}
+		o.Scopes = append(o.Scopes, sc)
+	}
+	rules, err := app.ParseRoleRules(raw.roles)
+	switch {
+	case err != nil:
+		bad("RCBU_WEB_OIDC_ROLES", "%v", err)
+	case len(rules) == 0:
+		bad("RCBU_WEB_OIDC_ROLES", "map at least one value of the claim %s to a role, such as ops-admins=admin; viewers=observer", o.Claim)
+	}
+	o.Roles = rules
+	create, err := strconv.ParseBool(strings.TrimSpace(raw.create))
+	if err != nil {
+		bad("RCBU_WEB_OIDC_CREATE_USERS", "want true or false, got %q", raw.create)
+	}
+	o.CreateUsers = create
+	cfg.OIDC = o
+}
+
+// isLoopbackHost reports whether host is localhost or a loopback address.
+func isLoopbackHost(host string) bool {
+	if host == "localhost" {
+		return true
+	}
+	ip := net.ParseIP(host)
+	return ip != nil && ip.IsLoopback()
 }

@@ -24,6 +24,7 @@ func TestLoadConfigDefaults(t *testing.T) {
 		SyncInterval:    5 * time.Minute,
 		AuditKeepDays:   400,
 		LinkTTL:         72 * time.Hour,
+		BreakGlass:      []string{"admin@example.com"},
 		RCBUIdentityURL: "https://identity.api.rackspacecloud.com/v2.0/tokens"}
 	if diff := cmp.Diff(want, cfg); diff != "" {
 		t.Errorf("defaults (-want +got):\n%s", diff)

@@ -139,6 +139,11 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 		fmt.Fprintf(stderr, "\nFirst admin created. Sign in with:\n  email:    %s\n  password: %s\nYou choose your own password at the first sign-in.\n\n", cfg.AdminEmail, password)
 	}
 
+	sso, err := newSSO(ctx, cfg, store, audit, now, log)
+	if err != nil {
+		return err
+	}
+
 	stopSim, err := connectAccounts(ctx, cfg, accounts, log, stdout)
 	if err != nil {
 		return err
@@ -153,7 +158,7 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 		Log: log, Auth: auth, Users: users, Accounts: accounts, Audit: audit, Fleet: fleet, Overviews: overviews, Ops: ops, DB: store,
 		Configurations: configurations, Restores: restores,
 		History: history, Syncer: syncer, HistoryKeepDays: cfg.HistoryKeepDays, Alerts: alerts,
-		Links: links, MFA: mfa, PublicURL: cfg.PublicURL, Tokens: tokens, Metrics: prom, Health: health,
+		Links: links, MFA: mfa, PublicURL: cfg.PublicURL, OIDC: sso, Tokens: tokens, Metrics: prom, Health: health,
 		SessionKey: sessionKey, SecureCookies: cfg.SecureCookies, TrustedProxies: cfg.TrustedProxies, Static: staticFS, Now: now, Version: version,
 	})
 	if err != nil {

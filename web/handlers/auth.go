@@ -18,10 +18,7 @@ func (s *server) loginPage(c echo.Context) error {
 	if _, ok := currentUser(c); ok {
 		return seeOther(c, localPath(c.QueryParam("next")))
 	}
-	return render(c, http.StatusOK, templates.LoginPage(templates.LoginView{
-		Meta: s.meta(c, "Sign in", templates.NavNone),
-		Next: localPath(c.QueryParam("next")),
-	}))
+	return render(c, http.StatusOK, templates.LoginPage(s.loginView(c, localPath(c.QueryParam("next")))))
 }
 
 type authenticator interface {
@@ -51,12 +48,12 @@ func (s *server) login(auth authenticator) echo.HandlerFunc {
 			}
 			// 422 like any form that needs another go (401 would require a
 			// WWW-Authenticate challenge, which a form login does not have).
-			return render(c, http.StatusUnprocessableEntity, templates.LoginPage(templates.LoginView{
-				Meta:  s.meta(c, "Sign in", templates.NavNone),
-				Email: email,
-				Next:  next,
-				Error: app.LoginFailedMessage,
-			}))
+			v := s.loginView(c, next)
+			v.Email, v.Error = email, app.LoginFailedMessage
+			if errors.Is(err, app.ErrPasswordLoginOff) {
+				v.Error = passwordOffMessage(s.OIDC)
+			}
+			return render(c, http.StatusUnprocessableEntity, templates.LoginPage(v))
 		}
 		if err != nil {
 			return err

@@ -85,6 +85,9 @@ type envOptions struct {
 	// change, if set, edits the Deps before the server is built (e.g. the
 	// production argon2 cost, secure cookies).
 	change func(*Deps)
+	// oidc, if set, turns single sign-on on with these options (Now
+	// defaults to the console's clock, Log to the env's).
+	oidc *app.OIDCOptions
 }
 
 // testStart is when the console's and the simulator's clocks start.
@@ -179,6 +182,16 @@ func buildTestEnv(t testing.TB, o envOptions) (*testEnv, Deps) {
 		Links:          app.NewLinks(store, audit, alerts, cheap, app.LinkOptions{Now: clk.Now, Log: log}),
 		MFA:            app.NewMFA(store, auth, audit, sealer, app.MFAOptions{Now: clk.Now, Log: log}),
 		SessionKey:     []byte(strings.Repeat("s", 64)), Static: staticFS, Now: clk.Now, Version: "test",
+	}
+	if o.oidc != nil {
+		opts := *o.oidc
+		if opts.Now == nil {
+			opts.Now = clk.Now
+		}
+		opts.Log = log
+		if deps.OIDC, err = app.NewOIDC(store, audit, opts); err != nil {
+			t.Fatal(err)
+		}
 	}
 	if o.change != nil {
 		o.change(&deps)

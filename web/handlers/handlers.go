@@ -64,6 +64,9 @@ type Deps struct {
 	// MFA is two-factor sign-in: the second step of every sign-in, TOTP
 	// enrolment, recovery codes and the roles that require a factor.
 	MFA *app.MFA
+	// OIDC is single sign-on through an OpenID Connect provider; optional:
+	// nil offers only password sign-in.
+	OIDC *app.OIDC
 	// PublicURL is RCBU_WEB_PUBLIC_URL, the console's address in links;
 	// optional: without it a link starts with the address the admin's
 	// browser used.

@@ -104,7 +104,11 @@ func (s *server) routes(e *echo.Echo) *routes {
 
 	// Signing in and out.
 	r.get("/login", public, s.loginPage)
-	r.post("/login", public, s.login(s.Auth))
+	r.post("/login", public, s.login(s.passwordSignIn()))
+	// Single sign-on: the start (a link, so it works without a form) and
+	// the provider's answer. Without OIDC configured both are 404.
+	r.get(ssoStartPath, public, s.oidcStart)
+	r.get(app.OIDCCallbackPath, public, s.oidcCallback)
 	r.post("/logout", app.RoleObserver, s.logout(s.Auth))
 	// The second step of sign-in: public, because the half sign-in's own
 	// cookie (not a session) is what these pages accept.

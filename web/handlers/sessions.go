@@ -25,6 +25,7 @@ const (
 	valUserID  = "user_id" // app.UserID; fixed when the session is created (login rotates)
 	valAccount = "account" // string: an account id, or "all"
 	valFlashes = "_flash"  // gorilla's default flash key; []any of templates.Flash
+	valOIDC    = "oidc"    // app.OIDCPending: a single sign-on started in this browser
 )
 
 // sessionBackend is the server side of sessions (app.Auth).
@@ -65,6 +66,7 @@ func newSessionStore(backend sessionBackend, hashKey []byte, secure bool, maxAge
 type sessionData struct {
 	Account string            `json:"account,omitempty"`
 	Flashes []templates.Flash `json:"flashes,omitempty"`
+	OIDC    *app.OIDCPending  `json:"oidc,omitempty"`
 }
 
 // Get returns the request's session (cached per request by gorilla's registry).
@@ -107,6 +109,9 @@ func (st *sessionStore) New(r *http.Request, name string) (*sessions.Session, er
 	}
 	if data.Account != "" {
 		s.Values[valAccount] = data.Account
+	}
+	if data.OIDC != nil {
+		s.Values[valOIDC] = *data.OIDC
 	}
 	if len(data.Flashes) > 0 {
 		fl := make([]any, len(data.Flashes))
@@ -160,6 +165,12 @@ func (st *sessionStore) Save(r *http.Request, w http.ResponseWriter, s *sessions
 				}
 				data.Flashes = append(data.Flashes, fl)
 			}
+		case valOIDC:
+			p, ok := v.(app.OIDCPending)
+			if !ok {
+				return fmt.Errorf("save session: %s has type %T", valOIDC, v)
+			}
+			data.OIDC = &p
 		default:
 			return fmt.Errorf("save session: unknown key %v", k)
 		}
