@@ -69,6 +69,8 @@ type IdentityStore interface {
 	// CreateUserWithIdentity inserts a user linked to the identity in one
 	// transaction; a duplicate email or a taken subject wraps ErrConflict.
 	CreateUserWithIdentity(ctx context.Context, u User, id UserIdentity) (User, error)
+	// ListAccounts returns every Rackspace account ordered by name.
+	ListAccounts(ctx context.Context) ([]Account, error)
 }
 
 // OIDCOptions configure single sign-on with an OpenID Connect provider.
@@ -355,16 +357,74 @@ func (o *OIDC) Finish(ctx context.Context, pending *OIDCPending, cb OIDCCallback
 	}
 	values := claimValues(all, o.opts.Claim)
 	mapping := MapRoles(o.opts.Rules, values)
-	if mapping.Global == RoleNone {
-		return refuse(email, "Your account at "+o.opts.Name+" is not in a group that has access to this console. Ask an admin of the console to map one of your groups to a role.",
-			fmt.Sprintf("claim %s maps to no role (values %s)", o.opts.Claim, quoteList(values)))
+	access, names, notes, err := o.access(ctx, mapping)
+	if err != nil {
+		return User{}, fmt.Errorf("oidc sign-in: %w", err)
 	}
-	return o.signIn(ctx, idt.Issuer, idt.Subject, email, strings.TrimSpace(claims.Name), mapping)
+	if mapping.None() || (!access.All && len(access.Grants) == 0) {
+		reason := fmt.Sprintf("claim %s maps to no role (values %s)", o.opts.Claim, quoteList(values))
+		if len(notes) > 0 {
+			reason += "; " + strings.Join(notes, "; ")
+		}
+		return refuse(email, "Your account at "+o.opts.Name+" is not in a group that has access to this console. Ask an admin of the console to map one of your groups to a role.", reason)
+	}
+	return o.signIn(ctx, ssoPerson{issuer: idt.Issuer, subject: idt.Subject, email: email, name: strings.TrimSpace(claims.Name)},
+		ssoAccess{access: access, names: names, mapping: mapping, notes: notes})
+}
+
+// ssoPerson is who a verified ID token names.
+type ssoPerson struct{ issuer, subject, email, name string }
+
+// ssoAccess is the access a person's claim gives, with what explains it.
+type ssoAccess struct {
+	access  Access
+	names   map[AccountID]string // the accounts' names, for the audit log
+	mapping RoleMapping
+	notes   []string // entries that matched but could not apply
+}
+
+// access turns a mapping into an access. A global entry wins: the person
+// has every account with its role (Access cannot hold a role on every
+// account and another on some), and higher per-account entries are noted
+// as not applied. Without a global entry, each per-account entry names an
+// account by name (any case) or id; one that names no account is noted and
+// skipped.
+func (o *OIDC) access(ctx context.Context, m RoleMapping) (Access, map[AccountID]string, []string, error) {
+	accts, err := o.store.ListAccounts(ctx)
+	if err != nil {
+		return Access{}, nil, nil, err
+	}
+	names := map[AccountID]string{}
+	for _, a := range accts {
+		names[a.ID] = a.Name
+	}
+	var notes []string
+	if m.Global != RoleNone {
+		for acct, r := range m.Accounts {
+			if r > m.Global {
+				notes = append(notes, fmt.Sprintf("%s on %s not applied: a global entry gives %s on every account", r, acct, m.Global))
+			}
+		}
+		slices.Sort(notes)
+		return AllAccounts(m.Global), names, notes, nil
+	}
+	var grants []Grant
+	for acct, r := range m.Accounts {
+		i := slices.IndexFunc(accts, func(a Account) bool { return strings.EqualFold(a.Name, acct) || a.ID.String() == acct })
+		if i < 0 {
+			notes = append(notes, fmt.Sprintf("no Rackspace account is named %q", acct))
+			continue
+		}
+		grants = append(grants, Grant{Account: accts[i].ID, Role: r})
+	}
+	slices.Sort(notes)
+	return OnlyAccounts(grants...).normalized(), names, notes, nil
 }
 
 // signIn finds, links or creates the user of a verified identity and sets
 // the role the mapping gives.
-func (o *OIDC) signIn(ctx context.Context, issuer, subject, email, name string, mapping RoleMapping) (User, error) {
+func (o *OIDC) signIn(ctx context.Context, p ssoPerson, a ssoAccess) (User, error) {
+	issuer, subject, email := p.issuer, p.subject, p.email
 	refuse := func(message, reason string) (User, error) {
 		o.refused(ctx, email, reason)
 		return User{}, &SSORefusal{Message: message, Reason: reason}
@@ -403,7 +463,7 @@ func (o *OIDC) signIn(ctx context.Context, issuer, subject, email, name string, 
 				return refuse("There is no console user for "+email+", and single sign-on does not create users here. Ask an admin of the console to invite you.",
 					"no user for this email and user creation is off")
 			}
-			nu := User{Email: email, Name: name, Role: mapping.Global, TimeZone: "UTC", Created: now, Updated: now}
+			nu := User{Email: email, Name: p.name, TimeZone: "UTC", Created: now, Updated: now}.withAccess(a.access)
 			if len([]rune(nu.Name)) > 100 {
 				nu.Name = string([]rune(nu.Name)[:100])
 			}
@@ -415,7 +475,7 @@ func (o *OIDC) signIn(ctx context.Context, issuer, subject, email, name string, 
 				return User{}, fmt.Errorf("oidc sign-in: %w", err)
 			}
 			o.audit.Record(ctx, AuditEntry{Actor: SSOActor, Action: ActionSSOCreate, Target: email, Outcome: OutcomeOK,
-				Message: "created by single sign-on with role " + u.Role.String() + " (" + strings.Join(mapping.Matched, "; ") + ")"})
+				Message: "created by single sign-on: " + a.describe()})
 		default:
 			return User{}, fmt.Errorf("oidc sign-in: %w", err)
 		}
@@ -425,39 +485,57 @@ func (o *OIDC) signIn(ctx context.Context, issuer, subject, email, name string, 
 	if u.Disabled {
 		return refuse("The console user "+u.Email+" is disabled. Ask an admin of the console.", "user disabled")
 	}
-	if u.Role != mapping.Global {
-		if err := o.setRole(ctx, &u, mapping); err != nil {
+	if !u.Access().Equal(a.access) {
+		var err error
+		if u, err = o.setAccess(ctx, u, a); err != nil {
 			return User{}, err
 		}
 	}
 	o.audit.Record(ctx, AuditEntry{ActorID: u.ID, Actor: u.Email, Action: ActionSSOLogin, Outcome: OutcomeOK,
-		Message: "signed in at " + issuer + " as " + u.Role.String()})
+		Message: "signed in at " + issuer + ": " + u.Access().Describe(a.name)})
 	return u, nil
 }
 
-// setRole gives u the mapped role. The last enabled admin keeps the role:
-// a claim must not leave the console without an admin.
-func (o *OIDC) setRole(ctx context.Context, u *User, mapping RoleMapping) error {
-	from := u.Role
-	if from == RoleAdmin && !u.Disabled {
+func (a ssoAccess) name(id AccountID) string {
+	if n, ok := a.names[id]; ok {
+		return n
+	}
+	return "account " + id.String()
+}
+
+// describe says the access and the entries that gave it.
+func (a ssoAccess) describe() string {
+	s := a.access.Describe(a.name) + " (" + strings.Join(a.mapping.Matched, "; ") + ")"
+	if len(a.notes) > 0 {
+		s += "; " + strings.Join(a.notes, "; ")
+	}
+	return s
+}
+
+// setAccess gives u the access the claim maps to, ending the user's other
+// sessions and tokens as any change of access does. The last enabled admin
+// keeps Admin: a claim must not leave the console without an admin.
+func (o *OIDC) setAccess(ctx context.Context, u User, a ssoAccess) (User, error) {
+	old := u.Access()
+	if u.Role == RoleAdmin && a.access.Top() != RoleAdmin && !u.Disabled {
 		n, err := o.store.CountActiveAdmins(ctx)
 		if err != nil {
-			return fmt.Errorf("oidc sign-in: %w", err)
+			return User{}, fmt.Errorf("oidc sign-in: %w", err)
 		}
 		if n <= 1 {
-			o.audit.Record(ctx, AuditEntry{Actor: SSOActor, Action: ActionUserRole, Target: u.Email, Outcome: OutcomeFailed,
-				Message: "kept admin: the claim maps to " + mapping.Global.String() + ", but this is the last admin"})
-			return nil
+			o.audit.Record(ctx, AuditEntry{Actor: SSOActor, Action: ActionUserAccess, Target: u.Email, Outcome: OutcomeFailed,
+				Message: "kept Admin, the last admin's role: the claim gives " + a.describe()})
+			return u, nil
 		}
 	}
-	u.Role = mapping.Global
-	u.Updated = o.opts.Now().UTC()
-	if err := o.store.UpdateUser(ctx, *u, false); err != nil {
-		return fmt.Errorf("oidc sign-in: %w", err)
+	next := u.withAccess(a.access)
+	next.Updated = o.opts.Now().UTC()
+	if err := o.store.SetUserAccess(ctx, next, true); err != nil {
+		return User{}, fmt.Errorf("oidc sign-in: %w", err)
 	}
-	o.audit.Record(ctx, AuditEntry{Actor: SSOActor, Action: ActionUserRole, Target: u.Email, Outcome: OutcomeOK,
-		Message: fmt.Sprintf("%s → %s from claim %s (%s)", from, u.Role, o.opts.Claim, strings.Join(mapping.Matched, "; "))})
-	return nil
+	o.audit.Record(ctx, AuditEntry{Actor: SSOActor, Action: ActionUserAccess, Target: u.Email, Outcome: OutcomeOK,
+		Message: old.Describe(a.name) + " → " + a.access.Describe(a.name) + " from claim " + o.opts.Claim + " " + a.describe() + "; other sessions and tokens ended"})
+	return next, nil
 }
 
 // refused audits a refused single sign-on. Refusals are counted on one row

@@ -45,20 +45,10 @@ func (s *Store) CreateUserIdentity(ctx context.Context, id app.UserIdentity) err
 // subject wraps app.ErrConflict.
 func (s *Store) CreateUserWithIdentity(ctx context.Context, u app.User, id app.UserIdentity) (app.User, error) {
 	err := s.inTx(ctx, func(tx *sql.Tx) error {
-		res, err := tx.ExecContext(ctx,
-			`INSERT INTO users (email, name, password_hash, role, disabled, time_zone, must_change_password, created_unix, updated_unix) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`,
-			u.Email, u.Name, u.PasswordHash, u.Role.String(), u.Disabled, u.TimeZone, u.MustChangePassword, unix(u.Created), unix(u.Updated))
-		if err != nil {
-			if isUnique(err) {
-				return fmt.Errorf("user %q: %w", u.Email, app.ErrConflict)
-			}
-			return fmt.Errorf("db: create user with identity: %w", err)
+		var err error
+		if u, err = insertUser(ctx, tx, u); err != nil {
+			return err
 		}
-		uid, err := res.LastInsertId()
-		if err != nil {
-			return fmt.Errorf("db: create user with identity: %w", err)
-		}
-		u.ID = app.UserID(uid)
 		id.UserID = u.ID
 		return insertIdentity(ctx, tx, id)
 	})

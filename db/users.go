@@ -29,27 +29,34 @@ func scanUser(r rowScanner) (app.User, error) {
 
 // CreateUser inserts u; a duplicate email wraps app.ErrConflict.
 func (s *Store) CreateUser(ctx context.Context, u app.User) (app.User, error) {
-	err := s.inTx(ctx, func(tx *sql.Tx) error {
-		res, err := tx.ExecContext(ctx,
-			`INSERT INTO users (email, name, password_hash, role, disabled, time_zone, must_change_password, created_unix, updated_unix, access) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
-			u.Email, u.Name, u.PasswordHash, u.Role.String(), u.Disabled, u.TimeZone, u.MustChangePassword, unix(u.Created), unix(u.Updated), accessName(u))
-		if err != nil {
-			if isUnique(err) {
-				return fmt.Errorf("user %q: %w", u.Email, app.ErrConflict)
-			}
-			return fmt.Errorf("db: create user: %w", err)
-		}
-		id, err := res.LastInsertId()
-		if err != nil {
-			return fmt.Errorf("db: create user: %w", err)
-		}
-		u.ID = app.UserID(id)
-		return insertGrants(ctx, tx, u)
+	err := s.inTx(ctx, func(tx *sql.Tx) (err error) {
+		u, err = insertUser(ctx, tx, u)
+		return err
 	})
 	if err != nil {
 		return app.User{}, err
 	}
 	return u, nil
+}
+
+// insertUser inserts u and its grants in tx and returns u with its id; a
+// duplicate email wraps app.ErrConflict.
+func insertUser(ctx context.Context, tx *sql.Tx, u app.User) (app.User, error) {
+	res, err := tx.ExecContext(ctx,
+		`INSERT INTO users (email, name, password_hash, role, disabled, time_zone, must_change_password, created_unix, updated_unix, access) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+		u.Email, u.Name, u.PasswordHash, u.Role.String(), u.Disabled, u.TimeZone, u.MustChangePassword, unix(u.Created), unix(u.Updated), accessName(u))
+	if err != nil {
+		if isUnique(err) {
+			return app.User{}, fmt.Errorf("user %q: %w", u.Email, app.ErrConflict)
+		}
+		return app.User{}, fmt.Errorf("db: create user: %w", err)
+	}
+	id, err := res.LastInsertId()
+	if err != nil {
+		return app.User{}, fmt.Errorf("db: create user: %w", err)
+	}
+	u.ID = app.UserID(id)
+	return u, insertGrants(ctx, tx, u)
 }
 
 // User returns the user with id; a missing one wraps app.ErrNotFound.

@@ -9,6 +9,7 @@ import (
 	"net/http/cookiejar"
 	"net/http/httptest"
 	"net/url"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -225,7 +226,7 @@ func TestSSOFirstSignInCreatesTheUserWithTheMappedRole(t *testing.T) {
 	if err != nil || id.Subject != "pat-1" {
 		t.Errorf("identity %+v, %v", id, err)
 	}
-	if a := se.audits(t, app.ActionSSOCreate); len(a) != 1 || a[0].Actor != app.SSOActor || !strings.Contains(a[0].Message, "created by single sign-on with role creator") {
+	if a := se.audits(t, app.ActionSSOCreate); len(a) != 1 || a[0].Actor != app.SSOActor || !strings.Contains(a[0].Message, "created by single sign-on: Creator on all accounts (ops=creator)") {
 		t.Errorf("create audit %+v", a)
 	}
 	if a := se.audits(t, app.ActionSSOLogin); len(a) != 1 || a[0].Outcome != app.OutcomeOK || a[0].ActorID != u.ID {
@@ -245,7 +246,7 @@ func TestSSOFirstSignInCreatesTheUserWithTheMappedRole(t *testing.T) {
 	if u.Role != app.RoleObserver {
 		t.Errorf("role after the claim changed: %s", u.Role)
 	}
-	if a := se.audits(t, app.ActionUserRole); len(a) != 1 || !strings.Contains(a[0].Message, "creator → observer") {
+	if a := se.audits(t, app.ActionUserAccess); len(a) != 1 || !strings.Contains(a[0].Message, "Creator on all accounts → Observer on all accounts from claim groups") {
 		t.Errorf("role audit %+v", a)
 	}
 	if n := se.userCount(t); n != 4 {
@@ -505,5 +506,46 @@ func TestSSORoutesAreAbsentWithoutAProvider(t *testing.T) {
 	}
 	if testid(doc(t, te.get("/login", nil)), "sso").Length() != 0 {
 		t.Error("the sign-in page offers single sign-on without a provider")
+	}
+}
+
+func TestSSOPerAccountEntriesGrantOnlyThoseAccounts(t *testing.T) {
+	se := newSSOEnv(t, func(o *app.OIDCOptions) {
+		o.Rules = append(slices.Clone(testSSORules),
+			app.RoleRule{Value: "acme-ops", Role: app.RoleCreator, Account: "ZETA"},
+			app.RoleRule{Value: "gone-ops", Role: app.RoleCreator, Account: "Nowhere"})
+	})
+	admin := se.byRole[app.RoleAdmin]
+	zeta, err := se.accounts.Create(t.Context(), admin, app.AccountRequest{Name: "Zeta", Username: rcbusim.OtherUser, Kind: "api_key", Secret: rcbusim.OtherAPIKey, IdentityURL: se.sim.IdentityURL})
+	if err != nil {
+		t.Fatal(err)
+	}
+	p := se.signIn(t, browser(t), person{sub: "z-1", email: "zed@example.com", groups: []string{"acme-ops", "gone-ops"}})
+	if p.url.Path != "/" {
+		t.Fatalf("landed on %d %s\n%s", p.status, p.url, p.body)
+	}
+	u, err := se.store.UserByEmail(t.Context(), "zed@example.com")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !u.Access().Equal(app.OnlyAccounts(app.Grant{Account: zeta.ID, Role: app.RoleCreator})) || u.Sees(se.demo.ID) {
+		t.Errorf("access %+v", u.Access())
+	}
+	if a := se.audits(t, app.ActionSSOCreate); len(a) != 1 || !strings.Contains(a[0].Message, `Creator on Zeta (acme-ops=creator@ZETA; gone-ops=creator@Nowhere); no Rackspace account is named "Nowhere"`) {
+		t.Errorf("create audit %+v", a)
+	}
+
+	// A global entry wins over the per-account ones.
+	if p := se.signIn(t, browser(t), person{sub: "z-1", email: "zed@example.com", groups: []string{"acme-ops", "viewers"}}); p.url.Path != "/" {
+		t.Fatalf("second sign-in landed on %s", p.url)
+	}
+	u, _ = se.store.UserByEmail(t.Context(), "zed@example.com")
+	if !u.Access().Equal(app.AllAccounts(app.RoleObserver)) {
+		t.Errorf("access with a global entry %+v", u.Access())
+	}
+	// Only unknown accounts: no access, refused.
+	p = se.signIn(t, browser(t), person{sub: "n-1", email: "nobody@example.com", groups: []string{"gone-ops"}})
+	if p.status != http.StatusForbidden || !strings.Contains(p.body, "not in a group that has access") {
+		t.Errorf("unknown account only: %d", p.status)
 	}
 }
