@@ -9,6 +9,7 @@ import (
 	"fmt"
 	"html"
 	"io"
+	"maps"
 	"net/http"
 	"net/http/cookiejar"
 	"net/http/httptest"
@@ -96,6 +97,13 @@ type e2eEnv struct {
 // prefixes.
 func startE2E(t *testing.T, regionPorts bool) *e2eEnv {
 	t.Helper()
+	return startE2EWith(t, regionPorts, nil)
+}
+
+// startE2EWith is startE2E with more settings for the program (they win
+// over the harness's own).
+func startE2EWith(t *testing.T, regionPorts bool, extra map[string]string) *e2eEnv {
+	t.Helper()
 	chromium := chromiumPath(t)
 	env := &e2eEnv{artifacts: artifactsDir(t)}
 
@@ -116,14 +124,16 @@ func startE2E(t *testing.T, regionPorts bool) *e2eEnv {
 	simSrv := httptest.NewServer(env.sim)
 	t.Cleanup(simSrv.Close)
 
-	base, stderr, _ := startRun(t, map[string]string{
+	vars := map[string]string{
 		"RCBU_USERNAME":           rcbusim.DemoUser,
 		"RCBU_API_KEY":            rcbusim.DemoAPIKey,
 		"RCBU_IDENTITY_URL":       simSrv.URL + "/v2.0/tokens",
 		"RCBU_WEB_ADMIN_EMAIL":    e2eAdminEmail,
 		"RCBU_WEB_ADMIN_PASSWORD": e2eAdminPassword,
 		"RCBU_WEB_SYNC_INTERVAL":  "10s",
-	})
+	}
+	maps.Copy(vars, extra)
+	base, stderr, _ := startRun(t, vars)
 	env.base, env.stderr = base, stderr
 	env.identityURL = simSrv.URL + "/v2.0/tokens"
 
