@@ -66,7 +66,8 @@ type ssoSignIn interface {
 }
 
 // oidcCallback takes the provider's answer. The pending sign-in leaves the
-// session before anything else, so each answer is used at most once.
+// session before anything else, so each answer is used at most once; a
+// person the provider signed in goes on to the second step of sign-in.
 func (s *server) oidcCallback(c echo.Context) error {
 	if s.OIDC == nil {
 		return echo.ErrNotFound
@@ -95,10 +96,9 @@ func (s *server) finishSSO(c echo.Context, sso ssoSignIn) error {
 	if err != nil {
 		return s.ssoRefused(c, next, err)
 	}
-	if err := startSession(c, u.ID, nil); err != nil {
-		return err
-	}
-	return seeOther(c, next)
+	// The second step of sign-in, as after a password: a code, or the
+	// setup of a factor the role requires, before the session is made.
+	return s.afterFirstFactor(c, u, app.FirstFactorOIDC, next)
 }
 
 // ssoRefused shows the sign-in page with why single sign-on did not work:

@@ -31,6 +31,7 @@ type ssoEnv struct {
 	// ssoClock is single sign-on's clock: the real time, which the
 	// provider stamps its tokens with.
 	ssoClock *rcbusim.FakeClock
+	mfa      *app.MFA
 }
 
 // testSSORules map the test groups to roles.
@@ -66,9 +67,9 @@ func newSSOEnv(t *testing.T, change func(*app.OIDCOptions)) *ssoEnv {
 	if change != nil {
 		change(&opts)
 	}
-	te, _ := buildTestEnv(t, envOptions{oidc: &opts})
+	te, deps := buildTestEnv(t, envOptions{oidc: &opts})
 	h = te.e
-	return &ssoEnv{testEnv: te, idp: idp, url: srv.URL, ssoClock: clk}
+	return &ssoEnv{testEnv: te, idp: idp, url: srv.URL, ssoClock: clk, mfa: deps.MFA}
 }
 
 // browser is a fresh browser: a cookie jar, following redirects.
@@ -547,5 +548,25 @@ func TestSSOPerAccountEntriesGrantOnlyThoseAccounts(t *testing.T) {
 	p = se.signIn(t, browser(t), person{sub: "n-1", email: "nobody@example.com", groups: []string{"gone-ops"}})
 	if p.status != http.StatusForbidden || !strings.Contains(p.body, "not in a group that has access") {
 		t.Errorf("unknown account only: %d", p.status)
+	}
+}
+
+func TestSSOGoesThroughTheSecondStep(t *testing.T) {
+	se := newSSOEnv(t, nil)
+	if _, err := se.mfa.SetRequiredRoles(t.Context(), se.byRole[app.RoleAdmin], []string{"creator", "admin"}); err != nil {
+		t.Fatal(err)
+	}
+	c := browser(t)
+	p := se.signIn(t, c, person{sub: "pat-1", email: "pat@example.com", groups: []string{"ops"}})
+	if p.status != http.StatusOK || p.url.Path != "/login/enrol" {
+		t.Fatalf("a Creator whose role requires two-factor landed on %d %s", p.status, p.url)
+	}
+	// The half sign-in opens nothing else.
+	if p := fetch(t, c, se.url+"/"); p.url.Path != "/login" {
+		t.Errorf("the overview before the second step: %s", p.url)
+	}
+	// An Observer, whose role requires none, signs straight in.
+	if p := se.signIn(t, browser(t), person{sub: "v-1", email: "vic@example.com", groups: []string{"viewers"}}); p.url.Path != "/" {
+		t.Errorf("an Observer landed on %s", p.url)
 	}
 }
