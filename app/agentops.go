@@ -47,6 +47,9 @@ func (o *Ops) agentAction(ctx context.Context, actor User, scope Scope, id rcbu.
 		return FleetAgent{}, err
 	}
 	fa, c, err := o.fleet.Agent(ctx, scope, id)
+	if err == nil {
+		err = permitOn(actor, fa.AccountID, min)
+	}
 	if err != nil {
 		o.audit.Record(ctx, actorEntry(actor, action, agentIDTarget(id), err))
 		return FleetAgent{}, fmt.Errorf("%s: %w", op, err)

@@ -37,8 +37,8 @@ func channelTarget(c Channel) string { return fmt.Sprintf("alert channel %d (%s)
 // Channels lists an account's channels (Creators and Admins: the list
 // carries no secret, and Creators reach the delivery logs from it).
 func (a *Alerts) Channels(ctx context.Context, actor User, account AccountID) ([]Channel, error) {
-	if !actor.Role.Allows(RoleCreator) {
-		return nil, fmt.Errorf("list channels: %w", ErrForbidden)
+	if err := permitOn(actor, account, RoleCreator); err != nil {
+		return nil, fmt.Errorf("list channels: %w", err)
 	}
 	list, err := a.store.ListChannels(ctx, account)
 	if err != nil {

@@ -179,8 +179,8 @@ type DeliveryPage struct {
 // Admins: they run the jobs the alerts are about; Observers see incidents
 // only). before pages to older entries.
 func (a *Alerts) Deliveries(ctx context.Context, actor User, account AccountID, id ChannelID, before DeliveryID, limit int) (DeliveryPage, error) {
-	if !actor.Role.Allows(RoleCreator) {
-		return DeliveryPage{}, fmt.Errorf("delivery log: %w", ErrForbidden)
+	if err := permitOn(actor, account, RoleCreator); err != nil {
+		return DeliveryPage{}, fmt.Errorf("delivery log: %w", err)
 	}
 	c, err := a.channelOf(ctx, account, id)
 	if err != nil {

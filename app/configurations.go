@@ -265,6 +265,9 @@ func (s *Configurations) create(ctx context.Context, actor User, scope Scope, in
 	if err != nil {
 		return fail(err)
 	}
+	if err := permitOn(actor, fa.AccountID, RoleCreator); err != nil {
+		return fail(Invalid(FieldAgent, "You may only read "+fa.AccountName+": choose an agent of an account where you are a Creator."))
+	}
 	target += " on " + fa.Agent.MachineName
 	c, err := cl.Configurations.Create(ctx, req)
 	if err != nil {
@@ -309,6 +312,9 @@ func (s *Configurations) Update(ctx context.Context, actor User, scope Scope, id
 		return fail(ErrForbidden)
 	}
 	fc, cl, err := s.fleet.Configuration(ctx, scope, id)
+	if err == nil {
+		err = permitOn(actor, fc.AccountID, RoleCreator)
+	}
 	if err != nil {
 		return fail(err)
 	}
@@ -345,6 +351,9 @@ func (s *Configurations) SetEnabled(ctx context.Context, actor User, scope Scope
 		return fail(ErrForbidden)
 	}
 	fc, cl, err := s.fleet.Configuration(ctx, scope, id)
+	if err == nil {
+		err = permitOn(actor, fc.AccountID, RoleCreator)
+	}
 	if err != nil {
 		return fail(err)
 	}
@@ -373,6 +382,9 @@ func (s *Configurations) Delete(ctx context.Context, actor User, scope Scope, id
 		return fail(ErrForbidden)
 	}
 	fc, cl, err := s.fleet.Configuration(ctx, scope, id)
+	if err == nil {
+		err = permitOn(actor, fc.AccountID, RoleAdmin)
+	}
 	if err != nil {
 		return fail(err)
 	}

@@ -229,6 +229,9 @@ func (a *Alerts) Acknowledge(ctx context.Context, actor User, accounts []Account
 	if err != nil {
 		return Incident{}, err
 	}
+	if err := permitOn(actor, d.Incident.AccountID, RoleCreator); err != nil {
+		return Incident{}, fmt.Errorf("acknowledge incident %d: %w", id, err)
+	}
 	inc := d.Incident
 	target := fmt.Sprintf("incident %d (%s)", id, inc.Title)
 	v := validation{}
@@ -272,8 +275,8 @@ const maxSnooze = 90 * 24 * time.Hour
 // loc, with a reason (Creators and Admins, audit-logged). A time that has
 // passed, or more than 90 days ahead, is refused in words.
 func (a *Alerts) SnoozeUntil(ctx context.Context, actor User, account AccountID, loc *time.Location, req SnoozeRequest) (Snooze, error) {
-	if !actor.Role.Allows(RoleCreator) {
-		return Snooze{}, fmt.Errorf("snooze: %w", ErrForbidden)
+	if err := permitOn(actor, account, RoleCreator); err != nil {
+		return Snooze{}, fmt.Errorf("snooze: %w", err)
 	}
 	if loc == nil {
 		loc = time.UTC
@@ -330,8 +333,8 @@ func (a *Alerts) SnoozeUntil(ctx context.Context, actor User, account AccountID,
 
 // EndSnooze ends a snooze now (Creators and Admins, audit-logged).
 func (a *Alerts) EndSnooze(ctx context.Context, actor User, account AccountID, kind SnoozeKind, id int64) error {
-	if !actor.Role.Allows(RoleCreator) {
-		return fmt.Errorf("end snooze: %w", ErrForbidden)
+	if err := permitOn(actor, account, RoleCreator); err != nil {
+		return fmt.Errorf("end snooze: %w", err)
 	}
 	err := a.store.DeleteSnooze(ctx, account, kind, id)
 	a.audit.Record(ctx, actorEntry(actor, ActionSnoozeEnd, fmt.Sprintf("snooze of %s %d", kind, id), err))

@@ -281,6 +281,9 @@ func (o *Ops) StartAgentBackup(ctx context.Context, actor User, scope Scope, age
 	if err == nil && agent != 0 && fc.Configuration.AgentID != agent {
 		err = fmt.Errorf("configuration %d is not on agent %d: %w", id, agent, ErrNotFound)
 	}
+	if err == nil {
+		err = permitOn(actor, fc.AccountID, RoleCreator)
+	}
 	if err != nil {
 		o.audit.Record(ctx, actorEntry(actor, ActionBackupStart, target, err))
 		return StartedBackup{}, fmt.Errorf("start backup: %w", err)
@@ -392,6 +395,9 @@ func (o *Ops) StopBackup(ctx context.Context, actor User, scope Scope, id rcbu.B
 	rctx, rcancel := context.WithTimeout(actx, o.opts.ReadBudget)
 	fb, c, err := o.fleet.Backup(rctx, scope, id)
 	rcancel()
+	if err == nil {
+		err = permitOn(actor, fb.AccountID, RoleCreator)
+	}
 	if err != nil {
 		o.audit.Record(ctx, actorEntry(actor, ActionBackupStop, target, err))
 		return FleetBackup{}, fmt.Errorf("stop backup: %w", err)

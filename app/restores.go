@@ -462,6 +462,12 @@ func (s *Restores) start(ctx context.Context, actor User, scope Scope, p Restore
 		return fail(ErrForbidden)
 	}
 	rc, err := s.Load(ctx, scope, p, StepReview)
+	if err == nil {
+		err = permitOn(actor, rc.Source.AccountID, RoleCreator)
+	}
+	if err == nil {
+		err = permitOn(actor, rc.Destination.AccountID, RoleCreator)
+	}
 	if err != nil {
 		return fail(err)
 	}
@@ -623,6 +629,9 @@ func (s *Restores) Stop(ctx context.Context, actor User, scope Scope, id rcbu.Re
 		return fail(ErrForbidden)
 	}
 	fr, c, err := s.fleet.Restore(ctx, scope, id)
+	if err == nil {
+		err = permitOn(actor, fr.AccountID, RoleCreator)
+	}
 	if err != nil {
 		return fail(err)
 	}

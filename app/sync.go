@@ -214,6 +214,12 @@ func (s *Syncer) SyncNow(ctx context.Context, actor User, accounts []AccountID) 
 	if !actor.Role.Allows(RoleCreator) {
 		return fmt.Errorf("sync reports: %w", ErrForbidden)
 	}
+	// Only the accounts the actor may act on: a Creator on one account
+	// and an Observer on another syncs the first.
+	accounts = slices.DeleteFunc(slices.Clone(accounts), func(id AccountID) bool { return permitOn(actor, id, RoleCreator) != nil })
+	if len(accounts) == 0 {
+		return fmt.Errorf("sync reports: %w", ErrForbidden)
+	}
 	s.mu.Lock()
 	for _, id := range accounts {
 		st := s.state[id]

@@ -247,3 +247,14 @@ func (s *Users) accountName(ctx context.Context, known map[AccountID]string) fun
 		return "account " + id.String()
 	}
 }
+
+// permitOn is the check of every action on an object: actor's role on the
+// object's own account must be at least min (a Creator on one account and
+// an Observer on another may start backups on the first only). It wraps
+// ErrForbidden.
+func permitOn(actor User, acct AccountID, min Role) error {
+	if actor.RoleOn(acct).Allows(min) {
+		return nil
+	}
+	return fmt.Errorf("needs the %s role on account %d: %w", min.Label(), acct, ErrForbidden)
+}

@@ -63,7 +63,7 @@ func (s *server) activityView(c echo.Context, ops jobLister) (templates.Activity
 	u := mustUser(c)
 	scope := fleetScope(c)
 	f, notes := app.ParseJobFilter(c.QueryParams())
-	v := templates.ActivityView{NoAccounts: len(scope.Accounts) == 0, ShowAccount: scope.Multi(), CanCreate: u.Role.Allows(app.RoleCreator), Notes: notes}
+	v := templates.ActivityView{NoAccounts: len(scope.Accounts) == 0, ShowAccount: scope.Multi(), CanCreate: scopeRole(c, u).Allows(app.RoleCreator), Notes: notes}
 	v.Filter = activityFilterView(f)
 	v.ShowRunning, v.ShowFinished = f.ShowsRunning(), f.ShowsFinished()
 	if v.NoAccounts {
@@ -75,7 +75,7 @@ func (s *server) activityView(c echo.Context, ops jobLister) (templates.Activity
 	}
 	v.Problems = problemViews(jobs.Problems, "/activity")
 	now, loc := s.Now(), u.Location()
-	canStop := u.Role.Allows(app.RoleCreator)
+	canStop := scopeRole(c, u).Allows(app.RoleCreator)
 	for _, a := range jobs.Running {
 		v.Running = append(v.Running, activityRow(a, canStop, now, loc))
 	}

@@ -245,7 +245,7 @@ func (s *server) agentView(c echo.Context, u app.User, d app.AgentDetail) templa
 		StatusNote:      d.Problem,
 		Disabled:        a.IsDisabled,
 		Encrypted:       a.IsEncrypted,
-		CanCreate:       u.Role.Allows(app.RoleCreator),
+		CanCreate:       u.RoleOn(d.AccountID).Allows(app.RoleCreator),
 		IsAdmin:         u.Role.Allows(app.RoleAdmin),
 		ConfigsProblem:  d.ConfigurationsProblem,
 		ActivityProblem: d.ActivityProblem,

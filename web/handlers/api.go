@@ -145,10 +145,20 @@ func apiNotFound(echo.Context) error {
 	return fmt.Errorf("api: no such endpoint: %w", app.ErrNotFound)
 }
 
-// apiScope is every account in use, or the one named by ?account=ID. An
-// account that does not exist is a bad filter.
-func apiScope(c echo.Context, accounts accountLister) (app.Scope, error) {
+// apiAccounts is every account the token's owner has a grant on: a token
+// acts with its owner's access as it is now.
+func apiAccounts(c echo.Context, accounts accountLister) ([]app.Account, error) {
 	list, err := accounts.List(c.Request().Context())
+	if err != nil {
+		return nil, err
+	}
+	return mustUser(c).VisibleAccounts(list), nil
+}
+
+// apiScope is every account of the token's owner, or the one named by
+// ?account=ID. An account that does not exist for them is a bad filter.
+func apiScope(c echo.Context, accounts accountLister) (app.Scope, error) {
+	list, err := apiAccounts(c, accounts)
 	if err != nil {
 		return app.Scope{}, err
 	}
@@ -371,7 +381,7 @@ type reportLister interface {
 // silently read the wrong data.
 func apiReports(accounts accountLister, history reportLister) echo.HandlerFunc {
 	return func(c echo.Context) error {
-		list, err := accounts.List(c.Request().Context())
+		list, err := apiAccounts(c, accounts)
 		if err != nil {
 			return err
 		}

@@ -248,7 +248,7 @@ func (s *server) jobPanelView(c echo.Context, j app.BackupJob, compact bool) tem
 		AgentHref:         "/agents/" + strconv.FormatInt(int64(b.AgentID), 10),
 		Configuration:     displayName(b.ConfigurationName, "configuration "+cid),
 		ConfigurationHref: "/configurations/" + cid,
-		CanStop:           u.Role.Allows(app.RoleCreator),
+		CanStop:           u.RoleOn(j.AccountID).Allows(app.RoleCreator),
 		StopURL:           "/backups/" + id + "/stop" + q,
 		ReportURL:         "/reports/backup/" + id,
 		ReportProblem:     j.ReportProblem,

@@ -104,7 +104,7 @@ func (s *server) listConfigurations(cfgs configReader) echo.HandlerFunc {
 		matching := len(list.Items)
 		var n, pages int
 		list.Items, n, pages = app.PageOf(list.Items, f.Page, configPageSize)
-		canCreate := u.Role.Allows(app.RoleCreator)
+		canCreate := scopeRole(c, u).Allows(app.RoleCreator)
 		results := configResultsView(list, f, notes, canCreate, s.Now(), u.Location(), len(scopeAccounts(c)) > 1, c.Request().URL.RequestURI())
 		results.Headers = configHeaders(c.QueryParams(), f.Sort)
 		q := c.QueryParams()
@@ -296,7 +296,7 @@ func (s *server) configurationPage(cfgs configReader, start startButton) echo.Ha
 			NotifyTo:  strings.Join(cf.NotifyEmails(), ", "),
 			NotifyOn:  notifyOn(cf.NotifySuccess, cf.NotifyFailure),
 			Encrypted: cf.IsEncrypted || d.Agent.Agent.IsEncrypted,
-			CanCreate: u.Role.Allows(app.RoleCreator),
+			CanCreate: u.RoleOn(d.AccountID).Allows(app.RoleCreator),
 			CanDelete: u.Role.Allows(app.RoleAdmin),
 		}
 		if len(scopeAccounts(c)) > 1 {
@@ -578,7 +578,7 @@ func (s *server) renderCreateForm(c echo.Context, cfgs configReader, in app.Conf
 }
 
 func (s *server) renderCreateFormMode(c echo.Context, cfgs configReader, m configFormMode, in app.ConfigurationInput, errs templates.FormErrors, status int, extraRow string) error {
-	agents, problems, err := cfgs.EditableAgents(c.Request().Context(), fleetScope(c))
+	agents, problems, err := cfgs.EditableAgents(c.Request().Context(), creatorScope(c))
 	if err != nil {
 		return err
 	}
@@ -793,7 +793,7 @@ func (s *server) cloneConfigurationPage(cfgs configReader) echo.HandlerFunc {
 			return err
 		}
 		ctx := c.Request().Context()
-		agents, _, err := cfgs.EditableAgents(ctx, fleetScope(c))
+		agents, _, err := cfgs.EditableAgents(ctx, creatorScope(c))
 		if err != nil {
 			return err
 		}
@@ -818,7 +818,7 @@ func (s *server) cloneConfiguration(cfgs configWriter) echo.HandlerFunc {
 			if gerr != nil {
 				return gerr
 			}
-			agents, _, aerr := cfgs.EditableAgents(ctx, fleetScope(c))
+			agents, _, aerr := cfgs.EditableAgents(ctx, creatorScope(c))
 			if aerr != nil {
 				return aerr
 			}
@@ -860,7 +860,7 @@ func (s *server) importView(c echo.Context, agents []app.FleetAgent, agentID, te
 // importConfigurationPage shows the import form.
 func (s *server) importConfigurationPage(cfgs configReader) echo.HandlerFunc {
 	return func(c echo.Context) error {
-		agents, _, err := cfgs.EditableAgents(c.Request().Context(), fleetScope(c))
+		agents, _, err := cfgs.EditableAgents(c.Request().Context(), creatorScope(c))
 		if err != nil {
 			return err
 		}
@@ -895,7 +895,7 @@ func (s *server) importConfiguration(cfgs configWriter) echo.HandlerFunc {
 		fe, status, ok := formOutcome(err)
 		switch {
 		case ok && (fe["json"] != "" || in.Name == "" && in.Frequency == ""):
-			agents, _, aerr := cfgs.EditableAgents(ctx, fleetScope(c))
+			agents, _, aerr := cfgs.EditableAgents(ctx, creatorScope(c))
 			if aerr != nil {
 				return aerr
 			}

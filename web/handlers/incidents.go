@@ -168,7 +168,7 @@ func (s *server) incidentsPage(al incidentService) echo.HandlerFunc {
 		}
 		now, loc := s.Now(), u.Location()
 		v := templates.IncidentsView{Meta: s.meta(c, "Alerts", templates.NavAlerts), Nav: alertsNav(c, "incidents"), ShowAccount: multi,
-			Notes: f.notes, CanSnooze: u.Role.Allows(app.RoleCreator)}
+			Notes: f.notes, CanSnooze: scopeRole(c, u).Allows(app.RoleCreator)}
 		var parts []string
 		for _, st := range []app.IncidentStatus{app.StatusOpen, app.StatusAcknowledged, app.StatusSnoozed} {
 			parts = append(parts, templates.Count(int64(byStatus[st]))+" "+strings.ToLower(st.Label()))
@@ -273,7 +273,7 @@ func (s *server) incidentsPage(al incidentService) echo.HandlerFunc {
 				v.Snoozes = append(v.Snoozes, row)
 			}
 		}
-		if acct, ok := currentAccount(c); ok && u.Role.Allows(app.RoleCreator) {
+		if acct, ok := currentAccount(c); ok && u.RoleOn(acct.ID).Allows(app.RoleCreator) {
 			chans, err := al.Channels(ctx, u, acct.ID)
 			if err != nil {
 				return err
@@ -300,8 +300,8 @@ func (s *server) incidentView(c echo.Context, d app.IncidentDetail, note string,
 		IsResolved: inc.State == app.IncidentResolved, Resolved: templates.NewTimeView(inc.Resolved, now, loc),
 		IsAcked: !inc.Acked.IsZero(), Acked: templates.NewTimeView(inc.Acked, now, loc), AckBy: inc.AckBy, AckNote: inc.AckNote,
 		IsSnoozed: !inc.SnoozedUntil.IsZero(), Snoozed: templates.NewTimeView(inc.SnoozedUntil, now, loc),
-		ReportHref: incidentReportHref(inc, len(accts) > 1), CanAct: u.Role.Allows(app.RoleCreator),
-		Note: note, Errors: ackErrs, ShowDeliveries: u.Role.Allows(app.RoleCreator),
+		ReportHref: incidentReportHref(inc, len(accts) > 1), CanAct: u.RoleOn(inc.AccountID).Allows(app.RoleCreator),
+		Note: note, Errors: ackErrs, ShowDeliveries: u.RoleOn(inc.AccountID).Allows(app.RoleCreator),
 	}
 	if len(accts) > 1 {
 		for _, a := range accts {
@@ -527,7 +527,7 @@ type apiIncident struct {
 // cannot be used is refused with 400.
 func apiIncidents(accounts accountLister, al incidentService) echo.HandlerFunc {
 	return func(c echo.Context) error {
-		list, err := accounts.List(c.Request().Context())
+		list, err := apiAccounts(c, accounts)
 		if err != nil {
 			return err
 		}

@@ -24,9 +24,9 @@ func (s *server) meta(c echo.Context, title string, nav templates.Nav) templates
 		m.User = &templates.UserView{
 			Name:      u.DisplayName(),
 			Email:     u.Email,
-			RoleLabel: u.Role.Label(),
+			RoleLabel: scopeRole(c, u).Label(),
 			IsAdmin:   u.Role.Allows(app.RoleAdmin),
-			CanCreate: u.Role.Allows(app.RoleCreator),
+			CanCreate: scopeRole(c, u).Allows(app.RoleCreator),
 		}
 		sc, _ := c.Get(ctxScope).(accountScope)
 		m.Accounts = switcherView(sc)

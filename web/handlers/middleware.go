@@ -155,7 +155,7 @@ func (s *server) loadSession(next echo.HandlerFunc) echo.HandlerFunc {
 				// Signed-in pages hold account data: keep them out of every
 				// cache, so Back after Sign out shows nothing.
 				c.Response().Header().Set(echo.HeaderCacheControl, "no-store")
-				scope, err := s.resolveScope(c, sess.Values[valAccount])
+				scope, err := s.resolveScope(c, u, sess.Values[valAccount])
 				if err != nil {
 					return err
 				}
@@ -272,12 +272,15 @@ func scopeAccounts(c echo.Context) []app.Account {
 }
 
 // resolveScope turns the session's stored choice into the account scope,
-// falling back to the first account when the choice is gone.
-func (s *server) resolveScope(c echo.Context, stored any) (accountScope, error) {
-	list, err := s.Accounts.List(c.Request().Context())
+// falling back to the first account when the choice is gone. Only the
+// accounts the user has a grant on exist here: every page, list, count and
+// lookup by id works within them, and the switcher offers nothing else.
+func (s *server) resolveScope(c echo.Context, u app.User, stored any) (accountScope, error) {
+	all, err := s.Accounts.List(c.Request().Context())
 	if err != nil {
 		return accountScope{}, err
 	}
+	list := u.VisibleAccounts(all)
 	sc := accountScope{Accounts: list}
 	choice, _ := stored.(string)
 	if choice == "all" && len(list) > 1 {
@@ -294,4 +297,29 @@ func (s *server) resolveScope(c echo.Context, stored any) (accountScope, error) 
 		sc.Current = list[0]
 	}
 	return sc, nil
+}
+
+// scopeRole is the user's role over the accounts a page shows: their role
+// on the chosen account, or with "All accounts" their highest. It decides
+// which buttons a list shows; each action still checks the role on its
+// object's own account.
+func scopeRole(c echo.Context, u app.User) app.Role {
+	if a, ok := currentAccount(c); ok {
+		return u.RoleOn(a.ID)
+	}
+	return u.Role
+}
+
+// creatorScope is the part of the scope where the user may create and run:
+// the accounts they are Creator or Admin on. Forms that pick an agent to
+// act on offer only these.
+func creatorScope(c echo.Context) app.Scope {
+	u := mustUser(c)
+	var out []app.Account
+	for _, a := range scopeAccounts(c) {
+		if u.RoleOn(a.ID).Allows(app.RoleCreator) {
+			out = append(out, a)
+		}
+	}
+	return app.NewScope(out...)
 }

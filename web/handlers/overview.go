@@ -52,7 +52,7 @@ func (s *server) overview(ov *app.Overviews) echo.HandlerFunc {
 		v := templates.OverviewView{
 			Meta:       s.meta(c, "Overview", templates.NavOverview),
 			NoAccounts: len(scope.Accounts) == 0,
-			CanStart:   u.Role.Allows(app.RoleCreator),
+			CanStart:   scopeRole(c, u).Allows(app.RoleCreator),
 			Notes:      notes,
 		}
 		if v.NoAccounts {

@@ -275,7 +275,7 @@ func (s *server) reportsPage(hist historyReader, sync syncer) echo.HandlerFunc {
 		if err != nil {
 			return err
 		}
-		v.Sync = syncPanelView(statuses, u.Role.Allows(app.RoleCreator), c.Request().URL.RequestURI(), now, loc)
+		v.Sync = syncPanelView(statuses, scopeRole(c, u).Allows(app.RoleCreator), c.Request().URL.RequestURI(), now, loc)
 		ids := scopeIDs(accts)
 		if rq.f.Account != 0 {
 			ids = []app.AccountID{rq.f.Account}
@@ -477,7 +477,7 @@ func (s *server) reportPage(hist historyReader) echo.HandlerFunc {
 				JobID: strconv.FormatInt(id, 10), BackHref: "/reports", Problem: app.Problem(err, "report"), RetryHref: c.Request().URL.RequestURI()}
 			return render(c, http.StatusBadGateway, templates.ReportPage(v))
 		}
-		v := reportView(r, len(accts) > 1, u.Role.Allows(app.RoleCreator), now, loc)
+		v := reportView(r, len(accts) > 1, u.RoleOn(r.AccountID).Allows(app.RoleCreator), now, loc)
 		v.Meta = s.meta(c, title, templates.NavReports)
 		if kind == app.KindRestore {
 			// A restore started here repeats what it was asked to do.

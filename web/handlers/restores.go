@@ -403,7 +403,7 @@ func (s *server) restorePanelView(c echo.Context, j app.RestoreJob, compact bool
 		ConfigurationHref: "/configurations/" + idString(r.ConfigurationID),
 		RestorePoint:      templates.NewTimeView(r.BackupRestorePoint.Time, now, loc),
 		Destination:       restoreDestination(r),
-		CanStop:           u.Role.Allows(app.RoleCreator) && busy && r.State != rcbu.RestoreStopRequested,
+		CanStop:           u.RoleOn(j.AccountID).Allows(app.RoleCreator) && busy && r.State != rcbu.RestoreStopRequested,
 		StopURL:           "/restores/" + id + "/stop" + q,
 		ReportURL:         "/reports/restore/" + id,
 		ReportProblem:     j.ReportProblem,
@@ -442,7 +442,7 @@ func (s *server) restorePanelView(c echo.Context, j app.RestoreJob, compact bool
 	} else if r.State.Done() && j.ReportProblem == "" {
 		v.Summary = &templates.JobSummaryView{Final: finalWords(app.KindRestore, r.State.String())}
 	}
-	if r.State.Done() && u.Role.Allows(app.RoleCreator) {
+	if r.State.Done() && u.RoleOn(j.AccountID).Allows(app.RoleCreator) {
 		v.AgainHref = restoreAgainHref(j)
 	}
 	withVersion(&v, "/restores/"+id+"/status"+q)
