@@ -191,7 +191,7 @@ func TestUsersAdmin(t *testing.T) {
 		}
 		d := doc(t, te.get("/admin/users", admin))
 		row := d.Find(`[data-testid="user-row"][data-email="new@example.com"]`)
-		if row.Length() != 1 || strings.TrimSpace(row.Find(`[data-testid="user-role"]`).Text()) != "Creator" || !strings.Contains(row.Text(), "Invited") {
+		if row.Length() != 1 || strings.TrimSpace(row.Find(`[data-testid="user-role"]`).Text()) != "Creator on all accounts" || !strings.Contains(row.Text(), "Invited") {
 			t.Fatalf("user row missing or wrong: %q", row.Text())
 		}
 		if rec := te.post("/login", url.Values{"email": {"new@example.com"}, "password": {""}}, nil); rec.Code != http.StatusUnprocessableEntity {
@@ -199,7 +199,7 @@ func TestUsersAdmin(t *testing.T) {
 		}
 	})
 	t.Run("an admin cannot demote themselves", func(t *testing.T) {
-		rec := te.post("/admin/users/"+te.byRole[app.RoleAdmin].ID.String()+"/role", url.Values{"role": {"observer"}}, admin)
+		rec := te.post("/admin/users/"+te.byRole[app.RoleAdmin].ID.String()+"/access", url.Values{"scope": {"all"}, "role": {"observer"}}, admin)
 		if rec.Code != http.StatusUnprocessableEntity {
 			t.Fatalf("status %d", rec.Code)
 		}

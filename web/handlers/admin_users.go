@@ -63,11 +63,16 @@ func (s *server) listUsers(users userLister) echo.HandlerFunc {
 		if err != nil {
 			return err
 		}
+		accts, err := s.Accounts.List(c.Request().Context())
+		if err != nil {
+			return err
+		}
+		name := accountNames(accts)
 		v := templates.UsersView{Meta: s.meta(c, "Users", templates.NavAdmin)}
 		now, loc := s.Now(), actor.Location()
 		for _, u := range list {
 			v.Users = append(v.Users, templates.UserRow{
-				ID: u.ID.String(), Email: u.Email, Name: u.Name, Role: u.Role.Label(), Disabled: u.Disabled, Invited: u.Invited(),
+				ID: u.ID.String(), Email: u.Email, Name: u.Name, Access: u.Access().Describe(name), Disabled: u.Disabled, Invited: u.Invited(),
 				Created: templates.NewTimeView(u.Created, now, loc),
 			})
 		}
@@ -77,9 +82,18 @@ func (s *server) listUsers(users userLister) echo.HandlerFunc {
 
 // newUserPage shows the form to invite a user.
 func (s *server) newUserPage(c echo.Context) error {
-	return render(c, http.StatusOK, templates.NewUserPage(templates.NewUserView{
-		Meta:  s.meta(c, "Invite a user", templates.NavAdmin),
-		Roles: roleOptions(app.RoleObserver.String()),
+	return s.renderInvite(c, http.StatusOK, "", "", app.AllAccounts(app.RoleObserver), nil)
+}
+
+// renderInvite renders the invitation form with what was typed and chosen.
+func (s *server) renderInvite(c echo.Context, status int, email, name string, access app.Access, errs templates.FormErrors) error {
+	accts, err := s.Accounts.List(c.Request().Context())
+	if err != nil {
+		return err
+	}
+	return render(c, status, templates.NewUserPage(templates.NewUserView{
+		Meta: s.meta(c, "Invite a user", templates.NavAdmin), Email: email, Name: name,
+		Access: accessView(accts, access, errs), Errors: errs,
 	}))
 }
 
@@ -95,12 +109,23 @@ func (s *server) inviteUser(links linkIssuer) echo.HandlerFunc {
 	return func(c echo.Context) error {
 		actor := mustUser(c)
 		req := app.InviteRequest{Email: c.FormValue("email"), Name: c.FormValue("name"), Role: c.FormValue("role")}
-		out, err := links.Invite(c.Request().Context(), actor, req, s.baseURL(c))
+		form, err := c.FormParams()
+		if err != nil {
+			return fmt.Errorf("invite form: %w", app.Invalid("email", "The form could not be read."))
+		}
+		var out app.IssuedLink
+		if form.Get("scope") == "" {
+			// A form without the choice (a script, an older page) means
+			// every account with the role, as before grants.
+			form.Set("scope", "all")
+		}
+		a, err := parseAccess(form)
+		if err == nil {
+			req.AccountsOnly, req.Grants = !a.All, a.Grants
+			out, err = links.Invite(c.Request().Context(), actor, req, s.baseURL(c))
+		}
 		if fe, ok := formErrors(err); ok {
-			return render(c, http.StatusUnprocessableEntity, templates.NewUserPage(templates.NewUserView{
-				Meta: s.meta(c, "Invite a user", templates.NavAdmin), Email: req.Email, Name: req.Name, Role: req.Role,
-				Roles: roleOptions(req.Role), Errors: fe,
-			}))
+			return s.renderInvite(c, http.StatusUnprocessableEntity, req.Email, req.Name, formAccess(form, app.AllAccounts(app.RoleObserver)), fe)
 		}
 		if err != nil {
 			return err
@@ -120,7 +145,7 @@ func (s *server) resetLink(users userGetter, links linkIssuer) echo.HandlerFunc 
 		}
 		out, err := links.ResetLink(c.Request().Context(), actor, u.ID, s.baseURL(c))
 		if fe, ok := formErrors(err); ok {
-			return render(c, http.StatusUnprocessableEntity, templates.UserPage(s.userAdminView(c, u, fe)))
+			return s.renderUserPage(c, http.StatusUnprocessableEntity, u, u.Access(), fe)
 		}
 		if err != nil {
 			return err
@@ -156,20 +181,27 @@ type userGetter interface {
 	Get(ctx context.Context, id app.UserID) (app.User, error)
 }
 
-func (s *server) userAdminView(c echo.Context, u app.User, errs templates.FormErrors) templates.UserAdminView {
+// renderUserPage renders the user's admin page with status, the access
+// form showing access (the user's, or what a refused form asked for) and
+// errs.
+func (s *server) renderUserPage(c echo.Context, status int, u app.User, access app.Access, errs templates.FormErrors) error {
 	actor := mustUser(c)
-	return templates.UserAdminView{
-		Meta:     s.meta(c, u.Email, templates.NavAdmin),
-		ID:       u.ID.String(),
-		Email:    u.Email,
-		Name:     u.Name,
-		Role:     u.Role.Label(),
-		Roles:    roleOptions(u.Role.String()),
-		Disabled: u.Disabled,
-		Self:     actor.ID == u.ID,
-		Errors:   errs,
-		Invited:  u.Invited(),
+	accts, err := s.Accounts.List(c.Request().Context())
+	if err != nil {
+		return err
 	}
+	return render(c, status, templates.UserPage(templates.UserAdminView{
+		Meta:       s.meta(c, u.Email, templates.NavAdmin),
+		ID:         u.ID.String(),
+		Email:      u.Email,
+		Name:       u.Name,
+		AccessText: u.Access().Describe(accountNames(accts)),
+		Access:     accessView(accts, access, errs),
+		Disabled:   u.Disabled,
+		Self:       actor.ID == u.ID,
+		Errors:     errs,
+		Invited:    u.Invited(),
+	}))
 }
 
 // userPage shows one user with the admin actions.
@@ -179,13 +211,12 @@ func (s *server) userPage(users userGetter) echo.HandlerFunc {
 		if err != nil {
 			return err
 		}
-		return render(c, http.StatusOK, templates.UserPage(s.userAdminView(c, u, nil)))
+		return s.renderUserPage(c, http.StatusOK, u, u.Access(), nil)
 	}
 }
 
 type userAdmin interface {
 	userGetter
-	SetRole(ctx context.Context, actor app.User, id app.UserID, role string) error
 	SetDisabled(ctx context.Context, actor app.User, id app.UserID, disabled bool) error
 }
 
@@ -200,7 +231,7 @@ func (s *server) userAction(users userAdmin, do func(c echo.Context, actor app.U
 		}
 		msg, err := do(c, actor, u)
 		if fe, ok := formErrors(err); ok {
-			return render(c, http.StatusUnprocessableEntity, templates.UserPage(s.userAdminView(c, u, fe)))
+			return s.renderUserPage(c, http.StatusUnprocessableEntity, u, u.Access(), fe)
 		}
 		if err != nil {
 			return err
@@ -211,18 +242,6 @@ func (s *server) userAction(users userAdmin, do func(c echo.Context, actor app.U
 		}
 		return flashAndRedirect(c, templates.FlashSuccess, msg, "/admin/users/"+u.ID.String())
 	}
-}
-
-// setUserRole changes a user's role.
-func (s *server) setUserRole(users userAdmin) echo.HandlerFunc {
-	return s.userAction(users, func(c echo.Context, actor, u app.User) (string, error) {
-		role := c.FormValue("role")
-		if err := users.SetRole(c.Request().Context(), actor, u.ID, role); err != nil {
-			return "", err
-		}
-		r, _ := app.ParseRole(role)
-		return u.Email + " is now " + r.Label() + ". Their sessions were signed out.", nil
-	})
 }
 
 // setUserDisabled disables or enables a user.

@@ -234,7 +234,7 @@ func TestSessionRevocation(t *testing.T) {
 		after     func(t *testing.T, te *testEnv)
 	}{
 		{name: "logout", role: app.RoleObserver, action: "/logout", location: "/login", otherLive: true},
-		{name: "role change by an admin", role: app.RoleCreator, byAdmin: true, action: "/admin/users/{id}/role", form: url.Values{"role": {"observer"}}, otherLive: true},
+		{name: "role change by an admin", role: app.RoleCreator, byAdmin: true, action: "/admin/users/{id}/access", form: url.Values{"scope": {"all"}, "role": {"observer"}}, otherLive: true},
 		{name: "disable", role: app.RoleObserver, byAdmin: true, action: "/admin/users/{id}/disable", otherLive: true, after: func(t *testing.T, te *testEnv) {
 			if rec := te.post("/login", url.Values{"email": {"observer@example.com"}, "password": {testPassword}}, nil); rec.Code != http.StatusUnprocessableEntity {
 				t.Errorf("disabled user signed in: %d", rec.Code)

@@ -230,7 +230,7 @@ func (s *server) routes(e *echo.Echo) *routes {
 	r.get("/admin/users/new", app.RoleAdmin, s.newUserPage)
 	r.post("/admin/users", app.RoleAdmin, s.inviteUser(s.Links))
 	r.get("/admin/users/:id", app.RoleAdmin, s.userPage(s.Users))
-	r.post("/admin/users/:id/role", app.RoleAdmin, s.setUserRole(s.Users))
+	r.post("/admin/users/:id/access", app.RoleAdmin, s.setUserAccess(s.Users))
 	r.post("/admin/users/:id/disable", app.RoleAdmin, s.setUserDisabled(s.Users, true))
 	r.post("/admin/users/:id/enable", app.RoleAdmin, s.setUserDisabled(s.Users, false))
 	r.post("/admin/users/:id/reset-link", app.RoleAdmin, s.resetLink(s.Users, s.Links))
