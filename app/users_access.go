@@ -189,19 +189,37 @@ func checkAccess(ctx context.Context, store accountGetter, a Access) (Access, ma
 // account with one role, or only some accounts with a role each. Any change
 // ends the user's sessions and personal access tokens in the same
 // transaction, so nothing they opened keeps the old access (each request
-// reads the access anew as well).
-// An admin cannot take their own Admin away, and the last enabled admin
-// cannot be demoted. Refusals change nothing and are audited.
+// reads the access anew as well). An admin cannot take their own Admin
+// away, and the last enabled admin cannot be demoted. Refusals change
+// nothing and are audited.
 func (s *Users) SetAccess(ctx context.Context, actor User, id UserID, access Access) error {
 	if !actor.Role.Allows(RoleAdmin) {
 		return fmt.Errorf("set access: %w", ErrForbidden)
 	}
+	entry := func(target string, err error, detail ...string) AuditEntry {
+		return actorEntry(actor, ActionUserAccess, target, err, detail...)
+	}
+	return s.setAccess(ctx, entry, actor.ID, id, access)
+}
+
+// SyncAccess sets the access an identity provider's claims map to (source
+// names it in the audit log, e.g. "oidc"), when the user signs in through
+// it: the same rules and revocation as SetAccess, without an admin acting.
+// The caller makes the new session after it.
+func (s *Users) SyncAccess(ctx context.Context, source string, id UserID, access Access) error {
+	entry := func(target string, err error, detail ...string) AuditEntry {
+		return actorEntry(User{Email: source}, ActionUserAccess, target, err, detail...)
+	}
+	return s.setAccess(ctx, entry, 0, id, access)
+}
+
+func (s *Users) setAccess(ctx context.Context, entry func(target string, err error, detail ...string) AuditEntry, actorID, id UserID, access Access) error {
 	u, err := s.store.User(ctx, id)
 	if err != nil {
 		return fmt.Errorf("set access: %w", err)
 	}
 	fail := func(err error) error {
-		s.audit.Record(ctx, actorEntry(actor, ActionUserAccess, u.Email, err))
+		s.audit.Record(ctx, entry(u.Email, err))
 		return fmt.Errorf("set access: %w", err)
 	}
 	access, names, err := checkAccess(ctx, s.store, access)
@@ -213,7 +231,7 @@ func (s *Users) SetAccess(ctx context.Context, actor User, id UserID, access Acc
 		return nil
 	}
 	if u.Role == RoleAdmin && access.Top() != RoleAdmin {
-		if u.ID == actor.ID {
+		if u.ID == actorID {
 			return fail(Invalid("role", "You cannot take away your own Admin role; ask another admin."))
 		}
 		if !u.Disabled {
@@ -228,8 +246,7 @@ func (s *Users) SetAccess(ctx context.Context, actor User, id UserID, access Acc
 		return fail(err)
 	}
 	name := s.accountName(ctx, names)
-	s.audit.Record(ctx, actorEntry(actor, ActionUserAccess, u.Email, nil,
-		old.Describe(name)+" → "+access.Describe(name), "sessions and tokens ended"))
+	s.audit.Record(ctx, entry(u.Email, nil, old.Describe(name)+" → "+access.Describe(name), "sessions and tokens ended"))
 	return nil
 }
 

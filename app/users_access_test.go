@@ -241,3 +241,31 @@ func TestInviteWithGrants(t *testing.T) {
 		t.Errorf("a refused invitation made a user: %v", err)
 	}
 }
+
+// TestSyncAccessFromAnIdentityProvider: the mapping of an identity
+// provider's claims sets the access without an admin, audited under the
+// source's name, with the same validation.
+func TestSyncAccessFromAnIdentityProvider(t *testing.T) {
+	e := newEnv(t)
+	ctx := t.Context()
+	accts := e.addAccounts(t, "Acme")
+	u, err := e.users.Create(ctx, e.admin, app.NewUserRequest{Email: "sso@example.com", Role: "observer", Password: "long enough password"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := e.users.SyncAccess(ctx, "oidc", u.ID, app.OnlyAccounts(app.Grant{Account: accts[0].ID, Role: app.RoleCreator})); err != nil {
+		t.Fatal(err)
+	}
+	if got, _ := e.users.Get(ctx, u.ID); got.RoleOn(accts[0].ID) != app.RoleCreator || got.Access().All {
+		t.Errorf("access = %+v", got.Access())
+	}
+	if last := e.lastAudit(t); last.Action != app.ActionUserAccess || last.Actor != "oidc" || last.Outcome != app.OutcomeOK {
+		t.Errorf("audit = %+v", last)
+	}
+	if err := e.users.SyncAccess(ctx, "oidc", u.ID, app.OnlyAccounts(app.Grant{Account: 999, Role: app.RoleCreator})); !errors.Is(err, app.ErrInvalid) {
+		t.Errorf("a claim mapped to an unknown account: %v", err)
+	}
+	if err := e.users.SyncAccess(ctx, "oidc", e.admin.ID, app.AllAccounts(app.RoleObserver)); !errors.Is(err, app.ErrInvalid) {
+		t.Errorf("demoting the last admin through claims: %v", err)
+	}
+}
