@@ -431,6 +431,7 @@ func TestE2E(t *testing.T) {
 	keyboardScenarios(t, env)
 	liveScenarios(t, env)
 	layoutScenarios(t, env)
+	grantsScenarios(t, env)
 }
 
 // templateWord is the word the status badge shows for an API state name.
