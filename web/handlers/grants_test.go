@@ -280,3 +280,29 @@ func TestActionsCheckTheRoleOnTheObjectsAccount(t *testing.T) {
 		t.Errorf("the start on A: %+v", e)
 	}
 }
+
+// TestRestoreWizardOffersCreatorAccountsOnly: a Creator on A and Observer
+// on B restores within A: B's configurations are no source and B's agents
+// no destination.
+func TestRestoreWizardOffersCreatorAccountsOnly(t *testing.T) {
+	ge := newGrantEnv(t)
+	u := ge.onA[app.RoleCreator]
+	if err := ge.users.SetAccess(t.Context(), ge.byRole[app.RoleAdmin], u.ID, app.OnlyAccounts(
+		app.Grant{Account: ge.a.ID, Role: app.RoleCreator}, app.Grant{Account: ge.b.ID, Role: app.RoleObserver})); err != nil {
+		t.Fatal(err)
+	}
+	ck := ge.login(u.Email)
+	if rec := ge.post("/accounts/select", url.Values{"account": {"all"}}, ck); rec.Code != http.StatusSeeOther {
+		t.Fatalf("choosing both accounts: status %d", rec.Code)
+	}
+	rec := ge.get("/restores/new", ck)
+	if rec.Code != http.StatusOK {
+		t.Fatalf("wizard: %d", rec.Code)
+	}
+	if body := rec.Body.String(); strings.Contains(body, "other-nightly") || !strings.Contains(body, "nightly-a") {
+		t.Error("the wizard's sources are not A's alone")
+	}
+	if rec := ge.get("/restores/new/destination?configuration="+ge.ids["configuration"][1], ck); rec.Code != http.StatusNotFound && rec.Code != http.StatusUnprocessableEntity {
+		t.Errorf("B's configuration as the source: status %d", rec.Code)
+	}
+}

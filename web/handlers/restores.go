@@ -77,14 +77,15 @@ func hiddenExcept(p app.RestorePlan, step int) []templates.Hidden {
 
 // restoreWizard serves one GET step of the wizard. A choice of an earlier
 // step that is missing or wrong sends the user back to that step, with the
-// message, as 422.
+// message, as 422. The wizard works within the accounts the user is a
+// Creator on: a restore reads one and writes another.
 func (s *server) restoreWizard(rs restoreService, step int) echo.HandlerFunc {
 	return func(c echo.Context) error {
 		p := app.ParseRestorePlan(c.QueryParams())
 		if step == app.StepBackup && p.ConfigurationID == 0 {
 			return s.renderRestoreStep(c, rs, p, app.StepBackup, app.RestoreContext{}, nil, http.StatusOK)
 		}
-		rc, err := rs.Load(c.Request().Context(), fleetScope(c), p, step)
+		rc, err := rs.Load(c.Request().Context(), creatorScope(c), p, step)
 		return s.restoreOutcome(c, rs, p, step, rc, err)
 	}
 }
@@ -100,7 +101,7 @@ func (s *server) restoreOutcome(c echo.Context, rs restoreService, p app.Restore
 		if we.Step < step {
 			// rc holds what Load read before the problem; read it again for
 			// that step so the page has all it needs.
-			rc, _ = rs.Load(c.Request().Context(), fleetScope(c), p, we.Step)
+			rc, _ = rs.Load(c.Request().Context(), creatorScope(c), p, we.Step)
 		}
 		return s.renderRestoreStep(c, rs, p, we.Step, rc, templates.FormErrors(we.Invalid.Fields), http.StatusUnprocessableEntity)
 	case errors.Is(err, app.ErrNotFound) && step <= app.StepReview:
@@ -136,7 +137,7 @@ func (s *server) renderRestoreStep(c echo.Context, rs restoreService, p app.Rest
 	}
 	switch step {
 	case app.StepBackup:
-		srcs, problems, err := rs.Sources(c.Request().Context(), fleetScope(c))
+		srcs, problems, err := rs.Sources(c.Request().Context(), creatorScope(c))
 		if err != nil {
 			return err
 		}
@@ -359,12 +360,12 @@ func (s *server) startRestore(rs restoreService) echo.HandlerFunc {
 		p := app.ParseRestorePlan(form)
 		in := app.StartInput{ConfirmOverwrite: form.Get("confirm_overwrite") == "true", Passphrase: form.Get("passphrase"), Token: form.Get("token")}
 		actor := mustUser(c)
-		fr, err := rs.Start(c.Request().Context(), actor, fleetScope(c), p, in)
+		fr, err := rs.Start(c.Request().Context(), actor, creatorScope(c), p, in)
 		if err != nil {
 			var rc app.RestoreContext
 			var we *app.WizardError
 			if !errors.As(err, &we) || we.Step == app.StepReview {
-				rc, _ = rs.Load(c.Request().Context(), fleetScope(c), p, app.StepReview)
+				rc, _ = rs.Load(c.Request().Context(), creatorScope(c), p, app.StepReview)
 			}
 			return s.restoreOutcome(c, rs, p, app.StepReview, rc, err)
 		}
