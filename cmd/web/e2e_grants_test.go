@@ -41,7 +41,7 @@ func grantsScenarios(t *testing.T, env *e2eEnv) {
 		admin.do("choose only some accounts", chromedp.Click(chromedp.CSS(`[data-testid="access-accounts"]`), chromedp.NodeVisible))
 		picked := eval[string](admin, fmt.Sprintf(`(() => {
 			const l = [...document.querySelectorAll('[data-testid="access-grants"] label')].find(l => !l.textContent.includes(%q));
-			const s = l.querySelector('select'); s.value = 'creator'; return l.textContent.trim().split('\n')[0];
+			const s = l.querySelector('select'); s.value = 'creator'; return l.childNodes[0].textContent.trim();
 		})()`, other))
 		for _, size := range [][2]int64{{1280, 800}, {390, 844}} {
 			admin.do(fmt.Sprintf("viewport %dx%d", size[0], size[1]), chromedp.EmulateViewport(size[0], size[1], chromedp.EmulateScale(1)))
