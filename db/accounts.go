@@ -21,13 +21,10 @@ func scanAccount(r rowScanner) (app.Account, error) {
 
 // CreateAccount inserts a and returns it with its id.
 func (s *Store) CreateAccount(ctx context.Context, a app.Account) (app.Account, error) {
-	res, err := s.db.ExecContext(ctx,
-		`INSERT INTO accounts (name, username, kind, secret_sealed, identity_url, region, source, created_unix, updated_unix) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`,
-		a.Name, a.Username, string(a.Kind), a.SecretSealed, a.IdentityURL, a.Region, string(a.Source), unix(a.Created), unix(a.Updated))
-	if err != nil {
-		return app.Account{}, fmt.Errorf("db: create account: %w", err)
-	}
-	id, err := res.LastInsertId()
+	var id int64
+	err := s.db.QueryRowContext(ctx,
+		`INSERT INTO accounts (name, username, kind, secret_sealed, identity_url, region, source, created_unix, updated_unix) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id`,
+		a.Name, a.Username, string(a.Kind), a.SecretSealed, a.IdentityURL, a.Region, string(a.Source), unix(a.Created), unix(a.Updated)).Scan(&id)
 	if err != nil {
 		return app.Account{}, fmt.Errorf("db: create account: %w", err)
 	}

@@ -185,7 +185,7 @@ func (s *Store) AlertRuns(ctx context.Context, account app.AccountID, perConfig 
 		defer conn.Close()
 		stmt, err := conn.PrepareContext(ctx, `SELECT job_id, agent_id, agent_name, config_id, config_name, state, finished_unix,
 			bytes_backed_up, error_count, reason FROM reports
-			WHERE config_id = ? AND +account_id = ? AND +kind = 'backup' ORDER BY finished_unix DESC, job_id DESC LIMIT ?`)
+			WHERE config_id = ? AND `+s.dialect.unindexed("account_id")+` = ? AND `+s.dialect.unindexed("kind")+` = 'backup' ORDER BY finished_unix DESC, job_id DESC LIMIT ?`)
 		if err != nil {
 			return err
 		}
@@ -525,12 +525,12 @@ func (s *Store) MarkChannelPrimed(ctx context.Context, id app.ChannelID, at time
 // HistorySynced reports whether the account's report sync has succeeded
 // once.
 func (s *Store) HistorySynced(ctx context.Context, account app.AccountID) (bool, error) {
-	var ok int
+	var ok bool // EXISTS is 0 or 1 on SQLite, a boolean on PostgreSQL: both scan into a bool
 	err := s.db.QueryRowContext(ctx, `SELECT EXISTS (SELECT 1 FROM report_sync WHERE account_id = ? AND last_ok_unix > 0)`, int64(account)).Scan(&ok)
 	if err != nil {
 		return false, fmt.Errorf("db: history synced: %w", err)
 	}
-	return ok == 1, nil
+	return ok, nil
 }
 
 // ListIncidents returns up to limit incidents of the accounts: the open
@@ -566,21 +566,18 @@ func (s *Store) OpenIncident(ctx context.Context, n app.NewIncident) (app.Incide
 	err := s.inTx(ctx, func(tx *sql.Tx) error {
 		cond := `state = 'open'`
 		if f.Once {
-			cond = `1`
+			cond = `1 = 1`
 		}
-		var exists int
+		var exists bool
 		err := tx.QueryRowContext(ctx, `SELECT EXISTS (SELECT 1 FROM alert_incidents WHERE account_id = ? AND rule = ? AND object = ? AND `+cond+`)`,
 			int64(n.AccountID), string(f.Rule), f.Object).Scan(&exists)
-		if err != nil || exists == 1 {
+		if err != nil || exists {
 			return err
 		}
-		res, err := tx.ExecContext(ctx, `INSERT INTO alert_incidents (account_id, rule, object, grp, state, title, detail, happened_unix, opened_unix)
-			VALUES (?, ?, ?, ?, 'open', ?, ?, ?, ?)`,
-			int64(n.AccountID), string(f.Rule), f.Object, f.Group, f.Title, f.Detail, unix(f.At), unix(n.Opened))
-		if err != nil {
-			return err
-		}
-		id, err := res.LastInsertId()
+		var id int64
+		err = tx.QueryRowContext(ctx, `INSERT INTO alert_incidents (account_id, rule, object, grp, state, title, detail, happened_unix, opened_unix)
+			VALUES (?, ?, ?, ?, 'open', ?, ?, ?, ?) RETURNING id`,
+			int64(n.AccountID), string(f.Rule), f.Object, f.Group, f.Title, f.Detail, unix(f.At), unix(n.Opened)).Scan(&id)
 		if err != nil {
 			return err
 		}
@@ -693,17 +690,14 @@ func channelArgs(c app.Channel) []any {
 // app.ErrConflict.
 func (s *Store) CreateChannel(ctx context.Context, c app.Channel) (app.Channel, error) {
 	args := append([]any{int64(c.AccountID), unix(c.Created)}, channelArgs(c)...)
-	res, err := s.db.ExecContext(ctx, `INSERT INTO alert_channels (account_id, created_unix, name, kind, enabled, url, secret_sealed,
+	var id int64
+	err := s.db.QueryRowContext(ctx, `INSERT INTO alert_channels (account_id, created_unix, name, kind, enabled, url, secret_sealed,
 		smtp_host, smtp_port, smtp_security, smtp_username, smtp_from, smtp_to, rules, updated_unix)
-		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`, args...)
+		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id`, args...).Scan(&id)
 	if err != nil {
 		if isUnique(err) {
 			return app.Channel{}, fmt.Errorf("channel %q: %w", c.Name, app.ErrConflict)
 		}
-		return app.Channel{}, fmt.Errorf("db: create channel: %w", err)
-	}
-	id, err := res.LastInsertId()
-	if err != nil {
 		return app.Channel{}, fmt.Errorf("db: create channel: %w", err)
 	}
 	c.ID = app.ChannelID(id)
@@ -755,7 +749,7 @@ func (s *Store) Channel(ctx context.Context, id app.ChannelID) (app.Channel, err
 
 // ListChannels returns an account's channels ordered by name.
 func (s *Store) ListChannels(ctx context.Context, account app.AccountID) ([]app.Channel, error) {
-	rows, err := s.db.QueryContext(ctx, `SELECT `+channelColumns+` FROM alert_channels WHERE account_id = ? ORDER BY name COLLATE NOCASE, id`, int64(account))
+	rows, err := s.db.QueryContext(ctx, `SELECT `+channelColumns+` FROM alert_channels WHERE account_id = ? ORDER BY `+s.dialect.nocase("name")+`, id`, int64(account))
 	if err != nil {
 		return nil, fmt.Errorf("db: list channels: %w", err)
 	}
@@ -810,12 +804,9 @@ func (s *Store) EnqueueDelivery(ctx context.Context, d app.Delivery) (app.Delive
 	if d.IncidentID != 0 {
 		incident = int64(d.IncidentID)
 	}
-	res, err := s.db.ExecContext(ctx, `INSERT INTO alert_deliveries (channel_id, incident_id, event, title, payload, next_attempt_unix, created_unix)
-		VALUES (?, ?, ?, ?, ?, ?, ?)`, int64(d.ChannelID), incident, string(d.Event), d.Title, d.Payload, unix(d.NextAttempt), unix(d.Created))
-	if err != nil {
-		return app.Delivery{}, fmt.Errorf("db: enqueue delivery: %w", err)
-	}
-	id, err := res.LastInsertId()
+	var id int64
+	err := s.db.QueryRowContext(ctx, `INSERT INTO alert_deliveries (channel_id, incident_id, event, title, payload, next_attempt_unix, created_unix)
+		VALUES (?, ?, ?, ?, ?, ?, ?) RETURNING id`, int64(d.ChannelID), incident, string(d.Event), d.Title, d.Payload, unix(d.NextAttempt), unix(d.Created)).Scan(&id)
 	if err != nil {
 		return app.Delivery{}, fmt.Errorf("db: enqueue delivery: %w", err)
 	}

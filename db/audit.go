@@ -21,7 +21,7 @@ func (s *Store) InsertAudit(ctx context.Context, e app.AuditEntry) (app.AuditEnt
 	err := s.db.QueryRowContext(ctx,
 		`INSERT INTO audit_log (time_unix, actor_id, actor, action, target, outcome, message, ip, count, aggregate_key) VALUES (?, ?, ?, ?, ?, ?, ?, ?, 1, ?)
 		 ON CONFLICT (aggregate_key) WHERE aggregate_key IS NOT NULL DO UPDATE SET
-		   count = count + 1, time_unix = excluded.time_unix, actor_id = excluded.actor_id, actor = excluded.actor,
+		   count = audit_log.count + 1, time_unix = excluded.time_unix, actor_id = excluded.actor_id, actor = excluded.actor,
 		   target = excluded.target, outcome = excluded.outcome, message = excluded.message, ip = excluded.ip
 		 RETURNING id, count`,
 		unix(e.Time), nullUserID(e.ActorID), e.Actor, string(e.Action), e.Target, string(e.Outcome), e.Message, e.IP, agg,
@@ -60,7 +60,7 @@ func (s *Store) ListAudit(ctx context.Context, f app.AuditFilter) ([]app.AuditEn
 	var where []string
 	var args []any
 	if f.Actor != "" {
-		where = append(where, `actor LIKE ? ESCAPE '\'`)
+		where = append(where, s.dialect.likeNocase(`actor`))
 		args = append(args, "%"+escapeLike(strings.ToLower(f.Actor))+"%")
 	}
 	if f.Action != "" {

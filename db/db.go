@@ -1,6 +1,20 @@
 // Package db is the console's store: it implements the store interfaces that
-// package app declares, over one SQLite file (modernc.org/sqlite, no cgo),
-// and runs the embedded goose migrations when it opens.
+// package app declares, over one SQLite file (modernc.org/sqlite, no cgo, the
+// default) or a PostgreSQL database (pgx v5 through its database/sql driver),
+// and runs the embedded goose migrations of that database when it opens.
+//
+// One Store serves both databases, so a store method is written once. Its SQL
+// uses ? placeholders and the subset of SQL both read alike (RETURNING,
+// ON CONFLICT upserts, no bare columns beside aggregates, no SQLite-only
+// functions where a standard form exists); on PostgreSQL a thin wrapper
+// around pgx's driver rewrites the placeholders to $1, $2, … for every
+// statement (rebindConn). The fragments that cannot be shared (case-blind
+// comparison and order, index hints, JSON arrays, full-text search, SQLite's
+// PRAGMAs and file maintenance) come from methods of the Store's dialect in
+// dialect.go and search.go, and nowhere else. Each database has its own
+// migrations (migrations/sqlite, migrations/postgres) with the same version
+// numbers and meaning; a test checks that the two sets match. The app and
+// the handlers cannot tell which database runs.
 package db
 
 import (
@@ -23,13 +37,14 @@ import (
 	"github.com/rcbu-console/rcbu-console/app"
 )
 
-//go:embed migrations/sqlite/*.sql
+//go:embed migrations/sqlite/*.sql migrations/postgres/*.sql
 var migrations embed.FS
 
-// Store implements app's store interfaces over SQLite.
+// Store implements app's store interfaces over SQLite or PostgreSQL.
 type Store struct {
-	db  *sql.DB
-	hot hotStatements
+	db      *sql.DB
+	dialect dialect
+	hot     hotStatements
 	// driveLimit is the most rows a history filter may select and still
 	// drive the query (see reports_list.go); tests lower it.
 	driveLimit int
@@ -51,14 +66,14 @@ type hotStatements struct {
 	accounts *sql.Stmt
 }
 
-func (h *hotStatements) prepare(ctx context.Context, db *sql.DB) error {
+func (h *hotStatements) prepare(ctx context.Context, db *sql.DB, d dialect) error {
 	for _, p := range []struct {
 		dst **sql.Stmt
 		q   string
 	}{
 		{&h.session, sessionQuery},
 		{&h.user, `SELECT ` + userColumns + ` FROM users WHERE id = ?`},
-		{&h.accounts, `SELECT ` + accountColumns + ` FROM accounts ORDER BY name COLLATE NOCASE, id`},
+		{&h.accounts, `SELECT ` + accountColumns + ` FROM accounts ORDER BY ` + d.nocase("name") + `, id`},
 	} {
 		st, err := db.PrepareContext(ctx, p.q)
 		if err != nil {
@@ -78,9 +93,17 @@ func (h *hotStatements) close() {
 	}
 }
 
-// Open opens (creating when needed, with its directory) the SQLite database
-// at path and brings its schema up to date.
-func Open(ctx context.Context, path string) (*Store, error) {
+// Open opens the database dsn names and brings its schema up to date: a
+// postgres:// (or postgresql://) URL is a PostgreSQL database, anything else
+// the path of an SQLite file (created when needed, with its directory).
+func Open(ctx context.Context, dsn string) (*Store, error) {
+	if IsPostgresDSN(dsn) {
+		return openPostgres(ctx, dsn)
+	}
+	return openSQLite(ctx, dsn)
+}
+
+func openSQLite(ctx context.Context, path string) (*Store, error) {
 	if path == "" {
 		return nil, errors.New("db: open: empty path")
 	}
@@ -109,7 +132,7 @@ func Open(ctx context.Context, path string) (*Store, error) {
 	}
 	st := &Store{db: sqlDB, driveLimit: defaultDriveLimit}
 	st.damage = quickCheck(ctx, sqlDB)
-	if err := st.hot.prepare(ctx, sqlDB); err != nil {
+	if err := st.hot.prepare(ctx, sqlDB, st.dialect); err != nil {
 		sqlDB.Close()
 		return nil, err
 	}
@@ -241,6 +264,9 @@ func unix(t time.Time) int64 {
 
 // isUnique reports whether err is a UNIQUE constraint violation.
 func isUnique(err error) bool {
+	if isUniquePostgres(err) {
+		return true
+	}
 	var se *sqlite.Error
 	if errors.As(err, &se) && (se.Code() == sqlite3.SQLITE_CONSTRAINT_UNIQUE || se.Code() == sqlite3.SQLITE_CONSTRAINT_PRIMARYKEY) {
 		return true

@@ -75,7 +75,7 @@ func (s *Store) RestoreRequest(ctx context.Context, account app.AccountID, id rc
 func (s *Store) RestoredPaths(ctx context.Context, account app.AccountID, config rcbu.ConfigurationID, limit int) ([]string, error) {
 	rows, err := s.db.QueryContext(ctx, `SELECT j.value
 		FROM (SELECT includes, created_unix FROM restore_requests WHERE account_id = ? AND config_id = ? ORDER BY created_unix DESC LIMIT 200) r,
-			json_each(r.includes) j
+			`+s.dialect.jsonEach("r.includes", "j")+`
 		GROUP BY j.value ORDER BY max(r.created_unix) DESC, j.value LIMIT ?`, int64(account), int64(config), limit)
 	if err != nil {
 		return nil, fmt.Errorf("db: restored paths: %w", err)

@@ -48,6 +48,16 @@ func (s *Store) HistoryStats(ctx context.Context) (app.HistoryStats, error) {
 	if err := s.db.QueryRowContext(ctx, `SELECT COUNT(*) FROM report_errors`).Scan(&st.Errors); err != nil {
 		return app.HistoryStats{}, fmt.Errorf("db: history stats: %w", err)
 	}
+	if s.dialect == postgresDialect {
+		// The tables of the store's schema with their indexes and TOAST; the
+		// WAL is the server's, shared by every database in the cluster.
+		if err := s.db.QueryRowContext(ctx, `SELECT COALESCE(SUM(pg_total_relation_size(c.oid)), 0)::bigint
+			FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
+			WHERE n.nspname = current_schema() AND c.relkind IN ('r', 'm')`).Scan(&st.DBBytes); err != nil {
+			return app.HistoryStats{}, fmt.Errorf("db: history stats: %w", err)
+		}
+		return st, nil
+	}
 	var pages, size int64
 	if err := s.db.QueryRowContext(ctx, `SELECT page_count, page_size FROM pragma_page_count(), pragma_page_size()`).Scan(&pages, &size); err != nil {
 		return app.HistoryStats{}, fmt.Errorf("db: history stats: %w", err)
@@ -72,9 +82,12 @@ func (s *Store) path(ctx context.Context) (string, error) {
 }
 
 // Checkpoint copies the WAL into the database and truncates it
-// (wal_checkpoint(TRUNCATE)). Busy is set when readers kept it from
+// (wal_checkpoint(TRUNCATE)); on PostgreSQL there is nothing to do. Busy is set when readers kept it from
 // finishing; nothing is lost then, the WAL just stays.
 func (s *Store) Checkpoint(ctx context.Context) (app.CheckpointResult, error) {
+	if s.dialect == postgresDialect {
+		return app.CheckpointResult{}, nil // the server checkpoints its own WAL
+	}
 	var busy int64
 	var res app.CheckpointResult
 	if err := s.db.QueryRowContext(ctx, `PRAGMA wal_checkpoint(TRUNCATE)`).Scan(&busy, &res.LogFrames, &res.Checkpointed); err != nil {
@@ -84,9 +97,13 @@ func (s *Store) Checkpoint(ctx context.Context) (app.CheckpointResult, error) {
 	return res, nil
 }
 
-// VacuumInto writes a consistent, compacted copy of the database to path,
-// which must not exist yet. Readers and writers carry on meanwhile.
+// VacuumInto writes a consistent, compacted copy of the SQLite database to
+// path, which must not exist yet (PostgreSQL: an error wrapping
+// app.ErrInvalid). Readers and writers carry on meanwhile.
 func (s *Store) VacuumInto(ctx context.Context, path string) error {
+	if s.dialect == postgresDialect {
+		return fmt.Errorf("a PostgreSQL database is backed up with pg_dump (or the server's own backups), not downloaded from the console: %w", app.ErrInvalid)
+	}
 	if _, err := os.Stat(path); err == nil {
 		return fmt.Errorf("db: vacuum into %s: file exists", path)
 	} else if !errors.Is(err, fs.ErrNotExist) {

@@ -28,7 +28,7 @@ func (s *Store) LatestBackups(ctx context.Context, keys []app.ConfigurationKey) 
 	// The unary + keeps the planner off the account indexes, whose order
 	// also fits the ORDER BY but would scan the whole account per lookup.
 	last, err := tx.PrepareContext(ctx, `SELECT state, finished_unix, bytes_backed_up FROM reports
-		WHERE config_id = ? AND +account_id = ? AND +kind = 'backup'
+		WHERE config_id = ? AND `+s.dialect.unindexed("account_id")+` = ? AND `+s.dialect.unindexed("kind")+` = 'backup'
 		ORDER BY finished_unix DESC, id DESC LIMIT 1`)
 	if err != nil {
 		return nil, fmt.Errorf("db: latest backups: %w", err)
@@ -36,7 +36,7 @@ func (s *Store) LatestBackups(ctx context.Context, keys []app.ConfigurationKey) 
 	defer last.Close()
 	// The same states as rcbu.BackupState.Succeeded, which ignores case and spaces.
 	success, err := tx.PrepareContext(ctx, `SELECT finished_unix FROM reports
-		WHERE config_id = ? AND +account_id = ? AND +kind = 'backup'
+		WHERE config_id = ? AND `+s.dialect.unindexed("account_id")+` = ? AND `+s.dialect.unindexed("kind")+` = 'backup'
 		  AND lower(replace(state, ' ', '')) IN ('completed', 'completedwitherrors', 'finished')
 		ORDER BY finished_unix DESC, id DESC LIMIT 1`)
 	if err != nil {

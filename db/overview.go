@@ -32,7 +32,7 @@ func (s *Store) ProblemRuns(ctx context.Context, accounts []app.AccountID, state
 				FROM report_errors e WHERE e.report_id = r.id ORDER BY e.list_index LIMIT 1), '')
 		FROM reports r
 		WHERE r.state IN (`+placeholders(len(states))+`) AND r.finished_unix >= ?
-		  AND +r.account_id IN (`+placeholders(len(accounts))+`) AND +r.kind = 'backup'
+		  AND `+s.dialect.unindexed("r.account_id")+` IN (`+placeholders(len(accounts))+`) AND `+s.dialect.unindexed("r.kind")+` = 'backup'
 		ORDER BY r.finished_unix DESC, r.id DESC LIMIT ?`, args...)
 	if err != nil {
 		return nil, fmt.Errorf("db: problem runs: %w", err)
@@ -69,7 +69,7 @@ func (s *Store) CountProblemRuns(ctx context.Context, accounts []app.AccountID, 
 	var n int
 	err := s.db.QueryRowContext(ctx, `SELECT count(*) FROM reports r
 		WHERE r.state IN (`+placeholders(len(states))+`) AND r.finished_unix >= ?
-		  AND +r.account_id IN (`+placeholders(len(accounts))+`)`, args...).Scan(&n)
+		  AND `+s.dialect.unindexed("r.account_id")+` IN (`+placeholders(len(accounts))+`)`, args...).Scan(&n)
 	if err != nil {
 		return 0, fmt.Errorf("db: count problem runs: %w", err)
 	}
@@ -100,10 +100,11 @@ func (s *Store) AgentDaysOf(ctx context.Context, agents []app.AgentKey, from tim
 	}
 	defer tx.Rollback() //nolint:errcheck // read-only
 	stmt, err := tx.PrepareContext(ctx, `SELECT max(r.agent_name), (r.finished_unix - ?1) / 86400 AS day,
-			sum(r.state = 'Completed'), sum(r.state = 'CompletedWithErrors'), sum(r.state IN ('Failed', 'Missed')),
-			sum(r.state NOT IN ('Completed', 'CompletedWithErrors', 'Failed', 'Missed'))
+			sum(CASE WHEN r.state = 'Completed' THEN 1 ELSE 0 END), sum(CASE WHEN r.state = 'CompletedWithErrors' THEN 1 ELSE 0 END),
+			sum(CASE WHEN r.state IN ('Failed', 'Missed') THEN 1 ELSE 0 END),
+			sum(CASE WHEN r.state NOT IN ('Completed', 'CompletedWithErrors', 'Failed', 'Missed') THEN 1 ELSE 0 END)
 		FROM reports r
-		WHERE r.agent_id = ?2 AND r.finished_unix >= ?1 AND r.finished_unix < ?3 AND +r.account_id = ?4 AND +r.kind = 'backup'
+		WHERE r.agent_id = ?2 AND r.finished_unix >= ?1 AND r.finished_unix < ?3 AND `+s.dialect.unindexed("r.account_id")+` = ?4 AND `+s.dialect.unindexed("r.kind")+` = 'backup'
 		GROUP BY day ORDER BY day`)
 	if err != nil {
 		return nil, fmt.Errorf("db: agent days: %w", err)
@@ -143,7 +144,7 @@ func (s *Store) OfflineSightings(ctx context.Context, accounts []app.AccountID) 
 	args := append([]any{app.DefaultOfflineHours}, accountArgs(accounts)...)
 	rows, err := s.db.QueryContext(ctx, `SELECT o.account_id, o.agent_id, o.since_unix, coalesce(st.offline_hours, ?)
 		FROM alert_agent_offline o LEFT JOIN alert_settings st ON st.account_id = o.account_id
-		WHERE o.account_id IN (`+placeholders(len(accounts))+`)`, args...)
+		WHERE o.account_id IN (`+placeholders(len(accounts))+`) ORDER BY o.account_id, o.agent_id`, args...)
 	if err != nil {
 		return nil, fmt.Errorf("db: offline sightings: %w", err)
 	}
@@ -205,7 +206,7 @@ func (s *Store) ConfigurationsFirstSeen(ctx context.Context, keys []app.Configur
 		for _, k := range keys {
 			var at time.Time
 			err := tx.QueryRowContext(ctx, `INSERT INTO configuration_seen (account_id, config_id, first_seen_unix) VALUES (?, ?, ?)
-				ON CONFLICT (account_id, config_id) DO UPDATE SET first_seen_unix = first_seen_unix
+				ON CONFLICT (account_id, config_id) DO UPDATE SET first_seen_unix = configuration_seen.first_seen_unix
 				RETURNING first_seen_unix`, int64(k.AccountID), int64(k.ConfigID), unix(now)).Scan((*unixTime)(&at))
 			if err != nil {
 				return err

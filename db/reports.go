@@ -285,9 +285,8 @@ func (s *Store) AgentDays(ctx context.Context, accounts []app.AccountID, from ti
 	args = append(args, start, start+int64(days)*86400)
 	// One row per agent, day and state, counted in the covering index
 	// reports_agent_days (no table reads), folded into cells here: cheaper
-	// than evaluating four string comparisons per run in SQL. The agent name
-	// is a bare column: any run's name of that group, the latest day's wins.
-	rows, err := s.db.QueryContext(ctx, `SELECT r.account_id, r.agent_id, (r.finished_unix - ?) / 86400 AS day, r.state, r.agent_name, COUNT(*)
+	// than evaluating four string comparisons per run in SQL.
+	rows, err := s.db.QueryContext(ctx, `SELECT r.account_id, r.agent_id, (r.finished_unix - ?) / 86400 AS day, r.state, MAX(r.agent_name), COUNT(*)
 		FROM reports r
 		WHERE r.account_id IN (`+placeholders(len(accounts))+`) AND r.kind = 'backup' AND r.finished_unix >= ? AND r.finished_unix < ?
 		GROUP BY r.account_id, r.agent_id, day, r.state

@@ -4,7 +4,6 @@ import (
 	"context"
 	"fmt"
 	"strings"
-	"unicode"
 
 	"github.com/rcbu-console/rcbu-console/app"
 )
@@ -68,22 +67,6 @@ var sorts = map[app.ReportSort]sortSQL{
 // walked. Sorting 5,000 snapshots takes a few milliseconds.
 const defaultDriveLimit = 5000
 
-// ftsQuery turns what a person typed into an FTS5 query: every word must
-// match (with prefix set, the last one as a prefix), and no FTS syntax gets
-// through. It returns "" when nothing searchable is left.
-func ftsQuery(q string, prefix bool) string {
-	words := strings.FieldsFunc(q, func(r rune) bool { return !unicode.IsLetter(r) && !unicode.IsNumber(r) })
-	words = words[:min(len(words), 16)]
-	parts := make([]string, len(words))
-	for i, w := range words {
-		parts[i] = `"` + w + `"`
-		if prefix && i == len(words)-1 {
-			parts[i] += "*"
-		}
-	}
-	return strings.Join(parts, " AND ")
-}
-
 // searchPlan picks the FTS query for what the user typed and counts its
 // matching errors (up to the drive limit + 1). Whole words are tried first; only
 // when they match nothing does the last word match as a prefix (the search
@@ -91,7 +74,7 @@ func ftsQuery(q string, prefix bool) string {
 // list, while whole words are intersected by seeking, so this keeps a
 // finished word cheap however common it is.
 func (s *Store) searchPlan(ctx context.Context, q string) (fts string, matches int, err error) {
-	exact := ftsQuery(q, false)
+	exact := s.dialect.ftsQuery(q, false)
 	if exact == "" {
 		return "", 0, nil
 	}
@@ -99,20 +82,9 @@ func (s *Store) searchPlan(ctx context.Context, q string) (fts string, matches i
 	if err != nil || n > 0 {
 		return exact, n, err
 	}
-	prefix := ftsQuery(q, true)
+	prefix := s.dialect.ftsQuery(q, true)
 	n, err = s.countMatches(ctx, prefix)
 	return prefix, n, err
-}
-
-// countMatches counts the errors the FTS query q matches, up to
-// the drive limit + 1 (counting stops there).
-func (s *Store) countMatches(ctx context.Context, q string) (int, error) {
-	var n int
-	err := s.db.QueryRowContext(ctx, `SELECT COUNT(*) FROM (SELECT rowid FROM report_errors_fts WHERE report_errors_fts MATCH ? LIMIT ?)`, q, s.driveLimit+1).Scan(&n)
-	if err != nil {
-		return 0, fmt.Errorf("db: count matches: %w", err)
-	}
-	return n, nil
 }
 
 // listPlan is a history query without its cursor and limit: the table
@@ -148,7 +120,7 @@ func (s *Store) plan(ctx context.Context, f app.ReportFilter, accounts []app.Acc
 	var drivers []driver
 	bounded := func(index, cond string, args ...any) {
 		drivers = append(drivers, driver{index: index, args: args,
-			count: `SELECT COUNT(*) FROM (SELECT 1 FROM reports r INDEXED BY ` + index + ` WHERE ` + cond + ` LIMIT ?)`})
+			count: `SELECT COUNT(*) FROM (SELECT 1 FROM ` + s.dialect.indexedBy(index) + ` WHERE ` + cond + ` LIMIT ?) c`})
 	}
 	if f.ConfigID != 0 {
 		add(`r.config_id = ?`, int64(f.ConfigID))
@@ -185,13 +157,19 @@ func (s *Store) plan(ctx context.Context, f app.ReportFilter, accounts []app.Acc
 		bounded("reports_errors_finished", inAccounts+` AND r.error_count > 0`, accountArgs(accounts)...)
 	}
 	if strings.TrimSpace(f.Query) != "" && fts == "" {
-		add(`0`) // only punctuation: nothing can match
+		add(`1 = 0`) // only punctuation: nothing can match
 	}
 	// The cheapest driver: the search's own count is known already.
 	driveLimit := s.driveLimit
 	best, bestN := -1, driveLimit+1
 	if fts != "" && matches <= driveLimit {
 		bestN = matches
+	}
+	if s.dialect == postgresDialect {
+		// PostgreSQL plans from its statistics and takes no index hints:
+		// counting candidates would only cost time. Only the search's
+		// condition and whether to walk per account remain to choose.
+		drivers = nil
 	}
 	for i, d := range drivers {
 		if bestN == 0 {
@@ -208,17 +186,19 @@ func (s *Store) plan(ctx context.Context, f app.ReportFilter, accounts []app.Acc
 	srt := sortOf(f.Sort)
 	switch {
 	case best >= 0:
-		p.from = `reports r INDEXED BY ` + drivers[best].index
+		p.from = s.dialect.indexedBy(drivers[best].index)
 	case fts != "" && bestN <= driveLimit:
-		p.from = `reports r NOT INDEXED` // rowid lookups of the matches only
+		p.from = s.dialect.notIndexed() // rowid lookups of the matches only
 	case withErrors:
-		p.from, p.walk = `reports r INDEXED BY `+srt.errIndex, true
+		p.from, p.walk = s.dialect.indexedBy(srt.errIndex), true
 	default:
-		p.from, p.walk = `reports r INDEXED BY `+srt.index, true
+		p.from, p.walk = s.dialect.indexedBy(srt.index), true
 	}
 	switch {
 	case fts == "":
-	case p.from == `reports r NOT INDEXED`:
+	case s.dialect == postgresDialect:
+		add(pgReportMatches, fts)
+	case p.from == s.dialect.notIndexed():
 		add(`r.id IN (`+errorReportIDs+`)`, fts)
 	case strings.HasSuffix(fts, "*"):
 		// A prefix term expands to every word it starts, and FTS5 does that

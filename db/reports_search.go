@@ -25,7 +25,7 @@ func (s *Store) ReportNames(ctx context.Context, accounts []app.AccountID, kind 
 	q := `SELECT account_id, id, name, agent_name FROM report_names WHERE account_id IN (` + placeholders(len(accounts)) + `) AND kind = ?`
 	switch m {
 	case app.MatchExact:
-		q += ` AND name = ? COLLATE NOCASE`
+		q += ` AND ` + s.dialect.nocase("name") + ` = ` + s.dialect.nocase("?")
 		args = append(args, text)
 	case app.MatchID:
 		id, err := strconv.ParseInt(text, 10, 64)
@@ -36,12 +36,11 @@ func (s *Store) ReportNames(ctx context.Context, accounts []app.AccountID, kind 
 		args = append(args, id)
 	default:
 		if text != "" {
-			// instr on lower(): LIKE would read % and _ in the text as wildcards.
-			q += ` AND instr(lower(name), lower(?)) > 0`
+			q += ` AND ` + s.dialect.contains("name")
 			args = append(args, text)
 		}
 	}
-	q += ` ORDER BY name COLLATE NOCASE, id LIMIT ?`
+	q += ` ORDER BY ` + s.dialect.nocase("name") + `, id LIMIT ?`
 	args = append(args, limit)
 	rows, err := s.db.QueryContext(ctx, q, args...)
 	if err != nil {
@@ -77,6 +76,9 @@ func (s *Store) ReportSnippets(ctx context.Context, ids []app.SnapshotID, q stri
 	if err != nil || fts == "" {
 		return out, err
 	}
+	if s.dialect == postgresDialect {
+		return s.pgSnippets(ctx, ids, q, fts)
+	}
 	const pick = `SELECT snippet(report_errors_fts, -1, char(2), char(3), '…', 16) FROM report_errors_fts WHERE report_errors_fts MATCH ?`
 	for _, id := range ids {
 		var snip string
@@ -107,7 +109,7 @@ func (s *Store) EachOutcome(ctx context.Context, f app.ReportFilter, fn func(fin
 	from := p.from
 	if p.walk {
 		// No filter drives: read by finish time, which the date bound narrows.
-		from = `reports r INDEXED BY reports_account_finished`
+		from = s.dialect.indexedBy("reports_account_finished")
 	}
 	rows, err := s.db.QueryContext(ctx, `SELECT r.finished_unix, r.state FROM `+from+` WHERE `+strings.Join(p.conds, " AND "), p.args...)
 	if err != nil {

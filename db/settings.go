@@ -43,6 +43,14 @@ func (s *Store) InsertSettingIfAbsent(ctx context.Context, key, value string) (s
 // secure_delete overwrites the freed bytes with zeros, and a TRUNCATE
 // checkpoint writes the zeroed page into the main file and empties the WAL.
 func (s *Store) PurgeSetting(ctx context.Context, key string) error {
+	if s.dialect == postgresDialect {
+		// The row's old version stays in the table's pages until VACUUM
+		// reuses them; PostgreSQL has no secure_delete.
+		if _, err := s.db.ExecContext(ctx, `DELETE FROM settings WHERE key = ?`, key); err != nil {
+			return fmt.Errorf("db: purge setting %q: %w", key, err)
+		}
+		return nil
+	}
 	conn, err := s.db.Conn(ctx)
 	if err != nil {
 		return fmt.Errorf("db: purge setting %q: %w", key, err)

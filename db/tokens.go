@@ -21,17 +21,14 @@ func scanToken(r rowScanner) (app.Token, error) {
 // CreateToken inserts t and returns it with its id; a name the user already
 // uses wraps app.ErrConflict.
 func (s *Store) CreateToken(ctx context.Context, t app.Token) (app.Token, error) {
-	res, err := s.db.ExecContext(ctx,
-		`INSERT INTO api_tokens (user_id, name, hash, hint, created_unix, expires_unix, last_used_unix) VALUES (?, ?, ?, ?, ?, ?, ?)`,
-		t.UserID, t.Name, t.Hash, t.Hint, unix(t.Created), unix(t.Expires), unix(t.LastUsed))
+	var id int64
+	err := s.db.QueryRowContext(ctx,
+		`INSERT INTO api_tokens (user_id, name, hash, hint, created_unix, expires_unix, last_used_unix) VALUES (?, ?, ?, ?, ?, ?, ?) RETURNING id`,
+		t.UserID, t.Name, t.Hash, t.Hint, unix(t.Created), unix(t.Expires), unix(t.LastUsed)).Scan(&id)
 	if err != nil {
 		if isUnique(err) {
 			return app.Token{}, fmt.Errorf("token %q: %w", t.Name, app.ErrConflict)
 		}
-		return app.Token{}, fmt.Errorf("db: create token: %w", err)
-	}
-	id, err := res.LastInsertId()
-	if err != nil {
 		return app.Token{}, fmt.Errorf("db: create token: %w", err)
 	}
 	t.ID = app.TokenID(id)

@@ -17,13 +17,10 @@ func (s *Store) CreateUserLink(ctx context.Context, l app.UserLink) (app.UserLin
 		if _, err := tx.ExecContext(ctx, `DELETE FROM user_links WHERE user_id = ?`, l.UserID); err != nil {
 			return fmt.Errorf("db: create user link: %w", err)
 		}
-		res, err := tx.ExecContext(ctx,
-			`INSERT INTO user_links (user_id, kind, hash, created_by, created_unix, expires_unix, used_unix) VALUES (?, ?, ?, ?, ?, ?, ?)`,
-			l.UserID, string(l.Kind), l.Hash, l.CreatedBy, unix(l.Created), unix(l.Expires), unix(l.Used))
-		if err != nil {
-			return fmt.Errorf("db: create user link: %w", err)
-		}
-		id, err := res.LastInsertId()
+		var id int64
+		err := tx.QueryRowContext(ctx,
+			`INSERT INTO user_links (user_id, kind, hash, created_by, created_unix, expires_unix, used_unix) VALUES (?, ?, ?, ?, ?, ?, ?) RETURNING id`,
+			l.UserID, string(l.Kind), l.Hash, l.CreatedBy, unix(l.Created), unix(l.Expires), unix(l.Used)).Scan(&id)
 		if err != nil {
 			return fmt.Errorf("db: create user link: %w", err)
 		}

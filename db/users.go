@@ -42,17 +42,14 @@ func (s *Store) CreateUser(ctx context.Context, u app.User) (app.User, error) {
 // insertUser inserts u and its grants in tx and returns u with its id; a
 // duplicate email wraps app.ErrConflict.
 func insertUser(ctx context.Context, tx *sql.Tx, u app.User) (app.User, error) {
-	res, err := tx.ExecContext(ctx,
-		`INSERT INTO users (email, name, password_hash, role, disabled, time_zone, must_change_password, created_unix, updated_unix, access) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
-		u.Email, u.Name, u.PasswordHash, u.Role.String(), u.Disabled, u.TimeZone, u.MustChangePassword, unix(u.Created), unix(u.Updated), accessName(u))
+	var id int64
+	err := tx.QueryRowContext(ctx,
+		`INSERT INTO users (email, name, password_hash, role, disabled, time_zone, must_change_password, created_unix, updated_unix, access) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id`,
+		u.Email, u.Name, u.PasswordHash, u.Role.String(), u.Disabled, u.TimeZone, u.MustChangePassword, unix(u.Created), unix(u.Updated), accessName(u)).Scan(&id)
 	if err != nil {
 		if isUnique(err) {
 			return app.User{}, fmt.Errorf("user %q: %w", u.Email, app.ErrConflict)
 		}
-		return app.User{}, fmt.Errorf("db: create user: %w", err)
-	}
-	id, err := res.LastInsertId()
-	if err != nil {
 		return app.User{}, fmt.Errorf("db: create user: %w", err)
 	}
 	u.ID = app.UserID(id)
