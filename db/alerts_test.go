@@ -32,104 +32,108 @@ func alertStore(t *testing.T) (*db.Store, app.AccountID, app.Channel) {
 }
 
 func TestChannelStore(t *testing.T) {
-	ctx := context.Background()
-	s, acct, c := alertStore(t)
-	got, err := s.Channel(ctx, c.ID)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if diff := cmp.Diff(c, got); diff != "" {
-		t.Errorf("round trip (-want +got):\n%s", diff)
-	}
-	if _, err := s.CreateChannel(ctx, app.Channel{AccountID: acct, Name: "hook", Kind: app.ChannelSlack, Created: t0, Updated: t0}); !errors.Is(err, app.ErrConflict) {
-		t.Errorf("duplicate name: %v", err)
-	}
-	c.SMTP = app.SMTPSettings{To: []string{"a@example.com", "b@example.com"}}
-	c.Name, c.Rules = "renamed", nil
-	if err := s.UpdateChannel(ctx, c); err != nil {
-		t.Fatal(err)
-	}
-	got, _ = s.Channel(ctx, c.ID)
-	if diff := cmp.Diff(c, got); diff != "" {
-		t.Errorf("after update (-want +got):\n%s", diff)
-	}
-	if err := s.DeleteChannel(ctx, c.ID); err != nil {
-		t.Fatal(err)
-	}
-	if _, err := s.Channel(ctx, c.ID); !errors.Is(err, app.ErrNotFound) {
-		t.Errorf("deleted: %v", err)
-	}
-	if err := s.DeleteChannel(ctx, c.ID); !errors.Is(err, app.ErrNotFound) {
-		t.Errorf("delete twice: %v", err)
-	}
-}
-
-func TestIncidentStore(t *testing.T) {
-	ctx := context.Background()
-	s, acct, c := alertStore(t)
-	f := app.Finding{Rule: app.RuleBackupFailed, Object: "backup:1", Group: "configuration:9", Title: "failed", At: t0, Once: true}
-	open := func(f app.Finding, at time.Time) (app.Incident, bool) {
-		t.Helper()
-		inc, ok, err := s.OpenIncident(ctx, app.NewIncident{AccountID: acct, Finding: f, Opened: at, Payload: []byte(`{}`), Channels: []app.ChannelID{c.ID}})
+	onBoth(t, func(t *testing.T) {
+		ctx := context.Background()
+		s, acct, c := alertStore(t)
+		got, err := s.Channel(ctx, c.ID)
 		if err != nil {
 			t.Fatal(err)
 		}
-		return inc, ok
-	}
-	inc, ok := open(f, t0)
-	if !ok || inc.ID == 0 {
-		t.Fatalf("not opened: %+v", inc)
-	}
-	if _, ok := open(f, t0.Add(time.Minute)); ok {
-		t.Error("opened twice while open")
-	}
-	due, err := s.DueDeliveries(ctx, t0, 10)
-	if err != nil || len(due) != 1 || due[0].IncidentID != inc.ID || due[0].Event != app.EventOpened {
-		t.Fatalf("due %+v, %v", due, err)
-	}
-
-	t.Run("resolving before the alert went out drops it and sends no resolution", func(t *testing.T) {
-		done, err := s.ResolveIncident(ctx, app.IncidentResolution{ID: inc.ID, Resolved: t0.Add(time.Hour), Title: "Resolved", Payload: []byte(`{}`)})
-		if err != nil || !done {
-			t.Fatalf("resolve: %v, %v", done, err)
+		if diff := cmp.Diff(c, got); diff != "" {
+			t.Errorf("round trip (-want +got):\n%s", diff)
 		}
-		log, _ := s.ListDeliveries(ctx, c.ID, 0, 10)
-		if len(log) != 1 || log[0].Status != app.DeliveryFailed || log[0].LastError == "" {
-			t.Errorf("log %+v", log)
+		if _, err := s.CreateChannel(ctx, app.Channel{AccountID: acct, Name: "hook", Kind: app.ChannelSlack, Created: t0, Updated: t0}); !errors.Is(err, app.ErrConflict) {
+			t.Errorf("duplicate name: %v", err)
 		}
-		if done, _ := s.ResolveIncident(ctx, app.IncidentResolution{ID: inc.ID, Resolved: t0.Add(2 * time.Hour)}); done {
-			t.Error("resolved twice")
+		c.SMTP = app.SMTPSettings{To: []string{"a@example.com", "b@example.com"}}
+		c.Name, c.Rules = "renamed", nil
+		if err := s.UpdateChannel(ctx, c); err != nil {
+			t.Fatal(err)
+		}
+		got, _ = s.Channel(ctx, c.ID)
+		if diff := cmp.Diff(c, got); diff != "" {
+			t.Errorf("after update (-want +got):\n%s", diff)
+		}
+		if err := s.DeleteChannel(ctx, c.ID); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := s.Channel(ctx, c.ID); !errors.Is(err, app.ErrNotFound) {
+			t.Errorf("deleted: %v", err)
+		}
+		if err := s.DeleteChannel(ctx, c.ID); !errors.Is(err, app.ErrNotFound) {
+			t.Errorf("delete twice: %v", err)
 		}
 	})
-	t.Run("a once finding is never reopened; others are", func(t *testing.T) {
-		if _, ok := open(f, t0.Add(3*time.Hour)); ok {
-			t.Error("a resolved once incident reopened")
+}
+
+func TestIncidentStore(t *testing.T) {
+	onBoth(t, func(t *testing.T) {
+		ctx := context.Background()
+		s, acct, c := alertStore(t)
+		f := app.Finding{Rule: app.RuleBackupFailed, Object: "backup:1", Group: "configuration:9", Title: "failed", At: t0, Once: true}
+		open := func(f app.Finding, at time.Time) (app.Incident, bool) {
+			t.Helper()
+			inc, ok, err := s.OpenIncident(ctx, app.NewIncident{AccountID: acct, Finding: f, Opened: at, Payload: []byte(`{}`), Channels: []app.ChannelID{c.ID}})
+			if err != nil {
+				t.Fatal(err)
+			}
+			return inc, ok
 		}
-		g := app.Finding{Rule: app.RuleOverdue, Object: "configuration:9", Title: "overdue", At: t0}
-		first, ok := open(g, t0)
-		if !ok {
-			t.Fatal("not opened")
+		inc, ok := open(f, t0)
+		if !ok || inc.ID == 0 {
+			t.Fatalf("not opened: %+v", inc)
 		}
-		sent := mustDue(t, s, t0, first.ID)
-		sent.Status, sent.Attempts, sent.Sent = app.DeliverySent, 1, t0
-		if err := s.SaveAttempt(ctx, sent); err != nil {
-			t.Fatal(err)
+		if _, ok := open(f, t0.Add(time.Minute)); ok {
+			t.Error("opened twice while open")
 		}
-		if done, err := s.ResolveIncident(ctx, app.IncidentResolution{ID: first.ID, Resolved: t0.Add(time.Hour), Title: "Resolved: overdue", Payload: []byte(`{}`)}); err != nil || !done {
-			t.Fatal(err)
+		due, err := s.DueDeliveries(ctx, t0, 10)
+		if err != nil || len(due) != 1 || due[0].IncidentID != inc.ID || due[0].Event != app.EventOpened {
+			t.Fatalf("due %+v, %v", due, err)
 		}
-		res := mustDue(t, s, t0.Add(time.Hour), first.ID)
-		if res.Event != app.EventResolved || res.Title != "Resolved: overdue" {
-			t.Errorf("resolution %+v", res)
-		}
-		again, ok := open(g, t0.Add(2*time.Hour))
-		if !ok || again.ID == first.ID {
-			t.Errorf("not reopened as a new incident: %+v", again)
-		}
-		list, err := s.ListIncidents(ctx, []app.AccountID{acct}, 10)
-		if err != nil || len(list) != 3 || list[0].ID != again.ID || list[0].State != app.IncidentOpen {
-			t.Errorf("list %+v, %v", list, err)
-		}
+
+		t.Run("resolving before the alert went out drops it and sends no resolution", func(t *testing.T) {
+			done, err := s.ResolveIncident(ctx, app.IncidentResolution{ID: inc.ID, Resolved: t0.Add(time.Hour), Title: "Resolved", Payload: []byte(`{}`)})
+			if err != nil || !done {
+				t.Fatalf("resolve: %v, %v", done, err)
+			}
+			log, _ := s.ListDeliveries(ctx, c.ID, 0, 10)
+			if len(log) != 1 || log[0].Status != app.DeliveryFailed || log[0].LastError == "" {
+				t.Errorf("log %+v", log)
+			}
+			if done, _ := s.ResolveIncident(ctx, app.IncidentResolution{ID: inc.ID, Resolved: t0.Add(2 * time.Hour)}); done {
+				t.Error("resolved twice")
+			}
+		})
+		t.Run("a once finding is never reopened; others are", func(t *testing.T) {
+			if _, ok := open(f, t0.Add(3*time.Hour)); ok {
+				t.Error("a resolved once incident reopened")
+			}
+			g := app.Finding{Rule: app.RuleOverdue, Object: "configuration:9", Title: "overdue", At: t0}
+			first, ok := open(g, t0)
+			if !ok {
+				t.Fatal("not opened")
+			}
+			sent := mustDue(t, s, t0, first.ID)
+			sent.Status, sent.Attempts, sent.Sent = app.DeliverySent, 1, t0
+			if err := s.SaveAttempt(ctx, sent); err != nil {
+				t.Fatal(err)
+			}
+			if done, err := s.ResolveIncident(ctx, app.IncidentResolution{ID: first.ID, Resolved: t0.Add(time.Hour), Title: "Resolved: overdue", Payload: []byte(`{}`)}); err != nil || !done {
+				t.Fatal(err)
+			}
+			res := mustDue(t, s, t0.Add(time.Hour), first.ID)
+			if res.Event != app.EventResolved || res.Title != "Resolved: overdue" {
+				t.Errorf("resolution %+v", res)
+			}
+			again, ok := open(g, t0.Add(2*time.Hour))
+			if !ok || again.ID == first.ID {
+				t.Errorf("not reopened as a new incident: %+v", again)
+			}
+			list, err := s.ListIncidents(ctx, []app.AccountID{acct}, 10)
+			if err != nil || len(list) != 3 || list[0].ID != again.ID || list[0].State != app.IncidentOpen {
+				t.Errorf("list %+v, %v", list, err)
+			}
+		})
 	})
 }
 
@@ -150,88 +154,94 @@ func mustDue(t *testing.T, s *db.Store, now time.Time, id app.IncidentID) app.De
 }
 
 func TestDeliveryLogPaging(t *testing.T) {
-	ctx := context.Background()
-	s, _, c := alertStore(t)
-	for i := range 7 {
-		if _, err := s.EnqueueDelivery(ctx, app.Delivery{ChannelID: c.ID, Event: app.EventTest, Title: "t", Payload: []byte(`{}`),
-			NextAttempt: t0.Add(time.Duration(i) * time.Minute), Created: t0}); err != nil {
-			t.Fatal(err)
+	onBoth(t, func(t *testing.T) {
+		ctx := context.Background()
+		s, _, c := alertStore(t)
+		for i := range 7 {
+			if _, err := s.EnqueueDelivery(ctx, app.Delivery{ChannelID: c.ID, Event: app.EventTest, Title: "t", Payload: []byte(`{}`),
+				NextAttempt: t0.Add(time.Duration(i) * time.Minute), Created: t0}); err != nil {
+				t.Fatal(err)
+			}
 		}
-	}
-	next, ok, err := s.NextDeliveryAt(ctx)
-	if err != nil || !ok || !next.Equal(t0) {
-		t.Errorf("next %v %v %v", next, ok, err)
-	}
-	var seen []app.DeliveryID
-	var before app.DeliveryID
-	for range 10 {
-		page, err := s.ListDeliveries(ctx, c.ID, before, 3)
-		if err != nil {
-			t.Fatal(err)
+		next, ok, err := s.NextDeliveryAt(ctx)
+		if err != nil || !ok || !next.Equal(t0) {
+			t.Errorf("next %v %v %v", next, ok, err)
 		}
-		if len(page) == 0 {
-			break
+		var seen []app.DeliveryID
+		var before app.DeliveryID
+		for range 10 {
+			page, err := s.ListDeliveries(ctx, c.ID, before, 3)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if len(page) == 0 {
+				break
+			}
+			for _, d := range page {
+				seen = append(seen, d.ID)
+			}
+			before = page[len(page)-1].ID
 		}
-		for _, d := range page {
-			seen = append(seen, d.ID)
+		if len(seen) != 7 {
+			t.Fatalf("paged %d of 7", len(seen))
 		}
-		before = page[len(page)-1].ID
-	}
-	if len(seen) != 7 {
-		t.Fatalf("paged %d of 7", len(seen))
-	}
-	for i := 1; i < len(seen); i++ {
-		if seen[i] >= seen[i-1] {
-			t.Errorf("not newest first: %v", seen)
+		for i := 1; i < len(seen); i++ {
+			if seen[i] >= seen[i-1] {
+				t.Errorf("not newest first: %v", seen)
+			}
 		}
-	}
+	})
 }
 
 func TestTrackOffline(t *testing.T) {
-	ctx := context.Background()
-	s, acct, _ := alertStore(t)
-	got, err := s.TrackOffline(ctx, acct, []rcbu.AgentID{1, 2}, nil, t0)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if diff := cmp.Diff(map[rcbu.AgentID]time.Time{1: t0, 2: t0}, got); diff != "" {
-		t.Errorf("first sightings (-want +got):\n%s", diff)
-	}
-	got, err = s.TrackOffline(ctx, acct, []rcbu.AgentID{1}, []rcbu.AgentID{2}, t0.Add(time.Hour))
-	if err != nil {
-		t.Fatal(err)
-	}
-	if diff := cmp.Diff(map[rcbu.AgentID]time.Time{1: t0}, got); diff != "" {
-		t.Errorf("the first sighting is kept, the agent back online forgotten (-want +got):\n%s", diff)
-	}
+	onBoth(t, func(t *testing.T) {
+		ctx := context.Background()
+		s, acct, _ := alertStore(t)
+		got, err := s.TrackOffline(ctx, acct, []rcbu.AgentID{1, 2}, nil, t0)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if diff := cmp.Diff(map[rcbu.AgentID]time.Time{1: t0, 2: t0}, got); diff != "" {
+			t.Errorf("first sightings (-want +got):\n%s", diff)
+		}
+		got, err = s.TrackOffline(ctx, acct, []rcbu.AgentID{1}, []rcbu.AgentID{2}, t0.Add(time.Hour))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if diff := cmp.Diff(map[rcbu.AgentID]time.Time{1: t0}, got); diff != "" {
+			t.Errorf("the first sighting is kept, the agent back online forgotten (-want +got):\n%s", diff)
+		}
+	})
 }
 
 func TestAlertSettingsStore(t *testing.T) {
-	ctx := context.Background()
-	s, acct, c := alertStore(t)
-	st, err := s.EnsureAlertSettings(ctx, acct, t0)
-	if err != nil {
-		t.Fatal(err)
-	}
-	want := app.AlertSettings{AccountID: acct, WatchSince: t0, OfflineHours: 24, GrowthFactor: 5, DigestFrequency: app.DigestOff, DigestHour: 8, DigestWeekday: time.Monday}
-	if diff := cmp.Diff(want, st); diff != "" {
-		t.Errorf("defaults (-want +got):\n%s", diff)
-	}
-	st.DigestFrequency, st.DigestChannel, st.DigestLast = app.DigestWeekly, c.ID, t0.Add(time.Hour)
-	if err := s.SaveAlertSettings(ctx, st); err != nil {
-		t.Fatal(err)
-	}
-	again, _ := s.EnsureAlertSettings(ctx, acct, t0.Add(48*time.Hour))
-	if diff := cmp.Diff(st, again); diff != "" {
-		t.Errorf("a later ensure changed the settings (-want +got):\n%s", diff)
-	}
-	if err := s.DeleteChannel(ctx, c.ID); err != nil {
-		t.Fatal(err)
-	}
-	again, _ = s.EnsureAlertSettings(ctx, acct, t0)
-	if again.DigestChannel != 0 {
-		t.Errorf("the digest still points at a deleted channel: %d", again.DigestChannel)
-	}
+	onBoth(t, func(t *testing.T) {
+		ctx := context.Background()
+		s, acct, c := alertStore(t)
+		st, err := s.EnsureAlertSettings(ctx, acct, t0)
+		if err != nil {
+			t.Fatal(err)
+		}
+		want := app.AlertSettings{AccountID: acct, WatchSince: t0, OfflineHours: 24, GrowthFactor: 5, DigestFrequency: app.DigestOff, DigestHour: 8, DigestWeekday: time.Monday}
+		if diff := cmp.Diff(want, st); diff != "" {
+			t.Errorf("defaults (-want +got):\n%s", diff)
+		}
+		st.DigestFrequency, st.DigestChannel, st.DigestLast = app.DigestWeekly, c.ID, t0.Add(time.Hour)
+		if err := s.SaveAlertSettings(ctx, st); err != nil {
+			t.Fatal(err)
+		}
+		again, _ := s.EnsureAlertSettings(ctx, acct, t0.Add(48*time.Hour))
+		if diff := cmp.Diff(st, again); diff != "" {
+			t.Errorf("a later ensure changed the settings (-want +got):\n%s", diff)
+		}
+		if err := s.DeleteChannel(ctx, c.ID); err != nil {
+			t.Fatal(err)
+		}
+		again, _ = s.EnsureAlertSettings(ctx, acct, t0)
+		if again.DigestChannel != 0 {
+			t.Errorf("the digest still points at a deleted channel: %d", again.DigestChannel)
+		}
+	})
 }
 
 // BenchmarkAlertRuns reads the growth window (31 newest runs per

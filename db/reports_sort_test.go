@@ -22,108 +22,110 @@ import (
 // sort's index, and checks each walk against the same selection sorted in
 // Go: no row twice, none missing, ties broken by id, forwards and back.
 func TestEverySortPagesEveryFilter(t *testing.T) {
-	t.Parallel()
-	ctx := context.Background()
-	s, a, b := newHistoryStore(t)
-	words := map[int64]string{} // job → its error text
-	var rs []app.Report
-	for i := int64(1); i <= 72; i++ {
-		acct := a
-		if i%4 == 0 {
-			acct = b
+	onBoth(t, func(t *testing.T) {
+		t.Parallel()
+		ctx := context.Background()
+		s, a, b := newHistoryStore(t)
+		words := map[int64]string{} // job → its error text
+		var rs []app.Report
+		for i := int64(1); i <= 72; i++ {
+			acct := a
+			if i%4 == 0 {
+				acct = b
+			}
+			r := mkReport(acct, i, histT0.Add(time.Duration(i%37)*time.Hour), func(r *app.Report) {
+				r.AgentID = rcbu.AgentID(10 + i%3)
+				r.AgentName = []string{"web", "db", "Web", ""}[i%4]
+				r.ConfigID = rcbu.ConfigurationID(100 + i%5)
+				r.ConfigName = fmt.Sprintf("cfg-%d", i%5)
+				r.State = app.ReportStates()[i%6]
+				r.Started = r.Finished.Add(-time.Duration(i%4) * time.Minute)
+				r.Duration = time.Duration(i%4) * time.Minute
+				r.FilesBackedUp, r.BytesBackedUp = i%7, (i%5)<<20
+				if i%11 == 0 {
+					r.Kind, r.FilesBackedUp, r.BytesBackedUp, r.FilesRestored, r.BytesRestored = app.KindRestore, 0, 0, i%3, (i%4)<<20
+				}
+			})
+			if i%3 != 1 {
+				text := "The file is locked by another process"
+				if i%17 == 0 {
+					text = "A rare disk fault"
+				}
+				words[i] = text
+				var es []app.ReportErrorEntry
+				for k := range 1 + i%3 {
+					es = append(es, app.ReportErrorEntry{ListIndex: int64(k), Path: fmt.Sprintf("/srv/f-%d-%d", i, k), Description: text})
+				}
+				state := r.State
+				withErrors(es...)(&r)
+				r.State = state // errors in every state, so that state and search filters overlap
+			}
+			rs = append(rs, r)
 		}
-		r := mkReport(acct, i, histT0.Add(time.Duration(i%37)*time.Hour), func(r *app.Report) {
-			r.AgentID = rcbu.AgentID(10 + i%3)
-			r.AgentName = []string{"web", "db", "Web", ""}[i%4]
-			r.ConfigID = rcbu.ConfigurationID(100 + i%5)
-			r.ConfigName = fmt.Sprintf("cfg-%d", i%5)
-			r.State = app.ReportStates()[i%6]
-			r.Started = r.Finished.Add(-time.Duration(i%4) * time.Minute)
-			r.Duration = time.Duration(i%4) * time.Minute
-			r.FilesBackedUp, r.BytesBackedUp = i%7, (i%5)<<20
-			if i%11 == 0 {
-				r.Kind, r.FilesBackedUp, r.BytesBackedUp, r.FilesRestored, r.BytesRestored = app.KindRestore, 0, 0, i%3, (i%4)<<20
-			}
-		})
-		if i%3 != 1 {
-			text := "The file is locked by another process"
-			if i%17 == 0 {
-				text = "A rare disk fault"
-			}
-			words[i] = text
-			var es []app.ReportErrorEntry
-			for k := range 1 + i%3 {
-				es = append(es, app.ReportErrorEntry{ListIndex: int64(k), Path: fmt.Sprintf("/srv/f-%d-%d", i, k), Description: text})
-			}
-			state := r.State
-			withErrors(es...)(&r)
-			r.State = state // errors in every state, so that state and search filters overlap
+		if _, err := s.InsertReports(ctx, rs); err != nil {
+			t.Fatal(err)
 		}
-		rs = append(rs, r)
-	}
-	if _, err := s.InsertReports(ctx, rs); err != nil {
-		t.Fatal(err)
-	}
-	log := slog.New(slog.DiscardHandler)
-	hist := app.NewHistory(s, nil, app.NewAudit(s, time.Now, log), func() time.Time { return histT0 }, log)
-	// Every stored row, with its snapshot id, to filter and sort in Go.
-	var all []app.Report
-	if err := hist.Export(ctx, app.ReportFilter{Accounts: []app.AccountID{a, b}}, func(r app.Report) error { all = append(all, r); return nil }); err != nil {
-		t.Fatal(err)
-	}
-	if len(all) != len(rs) {
-		t.Fatalf("stored %d of %d", len(all), len(rs))
-	}
-	from, to := histT0.Add(5*time.Hour), histT0.Add(20*time.Hour)
-	filters := []struct {
-		name string
-		f    app.ReportFilter
-		keep func(app.Report) bool
-	}{
-		{"none", app.ReportFilter{}, func(app.Report) bool { return true }},
-		{"both accounts", app.ReportFilter{Accounts: []app.AccountID{a, b}}, func(app.Report) bool { return true }},
-		{"configuration", app.ReportFilter{ConfigID: 102}, func(r app.Report) bool { return r.ConfigID == 102 }},
-		{"agent", app.ReportFilter{AgentID: 11}, func(r app.Report) bool { return r.AgentID == 11 }},
-		{"state", app.ReportFilter{State: "Failed"}, func(r app.Report) bool { return r.State == "Failed" }},
-		{"kind", app.ReportFilter{Kind: app.KindRestore}, func(r app.Report) bool { return r.Kind == app.KindRestore }},
-		{"dates", app.ReportFilter{From: from, To: to}, func(r app.Report) bool { return !r.Finished.Before(from) && r.Finished.Before(to) }},
-		{"errors only", app.ReportFilter{ErrorsOnly: true}, func(r app.Report) bool { return r.ErrorCount > 0 }},
-		{"a common word", app.ReportFilter{Query: "locked"}, func(r app.Report) bool { return strings.Contains(words[r.JobID], "locked") }},
-		{"a rare word", app.ReportFilter{Query: "rare"}, func(r app.Report) bool { return strings.Contains(words[r.JobID], "rare") }},
-		{"word and configuration", app.ReportFilter{Query: "locked", ConfigID: 103}, func(r app.Report) bool {
-			return r.ConfigID == 103 && strings.Contains(words[r.JobID], "locked")
-		}},
-		{"word, both accounts", app.ReportFilter{Accounts: []app.AccountID{a, b}, Query: "locked"}, func(r app.Report) bool { return strings.Contains(words[r.JobID], "locked") }},
-	}
-	for _, plan := range []struct {
-		name  string
-		limit int
-	}{{"driven by a filter", 5000}, {"walking the sort index", 3}} {
-		db.SetDriveLimit(s, plan.limit)
-		for _, fc := range filters {
-			for _, sort := range app.ReportSorts() {
-				for _, asc := range []bool{false, true} {
-					name := fmt.Sprintf("%s/%s/%s asc=%v", plan.name, fc.name, sort, asc)
-					f := fc.f
-					if f.Accounts == nil {
-						f.Accounts = []app.AccountID{a}
-					}
-					f.Sort, f.Asc, f.Limit = sort, asc, 10
-					var want []app.Report
-					for _, r := range all {
-						if slices.Contains(f.Accounts, r.AccountID) && fc.keep(r) {
-							want = append(want, r)
+		log := slog.New(slog.DiscardHandler)
+		hist := app.NewHistory(s, nil, app.NewAudit(s, time.Now, log), func() time.Time { return histT0 }, log)
+		// Every stored row, with its snapshot id, to filter and sort in Go.
+		var all []app.Report
+		if err := hist.Export(ctx, app.ReportFilter{Accounts: []app.AccountID{a, b}}, func(r app.Report) error { all = append(all, r); return nil }); err != nil {
+			t.Fatal(err)
+		}
+		if len(all) != len(rs) {
+			t.Fatalf("stored %d of %d", len(all), len(rs))
+		}
+		from, to := histT0.Add(5*time.Hour), histT0.Add(20*time.Hour)
+		filters := []struct {
+			name string
+			f    app.ReportFilter
+			keep func(app.Report) bool
+		}{
+			{"none", app.ReportFilter{}, func(app.Report) bool { return true }},
+			{"both accounts", app.ReportFilter{Accounts: []app.AccountID{a, b}}, func(app.Report) bool { return true }},
+			{"configuration", app.ReportFilter{ConfigID: 102}, func(r app.Report) bool { return r.ConfigID == 102 }},
+			{"agent", app.ReportFilter{AgentID: 11}, func(r app.Report) bool { return r.AgentID == 11 }},
+			{"state", app.ReportFilter{State: "Failed"}, func(r app.Report) bool { return r.State == "Failed" }},
+			{"kind", app.ReportFilter{Kind: app.KindRestore}, func(r app.Report) bool { return r.Kind == app.KindRestore }},
+			{"dates", app.ReportFilter{From: from, To: to}, func(r app.Report) bool { return !r.Finished.Before(from) && r.Finished.Before(to) }},
+			{"errors only", app.ReportFilter{ErrorsOnly: true}, func(r app.Report) bool { return r.ErrorCount > 0 }},
+			{"a common word", app.ReportFilter{Query: "locked"}, func(r app.Report) bool { return strings.Contains(words[r.JobID], "locked") }},
+			{"a rare word", app.ReportFilter{Query: "rare"}, func(r app.Report) bool { return strings.Contains(words[r.JobID], "rare") }},
+			{"word and configuration", app.ReportFilter{Query: "locked", ConfigID: 103}, func(r app.Report) bool {
+				return r.ConfigID == 103 && strings.Contains(words[r.JobID], "locked")
+			}},
+			{"word, both accounts", app.ReportFilter{Accounts: []app.AccountID{a, b}, Query: "locked"}, func(r app.Report) bool { return strings.Contains(words[r.JobID], "locked") }},
+		}
+		for _, plan := range []struct {
+			name  string
+			limit int
+		}{{"driven by a filter", 5000}, {"walking the sort index", 3}} {
+			db.SetDriveLimit(s, plan.limit)
+			for _, fc := range filters {
+				for _, sort := range app.ReportSorts() {
+					for _, asc := range []bool{false, true} {
+						name := fmt.Sprintf("%s/%s/%s asc=%v", plan.name, fc.name, sort, asc)
+						f := fc.f
+						if f.Accounts == nil {
+							f.Accounts = []app.AccountID{a}
 						}
+						f.Sort, f.Asc, f.Limit = sort, asc, 10
+						var want []app.Report
+						for _, r := range all {
+							if slices.Contains(f.Accounts, r.AccountID) && fc.keep(r) {
+								want = append(want, r)
+							}
+						}
+						if len(want) == 0 {
+							t.Fatalf("%s: the test data selects nothing", name)
+						}
+						app.SortReports(want, sort, asc)
+						checkPaging(t, hist, name, f, snapshotIDs(want))
 					}
-					if len(want) == 0 {
-						t.Fatalf("%s: the test data selects nothing", name)
-					}
-					app.SortReports(want, sort, asc)
-					checkPaging(t, hist, name, f, snapshotIDs(want))
 				}
 			}
 		}
-	}
+	})
 }
 
 // checkPaging walks f forwards to the end and back to the start and
