@@ -15,6 +15,7 @@ import (
 	"time"
 
 	"github.com/rcbu-console/rcbu-console/app"
+	"github.com/rcbu-console/rcbu-console/db"
 	"github.com/rcbu-console/rcbu-console/metrics"
 )
 
@@ -132,7 +133,7 @@ func loadConfig(args []string, getenv func(string) string, output io.Writer) (Co
 	var rawProxies, rawMetricsToken, rawMetricsAllow string
 	settings := []setting{
 		{"RCBU_WEB_ADDR", "addr", "127.0.0.1:8080", "listen address (host:port)", &raw.addr},
-		{"RCBU_WEB_DB", "db", "data/rcbu-web.db", "SQLite database file (its directory is created)", &raw.db},
+		{"RCBU_WEB_DB", "db", "data/rcbu-web.db", "SQLite database file (its directory is created), or a postgres:// URL", &raw.db},
 		{"RCBU_WEB_SECRET", "", "", "", &raw.secret},
 		{"RCBU_WEB_ADMIN_EMAIL", "admin-email", "admin@example.com", "email of the first admin, created when there are no users", &raw.adminEmail},
 		{"RCBU_WEB_ADMIN_PASSWORD", "", "", "", &raw.adminPassword},
@@ -207,9 +208,18 @@ func loadConfig(args []string, getenv func(string) string, output io.Writer) (Co
 	if cfg.DBPath == "" {
 		bad("RCBU_WEB_DB", "must not be empty")
 	}
+	if db.IsPostgresDSN(cfg.DBPath) {
+		if u, err := url.Parse(cfg.DBPath); err != nil || u.Host == "" {
+			bad("RCBU_WEB_DB", "want a PostgreSQL URL such as postgres://user:password@host:5432/dbname, got %q", db.RedactDSN(cfg.DBPath))
+		}
+	}
 	cfg.Secret = raw.secret
-	if cfg.Secret != "" && len(cfg.Secret) < app.MinSecretLen {
+	switch {
+	case cfg.Secret != "" && len(cfg.Secret) < app.MinSecretLen:
 		bad("RCBU_WEB_SECRET", "use at least %d characters (or unset it to have one generated into a key file beside the database)", app.MinSecretLen)
+	case cfg.Secret == "" && db.IsPostgresDSN(cfg.DBPath):
+		// A key file is one machine's; replicas must share the key.
+		bad("RCBU_WEB_SECRET", "required with a PostgreSQL RCBU_WEB_DB: every replica signs cookies and opens the sealed secrets with it (at least %d characters, the same on each)", app.MinSecretLen)
 	}
 	cfg.AdminEmail = strings.ToLower(strings.TrimSpace(raw.adminEmail))
 	if !strings.Contains(cfg.AdminEmail, "@") {

@@ -86,6 +86,8 @@ func TestLoadConfigErrorsNameTheVariable(t *testing.T) {
 		{"bad proxy range", map[string]string{"RCBU_WEB_TRUSTED_PROXIES": "10.0.0.0/8, proxy.local"}, []string{"RCBU_WEB_TRUSTED_PROXIES"}},
 		{"short metrics token", map[string]string{"RCBU_WEB_METRICS_TOKEN": "short"}, []string{"RCBU_WEB_METRICS_TOKEN"}},
 		{"bad metrics allow list", map[string]string{"RCBU_WEB_METRICS_ALLOW": "127.0.0.1, prometheus.local"}, []string{"RCBU_WEB_METRICS_ALLOW"}},
+		{"PostgreSQL without a shared secret", map[string]string{"RCBU_WEB_DB": "postgres://app:pw-secret@db.example.com/rcbu"}, []string{"RCBU_WEB_SECRET"}},
+		{"a PostgreSQL URL without a host", map[string]string{"RCBU_WEB_DB": "postgres:///rcbu", "RCBU_WEB_SECRET": strings.Repeat("s", 40)}, []string{"RCBU_WEB_DB"}},
 		{"several at once", map[string]string{"RCBU_WEB_ADDR": ":", "RCBU_DEMO_SPEED": "0"}, []string{"RCBU_WEB_ADDR", "RCBU_DEMO_SPEED"}},
 	}
 	for _, tt := range tests {
@@ -98,6 +100,9 @@ func TestLoadConfigErrorsNameTheVariable(t *testing.T) {
 				if !strings.Contains(err.Error(), w+":") {
 					t.Errorf("error %q does not name %s", err, w)
 				}
+			}
+			if strings.Contains(err.Error(), "pw-secret") {
+				t.Errorf("error %q repeats the database password", err)
 			}
 			for _, v := range tt.env {
 				if len(v) > 3 && strings.Contains(err.Error(), v) && (strings.Contains(v, "short") || v == "k" || v == "p") {

@@ -55,7 +55,7 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 
 	store, err := db.Open(ctx, cfg.DBPath)
 	if err != nil {
-		return err
+		return fmt.Errorf("RCBU_WEB_DB: %w", err) // names the database with its password redacted
 	}
 	defer store.Close()
 	keyFile := app.KeyFilePath(cfg.DBPath)

@@ -5,6 +5,7 @@ import (
 	"context"
 	"errors"
 	"io"
+	"net"
 	"net/http"
 	"net/http/cookiejar"
 	"net/url"
@@ -253,5 +254,26 @@ func TestRunVersionAndBadConfig(t *testing.T) {
 	}
 	if errors.Is(err, context.Canceled) {
 		t.Error("wrong error kind")
+	}
+}
+
+// A PostgreSQL database that does not answer stops the start with an error
+// that names RCBU_WEB_DB and the server, never the password.
+func TestRunWithUnreachablePostgreSQL(t *testing.T) {
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	addr := l.Addr().String()
+	l.Close() // nothing listens there now
+	err = run(t.Context(), nil, env(map[string]string{
+		"RCBU_WEB_DB":     "postgres://app:pw-secret@" + addr + "/rcbu?sslmode=disable",
+		"RCBU_WEB_SECRET": strings.Repeat("s", 40),
+	}), io.Discard, io.Discard)
+	if err == nil || !strings.Contains(err.Error(), "RCBU_WEB_DB") || !strings.Contains(err.Error(), addr) {
+		t.Fatalf("err = %v; want one naming RCBU_WEB_DB and %s", err, addr)
+	}
+	if strings.Contains(err.Error(), "pw-secret") {
+		t.Errorf("err = %v; repeats the password", err)
 	}
 }
