@@ -16,7 +16,7 @@ VERSION ?= $(shell git describe --tags --always --dirty 2>/dev/null || echo dev)
 LDFLAGS := -s -w -X main.version=$(VERSION)
 
 .PHONY: run test generate assets check-generated check-assets vet fmt-check lint bench sim build docker clean \
-	check e2e soak loadtest vulncheck staticcheck tidy-check
+	check e2e soak loadtest vulncheck staticcheck tidy-check test-db
 
 ## run: start the dashboard in demo mode on http://127.0.0.1:8080 (prints the login)
 run: assets generate
@@ -29,6 +29,13 @@ sim:
 ## test: the whole suite: every check, then the race-enabled tests (browser end-to-end tests included)
 test: check
 	$(GO) test -race -count=1 -timeout 30m ./...
+
+## test-db: the store tests on SQLite and on a throwaway PostgreSQL cluster that this starts and stops
+## (tools/postgres-test.sh; Debian's postgresql package). With RCBU_TEST_POSTGRES set, `make test` runs both too.
+test-db:
+	@set -e; eval "$$(tools/postgres-test.sh start)"; \
+	trap 'tools/postgres-test.sh stop "$$RCBU_TEST_POSTGRES_DIR"' EXIT; \
+	$(GO) test -race -count=1 ./db/
 
 ## check: go.mod tidiness, generated-file and asset drift, vet (soak-tagged code too), gofmt, staticcheck, govulncheck
 check: tidy-check check-generated check-assets vet fmt-check staticcheck vulncheck
