@@ -44,7 +44,10 @@ var migrations embed.FS
 type Store struct {
 	db      *sql.DB
 	dialect dialect
-	hot     hotStatements
+	// txLock is the PostgreSQL advisory lock key that serialises the
+	// store's transactions (inTx), one per database and schema.
+	txLock int64
+	hot    hotStatements
 	// driveLimit is the most rows a history filter may select and still
 	// drive the query (see reports_list.go); tests lower it.
 	driveLimit int
@@ -223,12 +226,24 @@ func (s *Store) Ping(ctx context.Context) error {
 func (s *Store) DB() *sql.DB { return s.db }
 
 // inTx runs fn in a transaction, committing if it returns nil.
+//
+// Store transactions run one at a time, on both databases: SQLite's BEGIN
+// IMMEDIATE (_txlock=immediate) takes its write lock, and on PostgreSQL the
+// transaction first takes an advisory lock of the store's schema (held to
+// commit or rollback). Their read-then-write steps (the sign-in throttle's
+// counters, an incident opened once) are then as safe across replicas as
+// they are within one SQLite process; reads outside transactions do not wait.
 func (s *Store) inTx(ctx context.Context, fn func(tx *sql.Tx) error) error {
 	tx, err := s.db.BeginTx(ctx, nil)
 	if err != nil {
 		return fmt.Errorf("db: begin: %w", err)
 	}
 	defer tx.Rollback() //nolint:errcheck // a no-op after Commit
+	if s.dialect == postgresDialect {
+		if _, err := tx.ExecContext(ctx, `SELECT pg_advisory_xact_lock(?)`, s.txLock); err != nil {
+			return fmt.Errorf("db: begin: lock: %w", err)
+		}
+	}
 	if err := fn(tx); err != nil {
 		return err
 	}

@@ -7,7 +7,9 @@ import (
 	"errors"
 	"fmt"
 	"hash/fnv"
+	"io"
 	"io/fs"
+	"net"
 	"net/url"
 	"strconv"
 	"strings"
@@ -18,6 +20,8 @@ import (
 	"github.com/jackc/pgx/v5/stdlib"
 	"github.com/pressly/goose/v3"
 	"github.com/pressly/goose/v3/lock"
+
+	"github.com/rcbu-console/rcbu-console/app"
 )
 
 // dialect is the database a Store talks to. The store's SQL is written once,
@@ -158,7 +162,7 @@ type rebindConnector struct{ sqldriver.Connector }
 func (c rebindConnector) Connect(ctx context.Context) (sqldriver.Conn, error) {
 	conn, err := c.Connector.Connect(ctx)
 	if err != nil {
-		return nil, err
+		return nil, unavailable(err)
 	}
 	pc, ok := conn.(*stdlib.Conn)
 	if !ok {
@@ -172,14 +176,19 @@ func (c rebindConnector) Connect(ctx context.Context) (sqldriver.Conn, error) {
 // other method (transactions, pings, resets, value checks) is pgx's own.
 type rebindConn struct{ *stdlib.Conn }
 
-func (c rebindConn) Prepare(q string) (sqldriver.Stmt, error) { return c.Conn.Prepare(rebind(q)) }
+func (c rebindConn) Prepare(q string) (sqldriver.Stmt, error) {
+	st, err := c.Conn.Prepare(rebind(q))
+	return st, lostConnection(err)
+}
 
 func (c rebindConn) PrepareContext(ctx context.Context, q string) (sqldriver.Stmt, error) {
-	return c.Conn.PrepareContext(ctx, rebind(q))
+	st, err := c.Conn.PrepareContext(ctx, rebind(q))
+	return st, lostConnection(err)
 }
 
 func (c rebindConn) ExecContext(ctx context.Context, q string, args []sqldriver.NamedValue) (sqldriver.Result, error) {
-	return c.Conn.ExecContext(ctx, rebind(q), args)
+	res, err := c.Conn.ExecContext(ctx, rebind(q), args)
+	return res, lostConnection(err)
 }
 
 // CheckNamedValue passes a Go bool as the integer 0 or 1: the schema keeps
@@ -194,7 +203,52 @@ func (c rebindConn) CheckNamedValue(nv *sqldriver.NamedValue) error {
 }
 
 func (c rebindConn) QueryContext(ctx context.Context, q string, args []sqldriver.NamedValue) (sqldriver.Rows, error) {
-	return c.Conn.QueryContext(ctx, rebind(q), args)
+	rows, err := c.Conn.QueryContext(ctx, rebind(q), args)
+	return rows, lostConnection(err)
+}
+
+func (c rebindConn) BeginTx(ctx context.Context, opts sqldriver.TxOptions) (sqldriver.Tx, error) {
+	tx, err := c.Conn.BeginTx(ctx, opts)
+	return tx, lostConnection(err)
+}
+
+// unavailableError is a PostgreSQL server that could not be reached or
+// dropped the connection. It matches app.ErrUnavailable (the pages answer
+// 503 in words) as well as the error it wraps, so database/sql still sees
+// driver.ErrBadConn and retries on a fresh connection.
+type unavailableError struct{ err error }
+
+func (e unavailableError) Error() string   { return "database unavailable: " + e.err.Error() }
+func (e unavailableError) Unwrap() []error { return []error{e.err, app.ErrUnavailable} }
+
+func unavailable(err error) error {
+	if err == nil || errors.Is(err, app.ErrUnavailable) {
+		return err
+	}
+	return unavailableError{err}
+}
+
+// lostConnection marks err unavailable when the connection, not the
+// statement, failed: the network, the server closing it (an admin shutdown
+// or a restart, SQLSTATE class 08 and 57P0x), or a connection pgx already
+// knows is broken. A statement the server refused stays as it is.
+func lostConnection(err error) error {
+	if err == nil || errors.Is(err, context.Canceled) || errors.Is(err, context.DeadlineExceeded) {
+		return err // the request gave up, not the database
+	}
+	var pe *pgconn.PgError
+	if errors.As(err, &pe) {
+		if strings.HasPrefix(pe.Code, "08") || strings.HasPrefix(pe.Code, "57P0") {
+			return unavailable(err)
+		}
+		return err
+	}
+	var ne net.Error
+	if errors.Is(err, sqldriver.ErrBadConn) || errors.As(err, &ne) || errors.Is(err, io.EOF) || errors.Is(err, io.ErrUnexpectedEOF) ||
+		pgconn.SafeToRetry(err) {
+		return unavailable(err)
+	}
+	return err
 }
 
 // openPostgres connects to the PostgreSQL database dsn names and brings its
@@ -221,11 +275,16 @@ func openPostgres(ctx context.Context, dsn string) (*Store, error) {
 	}
 	// The migrations run through pgx's own driver, as goose expects: the
 	// store's connections rebind placeholders and pass bools as integers.
-	if err := migratePostgres(ctx, stdlib.OpenDB(*cfg)); err != nil {
+	schema, err := schemaKey(ctx, sqlDB)
+	if err != nil {
 		sqlDB.Close()
 		return nil, err
 	}
-	st := &Store{db: sqlDB, dialect: postgresDialect, driveLimit: defaultDriveLimit}
+	if err := migratePostgres(ctx, stdlib.OpenDB(*cfg), schema); err != nil {
+		sqlDB.Close()
+		return nil, err
+	}
+	st := &Store{db: sqlDB, dialect: postgresDialect, driveLimit: defaultDriveLimit, txLock: lockKey("transactions " + schema)}
 	if err := st.hot.prepare(ctx, sqlDB, st.dialect); err != nil {
 		sqlDB.Close()
 		return nil, err
@@ -247,23 +306,35 @@ func pgError(err error) string {
 	return err.Error()
 }
 
-// migratePostgres runs the PostgreSQL migrations. Replicas starting together
-// take turns: goose holds a session-level advisory lock while it migrates,
-// keyed by the schema the migrations go into (so that databases or schemas
-// side by side in one cluster do not wait for each other).
-func migratePostgres(ctx context.Context, sqlDB *sql.DB) error {
+// schemaKey names the database and schema the store's tables are in; the
+// store's advisory lock keys derive from it, so that replicas of one console
+// share their locks and databases or schemas side by side in one cluster do
+// not wait for each other.
+func schemaKey(ctx context.Context, sqlDB *sql.DB) (string, error) {
+	var schema string
+	if err := sqlDB.QueryRowContext(ctx, `SELECT current_database() || '.' || COALESCE(current_schema(), '')`).Scan(&schema); err != nil {
+		return "", fmt.Errorf("db: schema: %w", err)
+	}
+	return schema, nil
+}
+
+// lockKey is the advisory lock key for a purpose within a schema.
+func lockKey(purpose string) int64 {
+	h := fnv.New64a()
+	h.Write([]byte("rcbu-console " + purpose))
+	return int64(h.Sum64() >> 1)
+}
+
+// migratePostgres runs the PostgreSQL migrations through sqlDB, which it
+// closes. Replicas starting together take turns: goose holds a session-level
+// advisory lock of the schema while it migrates.
+func migratePostgres(ctx context.Context, sqlDB *sql.DB, schema string) error {
 	defer sqlDB.Close()
 	fsys, err := fs.Sub(migrations, "migrations/postgres")
 	if err != nil {
 		return fmt.Errorf("db: migrations: %w", err)
 	}
-	var schema string
-	if err := sqlDB.QueryRowContext(ctx, `SELECT current_database() || '.' || COALESCE(current_schema(), '')`).Scan(&schema); err != nil {
-		return fmt.Errorf("db: migrations: %w", err)
-	}
-	h := fnv.New64a()
-	h.Write([]byte("rcbu-console migrations " + schema))
-	locker, err := lock.NewPostgresSessionLocker(lock.WithLockID(int64(h.Sum64() >> 1)))
+	locker, err := lock.NewPostgresSessionLocker(lock.WithLockID(lockKey("migrations " + schema)))
 	if err != nil {
 		return fmt.Errorf("db: migrations: %w", err)
 	}

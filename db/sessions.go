@@ -130,9 +130,9 @@ func (s *Store) DeleteLoginAttempts(ctx context.Context, key string) error {
 }
 
 // UpdateLoginAttempts reads the counters of keys, passes them to fn and
-// writes back what fn returns, in one transaction. The DSN's _txlock=immediate
-// takes the write lock at BEGIN, so concurrent sign-ins queue here and each
-// sees the attempts before it. A returned counter with no failures is deleted.
+// writes back what fn returns, in one transaction. Store transactions run
+// one at a time (inTx), so concurrent sign-ins queue here, on any replica,
+// and each sees the attempts before it. A returned counter with no failures is deleted.
 func (s *Store) UpdateLoginAttempts(ctx context.Context, keys []string, fn func([]app.LoginAttempts) []app.LoginAttempts) error {
 	err := s.inTx(ctx, func(tx *sql.Tx) error {
 		cs := make([]app.LoginAttempts, len(keys))
