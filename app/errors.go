@@ -23,6 +23,9 @@ var (
 	ErrConflict = errors.New("conflict")
 	// ErrCorrupt means the database failed its integrity check.
 	ErrCorrupt = errors.New("database damaged")
+	// ErrUnavailable means the database did not answer (a PostgreSQL server
+	// that is down or unreachable); trying again later may work.
+	ErrUnavailable = errors.New("database unavailable")
 	// ErrUnauthorized means the caller is not signed in (or failed to sign in).
 	ErrUnauthorized = errors.New("unauthorized")
 	// ErrForbidden means the caller is signed in but lacks the role.

@@ -96,6 +96,9 @@ func classify(err error) (status int, heading, msg string) {
 		return http.StatusBadGateway, "Cloud Backup did not answer", ue.Message()
 	case errors.As(err, &ve):
 		return http.StatusUnprocessableEntity, "Please check your input", strings.TrimPrefix(ve.Error(), "invalid input: ")
+	case errors.Is(err, app.ErrUnavailable):
+		return http.StatusServiceUnavailable, "The database is not answering",
+			"The console cannot reach its database right now, so this page cannot be shown. Try again in a moment; nothing saved is lost."
 	case errors.Is(err, app.ErrInvalid):
 		return http.StatusUnprocessableEntity, "Please check your input", "Some of the input was not valid."
 	case errors.Is(err, app.ErrNotFound):

@@ -43,3 +43,12 @@ func TestUpstreamFailureIsAPageInWords(t *testing.T) {
 		t.Error("the page shows the raw upstream status")
 	}
 }
+
+// A database that does not answer is a 503 in words, not "something went
+// wrong": the console is fine, its database is away.
+func TestUnavailableDatabaseIsA503InWords(t *testing.T) {
+	status, heading, msg := classify(fmt.Errorf("load session: %w", app.ErrUnavailable))
+	if status != http.StatusServiceUnavailable || !strings.Contains(heading, "database") || !strings.Contains(msg, "Try again") {
+		t.Errorf("classify = %d, %q, %q; want 503 saying the database is not answering", status, heading, msg)
+	}
+}
