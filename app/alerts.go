@@ -351,6 +351,10 @@ type AlertsOptions struct {
 	// account's report history has synced once, so that what the first
 	// sync finds goes out as one summary instead of a message each.
 	AwaitFirstSync bool
+	// Leases, when set, makes each account's evaluations run on one replica
+	// at a time (lease "alerts:<account>"); the replica that does not hold
+	// it skips the account until its next turn.
+	Leases *Leases
 }
 
 func (o AlertsOptions) withDefaults() AlertsOptions {

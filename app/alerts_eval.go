@@ -460,7 +460,11 @@ func (a *Alerts) evalLoop(ctx context.Context) {
 			if ctx.Err() != nil {
 				return
 			}
-			if _, err := a.Evaluate(ctx, id); err != nil && ctx.Err() == nil && !errors.Is(err, ErrNotFound) {
+			err := a.opts.Leases.Run(ctx, fmt.Sprintf("alerts:%d", id), func(ctx context.Context) error {
+				_, err := a.Evaluate(ctx, id)
+				return err
+			})
+			if err != nil && ctx.Err() == nil && !errors.Is(err, ErrNotFound) && !errors.Is(err, ErrLeaseHeld) {
 				a.opts.Log.WarnContext(ctx, "alert_evaluation_failed", slog.Int64("account_id", int64(id)), slog.Any("err", err))
 			}
 		}

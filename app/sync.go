@@ -31,6 +31,11 @@ type SyncOptions struct {
 	// stopping, with the number of reports stored and the sync's error. It
 	// runs on the account's sync goroutine and should return quickly.
 	AfterSync func(ctx context.Context, account AccountID, stored int, err error)
+	// Leases, when set, makes each account's worker sync run on one replica
+	// at a time (lease "sync:<account>"); an account whose lease another
+	// replica holds is tried again after a lease's lifetime, so the work
+	// moves here when that replica dies.
+	Leases *Leases
 }
 
 func (o SyncOptions) withDefaults() SyncOptions {
@@ -141,7 +146,16 @@ func (s *Syncer) startDue(ctx context.Context, wg *sync.WaitGroup) time.Duration
 		wg.Add(1)
 		go func(id AccountID) {
 			defer wg.Done()
-			n, err := s.SyncAccount(ctx, id)
+			var n int
+			err := s.opts.Leases.Run(ctx, fmt.Sprintf("sync:%d", id), func(ctx context.Context) error {
+				var err error
+				n, err = s.SyncAccount(ctx, id)
+				return err
+			})
+			if errors.Is(err, ErrLeaseHeld) {
+				s.elsewhere(id)
+				return
+			}
 			s.finish(ctx, id, n, err)
 		}(a.ID)
 	}
@@ -169,6 +183,21 @@ func (s *Syncer) finish(ctx context.Context, id AccountID, stored int, err error
 		s.opts.AfterSync(ctx, id, stored, err)
 	}
 	// Wake the loop so the new due time counts.
+	select {
+	case s.kick <- struct{}{}:
+	default:
+	}
+}
+
+// elsewhere records that another replica holds an account's sync: this one
+// tries again after a lease's lifetime (or its interval, if shorter), which
+// is when a dead holder's lease has run out.
+func (s *Syncer) elsewhere(id AccountID) {
+	s.mu.Lock()
+	st := s.state[id]
+	st.running = false
+	st.next = s.h.now().Add(min(s.opts.Interval, s.opts.Leases.ttl+time.Second))
+	s.mu.Unlock()
 	select {
 	case s.kick <- struct{}{}:
 	default:

@@ -112,7 +112,11 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 		demo = !has
 	}
 	guard := netguard.Policy{AllowPrivate: cfg.AllowPrivateTargets || demo}
-	alerts := app.NewAlerts(store, sealer, fleet, accounts, audit, notify.New(notify.Options{Now: now, Dialer: guard.Dialer(10 * time.Second)}), app.AlertsOptions{Now: now, Log: log, AwaitFirstSync: true})
+	// Replicas on one database share the background work through leases in
+	// it: each account's sync and alert evaluation runs on one at a time.
+	leases := app.NewLeases(store, app.DefaultLeaseTTL, now)
+	alerts := app.NewAlerts(store, sealer, fleet, accounts, audit, notify.New(notify.Options{Now: now, Dialer: guard.Dialer(10 * time.Second)}),
+		app.AlertsOptions{Now: now, Log: log, AwaitFirstSync: true, Leases: leases})
 	// A backup or restore run through the console is snapshotted as soon as
 	// it is seen to end, and then the alert rules of its account run.
 	snapshotter := alerts.SnapshotHook(history)
@@ -120,7 +124,7 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 	configurations := app.NewConfigurations(fleet, audit, ops.OverduePolicy(), now)
 	restores := app.NewRestores(fleet, audit, snapshotter, store, now, log)
 	// Each sync pass of an account triggers its alert rules.
-	syncer := app.NewSyncer(history, accounts, app.SyncOptions{Interval: cfg.SyncInterval, KeepDays: cfg.HistoryKeepDays, AfterSync: alerts.AfterSync})
+	syncer := app.NewSyncer(history, accounts, app.SyncOptions{Interval: cfg.SyncInterval, KeepDays: cfg.HistoryKeepDays, AfterSync: alerts.AfterSync, Leases: leases})
 	tokens := app.NewTokens(store, audit, now, log)
 	links := app.NewLinks(store, audit, alerts, authCfg.Password, app.LinkOptions{TTL: cfg.LinkTTL, Now: now, Log: log})
 	mfa := app.NewMFA(store, auth, audit, sealer, app.MFAOptions{Now: now, Log: log})
@@ -158,7 +162,7 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 		Log: log, Auth: auth, Users: users, Accounts: accounts, Audit: audit, Fleet: fleet, Overviews: overviews, Ops: ops, DB: store,
 		Configurations: configurations, Restores: restores,
 		History: history, Syncer: syncer, HistoryKeepDays: cfg.HistoryKeepDays, Alerts: alerts,
-		Links: links, MFA: mfa, PublicURL: cfg.PublicURL, OIDC: sso, Tokens: tokens, Metrics: prom, Health: health,
+		Links: links, MFA: mfa, PublicURL: cfg.PublicURL, OIDC: sso, Tokens: tokens, Metrics: prom, Health: health, Leases: leases,
 		SessionKey: sessionKey, SecureCookies: cfg.SecureCookies, TrustedProxies: cfg.TrustedProxies, Static: staticFS, Now: now, Version: version,
 	})
 	if err != nil {
@@ -183,6 +187,13 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 	errc := make(chan error, 1)
 	go func() { errc <- srv.Serve(ln) }()
 	go pruneExpired(ctx, auth, mfa, audit, cfg.AuditKeepDays, log)
+	// Once the background work below has stopped, its leases are given up,
+	// so another replica takes the work over at once.
+	defer func() {
+		if err := leases.ReleaseAll(context.WithoutCancel(ctx)); err != nil {
+			log.Warn("leases_release_failed", slog.Any("err", err))
+		}
+	}()
 	// The report sync reads the API in the background; pages read SQLite only.
 	// It stops (and is waited for) before the store and the simulator close.
 	syncCtx, stopSync := context.WithCancel(ctx)

@@ -82,6 +82,9 @@ type Deps struct {
 	// report snapshots, shared by /metrics and the JSON API.
 	Health *app.Health
 	DB     Pinger
+	// Leases are the background work this replica holds, which /readyz
+	// reports; optional (nil: none shown).
+	Leases *app.Leases
 	// SessionKey signs the session cookie (HMAC); at least 32 bytes, derived
 	// from the app secret.
 	SessionKey []byte

@@ -22,28 +22,47 @@ type accountChecker interface {
 	CheckAll(ctx context.Context) error
 }
 
+// leaseHolder is the background work this replica holds (*app.Leases).
+type leaseHolder interface {
+	Held(ctx context.Context) ([]string, error)
+}
+
 // readyStatus is the /readyz body.
 type readyStatus struct {
 	Status string `json:"status"`
 	Reason string `json:"reason,omitempty"`
+	// Database is "ok", "unreachable" or "damaged".
+	Database string `json:"database"`
+	// Leases names the background work this replica holds ("sync:3",
+	// "alerts:3"): with several replicas on one database, each account's
+	// work is on exactly one of them.
+	Leases []string `json:"leases"`
 }
 
 // readyz answers 200 when the database is reachable and every account can
-// sign in upstream, else 503 with the reason as JSON.
-func readyz(db Pinger, accounts accountChecker) echo.HandlerFunc {
+// sign in upstream, else 503 with the reason as JSON; either way it says
+// how the database is and which leases this replica holds.
+func readyz(db Pinger, accounts accountChecker, leases leaseHolder) echo.HandlerFunc {
 	return func(c echo.Context) error {
 		c.Response().Header().Set(echo.HeaderCacheControl, "no-store")
 		ctx, cancel := context.WithTimeout(c.Request().Context(), 10*time.Second)
 		defer cancel()
+		st := readyStatus{Status: "ok", Database: "ok", Leases: []string{}}
 		if err := db.Ping(ctx); errors.Is(err, app.ErrCorrupt) {
-			return c.JSON(http.StatusServiceUnavailable, readyStatus{Status: "unavailable", Reason: "database: damaged (PRAGMA quick_check failed at start); restore a backup"})
+			st.Status, st.Database, st.Reason = "unavailable", "damaged", "database: damaged (PRAGMA quick_check failed at start); restore a backup"
+			return c.JSON(http.StatusServiceUnavailable, st)
 		} else if err != nil {
-			return c.JSON(http.StatusServiceUnavailable, readyStatus{Status: "unavailable", Reason: "database: not reachable"})
+			st.Status, st.Database, st.Reason = "unavailable", "unreachable", "database: not reachable"
+			return c.JSON(http.StatusServiceUnavailable, st)
+		}
+		if held, err := leases.Held(ctx); err == nil {
+			st.Leases = held
 		}
 		if err := accounts.CheckAll(ctx); err != nil {
-			return c.JSON(http.StatusServiceUnavailable, readyStatus{Status: "unavailable", Reason: "upstream: " + err.Error()})
+			st.Status, st.Reason = "unavailable", "upstream: "+err.Error()
+			return c.JSON(http.StatusServiceUnavailable, st)
 		}
-		return c.JSON(http.StatusOK, readyStatus{Status: "ok"})
+		return c.JSON(http.StatusOK, st)
 	}
 }
 

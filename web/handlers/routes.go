@@ -99,7 +99,7 @@ func (s *server) routes(e *echo.Echo) *routes {
 
 	// Operations and files.
 	r.get("/healthz", public, healthz)
-	r.get("/readyz", public, readyz(s.DB, s.Accounts))
+	r.get("/readyz", public, readyz(s.DB, s.Accounts, s.Leases))
 	r.get("/static/*", public, staticFiles(s.Static, s.assetTag))
 
 	// Signing in and out.

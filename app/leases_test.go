@@ -1,0 +1,74 @@
+package app_test
+
+import (
+	"context"
+	"errors"
+	"path/filepath"
+	"testing"
+	"time"
+
+	"github.com/google/go-cmp/cmp"
+
+	"github.com/rcbu-console/rcbu-console/app"
+	"github.com/rcbu-console/rcbu-console/db"
+)
+
+// Two replicas on one database: the work under a lease runs on one of them
+// at a time, the holder shows it, and it is free again once done.
+func TestLeasesRunWorkOnOneReplicaAtATime(t *testing.T) {
+	ctx := context.Background()
+	store, err := db.Open(ctx, filepath.Join(t.TempDir(), "leases.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer store.Close()
+	clock := newClock()
+	a := app.NewLeases(store, time.Minute, clock.Now)
+	b := app.NewLeases(store, time.Minute, clock.Now)
+	if a.Holder() == b.Holder() {
+		t.Fatal("two replicas share a holder name")
+	}
+	err = a.Run(ctx, "sync:1", func(ctx context.Context) error {
+		if held, err := a.Held(ctx); err != nil || !cmp.Equal(held, []string{"sync:1"}) {
+			t.Errorf("a holds %v, %v; want sync:1", held, err)
+		}
+		ran := false
+		err := b.Run(ctx, "sync:1", func(context.Context) error { ran = true; return nil })
+		if !errors.Is(err, app.ErrLeaseHeld) || ran {
+			t.Errorf("b.Run while a holds the lease: ran %v, err %v; want ErrLeaseHeld", ran, err)
+		}
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if held, _ := a.Held(ctx); len(held) != 0 {
+		t.Errorf("a still holds %v after its work ended", held)
+	}
+	ran := false
+	if err := b.Run(ctx, "sync:1", func(context.Context) error { ran = true; return nil }); err != nil || !ran {
+		t.Errorf("b.Run after a finished: ran %v, err %v", ran, err)
+	}
+	// a replica that dies mid-work (never releases): the lease moves once it
+	// has expired.
+	if ok, err := store.AcquireLease(ctx, "alerts:1", a.Holder(), clock.Now(), clock.Now().Add(time.Minute)); err != nil || !ok {
+		t.Fatalf("a takes alerts:1: %v, %v", ok, err)
+	}
+	if err := b.Run(ctx, "alerts:1", func(context.Context) error { return nil }); !errors.Is(err, app.ErrLeaseHeld) {
+		t.Errorf("b took a live lease: %v", err)
+	}
+	clock.Advance(time.Minute)
+	if err := b.Run(ctx, "alerts:1", func(context.Context) error { return nil }); err != nil {
+		t.Errorf("b could not take the lease of a dead replica: %v", err)
+	}
+	// Shutting down gives every lease up at once.
+	if ok, _ := store.AcquireLease(ctx, "sync:2", a.Holder(), clock.Now(), clock.Now().Add(time.Minute)); !ok {
+		t.Fatal("a could not take sync:2")
+	}
+	if err := a.ReleaseAll(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if err := b.Run(ctx, "sync:2", func(context.Context) error { return nil }); err != nil {
+		t.Errorf("sync:2 not free after a released its leases: %v", err)
+	}
+}
