@@ -281,8 +281,10 @@ type AlertStore interface {
 
 	// EnqueueDelivery inserts a pending delivery.
 	EnqueueDelivery(ctx context.Context, d Delivery) (Delivery, error)
-	// DueDeliveries returns up to limit pending deliveries due at now, oldest first.
-	DueDeliveries(ctx context.Context, now time.Time, limit int) ([]Delivery, error)
+	// ClaimDueDeliveries returns up to limit pending deliveries due at now,
+	// oldest first, and moves their next attempt to until, so that another
+	// replica does not send them too while this one does.
+	ClaimDueDeliveries(ctx context.Context, now, until time.Time, limit int) ([]Delivery, error)
 	// NextDeliveryAt returns when the earliest pending delivery is due.
 	NextDeliveryAt(ctx context.Context) (time.Time, bool, error)
 	// SaveAttempt writes a delivery's status after an attempt.

@@ -54,11 +54,17 @@ func (a *Alerts) sendLoop(ctx context.Context) {
 	}
 }
 
+// claimWindow is how long a claimed delivery is this replica's to send: its
+// attempt's outcome ends the claim, and a replica that dies meanwhile leaves
+// it to be sent (again) after this.
+const claimWindow = 2 * time.Minute
+
 // DispatchDue attempts every delivery that is due, oldest first (up to one
 // batch), and returns how many it attempted. A failed attempt is retried
 // after RetryBase·2^(attempts−1), capped at RetryMax, until MaxAttempts.
 func (a *Alerts) DispatchDue(ctx context.Context) (int, error) {
-	due, err := a.store.DueDeliveries(ctx, a.opts.Now(), dispatchBatch)
+	now := a.opts.Now()
+	due, err := a.store.ClaimDueDeliveries(ctx, now, now.Add(claimWindow), dispatchBatch)
 	if err != nil {
 		return 0, fmt.Errorf("dispatch: %w", err)
 	}

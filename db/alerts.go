@@ -786,6 +786,11 @@ func (s *Store) deliveries(ctx context.Context, q string, args ...any) ([]app.De
 	if err != nil {
 		return nil, err
 	}
+	return scanDeliveries(rows)
+}
+
+// scanDeliveries reads and closes rows of deliveryColumns.
+func scanDeliveries(rows *sql.Rows) ([]app.Delivery, error) {
 	defer rows.Close()
 	var out []app.Delivery
 	for rows.Next() {
@@ -820,6 +825,38 @@ func (s *Store) DueDeliveries(ctx context.Context, now time.Time, limit int) ([]
 		ORDER BY next_attempt_unix, id LIMIT ?`, unix(now), limit)
 	if err != nil {
 		return nil, fmt.Errorf("db: due deliveries: %w", err)
+	}
+	return list, nil
+}
+
+// ClaimDueDeliveries returns up to limit pending deliveries due at now,
+// oldest first, and moves their next attempt to until: a claim. Another
+// replica dispatching meanwhile does not see them, and the attempt's outcome
+// (SaveAttempt) replaces the claim; a replica that dies after claiming
+// leaves them to be retried once until has passed. On PostgreSQL the rows
+// are read FOR UPDATE SKIP LOCKED, so claims never wait on each other.
+func (s *Store) ClaimDueDeliveries(ctx context.Context, now, until time.Time, limit int) ([]app.Delivery, error) {
+	var list []app.Delivery
+	err := s.inTx(ctx, func(tx *sql.Tx) error {
+		q := `SELECT ` + deliveryColumns + ` FROM alert_deliveries WHERE status = 'pending' AND next_attempt_unix <= ?
+			ORDER BY next_attempt_unix, id LIMIT ?` + s.dialect.skipLocked()
+		rows, err := tx.QueryContext(ctx, q, unix(now), limit)
+		if err != nil {
+			return err
+		}
+		list, err = scanDeliveries(rows)
+		if err != nil || len(list) == 0 {
+			return err
+		}
+		args := []any{unix(until)}
+		for _, d := range list {
+			args = append(args, int64(d.ID))
+		}
+		_, err = tx.ExecContext(ctx, `UPDATE alert_deliveries SET next_attempt_unix = ? WHERE id IN (`+placeholders(len(list))+`)`, args...)
+		return err
+	})
+	if err != nil {
+		return nil, fmt.Errorf("db: claim due deliveries: %w", err)
 	}
 	return list, nil
 }

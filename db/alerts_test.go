@@ -3,6 +3,8 @@ package db_test
 import (
 	"context"
 	"errors"
+	"fmt"
+	"sync"
 	"testing"
 	"time"
 
@@ -278,4 +280,57 @@ func BenchmarkAlertRuns(b *testing.B) {
 			b.Fatalf("%d runs, %v", len(runs), err)
 		}
 	}
+}
+
+// A claim hands each due delivery to one dispatcher: claimed, it is not due
+// again until the claim runs out (or the attempt's outcome is saved); many
+// dispatchers claiming at once each get different deliveries.
+func TestClaimDueDeliveries(t *testing.T) {
+	onBoth(t, func(t *testing.T) {
+		ctx := context.Background()
+		s, _, c := alertStore(t)
+		const n = 30
+		for i := range n {
+			if _, err := s.EnqueueDelivery(ctx, app.Delivery{ChannelID: c.ID, Event: app.EventTest, Title: fmt.Sprint("test ", i), Payload: []byte(`{}`),
+				NextAttempt: t0, Created: t0}); err != nil {
+				t.Fatal(err)
+			}
+		}
+		until := t0.Add(2 * time.Minute)
+		var mu sync.Mutex
+		seen := map[app.DeliveryID]int{}
+		var wg sync.WaitGroup
+		for range 6 {
+			wg.Go(func() {
+				got, err := s.ClaimDueDeliveries(ctx, t0, until, 4)
+				if err != nil {
+					t.Error(err)
+				}
+				mu.Lock()
+				for _, d := range got {
+					seen[d.ID]++
+				}
+				mu.Unlock()
+			})
+		}
+		wg.Wait()
+		if len(seen) != 24 {
+			t.Errorf("6 claims of 4 got %d deliveries; want 24", len(seen))
+		}
+		for id, k := range seen {
+			if k != 1 {
+				t.Errorf("delivery %d claimed %d times", id, k)
+			}
+		}
+		rest, err := s.ClaimDueDeliveries(ctx, t0, until, 100)
+		if err != nil || len(rest) != n-24 {
+			t.Fatalf("the rest: %d, %v; want %d", len(rest), err, n-24)
+		}
+		if again, _ := s.ClaimDueDeliveries(ctx, until.Add(-time.Second), until, 100); len(again) != 0 {
+			t.Errorf("%d claimed deliveries were due again before the claim ran out", len(again))
+		}
+		if again, _ := s.ClaimDueDeliveries(ctx, until, until.Add(time.Minute), 100); len(again) != n {
+			t.Errorf("after the claim ran out %d were due; want %d", len(again), n)
+		}
+	})
 }

@@ -112,6 +112,16 @@ func (d dialect) notIndexed() string {
 	return `reports r NOT INDEXED`
 }
 
+// skipLocked ends a SELECT that claims rows: on PostgreSQL the rows are
+// locked, and rows another transaction has locked are passed over (SQLite
+// runs one write transaction at a time, so there is nothing to skip).
+func (d dialect) skipLocked() string {
+	if d == postgresDialect {
+		return ` FOR UPDATE SKIP LOCKED`
+	}
+	return ``
+}
+
 // jsonEach is a FROM item with one row per element of the JSON array of
 // strings in expr, the element in column value.
 func (d dialect) jsonEach(expr, alias string) string {
