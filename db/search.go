@@ -56,14 +56,17 @@ func (d dialect) ftsQuery(q string, prefix bool) string {
 }
 
 // countMatches counts the errors the full-text query q matches, up to
-// the drive limit + 1 (counting stops there).
+// the drive limit + 1 (counting stops there). PostgreSQL's planner needs no
+// count to choose a plan, so there it only says whether any matches (0 or
+// 1): counting a common word's thousands of matches would cost more than
+// the page.
 func (s *Store) countMatches(ctx context.Context, q string) (int, error) {
-	query := `SELECT COUNT(*) FROM (SELECT rowid FROM report_errors_fts WHERE report_errors_fts MATCH ? LIMIT ?)`
+	query, limit := `SELECT COUNT(*) FROM (SELECT rowid FROM report_errors_fts WHERE report_errors_fts MATCH ? LIMIT ?)`, s.driveLimit+1
 	if s.dialect == postgresDialect {
-		query = `SELECT COUNT(*) FROM (SELECT 1 FROM report_errors WHERE search @@ search_query(?) LIMIT ?) m`
+		query, limit = `SELECT COUNT(*) FROM (SELECT 1 FROM report_errors WHERE search @@ search_query(?) LIMIT ?) m`, 1
 	}
 	var n int
-	if err := s.db.QueryRowContext(ctx, query, q, s.driveLimit+1).Scan(&n); err != nil {
+	if err := s.db.QueryRowContext(ctx, query, q, limit).Scan(&n); err != nil {
 		return 0, fmt.Errorf("db: count matches: %w", err)
 	}
 	return n, nil
