@@ -56,6 +56,10 @@ type OpsOptions struct {
 	// ReadBudget bounds each read a start makes before it asks Cloud Backup
 	// to start (default 10 s), leaving the rest of ActionBudget to the start.
 	ReadBudget time.Duration
+	// Leases, when set, makes a configuration's start a step of one replica
+	// at a time (lease "start:<account>:<configuration>"), as the start lock
+	// makes it within one: two Starts posted to two replicas start one job.
+	Leases *Leases
 }
 
 // Ops carries the rules of the operations pages: starting and stopping
@@ -313,6 +317,11 @@ func (o *Ops) startBackup(ctx context.Context, scope Scope, fc FleetConfiguratio
 		return StartedBackup{}, err
 	}
 	defer unlock()
+	release, err := o.opts.Leases.Hold(ctx, fmt.Sprintf("start:%d:%d", fc.AccountID, id))
+	if err != nil {
+		return StartedBackup{}, fmt.Errorf("wait for another start: %w", err)
+	}
+	defer release()
 	res := StartedBackup{Configuration: fc}
 	tk := tokenKey{config: id}
 	// Each read before the start gets ReadBudget of its own.

@@ -102,6 +102,36 @@ func (l *Leases) Run(ctx context.Context, name string, fn func(ctx context.Conte
 	return err
 }
 
+// Hold waits until it holds the lease name (checking every holdPoll, as
+// long as ctx allows) and returns the func that gives it up: for a short
+// step that must not run on two replicas at once, such as starting a
+// configuration's backup. A nil Leases holds nothing.
+func (l *Leases) Hold(ctx context.Context, name string) (func(), error) {
+	if l == nil {
+		return func() {}, nil
+	}
+	for {
+		now := l.now()
+		ok, err := l.store.AcquireLease(ctx, name, l.holder, now, now.Add(l.ttl))
+		if err != nil {
+			return nil, fmt.Errorf("lease %s: %w", name, err)
+		}
+		if ok {
+			return func() { _ = l.store.ReleaseLease(context.WithoutCancel(ctx), name, l.holder) }, nil
+		}
+		t := time.NewTimer(holdPoll)
+		select {
+		case <-ctx.Done():
+			t.Stop()
+			return nil, fmt.Errorf("lease %s: %w", name, ctx.Err())
+		case <-t.C:
+		}
+	}
+}
+
+// holdPoll is how often Hold asks again for a lease another replica holds.
+const holdPoll = 50 * time.Millisecond
+
 // Held returns the names of the leases this replica holds now.
 func (l *Leases) Held(ctx context.Context) ([]string, error) {
 	if l == nil {

@@ -120,7 +120,7 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 	// A backup or restore run through the console is snapshotted as soon as
 	// it is seen to end, and then the alert rules of its account run.
 	snapshotter := alerts.SnapshotHook(history)
-	ops := app.NewOps(fleet, audit, app.OpsOptions{Now: now, Log: log, Snapshotter: snapshotter})
+	ops := app.NewOps(fleet, audit, app.OpsOptions{Now: now, Log: log, Snapshotter: snapshotter, Leases: leases})
 	configurations := app.NewConfigurations(fleet, audit, ops.OverduePolicy(), now)
 	restores := app.NewRestores(fleet, audit, snapshotter, store, now, log)
 	// Each sync pass of an account triggers its alert rules.
