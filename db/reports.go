@@ -39,6 +39,17 @@ func scanReport(sc rowScanner, extra ...any) (app.Report, error) {
 // INSERT per row (27 parameters a row stays far below SQLite's limit).
 const insertChunk = 32
 
+// chunk is how many snapshots one INSERT carries on this dialect. On
+// PostgreSQL every statement is a round trip and fires the report_names
+// trigger once, so a batch goes in as few statements as its 65,535
+// parameters allow (27 a row).
+func (d dialect) chunk() int {
+	if d == postgresDialect {
+		return 512
+	}
+	return insertChunk
+}
+
 const insertReportSQL = `INSERT INTO reports (account_id, kind, job_id, agent_id, agent_name, config_id, config_name,
 	backup_id, dest_agent_id, dest_name, state, can_restore, started_unix, finished_unix, duration_s,
 	files_searched, bytes_searched, files_backed_up, bytes_backed_up, files_restored, bytes_restored,
@@ -63,15 +74,16 @@ func (s *Store) InsertReports(ctx context.Context, rs []app.Report) (int, error)
 	n := 0
 	err := s.inTx(ctx, func(tx *sql.Tx) error {
 		var full *sql.Stmt
-		if len(rs) >= insertChunk {
+		chunk := s.dialect.chunk()
+		if len(rs) >= chunk {
 			var err error
-			if full, err = tx.PrepareContext(ctx, insertReportsSQL(insertChunk)); err != nil {
+			if full, err = tx.PrepareContext(ctx, insertReportsSQL(chunk)); err != nil {
 				return err
 			}
 			defer full.Close()
 		}
-		for start := 0; start < len(rs); start += insertChunk {
-			part := rs[start:min(start+insertChunk, len(rs))]
+		for start := 0; start < len(rs); start += chunk {
+			part := rs[start:min(start+chunk, len(rs))]
 			args := make([]any, 0, len(part)*27)
 			for _, r := range part {
 				raw := r.Raw
@@ -85,7 +97,7 @@ func (s *Store) InsertReports(ctx context.Context, rs []app.Report) (int, error)
 			}
 			var rows *sql.Rows
 			var err error
-			if len(part) == insertChunk && full != nil {
+			if len(part) == chunk && full != nil {
 				rows, err = full.QueryContext(ctx, args...)
 			} else {
 				rows, err = tx.QueryContext(ctx, insertReportsSQL(len(part)), args...)
