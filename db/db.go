@@ -142,12 +142,16 @@ func openSQLite(ctx context.Context, path string) (*Store, error) {
 	return st, nil
 }
 
+// migrate runs the SQLite migrations. Versions are taken in blocks by work
+// that lands in any order, so a database may already have a later version
+// than one that lands after it: goose applies such a missing lower version
+// instead of refusing to start (WithAllowOutofOrder), on both dialects.
 func migrate(ctx context.Context, sqlDB *sql.DB) error {
 	fsys, err := fs.Sub(migrations, "migrations/sqlite")
 	if err != nil {
 		return fmt.Errorf("db: migrations: %w", err)
 	}
-	p, err := goose.NewProvider(goose.DialectSQLite3, sqlDB, fsys)
+	p, err := goose.NewProvider(goose.DialectSQLite3, sqlDB, fsys, goose.WithAllowOutofOrder(true))
 	if err != nil {
 		return fmt.Errorf("db: migrations: %w", err)
 	}

@@ -348,7 +348,7 @@ func migratePostgres(ctx context.Context, sqlDB *sql.DB, schema string) error {
 	if err != nil {
 		return fmt.Errorf("db: migrations: %w", err)
 	}
-	p, err := goose.NewProvider(goose.DialectPostgres, sqlDB, fsys, goose.WithSessionLocker(locker))
+	p, err := goose.NewProvider(goose.DialectPostgres, sqlDB, fsys, goose.WithSessionLocker(locker), goose.WithAllowOutofOrder(true))
 	if err != nil {
 		return fmt.Errorf("db: migrations: %w", err)
 	}

@@ -49,14 +49,20 @@ func dialectOf(t testing.TB) string {
 	return "sqlite"
 }
 
+// testDSN is a fresh, empty database on t's database: an SQLite file in
+// t.TempDir(), or a PostgreSQL schema of its own.
+func testDSN(t testing.TB) string {
+	t.Helper()
+	if dialectOf(t) == "postgres" {
+		return testSchema(t)
+	}
+	return filepath.Join(t.TempDir(), "test.db")
+}
+
 // newTestStore opens a fresh store on t's database.
 func newTestStore(t testing.TB) *db.Store {
 	t.Helper()
-	dsn := filepath.Join(t.TempDir(), "test.db")
-	if dialectOf(t) == "postgres" {
-		dsn = testSchema(t)
-	}
-	s, err := db.Open(context.Background(), dsn)
+	s, err := db.Open(context.Background(), testDSN(t))
 	if err != nil {
 		t.Fatalf("Open: %v", err)
 	}

@@ -84,19 +84,28 @@ func openBenchDB(b *testing.B) benchDB {
 	return e.db
 }
 
+// cachedBenchDB opens a benchmark database generated earlier; ok is true
+// when it opened (err set if it could not) or holds the whole history.
+func cachedBenchDB(ctx context.Context, dsn string) (benchDB, bool) {
+	s, err := db.Open(ctx, dsn)
+	if err != nil {
+		return benchDB{err: err}, true
+	}
+	var n int64
+	if err := s.DB().QueryRowContext(ctx, `SELECT COUNT(*) FROM reports`).Scan(&n); err == nil && n == benchReports {
+		return benchDB{store: s, acct: 1, path: dsn}, true
+	}
+	s.Close()
+	return benchDB{}, false
+}
+
 func generateBenchDB() benchDB {
 	ctx := context.Background()
 	path := filepath.Join(os.TempDir(), "rcbu-history-bench-"+benchVersion+".db")
 	if _, err := os.Stat(path); err == nil {
-		s, err := db.Open(ctx, path)
-		if err != nil {
-			return benchDB{err: err}
+		if bd, ok := cachedBenchDB(ctx, path); ok {
+			return bd
 		}
-		var n int64
-		if err := s.DB().QueryRowContext(ctx, `SELECT COUNT(*) FROM reports`).Scan(&n); err == nil && n == benchReports {
-			return benchDB{store: s, acct: 1, path: path}
-		}
-		s.Close()
 	}
 	tmp := path + ".tmp"
 	for _, p := range []string{tmp, tmp + "-wal", tmp + "-shm"} {
@@ -405,15 +414,9 @@ func generatePostgresBenchDB() benchDB {
 		return benchDB{err: err}
 	}
 	if exists {
-		s, err := db.Open(ctx, dsn)
-		if err != nil {
-			return benchDB{err: err}
+		if bd, ok := cachedBenchDB(ctx, dsn); ok {
+			return bd
 		}
-		var n int64
-		if err := s.DB().QueryRowContext(ctx, `SELECT COUNT(*) FROM reports`).Scan(&n); err == nil && n == benchReports {
-			return benchDB{store: s, acct: 1, path: dsn}
-		}
-		s.Close()
 	}
 	for _, q := range []string{`DROP SCHEMA IF EXISTS ` + schema + ` CASCADE`, `CREATE SCHEMA ` + schema} {
 		if _, err := pg.admin.ExecContext(ctx, q); err != nil {
