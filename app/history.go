@@ -278,6 +278,10 @@ type History struct {
 	mu       sync.Mutex
 	gen      uint64
 	heatmaps map[heatmapKey]heatmapEntry
+	// shared, when set, is how long what was read under a generation may be
+	// reused at most: with several replicas on one database, the others'
+	// writes do not bump this one's gen (SetSharedStore).
+	shared time.Duration
 }
 
 // heatmapKey identifies one heatmap: the accounts, the first day and the
@@ -435,7 +439,27 @@ func (h *History) insertReports(ctx context.Context, rs []Report) (int, error) {
 func (h *History) Generation() uint64 {
 	h.mu.Lock()
 	defer h.mu.Unlock()
-	return h.gen
+	return h.generation()
+}
+
+// generation is Generation with h.mu held: the count of this process's
+// writes, and with a shared store also the current period of h.shared, so
+// that it changes at least that often.
+func (h *History) generation() uint64 {
+	if h.shared <= 0 {
+		return h.gen
+	}
+	return h.gen + uint64(h.now().UnixNano()/int64(h.shared))<<32
+}
+
+// SetSharedStore says that other console replicas write to the same store,
+// so that the caches keyed by Generation (the heatmap, the overview's latest
+// runs) are reread at least every period rather than only after this
+// replica's own writes. Call it before the history is used.
+func (h *History) SetSharedStore(period time.Duration) {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	h.shared = period
 }
 
 // changed bumps the generation of the stored snapshots.
@@ -481,7 +505,7 @@ func (h *History) Heatmap(ctx context.Context, accounts []AccountID, days int, l
 	}
 	key := heatmapKey{accounts: strings.Join(ids, ","), from: from.Unix(), loc: loc.String(), days: days}
 	h.mu.Lock()
-	gen := h.gen
+	gen := h.generation()
 	e, ok := h.heatmaps[key]
 	h.mu.Unlock()
 	if ok && e.gen == gen {

@@ -72,3 +72,22 @@ func TestLeasesRunWorkOnOneReplicaAtATime(t *testing.T) {
 		t.Errorf("sync:2 not free after a released its leases: %v", err)
 	}
 }
+
+// With other replicas writing to the same store, the history's generation
+// (which keys the overview's caches) moves on with time too, not only with
+// this replica's own writes.
+func TestSharedHistoryGenerationMovesWithTime(t *testing.T) {
+	clock := newClock()
+	h := app.NewHistory(nil, nil, nil, clock.Now, discard())
+	g := h.Generation()
+	clock.Advance(time.Minute)
+	if h.Generation() != g {
+		t.Fatal("the generation of a history nobody else writes moved with time")
+	}
+	h.SetSharedStore(30 * time.Second)
+	g = h.Generation()
+	clock.Advance(30 * time.Second)
+	if h.Generation() == g {
+		t.Errorf("the shared history's generation stayed %d for 30 s", g)
+	}
+}

@@ -99,6 +99,11 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 	// background refresh runs; a change made through the console drops them.
 	fleet := app.NewFleet(accounts, app.FleetOptions{Now: now, Log: log, MaxStale: time.Minute})
 	history := app.NewHistory(store, accounts, audit, now, log)
+	if db.IsPostgresDSN(cfg.DBPath) {
+		// Other replicas may write to the history: what the overview caches
+		// from it is reread at least every 30 s.
+		history.SetSharedStore(30 * time.Second)
+	}
 	// Alert channels connect only where the policy allows, checked on the
 	// address actually dialled: never link-local or cloud metadata, and
 	// loopback or private only when configured or in demo mode (whose
