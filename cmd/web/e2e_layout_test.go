@@ -113,8 +113,18 @@ func layoutScenarios(t *testing.T, env *e2eEnv) {
 		if got := tb.text(`[data-testid="filter-summary"]`); got != "Filters (1 active)" {
 			t.Errorf("after clearing one filter the summary says %q, want Filters (1 active)", got)
 		}
+		tb.open("/agents?status=offline")
+		if got := tb.text(`[data-testid="filter-summary"]`); got != "Filters (1 active)" {
+			t.Errorf("phone agents filter summary %q, want Filters (1 active)", got)
+		}
+		if eval[bool](tb, `document.querySelector('[data-testid="agent-filters"]').checkVisibility()`) {
+			t.Error("on a phone the agent filters show before the summary is opened")
+		}
+		if !eval[bool](tb, `document.querySelector('[data-testid="agents-results"]').checkVisibility()`) {
+			t.Error("on a phone the agents list is hidden")
+		}
 		tb.do("viewport 1280x800", chromedp.EmulateViewport(1280, 800, chromedp.EmulateScale(1)))
-		for _, path := range []string{"/activity", "/configurations", "/admin/audit"} {
+		for _, path := range []string{"/activity", "/configurations", "/admin/audit", "/agents"} {
 			tb.open(path)
 			if eval[bool](tb, `document.querySelector('[data-testid="filter-summary"]').checkVisibility()`) {
 				t.Errorf("%s at 1280 px shows the filter summary", path)

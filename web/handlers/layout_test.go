@@ -1,6 +1,8 @@
 package handlers
 
 import (
+	"net/http"
+	"net/url"
 	"strings"
 	"testing"
 
@@ -26,6 +28,8 @@ func TestFilterFoldCountsTheFiltersSet(t *testing.T) {
 		{"activity: an unknown state is ignored, not counted", "/activity?state=bogus", "Filters"},
 		{"configurations with no filter", "/configurations", "Filters"},
 		{"configurations by search and frequency", "/configurations?q=night&frequency=Daily", "Filters (2 active)"},
+		{"agents with no filter", "/agents", "Filters"},
+		{"agents by search and status", "/agents?q=web&status=offline", "Filters (2 active)"},
 		{"audit log with no filter", "/admin/audit", "Filters"},
 		{"audit log by actor, outcome and date", "/admin/audit?actor=admin&outcome=ok&from=2026-03-01", "Filters (3 active)"},
 	}
@@ -96,6 +100,47 @@ func TestActionBarsPutThePrimaryFirstAndDangerInRed(t *testing.T) {
 		}
 		if bar.Children().First().AttrOr("data-testid", "") != "start-slot" {
 			t.Error("Start is not first for a creator")
+		}
+	})
+	t.Run("a running backup's page: its actions are a bar with Stop last, in red", func(t *testing.T) {
+		rec := te.post("/configurations/"+i64(cfg)+"/backups", url.Values{"token": {app.NewStartToken()}}, admin)
+		if rec.Code != http.StatusSeeOther {
+			t.Fatalf("start: %d", rec.Code)
+		}
+		bar := testid(doc(t, te.get(rec.Header().Get("Location"), admin)), "job-actions")
+		if !bar.HasClass("action-bar") {
+			t.Errorf("the job's actions have class %q, want an action bar", bar.AttrOr("class", ""))
+		}
+		stop := bar.Find(`[data-testid="stop-backup"]`)
+		if stop.Length() != 1 || !stop.HasClass("danger") {
+			t.Fatalf("Stop: %d, class %q; want one, danger", stop.Length(), stop.AttrOr("class", ""))
+		}
+		if last := bar.Children().Last(); last.AttrOr("data-testid", "") != "stop-form" {
+			t.Errorf("the last action is %q, want Stop", last.AttrOr("data-testid", last.Text()))
+		}
+	})
+	t.Run("user page: the reset link first, Disable last and red", func(t *testing.T) {
+		obs := te.byRole[app.RoleObserver]
+		bar := testid(doc(t, te.get("/admin/users/"+obs.ID.String(), admin)), "user-actions")
+		forms := bar.Children()
+		if forms.Length() != 2 || forms.First().Find(`[data-testid="reset-link"]`).Length() != 1 {
+			t.Fatalf("user actions %q, want the reset link then Disable", strings.Join(strings.Fields(bar.Text()), " "))
+		}
+		dis := forms.Last().Find(`[data-testid="disable-user"]`)
+		if !dis.HasClass("danger") || forms.Last().AttrOr("data-confirm", "") == "" {
+			t.Errorf("Disable user: class %q, confirm %q; want danger, asked first", dis.AttrOr("class", ""), forms.Last().AttrOr("data-confirm", ""))
+		}
+	})
+	t.Run("a one-time link's breadcrumb names the user once", func(t *testing.T) {
+		obs := te.byRole[app.RoleObserver]
+		rec := te.post("/admin/users/"+obs.ID.String()+"/reset-link", nil, admin)
+		wantStatus(t, rec, http.StatusOK)
+		bc := testid(doc(t, rec), "breadcrumb").Text()
+		if n := strings.Count(bc, obs.Email); n != 1 {
+			t.Errorf("the breadcrumb %q names %s %d times, want once", strings.Join(strings.Fields(bc), " "), obs.Email, n)
+		}
+		if !strings.HasSuffix(strings.TrimSpace(bc), "Reset link") {
+			t.Errorf("the breadcrumb %q does not end in the page", strings.Join(strings.Fields(bc), " "))
 		}
 	})
 	t.Run("breadcrumbs are one trail ending in the page", func(t *testing.T) {
