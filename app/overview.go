@@ -11,9 +11,9 @@ import (
 	"strings"
 	"sync"
 	"time"
-	"unicode"
 
 	"github.com/rcbu-console/rcbu-console/rcbu"
+	"github.com/rcbu-console/rcbu-console/words"
 )
 
 // ConfigurationState is a configuration with what the console derives
@@ -821,7 +821,7 @@ func attention(states []ConfigurationState, agents map[AgentKey]*OverviewAgent, 
 		}
 		a.ConfigID, a.ConfigName = r.ConfigID, displayOr(st.Configuration.Name, r.ConfigName)
 		a.At, a.State, a.BackupID, a.FirstError, a.More = r.Finished, r.State, r.BackupID, runError(r), more[k]
-		a.Cause = "Last run " + StateWords(r.State)
+		a.Cause = "Last run " + words.Outcome(r.State)
 		a.CanRun = canRun(*st, agents)
 		out = append(out, a)
 	}
@@ -917,7 +917,7 @@ func runError(r ProblemRun) string {
 	case r.FirstError != "":
 		return r.FirstError
 	case r.Reason != "":
-		return ReasonWords(r.Reason)
+		return words.Reason(r.Reason)
 	default:
 		return ""
 	}
@@ -934,57 +934,13 @@ func overdueCause(st ConfigurationState, oa *OverviewAgent, lastState string) st
 	case !st.Configuration.IsActive:
 		return "Configuration disabled"
 	case lastState != "":
-		return "Last run " + StateWords(lastState)
+		return "Last run " + words.Outcome(lastState)
 	case st.Overdue.Never:
 		return "Never succeeded"
 	case st.LastRun.IsZero():
 		return "Never ran"
 	default:
 		return "No run since its last success"
-	}
-}
-
-// ReasonWords says a report's reason in words: "AgentOffline" is "Agent
-// offline", "UnableToBackup" is "Unable to back up"; "" and "Success" say
-// nothing.
-func ReasonWords(reason string) string {
-	switch reason {
-	case "", "Success":
-		return ""
-	case "UnableToBackup":
-		return "Unable to back up"
-	}
-	var b strings.Builder
-	for i, r := range reason {
-		if i > 0 && unicode.IsUpper(r) {
-			b.WriteByte(' ')
-			r = unicode.ToLower(r)
-		}
-		b.WriteRune(r)
-	}
-	return b.String()
-}
-
-// StateWords says a final state in words, lower case, for a sentence:
-// "failed", "completed with errors", "was missed", "was skipped".
-func StateWords(state string) string {
-	switch strings.ToLower(strings.ReplaceAll(state, " ", "")) {
-	case "failed":
-		return "failed"
-	case "missed":
-		return "was missed"
-	case "skipped":
-		return "was skipped"
-	case "completedwitherrors":
-		return "completed with errors"
-	case "completed":
-		return "completed"
-	case "stopped", "stoppedbyuser":
-		return "was stopped"
-	case "":
-		return "unknown"
-	default:
-		return "ended " + state
 	}
 }
 

@@ -226,7 +226,7 @@ func TestAttentionOrderAndCauses(t *testing.T) {
 	rec := records{
 		runs: []ProblemRun{
 			{AccountID: 1, BackupID: 901, AgentID: 1, ConfigID: 10, State: "Failed", Finished: now.Add(-time.Hour), FirstError: "Access denied"},
-			{AccountID: 1, BackupID: 902, AgentID: 1, ConfigID: 40, State: "CompletedWithErrors", Finished: now.Add(-90 * time.Minute)},
+			{AccountID: 1, BackupID: 902, AgentID: 1, ConfigID: 40, State: "CompletedWithErrors", Finished: now.Add(-90 * time.Minute), Reason: "UnableToProcessSomeFiles"},
 			{AccountID: 1, BackupID: 903, AgentID: 1, ConfigID: 50, State: "Failed", Finished: now.Add(-2 * time.Hour)},
 			{AccountID: 1, BackupID: 904, AgentID: 1, ConfigID: 10, State: "Failed", Finished: now.Add(-3 * time.Hour)},
 			{AccountID: 1, BackupID: 905, AgentID: 9, ConfigID: 99, State: "Failed", Finished: now.Add(-3 * time.Hour)}, // deleted configuration
@@ -251,13 +251,10 @@ func TestAttentionOrderAndCauses(t *testing.T) {
 	if !got[0].CanRun || got[1].CanRun || !got[2].AgentOffline || !got[2].OfflineSince.Equal(now.Add(-30*time.Hour)) || got[0].FirstError != "Access denied" {
 		t.Errorf("actions %+v", got[:3])
 	}
-}
-
-func TestReasonWords(t *testing.T) {
-	for in, want := range map[string]string{"": "", "Success": "", "AgentOffline": "Agent offline", "UnableToBackup": "Unable to back up", "Stopped": "Stopped"} {
-		if got := ReasonWords(in); got != want {
-			t.Errorf("ReasonWords(%q) = %q, want %q", in, got, want)
-		}
+	// With no error line the reason says what went wrong, in the words
+	// every page uses.
+	if got[4].FirstError != "Some files could not be processed" {
+		t.Errorf("the reason reads %q, want the words table's", got[4].FirstError)
 	}
 }
 

@@ -199,7 +199,7 @@ func FailedBackups(runs []Report, lastSuccess map[rcbu.ConfigurationID]time.Time
 		if !alertState(r.State) || r.Finished.Before(since) || !done[r.ConfigID].Before(r.Finished) {
 			continue
 		}
-		detail := fmt.Sprintf("The backup %d of %s on %s %s", r.JobID, configName(*r), onAgent(*r), StateWords(r.State))
+		detail := fmt.Sprintf("The backup %d of %s on %s %s", r.JobID, configName(*r), onAgent(*r), words.Outcome(r.State))
 		if r.ErrorCount > 0 {
 			detail += fmt.Sprintf(" with %d %s", r.ErrorCount, plural(r.ErrorCount, "error", "errors"))
 		}

@@ -132,6 +132,21 @@ var States = newTable("state",
 	"Not Available", "No run yet",
 )
 
+// Outcomes says how a run ended as the end of a sentence, lower case:
+// "Last run failed", "The backup 42 of nightly on web-01 was missed". It
+// covers the final states of §11.1 and §11.2; Outcome says any other state
+// through States.
+var Outcomes = newTable("outcome",
+	"Completed", "completed",
+	"Finished", "completed",
+	"CompletedWithErrors", "completed with errors",
+	"Failed", "failed",
+	"Stopped", "was stopped",
+	"StoppedByUser", "was stopped",
+	"Skipped", "was skipped",
+	"Missed", "was missed",
+)
+
 // Reasons is the report Reason values (§11.4): why a run ended as it did.
 // "Success" says nothing a person needs, so it reads as "": pages show the
 // state and the errors instead.
@@ -285,6 +300,19 @@ var AuditActions = newTable("audit action",
 // State says a backup or restore state in words ("StoppedByUser" is a
 // reason, see Reason).
 func State(raw string) string { return States.Say(raw) }
+
+// Outcome says how a run in state raw ended, for the end of a sentence
+// ("failed", "was missed"); a state that is not final reads "ended "
+// followed by its words, and "" reads "ended in an unknown state".
+func Outcome(raw string) string {
+	if w, ok := Outcomes.words[norm(raw)]; ok {
+		return w
+	}
+	if strings.TrimSpace(raw) == "" {
+		return "ended in an unknown state"
+	}
+	return "ended " + strings.ToLower(State(raw))
+}
 
 // Reason says a report's Reason in words; "Success" and "" read "".
 func Reason(raw string) string { return Reasons.Say(raw) }

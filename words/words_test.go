@@ -171,6 +171,29 @@ func TestSay(t *testing.T) {
 	}
 }
 
+// TestEveryFinalStateHasAnOutcome: each final state of the contract reads
+// as the end of a sentence from the one table.
+func TestEveryFinalStateHasAnOutcome(t *testing.T) {
+	doc := contract(t)
+	final := listed(row(t, section(t, doc, "### 6.4"), "State"))
+	if len(final) < 2 {
+		t.Fatalf("found %d final states (%q): the contract's list moved", len(final), final)
+	}
+	for _, st := range append(final, "Missed", "Skipped") {
+		if !words.Outcomes.Known(st) {
+			t.Errorf("final state %q has no outcome words", st)
+		}
+	}
+	for raw, want := range map[string]string{
+		"Failed": "failed", "Completed WithErrors": "completed with errors", "Missed": "was missed",
+		"Stopped": "was stopped", "InProgress": "ended in progress", "": "ended in an unknown state",
+	} {
+		if got := words.Outcome(raw); got != want {
+			t.Errorf("Outcome(%q) = %q, want %q", raw, got, want)
+		}
+	}
+}
+
 func TestEvery(t *testing.T) {
 	for d, want := range map[time.Duration]string{
 		time.Hour: "Hourly", 24 * time.Hour: "Daily", 7 * 24 * time.Hour: "Weekly",
