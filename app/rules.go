@@ -129,7 +129,7 @@ func completed(state string) bool { return stateIs(state, "Completed") }
 func sizedRun(state string) bool  { return stateIs(state, "Completed", "CompletedWithErrors") }
 
 func configName(r Report) string {
-	return cmp.Or(r.ConfigName, "configuration "+strconv.FormatInt(int64(r.ConfigID), 10))
+	return cmp.Or(r.ConfigName, words.DeletedConfiguration(int64(r.ConfigID)))
 }
 
 func agentName(name string, id rcbu.AgentID) string {

@@ -327,6 +327,14 @@ func AuditAction(raw string) string { return AuditActions.Say(raw) }
 // Virginia (IAD)"); "" reads "".
 func Datacenter(raw string) string { return Datacenters.Say(raw) }
 
+// DeletedConfiguration names a configuration that neither the API nor the
+// report history names any more. Every configuration is created with a name
+// (§5.6), so a job or report that comes without one belongs to a
+// configuration that is gone; the id stays for support.
+func DeletedConfiguration(id int64) string {
+	return "Deleted configuration (ID " + strconv.FormatInt(id, 10) + ")"
+}
+
 // Every says a repeat interval in words: "Hourly", "Daily", "Weekly", or
 // "Every 6 hours", "Every 3 days", "Every 90 minutes".
 func Every(d time.Duration) string {

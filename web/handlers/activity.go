@@ -140,7 +140,7 @@ func activityRow(fa app.FleetActivity, canStop bool, now time.Time, loc *time.Lo
 		Busy:          app.JobBusy(a),
 		Agent:         displayName(a.SourceMachineName, "agent "+strconv.FormatInt(int64(a.SourceAgentID), 10)),
 		AgentHref:     "/agents/" + strconv.FormatInt(int64(a.SourceAgentID), 10),
-		Configuration: displayName(a.DisplayName, "configuration "+cid),
+		Configuration: configName(a.DisplayName, int64(a.ConfigurationID)),
 		ConfigHref:    "/configurations/" + cid,
 		Account:       fa.AccountName,
 		When:          templates.NewTimeView(pastOrNow(a.TimeOfActivity.Time, now), now, loc),

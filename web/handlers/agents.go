@@ -280,7 +280,7 @@ func (s *server) agentView(c echo.Context, u app.User, d app.AgentDetail) templa
 		cf := st.Configuration
 		cid := strconv.FormatInt(int64(cf.ID), 10)
 		row := templates.AgentConfigRow{
-			ID: cid, Href: "/configurations/" + cid, Name: displayName(cf.Name, "configuration "+cid),
+			ID: cid, Href: "/configurations/" + cid, Name: configName(cf.Name, int64(cf.ID)),
 			Schedule: scheduleWords(cf), Enabled: cf.IsActive, Overdue: st.Overdue.Words(),
 			LastState: lastStateBadge(st.LastState),
 			LastRun:   templates.NewTimeView(st.LastRun, now, loc),

@@ -465,7 +465,7 @@ func (s *server) settingsView(c echo.Context, al alertSettingsService, acct app.
 	for _, r := range page.Rows {
 		cfg := r.Configuration.Configuration
 		id := strconv.FormatInt(int64(cfg.ID), 10)
-		g := templates.GraceRowView{ID: id, Name: displayName(cfg.Name, "Configuration "+id), Agent: cfg.MachineName,
+		g := templates.GraceRowView{ID: id, Name: configName(cfg.Name, int64(cfg.ID)), Agent: cfg.MachineName,
 			Schedule: "Manual: never overdue", Default: "—"}
 		if r.Interval > 0 {
 			g.Schedule = words.Every(r.Interval)

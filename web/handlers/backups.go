@@ -117,13 +117,13 @@ func (s *server) agentStartView(c echo.Context, ops backupStarter, agent rcbu.Ag
 		for _, fc := range cfgs {
 			if fc.Configuration.AgentID == agent {
 				cid := strconv.FormatInt(int64(fc.Configuration.ID), 10)
-				v.Options = append(v.Options, templates.Option{Value: cid, Label: displayName(fc.Configuration.Name, "configuration "+cid), Selected: fc.Configuration.ID == chosen})
+				v.Options = append(v.Options, templates.Option{Value: cid, Label: configName(fc.Configuration.Name, int64(fc.Configuration.ID)), Selected: fc.Configuration.ID == chosen})
 			}
 		}
 	}
 	if len(v.Options) == 0 {
 		cid := strconv.FormatInt(int64(chosen), 10)
-		v.Options = []templates.Option{{Value: cid, Label: "configuration " + cid, Selected: true}}
+		v.Options = []templates.Option{{Value: cid, Label: configName("", int64(chosen)), Selected: true}}
 	}
 	return v
 }
@@ -246,7 +246,7 @@ func (s *server) jobPanelView(c echo.Context, j app.BackupJob, compact bool) tem
 		PageURL:           "/backups/" + id,
 		Agent:             displayName(b.MachineName, "agent "+strconv.FormatInt(int64(b.AgentID), 10)),
 		AgentHref:         "/agents/" + strconv.FormatInt(int64(b.AgentID), 10),
-		Configuration:     displayName(b.ConfigurationName, "configuration "+cid),
+		Configuration:     s.jobConfigName(c, j.AccountID, b.ConfigurationName, int64(b.ConfigurationID)),
 		ConfigurationHref: "/configurations/" + cid,
 		CanStop:           u.RoleOn(j.AccountID).Allows(app.RoleCreator),
 		StopURL:           "/backups/" + id + "/stop" + q,

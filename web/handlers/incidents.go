@@ -359,7 +359,7 @@ func (s *server) renderIncident(c echo.Context, status int, d app.IncidentDetail
 // configuration and agent ("configuration 12" and "agent 7" when it knows
 // none, as for one that never reported).
 func incidentNames(ctx context.Context, names nameSource, inc app.Incident) (cfg, agent string, err error) {
-	cfg = "configuration " + strconv.FormatInt(int64(inc.ConfigID), 10)
+	cfg = words.DeletedConfiguration(int64(inc.ConfigID))
 	agent = "agent " + strconv.FormatInt(int64(inc.AgentID), 10)
 	scope := []app.AccountID{inc.AccountID}
 	if n, err := names.NameOf(ctx, scope, app.NameConfiguration, int64(inc.ConfigID)); err != nil {

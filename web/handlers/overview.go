@@ -16,6 +16,7 @@ import (
 	"github.com/rcbu-console/rcbu-console/app"
 	"github.com/rcbu-console/rcbu-console/rcbu"
 	"github.com/rcbu-console/rcbu-console/web/templates"
+	"github.com/rcbu-console/rcbu-console/words"
 )
 
 // fleetScope is the request's account scope for the Fleet: the account
@@ -238,7 +239,7 @@ func jobChips(jobs []app.FleetActivity, now time.Time, loc *time.Location) []tem
 		id := strconv.FormatInt(a.ID, 10)
 		ch := templates.JobChip{
 			State: templates.BackupBadge(a.CurrentState),
-			Name:  displayName(a.DisplayName, "configuration "+strconv.FormatInt(int64(a.ConfigurationID), 10)),
+			Name:  configName(a.DisplayName, int64(a.ConfigurationID)),
 			Href:  "/backups/" + id,
 			Since: templates.NewTimeView(a.TimeOfActivity.Time, now, loc),
 		}
@@ -419,7 +420,7 @@ func attentionRow(at app.Attention, canAct bool, token string, now time.Time, lo
 	}
 	if at.ConfigID != 0 {
 		cid := strconv.FormatInt(int64(at.ConfigID), 10)
-		r.Configuration = displayName(at.ConfigName, "configuration "+cid)
+		r.Configuration = configName(at.ConfigName, int64(at.ConfigID))
 		r.ConfigHref = "/configurations/" + cid
 	}
 	switch at.Kind {
@@ -491,7 +492,7 @@ func overviewRow(oa app.OverviewAgent, runningKnown, canStart bool, token string
 			r.Overdue = append(r.Overdue, templates.Badge{Word: st.Configuration.Name + ": " + st.Overdue.Words(), Tone: templates.ToneOverdue})
 		}
 		cid := strconv.FormatInt(int64(st.Configuration.ID), 10)
-		opts = append(opts, templates.Option{Value: cid, Label: displayName(st.Configuration.Name, "configuration "+cid)})
+		opts = append(opts, templates.Option{Value: cid, Label: configName(st.Configuration.Name, int64(st.Configuration.ID))})
 	}
 	if canStart && len(opts) > 0 {
 		r.Start = &templates.AgentStartView{AgentID: id, Token: token, Options: opts}
@@ -545,6 +546,24 @@ func ageView(last time.Time, level app.AgeLevel, now time.Time, loc *time.Locati
 }
 
 // displayName shows a name from the API, or a fallback for an empty one.
+// configName is how a page names a configuration: its name, else words
+// saying it is gone (with its id), never the bare id.
+func configName(name string, id int64) string {
+	return displayName(name, words.DeletedConfiguration(id))
+}
+
+// jobConfigName names a job's configuration: the name the API gave, else
+// the newest one the report history knows, else words saying it is gone.
+// A failed history read costs only the name, so it falls back to the words.
+func (s *server) jobConfigName(c echo.Context, account app.AccountID, name string, id int64) string {
+	if name == "" {
+		if n, err := s.History.NameOf(c.Request().Context(), []app.AccountID{account}, app.NameConfiguration, id); err == nil {
+			name = n
+		}
+	}
+	return configName(name, id)
+}
+
 func displayName(name, fallback string) string {
 	if name == "" {
 		return fallback
@@ -563,7 +582,7 @@ func activityPanel(fa app.FleetActivity, canStop bool, now time.Time, loc *time.
 		Busy:          app.JobBusy(a),
 		Compact:       true,
 		Agent:         a.SourceMachineName,
-		Configuration: displayName(a.DisplayName, "configuration "+strconv.FormatInt(int64(a.ConfigurationID), 10)),
+		Configuration: configName(a.DisplayName, int64(a.ConfigurationID)),
 		Since:         templates.NewTimeView(a.TimeOfActivity.Time, now, loc),
 	}
 	if a.Type == rcbu.ActivityRestore {

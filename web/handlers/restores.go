@@ -400,7 +400,7 @@ func (s *server) restorePanelView(c echo.Context, j app.RestoreJob, compact bool
 		PageURL:           "/restores/" + id,
 		Agent:             displayName(r.BackupMachineName, "agent "+idString(r.BackupAgentID)),
 		AgentHref:         "/agents/" + idString(r.BackupAgentID),
-		Configuration:     displayName(r.ConfigurationName, "configuration "+idString(r.ConfigurationID)),
+		Configuration:     s.jobConfigName(c, j.AccountID, r.ConfigurationName, int64(r.ConfigurationID)),
 		ConfigurationHref: "/configurations/" + idString(r.ConfigurationID),
 		RestorePoint:      templates.NewTimeView(r.BackupRestorePoint.Time, now, loc),
 		Destination:       restoreDestination(r),
