@@ -150,7 +150,7 @@ func (s *server) auditLog(audit auditLister) echo.HandlerFunc {
 			status = http.StatusUnprocessableEntity
 		}
 		if isHTMX(c) {
-			return render(c, status, templates.AuditResults(v)) // the filters update the results only
+			return render(c, status, templates.AuditResultsRegion(v)) // the filters update the results only
 		}
 		return render(c, status, templates.AuditPage(v))
 	}

@@ -157,3 +157,42 @@ func TestActionBarsPutThePrimaryFirstAndDangerInRed(t *testing.T) {
 		}
 	})
 }
+
+// TestResultsAreasAnnounceACount: a list's results area, which the filters
+// replace, is no aria-live region (that would read every row again); it
+// says how many results it shows in data-announce, which the page's polite
+// announcer reads when it changes.
+func TestResultsAreasAnnounceACount(t *testing.T) {
+	te := newOpsEnv(t)
+	seedAgent(t, te.testEnv, "web-01", "nightly")
+	admin := te.loginRole(app.RoleAdmin)
+	for _, tc := range []struct {
+		path, id, want string
+	}{
+		{"/reports", "report-results", "No reports match these filters"},
+		{"/configurations", "config-results", "1 configuration"},
+		{"/configurations?q=nothing-like-this", "config-results", "No configurations match these filters"},
+		{"/admin/audit?outcome=failed", "audit-results", "No entries match these filters"},
+	} {
+		t.Run(tc.path, func(t *testing.T) {
+			for _, htmx := range []bool{false, true} {
+				rec := te.get(tc.path, admin)
+				if htmx {
+					rec = te.htmx(http.MethodGet, tc.path, nil, admin)
+				}
+				wantStatus(t, rec, http.StatusOK)
+				d := doc(t, rec)
+				area := d.Find("#" + tc.id)
+				if area.Length() != 1 {
+					t.Fatalf("htmx %v: %d #%s", htmx, area.Length(), tc.id)
+				}
+				if got := area.AttrOr("data-announce", ""); got != tc.want {
+					t.Errorf("htmx %v: announces %q, want %q", htmx, got, tc.want)
+				}
+				if d.Find("[aria-live]").Not("#announcer").Length() != 0 {
+					t.Errorf("htmx %v: the page has an aria-live region besides the announcer", htmx)
+				}
+			}
+		})
+	}
+}

@@ -582,6 +582,19 @@ func Breadcrumb(crumbs ...Crumb) templ.Component {
 	})
 }
 
+// ResultsSentence is what the page's announcer says when a list's results
+// change under its filters: "12 reports", "50 reports on this page", "No
+// reports match these filters".
+func ResultsSentence(n int, paged bool, one, many string) string {
+	switch {
+	case n == 0:
+		return "No " + many + " match these filters"
+	case paged:
+		return Plural(int64(n), one, many) + " on this page"
+	}
+	return Plural(int64(n), one, many)
+}
+
 // FilterCount counts the filter values that are set (not empty): the
 // number a folded filter form shows, the same count app.js keeps as the
 // fields change.
@@ -641,7 +654,7 @@ func FilterFold(active int) templ.Component {
 		var templ_7745c5c3_Var26 string
 		templ_7745c5c3_Var26, templ_7745c5c3_Err = templruntime.NewAttributeExpression(strconv.Itoa(active)).Resolve(ctx)
 		if templ_7745c5c3_Err != nil {
-			return templ.Error{Err: templ_7745c5c3_Err, FileName: `web/templates/actions.templ`, Line: 191, Col: 90}
+			return templ.Error{Err: templ_7745c5c3_Err, FileName: `web/templates/actions.templ`, Line: 204, Col: 90}
 		}
 		_, templ_7745c5c3_Err = templ_7745c5c3_Buffer.WriteString(templ_7745c5c3_Var26)
 		if templ_7745c5c3_Err != nil {
@@ -662,7 +675,7 @@ func FilterFold(active int) templ.Component {
 		var templ_7745c5c3_Var27 string
 		templ_7745c5c3_Var27, templ_7745c5c3_Err = templ.JoinStringErrs(filterSummary(active))
 		if templ_7745c5c3_Err != nil {
-			return templ.Error{Err: templ_7745c5c3_Err, FileName: `web/templates/actions.templ`, Line: 194, Col: 50}
+			return templ.Error{Err: templ_7745c5c3_Err, FileName: `web/templates/actions.templ`, Line: 207, Col: 50}
 		}
 		_, templ_7745c5c3_Err = templ_7745c5c3_Buffer.WriteString(templ.EscapeString(templ_7745c5c3_Var27))
 		if templ_7745c5c3_Err != nil {
