@@ -70,6 +70,31 @@ func overviewScenarios(t *testing.T, env *e2eEnv) {
 		}
 	})
 
+	t.Run("the overview's Running column and count follow a backup started there, without reloading", func(t *testing.T) {
+		tb := env.newTab(t, scenarioTimeout)
+		tb.login(e2eAdminEmail, e2eAdminPassword)
+		env.sim.SetNextOutcome(env.fix.quickConfigID, rcbusim.StateCompleted)
+		tb.open("/?q=e2e-web-01")
+		row := fmt.Sprintf(`[data-testid="agent-row"][data-agent-id="%d"]`, env.fix.agentID)
+		chip := row + ` [data-testid="agent-jobs"] [data-testid="job-chip"]`
+		tb.waitFor("the agent's row", `!!document.querySelector('`+row+`')`, 20*time.Second)
+		tb.waitFor("nothing running on the agent", `!document.querySelector('`+chip+`')`, 90*time.Second)
+		// A marker on window survives htmx swaps but not a page load.
+		eval[bool](tb, `(window.__e2eNoReload = true)`)
+		tb.do("open the Start menu", chromedp.Click(chromedp.CSS(row+` [data-testid="start-menu"] > summary`), chromedp.NodeVisible))
+		tb.do("choose the quick configuration", chromedp.SetValue(chromedp.CSS(row+` [data-testid="start-configuration"]`), strconv.FormatInt(env.fix.quickConfigID, 10)))
+		tb.do("click Start", chromedp.Click(chromedp.CSS(row+` [data-testid="start-form"] [data-testid="start-backup"]`), chromedp.NodeVisible))
+		tb.waitFor("the job in the agent's Running cell", `!!document.querySelector('`+chip+`')`, 20*time.Second)
+		tb.waitFor("the Running count to count it", `+document.querySelector('[data-testid="count-running"]').dataset.count >= 1`, 20*time.Second)
+		tb.waitFor("the job to leave the Running cell when it ends", `!document.querySelector('`+chip+`')`, 90*time.Second)
+		if !eval[bool](tb, `window.__e2eNoReload === true`) {
+			t.Error("the page reloaded: the Running column must follow the job in place")
+		}
+		if got := eval[string](tb, `document.querySelector('`+row+` [data-testid="agent-jobs"]').textContent.trim()`); got != "—" {
+			t.Errorf("after the job ended the Running cell says %q, want —", got)
+		}
+	})
+
 	t.Run("no page scrolls sideways at 1280x800 or 390x844, light or dark", func(t *testing.T) {
 		// Sixteen page loads: more time than a one-page scenario.
 		tb := env.newTab(t, 3*scenarioTimeout)
