@@ -95,6 +95,44 @@ func overviewScenarios(t *testing.T, env *e2eEnv) {
 		}
 	})
 
+	t.Run("the agent page's active jobs follow a backup started there, without reloading", func(t *testing.T) {
+		tb := env.newTab(t, scenarioTimeout)
+		tb.login(e2eAdminEmail, e2eAdminPassword)
+		env.sim.SetNextOutcome(env.fix.quickConfigID, rcbusim.StateCompleted)
+		tb.open(fmt.Sprintf("/agents/%d", env.fix.agentID))
+		jobs := `[data-testid="agent-active-jobs"] [data-testid="job-panel"]`
+		tb.waitFor("nothing running on the agent", `!document.querySelector('`+jobs+`[data-busy="true"]')`, 90*time.Second)
+		tb.open(fmt.Sprintf("/agents/%d", env.fix.agentID))
+		eval[bool](tb, `(window.__e2eNoReload = true)`)
+		start := fmt.Sprintf(`[data-testid="configuration-row"][data-configuration-id="%d"] [data-testid="start-backup"]`, env.fix.quickConfigID)
+		tb.do("click Start", chromedp.Click(chromedp.CSS(start), chromedp.NodeVisible))
+		tb.waitFor("the job under Active jobs", `!!document.querySelector('`+jobs+`')`, 20*time.Second)
+		tb.waitFor("the job to leave Active jobs when it ends", `!document.querySelector('`+jobs+`[data-busy="true"]') && !!document.querySelector('[data-testid="agent-active-jobs"] [data-testid="no-jobs"]')`, 90*time.Second)
+		if !eval[bool](tb, `window.__e2eNoReload === true`) {
+			t.Error("the page reloaded: Active jobs must follow the job in place")
+		}
+		// On a phone the essentials come first and the rest is folded.
+		tb.do("viewport 390x844", chromedp.EmulateViewport(390, 844, chromedp.EmulateScale(1)))
+		tb.open(fmt.Sprintf("/agents/%d", env.fix.agentID))
+		if eval[bool](tb, `document.querySelector('[data-testid="agent-facts"]').checkVisibility()`) {
+			t.Error("on a phone the agent's details show before their fold is opened")
+		}
+		if top := eval[float64](tb, `document.querySelector('[data-testid="agent-actions"]').getBoundingClientRect().top`); top > 844 {
+			t.Errorf("on a phone the agent's actions start %.0f px down, below the first screen", top)
+		}
+		if png, err := chromedp.Run(tb.ctx, chromedp.FullScreenshot(100)); err == nil {
+			_ = os.WriteFile(filepath.Join(env.artifacts, "agent_page_390x844.png"), png, 0o644)
+		}
+		tb.do("viewport 1280x800", chromedp.EmulateViewport(1280, 800, chromedp.EmulateScale(1)))
+		tb.open(fmt.Sprintf("/agents/%d", env.fix.agentID))
+		if !eval[bool](tb, `document.querySelector('[data-testid="agent-facts"]').checkVisibility()`) {
+			t.Error("at 1280 px the agent's details are hidden")
+		}
+		if png, err := chromedp.Run(tb.ctx, chromedp.FullScreenshot(100)); err == nil {
+			_ = os.WriteFile(filepath.Join(env.artifacts, "agent_page_1280x800.png"), png, 0o644)
+		}
+	})
+
 	t.Run("no page scrolls sideways at 1280x800 or 390x844, light or dark", func(t *testing.T) {
 		// Sixteen page loads: more time than a one-page scenario.
 		tb := env.newTab(t, 3*scenarioTimeout)

@@ -196,3 +196,37 @@ func TestResultsAreasAnnounceACount(t *testing.T) {
 		})
 	}
 }
+
+// TestAgentPageEssentialsFirst: the agent page says its state, its last
+// successful backup and its actions first, then its running jobs (which
+// reload when a job starts or ends) and configurations; details, charts and
+// recent activity fold away on a phone.
+func TestAgentPageEssentialsFirst(t *testing.T) {
+	te := newOpsEnv(t)
+	agent, _ := seedAgent(t, te.testEnv, "web-01", "nightly")
+	d := doc(t, te.get("/agents/"+i64(agent), te.loginRole(app.RoleAdmin)))
+	var order []string
+	d.Find(`main [data-testid="fact-last-success"], main [data-testid="agent-actions"], main [data-testid="agent-active-jobs"], main [data-testid="agent-configurations"], main details.fold-narrow`).Each(func(_ int, s *goquery.Selection) {
+		order = append(order, s.AttrOr("data-testid", ""))
+	})
+	want := []string{"fact-last-success", "agent-actions", "agent-active-jobs", "agent-configurations", "details-fold", "charts-fold", "activity-fold"}
+	if strings.Join(order, " ") != strings.Join(want, " ") {
+		t.Errorf("the page's parts in order %q, want %q", order, want)
+	}
+	if !strings.Contains(testid(d, "fact-last-success").Text(), "Last successful backup") {
+		t.Errorf("the heading says %q, want the last successful backup", testid(d, "fact-last-success").Text())
+	}
+	d.Find("details.fold-narrow").Each(func(_ int, s *goquery.Selection) {
+		if _, open := s.Attr("open"); open || strings.TrimSpace(s.Find("summary").Text()) == "" {
+			t.Errorf("%s: rendered open or with no summary", s.AttrOr("data-testid", ""))
+		}
+	})
+	if testid(d, "details-fold").Find(`[data-testid="agent-facts"]`).Length() != 1 {
+		t.Error("the details are not in their fold")
+	}
+	jobs := testid(d, "agent-active-jobs")
+	if jobs.AttrOr("hx-trigger", "") != "running-changed from:body" || jobs.AttrOr("hx-get", "") != "/agents/"+i64(agent) || jobs.AttrOr("hx-select", "") != "#agent-jobs" {
+		t.Errorf("the active jobs do not reload when a job starts or ends: trigger %q get %q select %q",
+			jobs.AttrOr("hx-trigger", ""), jobs.AttrOr("hx-get", ""), jobs.AttrOr("hx-select", ""))
+	}
+}

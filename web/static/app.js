@@ -31,14 +31,14 @@
   document.addEventListener("DOMContentLoaded", function () { focusSummary(document); });
   document.addEventListener("htmx:afterSwap", function (ev) { focusSummary(ev.target); });
 
-  // Folded filter forms (FilterFold): from 640 px the form always shows. CSS
-  // does that where ::details-content is supported; elsewhere open them
-  // here. As fields change, the summary keeps counting the filters set.
+  // Folded filter forms (FilterFold) and sections (FoldNarrow): from 640 px
+  // they always show. CSS does that where ::details-content is supported;
+  // elsewhere open them here. As fields change, the summary keeps counting the filters set.
   var wide = window.matchMedia("(min-width: 640px)");
   function unfoldFilters() {
     var css = window.CSS && CSS.supports && CSS.supports("selector(::details-content)");
     if (!css && wide.matches) {
-      document.querySelectorAll("details.filter-fold").forEach(function (d) { d.open = true; });
+      document.querySelectorAll("details.filter-fold, details.fold-narrow").forEach(function (d) { d.open = true; });
     }
   }
   document.addEventListener("DOMContentLoaded", unfoldFilters);
