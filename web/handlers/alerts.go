@@ -25,7 +25,7 @@ import (
 // the jobs the alerts are about); only Admins see and change channels,
 // thresholds, overdue grace and the digest, and send tests and digests.
 func (s *server) alertRoutes(r *routes, al *app.Alerts) {
-	r.get("/alerts", app.RoleObserver, s.incidentsPage(al))
+	r.get("/alerts", app.RoleObserver, s.incidentsPage(al, s.History))
 	r.get("/alerts/incidents/:id", app.RoleObserver, s.incidentPage(al))
 	// Acknowledging and snoozing are for Creators and Admins: they run the
 	// jobs that fix a problem, and a snooze changes what the team is told.

@@ -34,6 +34,10 @@ type incidentFilter struct {
 	all    bool // ?status=all
 	notes  []string
 	values url.Values // the filters as they go into links (no cursor)
+	// agentName and configName are agent and configuration filters given
+	// as names, not ids: the page resolves them through the report
+	// history's names, the API refuses them.
+	agentName, configName string
 }
 
 // parseIncidentQuery reads status, account, rule, agent, config, before
@@ -82,21 +86,25 @@ func parseIncidentQuery(q url.Values, accts []app.Account, defaultStatus app.Inc
 			bad("Rule %q is not one of the alert rules; showing every rule.", clip(raw))
 		}
 	}
-	num := func(k, what string) int64 {
+	num := func(k, what string, name *string) int64 {
 		raw := get(k)
 		if raw == "" {
 			return 0
 		}
 		n, err := strconv.ParseInt(raw, 10, 64)
-		if err != nil || n <= 0 {
+		switch {
+		case err != nil:
+			*name = raw
+			return 0
+		case n <= 0:
 			bad("The %s id %q is not a positive number; that filter is ignored.", what, clip(raw))
 			return 0
 		}
 		f.values.Set(k, raw)
 		return n
 	}
-	f.q.AgentID = rcbu.AgentID(num("agent", "agent"))
-	f.q.ConfigID = rcbu.ConfigurationID(num("config", "configuration"))
+	f.q.AgentID = rcbu.AgentID(num("agent", "agent", &f.agentName))
+	f.q.ConfigID = rcbu.ConfigurationID(num("config", "configuration", &f.configName))
 	cursor := func(k string) app.IncidentID {
 		raw := get(k)
 		if raw == "" {
@@ -111,6 +119,67 @@ func parseIncidentQuery(q url.Values, accts []app.Account, defaultStatus app.Inc
 	}
 	f.q.Before, f.q.After = cursor("before"), cursor("after")
 	return f
+}
+
+// incidentNamer resolves the incidents page's name filters; *app.History
+// is one.
+type incidentNamer interface {
+	ResolveNames(ctx context.Context, f *app.ReportFilter) ([]app.FilterProblem, error)
+	NameOf(ctx context.Context, accounts []app.AccountID, kind app.NameKind, id int64) (string, error)
+}
+
+// resolveIncidentNames turns the agent and configuration names of f into
+// ids as the report filters do: a name that fits one agent or
+// configuration becomes its id (resolved is true, and the canonical URL
+// carries the id); one that fits several is a note and ignored; one that
+// fits none is a note and matches nothing. It returns the names to show in
+// the filter form.
+func resolveIncidentNames(ctx context.Context, names incidentNamer, f *incidentFilter) (agent, config string, nothing, resolved bool, err error) {
+	rf := app.ReportFilter{Accounts: f.q.Accounts, Account: f.q.Account, AgentName: f.agentName, ConfigName: f.configName}
+	problems, err := names.ResolveNames(ctx, &rf)
+	if err != nil {
+		return "", "", false, false, err
+	}
+	for _, p := range problems {
+		note := p.Message + "; " + p.Ignored + "."
+		f.notes = append(f.notes, strings.ToUpper(note[:1])+note[1:])
+	}
+	scope := f.q.Accounts
+	if f.q.Account != 0 {
+		scope = []app.AccountID{f.q.Account}
+	}
+	show := func(typed string, kind app.NameKind, id int64, set func(int64), param string) (string, error) {
+		switch {
+		case typed != "" && id != 0: // a name that fits one
+			set(id)
+			f.values.Set(param, strconv.FormatInt(id, 10))
+			resolved = true
+		case typed != "":
+			// Links keep what was typed, so the answer stays the same.
+			f.values.Set(param, typed)
+			return typed, nil
+		}
+		if id = cmp.Or(id, f.idOf(kind)); id == 0 {
+			return "", nil
+		}
+		n, err := names.NameOf(ctx, scope, kind, id)
+		return cmp.Or(n, strconv.FormatInt(id, 10)), err
+	}
+	if agent, err = show(f.agentName, app.NameAgent, int64(rf.AgentID), func(id int64) { f.q.AgentID = rcbu.AgentID(id) }, "agent"); err != nil {
+		return "", "", false, false, err
+	}
+	if config, err = show(f.configName, app.NameConfiguration, int64(rf.ConfigID), func(id int64) { f.q.ConfigID = rcbu.ConfigurationID(id) }, "config"); err != nil {
+		return "", "", false, false, err
+	}
+	return agent, config, rf.Nothing, resolved, nil
+}
+
+// idOf is the id filter of kind, 0 when none is set.
+func (f *incidentFilter) idOf(kind app.NameKind) int64 {
+	if kind == app.NameAgent {
+		return int64(f.q.AgentID)
+	}
+	return int64(f.q.ConfigID)
 }
 
 // incidentStatusBadge is the badge of each status.
@@ -141,7 +210,7 @@ func incidentReportHref(inc app.Incident, multi bool) string {
 
 // incidentsPage lists the incidents of the accounts in scope by status,
 // newest first, 50 a page, with the snoozes running now.
-func (s *server) incidentsPage(al incidentService) echo.HandlerFunc {
+func (s *server) incidentsPage(al incidentService, namer incidentNamer) echo.HandlerFunc {
 	return func(c echo.Context) error {
 		ctx := c.Request().Context()
 		u := mustUser(c)
@@ -152,9 +221,19 @@ func (s *server) incidentsPage(al incidentService) echo.HandlerFunc {
 		}
 		multi := len(accts) > 1
 		f := parseIncidentQuery(c.QueryParams(), accts, app.StatusOpen)
-		page, err := al.ListIncidents(ctx, f.q)
+		agentShown, configShown, nothing, resolved, err := resolveIncidentNames(ctx, namer, &f)
 		if err != nil {
 			return err
+		}
+		if resolved {
+			// The URL keeps the id a name stands for.
+			return seeOther(c, withQuery("/alerts", f.values))
+		}
+		var page app.IncidentPage
+		if !nothing {
+			if page, err = al.ListIncidents(ctx, f.q); err != nil {
+				return err
+			}
 		}
 		counts, err := al.IncidentCounts(ctx)
 		if err != nil {
@@ -194,10 +273,10 @@ func (s *server) incidentsPage(al incidentService) echo.HandlerFunc {
 		}
 		v.Tabs = append(v.Tabs, templates.TabView{Label: "All", Href: tabHref("all"), Current: f.all})
 
-		v.Filter = templates.IncidentFilterView{Status: f.values.Get("status"), Agent: f.values.Get("agent"), Config: f.values.Get("config"),
+		v.Filter = templates.IncidentFilterView{Status: f.values.Get("status"), Agent: agentShown, Config: configShown,
 			Clear: tabHref(cmp.Or(f.values.Get("status"), string(app.StatusOpen)))}
 		for _, k := range []string{"account", "rule", "agent", "config"} {
-			if f.values.Get(k) != "" {
+			if f.values.Get(k) != "" || k == "agent" && f.agentName != "" || k == "config" && f.configName != "" {
 				v.Filter.Active++
 			}
 		}
@@ -532,6 +611,11 @@ func apiIncidents(accounts accountLister, al incidentService) echo.HandlerFunc {
 			return err
 		}
 		f := parseIncidentQuery(c.QueryParams(), list, "")
+		for _, n := range []struct{ what, raw string }{{"agent", f.agentName}, {"configuration", f.configName}} {
+			if n.raw != "" {
+				f.notes = append(f.notes, fmt.Sprintf("The %s id %q is not a positive number; that filter is ignored.", n.what, clip(n.raw)))
+			}
+		}
 		if raw := c.QueryParam("limit"); raw != "" {
 			n, err := strconv.Atoi(raw)
 			if err != nil || n < 1 || n > app.IncidentPageSize {

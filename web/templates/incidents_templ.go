@@ -40,8 +40,8 @@ type TabView struct {
 // IncidentFilterView is the incidents filter form as typed.
 type IncidentFilterView struct {
 	Status         string
-	Agent          string
-	Config         string
+	Agent          string // the agent filter's name (or what was typed)
+	Config         string // the configuration filter's name (or what was typed)
 	AccountOptions []Option
 	RuleOptions    []Option
 	Active         int
@@ -251,11 +251,11 @@ func IncidentsPage(v IncidentsView) templ.Component {
 			if templ_7745c5c3_Err != nil {
 				return templ_7745c5c3_Err
 			}
-			templ_7745c5c3_Err = Input(Field{Name: "agent", Label: "Agent id", Type: "text", Value: v.Filter.Agent}).Render(ctx, templ_7745c5c3_Buffer)
+			templ_7745c5c3_Err = nameInput("agent", "Agent", v.Filter.Agent, "", nil).Render(ctx, templ_7745c5c3_Buffer)
 			if templ_7745c5c3_Err != nil {
 				return templ_7745c5c3_Err
 			}
-			templ_7745c5c3_Err = Input(Field{Name: "config", Label: "Configuration id", Type: "text", Value: v.Filter.Config}).Render(ctx, templ_7745c5c3_Buffer)
+			templ_7745c5c3_Err = nameInput("config", "Configuration", v.Filter.Config, "", nil).Render(ctx, templ_7745c5c3_Buffer)
 			if templ_7745c5c3_Err != nil {
 				return templ_7745c5c3_Err
 			}
