@@ -133,6 +133,45 @@ func overviewScenarios(t *testing.T, env *e2eEnv) {
 		}
 	})
 
+	t.Run("the heatmap's text is at least 11 px on a phone and at 1280 px", func(t *testing.T) {
+		tb := env.newTab(t, scenarioTimeout)
+		tb.login(e2eAdminEmail, e2eAdminPassword)
+		for _, size := range [][2]int64{{390, 844}, {1280, 800}} {
+			tb.do(fmt.Sprintf("viewport %dx%d", size[0], size[1]), chromedp.EmulateViewport(size[0], size[1], chromedp.EmulateScale(1)))
+			tb.open("/")
+			tb.waitFor("the heatmap slot", `!!document.querySelector('[data-testid="heatmap-slot"]')`, 20*time.Second)
+			tb.do("scroll to the heatmap", chromedp.ScrollIntoView(chromedp.CSS(`[data-testid="heatmap-slot"]`)))
+			// The report history syncs every 10 s in this run: reload until it has.
+			deadline := time.Now().Add(45 * time.Second)
+			for !eval[bool](tb, `!!document.querySelector('svg.heatmap-svg')`) && time.Now().Before(deadline) {
+				time.Sleep(time.Second)
+				if eval[bool](tb, `!!document.querySelector('[data-testid="heatmap-empty"]')`) {
+					tb.open("/")
+					tb.do("scroll to the heatmap", chromedp.ScrollIntoView(chromedp.CSS(`[data-testid="heatmap-slot"]`)))
+				}
+			}
+			if !eval[bool](tb, `!!document.querySelector('svg.heatmap-svg')`) {
+				t.Fatal("the heatmap never drew")
+			}
+			px := eval[float64](tb, `(() => { const s = document.querySelector('svg.heatmap-svg'); return parseFloat(s.getAttribute('font-size')) * s.getBoundingClientRect().width / s.viewBox.baseVal.width; })()`)
+			if px < 11 {
+				t.Errorf("at %d px the heatmap's labels are %.1f px, want at least 11", size[0], px)
+			}
+			if sw, iw := eval[int](tb, `document.documentElement.scrollWidth`), eval[int](tb, `window.innerWidth`); sw > iw {
+				t.Errorf("at %d px the page scrolls sideways (%d > %d)", size[0], sw, iw)
+			}
+			if size[0] == 390 {
+				// It opens on the latest days: scrolled to its right end.
+				if gap := eval[float64](tb, `(() => { const b = document.querySelector('[data-testid="heatmap-scroll"]'); return b.getBoundingClientRect().right - document.querySelector('svg.heatmap-svg').getBoundingClientRect().right; })()`); gap < -1 {
+					t.Errorf("on a phone the heatmap opens %.0f px short of its latest days", -gap)
+				}
+				if png, err := chromedp.Run(tb.ctx, chromedp.Screenshot(`[data-testid="heatmap"]`)); err == nil {
+					_ = os.WriteFile(filepath.Join(env.artifacts, "overview_heatmap_390x844.png"), png, 0o644)
+				}
+			}
+		}
+	})
+
 	t.Run("no page scrolls sideways at 1280x800 or 390x844, light or dark", func(t *testing.T) {
 		// Sixteen page loads: more time than a one-page scenario.
 		tb := env.newTab(t, 3*scenarioTimeout)

@@ -321,8 +321,23 @@ type HeatmapView struct {
 	Empty     bool
 }
 
-// ViewBox is the SVG viewBox.
-func (h HeatmapView) ViewBox() string { return fmt.Sprintf("0 0 %d %d", h.Width, h.Height) }
+// heatPad is how far the days' drawing reaches left of the first day, for
+// the half of the first date label that stands left of its square.
+const heatPad = 20
+
+// NamesWidth is the width of the agents' names, left of the days' drawing.
+func (h HeatmapView) NamesWidth() int { return h.LabelW - heatPad }
+
+// GridWidth is the width of the days' drawing.
+func (h HeatmapView) GridWidth() int { return h.Width - h.NamesWidth() }
+
+// NamesViewBox is the viewBox of the agents' names: the left of the layout.
+func (h HeatmapView) NamesViewBox() string { return fmt.Sprintf("0 0 %d %d", h.NamesWidth(), h.Height) }
+
+// GridViewBox is the viewBox of the days: the layout right of the names.
+func (h HeatmapView) GridViewBox() string {
+	return fmt.Sprintf("%d 0 %d %d", h.NamesWidth(), h.GridWidth(), h.Height)
+}
 
 // HeatmapRowView is one agent's row.
 type HeatmapRowView struct {
