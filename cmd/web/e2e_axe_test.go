@@ -369,7 +369,7 @@ func axeScenarios(t *testing.T, env *e2eEnv) {
 			"/", "/?live=1", "/agents", agent, agent + "/encrypt", agent + "/encryption-password", agent + "/migrate", agent + "/delete",
 			"/configurations", cfg, cfg + "/edit", cfg + "/clone", cfg + "/delete", "/configurations/import",
 			fmt.Sprintf("/configurations/new?agent=%d", env.fix.agentID),
-			"/activity", "/alerts", "/alerts/settings", "/alerts/channels/new",
+			"/activity", "/alerts", "/alerts?status=all&config=no-such-configuration", "/alerts/settings", "/alerts/channels/new",
 			"/admin", "/admin/users", "/admin/users/new", "/admin/accounts", "/admin/accounts/new", "/admin/audit", "/admin/maintenance",
 			"/profile", "/profile/tokens", "/profile/two-factor", "/admin/two-factor", "/agents/999999999",
 		} {

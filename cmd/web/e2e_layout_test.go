@@ -224,6 +224,13 @@ func layoutPages(tb *tab) []string {
 		"/admin", "/admin/users", "/admin/users/new", "/admin/accounts", "/admin/audit", "/admin/maintenance",
 		"/profile", "/profile/tokens", "/profile/two-factor", "/admin/two-factor",
 	}
+	// A user's page with its action bar, and the incidents filtered by a
+	// name that fits nothing (answered in words).
+	tb.open("/admin/users")
+	if href := eval[string](tb, `document.querySelector('[data-testid="user-row"] a')?.getAttribute('href') ?? ''`); href != "" {
+		pages = append(pages, href)
+	}
+	pages = append(pages, "/alerts?status=all&config=no-such-configuration")
 	// A demo agent and configuration with a history, for their charts.
 	bs := tb.env.sim.Backups()
 	for i := len(bs) - 1; i >= 0; i-- {
@@ -277,9 +284,13 @@ func (tb *tab) screenshot(name string) {
 
 // pageSlug turns a path into a file name part: /agents/7/delete → agents_7_delete.
 func pageSlug(path string) string {
-	path, _, _ = strings.Cut(path, "?")
-	if s := strings.ReplaceAll(strings.Trim(path, "/"), "/", "_"); s != "" {
-		return s
+	path, query, _ := strings.Cut(path, "?")
+	s := strings.ReplaceAll(strings.Trim(path, "/"), "/", "_")
+	if s == "" {
+		s = "overview"
 	}
-	return "overview"
+	if query != "" {
+		s += "_" + unsafeFileChars.ReplaceAllString(query, "_")
+	}
+	return s
 }
