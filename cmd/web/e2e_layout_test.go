@@ -152,7 +152,7 @@ func checkChartText(tb *tab, path string) {
 // checkCards fails when a list row shown as a card is taller than 120 px.
 func checkCards(tb *tab, path string) {
 	tb.t.Helper()
-	tall := eval[[]string](tb, `[...document.querySelectorAll('table.cards tbody tr')].filter(r => r.getBoundingClientRect().height > 120).slice(0, 3).map(r => (r.closest('table').dataset.testid || '') + ' ' + (r.getBoundingClientRect().height | 0) + ' px: ' + r.textContent.trim().replace(/\s+/g, ' ').slice(0, 80))`)
+	tall := eval[[]string](tb, `[...document.querySelectorAll('table.cards tbody tr, table[data-testid="incidents-table"] tbody tr')].filter(r => r.getBoundingClientRect().height > 120).slice(0, 3).map(r => (r.closest('table').dataset.testid || '') + ' ' + (r.getBoundingClientRect().height | 0) + ' px: ' + r.textContent.trim().replace(/\s+/g, ' ').slice(0, 80))`)
 	for _, s := range tall {
 		tb.t.Errorf("%s at 390 px: a card is taller than 120 px: %s", path, s)
 	}
