@@ -32,13 +32,18 @@ type User struct {
 	// anything else: somebody else chose it (the first admin's, generated
 	// and printed at the first start).
 	MustChangePassword bool
-	Created            time.Time
-	Updated            time.Time
+	// SingleSignOn: the user has an identity at the OpenID Connect
+	// provider and signs in there; without a password they are not
+	// waiting for an invitation.
+	SingleSignOn bool
+	Created      time.Time
+	Updated      time.Time
 }
 
 // Invited reports whether the user was invited and has not set a password
-// yet: they cannot sign in until they use their link.
-func (u User) Invited() bool { return u.PasswordHash == "" }
+// yet: they cannot sign in until they use their link. A single sign-on
+// user without a password is not waiting for anything.
+func (u User) Invited() bool { return u.PasswordHash == "" && !u.SingleSignOn }
 
 // DisplayName returns the name, or the email when the name is empty.
 func (u User) DisplayName() string {

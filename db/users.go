@@ -9,14 +9,18 @@ import (
 	"github.com/rcbu-console/rcbu-console/app"
 )
 
-const userColumns = `id, email, name, password_hash, role, disabled, time_zone, must_change_password, created_unix, updated_unix, access`
+// userColumns are a user's columns in scanUser's order; the last says
+// whether the user has a single sign-on identity (queries select FROM users
+// without an alias).
+const userColumns = `id, email, name, password_hash, role, disabled, time_zone, must_change_password, created_unix, updated_unix, access,
+	EXISTS (SELECT 1 FROM user_identities ui WHERE ui.user_id = users.id)`
 
 type rowScanner interface{ Scan(dest ...any) error }
 
 func scanUser(r rowScanner) (app.User, error) {
 	var u app.User
 	var role, access string
-	err := r.Scan(&u.ID, &u.Email, &u.Name, &u.PasswordHash, &role, &u.Disabled, &u.TimeZone, &u.MustChangePassword, (*unixTime)(&u.Created), (*unixTime)(&u.Updated), &access)
+	err := r.Scan(&u.ID, &u.Email, &u.Name, &u.PasswordHash, &role, &u.Disabled, &u.TimeZone, &u.MustChangePassword, (*unixTime)(&u.Created), (*unixTime)(&u.Updated), &access, &u.SingleSignOn)
 	if err != nil {
 		return app.User{}, err
 	}

@@ -1,14 +1,18 @@
 package main
 
 import (
+	"fmt"
 	"net"
 	"net/http"
+	"net/url"
 	"strconv"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/oauth2-proxy/mockoidc"
+
+	"github.com/rcbu-console/rcbu-console/rcbu/rcbusim"
 )
 
 // TestE2ESSO runs the console with single sign-on through a real OpenID
@@ -41,7 +45,7 @@ func TestE2ESSO(t *testing.T) {
 		"RCBU_WEB_OIDC_CLIENT_SECRET": idp.ClientSecret,
 		"RCBU_WEB_OIDC_NAME":          "Acme SSO",
 		"RCBU_WEB_OIDC_SCOPES":        "email profile groups",
-		"RCBU_WEB_OIDC_ROLES":         "ops-admins=admin; ops=creator; viewers=observer",
+		"RCBU_WEB_OIDC_ROLES":         "ops-admins=admin; ops=creator; viewers=observer; globex-ops=creator@Globex",
 		"RCBU_WEB_OIDC_CREATE_USERS":  "true",
 	})
 	if strings.Contains(env.stderr.String(), idp.ClientSecret) {
@@ -84,6 +88,53 @@ func TestE2ESSO(t *testing.T) {
 			t.Error("a refused person is signed in")
 		}
 		tb.screenshot("sso_refused")
+	})
+
+	t.Run("a group mapped to Creator on one account sees that account only", func(t *testing.T) {
+		hc := env.httpClient(t, e2eAdminEmail, e2eAdminPassword)
+		resp, err := hc.PostForm(env.base+"/admin/accounts", url.Values{
+			"name": {"Globex"}, "username": {rcbusim.OtherUser}, "kind": {"api_key"},
+			"secret": {rcbusim.OtherAPIKey}, "identity_url": {env.identityURL},
+		})
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+		if resp.StatusCode != http.StatusOK || resp.Request.URL.Path != "/admin/accounts" {
+			t.Fatalf("add the second account: %d at %s", resp.StatusCode, resp.Request.URL)
+		}
+
+		tb := env.newTab(t, scenarioTimeout)
+		tb.open("/login")
+		idp.QueueUser(&mockoidc.MockUser{Subject: "sso-gale", Email: "gale@example.com", EmailVerified: true, Groups: []string{"globex-ops"}})
+		if st := tb.submit("click Sign in with Acme SSO", `[data-testid="sso-signin"]`); st != http.StatusOK || tb.location() != "/" {
+			t.Fatalf("status %d at %s", st, tb.location())
+		}
+		tb.open("/agents")
+		tb.waitFor("the agents table", `document.querySelectorAll('[data-testid="agent-row"]').length > 0`, 20*time.Second)
+		if n := tb.count(`#account-select option`); n > 1 {
+			t.Errorf("the switcher offers %d accounts, want Globex only", n)
+		}
+		if !eval[bool](tb, `document.body.textContent.includes("other-web-01")`) {
+			t.Error("the agents page does not list Globex's agent other-web-01")
+		}
+		demo := env.sim.AgentIDs(rcbusim.DemoTenant)
+		if len(demo) == 0 {
+			t.Fatal("the simulator has no agents on the first account")
+		}
+		for _, id := range demo[:min(3, len(demo))] {
+			if st := tb.open(fmt.Sprintf("/agents/%d", id)); st != http.StatusNotFound {
+				t.Errorf("the first account's agent %d: status %d, want 404", id, st)
+			}
+		}
+		for _, id := range env.sim.ConfigurationIDs(rcbusim.OtherTenant)[:1] {
+			if st := tb.open(fmt.Sprintf("/configurations/%d", id)); st != http.StatusOK {
+				t.Errorf("Globex's configuration %d: status %d, want 200", id, st)
+			}
+			if tb.count(`[data-testid="start-backup"]`) == 0 {
+				t.Error("a Creator on Globex is offered no Start backup on its configuration")
+			}
+		}
 	})
 
 	t.Run("axe and layout of the sign-in pages with single sign-on", func(t *testing.T) {

@@ -223,6 +223,11 @@ func TestSSOFirstSignInCreatesTheUserWithTheMappedRole(t *testing.T) {
 	if u.Role != app.RoleCreator || u.Name != "Pat Example" || u.PasswordHash != "" {
 		t.Errorf("created %+v", u)
 	}
+	// Without a password but with an identity: signs in at the provider,
+	// not waiting for an invitation (the users pages say Active).
+	if !u.SingleSignOn || u.Invited() {
+		t.Errorf("single sign-on %v, invited %v; want an SSO user who is not invited", u.SingleSignOn, u.Invited())
+	}
 	id, err := se.store.UserIdentityOf(context.Background(), u.ID, se.idp.Issuer())
 	if err != nil || id.Subject != "pat-1" {
 		t.Errorf("identity %+v, %v", id, err)
