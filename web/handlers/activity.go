@@ -75,9 +75,11 @@ func (s *server) activityView(c echo.Context, ops jobLister) (templates.Activity
 	}
 	v.Problems = problemViews(jobs.Problems, "/activity")
 	now, loc := s.Now(), u.Location()
-	canStop := scopeRole(c, u).Allows(app.RoleCreator)
 	for _, a := range jobs.Running {
-		v.Running = append(v.Running, activityRow(a, canStop, now, loc))
+		// Stop follows the role on the job's own account: with every
+		// account chosen, a user may be Creator on one and Observer on
+		// another.
+		v.Running = append(v.Running, activityRow(a, u.RoleOn(a.AccountID).Allows(app.RoleCreator), now, loc))
 	}
 	finished := app.FilterFinished(jobs.Finished, f, now)
 	page, n, pages := app.PageOf(finished, f.Page, activityPageSize)

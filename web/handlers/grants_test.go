@@ -264,6 +264,18 @@ func TestActionsCheckTheRoleOnTheObjectsAccount(t *testing.T) {
 		t.Fatalf("choosing both accounts: status %d", rec.Code)
 	}
 	ge.advance(time.Hour) // the backups the setup started are over
+	// With both accounts shown, Start and Stop follow the row's account:
+	// the overview offers Start on A's agent and not on B's.
+	d := doc(t, ge.get("/", ck))
+	for i, want := range []bool{true, false} {
+		row := d.Find(`[data-testid="agent-row"][data-agent-id="` + ge.ids["agent"][i] + `"]`)
+		if row.Length() != 1 {
+			t.Fatalf("the overview has %d rows of agent %s", row.Length(), ge.ids["agent"][i])
+		}
+		if got := row.Find(`[data-testid="start-backup"]`).Length() > 0; got != want {
+			t.Errorf("the overview offers Start on account %c's agent: %v, want %v", 'A'+i, got, want)
+		}
+	}
 	if rec := ge.post("/configurations/"+ge.ids["configuration"][1]+"/backups", nil, ck); rec.Code != http.StatusForbidden {
 		t.Errorf("a backup on B as its Observer: status %d, want 403", rec.Code)
 	}

@@ -63,7 +63,7 @@ func (s *server) overview(ov *app.Overviews) echo.HandlerFunc {
 		if err != nil {
 			return err
 		}
-		overviewView(&v, o, f, scope, u.Location(), app.NewStartToken(), s.Now())
+		overviewView(&v, o, f, scope, u, app.NewStartToken(), s.Now())
 		return render(c, http.StatusOK, templates.OverviewPage(v))
 	}
 }
@@ -308,7 +308,12 @@ func (s *server) overviewHeatmap(ov *app.Overviews) echo.HandlerFunc {
 const heatmapDays = 30
 
 // overviewView maps the fleet overview to the page's view model.
-func overviewView(v *templates.OverviewView, ov app.FleetOverview, f app.OverviewFilter, scope app.Scope, loc *time.Location, token string, now time.Time) {
+// v.CanStart decides whether the table has a Start column at all; each row
+// offers Start only when u is Creator on that row's account (with every
+// account chosen a user may be Creator on one and Observer on another).
+func overviewView(v *templates.OverviewView, ov app.FleetOverview, f app.OverviewFilter, scope app.Scope, u app.User, token string, now time.Time) {
+	loc := u.Location()
+	canStartOn := func(a app.AccountID) bool { return v.CanStart && u.RoleOn(a).Allows(app.RoleCreator) }
 	v.Counts = templates.OverviewCounts{Running: ov.Counts.Running, RunningKnown: ov.RunningKnown, Failed24h: ov.Counts.Failed24h, Overdue: ov.Counts.Overdue, Offline: ov.Counts.Offline}
 	v.PendingStatus = ov.Pending
 	v.AsOf = templates.NewTimeView(ov.AsOf, now, loc)
@@ -319,7 +324,7 @@ func overviewView(v *templates.OverviewView, ov app.FleetOverview, f app.Overvie
 			v.AttentionMore = len(ov.Attention) - attentionRows
 			break
 		}
-		v.Attention = append(v.Attention, attentionRow(at, v.CanStart, token, now, loc))
+		v.Attention = append(v.Attention, attentionRow(at, canStartOn(at.AccountID), token, now, loc))
 	}
 	if ov.HistoryPending > 0 {
 		v.HistoryNote = "The report history is still being read: whether " + templates.Plural(int64(ov.HistoryPending), "configuration is", "configurations are") +
@@ -363,7 +368,7 @@ func overviewView(v *templates.OverviewView, ov app.FleetOverview, f app.Overvie
 	running := 0
 	for _, oa := range page {
 		if i, ok := index[oa.AccountID]; ok {
-			v.Sections[i].Agents = append(v.Sections[i].Agents, overviewRow(oa, ov.RunningKnown, v.CanStart, token, now, loc))
+			v.Sections[i].Agents = append(v.Sections[i].Agents, overviewRow(oa, ov.RunningKnown, canStartOn(oa.AccountID), token, now, loc))
 			keys = append(keys, app.AgentKey{AccountID: oa.AccountID, AgentID: oa.Agent.ID})
 			running += len(oa.Jobs)
 		}
