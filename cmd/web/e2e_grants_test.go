@@ -21,18 +21,7 @@ import (
 func grantsScenarios(t *testing.T, env *e2eEnv) {
 	t.Run("a user with Creator on one account cannot see the other", func(t *testing.T) {
 		const user, password, other = "granted@example.com", "the granted user's password", "Globex e2e"
-		hc := env.httpClient(t, e2eAdminEmail, e2eAdminPassword)
-		resp, err := hc.PostForm(env.base+"/admin/accounts", url.Values{
-			"name": {other}, "username": {rcbusim.OtherUser}, "kind": {"api_key"},
-			"secret": {rcbusim.OtherAPIKey}, "identity_url": {env.identityURL},
-		})
-		if err != nil {
-			t.Fatal(err)
-		}
-		resp.Body.Close()
-		if resp.StatusCode != http.StatusOK || resp.Request.URL.Path != "/admin/accounts" {
-			t.Fatalf("add the second account: %d at %s", resp.StatusCode, resp.Request.URL)
-		}
+		env.addOtherAccount(t, other)
 
 		admin := env.newTab(t, scenarioTimeout)
 		admin.login(e2eAdminEmail, e2eAdminPassword)
@@ -123,4 +112,22 @@ func grantsScenarios(t *testing.T, env *e2eEnv) {
 			t.Errorf("remove the account: status %d", st)
 		}
 	})
+}
+
+// addOtherAccount has the admin add the simulator's second tenant as a
+// Rackspace account named name, through the Admin form.
+func (env *e2eEnv) addOtherAccount(t *testing.T, name string) {
+	t.Helper()
+	hc := env.httpClient(t, e2eAdminEmail, e2eAdminPassword)
+	resp, err := hc.PostForm(env.base+"/admin/accounts", url.Values{
+		"name": {name}, "username": {rcbusim.OtherUser}, "kind": {"api_key"},
+		"secret": {rcbusim.OtherAPIKey}, "identity_url": {env.identityURL},
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusOK || resp.Request.URL.Path != "/admin/accounts" {
+		t.Fatalf("add the second account: %d at %s", resp.StatusCode, resp.Request.URL)
+	}
 }

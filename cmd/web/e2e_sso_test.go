@@ -4,7 +4,6 @@ import (
 	"fmt"
 	"net"
 	"net/http"
-	"net/url"
 	"strconv"
 	"strings"
 	"testing"
@@ -91,18 +90,7 @@ func TestE2ESSO(t *testing.T) {
 	})
 
 	t.Run("a group mapped to Creator on one account sees that account only", func(t *testing.T) {
-		hc := env.httpClient(t, e2eAdminEmail, e2eAdminPassword)
-		resp, err := hc.PostForm(env.base+"/admin/accounts", url.Values{
-			"name": {"Globex"}, "username": {rcbusim.OtherUser}, "kind": {"api_key"},
-			"secret": {rcbusim.OtherAPIKey}, "identity_url": {env.identityURL},
-		})
-		if err != nil {
-			t.Fatal(err)
-		}
-		resp.Body.Close()
-		if resp.StatusCode != http.StatusOK || resp.Request.URL.Path != "/admin/accounts" {
-			t.Fatalf("add the second account: %d at %s", resp.StatusCode, resp.Request.URL)
-		}
+		env.addOtherAccount(t, "Globex")
 
 		tb := env.newTab(t, scenarioTimeout)
 		tb.open("/login")
