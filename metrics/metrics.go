@@ -16,6 +16,7 @@ import (
 
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/collectors"
+	dto "github.com/prometheus/client_model/go"
 	"github.com/rcbu-console/rcbu-console/app"
 )
 
@@ -252,4 +253,35 @@ func isWord(s string) bool {
 		}
 	}
 	return true
+}
+
+// Scoped returns the registry as seen by one console user: only the series
+// whose account label names one of accounts (their console ids). Series
+// without an account label — the process, the HTTP server, the upstream
+// calls — describe the console itself and are the operator's alone.
+func (m *Metrics) Scoped(accounts []string) prometheus.Gatherer {
+	keep := make(map[string]bool, len(accounts))
+	for _, a := range accounts {
+		keep[a] = true
+	}
+	return prometheus.GathererFunc(func() ([]*dto.MetricFamily, error) {
+		fams, err := m.reg.Gather()
+		out := fams[:0]
+		for _, f := range fams {
+			var ms []*dto.Metric
+			for _, s := range f.GetMetric() {
+				for _, l := range s.GetLabel() {
+					if l.GetName() == "account" && keep[l.GetValue()] {
+						ms = append(ms, s)
+						break
+					}
+				}
+			}
+			if len(ms) > 0 {
+				f.Metric = ms
+				out = append(out, f)
+			}
+		}
+		return out, err
+	})
 }

@@ -2,6 +2,7 @@ package handlers
 
 import (
 	"context"
+	"maps"
 	"net/http"
 	"net/url"
 	"strconv"
@@ -9,7 +10,11 @@ import (
 	"testing"
 	"time"
 
+	"github.com/prometheus/common/expfmt"
+	"github.com/prometheus/common/model"
+
 	"github.com/rcbu-console/rcbu-console/app"
+	"github.com/rcbu-console/rcbu-console/metrics"
 	"github.com/rcbu-console/rcbu-console/rcbu"
 	"github.com/rcbu-console/rcbu-console/rcbu/rcbusim"
 )
@@ -50,7 +55,12 @@ func (te *testEnv) objectIDs(t *testing.T, c *rcbu.Client) (agent, config, backu
 
 func newGrantEnv(t *testing.T) *grantEnv {
 	t.Helper()
-	te, deps := buildTestEnv(t, envOptions{})
+	return newGrantEnvWith(t, envOptions{})
+}
+
+func newGrantEnvWith(t *testing.T, opts envOptions) *grantEnv {
+	t.Helper()
+	te, deps := buildTestEnv(t, opts)
 	ctx := context.Background()
 	admin := te.byRole[app.RoleAdmin]
 	b, err := te.accounts.Create(ctx, admin, app.AccountRequest{Name: "Globex", Username: rcbusim.OtherUser, Kind: string(app.CredentialAPIKey),
@@ -316,5 +326,58 @@ func TestRestoreWizardOffersCreatorAccountsOnly(t *testing.T) {
 	}
 	if rec := ge.get("/restores/new/destination?configuration="+ge.ids["configuration"][1], ck); rec.Code != http.StatusNotFound && rec.Code != http.StatusUnprocessableEntity {
 		t.Errorf("B's configuration as the source: status %d", rec.Code)
+	}
+}
+
+// TestMetricsWithAPersonalTokenFollowGrants: /metrics read with a user's
+// personal token shows the series of the accounts the user sees and
+// nothing of the console itself; the operator's token shows everything.
+func TestMetricsWithAPersonalTokenFollowGrants(t *testing.T) {
+	ge := newGrantEnvWith(t, envOptions{metrics: metrics.Options{Token: scrapeToken}})
+	accountsIn := func(token string) (map[string]bool, int) {
+		t.Helper()
+		rec := ge.do(req{path: "/metrics", headers: map[string]string{"Authorization": "Bearer " + token}})
+		if rec.Code != http.StatusOK {
+			t.Fatalf("scrape: status %d\n%s", rec.Code, rec.Body.String())
+		}
+		p := expfmt.NewTextParser(model.UTF8Validation)
+		fams, err := p.TextToMetricFamilies(strings.NewReader(rec.Body.String()))
+		if err != nil {
+			t.Fatal(err)
+		}
+		seen, unscoped := map[string]bool{}, 0
+		for _, f := range fams {
+			for _, m := range f.GetMetric() {
+				if a, ok := labelsOf(m)["account"]; ok {
+					seen[a] = true
+				} else {
+					unscoped++
+				}
+			}
+		}
+		return seen, unscoped
+	}
+	a, b := ge.a.ID.String(), ge.b.ID.String()
+	if seen, unscoped := accountsIn(scrapeToken); !seen[a] || !seen[b] || unscoped == 0 {
+		t.Errorf("the operator's scrape: accounts %v, %d series without an account; want both and the console's own", seen, unscoped)
+	}
+	for _, tc := range []struct {
+		user app.User
+		want map[string]bool
+	}{
+		{ge.onA[app.RoleObserver], map[string]bool{a: true}},
+		{ge.byRole[app.RoleAdmin], map[string]bool{a: true, b: true}},
+	} {
+		_, secret, err := ge.tokens.Create(t.Context(), tc.user, app.TokenRequest{Name: "metrics", ExpiresInDays: "30"})
+		if err != nil {
+			t.Fatal(err)
+		}
+		seen, unscoped := accountsIn(secret)
+		if !maps.Equal(seen, tc.want) || unscoped != 0 {
+			t.Errorf("%s's token: accounts %v and %d series without an account; want %v and none", tc.user.Email, seen, unscoped, tc.want)
+		}
+	}
+	if rec := ge.do(req{path: "/metrics", headers: map[string]string{"Authorization": "Bearer not-a-token"}}); rec.Code != http.StatusUnauthorized {
+		t.Errorf("an unknown token: status %d, want 401", rec.Code)
 	}
 }

@@ -16,14 +16,17 @@ import (
 
 // metricsEndpoint serves GET /metrics in the Prometheus text format to a
 // scraper that presents RCBU_WEB_METRICS_TOKEN as a bearer token or comes
-// from an address in RCBU_WEB_METRICS_ALLOW. With neither configured the
-// endpoint does not exist: 404, as for any unknown path. Refusals are plain text: a scraper is not a browser to send to the
-// sign-in page.
-func metricsEndpoint(m *metrics.Metrics, log *slog.Logger) echo.HandlerFunc {
+// from an address in RCBU_WEB_METRICS_ALLOW: every series. A console user's
+// personal access token also reads it, limited to the series of the
+// accounts the user sees (metrics.Scoped; an admin sees every account's).
+// With neither a token nor an allow list configured the endpoint does not
+// exist: 404, as for any unknown path. Refusals are plain text: a scraper
+// is not a browser to send to the sign-in page.
+func metricsEndpoint(m *metrics.Metrics, tokens tokenAuthenticator, accounts accountLister, log *slog.Logger) echo.HandlerFunc {
 	if !m.Enabled() {
 		return func(echo.Context) error { return echo.ErrNotFound }
 	}
-	h := promhttp.HandlerFor(m.Registry(), promhttp.HandlerOpts{
+	opts := promhttp.HandlerOpts{
 		ErrorLog: slog.NewLogLogger(log.Handler(), slog.LevelWarn),
 		// One broken collector must not hide the others' metrics.
 		ErrorHandling: promhttp.ContinueOnError,
@@ -31,16 +34,34 @@ func metricsEndpoint(m *metrics.Metrics, log *slog.Logger) echo.HandlerFunc {
 		DisableCompression: true,
 		// Scrapes queue rather than pile up on the state collector.
 		MaxRequestsInFlight: 4,
-	})
+	}
+	h := promhttp.HandlerFor(m.Registry(), opts)
 	return func(c echo.Context) error {
 		addr, _ := netip.ParseAddr(c.RealIP())
 		bearer, _ := bearerToken(c.Request())
-		if err := m.Authorize(bearer, addr); err != nil {
+		err := m.Authorize(bearer, addr)
+		if err != nil && bearer != "" {
+			if u, _, terr := tokens.Authenticate(c.Request().Context(), bearer); terr == nil {
+				list, lerr := accounts.List(c.Request().Context())
+				if lerr != nil {
+					return lerr
+				}
+				var ids []string
+				for _, a := range u.VisibleAccounts(list) {
+					ids = append(ids, a.ID.String())
+				}
+				// The state collector refreshes once for concurrent scrapes,
+				// so a user's scrapes add no upstream load of their own.
+				promhttp.HandlerFor(m.Scoped(ids), opts).ServeHTTP(c.Response(), c.Request())
+				return nil
+			}
+		}
+		if err != nil {
 			c.Response().Header().Set("Cache-Control", "no-store")
 			switch {
 			case errors.Is(err, app.ErrUnauthorized):
 				c.Response().Header().Set(echo.HeaderWWWAuthenticate, `Bearer realm="rcbu-console metrics"`)
-				return c.String(http.StatusUnauthorized, "401 unauthorized: send Authorization: Bearer <RCBU_WEB_METRICS_TOKEN>\n")
+				return c.String(http.StatusUnauthorized, "401 unauthorized: send Authorization: Bearer <RCBU_WEB_METRICS_TOKEN or a personal access token>\n")
 			case errors.Is(err, app.ErrForbidden):
 				return c.String(http.StatusForbidden, "403 forbidden: this address is not in RCBU_WEB_METRICS_ALLOW\n")
 			default:

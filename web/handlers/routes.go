@@ -222,7 +222,7 @@ func (s *server) routes(e *echo.Echo) *routes {
 	r.api("/api/v1/*", app.RoleObserver, apiNotFound, s)
 	// Prometheus metrics: its own token or allow list; 404 when off.
 	r.policies["GET /metrics"] = routePolicy{Method: http.MethodGet, Path: "/metrics", Min: public, Auth: authMetrics}
-	e.GET("/metrics", metricsEndpoint(s.Metrics, s.Log))
+	e.GET("/metrics", metricsEndpoint(s.Metrics, s.Tokens, s.Accounts, s.Log))
 
 	// Administration.
 	r.get("/admin", app.RoleAdmin, s.adminIndex)
