@@ -55,7 +55,7 @@ func newSimEnv(t *testing.T, opts ...rcbusim.Option) *simEnv {
 	}))
 	t.Cleanup(hs.Close)
 	env.url = hs.URL
-	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
 	defer cancel()
 	for i, cr := range []rcbu.Credentials{
 		{Username: rcbusim.DemoUser, APIKey: rcbusim.DemoAPIKey},

@@ -90,7 +90,9 @@ func newHistEnv(t *testing.T, opts app.SyncOptions, simOpts ...rcbusim.Option) *
 // open (re)opens the database and builds the services on it, as a restart does.
 func (e *histEnv) open(t *testing.T, opts app.SyncOptions) {
 	t.Helper()
-	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	// Bounded, but generous: on a machine busy with other test binaries
+	// opening and migrating a database has taken more than 10 s.
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
 	defer cancel()
 	store, err := db.Open(ctx, e.dbPath)
 	if err != nil {
@@ -173,7 +175,9 @@ func (e *histEnv) assertComplete(t *testing.T) {
 
 func testCtx(t *testing.T) context.Context {
 	t.Helper()
-	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
+	// The test's own bound; generous because parallel tests share a busy
+	// machine (the binary's -timeout still ends a hung run).
+	ctx, cancel := context.WithTimeout(t.Context(), 5*time.Minute)
 	t.Cleanup(cancel)
 	return ctx
 }
