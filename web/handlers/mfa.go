@@ -111,14 +111,9 @@ func (s *server) mfaVerify(c echo.Context) error {
 		return s.signInExpired(c)
 	}
 	if fe, ok := formErrors(err); ok {
-		_, u, perr := s.MFA.Pending(ctx, token)
-		if errors.Is(perr, app.ErrSignInExpired) {
-			return s.signInExpired(c)
-		}
-		if perr != nil {
-			return perr
-		}
-		return s.renderVerify(c, http.StatusUnprocessableEntity, u, fe)
+		return s.againWithPending(c, token, func(u app.User) error {
+			return s.renderVerify(c, http.StatusUnprocessableEntity, u, fe)
+		})
 	}
 	if err != nil {
 		return err
@@ -198,14 +193,9 @@ func (s *server) mfaEnrolSignIn(c echo.Context) error {
 		return s.signInExpired(c)
 	}
 	if fe, ok := formErrors(err); ok {
-		_, u, perr := s.MFA.Pending(ctx, token)
-		if errors.Is(perr, app.ErrSignInExpired) {
-			return s.signInExpired(c)
-		}
-		if perr != nil {
-			return perr
-		}
-		return s.renderEnrol(c, http.StatusUnprocessableEntity, u, "/login/enrol", "/login", fe)
+		return s.againWithPending(c, token, func(u app.User) error {
+			return s.renderEnrol(c, http.StatusUnprocessableEntity, u, "/login/enrol", "/login", fe)
+		})
 	}
 	if err != nil {
 		return err
@@ -224,4 +214,18 @@ func (s *server) renderRecoveryCodes(c echo.Context, title string, codes []strin
 	return render(c, http.StatusOK, templates.MFARecoveryCodesPage(templates.MFARecoveryCodesView{
 		Meta: s.meta(c, title, templates.NavNone), Title: title, Codes: codes, Continue: localPath(next),
 	}))
+}
+
+// againWithPending shows a second-step page again (after a refused code)
+// for the user of the half sign-in behind token, or the "sign in again"
+// page when that half sign-in has ended meanwhile.
+func (s *server) againWithPending(c echo.Context, token string, show func(app.User) error) error {
+	_, u, err := s.MFA.Pending(c.Request().Context(), token)
+	if errors.Is(err, app.ErrSignInExpired) {
+		return s.signInExpired(c)
+	}
+	if err != nil {
+		return err
+	}
+	return show(u)
 }
