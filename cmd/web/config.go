@@ -140,7 +140,7 @@ func loadConfig(args []string, getenv func(string) string, output io.Writer) (Co
 		{"RCBU_WEB_SECURE_COOKIES", "secure-cookies", "false", "mark cookies Secure (serve over HTTPS)", &raw.secure},
 		{"RCBU_WEB_ALLOW_PRIVATE_TARGETS", "allow-private-targets", "false", "let alert webhooks, Slack and SMTP reach loopback and private addresses (demo mode does); link-local and cloud metadata addresses stay refused", &raw.allowPrivate},
 		{"RCBU_WEB_LOG_LEVEL", "log-level", "info", "log level: debug, info, warn or error", &raw.logLevel},
-		{"RCBU_DEMO_SPEED", "demo-speed", "1", "demo simulator speed (simulated time multiplier)", &raw.speed},
+		{"RCBU_DEMO_SPEED", "demo-speed", "1", "demo simulator speed: its jobs run this many times faster than their simulated timing (its clock stays the real one)", &raw.speed},
 		{"RCBU_DEMO_REGION_PORTS", "demo-region-ports", "false", "demo simulator serves each region on its own loopback port (http://127.0.0.1:PORT/v1.0/{tenant}, the real service's shape) instead of path prefixes", &raw.regionPorts},
 		{"RCBU_WEB_TRUSTED_PROXIES", "trusted-proxies", "", "comma-separated IPs or CIDRs of reverse proxies trusted for X-Forwarded-For", &rawProxies},
 		{"RCBU_WEB_METRICS_TOKEN", "", "", "", &rawMetricsToken},

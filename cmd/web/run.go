@@ -252,7 +252,7 @@ func connectAccounts(ctx context.Context, cfg Config, accounts *app.Accounts, lo
 	}
 	simOpts := []rcbusim.Option{
 		rcbusim.WithDataset("demo"),
-		rcbusim.WithClock(rcbusim.NewScaledClock(cfg.DemoSpeed)),
+		rcbusim.WithJobPace(cfg.DemoSpeed),
 		rcbusim.WithLogger(log.With(slog.String("component", "rcbusim"))),
 	}
 	shape := "regions as path prefixes"

@@ -169,7 +169,7 @@ func (s *Server) wakeAgents(c *call) reply {
 			continue
 		}
 		a.wakePending = true
-		s.push(c.now.Add(s.cfg.wakeDelay), evAgentWake, a.id, 0)
+		s.push(s.after(c.now, s.cfg.wakeDelay), evAgentWake, a.id, 0)
 	}
 	return reply{http.StatusOK, nil}
 }

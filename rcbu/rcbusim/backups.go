@@ -43,7 +43,7 @@ func (s *Server) newBackup(cfg *configuration, at time.Time, st backupState) *ba
 func (s *Server) startBackup(cfg *configuration, at time.Time, st backupState) *backup {
 	b := s.newBackup(cfg, at, st)
 	cfg.running = b
-	s.push(at.Add(s.startDelay()), evBackupStep, b.id, b.gen)
+	s.push(s.after(at, s.startDelay()), evBackupStep, b.id, b.gen)
 	return b
 }
 
@@ -63,13 +63,13 @@ func (s *Server) stepBackup(ev event) {
 	switch b.state {
 	case bsStartRequested, bsStartScheduled:
 		b.state, b.changed = bsQueued, at
-		s.push(at.Add(queuedDelay), evBackupStep, b.id, b.gen)
+		s.push(s.after(at, queuedDelay), evBackupStep, b.id, b.gen)
 	case bsQueued:
 		b.state, b.changed = bsPreparing, at
-		s.push(at.Add(prepareDelay), evBackupStep, b.id, b.gen)
+		s.push(s.after(at, prepareDelay), evBackupStep, b.id, b.gen)
 	case bsPreparing:
 		b.state, b.changed = bsInProgress, at
-		s.push(at.Add(s.runDuration(b.config.dataBytes)), evBackupStep, b.id, b.gen)
+		s.push(s.after(at, s.runDuration(b.config.dataBytes)), evBackupStep, b.id, b.gen)
 	case bsInProgress:
 		s.finalize(b, s.outcome(b.config), at)
 	case bsStopRequested:
@@ -223,7 +223,7 @@ func (s *Server) backupAction(c *call) reply {
 	if b.state != bsStopRequested {
 		b.state, b.changed = bsStopRequested, c.now
 		b.gen++
-		s.push(c.now.Add(stopDelay), evBackupStep, b.id, b.gen)
+		s.push(s.after(c.now, stopDelay), evBackupStep, b.id, b.gen)
 	}
 	return reply{http.StatusNoContent, nil}
 }

@@ -402,3 +402,40 @@ func TestEncryptedRestoreNeedsPassword(t *testing.T) {
 	f.ts.SetAgentOnline(f.agent, true)
 	f.c.call("POST", "/restore/action-requested", obj{"Action": "StartManual", "Id": rid, "EncryptedPassword": "abcd"}, 204, nil)
 }
+
+// At job pace 10 a backup goes through the same states in a tenth of the
+// clock's time and its report says so, while the simulator's clock is the
+// one it was given.
+func TestJobPaceShortensJobsNotTheClock(t *testing.T) {
+	t.Parallel()
+	f := newFixture(t, WithJobPace(10))
+	start := f.ts.Now()
+	id := f.c.startBackup(f.config)
+	var seen []string
+	for range 200 {
+		st := f.c.backupState(id)
+		if len(seen) == 0 || seen[len(seen)-1] != st {
+			seen = append(seen, st)
+		}
+		if !mustState(st).busy() {
+			break
+		}
+		f.ts.Advance(100 * time.Millisecond)
+	}
+	if got := strings.Join(seen, ">"); !strings.HasPrefix(got, "StartRequested>Queued>Preparing>InProgress>") || mustState(seen[len(seen)-1]).busy() {
+		t.Fatalf("states %s", got)
+	}
+	// At pace 1 a run takes 20-90 s; at 10, 2-9 s of the clock.
+	if took := f.ts.Now().Sub(start); took < 2*time.Second || took > 9*time.Second+200*time.Millisecond {
+		t.Errorf("the backup took %s of the clock; want 2-9 s", took)
+	}
+	var rep obj
+	f.c.call("GET", "/backup/report/"+itoa(id), nil, 200, &rep)
+	d, err := time.Parse("15:04:05", rep["Duration"].(string))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if secs := d.Minute()*60 + d.Second(); secs > 9 {
+		t.Errorf("report duration %s; want at most 9 s", rep["Duration"])
+	}
+}

@@ -382,7 +382,7 @@ func (s *Server) restoreAction(c *call) reply {
 			return errReply(http.StatusForbidden, "destination agent %d is offline; wake it up (POST /user/wakeupagents) and retry", r.dest.id)
 		}
 		r.state, r.start, r.changed = restoreStartRequested, c.now, c.now
-		s.push(c.now.Add(s.startDelay()), evRestoreStep, r.id, r.gen)
+		s.push(s.after(c.now, s.startDelay()), evRestoreStep, r.id, r.gen)
 		return reply{http.StatusNoContent, nil}
 	}
 	if r.state == restoreCreating || restoreDone(r.state) {
@@ -391,7 +391,7 @@ func (s *Server) restoreAction(c *call) reply {
 	if r.state != restoreStopRequested {
 		r.state, r.changed = restoreStopRequested, c.now
 		r.gen++
-		s.push(c.now.Add(stopDelay), evRestoreStep, r.id, r.gen)
+		s.push(s.after(c.now, stopDelay), evRestoreStep, r.id, r.gen)
 	}
 	return reply{http.StatusNoContent, nil}
 }
@@ -404,7 +404,7 @@ func (s *Server) stepRestore(ev event) {
 	at := ev.at
 	next := func(st int, d time.Duration) {
 		r.state, r.changed = st, at
-		s.push(at.Add(d), evRestoreStep, r.id, r.gen)
+		s.push(s.after(at, d), evRestoreStep, r.id, r.gen)
 	}
 	switch r.state {
 	case restoreStartRequested:
