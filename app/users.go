@@ -45,6 +45,10 @@ type User struct {
 // user without a password is not waiting for anything.
 func (u User) Invited() bool { return u.PasswordHash == "" && !u.SingleSignOn }
 
+// HasPassword reports whether the user has a console password (one who
+// signs in only through single sign-on has none).
+func (u User) HasPassword() bool { return u.PasswordHash != "" }
+
 // DisplayName returns the name, or the email when the name is empty.
 func (u User) DisplayName() string {
 	if u.Name != "" {
@@ -359,6 +363,11 @@ func (s *Users) ResetPassword(ctx context.Context, actor User, id UserID, passwo
 func (s *Users) ChangePassword(ctx context.Context, actor User, current, next, confirm string) error {
 	u, err := s.store.User(ctx, actor.ID)
 	if err != nil {
+		return fmt.Errorf("change password: %w", err)
+	}
+	if !u.HasPassword() {
+		err := error(Conflict("you sign in through single sign-on and have no console password to change"))
+		s.audit.Record(ctx, actorEntry(actor, ActionPasswordChange, u.Email, err))
 		return fmt.Errorf("change password: %w", err)
 	}
 	v := validation{}

@@ -22,11 +22,12 @@ func (s *server) meta(c echo.Context, title string, nav templates.Nav) templates
 	}
 	if u, ok := currentUser(c); ok {
 		m.User = &templates.UserView{
-			Name:      u.DisplayName(),
-			Email:     u.Email,
-			RoleLabel: scopeRole(c, u).Label(),
-			IsAdmin:   u.Role.Allows(app.RoleAdmin),
-			CanCreate: scopeRole(c, u).Allows(app.RoleCreator),
+			Name:        u.DisplayName(),
+			Email:       u.Email,
+			RoleLabel:   scopeRole(c, u).Label(),
+			IsAdmin:     u.Role.Allows(app.RoleAdmin),
+			CanCreate:   scopeRole(c, u).Allows(app.RoleCreator),
+			HasPassword: u.HasPassword(),
 		}
 		sc, _ := c.Get(ctxScope).(accountScope)
 		m.Accounts = switcherView(sc)

@@ -27,6 +27,7 @@ func (s *server) profileView(c echo.Context, u app.User, name, tz string, profil
 		TimeZones:      timeZones(tz),
 		ProfileErrors:  profileErrs,
 		PasswordErrors: pwErrs,
+		HasPassword:    u.HasPassword(),
 		TwoFactor:      tf,
 	}, nil
 }

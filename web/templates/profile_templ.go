@@ -20,7 +20,10 @@ type ProfileView struct {
 	TimeZones      []string
 	ProfileErrors  FormErrors
 	PasswordErrors FormErrors
-	TwoFactor      TwoFactorView
+	// HasPassword: false for a user who signs in only through single
+	// sign-on, who has no console password to change.
+	HasPassword bool
+	TwoFactor   TwoFactorView
 }
 
 var profileOrder = FieldOrder{{"name", "Display name"}, {"time_zone", "Time zone"}}
@@ -65,7 +68,7 @@ func ProfilePage(v ProfileView) templ.Component {
 			var templ_7745c5c3_Var3 string
 			templ_7745c5c3_Var3, templ_7745c5c3_Err = templ.JoinStringErrs(v.Email)
 			if templ_7745c5c3_Err != nil {
-				return templ.Error{Err: templ_7745c5c3_Err, FileName: `web/templates/profile.templ`, Line: 28, Col: 64}
+				return templ.Error{Err: templ_7745c5c3_Err, FileName: `web/templates/profile.templ`, Line: 31, Col: 64}
 			}
 			_, templ_7745c5c3_Err = templ_7745c5c3_Buffer.WriteString(templ.EscapeString(templ_7745c5c3_Var3))
 			if templ_7745c5c3_Err != nil {
@@ -78,7 +81,7 @@ func ProfilePage(v ProfileView) templ.Component {
 			var templ_7745c5c3_Var4 string
 			templ_7745c5c3_Var4, templ_7745c5c3_Err = templ.JoinStringErrs(v.Role)
 			if templ_7745c5c3_Err != nil {
-				return templ.Error{Err: templ_7745c5c3_Err, FileName: `web/templates/profile.templ`, Line: 28, Col: 125}
+				return templ.Error{Err: templ_7745c5c3_Err, FileName: `web/templates/profile.templ`, Line: 31, Col: 125}
 			}
 			_, templ_7745c5c3_Err = templ_7745c5c3_Buffer.WriteString(templ.EscapeString(templ_7745c5c3_Var4))
 			if templ_7745c5c3_Err != nil {
@@ -91,7 +94,7 @@ func ProfilePage(v ProfileView) templ.Component {
 			var templ_7745c5c3_Var5 string
 			templ_7745c5c3_Var5, templ_7745c5c3_Err = templ.JoinStringErrs(v.RoleHelp)
 			if templ_7745c5c3_Err != nil {
-				return templ.Error{Err: templ_7745c5c3_Err, FileName: `web/templates/profile.templ`, Line: 28, Col: 150}
+				return templ.Error{Err: templ_7745c5c3_Err, FileName: `web/templates/profile.templ`, Line: 31, Col: 150}
 			}
 			_, templ_7745c5c3_Err = templ_7745c5c3_Buffer.WriteString(templ.EscapeString(templ_7745c5c3_Var5))
 			if templ_7745c5c3_Err != nil {
@@ -117,31 +120,46 @@ func ProfilePage(v ProfileView) templ.Component {
 			if templ_7745c5c3_Err != nil {
 				return templ_7745c5c3_Err
 			}
-			templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 6, "<button type=\"submit\">Save details</button></form></section><section id=\"password\" class=\"form-narrow\" aria-labelledby=\"password-heading\"><h2 id=\"password-heading\">Change password</h2><p>Changing your password signs you out on every other device and revokes your API tokens.</p>")
+			templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 6, "<button type=\"submit\">Save details</button></form></section>")
 			if templ_7745c5c3_Err != nil {
 				return templ_7745c5c3_Err
 			}
-			templ_7745c5c3_Err = ErrorSummary(v.PasswordErrors, passwordOrder).Render(ctx, templ_7745c5c3_Buffer)
-			if templ_7745c5c3_Err != nil {
-				return templ_7745c5c3_Err
+			if !v.HasPassword {
+				templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 7, "<section id=\"password\" class=\"form-narrow\" aria-labelledby=\"password-heading\"><h2 id=\"password-heading\">Password</h2><p data-testid=\"sso-password\">You sign in through single sign-on, so there is no console password to change: your identity provider keeps your password.</p></section>")
+				if templ_7745c5c3_Err != nil {
+					return templ_7745c5c3_Err
+				}
+			} else {
+				templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 8, "<section id=\"password\" class=\"form-narrow\" aria-labelledby=\"password-heading\"><h2 id=\"password-heading\">Change password</h2><p>Changing your password signs you out on every other device and revokes your API tokens.</p>")
+				if templ_7745c5c3_Err != nil {
+					return templ_7745c5c3_Err
+				}
+				templ_7745c5c3_Err = ErrorSummary(v.PasswordErrors, passwordOrder).Render(ctx, templ_7745c5c3_Buffer)
+				if templ_7745c5c3_Err != nil {
+					return templ_7745c5c3_Err
+				}
+				templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 9, "<form method=\"post\" action=\"/profile/password\" data-testid=\"password-form\">")
+				if templ_7745c5c3_Err != nil {
+					return templ_7745c5c3_Err
+				}
+				templ_7745c5c3_Err = Input(Field{Name: "current_password", Label: "Current password", Type: "password", Autocomplete: "current-password", Required: true, Error: v.PasswordErrors["current_password"]}).Render(ctx, templ_7745c5c3_Buffer)
+				if templ_7745c5c3_Err != nil {
+					return templ_7745c5c3_Err
+				}
+				templ_7745c5c3_Err = Input(Field{Name: "new_password", Label: "New password", Type: "password", Autocomplete: "new-password", Required: true, Hint: "At least 12 characters.", Error: v.PasswordErrors["new_password"]}).Render(ctx, templ_7745c5c3_Buffer)
+				if templ_7745c5c3_Err != nil {
+					return templ_7745c5c3_Err
+				}
+				templ_7745c5c3_Err = Input(Field{Name: "confirm_password", Label: "Repeat the new password", Type: "password", Autocomplete: "new-password", Required: true, Error: v.PasswordErrors["confirm_password"]}).Render(ctx, templ_7745c5c3_Buffer)
+				if templ_7745c5c3_Err != nil {
+					return templ_7745c5c3_Err
+				}
+				templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 10, "<button type=\"submit\">Change password</button></form></section>")
+				if templ_7745c5c3_Err != nil {
+					return templ_7745c5c3_Err
+				}
 			}
-			templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 7, "<form method=\"post\" action=\"/profile/password\" data-testid=\"password-form\">")
-			if templ_7745c5c3_Err != nil {
-				return templ_7745c5c3_Err
-			}
-			templ_7745c5c3_Err = Input(Field{Name: "current_password", Label: "Current password", Type: "password", Autocomplete: "current-password", Required: true, Error: v.PasswordErrors["current_password"]}).Render(ctx, templ_7745c5c3_Buffer)
-			if templ_7745c5c3_Err != nil {
-				return templ_7745c5c3_Err
-			}
-			templ_7745c5c3_Err = Input(Field{Name: "new_password", Label: "New password", Type: "password", Autocomplete: "new-password", Required: true, Hint: "At least 12 characters.", Error: v.PasswordErrors["new_password"]}).Render(ctx, templ_7745c5c3_Buffer)
-			if templ_7745c5c3_Err != nil {
-				return templ_7745c5c3_Err
-			}
-			templ_7745c5c3_Err = Input(Field{Name: "confirm_password", Label: "Repeat the new password", Type: "password", Autocomplete: "new-password", Required: true, Error: v.PasswordErrors["confirm_password"]}).Render(ctx, templ_7745c5c3_Buffer)
-			if templ_7745c5c3_Err != nil {
-				return templ_7745c5c3_Err
-			}
-			templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 8, "<button type=\"submit\">Change password</button></form></section>")
+			templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 11, " ")
 			if templ_7745c5c3_Err != nil {
 				return templ_7745c5c3_Err
 			}
@@ -149,7 +167,7 @@ func ProfilePage(v ProfileView) templ.Component {
 			if templ_7745c5c3_Err != nil {
 				return templ_7745c5c3_Err
 			}
-			templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 9, "<section class=\"form-narrow\" aria-labelledby=\"sessions-heading\"><h2 id=\"sessions-heading\">Sessions</h2><p>Signed in on a computer you no longer use? End every session, this one included, and revoke your API tokens.</p><form method=\"post\" action=\"/profile/sign-out-everywhere\" data-confirm=\"Sign out on every device, this one included, and revoke your API tokens?\"><button type=\"submit\" class=\"secondary\" data-testid=\"sign-out-everywhere\">Sign out everywhere</button></form></section><section class=\"form-narrow\" aria-labelledby=\"tokens-heading\"><h2 id=\"tokens-heading\">API tokens</h2><p>Personal access tokens let scripts read the console's JSON API as you, with your role.</p><a href=\"/profile/tokens\" role=\"button\" class=\"secondary outline\" data-testid=\"api-tokens-link\">Manage API tokens</a></section>")
+			templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 12, "<section class=\"form-narrow\" aria-labelledby=\"sessions-heading\"><h2 id=\"sessions-heading\">Sessions</h2><p>Signed in on a computer you no longer use? End every session, this one included, and revoke your API tokens.</p><form method=\"post\" action=\"/profile/sign-out-everywhere\" data-confirm=\"Sign out on every device, this one included, and revoke your API tokens?\"><button type=\"submit\" class=\"secondary\" data-testid=\"sign-out-everywhere\">Sign out everywhere</button></form></section><section class=\"form-narrow\" aria-labelledby=\"tokens-heading\"><h2 id=\"tokens-heading\">API tokens</h2><p>Personal access tokens let scripts read the console's JSON API as you, with your role.</p><a href=\"/profile/tokens\" role=\"button\" class=\"secondary outline\" data-testid=\"api-tokens-link\">Manage API tokens</a></section>")
 			if templ_7745c5c3_Err != nil {
 				return templ_7745c5c3_Err
 			}

@@ -82,6 +82,9 @@ type UserView struct {
 	RoleLabel string
 	IsAdmin   bool
 	CanCreate bool // Creator or Admin: may run backups and edit configurations
+	// HasPassword: the user has a console password to change (not one who
+	// signs in only through single sign-on).
+	HasPassword bool
 }
 
 // AccountSwitcher is the header's account select.
