@@ -67,6 +67,10 @@ type Config struct {
 	// LinkTTL is how long an invitation or reset link works
 	// (RCBU_WEB_LINK_TTL, -link-ttl).
 	LinkTTL time.Duration
+	// LeaseTTL is how long a replica's lease on background work lasts
+	// without renewal, so how soon another replica takes over the work of
+	// one that died (RCBU_WEB_LEASE_TTL, -lease-ttl).
+	LeaseTTL time.Duration
 
 	// OIDC is single sign-on through an OpenID Connect provider; nil
 	// without RCBU_WEB_OIDC_ISSUER.
@@ -125,7 +129,7 @@ func loadConfig(args []string, getenv func(string) string, output io.Writer) (Co
 		regionPorts                                                          string
 		user, apiKey, password, region, identity                             string
 		syncInterval, keepDays, auditKeepDays                                string
-		publicURL, linkTTL                                                   string
+		publicURL, linkTTL, leaseTTL                                         string
 		oidcIssuer, oidcClientID, oidcSecret, oidcRedirect, oidcName         string
 		oidcClaim, oidcRoles, oidcCreate, passwordLogin, breakGlass          string
 		oidcScopes                                                           string
@@ -158,6 +162,7 @@ func loadConfig(args []string, getenv func(string) string, output io.Writer) (Co
 		{"RCBU_WEB_OIDC_CREATE_USERS", "oidc-create-users", "false", "create a console user at a person's first single sign-on (otherwise only existing users, by email)", &raw.oidcCreate},
 		{"RCBU_WEB_PASSWORD_LOGIN", "password-login", "on", "on, or off: passwords only for the break-glass admins (needs RCBU_WEB_OIDC_ISSUER)", &raw.passwordLogin},
 		{"RCBU_WEB_BREAK_GLASS", "break-glass", "", "comma-separated emails of the admins who may sign in with a password while it is off; empty: RCBU_WEB_ADMIN_EMAIL", &raw.breakGlass},
+		{"RCBU_WEB_LEASE_TTL", "lease-ttl", app.DefaultLeaseTTL.String(), "with several replicas on one PostgreSQL database: how long a replica holds an account's sync or alert evaluation without renewing it (renewed every third of it), so how soon another replica takes over from one that died (5s to 10m)", &raw.leaseTTL},
 		{"RCBU_WEB_SYNC_INTERVAL", "sync-interval", "5m", "how often report history syncs from Cloud Backup (10s to 24h)", &raw.syncInterval},
 		{"RCBU_WEB_HISTORY_KEEP_DAYS", "history-keep-days", "0", "delete report snapshots older than this many days; 0 keeps them forever", &raw.keepDays},
 		{"RCBU_WEB_AUDIT_KEEP_DAYS", "audit-keep-days", strconv.Itoa(app.DefaultAuditKeepDays), "delete audit log entries older than this many days (1 to 36500)", &raw.auditKeepDays},
@@ -290,6 +295,11 @@ func loadConfig(args []string, getenv func(string) string, output io.Writer) (Co
 		bad("RCBU_WEB_LINK_TTL", "want a duration from 10m to 720h such as 72h, got %q", raw.linkTTL)
 	}
 	cfg.LinkTTL = ttl
+	leaseTTL, err := time.ParseDuration(strings.TrimSpace(raw.leaseTTL))
+	if err != nil || leaseTTL < 5*time.Second || leaseTTL > 10*time.Minute {
+		bad("RCBU_WEB_LEASE_TTL", "want a duration from 5s to 10m such as 1m, got %q", raw.leaseTTL)
+	}
+	cfg.LeaseTTL = leaseTTL
 	loadSSOConfig(&cfg, ssoRaw{
 		issuer: raw.oidcIssuer, clientID: raw.oidcClientID, secret: raw.oidcSecret, redirect: raw.oidcRedirect, name: raw.oidcName,
 		claim: raw.oidcClaim, scopes: raw.oidcScopes, roles: raw.oidcRoles, create: raw.oidcCreate, passwordLogin: raw.passwordLogin, breakGlass: raw.breakGlass,

@@ -24,6 +24,7 @@ func TestLoadConfigDefaults(t *testing.T) {
 		SyncInterval:    5 * time.Minute,
 		AuditKeepDays:   400,
 		LinkTTL:         72 * time.Hour,
+		LeaseTTL:        time.Minute,
 		BreakGlass:      []string{"admin@example.com"},
 		RCBUIdentityURL: "https://identity.api.rackspacecloud.com/v2.0/tokens"}
 	if diff := cmp.Diff(want, cfg); diff != "" {
@@ -41,6 +42,30 @@ func TestLoadConfigFlagsOverrideEnv(t *testing.T) {
 	}
 	if cfg.Addr != "127.0.0.1:9999" || cfg.DemoSpeed != 50 || !cfg.DemoRegionPorts || !cfg.SecureCookies || cfg.RCBUUsername != "alice" || cfg.RCBURegion != "LON" {
 		t.Errorf("cfg = %+v", cfg)
+	}
+}
+
+func TestLoadConfigLeaseTTL(t *testing.T) {
+	tests := []struct {
+		name string
+		args []string
+		env  map[string]string
+		want time.Duration
+	}{
+		{"the shortest", nil, map[string]string{"RCBU_WEB_LEASE_TTL": "5s"}, 5 * time.Second},
+		{"the longest", nil, map[string]string{"RCBU_WEB_LEASE_TTL": " 10m "}, 10 * time.Minute},
+		{"the flag over the environment", []string{"-lease-ttl", "15s"}, map[string]string{"RCBU_WEB_LEASE_TTL": "2m"}, 15 * time.Second},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			cfg, err := loadConfig(tt.args, env(tt.env), io.Discard)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if cfg.LeaseTTL != tt.want {
+				t.Errorf("LeaseTTL = %v; want %v", cfg.LeaseTTL, tt.want)
+			}
+		})
 	}
 }
 
@@ -77,6 +102,9 @@ func TestLoadConfigErrorsNameTheVariable(t *testing.T) {
 		{"a public URL that is not http(s)", map[string]string{"RCBU_WEB_PUBLIC_URL": "ftp://backup.example.com"}, []string{"RCBU_WEB_PUBLIC_URL"}},
 		{"a public URL with a query", map[string]string{"RCBU_WEB_PUBLIC_URL": "https://backup.example.com/?x=1"}, []string{"RCBU_WEB_PUBLIC_URL"}},
 		{"a link lifetime out of range", map[string]string{"RCBU_WEB_LINK_TTL": "1m"}, []string{"RCBU_WEB_LINK_TTL"}},
+		{"a lease lifetime that is not a duration", map[string]string{"RCBU_WEB_LEASE_TTL": "a minute"}, []string{"RCBU_WEB_LEASE_TTL"}},
+		{"too short a lease lifetime", map[string]string{"RCBU_WEB_LEASE_TTL": "4s"}, []string{"RCBU_WEB_LEASE_TTL"}},
+		{"too long a lease lifetime", map[string]string{"RCBU_WEB_LEASE_TTL": "11m"}, []string{"RCBU_WEB_LEASE_TTL"}},
 		{"username without key", map[string]string{"RCBU_USERNAME": "alice"}, []string{"RCBU_API_KEY"}},
 		{"key without username", map[string]string{"RCBU_API_KEY": "k"}, []string{"RCBU_USERNAME"}},
 		{"key and password", map[string]string{"RCBU_USERNAME": "a", "RCBU_API_KEY": "k", "RCBU_PASSWORD": "p"}, []string{"RCBU_PASSWORD"}},

@@ -118,8 +118,9 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 	}
 	guard := netguard.Policy{AllowPrivate: cfg.AllowPrivateTargets || demo}
 	// Replicas on one database share the background work through leases in
-	// it: each account's sync and alert evaluation runs on one at a time.
-	leases := app.NewLeases(store, app.DefaultLeaseTTL, now)
+	// it: each account's sync and alert evaluation runs on one at a time,
+	// renewed every third of the TTL while it runs.
+	leases := app.NewLeases(store, cfg.LeaseTTL, now)
 	alerts := app.NewAlerts(store, sealer, fleet, accounts, audit, notify.New(notify.Options{Now: now, Dialer: guard.Dialer(10 * time.Second)}),
 		app.AlertsOptions{Now: now, Log: log, AwaitFirstSync: true, Leases: leases})
 	// A backup or restore run through the console is snapshotted as soon as
