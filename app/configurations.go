@@ -303,18 +303,26 @@ func configUpstream(op string, err error) error {
 	return upstream(op, "configuration", err)
 }
 
+// permitted fetches configuration id of the scope, with its account's client,
+// for an actor who needs min: as a role at all (checked before anything is
+// fetched) and on the configuration's account.
+func (s *Configurations) permitted(ctx context.Context, actor User, scope Scope, id rcbu.ConfigurationID, min Role) (FleetConfiguration, *rcbu.Client, error) {
+	if !actor.Role.Allows(min) {
+		return FleetConfiguration{}, nil, ErrForbidden
+	}
+	fc, cl, err := s.fleet.Configuration(ctx, scope, id)
+	if err == nil {
+		err = permitOn(actor, fc.AccountID, min)
+	}
+	return fc, cl, err
+}
+
 // Update validates the form and replaces the configuration's settings. The
 // agent cannot change: the form's agent is ignored.
 func (s *Configurations) Update(ctx context.Context, actor User, scope Scope, id rcbu.ConfigurationID, in ConfigurationInput) (FleetConfiguration, error) {
 	target := fmt.Sprintf("configuration %d", id)
 	fail := auditedFail[FleetConfiguration](ctx, s.audit, actor, ActionConfigurationUpdate, &target, fmt.Sprintf("update configuration %d", id))
-	if !actor.Role.Allows(RoleCreator) {
-		return fail(ErrForbidden)
-	}
-	fc, cl, err := s.fleet.Configuration(ctx, scope, id)
-	if err == nil {
-		err = permitOn(actor, fc.AccountID, RoleCreator)
-	}
+	fc, cl, err := s.permitted(ctx, actor, scope, id, RoleCreator)
 	if err != nil {
 		return fail(err)
 	}
@@ -347,13 +355,7 @@ func (s *Configurations) SetEnabled(ctx context.Context, actor User, scope Scope
 		verb = "enable"
 	}
 	fail := auditedFail[FleetConfiguration](ctx, s.audit, actor, action, &target, fmt.Sprintf("%s configuration %d", verb, id))
-	if !actor.Role.Allows(RoleCreator) {
-		return fail(ErrForbidden)
-	}
-	fc, cl, err := s.fleet.Configuration(ctx, scope, id)
-	if err == nil {
-		err = permitOn(actor, fc.AccountID, RoleCreator)
-	}
+	fc, cl, err := s.permitted(ctx, actor, scope, id, RoleCreator)
 	if err != nil {
 		return fail(err)
 	}
@@ -378,13 +380,7 @@ func (s *Configurations) SetEnabled(ctx context.Context, actor User, scope Scope
 func (s *Configurations) Delete(ctx context.Context, actor User, scope Scope, id rcbu.ConfigurationID) (FleetConfiguration, error) {
 	target := fmt.Sprintf("configuration %d", id)
 	fail := auditedFail[FleetConfiguration](ctx, s.audit, actor, ActionConfigurationDelete, &target, fmt.Sprintf("delete configuration %d", id))
-	if !actor.Role.Allows(RoleAdmin) {
-		return fail(ErrForbidden)
-	}
-	fc, cl, err := s.fleet.Configuration(ctx, scope, id)
-	if err == nil {
-		err = permitOn(actor, fc.AccountID, RoleAdmin)
-	}
+	fc, cl, err := s.permitted(ctx, actor, scope, id, RoleAdmin)
 	if err != nil {
 		return fail(err)
 	}
