@@ -308,6 +308,27 @@ func (f *Fleet) store(key cacheKey, gen uint64, v any) time.Time {
 	return now
 }
 
+// eachAccount calls fn for every account of the scope with the account's
+// index and client, at most Concurrency at a time, and waits for them all.
+// errs[i] is account i's error: its client's, else fn's.
+func (f *Fleet) eachAccount(ctx context.Context, scope Scope, fn func(ctx context.Context, i int, a Account, c *rcbu.Client) error) (errs []error) {
+	errs = make([]error, len(scope.Accounts))
+	var g errgroup.Group
+	g.SetLimit(f.opts.Concurrency)
+	for i, a := range scope.Accounts {
+		g.Go(func() error {
+			c, err := f.clients.Client(ctx, a.ID)
+			if err == nil {
+				err = fn(ctx, i, a, c)
+			}
+			errs[i] = err
+			return nil
+		})
+	}
+	_ = g.Wait() // the goroutines report through errs
+	return errs
+}
+
 // perAccount runs fn for every account of the scope concurrently (bounded)
 // and merges the results in the scope's order. An account that fails
 // becomes an AccountProblem; the others still count. The error is the
@@ -316,21 +337,11 @@ func perAccount[T any](ctx context.Context, f *Fleet, scope Scope, noun string, 
 	ctx, cancel := context.WithTimeout(ctx, f.opts.Budget)
 	defer cancel()
 	results := make([][]T, len(scope.Accounts))
-	errs := make([]error, len(scope.Accounts))
-	var g errgroup.Group
-	g.SetLimit(f.opts.Concurrency)
-	for i, a := range scope.Accounts {
-		g.Go(func() error {
-			c, err := f.clients.Client(ctx, a.ID)
-			if err != nil {
-				errs[i] = err
-				return nil
-			}
-			results[i], errs[i] = fn(ctx, a, c)
-			return nil
-		})
-	}
-	_ = g.Wait() // the goroutines report through errs
+	errs := f.eachAccount(ctx, scope, func(ctx context.Context, i int, a Account, c *rcbu.Client) error {
+		var err error
+		results[i], err = fn(ctx, a, c)
+		return err
+	})
 	var out []T
 	var problems []AccountProblem
 	for i, a := range scope.Accounts {
@@ -516,32 +527,22 @@ func owner[T any](ctx context.Context, f *Fleet, scope Scope, noun string,
 		val    T
 		found  bool
 		client *rcbu.Client
-		err    error
 	}
 	find := func(try func(context.Context, Account, *rcbu.Client) (T, bool, error)) (T, Account, *rcbu.Client, error) {
 		hits := make([]hit, len(scope.Accounts))
-		var g errgroup.Group
-		g.SetLimit(f.opts.Concurrency)
-		for i, a := range scope.Accounts {
-			g.Go(func() error {
-				c, err := f.clients.Client(ctx, a.ID)
-				if err != nil {
-					hits[i].err = err
-					return nil
-				}
-				hits[i].client = c
-				hits[i].val, hits[i].found, hits[i].err = try(ctx, a, c)
-				return nil
-			})
-		}
-		_ = g.Wait() // results are in hits
+		errs := f.eachAccount(ctx, scope, func(ctx context.Context, i int, a Account, c *rcbu.Client) error {
+			var err error
+			hits[i].client = c
+			hits[i].val, hits[i].found, err = try(ctx, a, c)
+			return err
+		})
 		var firstErr error
 		for i, h := range hits {
 			if h.found {
 				return h.val, scope.Accounts[i], h.client, nil
 			}
-			if h.err != nil && firstErr == nil {
-				firstErr = h.err
+			if errs[i] != nil && firstErr == nil {
+				firstErr = errs[i]
 			}
 		}
 		return zero, Account{}, nil, firstErr
