@@ -16,7 +16,7 @@ VERSION ?= $(shell git describe --tags --always --dirty 2>/dev/null || echo dev)
 LDFLAGS := -s -w -X main.version=$(VERSION)
 
 .PHONY: run test generate assets check-generated check-assets vet fmt-check lint bench sim build docker clean \
-	check e2e soak loadtest vulncheck staticcheck tidy-check test-db
+	check e2e soak loadtest loadtest-replicas vulncheck staticcheck tidy-check test-db
 
 ## run: start the dashboard in demo mode on http://127.0.0.1:8080 (prints the login)
 run: assets generate
@@ -114,6 +114,18 @@ bench:
 ## loadtest: HTTP load on the overview and history pages, simulator at a fixed 20 ms latency (cmd/loadgen)
 loadtest: build
 	$(GO) run ./cmd/loadgen -server bin/rcbu-web -workers $(LOAD_WORKERS) -duration $(LOAD_DURATION) -latency 20ms -agents 200 -paths /,/reports
+
+## loadtest-replicas: the same load on a fresh schema of PostgreSQL (LOAD_DB, else RCBU_TEST_POSTGRES) with one
+## replica, then two (LOAD_REPLICAS: 1,2,1,2,1,2 interleaves three of each and compares medians), printing each
+## part's CPU and the ratio; LOAD_CPUS=0.4 holds each replica to 0.4 cores (cgroup v1 cpu quota, needs root)
+LOAD_REPLICAS ?= 1,2
+LOAD_CPUS     ?= 0
+LOAD_DB       ?= $(RCBU_TEST_POSTGRES)
+loadtest-replicas: build
+	@test -n "$(LOAD_DB)" || { echo "loadtest-replicas needs PostgreSQL: set LOAD_DB or RCBU_TEST_POSTGRES to a postgres:// URL (eval \"\$$(tools/postgres-test.sh start)\" runs one)"; exit 1; }
+	@echo "loadgen -workers $(LOAD_WORKERS) -duration $(LOAD_DURATION) -replicas $(LOAD_REPLICAS) -cpus-per-replica $(LOAD_CPUS) -db (LOAD_DB)"
+	@$(GO) run ./cmd/loadgen -server bin/rcbu-web -workers $(LOAD_WORKERS) -duration $(LOAD_DURATION) -latency 20ms -agents 200 -paths /,/reports \
+		-db "$(LOAD_DB)" -replicas $(LOAD_REPLICAS) -cpus-per-replica $(LOAD_CPUS)
 
 build:
 	CGO_ENABLED=0 $(GO) build -trimpath -ldflags "$(LDFLAGS)" -o bin/rcbu-web ./cmd/web

@@ -1,7 +1,9 @@
 // Package loadgen is a small closed-loop HTTP load generator for the
 // console: each worker signs in with its own cookie jar, then GETs a list of
 // paths in turn until the run ends, and the run reports throughput and
-// latency percentiles. It talks only to the base URL it is given.
+// latency percentiles, in all and per replica. It talks only to the base
+// URLs it is given. It also reads what the run cost: processor time from
+// /proc, and CPU budgets for the replicas as cgroup v1 quotas.
 package loadgen
 
 import (
@@ -22,7 +24,12 @@ import (
 
 // Config is one load run.
 type Config struct {
-	BaseURL  string        // e.g. http://127.0.0.1:8080
+	BaseURL string // e.g. http://127.0.0.1:8080
+	// Replicas, when set, are the base URLs of several consoles on one
+	// store, used instead of BaseURL: worker w sends its requests to
+	// Replicas[w % n] after signing in on the next one, so every worker's
+	// session is made by one replica and used on another.
+	Replicas []string
 	Email    string        // a console user every worker signs in as
 	Password string        // that user's password
 	Paths    []string      // GET in turn by every worker, e.g. "/", "/reports"
@@ -39,22 +46,36 @@ type Latencies struct {
 
 // Result is what a run measured.
 type Result struct {
-	Requests int           // completed requests (any status)
-	Errors   int           // transport errors and non-2xx answers
-	Elapsed  time.Duration // wall time of the measuring phase
-	All      Latencies
-	ByPath   map[string]Latencies
-	Statuses map[int]int // status code → count (0: transport error)
+	Requests  int           // completed requests (any status)
+	Errors    int           // transport errors and non-2xx answers
+	Elapsed   time.Duration // wall time of the measuring phase
+	All       Latencies
+	ByPath    map[string]Latencies
+	ByReplica []ReplicaResult // one per base URL, in the order given
+	Statuses  map[int]int     // status code → count (0: transport error)
 	// FirstError is the first failure seen, for the report ("" if none).
 	FirstError string
 }
 
+// ReplicaResult is the share of a run one replica served.
+type ReplicaResult struct {
+	BaseURL  string
+	Workers  int
+	Requests int
+	Errors   int
+	All      Latencies
+}
+
 // RequestsPerSecond is Requests divided by Elapsed.
 func (r Result) RequestsPerSecond() float64 {
-	if r.Elapsed <= 0 {
+	return perSecond(r.Requests, r.Elapsed)
+}
+
+func perSecond(n int, d time.Duration) float64 {
+	if d <= 0 {
 		return 0
 	}
-	return float64(r.Requests) / r.Elapsed.Seconds()
+	return float64(n) / d.Seconds()
 }
 
 type sample struct {
@@ -71,9 +92,16 @@ func Run(ctx context.Context, cfg Config) (Result, error) {
 	if cfg.Workers <= 0 || cfg.Duration <= 0 || len(cfg.Paths) == 0 {
 		return Result{}, errors.New("loadgen: need workers > 0, duration > 0 and at least one path")
 	}
-	if _, err := url.Parse(cfg.BaseURL); err != nil || !strings.HasPrefix(cfg.BaseURL, "http") {
-		return Result{}, fmt.Errorf("loadgen: base URL %q: want http(s)://host:port", cfg.BaseURL)
+	bases := cfg.Replicas
+	if len(bases) == 0 {
+		bases = []string{cfg.BaseURL}
 	}
+	for _, b := range bases {
+		if _, err := url.Parse(b); err != nil || !strings.HasPrefix(b, "http") {
+			return Result{}, fmt.Errorf("loadgen: base URL %q: want http(s)://host:port", b)
+		}
+	}
+	replicaOf := func(w int) int { return w % len(bases) }
 	if cfg.Timeout <= 0 {
 		cfg.Timeout = 10 * time.Second
 	}
@@ -81,7 +109,10 @@ func Run(ctx context.Context, cfg Config) (Result, error) {
 	defer transport.CloseIdleConnections()
 	clients := make([]*http.Client, cfg.Workers)
 	for i := range clients {
-		c, err := SignIn(ctx, transport, cfg.BaseURL, cfg.Email, cfg.Password, cfg.Timeout)
+		// Signed in on the replica after its own: the session cookie one
+		// replica made must then work on another (the cookie jar sends it
+		// to every port of the host).
+		c, err := SignIn(ctx, transport, bases[replicaOf(i+1)], cfg.Email, cfg.Password, cfg.Timeout)
 		if err != nil {
 			return Result{}, fmt.Errorf("loadgen: worker %d: %w", i, err)
 		}
@@ -98,7 +129,7 @@ func Run(ctx context.Context, cfg Config) (Result, error) {
 			samples := make([]sample, 0, 4096)
 			for i := w; runCtx.Err() == nil; i++ {
 				p := i % len(cfg.Paths)
-				s := get(runCtx, clients[w], cfg.BaseURL+cfg.Paths[p])
+				s := get(runCtx, clients[w], bases[replicaOf(w)]+cfg.Paths[p])
 				if runCtx.Err() != nil && s.err != "" {
 					break // cut off by the end of the run: not a server error
 				}
@@ -111,26 +142,37 @@ func Run(ctx context.Context, cfg Config) (Result, error) {
 	wg.Wait()
 	elapsed := time.Since(start)
 
-	res := Result{Elapsed: elapsed, ByPath: map[string]Latencies{}, Statuses: map[int]int{}}
+	res := Result{Elapsed: elapsed, ByPath: map[string]Latencies{}, Statuses: map[int]int{},
+		ByReplica: make([]ReplicaResult, len(bases))}
 	var all []time.Duration
 	byPath := make([][]time.Duration, len(cfg.Paths))
-	for _, ss := range perWorker {
+	byReplica := make([][]time.Duration, len(bases))
+	for w, ss := range perWorker {
+		rr := &res.ByReplica[replicaOf(w)]
+		rr.Workers++
 		for _, s := range ss {
 			res.Requests++
+			rr.Requests++
 			res.Statuses[s.status]++
 			if s.err != "" || s.status < 200 || s.status > 299 {
 				res.Errors++
+				rr.Errors++
 				if res.FirstError == "" {
-					res.FirstError = cfg.Paths[s.path] + ": " + cmpOr(s.err, "status "+strconv.Itoa(s.status))
+					res.FirstError = bases[replicaOf(w)] + cfg.Paths[s.path] + ": " + cmpOr(s.err, "status "+strconv.Itoa(s.status))
 				}
 			}
 			all = append(all, s.d)
 			byPath[s.path] = append(byPath[s.path], s.d)
+			byReplica[replicaOf(w)] = append(byReplica[replicaOf(w)], s.d)
 		}
 	}
 	res.All = Summarize(all)
 	for i, p := range cfg.Paths {
 		res.ByPath[p] = Summarize(byPath[i])
+	}
+	for i, b := range bases {
+		res.ByReplica[i].BaseURL = b
+		res.ByReplica[i].All = Summarize(byReplica[i])
 	}
 	return res, nil
 }
@@ -253,6 +295,12 @@ func Format(r Result, paths []string) string {
 	for _, p := range paths {
 		l := r.ByPath[p]
 		fmt.Fprintf(&b, "  GET %-24s n %-7d p50 %-9s p99 %s\n", p, l.Count, ms(l.P50), ms(l.P99))
+	}
+	if len(r.ByReplica) > 1 {
+		for i, rr := range r.ByReplica {
+			fmt.Fprintf(&b, "  replica %d %-22s workers %-3d n %-7d errors %-4d req/s %-8.1f p50 %-9s p99 %s\n",
+				i+1, rr.BaseURL, rr.Workers, rr.Requests, rr.Errors, perSecond(rr.Requests, r.Elapsed), ms(rr.All.P50), ms(rr.All.P99))
+		}
 	}
 	if r.FirstError != "" {
 		fmt.Fprintf(&b, "  first error: %s\n", r.FirstError)

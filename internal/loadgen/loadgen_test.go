@@ -50,21 +50,32 @@ func TestParseStatus(t *testing.T) {
 // fakeConsole signs in "u@example.com"/"pw" with a cookie and answers GETs
 // for signed-in clients; /slow takes 20 ms, /bad answers 500.
 func fakeConsole(t *testing.T, hits *atomic.Int64) *httptest.Server {
+	return fakeReplica(t, "one", hits, nil)
+}
+
+// fakeReplica is a fakeConsole whose session cookies name it, as replica
+// name; it accepts the sessions of every replica (a shared store) and
+// counts in foreign the GETs made with a session another replica made.
+func fakeReplica(t *testing.T, name string, hits, foreign *atomic.Int64) *httptest.Server {
 	mux := http.NewServeMux()
 	mux.HandleFunc("POST /login", func(w http.ResponseWriter, r *http.Request) {
 		if r.FormValue("email") != "u@example.com" || r.FormValue("password") != "pw" {
 			w.WriteHeader(http.StatusUnprocessableEntity)
 			return
 		}
-		http.SetCookie(w, &http.Cookie{Name: "s", Value: "ok", Path: "/"})
+		http.SetCookie(w, &http.Cookie{Name: "s", Value: "ok-" + name, Path: "/"})
 		http.Redirect(w, r, "/", http.StatusSeeOther)
 	})
 	mux.HandleFunc("GET /", func(w http.ResponseWriter, r *http.Request) {
-		if c, err := r.Cookie("s"); err != nil || c.Value != "ok" {
+		c, err := r.Cookie("s")
+		if err != nil || !strings.HasPrefix(c.Value, "ok-") {
 			http.Redirect(w, r, "/login", http.StatusSeeOther)
 			return
 		}
 		hits.Add(1)
+		if c.Value != "ok-"+name && foreign != nil {
+			foreign.Add(1)
+		}
 		switch r.URL.Path {
 		case "/slow":
 			time.Sleep(20 * time.Millisecond)
@@ -97,7 +108,7 @@ func TestRun(t *testing.T) {
 	if res.Errors != res.Statuses[500] || res.Errors == 0 {
 		t.Errorf("errors %d, 500s %d: every /bad answer is an error and nothing else", res.Errors, res.Statuses[500])
 	}
-	if !strings.HasPrefix(res.FirstError, "/bad: status 500") {
+	if !strings.HasPrefix(res.FirstError, srv.URL+"/bad: status 500") {
 		t.Errorf("first error %q", res.FirstError)
 	}
 	if slow := res.ByPath["/slow"]; slow.Count == 0 || slow.P50 < 20*time.Millisecond {
@@ -111,6 +122,50 @@ func TestRun(t *testing.T) {
 		if !strings.Contains(out, want) {
 			t.Errorf("Format lacks %q:\n%s", want, out)
 		}
+	}
+}
+
+// Workers spread round-robin over the replicas, keep theirs, and use a
+// session another replica made; the result is split per replica.
+func TestRunReplicas(t *testing.T) {
+	var hitsA, hitsB, foreignA, foreignB atomic.Int64
+	a := fakeReplica(t, "a", &hitsA, &foreignA)
+	b := fakeReplica(t, "b", &hitsB, &foreignB)
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	res, err := Run(ctx, Config{Replicas: []string{a.URL, b.URL}, Email: "u@example.com", Password: "pw",
+		Paths: []string{"/slow"}, Workers: 4, Duration: 300 * time.Millisecond})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(res.ByReplica) != 2 {
+		t.Fatalf("%d replica results, want 2", len(res.ByReplica))
+	}
+	for i, c := range []struct {
+		url           string
+		hits, foreign *atomic.Int64
+	}{{a.URL, &hitsA, &foreignA}, {b.URL, &hitsB, &foreignB}} {
+		rr := res.ByReplica[i]
+		if rr.BaseURL != c.url || rr.Workers != 2 || rr.Errors != 0 {
+			t.Errorf("replica %d: %+v, want %s with 2 workers and no errors", i+1, rr, c.url)
+		}
+		// Every counted request reached this replica; at most one per
+		// worker was cut off by the end of the run.
+		if n := int64(rr.Requests); n == 0 || n > c.hits.Load() || n < c.hits.Load()-2 {
+			t.Errorf("replica %d: %d requests counted, it saw %d", i+1, rr.Requests, c.hits.Load())
+		}
+		if c.foreign.Load() != c.hits.Load() {
+			t.Errorf("replica %d: %d of %d GETs came with a session another replica made; want all", i+1, c.foreign.Load(), c.hits.Load())
+		}
+		if rr.All.P50 < 20*time.Millisecond {
+			t.Errorf("replica %d: p50 %s, want >= 20ms (/slow)", i+1, rr.All.P50)
+		}
+	}
+	if res.Requests != res.ByReplica[0].Requests+res.ByReplica[1].Requests {
+		t.Errorf("total %d is not the sum of the replicas' %d and %d", res.Requests, res.ByReplica[0].Requests, res.ByReplica[1].Requests)
+	}
+	if out := Format(res, []string{"/slow"}); !strings.Contains(out, "replica 2 "+b.URL) {
+		t.Errorf("Format lacks the second replica's line:\n%s", out)
 	}
 }
 
