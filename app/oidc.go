@@ -156,6 +156,19 @@ func NewOIDC(store IdentityStore, audit *Audit, o OIDCOptions) (*OIDC, error) {
 	return &OIDC{store: store, audit: audit, opts: o, breakGlass: bg}, nil
 }
 
+// OIDCOff returns single sign-on switched off, the console's state when no
+// provider is configured: Enabled is false, Start and Finish refuse with an
+// error wrapping ErrNotFound, and PasswordGate lets every password sign-in
+// through to Auth.
+func OIDCOff() *OIDC { return &OIDC{breakGlass: map[string]bool{}} }
+
+// Enabled reports whether a provider is configured (NewOIDC requires its
+// issuer); only then do the sign-in pages offer single sign-on.
+func (o *OIDC) Enabled() bool { return o.opts.Issuer != "" }
+
+// errOIDCOff is Start's and Finish's answer while single sign-on is off.
+var errOIDCOff = fmt.Errorf("single sign-on is not configured: %w", ErrNotFound)
+
 // Name is the provider's name for the sign-in button.
 func (o *OIDC) Name() string { return o.opts.Name }
 
@@ -215,6 +228,9 @@ func (o *OIDC) discover(ctx context.Context) (*oidc.Provider, error) {
 // Discover contacts the provider now; cmd/web calls it at start to log
 // early that the provider cannot be reached.
 func (o *OIDC) Discover(ctx context.Context) error {
+	if !o.Enabled() {
+		return errOIDCOff
+	}
 	_, err := o.discover(ctx)
 	return err
 }
@@ -228,8 +244,12 @@ func (o *OIDC) oauth2Config(p *oidc.Provider) *oauth2.Config {
 
 // Start begins a sign-in: it returns the provider's authorization URL and
 // the pending sign-in the caller keeps in the browser's session. A provider
-// that cannot be reached is an SSORefusal with Unavailable set.
+// that cannot be reached is an SSORefusal with Unavailable set. While
+// single sign-on is off, the error wraps ErrNotFound.
 func (o *OIDC) Start(ctx context.Context, next string) (string, OIDCPending, error) {
+	if !o.Enabled() {
+		return "", OIDCPending{}, errOIDCOff
+	}
 	p, err := o.discover(ctx)
 	if err != nil {
 		o.refused(ctx, "", "provider unreachable: "+err.Error())
@@ -269,8 +289,12 @@ type ssoClaims struct {
 // sign-in this browser started (nil when it has none: a replay, another
 // browser, or one used already); the caller removes it from the session
 // before calling, so it is used once whatever happens. Every refusal is an
-// SSORefusal, audited, and changes nothing.
+// SSORefusal, audited, and changes nothing. While single sign-on is off,
+// the error wraps ErrNotFound instead: there is no sign-in to refuse.
 func (o *OIDC) Finish(ctx context.Context, pending *OIDCPending, cb OIDCCallback) (User, error) {
+	if !o.Enabled() {
+		return User{}, errOIDCOff
+	}
 	refuse := func(email, message, reason string) (User, error) {
 		o.refused(ctx, email, reason)
 		return User{}, &SSORefusal{Message: message, Reason: reason}

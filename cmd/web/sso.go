@@ -9,13 +9,13 @@ import (
 	"github.com/rcbu-console/rcbu-console/app"
 )
 
-// newSSO builds single sign-on when RCBU_WEB_OIDC_ISSUER is set (nil
-// otherwise) and tries the provider once: one that does not answer is
+// newSSO builds single sign-on when RCBU_WEB_OIDC_ISSUER is set (switched
+// off otherwise: app.OIDCOff) and tries the provider once: one that does not answer is
 // logged and tried again at the next "Sign in with …", so the console
 // starts anyway and break-glass admins can still sign in with a password.
 func newSSO(ctx context.Context, cfg Config, store app.IdentityStore, audit *app.Audit, now func() time.Time, log *slog.Logger) (*app.OIDC, error) {
 	if cfg.OIDC == nil {
-		return nil, nil
+		return app.OIDCOff(), nil
 	}
 	o := cfg.OIDC
 	sso, err := app.NewOIDC(store, audit, app.OIDCOptions{

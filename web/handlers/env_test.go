@@ -181,6 +181,8 @@ func buildTestEnv(t testing.TB, o envOptions) (*testEnv, Deps) {
 		Tokens:         app.NewTokens(store, audit, clk.Now, log),
 		Links:          app.NewLinks(store, audit, alerts, cheap, app.LinkOptions{Now: clk.Now, Log: log}),
 		MFA:            app.NewMFA(store, auth, audit, sealer, app.MFAOptions{Now: clk.Now, Log: log}),
+		OIDC:           app.OIDCOff(),
+		Leases:         app.NewLeases(store, 0, clk.Now),
 		SessionKey:     []byte(strings.Repeat("s", 64)), Static: staticFS, Now: clk.Now, Version: "test",
 	}
 	if o.oidc != nil {

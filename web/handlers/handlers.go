@@ -30,8 +30,9 @@ type Pinger interface {
 }
 
 // Deps is everything the HTTP layer needs, built by cmd/web's run (and by
-// the handler tests' one builder). Every field is required except those
-// marked optional; newServer names the first one missing.
+// the handler tests' one builder). Every service is required, so no route
+// depends on what was passed; only a few settings, marked optional, have a
+// meaningful zero. newServer names the first field missing.
 type Deps struct {
 	Log      *slog.Logger
 	Auth     *app.Auth
@@ -64,8 +65,9 @@ type Deps struct {
 	// MFA is two-factor sign-in: the second step of every sign-in, TOTP
 	// enrolment, recovery codes and the roles that require a factor.
 	MFA *app.MFA
-	// OIDC is single sign-on through an OpenID Connect provider; optional:
-	// nil offers only password sign-in.
+	// OIDC is single sign-on through an OpenID Connect provider; without
+	// one configured it is app.OIDCOff(), which offers only password
+	// sign-in.
 	OIDC *app.OIDC
 	// PublicURL is RCBU_WEB_PUBLIC_URL, the console's address in links;
 	// optional: without it a link starts with the address the admin's
@@ -83,7 +85,7 @@ type Deps struct {
 	Health *app.Health
 	DB     Pinger
 	// Leases are the background work this replica holds, which /readyz
-	// reports; optional (nil: none shown).
+	// reports.
 	Leases *app.Leases
 	// SessionKey signs the session cookie (HMAC); at least 32 bytes, derived
 	// from the app secret.
@@ -109,7 +111,8 @@ func (d Deps) missing() string {
 		{"Log", d.Log != nil}, {"Auth", d.Auth != nil}, {"Users", d.Users != nil}, {"Accounts", d.Accounts != nil},
 		{"Audit", d.Audit != nil}, {"Fleet", d.Fleet != nil}, {"Overviews", d.Overviews != nil}, {"Ops", d.Ops != nil}, {"Configurations", d.Configurations != nil},
 		{"Restores", d.Restores != nil}, {"History", d.History != nil}, {"Syncer", d.Syncer != nil}, {"Alerts", d.Alerts != nil},
-		{"Links", d.Links != nil}, {"MFA", d.MFA != nil}, {"Tokens", d.Tokens != nil}, {"Metrics", d.Metrics != nil}, {"Health", d.Health != nil}, {"DB", d.DB != nil},
+		{"Links", d.Links != nil}, {"MFA", d.MFA != nil}, {"OIDC", d.OIDC != nil}, {"Tokens", d.Tokens != nil}, {"Metrics", d.Metrics != nil},
+		{"Health", d.Health != nil}, {"DB", d.DB != nil}, {"Leases", d.Leases != nil},
 		{"SessionKey", len(d.SessionKey) > 0}, {"Static", d.Static != nil}, {"Now", d.Now != nil}, {"Version", d.Version != ""},
 	} {
 		if !f.set {

@@ -18,7 +18,7 @@ const ssoStartPath = templates.SSOStartPath
 // button when it is configured.
 func (s *server) loginView(c echo.Context, next string) templates.LoginView {
 	v := templates.LoginView{Meta: s.meta(c, "Sign in", templates.NavNone), Next: next}
-	if s.OIDC != nil {
+	if s.OIDC.Enabled() {
 		v.SSOName, v.PasswordOff = s.OIDC.Name(), s.OIDC.PasswordOff()
 	}
 	return v
@@ -30,18 +30,16 @@ func passwordOffMessage(o *app.OIDC) string {
 	return "Password sign-in is off here: use “Sign in with " + o.Name() + "”. Only break-glass admins sign in with a password."
 }
 
-// passwordSignIn is password sign-in under the single sign-on policy.
+// passwordSignIn is password sign-in under the single sign-on policy (with
+// single sign-on off, Auth's own sign-in).
 func (s *server) passwordSignIn() authenticator {
-	if s.OIDC == nil {
-		return s.Auth
-	}
 	return s.OIDC.PasswordGate(s.Auth)
 }
 
 // oidcStart keeps a new pending sign-in (state, nonce, PKCE verifier) in
 // the browser's session and sends the browser to the provider.
 func (s *server) oidcStart(c echo.Context) error {
-	if s.OIDC == nil {
+	if !s.OIDC.Enabled() {
 		return echo.ErrNotFound
 	}
 	next := localPath(c.QueryParam("next"))
@@ -69,7 +67,7 @@ type ssoSignIn interface {
 // session before anything else, so each answer is used at most once; a
 // person the provider signed in goes on to the second step of sign-in.
 func (s *server) oidcCallback(c echo.Context) error {
-	if s.OIDC == nil {
+	if !s.OIDC.Enabled() {
 		return echo.ErrNotFound
 	}
 	return s.finishSSO(c, s.OIDC)

@@ -3,6 +3,7 @@ package handlers
 import (
 	"encoding/json"
 	"net/http"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -118,14 +119,23 @@ func TestNotFoundPageKeepsTheLayout(t *testing.T) {
 }
 
 func TestHealthAndReadiness(t *testing.T) {
-	te := newTestEnv(t)
+	te, deps := buildTestEnv(t, envOptions{})
 	if rec := te.get("/healthz", nil); rec.Code != http.StatusOK || rec.Body.String() != "ok" {
 		t.Errorf("healthz: %d %q", rec.Code, rec.Body.String())
 	}
-	rec := te.get("/readyz", nil)
-	if rec.Code != http.StatusOK {
-		t.Fatalf("readyz: %d %s", rec.Code, rec.Body.String())
+	release, err := deps.Leases.Hold(t.Context(), "sync:7")
+	if err != nil {
+		t.Fatal(err)
 	}
+	rec := te.get("/readyz", nil)
+	var ready readyStatus
+	if err := json.Unmarshal(rec.Body.Bytes(), &ready); err != nil {
+		t.Fatalf("readyz: %d %s: %v", rec.Code, rec.Body.String(), err)
+	}
+	if rec.Code != http.StatusOK || !slices.Equal(ready.Leases, []string{"sync:7"}) {
+		t.Fatalf("readyz holding one lease: %d %s", rec.Code, rec.Body.String())
+	}
+	release()
 	te.sim.FailNext(rcbusim.OpAuth, http.StatusUnauthorized)
 	te.accounts.Invalidate(te.demo.ID)
 	rec = te.get("/readyz", nil)
