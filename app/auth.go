@@ -64,8 +64,9 @@ type ThrottleStore interface {
 	LoginAttempts(ctx context.Context, key string) (LoginAttempts, error)
 	// UpdateLoginAttempts reads the counters of keys (zero counters with Key
 	// set when absent), passes them to fn and writes back what fn returns,
-	// all in one immediate transaction, so that concurrent attempts are
-	// serialised. A returned counter with no failures is deleted.
+	// all in one transaction that concurrent attempts sharing a key wait
+	// for, so that they are serialised. A returned counter with no
+	// failures is deleted.
 	UpdateLoginAttempts(ctx context.Context, keys []string, fn func([]LoginAttempts) []LoginAttempts) error
 }
 

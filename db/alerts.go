@@ -120,6 +120,12 @@ func (s *Store) DeleteOverdueGrace(ctx context.Context, account app.AccountID, c
 func (s *Store) TrackOffline(ctx context.Context, account app.AccountID, offline, online []rcbu.AgentID, now time.Time) (map[rcbu.AgentID]time.Time, error) {
 	out := map[rcbu.AgentID]time.Time{}
 	err := s.inTx(ctx, func(tx *sql.Tx) error {
+		// One account's rows change in one transaction at a time: two
+		// evaluations with different views of the agents would otherwise
+		// take the rows' locks in opposite orders.
+		if err := s.lockTx(ctx, tx, fmt.Sprintf("offline agents %d", account)); err != nil {
+			return err
+		}
 		for _, id := range offline {
 			if _, err := tx.ExecContext(ctx, `INSERT INTO alert_agent_offline (account_id, agent_id, since_unix) VALUES (?, ?, ?)
 				ON CONFLICT (account_id, agent_id) DO NOTHING`, int64(account), int64(id), unix(now)); err != nil {
@@ -444,8 +450,18 @@ func (s *Store) Summaries(ctx context.Context, account app.AccountID) ([]app.Del
 func (s *Store) ReleaseIncident(ctx context.Context, id app.IncidentID, channels []app.ChannelID, title string, payload []byte, at time.Time) (bool, error) {
 	done := false
 	err := s.inTx(ctx, func(tx *sql.Tx) error {
-		res, err := tx.ExecContext(ctx, `UPDATE alert_incident_triage SET silenced = 0 WHERE incident_id = ? AND silenced = 1
-			AND incident_id IN (SELECT id FROM alert_incidents WHERE id = ? AND state = 'open')`, int64(id), int64(id))
+		// The incident's row stays locked while its alert is queued, so a
+		// resolution at the same time comes wholly before (nothing is
+		// queued) or after (it drops the queued alert).
+		var open int
+		err := tx.QueryRowContext(ctx, `SELECT 1 FROM alert_incidents WHERE id = ? AND state = 'open'`+s.dialect.forUpdate(), int64(id)).Scan(&open)
+		if errors.Is(err, sql.ErrNoRows) {
+			return nil
+		}
+		if err != nil {
+			return err
+		}
+		res, err := tx.ExecContext(ctx, `UPDATE alert_incident_triage SET silenced = 0 WHERE incident_id = ? AND silenced = 1`, int64(id))
 		if err != nil {
 			return err
 		}
@@ -564,6 +580,12 @@ func (s *Store) OpenIncident(ctx context.Context, n app.NewIncident) (app.Incide
 		AgentID: f.AgentID, ConfigID: f.ConfigID, JobID: f.JobID, Silenced: n.Silenced}
 	opened := false
 	err := s.inTx(ctx, func(tx *sql.Tx) error {
+		// The check below and the insert are one step: two evaluations of
+		// the account at once (two replicas, or a sync and a finished run)
+		// open the incident once.
+		if err := s.lockTx(ctx, tx, fmt.Sprintf("incident %d %s %s", n.AccountID, f.Rule, f.Object)); err != nil {
+			return err
+		}
 		cond := `state = 'open'`
 		if f.Once {
 			cond = `1 = 1`

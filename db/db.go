@@ -27,6 +27,7 @@ import (
 	"net/url"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"time"
 
@@ -44,9 +45,9 @@ var migrations embed.FS
 type Store struct {
 	db      *sql.DB
 	dialect dialect
-	// txLock is the PostgreSQL advisory lock key that serialises the
-	// store's transactions (inTx), one per database and schema.
-	txLock int64
+	// schema names the PostgreSQL database and schema (see schemaKey); the
+	// advisory locks of lockTx derive from it. Empty on SQLite.
+	schema string
 	hot    hotStatements
 	// driveLimit is the most rows a history filter may select and still
 	// drive the query (see reports_list.go); tests lower it.
@@ -231,28 +232,57 @@ func (s *Store) DB() *sql.DB { return s.db }
 
 // inTx runs fn in a transaction, committing if it returns nil.
 //
-// Store transactions run one at a time, on both databases: SQLite's BEGIN
-// IMMEDIATE (_txlock=immediate) takes its write lock, and on PostgreSQL the
-// transaction first takes an advisory lock of the store's schema (held to
-// commit or rollback). Their read-then-write steps (the sign-in throttle's
-// counters, an incident opened once) are then as safe across replicas as
-// they are within one SQLite process; reads outside transactions do not wait.
+// On SQLite, store transactions run one at a time: BEGIN IMMEDIATE
+// (_txlock=immediate) takes the database's write lock first. On PostgreSQL
+// they run side by side at READ COMMITTED, on every replica, and each one
+// guards its own read-then-write steps with what they need and no more:
+//   - nothing, for plain writes and for upserts (INSERT … ON CONFLICT is
+//     atomic, and waits for a conflicting row another transaction has not
+//     committed yet);
+//   - the row lock of an UPDATE that is also the check (a link used once, a
+//     factor confirmed once), or of a SELECT … FOR UPDATE (forUpdate);
+//   - a transaction-level advisory lock keyed by the thing protected
+//     (lockTx): the sign-in throttle per key, an incident per account, rule
+//     and object, a user's one-time links, a set of rows replaced whole.
+//
+// Replacing a set (DELETE then INSERT) needs such a lock: at READ COMMITTED
+// a DELETE does not see the rows a concurrent transaction inserts, so two
+// replacements at once would otherwise leave both sets.
 func (s *Store) inTx(ctx context.Context, fn func(tx *sql.Tx) error) error {
 	tx, err := s.db.BeginTx(ctx, nil)
 	if err != nil {
 		return fmt.Errorf("db: begin: %w", err)
 	}
 	defer tx.Rollback() //nolint:errcheck // a no-op after Commit
-	if s.dialect == postgresDialect {
-		if _, err := tx.ExecContext(ctx, `SELECT pg_advisory_xact_lock(?)`, s.txLock); err != nil {
-			return fmt.Errorf("db: begin: lock: %w", err)
-		}
-	}
 	if err := fn(tx); err != nil {
 		return err
 	}
 	if err := tx.Commit(); err != nil {
 		return fmt.Errorf("db: commit: %w", err)
+	}
+	return nil
+}
+
+// lockTx takes, on PostgreSQL, the transaction-level advisory lock of each
+// purpose (a phrase naming what is protected, such as "login attempts
+// email:a@example.com"), held until tx ends. Another transaction asking for
+// one of them, on any replica, waits; all others proceed. The keys are
+// taken in ascending order, so two transactions that need overlapping sets
+// cannot deadlock. On SQLite there is nothing to take: its transactions
+// already run one at a time.
+func (s *Store) lockTx(ctx context.Context, tx *sql.Tx, purposes ...string) error {
+	if s.dialect != postgresDialect {
+		return nil
+	}
+	keys := make([]int64, 0, len(purposes))
+	for _, p := range purposes {
+		keys = append(keys, lockKey(p+" "+s.schema))
+	}
+	slices.Sort(keys)
+	for _, k := range slices.Compact(keys) {
+		if _, err := tx.ExecContext(ctx, `SELECT pg_advisory_xact_lock(?)`, k); err != nil {
+			return fmt.Errorf("db: lock: %w", err)
+		}
 	}
 	return nil
 }

@@ -122,6 +122,18 @@ func (d dialect) skipLocked() string {
 	return ``
 }
 
+// forUpdate ends a SELECT whose rows the transaction goes on to change: on
+// PostgreSQL they are locked until it ends, and a concurrent writer of them
+// waits (SQLite runs one write transaction at a time, so it needs none).
+// The lock is the one an UPDATE of non-key columns takes, so rows of other
+// tables that refer to them can still be inserted meanwhile.
+func (d dialect) forUpdate() string {
+	if d == postgresDialect {
+		return ` FOR NO KEY UPDATE`
+	}
+	return ``
+}
+
 // jsonEach is a FROM item with one row per element of the JSON array of
 // strings in expr, the element in column value.
 func (d dialect) jsonEach(expr, alias string) string {
@@ -294,7 +306,7 @@ func openPostgres(ctx context.Context, dsn string) (*Store, error) {
 		sqlDB.Close()
 		return nil, err
 	}
-	st := &Store{db: sqlDB, dialect: postgresDialect, driveLimit: defaultDriveLimit, txLock: lockKey("transactions " + schema)}
+	st := &Store{db: sqlDB, dialect: postgresDialect, driveLimit: defaultDriveLimit, schema: schema}
 	if err := st.hot.prepare(ctx, sqlDB, st.dialect); err != nil {
 		sqlDB.Close()
 		return nil, err

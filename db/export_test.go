@@ -41,3 +41,7 @@ func ExplainReports(ctx context.Context, s *Store, f app.ReportFilter) (string, 
 	}
 	return strings.Join(lines, "\n"), rows.Err()
 }
+
+// TxLockKey is the PostgreSQL advisory lock key lockTx takes for purpose in
+// s's schema, so that a test can find it in pg_locks.
+func TxLockKey(s *Store, purpose string) int64 { return lockKey(purpose + " " + s.schema) }

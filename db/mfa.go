@@ -106,7 +106,7 @@ func (s *Store) ConfirmTOTPFactor(ctx context.Context, user app.UserID, step int
 		if n, err := res.RowsAffected(); err != nil || n == 0 {
 			return fmt.Errorf("totp factor of user %d: %w", user, app.ErrConflict)
 		}
-		return replaceRecoveryCodes(ctx, tx, user, hashes, at)
+		return s.replaceRecoveryCodes(ctx, tx, user, hashes, at)
 	})
 }
 
@@ -137,10 +137,15 @@ func (s *Store) DeleteTOTPFactor(ctx context.Context, user app.UserID) error {
 
 // ReplaceRecoveryCodes replaces the user's recovery codes with hashes.
 func (s *Store) ReplaceRecoveryCodes(ctx context.Context, user app.UserID, hashes []string, at time.Time) error {
-	return s.inTx(ctx, func(tx *sql.Tx) error { return replaceRecoveryCodes(ctx, tx, user, hashes, at) })
+	return s.inTx(ctx, func(tx *sql.Tx) error { return s.replaceRecoveryCodes(ctx, tx, user, hashes, at) })
 }
 
-func replaceRecoveryCodes(ctx context.Context, tx *sql.Tx, user app.UserID, hashes []string, at time.Time) error {
+// replaceRecoveryCodes replaces the user's codes in tx, holding the lock of
+// the user's codes (lockTx) so that two replacements at once leave one set.
+func (s *Store) replaceRecoveryCodes(ctx context.Context, tx *sql.Tx, user app.UserID, hashes []string, at time.Time) error {
+	if err := s.lockTx(ctx, tx, fmt.Sprintf("recovery codes %d", user)); err != nil {
+		return err
+	}
 	if _, err := tx.ExecContext(ctx, `DELETE FROM user_recovery_codes WHERE user_id = ?`, user); err != nil {
 		return fmt.Errorf("db: replace recovery codes of user %d: %w", user, err)
 	}
@@ -217,6 +222,10 @@ func (s *Store) MFARequiredRoles(ctx context.Context) ([]app.Role, error) {
 // SetMFARequiredRoles replaces the roles that must use a second factor.
 func (s *Store) SetMFARequiredRoles(ctx context.Context, roles []app.Role) error {
 	return s.inTx(ctx, func(tx *sql.Tx) error {
+		// Two replacements at once leave one set, not both (see inTx).
+		if err := s.lockTx(ctx, tx, "mfa required roles"); err != nil {
+			return err
+		}
 		if _, err := tx.ExecContext(ctx, `DELETE FROM mfa_required_roles`); err != nil {
 			return fmt.Errorf("db: set required roles: %w", err)
 		}

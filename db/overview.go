@@ -1,9 +1,11 @@
 package db
 
 import (
+	"cmp"
 	"context"
 	"database/sql"
 	"fmt"
+	"slices"
 	"strings"
 	"time"
 
@@ -202,8 +204,14 @@ func (s *Store) ConfigurationsFirstSeen(ctx context.Context, keys []app.Configur
 	if len(keys) == 0 {
 		return out, nil
 	}
+	// The upserts lock their rows in one order (by account, then
+	// configuration), so two transactions recording overlapping keys at
+	// once on PostgreSQL wait for each other rather than deadlock.
+	sorted := slices.SortedFunc(slices.Values(keys), func(a, b app.ConfigurationKey) int {
+		return cmp.Or(cmp.Compare(a.AccountID, b.AccountID), cmp.Compare(a.ConfigID, b.ConfigID))
+	})
 	err := s.inTx(ctx, func(tx *sql.Tx) error {
-		for _, k := range keys {
+		for _, k := range sorted {
 			var at time.Time
 			err := tx.QueryRowContext(ctx, `INSERT INTO configuration_seen (account_id, config_id, first_seen_unix) VALUES (?, ?, ?)
 				ON CONFLICT (account_id, config_id) DO UPDATE SET first_seen_unix = configuration_seen.first_seen_unix

@@ -73,6 +73,12 @@ func (s *Store) InsertReports(ctx context.Context, rs []app.Report) (int, error)
 	}
 	n := 0
 	err := s.inTx(ctx, func(tx *sql.Tx) error {
+		// One account's snapshots go in one transaction at a time: two
+		// overlapping batches (a sync and a run seen to end) would
+		// otherwise wait on each other's new rows in opposite orders.
+		if err := s.lockTx(ctx, tx, reportLocks(rs)...); err != nil {
+			return err
+		}
 		var full *sql.Stmt
 		chunk := s.dialect.chunk()
 		if len(rs) >= chunk {
@@ -148,6 +154,17 @@ func (s *Store) InsertReports(ctx context.Context, rs []app.Report) (int, error)
 		return 0, fmt.Errorf("db: insert reports: %w", err)
 	}
 	return n, nil
+}
+
+// reportLocks are the lockTx purposes of the accounts of rs, one each.
+func reportLocks(rs []app.Report) []string {
+	var out []string
+	for i, r := range rs {
+		if i == 0 || r.AccountID != rs[i-1].AccountID {
+			out = append(out, fmt.Sprintf("reports %d", r.AccountID))
+		}
+	}
+	return out
 }
 
 // Error rows get ids that carry their report's id: report id << 20 | the

@@ -29,7 +29,11 @@ func (s *Store) ResealSecrets(ctx context.Context, fn func(kind app.SealedKind, 
 				sealed []byte
 			}
 			var list []row
-			rows, err := tx.QueryContext(ctx, `SELECT id, secret_sealed FROM `+c.table+` WHERE secret_sealed IS NOT NULL AND length(secret_sealed) > 0`)
+			// Locked until the transaction ends: a concurrent change of one
+			// of these secrets waits and is then written over the resealed
+			// value, never the other way round.
+			rows, err := tx.QueryContext(ctx, `SELECT id, secret_sealed FROM `+c.table+` WHERE secret_sealed IS NOT NULL AND length(secret_sealed) > 0`+
+				s.dialect.forUpdate())
 			if err != nil {
 				return err
 			}

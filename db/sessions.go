@@ -130,11 +130,19 @@ func (s *Store) DeleteLoginAttempts(ctx context.Context, key string) error {
 }
 
 // UpdateLoginAttempts reads the counters of keys, passes them to fn and
-// writes back what fn returns, in one transaction. Store transactions run
-// one at a time (inTx), so concurrent sign-ins queue here, on any replica,
-// and each sees the attempts before it. A returned counter with no failures is deleted.
+// writes back what fn returns, in one transaction. The transaction holds
+// the lock of each key (lockTx), so concurrent sign-ins with a key in common
+// queue here, on any replica, and each sees the attempts before it; others
+// do not wait. A returned counter with no failures is deleted.
 func (s *Store) UpdateLoginAttempts(ctx context.Context, keys []string, fn func([]app.LoginAttempts) []app.LoginAttempts) error {
 	err := s.inTx(ctx, func(tx *sql.Tx) error {
+		purposes := make([]string, len(keys))
+		for i, k := range keys {
+			purposes[i] = "login attempts " + k
+		}
+		if err := s.lockTx(ctx, tx, purposes...); err != nil {
+			return err
+		}
 		cs := make([]app.LoginAttempts, len(keys))
 		for i, k := range keys {
 			cs[i].Key = k

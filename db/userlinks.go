@@ -14,6 +14,10 @@ import (
 // transaction, and returns l with its id.
 func (s *Store) CreateUserLink(ctx context.Context, l app.UserLink) (app.UserLink, error) {
 	err := s.inTx(ctx, func(tx *sql.Tx) error {
+		// Two links created at once for one user leave one (see inTx).
+		if err := s.lockTx(ctx, tx, fmt.Sprintf("user links %d", l.UserID)); err != nil {
+			return err
+		}
 		if _, err := tx.ExecContext(ctx, `DELETE FROM user_links WHERE user_id = ?`, l.UserID); err != nil {
 			return fmt.Errorf("db: create user link: %w", err)
 		}
