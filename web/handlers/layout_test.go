@@ -230,3 +230,30 @@ func TestAgentPageEssentialsFirst(t *testing.T) {
 			jobs.AttrOr("hx-trigger", ""), jobs.AttrOr("hx-get", ""), jobs.AttrOr("hx-select", ""))
 	}
 }
+
+// TestConfigurationPageEssentialsFirst: a configuration's page says its
+// schedule and offers its actions first, then its last runs; the schedule
+// details, the files and the charts fold away on a phone.
+func TestConfigurationPageEssentialsFirst(t *testing.T) {
+	te := newOpsEnv(t)
+	_, cfg := seedAgent(t, te.testEnv, "web-01", "nightly")
+	d := doc(t, te.get("/configurations/"+i64(cfg), te.loginRole(app.RoleAdmin)))
+	var order []string
+	d.Find(`main [data-testid="schedule-words"], main [data-testid="config-actions"], main details.fold-narrow, main [data-testid="runs"]`).Each(func(_ int, s *goquery.Selection) {
+		order = append(order, s.AttrOr("data-testid", ""))
+	})
+	want := []string{"schedule-words", "config-actions", "schedule-fold", "files-fold", "runs", "config-charts-fold"}
+	if strings.Join(order, " ") != strings.Join(want, " ") {
+		t.Errorf("the page's parts in order %q, want %q", order, want)
+	}
+	d.Find("details.fold-narrow").Each(func(_ int, s *goquery.Selection) {
+		if _, open := s.Attr("open"); open || strings.TrimSpace(s.Find("summary").Text()) == "" {
+			t.Errorf("%s: rendered open or with no summary", s.AttrOr("data-testid", ""))
+		}
+	})
+	for fold, part := range map[string]string{"schedule-fold": "config-details", "files-fold": "inclusions", "config-charts-fold": "charts-slot"} {
+		if testid(d, fold).Find(`[data-testid="`+part+`"]`).Length() != 1 {
+			t.Errorf("%s is not in %s", part, fold)
+		}
+	}
+}
