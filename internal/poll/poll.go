@@ -15,11 +15,19 @@ const Bound = 30 * time.Second
 // test, naming what it waited for.
 func Until(t testing.TB, what string, cond func() bool) {
 	t.Helper()
-	deadline := time.Now().Add(Bound)
+	UntilWithin(t, Bound, 5*time.Millisecond, what, cond)
+}
+
+// UntilWithin is Until with its own bound and interval: for what takes
+// longer than Bound (another process syncing a long history) or costs a
+// query or a request to check.
+func UntilWithin(t testing.TB, bound, every time.Duration, what string, cond func() bool) {
+	t.Helper()
+	deadline := time.Now().Add(bound)
 	for !cond() {
 		if time.Now().After(deadline) {
-			t.Fatalf("gave up after %s waiting for %s", Bound, what)
+			t.Fatalf("gave up after %s waiting for %s", bound, what)
 		}
-		time.Sleep(5 * time.Millisecond)
+		time.Sleep(every)
 	}
 }
