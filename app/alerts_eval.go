@@ -460,11 +460,19 @@ func (a *Alerts) evalLoop(ctx context.Context) {
 			if ctx.Err() != nil {
 				return
 			}
+			var res EvalResult
 			err := a.opts.Leases.Run(ctx, fmt.Sprintf("alerts:%d", id), func(ctx context.Context) error {
-				_, err := a.Evaluate(ctx, id)
+				var err error
+				res, err = a.Evaluate(ctx, id)
 				return err
 			})
-			if err != nil && ctx.Err() == nil && !errors.Is(err, ErrNotFound) && !errors.Is(err, ErrLeaseHeld) {
+			switch {
+			case err == nil:
+				// Which replica evaluated an account, at debug level: with
+				// several replicas each evaluation runs on one of them.
+				a.opts.Log.DebugContext(ctx, "alerts_evaluated", slog.Int64("account_id", int64(id)),
+					slog.Int("opened", res.Opened), slog.Int("resolved", res.Resolved))
+			case ctx.Err() == nil && !errors.Is(err, ErrNotFound) && !errors.Is(err, ErrLeaseHeld):
 				a.opts.Log.WarnContext(ctx, "alert_evaluation_failed", slog.Int64("account_id", int64(id)), slog.Any("err", err))
 			}
 		}

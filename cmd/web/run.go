@@ -188,7 +188,9 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 		ErrorLog:          slog.NewLogLogger(log.Handler(), slog.LevelWarn),
 	}
 	fmt.Fprintf(stdout, "RCBU Console %s listening on http://%s\n", version, ln.Addr())
-	log.Info("server_started", slog.String("addr", ln.Addr().String()), slog.Bool("demo", accounts.DemoActive()), slog.String("version", version))
+	// The replica's name is its holder name in the leases table.
+	log.Info("server_started", slog.String("addr", ln.Addr().String()), slog.Bool("demo", accounts.DemoActive()), slog.String("version", version),
+		slog.String("replica", leases.Holder()))
 
 	errc := make(chan error, 1)
 	go func() { errc <- srv.Serve(ln) }()
