@@ -69,12 +69,7 @@ func replicasServeOneTeam(t *testing.T, bin string) {
 	}
 	want := simulatorReports(sim)
 	hook := newWebhookReceiver(t)
-	dsn := postgresForTest(t)
-	store := openShared(t, dsn)
-	vars := replicaEnv(dsn, simURL)
-	a := startReplica(t, bin, "A", vars)
-	b := startReplica(t, bin, "B", vars)
-	account := store.accountID(t)
+	store, a, b, account := startReplicas(t, bin, simURL)
 	admin := signInAdmin(t, a.base)
 
 	if !t.Run("a session from one replica works on the other", func(t *testing.T) {
@@ -247,12 +242,7 @@ func replicaKilledMidSync(t *testing.T, bin string) {
 	// interrupted.
 	sim, fetches, simURL := replicaSimulator(t, 0, rcbusim.WithLatency(80*time.Millisecond, 0))
 	want := simulatorReports(sim)
-	dsn := postgresForTest(t)
-	store := openShared(t, dsn)
-	vars := replicaEnv(dsn, simURL)
-	a := startReplica(t, bin, "A", vars)
-	b := startReplica(t, bin, "B", vars)
-	account := store.accountID(t)
+	store, a, b, account := startReplicas(t, bin, simURL)
 	lease := fmt.Sprintf("sync:%d", account)
 
 	var syncing, survivor *replica
@@ -337,6 +327,19 @@ func simulatorReports(sim *rcbusim.Server) int {
 		}
 	}
 	return n
+}
+
+// startReplicas starts replicas A and B, one after the other, on a fresh
+// schema and the simulator at simURL, and returns the test's connection to
+// the schema and the account both use.
+func startReplicas(t *testing.T, bin, simURL string) (store *sharedStore, a, b *replica, account int64) {
+	t.Helper()
+	dsn := postgresForTest(t)
+	store = openShared(t, dsn)
+	vars := replicaEnv(dsn, simURL)
+	a = startReplica(t, bin, "A", vars)
+	b = startReplica(t, bin, "B", vars)
+	return store, a, b, store.accountID(t)
 }
 
 // replicaEnv is the environment both replicas share: one database, one
