@@ -79,9 +79,10 @@ type UserStore interface {
 	UserByEmail(ctx context.Context, email string) (User, error)
 	// ListUsers returns every user ordered by email.
 	ListUsers(ctx context.Context) ([]User, error)
-	// UpdateUser writes u's mutable fields and, when revokeSessions is set,
-	// deletes all of the user's sessions in the same transaction.
-	UpdateUser(ctx context.Context, u User, revokeSessions bool) error
+	// UpdateUser writes u's mutable fields and, when revoke is set, deletes
+	// all of the user's sessions, personal access tokens and unused one-time
+	// links in the same transaction.
+	UpdateUser(ctx context.Context, u User, revoke bool) error
 	// RevokeUserAccess deletes every personal access token and one-time
 	// link of the user: what opens the account without the password.
 	RevokeUserAccess(ctx context.Context, id UserID) error
@@ -300,16 +301,11 @@ func (s *Users) SetDisabled(ctx context.Context, actor User, id UserID, disabled
 	}
 	u.Disabled = disabled
 	u.Updated = s.now().UTC()
+	// Disabling ends access at once, with the change: sessions, scripts'
+	// tokens and unused links.
 	if err := s.store.UpdateUser(ctx, u, disabled); err != nil {
 		s.audit.Record(ctx, actorEntry(actor, action, u.Email, err))
 		return fmt.Errorf("set disabled: %w", err)
-	}
-	if disabled {
-		// Revoked access ends at once: scripts' tokens and unused links too.
-		if err := s.store.RevokeUserAccess(ctx, u.ID); err != nil {
-			s.audit.Record(ctx, actorEntry(actor, action, u.Email, err))
-			return fmt.Errorf("set disabled: %w", err)
-		}
 	}
 	s.audit.Record(ctx, actorEntry(actor, action, u.Email, nil))
 	return nil
@@ -397,11 +393,8 @@ func (s *Users) setPassword(ctx context.Context, u User, password string) error 
 	}
 	u.PasswordHash, u.MustChangePassword = hash, false
 	u.Updated = s.now().UTC()
-	if err := s.store.UpdateUser(ctx, u, true); err != nil {
-		return err
-	}
 	// A new password ends everything the old one opened, scripts' tokens too.
-	return s.store.RevokeUserAccess(ctx, u.ID)
+	return s.store.UpdateUser(ctx, u, true)
 }
 
 // UpdateProfile changes the user's own display name and time zone.

@@ -94,7 +94,7 @@ func TestUsers(t *testing.T) {
 				t.Fatalf("err = %v", err)
 			}
 		})
-		t.Run("update with revocation deletes the user's sessions only", func(t *testing.T) {
+		t.Run("update with revocation deletes the user's sessions, tokens and links only", func(t *testing.T) {
 			other, err := s.CreateUser(ctx, app.User{Email: "bob@example.com", PasswordHash: "h", Role: app.RoleAdmin, Created: t0, Updated: t0})
 			if err != nil {
 				t.Fatal(err)
@@ -108,6 +108,16 @@ func TestUsers(t *testing.T) {
 					t.Fatal(err)
 				}
 			}
+			// Tokens and unused links go with the sessions, in the same
+			// change; the other user's stay.
+			for _, who := range []app.User{u, other} {
+				if _, err := s.CreateToken(ctx, app.Token{UserID: who.ID, Name: "script", Hash: "tok-" + who.Email, Hint: "abcd", Created: t0}); err != nil {
+					t.Fatal(err)
+				}
+				if _, err := s.CreateUserLink(ctx, app.UserLink{UserID: who.ID, Kind: app.LinkReset, Hash: "link-" + who.Email, CreatedBy: "admin@example.com", Created: t0, Expires: t0.Add(time.Hour)}); err != nil {
+					t.Fatal(err)
+				}
+			}
 			u.Role = app.RoleAdmin
 			if err := s.UpdateUser(ctx, u, true); err != nil {
 				t.Fatal(err)
@@ -116,6 +126,15 @@ func TestUsers(t *testing.T) {
 				_, err := s.Session(ctx, hash)
 				if got := err == nil; got != want {
 					t.Errorf("session %s exists = %v, want %v (err %v)", hash, got, want, err)
+				}
+			}
+			for _, who := range []app.User{u, other} {
+				want := who.ID != u.ID
+				if _, err := s.TokenByHash(ctx, "tok-"+who.Email); (err == nil) != want {
+					t.Errorf("token of %s exists = %v, want %v", who.Email, err == nil, want)
+				}
+				if _, err := s.UserLinkByHash(ctx, "link-"+who.Email); (err == nil) != want {
+					t.Errorf("link of %s exists = %v, want %v", who.Email, err == nil, want)
 				}
 			}
 			n, err := s.CountActiveAdmins(ctx)

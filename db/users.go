@@ -105,9 +105,10 @@ func (s *Store) ListUsers(ctx context.Context) ([]app.User, error) {
 	return s.withAllGrants(ctx, out)
 }
 
-// UpdateUser writes u's mutable fields and, with revokeSessions, deletes all
-// of the user's sessions in the same transaction.
-func (s *Store) UpdateUser(ctx context.Context, u app.User, revokeSessions bool) error {
+// UpdateUser writes u's mutable fields and, with revoke, deletes all of the
+// user's sessions, personal access tokens and unused one-time links in the
+// same transaction, so nothing the change shuts out outlives it.
+func (s *Store) UpdateUser(ctx context.Context, u app.User, revoke bool) error {
 	return s.inTx(ctx, func(tx *sql.Tx) error {
 		res, err := tx.ExecContext(ctx,
 			`UPDATE users SET name = ?, password_hash = ?, role = ?, disabled = ?, time_zone = ?, must_change_password = ?, updated_unix = ? WHERE id = ?`,
@@ -118,9 +119,11 @@ func (s *Store) UpdateUser(ctx context.Context, u app.User, revokeSessions bool)
 		if n, err := res.RowsAffected(); err != nil || n == 0 {
 			return fmt.Errorf("user %d: %w", u.ID, app.ErrNotFound)
 		}
-		if revokeSessions {
-			if _, err := tx.ExecContext(ctx, `DELETE FROM sessions WHERE user_id = ?`, u.ID); err != nil {
-				return fmt.Errorf("db: revoke sessions of user %d: %w", u.ID, err)
+		if revoke {
+			for _, q := range []string{`DELETE FROM sessions WHERE user_id = ?`, `DELETE FROM api_tokens WHERE user_id = ?`, `DELETE FROM user_links WHERE user_id = ?`} {
+				if _, err := tx.ExecContext(ctx, q, u.ID); err != nil {
+					return fmt.Errorf("db: revoke access of user %d: %w", u.ID, err)
+				}
 			}
 		}
 		return nil
