@@ -95,17 +95,70 @@ func newGrantEnvWith(t *testing.T, opts envOptions) *grantEnv {
 	ge.ids["agent"] = [2]string{agA, agB}
 	ge.ids["configuration"] = [2]string{cfgA, cfgB}
 	ge.ids["backup"] = [2]string{bkA, bkB}
+	clients := [2]*rcbu.Client{te.fleetClient(t), cb}
+	accts := [2]app.AccountID{te.demo.ID, b.ID}
+	var restores, incidents, channels [2]string
+	for i, acct := range accts {
+		restores[i] = ge.restoreOf(t, clients[i], ge.ids["agent"][i], ge.ids["backup"][i])
+		incidents[i] = ge.incidentOf(t, deps.Alerts, acct, int64(9100+i))
+		ch, err := deps.Alerts.CreateChannel(ctx, admin, acct, app.ChannelRequest{Name: "ops hook", Kind: "webhook", Enabled: true, URL: "https://hooks.example.com/rcbu", Secret: "a signing secret of the hook"})
+		if err != nil {
+			t.Fatal(err)
+		}
+		channels[i] = strconv.FormatInt(int64(ch.ID), 10)
+	}
+	ge.ids["restore"], ge.ids["incident"], ge.ids["channel"] = restores, incidents, channels
 	return ge
+}
+
+// restoreOf creates (does not start) a restore of the account's backup to
+// its own agent and returns its id.
+func (ge *grantEnv) restoreOf(t *testing.T, c *rcbu.Client, agent, backup string) string {
+	t.Helper()
+	ag, _ := strconv.ParseInt(agent, 10, 64)
+	bk, _ := strconv.ParseInt(backup, 10, 64)
+	r, err := c.Restores.Create(t.Context(), &rcbu.RestoreRequest{BackupID: rcbu.BackupID(bk), BackupAgentID: rcbu.AgentID(ag),
+		DestinationAgentID: rcbu.AgentID(ag), DestinationPath: "/srv/restored"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return strconv.FormatInt(int64(r.ID), 10)
+}
+
+// incidentOf stores a failed backup report in the account, lets the alert
+// rules open its incident and returns the incident's id.
+func (ge *grantEnv) incidentOf(t *testing.T, al *app.Alerts, acct app.AccountID, job int64) string {
+	t.Helper()
+	now := ge.clock.Now()
+	rep := app.Report{AccountID: acct, Kind: app.KindBackup, JobID: job, AgentID: 77, AgentName: "db-01", ConfigID: 977, ConfigName: "mysql dumps",
+		BackupID: rcbu.BackupID(job), State: "Failed", Started: now.Add(-2 * time.Hour), Finished: now.Add(-time.Hour), ErrorCount: 1, Raw: []byte(`{}`), Fetched: now,
+		Errors: []app.ReportErrorEntry{{Path: "/var/lib/mysql/ibdata1", Description: "Access denied"}}}
+	if _, err := ge.store.InsertReports(t.Context(), []app.Report{rep}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := al.Evaluate(t.Context(), acct); err != nil {
+		t.Fatal(err)
+	}
+	p, err := al.ListIncidents(t.Context(), app.IncidentQuery{Accounts: []app.AccountID{acct}, Rule: app.RuleBackupFailed})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, inc := range p.Incidents {
+		if inc.JobID == job {
+			return strconv.FormatInt(int64(inc.ID), 10)
+		}
+	}
+	t.Fatalf("no incident about backup %d of account %d", job, acct)
+	return ""
 }
 
 // grantCase says how a route's objects belong to accounts.
 type grantCase struct {
 	// kind is the object the route's :id names ("agent", "configuration",
-	// "backup"), whose id of account A and of account B the walk uses;
-	// "" for a route whose objects belong to no account (the user's own
-	// profile and tokens, the admins' pages), that takes no id, or whose
-	// objects the walk has none of in either account (restores and
-	// incidents: an id that exists nowhere, so only the role is checked).
+	// "backup", "restore", "incident", "channel"), whose id of account A and
+	// of account B the walk uses; "" for a route whose objects belong to no
+	// account (the user's own profile and tokens, the admins' pages) or that
+	// takes no id.
 	kind string
 }
 
@@ -122,8 +175,13 @@ func routeKind(path string) (grantCase, bool) {
 		return grantCase{kind: "backup"}, true
 	case path == "/reports/:kind/:id":
 		return grantCase{kind: "backup"}, true
-	case strings.HasPrefix(path, "/restores/:id"), strings.HasPrefix(path, "/alerts/incidents/:id"),
-		strings.HasPrefix(path, "/alerts/channels/:id"), strings.HasPrefix(path, "/admin/users/:id"),
+	case strings.HasPrefix(path, "/restores/:id"):
+		return grantCase{kind: "restore"}, true
+	case strings.HasPrefix(path, "/alerts/incidents/:id"):
+		return grantCase{kind: "incident"}, true
+	case strings.HasPrefix(path, "/alerts/channels/:id"):
+		return grantCase{kind: "channel"}, true
+	case strings.HasPrefix(path, "/admin/users/:id"),
 		strings.HasPrefix(path, "/admin/accounts/:id"), strings.HasPrefix(path, "/profile/tokens/:id"),
 		strings.HasPrefix(path, app.LinkPath):
 		return grantCase{}, true
