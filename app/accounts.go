@@ -129,6 +129,7 @@ type Accounts struct {
 	mu      sync.Mutex
 	demo    bool // the built-in simulator runs: demo rows are listed
 	clients map[AccountID]*clientEntry
+	notices changePublisher // the other replicas (Caches), or nil
 }
 
 // clientEntry is one connection attempt; done closes when it has finished.
@@ -490,11 +491,29 @@ func (s *Accounts) dial(ctx context.Context, id AccountID) (*rcbu.Client, error)
 	return s.connect(ctx, creds)
 }
 
-// Invalidate drops the account's cached client, so the next Client call
-// signs in again.
+// Invalidate drops the account's cached client, here and (through Caches)
+// on the other replicas, so the next Client call signs in again.
 func (s *Accounts) Invalidate(id AccountID) {
 	s.mu.Lock()
 	delete(s.clients, id)
+	n := s.notices
+	s.mu.Unlock()
+	if n != nil {
+		n.publish(Change{Kind: ChangeAccount, Account: id})
+	}
+}
+
+// drop is Invalidate on this replica only.
+func (s *Accounts) drop(id AccountID) {
+	s.mu.Lock()
+	delete(s.clients, id)
+	s.mu.Unlock()
+}
+
+// dropAll drops every cached client on this replica.
+func (s *Accounts) dropAll() {
+	s.mu.Lock()
+	clear(s.clients)
 	s.mu.Unlock()
 }
 

@@ -146,8 +146,10 @@ type Fleet struct {
 
 	mu        sync.Mutex
 	gen       map[AccountID]uint64 // bumped by Invalidate; a fetch begun before does not fill the cache
+	epoch     uint64               // bumped by dropAll, as every account's gen
 	cache     map[cacheKey]cacheEntry
 	lastSweep time.Time
+	notices   changePublisher // the other replicas (Caches), or nil
 }
 
 type cacheKind uint8
@@ -184,9 +186,21 @@ func NewFleet(clients ClientSource, opts FleetOptions) *Fleet {
 	}
 }
 
-// Invalidate drops everything cached for the account. Every mutation made
-// through the console calls it, so the next page reads the new state.
+// Invalidate drops everything cached for the account, here and (through
+// Caches) on the other replicas. Every mutation made through the console
+// calls it, so the next page reads the new state.
 func (f *Fleet) Invalidate(id AccountID) {
+	f.drop(id)
+	f.mu.Lock()
+	n := f.notices
+	f.mu.Unlock()
+	if n != nil {
+		n.publish(Change{Kind: ChangeFleet, Account: id})
+	}
+}
+
+// drop is Invalidate on this replica only.
+func (f *Fleet) drop(id AccountID) {
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	f.gen[id]++
@@ -195,6 +209,20 @@ func (f *Fleet) Invalidate(id AccountID) {
 			delete(f.cache, k)
 		}
 	}
+}
+
+// dropAll drops every account's cache on this replica.
+func (f *Fleet) dropAll() {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.epoch++
+	clear(f.cache)
+}
+
+// genOf is the account's generation, with f.mu held: a fetch begun under
+// another one does not fill the cache.
+func (f *Fleet) genOf(id AccountID) uint64 {
+	return f.gen[id] + f.epoch<<32
 }
 
 // Client returns the API client of an account in the scope; an account
@@ -227,7 +255,7 @@ func cachedAt[T any](ctx context.Context, f *Fleet, key cacheKey, fetch func(con
 	var zero T
 	now := f.opts.Now()
 	f.mu.Lock()
-	gen := f.gen[key.account]
+	gen := f.genOf(key.account)
 	e, ok := f.cache[key]
 	f.mu.Unlock()
 	if ok && !now.Before(e.fetched) {
@@ -291,7 +319,7 @@ func (f *Fleet) store(key cacheKey, gen uint64, v any) time.Time {
 	now := f.opts.Now()
 	f.mu.Lock()
 	defer f.mu.Unlock()
-	if f.gen[key.account] != gen {
+	if f.genOf(key.account) != gen {
 		return now
 	}
 	e.fetched = now
@@ -438,7 +466,7 @@ func (f *Fleet) refreshDetails(ctx context.Context, agents []FleetAgent) {
 			}
 			key := cacheKey{account: fa.AccountID, kind: kindAgentDetails, id: int64(fa.Agent.ID)}
 			f.mu.Lock()
-			gen := f.gen[key.account]
+			gen := f.genOf(key.account)
 			f.mu.Unlock()
 			select {
 			case <-fetchShared(ctx, f, key, gen, func(ctx context.Context) (rcbu.Agent, error) {

@@ -280,8 +280,11 @@ type History struct {
 	heatmaps map[heatmapKey]heatmapEntry
 	// shared, when set, is how long what was read under a generation may be
 	// reused at most: with several replicas on one database, the others'
-	// writes do not bump this one's gen (SetSharedStore).
-	shared time.Duration
+	// writes do not bump this one's gen (SetSharedStore). It applies only
+	// while their notices are not heard (Caches).
+	shared  time.Duration
+	heard   bool
+	notices changePublisher // the other replicas (Caches), or nil
 }
 
 // heatmapKey identifies one heatmap: the accounts, the first day and the
@@ -446,7 +449,7 @@ func (h *History) Generation() uint64 {
 // writes, and with a shared store also the current period of h.shared, so
 // that it changes at least that often.
 func (h *History) generation() uint64 {
-	if h.shared <= 0 {
+	if h.shared <= 0 || h.heard {
 		return h.gen
 	}
 	return h.gen + uint64(h.now().UnixNano()/int64(h.shared))<<32
@@ -455,17 +458,38 @@ func (h *History) generation() uint64 {
 // SetSharedStore says that other console replicas write to the same store,
 // so that the caches keyed by Generation (the heatmap, the overview's latest
 // runs) are reread at least every period rather than only after this
-// replica's own writes. Call it before the history is used.
+// replica's own writes, while the other replicas' notices are not heard
+// (Caches). Call it before the history is used.
 func (h *History) SetSharedStore(period time.Duration) {
 	h.mu.Lock()
 	defer h.mu.Unlock()
 	h.shared = period
 }
 
-// changed bumps the generation of the stored snapshots.
+// changed bumps the generation of the stored snapshots, here and (through
+// Caches) on the other replicas.
 func (h *History) changed() {
 	h.mu.Lock()
 	h.gen++
+	n := h.notices
+	h.mu.Unlock()
+	if n != nil {
+		n.publish(Change{Kind: ChangeHistory})
+	}
+}
+
+// bump is changed on this replica only: another replica wrote.
+func (h *History) bump() {
+	h.mu.Lock()
+	h.gen++
+	h.mu.Unlock()
+}
+
+// setHeard says whether the other replicas' writes are heard (their
+// notices arrive), so the periodic reread of SetSharedStore can rest.
+func (h *History) setHeard(ok bool) {
+	h.mu.Lock()
+	h.heard = ok
 	h.mu.Unlock()
 }
 
