@@ -55,6 +55,8 @@ type Store struct {
 	// damage is what PRAGMA quick_check found at open (nil: nothing, or
 	// the check did not finish in its budget); Ping reports it.
 	damage error
+	// changes is the replicas' notice channel (notify.go); nil on SQLite.
+	changes *changes
 }
 
 // quickCheckBudget bounds the integrity check at open: a very large

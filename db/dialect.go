@@ -306,7 +306,7 @@ func openPostgres(ctx context.Context, dsn string) (*Store, error) {
 		sqlDB.Close()
 		return nil, err
 	}
-	st := &Store{db: sqlDB, dialect: postgresDialect, driveLimit: defaultDriveLimit, schema: schema}
+	st := &Store{db: sqlDB, dialect: postgresDialect, driveLimit: defaultDriveLimit, schema: schema, changes: newChanges(cfg, schema)}
 	if err := st.hot.prepare(ctx, sqlDB, st.dialect); err != nil {
 		sqlDB.Close()
 		return nil, err

@@ -45,3 +45,7 @@ func ExplainReports(ctx context.Context, s *Store, f app.ReportFilter) (string, 
 // TxLockKey is the PostgreSQL advisory lock key lockTx takes for purpose in
 // s's schema, so that a test can find it in pg_locks.
 func TxLockKey(s *Store, purpose string) int64 { return lockKey(purpose + " " + s.schema) }
+
+// ListenerPID is the server process of the store's listening connection
+// for the replicas' notices (0 while there is none).
+func ListenerPID(s *Store) uint32 { return s.changes.pid.Load() }

@@ -100,10 +100,14 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 	fleet := app.NewFleet(accounts, app.FleetOptions{Now: now, Log: log, MaxStale: time.Minute})
 	history := app.NewHistory(store, accounts, audit, now, log)
 	if db.IsPostgresDSN(cfg.DBPath) {
-		// Other replicas may write to the history: what the overview caches
-		// from it is reread at least every 30 s.
+		// Other replicas may write to the history: while their notices are
+		// not heard, what the overview caches from it is reread every 30 s.
 		history.SetSharedStore(30 * time.Second)
 	}
+	// Every cache invalidation is told to the other replicas on the store
+	// (PostgreSQL's NOTIFY; on SQLite there are none) and theirs applied
+	// here, so a change made through one is seen through all at once.
+	caches := app.NewCaches(store, fleet, accounts, history, log)
 	// Alert channels connect only where the policy allows, checked on the
 	// address actually dialled: never link-local or cloud metadata, and
 	// loopback or private only when configured or in demo mode (whose
@@ -202,6 +206,11 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 			log.Warn("leases_release_failed", slog.Any("err", err))
 		}
 	}()
+	// The other replicas' notices are applied until the store closes.
+	cachesCtx, stopCaches := context.WithCancel(ctx)
+	cachesDone := make(chan struct{})
+	go func() { defer close(cachesDone); caches.Run(cachesCtx) }()
+	defer func() { stopCaches(); <-cachesDone }()
 	// The report sync reads the API in the background; pages read SQLite only.
 	// It stops (and is waited for) before the store and the simulator close.
 	syncCtx, stopSync := context.WithCancel(ctx)
