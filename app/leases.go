@@ -73,6 +73,20 @@ func (l *Leases) Run(ctx context.Context, name string, fn func(ctx context.Conte
 	}
 	work, cancel := context.WithCancelCause(ctx)
 	defer cancel(nil)
+	stop := l.renew(work, name, cancel)
+	err = fn(work)
+	stop()
+	if rerr := l.store.ReleaseLease(context.WithoutCancel(ctx), name, l.holder); rerr != nil && err == nil {
+		err = fmt.Errorf("lease %s: %w", name, rerr)
+	}
+	return err
+}
+
+// renew renews the lease name every third of the TTL until the returned
+// func is called (which waits for the renewals to end, so none comes after
+// a release) or ctx ends. A renewal that finds the lease taken calls lost,
+// when set, and renews no more.
+func (l *Leases) renew(ctx context.Context, name string, lost context.CancelCauseFunc) (stop func()) {
 	done := make(chan struct{})
 	renewed := make(chan struct{})
 	go func() {
@@ -83,29 +97,32 @@ func (l *Leases) Run(ctx context.Context, name string, fn func(ctx context.Conte
 			select {
 			case <-done:
 				return
+			case <-ctx.Done():
+				return
 			case <-t.C:
 				now := l.now()
-				ok, err := l.store.AcquireLease(work, name, l.holder, now, now.Add(l.ttl))
+				ok, err := l.store.AcquireLease(ctx, name, l.holder, now, now.Add(l.ttl))
 				if err == nil && !ok {
-					cancel(fmt.Errorf("lease %s: lost: %w", name, ErrLeaseHeld))
+					if lost != nil {
+						lost(fmt.Errorf("lease %s: lost: %w", name, ErrLeaseHeld))
+					}
 					return
 				}
 			}
 		}
 	}()
-	err = fn(work)
-	close(done)
-	<-renewed
-	if rerr := l.store.ReleaseLease(context.WithoutCancel(ctx), name, l.holder); rerr != nil && err == nil {
-		err = fmt.Errorf("lease %s: %w", name, rerr)
+	return func() {
+		close(done)
+		<-renewed
 	}
-	return err
 }
 
 // Hold waits until it holds the lease name (checking every holdPoll, as
 // long as ctx allows) and returns the func that gives it up: for a short
 // step that must not run on two replicas at once, such as starting a
-// configuration's backup. A nil Leases holds nothing.
+// configuration's backup. The lease is renewed while held, as Run's is, so
+// a step slower than the TTL (a slow Cloud Backup API, a short
+// RCBU_WEB_LEASE_TTL) still holds it. A nil Leases holds nothing.
 func (l *Leases) Hold(ctx context.Context, name string) (func(), error) {
 	if l == nil {
 		return func() {}, nil
@@ -117,7 +134,11 @@ func (l *Leases) Hold(ctx context.Context, name string) (func(), error) {
 			return nil, fmt.Errorf("lease %s: %w", name, err)
 		}
 		if ok {
-			return func() { _ = l.store.ReleaseLease(context.WithoutCancel(ctx), name, l.holder) }, nil
+			stop := l.renew(context.WithoutCancel(ctx), name, nil)
+			return func() {
+				stop()
+				_ = l.store.ReleaseLease(context.WithoutCancel(ctx), name, l.holder)
+			}, nil
 		}
 		t := time.NewTimer(holdPoll)
 		select {

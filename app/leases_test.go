@@ -11,6 +11,7 @@ import (
 
 	"github.com/rcbu-console/rcbu-console/app"
 	"github.com/rcbu-console/rcbu-console/db"
+	"github.com/rcbu-console/rcbu-console/internal/poll"
 )
 
 // Two replicas on one database: the work under a lease runs on one of them
@@ -71,6 +72,46 @@ func TestLeasesRunWorkOnOneReplicaAtATime(t *testing.T) {
 	if err := b.Run(ctx, "sync:2", func(context.Context) error { return nil }); err != nil {
 		t.Errorf("sync:2 not free after a released its leases: %v", err)
 	}
+}
+
+// A lease held for a step (Hold) is renewed while the step runs, as Run's
+// is, so a step slower than the TTL keeps it from the other replicas; once
+// given up it stays free (no renewal comes after the release).
+func TestLeasesHoldRenewsUntilReleased(t *testing.T) {
+	ctx := context.Background()
+	store, err := db.Open(ctx, filepath.Join(t.TempDir(), "leases.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer store.Close()
+	clock := newClock()
+	const ttl = 3 * time.Second // renewed every second; the store keeps whole seconds
+	a := app.NewLeases(store, ttl, clock.Now)
+	b := app.NewLeases(store, ttl, clock.Now)
+	release, err := a.Hold(ctx, "start:1:2")
+	if err != nil {
+		t.Fatal(err)
+	}
+	// Two thirds of the TTL on, a renewal carries the lease a full TTL
+	// past that: it is still a's when the first TTL has run out.
+	clock.Advance(2 * ttl / 3)
+	poll.UntilWithin(t, poll.Bound, 50*time.Millisecond, "the held lease to be renewed", func() bool {
+		held, err := store.HeldLeases(ctx, a.Holder(), clock.Now().Add(ttl/2))
+		return err == nil && len(held) == 1
+	})
+	clock.Advance(ttl / 2)
+	if ok, err := store.AcquireLease(ctx, "start:1:2", b.Holder(), clock.Now(), clock.Now().Add(ttl)); err != nil || ok {
+		t.Fatalf("b took the lease a holds and renews: %v, %v", ok, err)
+	}
+	release()
+	if held, err := store.HeldLeases(ctx, a.Holder(), clock.Now()); err != nil || len(held) != 0 {
+		t.Errorf("a holds %v, %v after giving the lease up", held, err)
+	}
+	releaseB, err := b.Hold(ctx, "start:1:2")
+	if err != nil {
+		t.Fatalf("b could not take the lease a gave up: %v", err)
+	}
+	releaseB()
 }
 
 // With other replicas writing to the same store, the history's generation
