@@ -49,8 +49,9 @@ func TestReplicaProcesses(t *testing.T) {
 	t.Run("a replica killed mid-sync", func(t *testing.T) { replicaKilledMidSync(t, bin) })
 }
 
-// The generated history both scenarios sync: 20 agents with two daily
-// configurations each, over 14 days (some 560 reports).
+// The generated history both scenarios sync is of 20 agents with two daily
+// configurations each, over 14 days (some 560 reports); the admin is the
+// one both replicas are given.
 const (
 	replicaAgents      = 20
 	replicaHistoryDays = 14
