@@ -156,11 +156,10 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 
 	var phases []phaseResult
 	for i, n := range counts {
-		cs, err := f.start(ctx, n)
-		if err != nil {
+		if _, err := f.start(ctx, n); err != nil {
 			return err
 		}
-		m.consoles = cs
+		m.consoles = f.consoles
 		fmt.Fprintf(stdout, "\nphase %d of %d: %d replica(s)\n", i+1, len(counts), n)
 		ph, err := m.phase(ctx, n)
 		if err != nil {

@@ -23,7 +23,7 @@ type measure struct {
 	email, password string
 	paths           []string
 	stdout          io.Writer
-	consoles        []*console // the replicas the next phase loads
+	consoles        []*console // every console started; a phase loads the first n
 	store           string     // in words, for the report
 	// admin and appName find the server processes of the consoles'
 	// PostgreSQL connections (nil and "" on SQLite).
@@ -117,26 +117,29 @@ func (m *measure) phase(ctx context.Context, n int) (phaseResult, error) {
 	for i, c := range m.consoles[:n] {
 		bases[i] = c.base
 	}
-	load := loadgen.LoadAverage()
-	before := m.snapshot(ctx)
+	var load string
+	var before snapshot
 	res, err := loadgen.Run(ctx, loadgen.Config{
 		Replicas: bases, Email: m.email, Password: m.password, Paths: m.paths,
 		Workers: m.workers, Duration: m.duration,
+		Started: func() { load, before = loadgen.LoadAverage(), m.snapshot(ctx) },
 	})
 	if err != nil {
 		return phaseResult{}, err
 	}
 	after := m.snapshot(ctx)
 	fmt.Fprint(m.stdout, loadgen.Format(res, m.paths))
-	fmt.Fprint(m.stdout, m.cpuReport(res, before, after, load))
+	fmt.Fprint(m.stdout, m.cpuReport(res, n, before, after, load))
 	return phaseResult{replicas: n, res: res}, nil
 }
 
 // cpuReport says where the processor time of the measured window went:
 // each console, the load generator (the simulator runs in it), the
 // PostgreSQL server processes, and the machine as a whole. The window
-// includes the workers' sign-in, a fraction of a second.
-func (m *measure) cpuReport(res loadgen.Result, before, after snapshot, load string) string {
+// starts after the workers' sign-in. Consoles started for an earlier phase
+// and not loaded in this one (loaded is how many are) are listed as idle:
+// their background work is part of the machine's load too.
+func (m *measure) cpuReport(res loadgen.Result, loaded int, before, after snapshot, load string) string {
 	var b strings.Builder
 	wall := after.at.Sub(before.at)
 	cores := func(d time.Duration) string {
@@ -152,7 +155,9 @@ func (m *measure) cpuReport(res loadgen.Result, before, after snapshot, load str
 			continue
 		}
 		d := after.consoles[i].Self - before.consoles[i].Self
-		consoles += d
+		if i < loaded {
+			consoles += d
+		}
 		extra := ""
 		if rss, peak, err := loadgen.RSS(c.pid); err == nil {
 			extra = fmt.Sprintf("  RSS %.1f MiB (peak %.1f MiB)", float64(rss)/(1<<20), float64(peak)/(1<<20))
@@ -160,7 +165,11 @@ func (m *measure) cpuReport(res loadgen.Result, before, after snapshot, load str
 		if c.cap != nil {
 			extra += fmt.Sprintf("  throttled %.1f s", (after.throttled[i] - before.throttled[i]).Seconds())
 		}
-		line(fmt.Sprintf("replica %d (pid %d)", i+1, c.pid), d, extra)
+		what := fmt.Sprintf("replica %d (pid %d)", i+1, c.pid)
+		if i >= loaded {
+			what += ", idle: not loaded"
+		}
+		line(what, d, extra)
 	}
 	self := after.self.Self - before.self.Self
 	line("loadgen with its in-process simulator", self, "")
@@ -180,7 +189,7 @@ func (m *measure) cpuReport(res loadgen.Result, before, after snapshot, load str
 		per := func(d time.Duration) string {
 			return strconv.FormatFloat(d.Seconds()*1000/float64(res.Requests), 'f', 2, 64) + " ms"
 		}
-		fmt.Fprintf(&b, "  CPU per request: consoles %s, + loadgen and simulator %s, + the consoles' PostgreSQL connections %s\n",
+		fmt.Fprintf(&b, "  CPU per request: loaded consoles %s, + loadgen and simulator %s, + the consoles' PostgreSQL connections %s\n",
 			per(consoles), per(consoles+self), per(consoles+self+backends))
 	}
 	return b.String()

@@ -16,9 +16,19 @@ const CPUControllerRoot = "/sys/fs/cgroup/cpu"
 // cfsPeriod is the scheduler period a CPUCap's quota is a share of.
 const cfsPeriod = 100 * time.Millisecond
 
+// capShares is a CPUCap's cpu.shares, 64 times a lone process's 1024. In
+// cgroup v1 a group competes with each process of its parent as one
+// entity of its weight, so at the default a capped replica on a machine
+// running 20 busy processes would get a twenty-first of the cores, far
+// below its budget. With this weight it gets its budget whenever it has
+// work, and the quota keeps it from taking more: a budget is both a
+// ceiling and a reservation.
+const capShares = 64 * 1024
+
 // CPUCap is a cgroup of cgroup v1's cpu controller that holds the processes
 // put in it to a fixed number of cores (a CFS quota), whatever else the
-// machine runs: a replica with a budget of 0.4 cores is CPU-bound at 0.4.
+// machine runs: a replica with a budget of 0.4 cores is CPU-bound at 0.4,
+// and gets those 0.4 on a busy machine too (see capShares).
 type CPUCap struct {
 	dir string
 }
@@ -45,6 +55,7 @@ func NewCPUCap(root, name string, cpus float64) (*CPUCap, error) {
 	for _, w := range []struct{ file, value string }{
 		{"cpu.cfs_period_us", strconv.FormatInt(int64(cfsPeriod/time.Microsecond), 10)},
 		{"cpu.cfs_quota_us", strconv.FormatInt(quota, 10)},
+		{"cpu.shares", strconv.Itoa(capShares)},
 	} {
 		if err := os.WriteFile(filepath.Join(dir, w.file), []byte(w.value), 0o644); err != nil {
 			_ = c.Close()

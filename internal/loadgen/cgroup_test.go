@@ -63,6 +63,10 @@ func TestCPUCap(t *testing.T) {
 	if err != nil || strings.TrimSpace(string(quota)) != "25000" {
 		t.Errorf("quota %q, %v; want 25000 µs a 100 ms period", quota, err)
 	}
+	shares, err := os.ReadFile(filepath.Join(c.Dir(), "cpu.shares"))
+	if err != nil || strings.TrimSpace(string(shares)) != "65536" {
+		t.Errorf("shares %q, %v; want 65536, 64 lone processes' weight", shares, err)
+	}
 	child := exec.Command("sleep", "300")
 	if err := child.Start(); err != nil {
 		t.Fatal(err)

@@ -36,6 +36,10 @@ type Config struct {
 	Workers  int           // concurrent clients (closed loop: one request at a time each)
 	Duration time.Duration // how long to send requests
 	Timeout  time.Duration // per request; default 10s
+	// Started, if set, is called once every worker has signed in, just
+	// before the measured requests start: what it reads (processor time,
+	// say) then covers the measured window and not the sign-ins.
+	Started func()
 }
 
 // Latencies summarises request durations.
@@ -123,6 +127,9 @@ func Run(ctx context.Context, cfg Config) (Result, error) {
 	defer cancel()
 	perWorker := make([][]sample, cfg.Workers)
 	var wg sync.WaitGroup
+	if cfg.Started != nil {
+		cfg.Started()
+	}
 	start := time.Now()
 	for w := range cfg.Workers {
 		wg.Go(func() {

@@ -95,10 +95,15 @@ func TestRun(t *testing.T) {
 	srv := fakeConsole(t, &hits)
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
+	var hitsAtStart int64 = -1
 	res, err := Run(ctx, Config{BaseURL: srv.URL, Email: "u@example.com", Password: "pw",
-		Paths: []string{"/", "/slow", "/bad"}, Workers: 3, Duration: 300 * time.Millisecond})
+		Paths: []string{"/", "/slow", "/bad"}, Workers: 3, Duration: 300 * time.Millisecond,
+		Started: func() { hitsAtStart = hits.Load() }})
 	if err != nil {
 		t.Fatal(err)
+	}
+	if hitsAtStart != 0 {
+		t.Errorf("Started saw %d GETs already sent; want it called once, after the sign-ins and before any GET", hitsAtStart)
 	}
 	// Requests cut off by the end of the run are not counted (at most one
 	// per worker); every counted one reached the server.
