@@ -98,11 +98,12 @@ func (s *Store) Checkpoint(ctx context.Context) (app.CheckpointResult, error) {
 }
 
 // VacuumInto writes a consistent, compacted copy of the SQLite database to
-// path, which must not exist yet (PostgreSQL: an error wrapping
-// app.ErrInvalid). Readers and writers carry on meanwhile.
+// path, which must not exist yet. Readers and writers carry on meanwhile.
+// On PostgreSQL it refuses with an *app.ConflictError whose words say what
+// to use instead: the request is sound, the database is of the wrong kind.
 func (s *Store) VacuumInto(ctx context.Context, path string) error {
 	if s.dialect == postgresDialect {
-		return fmt.Errorf("a PostgreSQL database is backed up with pg_dump (or the server's own backups), not downloaded from the console: %w", app.ErrInvalid)
+		return app.Conflict("a PostgreSQL database is backed up with pg_dump (or the server's own backups), not downloaded from the console")
 	}
 	if _, err := os.Stat(path); err == nil {
 		return fmt.Errorf("db: vacuum into %s: file exists", path)

@@ -33,10 +33,20 @@ func noRedirects() *http.Client {
 
 // TestFirstAdminChangesPrintedPasswordAndResetAdmin: the printed first
 // password opens only its change; rcbu-web reset-admin prints a link that
-// sets a new password, and refuses an email that is not an admin's.
+// sets a new password, and refuses an email that is not an admin's. On
+// SQLite and on PostgreSQL (where the secret must be given).
 func TestFirstAdminChangesPrintedPasswordAndResetAdmin(t *testing.T) {
-	dbPath := filepath.Join(t.TempDir(), "web.db")
-	vars := map[string]string{"RCBU_WEB_DB": dbPath, "RCBU_WEB_PUBLIC_URL": "https://backup.example.com/"}
+	t.Run("sqlite", func(t *testing.T) {
+		testFirstAdminAndResetAdmin(t, map[string]string{"RCBU_WEB_DB": filepath.Join(t.TempDir(), "web.db")})
+	})
+	t.Run("postgres", func(t *testing.T) {
+		testFirstAdminAndResetAdmin(t, map[string]string{"RCBU_WEB_DB": postgresForTest(t), "RCBU_WEB_SECRET": strings.Repeat("p", 40)})
+	})
+}
+
+// testFirstAdminAndResetAdmin runs the scenario on the database vars name.
+func testFirstAdminAndResetAdmin(t *testing.T, vars map[string]string) {
+	vars["RCBU_WEB_PUBLIC_URL"] = "https://backup.example.com/"
 	base, stderr, stop := startRun(t, vars)
 	m := passwordRE.FindStringSubmatch(stderr.String())
 	if m == nil {

@@ -227,3 +227,109 @@ func TestRotateSecret(t *testing.T) {
 		t.Errorf("rotate-secret without RCBU_WEB_NEW_SECRET: %v", err)
 	}
 }
+
+// On PostgreSQL there is no key file: rotate-secret takes the new secret
+// from RCBU_WEB_NEW_SECRET and re-seals every sealed value in one
+// transaction, all or nothing (under a wrong current secret nothing
+// changes). The console then starts under the new secret with its account
+// and channel secrets opening.
+func TestRotateSecretOnPostgreSQL(t *testing.T) {
+	ctx := context.Background()
+	dsn := postgresForTest(t)
+	oldSecret, newSecret := strings.Repeat("o", 40), strings.Repeat("n", 40)
+	_, stderr, stop := startRun(t, map[string]string{"RCBU_WEB_DB": dsn, "RCBU_WEB_SECRET": oldSecret})
+	stop()
+	m := passwordRE.FindStringSubmatch(stderr.String())
+	if m == nil {
+		t.Fatalf("no printed password:\n%s", stderr.String())
+	}
+
+	store, err := db.Open(ctx, dsn)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer store.Close()
+	sealers := map[string]*app.Sealer{}
+	for name, secret := range map[string]string{"old": oldSecret, "new": newSecret} {
+		if sealers[name], err = app.NewSealer([]byte(secret)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	accts, err := store.ListAccounts(ctx)
+	if err != nil || len(accts) != 1 {
+		t.Fatalf("accounts: %v %v", accts, err)
+	}
+	hookKey, err := sealers["old"].Seal([]byte("the webhook key"), []byte(app.SealedChannelSecret))
+	if err != nil {
+		t.Fatal(err)
+	}
+	ch, err := store.CreateChannel(ctx, app.Channel{AccountID: accts[0].ID, Name: "hook", Kind: app.ChannelWebhook, Enabled: true,
+		URL: "https://hooks.example.com/x", SecretSealed: hookKey, Created: time.Now(), Updated: time.Now()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	// opensUnder reports whether both sealed values open under the sealer.
+	opensUnder := func(name string) bool {
+		t.Helper()
+		a, err := store.Account(ctx, accts[0].ID)
+		if err != nil {
+			t.Fatal(err)
+		}
+		c, err := store.Channel(ctx, ch.ID)
+		if err != nil {
+			t.Fatal(err)
+		}
+		key, errA := sealers[name].Open(a.SecretSealed, []byte(app.SealedAccountSecret))
+		hook, errC := sealers[name].Open(c.SecretSealed, []byte(app.SealedChannelSecret))
+		return errA == nil && string(key) == rcbusim.DemoAPIKey && errC == nil && string(hook) == "the webhook key"
+	}
+	rotate := func(vars map[string]string) (string, error) {
+		vars["RCBU_WEB_DB"] = dsn
+		var out, errw bytes.Buffer
+		err := run(ctx, []string{"rotate-secret"}, env(vars), &out, &errw)
+		return out.String(), err
+	}
+
+	for _, c := range []struct {
+		name, want string
+		vars       map[string]string
+	}{
+		{"without the current secret", "RCBU_WEB_SECRET", map[string]string{"RCBU_WEB_NEW_SECRET": newSecret}},
+		{"without the new secret", "RCBU_WEB_NEW_SECRET", map[string]string{"RCBU_WEB_SECRET": oldSecret}},
+		{"with a new secret too short", "RCBU_WEB_NEW_SECRET", map[string]string{"RCBU_WEB_SECRET": oldSecret, "RCBU_WEB_NEW_SECRET": "short"}},
+		{"under a wrong current secret", "is this the secret the database was sealed with?",
+			map[string]string{"RCBU_WEB_SECRET": strings.Repeat("w", 40), "RCBU_WEB_NEW_SECRET": newSecret}},
+	} {
+		out, err := rotate(c.vars)
+		if err == nil || !strings.Contains(err.Error(), c.want) || out != "" {
+			t.Errorf("rotate-secret %s: %v, printed %q; want an error naming %q", c.name, err, out, c.want)
+		}
+		if !opensUnder("old") {
+			t.Fatalf("rotate-secret %s changed sealed values", c.name)
+		}
+	}
+
+	out, err := rotate(map[string]string{"RCBU_WEB_SECRET": oldSecret, "RCBU_WEB_NEW_SECRET": newSecret})
+	if err != nil {
+		t.Fatalf("rotate-secret: %v", err)
+	}
+	if !strings.Contains(out, "Re-sealed 2 secrets under RCBU_WEB_NEW_SECRET") {
+		t.Errorf("rotate-secret said %q", out)
+	}
+	if !opensUnder("new") || opensUnder("old") {
+		t.Error("after the rotation the sealed values do not open under the new secret only")
+	}
+
+	base, _, stop := startRun(t, map[string]string{"RCBU_WEB_DB": dsn, "RCBU_WEB_SECRET": newSecret})
+	defer stop()
+	hc := signIn(t, base, m[1])
+	resp, err := hc.Get(base + "/")
+	if err != nil {
+		t.Fatal(err)
+	}
+	body, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusOK || strings.Contains(string(body), `data-testid="error-banner"`) || !strings.Contains(string(body), `data-testid="agent-name"`) {
+		t.Errorf("under the new secret the demo account does not work: %d", resp.StatusCode)
+	}
+}

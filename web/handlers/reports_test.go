@@ -18,6 +18,7 @@ import (
 	"github.com/PuerkitoBio/goquery"
 
 	"github.com/rcbu-console/rcbu-console/app"
+	"github.com/rcbu-console/rcbu-console/internal/pgtest"
 	"github.com/rcbu-console/rcbu-console/rcbu"
 	"github.com/rcbu-console/rcbu-console/rcbu/rcbusim"
 	"github.com/rcbu-console/rcbu-console/web/templates"
@@ -32,7 +33,14 @@ type reportsEnv struct {
 
 func newReportsEnv(t *testing.T) *reportsEnv {
 	t.Helper()
-	te, deps := buildTestEnv(t, envOptions{})
+	return newReportsEnvOn(t, "")
+}
+
+// newReportsEnvOn is newReportsEnv over the database dsn names (an SQLite
+// file or a PostgreSQL URL; empty: a new SQLite file).
+func newReportsEnvOn(t *testing.T, dsn string) *reportsEnv {
+	t.Helper()
+	te, deps := buildTestEnv(t, envOptions{dbPath: dsn})
 	return &reportsEnv{testEnv: te, history: deps.History, syncer: deps.Syncer}
 }
 
@@ -539,9 +547,23 @@ func TestHeatmapAndRunChartsRender(t *testing.T) {
 	}
 }
 
+// Admin → Maintenance on both databases. On PostgreSQL the backup download
+// is refused in words (the server's own tools back it up), and the refusal
+// is audited like a download.
 func TestMaintenance(t *testing.T) {
 	t.Parallel()
-	re := newReportsEnv(t)
+	t.Run("sqlite", func(t *testing.T) {
+		t.Parallel()
+		testMaintenance(t, newReportsEnv(t), false)
+	})
+	t.Run("postgres", func(t *testing.T) {
+		t.Parallel()
+		dsn, _ := pgtest.Schema(t)
+		testMaintenance(t, newReportsEnvOn(t, dsn), true)
+	})
+}
+
+func testMaintenance(t *testing.T, re *reportsEnv, postgres bool) {
 	re.seed(t, 50) // one an hour back: 26 finished more than a day ago
 	for _, r := range []app.Role{app.RoleObserver, app.RoleCreator} {
 		ck := re.loginRole(r)
@@ -578,8 +600,14 @@ func TestMaintenance(t *testing.T) {
 		t.Errorf("checkpoint: %d", rec.Code)
 	}
 	rec = re.post("/admin/maintenance/backup", nil, ck)
-	if rec.Code != http.StatusOK || !strings.HasPrefix(rec.Body.String(), "SQLite format 3\x00") ||
-		!strings.Contains(rec.Header().Get("Content-Disposition"), ".db") {
+	switch {
+	case postgres:
+		msg := testid(doc(t, rec), "error-message").Text()
+		if rec.Code != http.StatusConflict || rec.Header().Get("Content-Disposition") != "" || !strings.Contains(msg, "backed up with pg_dump") {
+			t.Errorf("backup on PostgreSQL: %d %q, saying %q; want 409 saying to use pg_dump", rec.Code, rec.Header().Get("Content-Disposition"), msg)
+		}
+	case rec.Code != http.StatusOK || !strings.HasPrefix(rec.Body.String(), "SQLite format 3\x00") ||
+		!strings.Contains(rec.Header().Get("Content-Disposition"), ".db"):
 		t.Errorf("backup: %d %q", rec.Code, rec.Header().Get("Content-Disposition"))
 	}
 	var actions []string
