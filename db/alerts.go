@@ -986,11 +986,15 @@ func (s *Store) DigestStats(ctx context.Context, account app.AccountID, from, to
 	if err := fails.Err(); err != nil {
 		return st, fmt.Errorf("db: digest stats: %w", err)
 	}
-	growth, err := s.db.QueryContext(ctx, `SELECT config_id, MAX(config_name), MAX(agent_name),
-			SUM(CASE WHEN finished_unix >= ? THEN bytes_backed_up ELSE 0 END) AS cur,
-			SUM(CASE WHEN finished_unix < ? THEN bytes_backed_up ELSE 0 END) AS prev
-		FROM reports WHERE account_id = ? AND kind = 'backup' AND finished_unix >= ? AND finished_unix < ?
-		GROUP BY config_id HAVING cur > prev ORDER BY cur - prev DESC, config_id LIMIT 5`,
+	// The sums are named in a subquery: PostgreSQL, unlike SQLite, does not
+	// let HAVING or an ORDER BY expression use an output column's alias.
+	growth, err := s.db.QueryContext(ctx, `SELECT config_id, config_name, agent_name, cur, prev FROM (
+			SELECT config_id, MAX(config_name) AS config_name, MAX(agent_name) AS agent_name,
+				SUM(CASE WHEN finished_unix >= ? THEN bytes_backed_up ELSE 0 END) AS cur,
+				SUM(CASE WHEN finished_unix < ? THEN bytes_backed_up ELSE 0 END) AS prev
+			FROM reports WHERE account_id = ? AND kind = 'backup' AND finished_unix >= ? AND finished_unix < ?
+			GROUP BY config_id) AS sums
+		WHERE cur > prev ORDER BY cur - prev DESC, config_id LIMIT 5`,
 		unix(from), unix(from), int64(account), unix(prev), unix(to))
 	if err != nil {
 		return st, fmt.Errorf("db: digest stats: %w", err)

@@ -282,6 +282,52 @@ func BenchmarkAlertRuns(b *testing.B) {
 	}
 }
 
+// A digest's figures over a day of runs: counts by state, bytes against
+// the day before, the failures newest first, and the configurations that
+// grew, most first (one that shrank is not growth).
+func TestDigestStats(t *testing.T) {
+	onBoth(t, func(t *testing.T) {
+		ctx := context.Background()
+		s, acct, _ := alertStore(t)
+		from, to := t0, t0.Add(24*time.Hour)
+		run := func(job int64, cfg int, state string, at time.Time, bytes int64) app.Report {
+			return app.Report{AccountID: acct, Kind: app.KindBackup, JobID: job, ConfigID: rcbu.ConfigurationID(cfg),
+				ConfigName: fmt.Sprintf("cfg-%d", cfg), AgentName: "web-01", State: state, Finished: at, BytesBackedUp: bytes,
+				Raw: []byte(`{}`), Fetched: to}
+		}
+		if _, err := s.InsertReports(ctx, []app.Report{
+			run(1, 1, "Completed", from.Add(-12*time.Hour), 100), // the day before
+			run(2, 2, "Completed", from.Add(-12*time.Hour), 500),
+			run(3, 3, "Completed", from.Add(-12*time.Hour), 100),
+			run(4, 1, "Completed", from.Add(time.Hour), 400),
+			run(5, 2, "Completed", from.Add(2*time.Hour), 200),
+			run(6, 3, "Failed", from.Add(3*time.Hour), 0),
+			run(7, 3, "CompletedWithErrors", from.Add(4*time.Hour), 150),
+			run(8, 1, "Missed", from.Add(5*time.Hour), 0),
+			run(9, 1, "Completed", to, 999), // the next day
+		}); err != nil {
+			t.Fatal(err)
+		}
+		got, err := s.DigestStats(ctx, acct, from, to)
+		if err != nil {
+			t.Fatal(err)
+		}
+		want := app.DigestStats{Runs: 5, Completed: 2, WithErrors: 1, Failed: 1, Missed: 1, Bytes: 750, PrevBytes: 700,
+			Failures: []app.DigestRun{
+				{JobID: 8, Config: "cfg-1", Agent: "web-01", State: "Missed", Finished: from.Add(5 * time.Hour)},
+				{JobID: 6, Config: "cfg-3", Agent: "web-01", State: "Failed", Finished: from.Add(3 * time.Hour)},
+			},
+			Growth: []app.ConfigGrowth{
+				{ConfigID: 1, Config: "cfg-1", Agent: "web-01", Bytes: 400, PrevBytes: 100},
+				{ConfigID: 3, Config: "cfg-3", Agent: "web-01", Bytes: 150, PrevBytes: 100},
+			},
+		}
+		if diff := cmp.Diff(want, got); diff != "" {
+			t.Errorf("digest stats (-want +got):\n%s", diff)
+		}
+	})
+}
+
 // A claim hands each due delivery to one dispatcher: claimed, it is not due
 // again until the claim runs out (or the attempt's outcome is saved); many
 // dispatchers claiming at once each get different deliveries.
