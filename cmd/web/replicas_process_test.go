@@ -193,6 +193,17 @@ func replicasServeOneTeam(t *testing.T, bin string) {
 	}
 
 	if !t.Run("a failure is told once", func(t *testing.T) {
+		// The digest goes to the same channel: "Send digest now" on a
+		// replica makes that replica run its outbox at once.
+		if resp := postFrom(t, admin, a.base, "/alerts/settings", url.Values{
+			"offline_hours": {"24"}, "growth_factor": {"5"}, "digest_frequency": {"off"}, "digest_hour": {"8"},
+			"digest_weekday": {"1"}, "digest_channel": {strconv.FormatInt(channel, 10)}, "default_grace": {""},
+		}, nil); resp.StatusCode != http.StatusSeeOther {
+			t.Fatalf("choose the digest channel: %d; want 303", resp.StatusCode)
+		}
+		object := fmt.Sprintf("backup:%d", backup)
+		release := hook.holdFirst(object)
+		defer release()
 		poll.UntilWithin(t, time.Minute, 10*time.Millisecond, "the started backup to fail in the simulator", func() bool {
 			sim.Advance(time.Minute)
 			for _, bk := range sim.Backups() {
@@ -202,10 +213,23 @@ func replicasServeOneTeam(t *testing.T, bin string) {
 			}
 			return false
 		})
-		object := fmt.Sprintf("backup:%d", backup)
 		poll.UntilWithin(t, 2*time.Minute, 100*time.Millisecond, "the webhook's notice of the failed backup", func() bool {
 			return hook.count(string(app.EventOpened), object) > 0
 		})
+		// While one replica is still sending that notice (the receiver has
+		// not answered), both are asked for a digest now. The sending
+		// replica's outbox waits for its answer; the other's runs at once,
+		// claims what is due and sends its digest, and must leave the
+		// notice that the first has claimed alone.
+		for _, r := range []*replica{a, b} {
+			if resp := postFrom(t, admin, r.base, "/alerts/digest/send", nil, nil); resp.StatusCode != http.StatusSeeOther {
+				t.Fatalf("send the digest now through replica %s: %d; want 303", r.name, resp.StatusCode)
+			}
+		}
+		poll.UntilWithin(t, holdLimit-time.Second, 20*time.Millisecond, "a digest from the replica not sending the notice of the failure", func() bool {
+			return hook.count(string(app.EventDigest), "") > 0
+		})
+		release()
 		// Both replicas evaluate the account again after the notice went
 		// out (each a turn of the lease), and the outbox has nothing left
 		// to send: no replica can tell it again after this.
@@ -403,12 +427,22 @@ func (f *simFront) counts() map[string]int {
 	return maps.Clone(f.n)
 }
 
-// webhookReceiver records the notices the consoles send it.
+// webhookReceiver records the notices the consoles send it. It can hold
+// back its answer to one notice, so that its sender is still sending it.
 type webhookReceiver struct {
 	url string
 	mu  sync.Mutex
 	got []receivedNotice
+	// hold is the object whose first alert.opened notice is answered only
+	// once held is closed (or after holdLimit).
+	hold string
+	held chan struct{}
 }
+
+// holdLimit bounds how long the receiver holds back an answer, well within
+// the consoles' 10 s webhook timeout: a notice that timed out would rightly
+// be sent again.
+const holdLimit = 7 * time.Second
 
 type receivedNotice struct {
 	event, delivery, object string
@@ -422,14 +456,36 @@ func newWebhookReceiver(t *testing.T) *webhookReceiver {
 			Object string `json:"object"`
 		}
 		_ = json.NewDecoder(io.LimitReader(r.Body, 1<<20)).Decode(&body)
+		n := receivedNotice{r.Header.Get("X-RCBU-Event"), r.Header.Get("X-RCBU-Delivery"), body.Object}
 		h.mu.Lock()
-		h.got = append(h.got, receivedNotice{r.Header.Get("X-RCBU-Event"), r.Header.Get("X-RCBU-Delivery"), body.Object})
+		h.got = append(h.got, n)
+		var wait chan struct{}
+		if h.hold != "" && n.event == string(app.EventOpened) && n.object == h.hold {
+			wait, h.hold = h.held, ""
+		}
 		h.mu.Unlock()
+		if wait != nil {
+			select {
+			case <-wait:
+			case <-r.Context().Done():
+			case <-time.After(holdLimit):
+			}
+		}
 		w.WriteHeader(http.StatusNoContent)
 	}))
 	t.Cleanup(srv.Close)
 	h.url = srv.URL + "/hook"
 	return h
+}
+
+// holdFirst holds back the answer to the next alert.opened notice about
+// object until the returned func is called (once or more).
+func (h *webhookReceiver) holdFirst(object string) (release func()) {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	held := make(chan struct{})
+	h.hold, h.held = object, held
+	return sync.OnceFunc(func() { close(held) })
 }
 
 // count returns how many notices of event about object arrived.
