@@ -191,9 +191,12 @@ type HistoryStats struct {
 
 // CheckpointResult is the outcome of a WAL checkpoint.
 type CheckpointResult struct {
-	Busy         bool // a reader kept the checkpoint from completing
-	LogFrames    int
-	Checkpointed int
+	// ServerManaged is set when the database server checkpoints its own
+	// log (PostgreSQL): nothing was done, and the counts are zero.
+	ServerManaged bool
+	Busy          bool // a reader kept the checkpoint from completing
+	LogFrames     int
+	Checkpointed  int
 }
 
 // HistoryStore is the persistence History needs.
@@ -679,7 +682,10 @@ func (h *History) Checkpoint(ctx context.Context, actor User) (CheckpointResult,
 		return CheckpointResult{}, fmt.Errorf("checkpoint: %w", err)
 	}
 	detail := fmt.Sprintf("%d of %d WAL frames checkpointed", res.Checkpointed, res.LogFrames)
-	if res.Busy {
+	switch {
+	case res.ServerManaged:
+		detail = "nothing to do: the database server checkpoints its own log"
+	case res.Busy:
 		detail += "; readers were busy, run it again later to truncate the WAL"
 	}
 	h.audit.Record(ctx, actorEntry(actor, ActionDBCheckpoint, "database", nil, detail))

@@ -86,7 +86,7 @@ func (s *Store) path(ctx context.Context) (string, error) {
 // finishing; nothing is lost then, the WAL just stays.
 func (s *Store) Checkpoint(ctx context.Context) (app.CheckpointResult, error) {
 	if s.dialect == postgresDialect {
-		return app.CheckpointResult{}, nil // the server checkpoints its own WAL
+		return app.CheckpointResult{ServerManaged: true}, nil // the server checkpoints its own WAL
 	}
 	var busy int64
 	var res app.CheckpointResult

@@ -5,10 +5,12 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"io/fs"
 	"log/slog"
 	"os"
 	"path/filepath"
 	"slices"
+	"strings"
 	"testing"
 	"time"
 
@@ -461,6 +463,31 @@ func TestSyncStateRoundTrip(t *testing.T) {
 	})
 }
 
+// On PostgreSQL the server checkpoints its own log and backs itself up:
+// Checkpoint does nothing and says so, and VacuumInto refuses in words
+// (a conflict: the request is sound, the database is of the other kind)
+// and writes no file.
+func TestCheckpointAndVacuumIntoOnPostgreSQL(t *testing.T) {
+	ctx := context.Background()
+	s, err := db.Open(ctx, testSchema(t))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	if res, err := s.Checkpoint(ctx); err != nil || res != (app.CheckpointResult{ServerManaged: true}) {
+		t.Errorf("Checkpoint = %+v, %v; want nothing done, the server's to do", res, err)
+	}
+	path := filepath.Join(t.TempDir(), "copy.db")
+	err = s.VacuumInto(ctx, path)
+	var ce *app.ConflictError
+	if !errors.As(err, &ce) || !strings.Contains(ce.Message(), "backed up with pg_dump") {
+		t.Errorf("VacuumInto = %v; want a conflict saying to use pg_dump", err)
+	}
+	if _, err := os.Stat(path); !errors.Is(err, fs.ErrNotExist) {
+		t.Errorf("VacuumInto on PostgreSQL left %s: %v", path, err)
+	}
+}
+
 func TestCheckpointAndVacuumInto(t *testing.T) {
 	t.Parallel()
 	ctx := context.Background()
@@ -472,7 +499,7 @@ func TestCheckpointAndVacuumInto(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if res.Busy || res.Checkpointed != res.LogFrames {
+	if res.Busy || res.ServerManaged || res.Checkpointed != res.LogFrames {
 		t.Errorf("Checkpoint = %+v; want every frame checkpointed", res)
 	}
 	path := filepath.Join(t.TempDir(), "copy.db")

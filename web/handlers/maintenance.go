@@ -108,7 +108,10 @@ func (s *server) checkpointDB(m maintainer) echo.HandlerFunc {
 			return err
 		}
 		kind, msg := templates.FlashSuccess, fmt.Sprintf("Checkpoint done: %d WAL frames copied into the database; the WAL is truncated.", res.Checkpointed)
-		if res.Busy {
+		switch {
+		case res.ServerManaged:
+			kind, msg = templates.FlashInfo, "Nothing to do: PostgreSQL checkpoints its own write-ahead log."
+		case res.Busy:
 			kind, msg = templates.FlashInfo, fmt.Sprintf("Checkpoint partly done (%d of %d frames): readers were busy. Nothing is lost; try again later to truncate the WAL.", res.Checkpointed, res.LogFrames)
 		}
 		if err := addFlash(c, kind, msg); err != nil {

@@ -599,6 +599,13 @@ func testMaintenance(t *testing.T, re *reportsEnv, postgres bool) {
 	if rec := re.post("/admin/maintenance/checkpoint", nil, ck); rec.Code != http.StatusSeeOther {
 		t.Errorf("checkpoint: %d", rec.Code)
 	}
+	want := "Checkpoint done"
+	if postgres {
+		want = "Nothing to do: PostgreSQL checkpoints its own write-ahead log."
+	}
+	if flash := testid(doc(t, re.get("/admin/maintenance", ck)), "flash").Text(); !strings.Contains(flash, want) {
+		t.Errorf("after the checkpoint the page says %q; want %q", flash, want)
+	}
 	rec = re.post("/admin/maintenance/backup", nil, ck)
 	switch {
 	case postgres:
