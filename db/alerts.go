@@ -410,19 +410,12 @@ func (s *Store) IncidentCounts(ctx context.Context, now time.Time) ([]app.Incide
 // AcknowledgeIncident records an acknowledgement of an open incident that
 // has none; it reports false when there is no such incident.
 func (s *Store) AcknowledgeIncident(ctx context.Context, id app.IncidentID, by, note string, at time.Time) (bool, error) {
-	res, err := s.db.ExecContext(ctx, `INSERT INTO alert_incident_triage (incident_id, ack_unix, ack_by, ack_note)
+	n, err := s.execCount(ctx, fmt.Sprintf("acknowledge incident %d", id), `INSERT INTO alert_incident_triage (incident_id, ack_unix, ack_by, ack_note)
 		SELECT id, ?, ?, ? FROM alert_incidents WHERE id = ? AND state = 'open'
 		ON CONFLICT (incident_id) DO UPDATE SET ack_unix = excluded.ack_unix, ack_by = excluded.ack_by, ack_note = excluded.ack_note
 		WHERE alert_incident_triage.ack_unix = 0`,
 		unix(at), by, note, int64(id))
-	if err != nil {
-		return false, fmt.Errorf("db: acknowledge incident %d: %w", id, err)
-	}
-	n, err := res.RowsAffected()
-	if err != nil {
-		return false, fmt.Errorf("db: acknowledge incident %d: %w", id, err)
-	}
-	return n == 1, nil
+	return n == 1, err
 }
 
 // IncidentDeliveries returns the notices of one incident, oldest first.

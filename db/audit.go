@@ -37,14 +37,10 @@ func (s *Store) InsertAudit(ctx context.Context, e app.AuditEntry) (app.AuditEnt
 func (s *Store) PruneAudit(ctx context.Context, before time.Time) (int64, error) {
 	var total int64
 	for {
-		res, err := s.db.ExecContext(ctx,
+		n, err := s.execCount(ctx, "prune audit",
 			`DELETE FROM audit_log WHERE id IN (SELECT id FROM audit_log WHERE time_unix < ? ORDER BY time_unix LIMIT ?)`, unix(before), pruneChunk)
 		if err != nil {
-			return total, fmt.Errorf("db: prune audit: %w", err)
-		}
-		n, err := res.RowsAffected()
-		if err != nil {
-			return total, fmt.Errorf("db: prune audit: %w", err)
+			return total, err
 		}
 		total += n
 		if n < pruneChunk {

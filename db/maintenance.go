@@ -16,19 +16,29 @@ import (
 // never holds the write lock for long and page requests keep flowing.
 const pruneChunk = 2000
 
+// execCount runs a statement and returns how many rows it changed; op
+// names the work in its errors.
+func (s *Store) execCount(ctx context.Context, op, query string, args ...any) (int64, error) {
+	res, err := s.db.ExecContext(ctx, query, args...)
+	if err != nil {
+		return 0, fmt.Errorf("db: %s: %w", op, err)
+	}
+	n, err := res.RowsAffected()
+	if err != nil {
+		return 0, fmt.Errorf("db: %s: %w", op, err)
+	}
+	return n, nil
+}
+
 // PruneReports deletes the snapshots finished before before (their errors
 // and search entries go with them) and returns how many went.
 func (s *Store) PruneReports(ctx context.Context, before time.Time) (int64, error) {
 	var total int64
 	for {
-		res, err := s.db.ExecContext(ctx, `DELETE FROM reports WHERE id IN
+		n, err := s.execCount(ctx, "prune reports", `DELETE FROM reports WHERE id IN
 			(SELECT id FROM reports WHERE finished_unix < ? ORDER BY finished_unix LIMIT ?)`, before.Unix(), pruneChunk)
 		if err != nil {
-			return total, fmt.Errorf("db: prune reports: %w", err)
-		}
-		n, err := res.RowsAffected()
-		if err != nil {
-			return total, fmt.Errorf("db: prune reports: %w", err)
+			return total, err
 		}
 		total += n
 		if n < pruneChunk {

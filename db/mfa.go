@@ -52,15 +52,7 @@ func (s *Store) ConsumePendingSignIn(ctx context.Context, hash string) error {
 
 // DeleteExpiredPendingSignIns deletes half sign-ins that expired before now.
 func (s *Store) DeleteExpiredPendingSignIns(ctx context.Context, now time.Time) (int64, error) {
-	res, err := s.db.ExecContext(ctx, `DELETE FROM pending_sign_ins WHERE expires_unix <= ?`, unix(now))
-	if err != nil {
-		return 0, fmt.Errorf("db: delete expired pending sign-ins: %w", err)
-	}
-	n, err := res.RowsAffected()
-	if err != nil {
-		return 0, fmt.Errorf("db: delete expired pending sign-ins: %w", err)
-	}
-	return n, nil
+	return s.execCount(ctx, "delete expired pending sign-ins", `DELETE FROM pending_sign_ins WHERE expires_unix <= ?`, unix(now))
 }
 
 // TOTPFactor returns the user's TOTP factor; none wraps app.ErrNotFound.

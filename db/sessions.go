@@ -82,15 +82,7 @@ func (s *Store) DeleteUserSessions(ctx context.Context, id app.UserID) error {
 // DeleteExpiredSessions deletes sessions past their absolute expiry or last
 // seen before idleSince, and returns how many went.
 func (s *Store) DeleteExpiredSessions(ctx context.Context, now, idleSince time.Time) (int64, error) {
-	res, err := s.db.ExecContext(ctx, `DELETE FROM sessions WHERE expires_unix <= ? OR last_seen_unix <= ?`, unix(now), unix(idleSince))
-	if err != nil {
-		return 0, fmt.Errorf("db: delete expired sessions: %w", err)
-	}
-	n, err := res.RowsAffected()
-	if err != nil {
-		return 0, fmt.Errorf("db: delete expired sessions: %w", err)
-	}
-	return n, nil
+	return s.execCount(ctx, "delete expired sessions", `DELETE FROM sessions WHERE expires_unix <= ? OR last_seen_unix <= ?`, unix(now), unix(idleSince))
 }
 
 // LoginAttempts returns the failure counter for key; a zero counter (with Key
