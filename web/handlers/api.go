@@ -182,8 +182,7 @@ func jsonTime(t time.Time) *string {
 	if t.IsZero() {
 		return nil
 	}
-	s := t.UTC().Format(time.RFC3339)
-	return &s
+	return new(t.UTC().Format(time.RFC3339))
 }
 
 // apiProblem is an account whose data could not be read; the other
@@ -251,8 +250,7 @@ func apiAgents(accounts accountLister, fleet agentLister) echo.HandlerFunc {
 				AgentVersion: ag.AgentVersion, Datacenter: ag.Datacenter, IPAddress: ag.IPAddress,
 			}
 			if ag.BackupVaultSize != nil {
-				n := ag.BackupVaultSize.Bytes
-				out[i].VaultBytes = &n
+				out[i].VaultBytes = new(ag.BackupVaultSize.Bytes)
 			}
 			if ag.TimeOfLastSuccessfulBackup.Valid() {
 				out[i].LastSuccess = jsonTime(ag.TimeOfLastSuccessfulBackup.Time)
@@ -326,15 +324,13 @@ func apiConfigurations(accounts accountLister, health healthReader, overdueOnly 
 				Overdue: st.Overdue.Overdue, OverdueSeconds: int64(st.Overdue.By / time.Second), NeverSucceeded: st.Overdue.Never,
 			}
 			if st.HasBytes {
-				n := st.LastBytes
-				v.LastBytes = &n
+				v.LastBytes = new(st.LastBytes)
 			}
 			if next, ok := cf.NextRun(); ok && cf.IsActive {
 				v.NextRun = jsonTime(next)
 			}
 			if st.Running != nil {
-				id := st.Running.Activity.ID
-				v.RunningBackupID = &id
+				v.RunningBackupID = new(st.Running.Activity.ID)
 			}
 			out = append(out, v)
 		}
