@@ -176,7 +176,8 @@ func validateTimeZone(v validation, field, tz string) {
 // EnsureAdmin creates the first admin when there are no users yet. When
 // password is empty a random one is generated, printed by the caller, and
 // must be changed at the first sign-in. It reports whether the user was
-// created and the password used (only then); later starts change nothing.
+// created and the password used (only then); later starts change nothing,
+// and of replicas starting together on one database one creates it.
 func (s *Users) EnsureAdmin(ctx context.Context, email, password string) (created bool, usedPassword string, err error) {
 	n, err := s.store.CountUsers(ctx)
 	if err != nil {
@@ -205,6 +206,12 @@ func (s *Users) EnsureAdmin(ctx context.Context, email, password string) (create
 	now := s.now().UTC()
 	u, err := s.store.CreateUser(ctx, User{Email: email, Name: "Administrator", PasswordHash: hash, Role: RoleAdmin, TimeZone: "UTC",
 		MustChangePassword: generated, Created: now, Updated: now})
+	if errors.Is(err, ErrConflict) {
+		// Another replica starting at the same time on the same database
+		// created the admin between the count and this insert: the first
+		// admin exists, as on a later start.
+		return false, "", nil
+	}
 	if err != nil {
 		return false, "", fmt.Errorf("ensure admin: %w", err)
 	}

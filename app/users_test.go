@@ -3,9 +3,13 @@ package app_test
 import (
 	"context"
 	"errors"
+	"sync"
 	"testing"
+	"time"
 
 	"github.com/rcbu-console/rcbu-console/app"
+	"github.com/rcbu-console/rcbu-console/db"
+	"github.com/rcbu-console/rcbu-console/internal/pgtest"
 )
 
 func TestEnsureAdminOnlyOnce(t *testing.T) {
@@ -13,6 +17,47 @@ func TestEnsureAdminOnlyOnce(t *testing.T) {
 	created, pw, err := e.users.EnsureAdmin(context.Background(), "other@example.com", "")
 	if err != nil || created || pw != "" {
 		t.Fatalf("second EnsureAdmin = %v, %q, %v; want nothing done", created, pw, err)
+	}
+}
+
+// Two replicas starting together on an empty PostgreSQL database both find
+// no user and both try to create the first admin: one does, and the other
+// starts as if it had found it, rather than failing on the duplicate email.
+func TestEnsureAdminOnceAcrossReplicasOnPostgreSQL(t *testing.T) {
+	dsn, _ := pgtest.Schema(t)
+	ctx := context.Background()
+	now := func() time.Time { return time.Date(2026, 3, 2, 15, 4, 5, 0, time.UTC) }
+	const replicas = 4
+	var (
+		wg      sync.WaitGroup
+		created [replicas]bool
+		errs    [replicas]error
+		stores  [replicas]*db.Store
+	)
+	for i := range stores {
+		s, err := db.Open(ctx, dsn)
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() { s.Close() })
+		stores[i] = s
+	}
+	for i, s := range stores {
+		users := app.NewUsers(s, app.NewAudit(s, now, discard()), cheap, now, discard())
+		wg.Go(func() { created[i], _, errs[i] = users.EnsureAdmin(ctx, "admin@example.com", "") })
+	}
+	wg.Wait()
+	n := 0
+	for i := range created {
+		if errs[i] != nil {
+			t.Errorf("replica %d: EnsureAdmin: %v", i, errs[i])
+		}
+		if created[i] {
+			n++
+		}
+	}
+	if count, err := stores[0].CountUsers(ctx); n != 1 || count != 1 || err != nil {
+		t.Errorf("%d replicas created the admin, %d users stored (%v); want 1 and 1", n, count, err)
 	}
 }
 
