@@ -199,13 +199,54 @@ func (c rebindConnector) Connect(ctx context.Context) (sqldriver.Conn, error) {
 type rebindConn struct{ *stdlib.Conn }
 
 func (c rebindConn) Prepare(q string) (sqldriver.Stmt, error) {
-	st, err := c.Conn.Prepare(rebind(q))
-	return st, lostConnection(err)
+	return c.PrepareContext(context.Background(), q)
 }
 
 func (c rebindConn) PrepareContext(ctx context.Context, q string) (sqldriver.Stmt, error) {
 	st, err := c.Conn.PrepareContext(ctx, rebind(q))
-	return st, lostConnection(err)
+	if err != nil {
+		return nil, lostConnection(err)
+	}
+	if ps, ok := st.(*stdlib.Stmt); ok {
+		return watchedStmt{ps}, nil
+	}
+	return st, nil
+}
+
+// watchedStmt is a prepared statement (the hot statements) whose failures
+// are classified as the connection's ones are (lostConnection).
+type watchedStmt struct{ *stdlib.Stmt }
+
+func (s watchedStmt) ExecContext(ctx context.Context, args []sqldriver.NamedValue) (sqldriver.Result, error) {
+	res, err := s.Stmt.ExecContext(ctx, args)
+	return res, lostConnection(err)
+}
+
+func (s watchedStmt) QueryContext(ctx context.Context, args []sqldriver.NamedValue) (sqldriver.Rows, error) {
+	rows, err := s.Stmt.QueryContext(ctx, args)
+	if err != nil {
+		return nil, lostConnection(err)
+	}
+	return watchRows(rows), nil
+}
+
+// watchedRows are a result whose reading fails as the connection's calls
+// do: a server that goes away mid-result is unavailable too.
+type watchedRows struct{ *stdlib.Rows }
+
+func watchRows(rows sqldriver.Rows) sqldriver.Rows {
+	if r, ok := rows.(*stdlib.Rows); ok {
+		return watchedRows{r}
+	}
+	return rows
+}
+
+func (r watchedRows) Next(dest []sqldriver.Value) error {
+	err := r.Rows.Next(dest)
+	if errors.Is(err, io.EOF) {
+		return err // the end of the rows, as database/sql expects it
+	}
+	return lostConnection(err)
 }
 
 func (c rebindConn) ExecContext(ctx context.Context, q string, args []sqldriver.NamedValue) (sqldriver.Result, error) {
@@ -226,7 +267,10 @@ func (c rebindConn) CheckNamedValue(nv *sqldriver.NamedValue) error {
 
 func (c rebindConn) QueryContext(ctx context.Context, q string, args []sqldriver.NamedValue) (sqldriver.Rows, error) {
 	rows, err := c.Conn.QueryContext(ctx, rebind(q), args)
-	return rows, lostConnection(err)
+	if err != nil {
+		return nil, lostConnection(err)
+	}
+	return watchRows(rows), nil
 }
 
 func (c rebindConn) BeginTx(ctx context.Context, opts sqldriver.TxOptions) (sqldriver.Tx, error) {
