@@ -130,6 +130,11 @@ type Accounts struct {
 	demo    bool // the built-in simulator runs: demo rows are listed
 	clients map[AccountID]*clientEntry
 	notices changePublisher // the other replicas (Caches), or nil
+	// lastList and lastAccount are the accounts last read (with their
+	// sealed credentials), served while the store is unavailable, so the
+	// pages that need only Cloud Backup still sign in to it.
+	lastList    *lastGood[struct{}, []Account]
+	lastAccount *lastGood[AccountID, Account]
 }
 
 // clientEntry is one connection attempt; done closes when it has finished.
@@ -141,7 +146,8 @@ type clientEntry struct {
 
 // NewAccounts returns the account service.
 func NewAccounts(store AccountStore, sealer *Sealer, connect Connector, audit *Audit, now func() time.Time, log *slog.Logger) *Accounts {
-	return &Accounts{store: store, sealer: sealer, connect: connect, audit: audit, now: now, log: log, clients: map[AccountID]*clientEntry{}}
+	return &Accounts{store: store, sealer: sealer, connect: connect, audit: audit, now: now, log: log, clients: map[AccountID]*clientEntry{},
+		lastList: newLastGood[struct{}, []Account](now), lastAccount: newLastGood[AccountID, Account](now)}
 }
 
 // DemoActive reports whether the built-in simulator account is in use.
@@ -155,9 +161,11 @@ func (s *Accounts) DemoActive() bool {
 // listed only while the simulator runs.
 func (s *Accounts) List(ctx context.Context) ([]Account, error) {
 	all, err := s.store.ListAccounts(ctx)
+	all, err = s.lastList.read(ctx, struct{}{}, slices.Clone(all), err)
 	if err != nil {
 		return nil, fmt.Errorf("list accounts: %w", err)
 	}
+	all = slices.Clone(all) // filtered in place below
 	demo := s.DemoActive()
 	out := all[:0]
 	for _, a := range all {
@@ -171,6 +179,7 @@ func (s *Accounts) List(ctx context.Context) ([]Account, error) {
 // Get returns one account in use.
 func (s *Accounts) Get(ctx context.Context, id AccountID) (Account, error) {
 	a, err := s.store.Account(ctx, id)
+	a, err = s.lastAccount.read(ctx, id, a, err)
 	if err != nil {
 		return Account{}, fmt.Errorf("get account: %w", err)
 	}

@@ -136,6 +136,10 @@ type Auth struct {
 	log       *slog.Logger
 	dummyHash string        // checked for unknown emails so their timing matches known ones
 	hashSlots chan struct{} // one token per password check allowed to run
+	// sessions are the sessions last read, by token hash, served while
+	// the store is unavailable (never past their expiry, never once
+	// ended here).
+	sessions *lastGood[string, Session]
 }
 
 // NewAuth returns the auth service.
@@ -151,7 +155,7 @@ func NewAuth(store AuthStore, audit *Audit, cfg AuthConfig, now func() time.Time
 		return nil, fmt.Errorf("new auth: %w", err)
 	}
 	return &Auth{store: store, audit: audit, cfg: cfg, now: now, log: log, dummyHash: dummy,
-		hashSlots: make(chan struct{}, cfg.HashSlots)}, nil
+		hashSlots: make(chan struct{}, cfg.HashSlots), sessions: newLastGood[string, Session](now)}, nil
 }
 
 // Config returns the session and throttle settings.
@@ -377,20 +381,29 @@ func (a *Auth) CreateSession(ctx context.Context, token string, userID UserID, d
 func (a *Auth) Session(ctx context.Context, token string) (Session, error) {
 	hash := HashToken(token)
 	s, err := a.store.Session(ctx, hash)
+	s, err = a.sessions.read(ctx, hash, s, err)
 	if err != nil {
 		return Session{}, fmt.Errorf("session: %w", err)
 	}
 	now := a.now().UTC()
 	if !now.Before(s.Expires) || now.Sub(s.LastSeen) >= a.cfg.IdleTimeout {
-		if err := a.store.DeleteSession(ctx, hash); err != nil {
+		a.sessions.forget(hash)
+		// With the store away the row stays until the next prune; the
+		// session has ended all the same.
+		if err := a.store.DeleteSession(ctx, hash); err != nil && !errors.Is(err, ErrUnavailable) {
 			return Session{}, fmt.Errorf("session: %w", err)
 		}
 		return Session{}, fmt.Errorf("session: expired: %w", ErrNotFound)
 	}
 	if now.Sub(s.LastSeen) >= time.Minute {
 		s.LastSeen = now
+		// A touch the store cannot take while it is away is skipped: the
+		// session stays usable, and the next touch records it.
 		if err := a.store.UpdateSession(ctx, s); err != nil {
-			return Session{}, fmt.Errorf("session: %w", err)
+			if !errors.Is(err, ErrUnavailable) {
+				return Session{}, fmt.Errorf("session: %w", err)
+			}
+			noteStoreAway(ctx)
 		}
 	}
 	return s, nil
@@ -412,6 +425,7 @@ func (a *Auth) SaveSession(ctx context.Context, token string, data []byte) error
 
 // EndSession deletes the session for token.
 func (a *Auth) EndSession(ctx context.Context, token string) error {
+	a.sessions.forget(HashToken(token))
 	if err := a.store.DeleteSession(ctx, HashToken(token)); err != nil {
 		return fmt.Errorf("end session: %w", err)
 	}

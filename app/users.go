@@ -106,11 +106,14 @@ type Users struct {
 	params PasswordParams
 	now    func() time.Time
 	log    *slog.Logger
+	// last are the users last read, served by Get while the store is
+	// unavailable.
+	last *lastGood[UserID, User]
 }
 
 // NewUsers returns the user service.
 func NewUsers(store UserStore, audit *Audit, params PasswordParams, now func() time.Time, log *slog.Logger) *Users {
-	return &Users{store: store, audit: audit, params: params, now: now, log: log}
+	return &Users{store: store, audit: audit, params: params, now: now, log: log, last: newLastGood[UserID, User](now)}
 }
 
 // NewUserRequest is the input for creating a user.
@@ -222,6 +225,7 @@ func (s *Users) EnsureAdmin(ctx context.Context, email, password string) (create
 // Get returns one user.
 func (s *Users) Get(ctx context.Context, id UserID) (User, error) {
 	u, err := s.store.User(ctx, id)
+	u, err = s.last.read(ctx, id, u, err)
 	if err != nil {
 		return User{}, fmt.Errorf("get user: %w", err)
 	}
