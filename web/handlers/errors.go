@@ -33,6 +33,11 @@ func (s *server) handleError(err error, c echo.Context) {
 		return
 	}
 	status, heading, msg := classify(err)
+	if errors.Is(err, app.ErrUnavailable) && r.Method != http.MethodGet && r.Method != http.MethodHead {
+		// A change the database could not take was refused whole (or
+		// before it began: errStoreAway), which is what the person needs.
+		msg = "The database is not answering; nothing was changed. Try again in a moment."
+	}
 	var ue *app.UpstreamError
 	switch {
 	case errors.As(err, &ue):

@@ -1,8 +1,10 @@
 package handlers
 
 import (
+	"errors"
 	"fmt"
 	"net/http"
+	"net/http/httptest"
 	"strings"
 	"testing"
 
@@ -50,5 +52,33 @@ func TestUnavailableDatabaseIsA503InWords(t *testing.T) {
 	status, heading, msg := classify(fmt.Errorf("load session: %w", app.ErrUnavailable))
 	if status != http.StatusServiceUnavailable || !strings.Contains(heading, "database") || !strings.Contains(msg, "Try again") {
 		t.Errorf("classify = %d, %q, %q; want 503 saying the database is not answering", status, heading, msg)
+	}
+}
+
+// A database that went away reaches the person as words only, through the
+// one error handler: never the driver's or the network's own text, nor a
+// stack. A change refused for it says that nothing was changed.
+func TestUnavailableDatabaseShowsNoDriverText(t *testing.T) {
+	te := newTestEnv(t)
+	raw := "failed to connect to `user=rcbu database=rcbu`: 10.0.0.5:5432 (db.internal): dial error: dial tcp 10.0.0.5:5432: connect: connection refused"
+	err := fmt.Errorf("list audit: db: list audit: %w", errors.Join(errors.New(raw), app.ErrUnavailable))
+	for _, tc := range []struct{ method, want string }{
+		{http.MethodGet, "cannot be shown"},
+		{http.MethodPost, "nothing was changed"},
+	} {
+		t.Run(tc.method, func(t *testing.T) {
+			rec := httptest.NewRecorder()
+			c := te.e.NewContext(httptest.NewRequest(tc.method, "/admin/audit", nil), rec)
+			te.e.HTTPErrorHandler(err, c)
+			body := rec.Body.String()
+			if rec.Code != http.StatusServiceUnavailable || !strings.Contains(body, "The database is not answering") || !strings.Contains(body, tc.want) {
+				t.Errorf("%s: %d, want 503 saying the database is not answering and %q:\n%s", tc.method, rec.Code, tc.want, body)
+			}
+			for _, leak := range []string{"dial tcp", "connection refused", "10.0.0.5", "db.internal", "user=rcbu", "database unavailable", "goroutine", ".go:"} {
+				if strings.Contains(body, leak) {
+					t.Errorf("%s: the page shows %q", tc.method, leak)
+				}
+			}
+		})
 	}
 }

@@ -19,6 +19,7 @@ func (s *server) meta(c echo.Context, title string, nav templates.Nav) templates
 		Demo:      s.Accounts.DemoActive(),
 		AssetTag:  s.assetTag,
 		Path:      c.Request().URL.Path,
+		StoreAway: app.StoreAway(c.Request().Context()),
 	}
 	if u, ok := currentUser(c); ok {
 		m.User = &templates.UserView{

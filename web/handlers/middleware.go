@@ -114,11 +114,12 @@ func recoverer(log *slog.Logger) echo.MiddlewareFunc {
 }
 
 // requestContext hands the client address to app, for the audit log and
-// the login throttle.
+// the login throttle, and gives the request its note of a store found
+// away (app.StoreAway: the page's banner, the refusal of changes).
 func requestContext(next echo.HandlerFunc) echo.HandlerFunc {
 	return func(c echo.Context) error {
 		r := c.Request()
-		c.SetRequest(r.WithContext(app.WithClientIP(r.Context(), c.RealIP())))
+		c.SetRequest(r.WithContext(app.WithStoreWatch(app.WithClientIP(r.Context(), c.RealIP()))))
 		return next(c)
 	}
 }
@@ -134,6 +135,11 @@ func skipNoSession(c echo.Context) bool {
 
 // loadSession loads the session, the signed-in user (a disabled or deleted
 // user counts as nobody) and the account scope into the echo context.
+//
+// While the database is away these come from the replica's last good reads
+// (app.LastGoodFor), so the pages that need only Cloud Backup still work;
+// anything but a read is then refused before it starts (errStoreAway),
+// since it could be neither audited nor held by a lease.
 func (s *server) loadSession(next echo.HandlerFunc) echo.HandlerFunc {
 	return func(c echo.Context) error {
 		if skipNoSession(c) {
@@ -162,9 +168,15 @@ func (s *server) loadSession(next echo.HandlerFunc) echo.HandlerFunc {
 				c.Set(ctxScope, scope)
 			}
 		}
+		if m := c.Request().Method; m != http.MethodGet && m != http.MethodHead && app.StoreAway(c.Request().Context()) {
+			return errStoreAway
+		}
 		return next(c)
 	}
 }
+
+// errStoreAway refuses a change while the database is away.
+var errStoreAway = fmt.Errorf("refused while the database is away: %w", app.ErrUnavailable)
 
 // requireRole lets the request through only for a signed-in user with at
 // least role min. Nobody signed in: a redirect to /login (htmx: 401 with

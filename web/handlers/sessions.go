@@ -189,6 +189,11 @@ func (st *sessionStore) Save(r *http.Request, w http.ResponseWriter, s *sessions
 		}
 		s.ID = token
 	} else if err := st.backend.SaveSession(ctx, s.ID, b); err != nil {
+		if errors.Is(err, app.ErrUnavailable) {
+			// The database is away: what changed in the session (a flash
+			// shown) is not kept, and the session carries on.
+			return nil
+		}
 		if errors.Is(err, app.ErrNotFound) {
 			// Revoked meanwhile (signed out elsewhere): drop the cookie.
 			opts := *s.Options

@@ -3,6 +3,10 @@ package templates
 // ProductName is the console's name, shown in the header and every title.
 const ProductName = "RCBU Console"
 
+// StoreAwayBannerText is shown on every page served while the database is
+// not answering.
+const StoreAwayBannerText = "The database is not answering. This page shows what Cloud Backup answers; the report history, the audit log, alerts and charts are left out, and nothing can be changed until the database is back."
+
 // DemoBannerText is shown on every page while the built-in simulator serves
 // the data.
 const DemoBannerText = "Demo data from the built-in Cloud Backup simulator. Connect a Rackspace account in Admin → Accounts."
@@ -57,6 +61,9 @@ type PageMeta struct {
 	Flashes   []Flash
 	AssetTag  string // cache-busting version of the static files
 	Path      string // the current path, used as the switcher's return address
+	// StoreAway says the database is not answering: the page shows what
+	// Cloud Backup answered, and a banner says what is missing.
+	StoreAway bool
 }
 
 // FullTitle returns "Title · RCBU Console".
