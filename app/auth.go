@@ -409,6 +409,12 @@ func (a *Auth) Session(ctx context.Context, token string) (Session, error) {
 	return s, nil
 }
 
+// forgetUser drops the last good reads of the user's sessions: they were
+// ended, here or on another replica.
+func (a *Auth) forgetUser(id UserID) {
+	a.sessions.forgetIf(func(s Session) bool { return s.UserID == id })
+}
+
 // SaveSession writes the session's data.
 func (a *Auth) SaveSession(ctx context.Context, token string, data []byte) error {
 	s, err := a.store.Session(ctx, HashToken(token))

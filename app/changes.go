@@ -23,16 +23,21 @@ const (
 	// ChangeHistory: the stored report snapshots, so what is cached under
 	// the history's generation (the heatmap, the latest runs).
 	ChangeHistory ChangeKind = "history"
+	// ChangeUser: a user's sessions were ended (signed out, disabled, their
+	// access or password changed), so the last good reads of the user and of
+	// their sessions, which a replica answers from while the store is away.
+	ChangeUser ChangeKind = "user"
 	// ChangeAll: every cache. Nobody publishes it; it is applied when
 	// notices may have been missed (the subscription was down).
 	ChangeAll ChangeKind = "all"
 )
 
-// Change is a notice that something cached may be stale. Account is zero
-// for ChangeHistory and ChangeAll.
+// Change is a notice that something cached may be stale. Account is set
+// for ChangeFleet and ChangeAccount, User for ChangeUser.
 type Change struct {
 	Kind    ChangeKind
 	Account AccountID
+	User    UserID
 }
 
 // Broadcaster carries Changes between the console replicas on one store: on
@@ -76,6 +81,8 @@ type Caches struct {
 	fleet    *Fleet
 	accounts *Accounts
 	history  *History
+	auth     *Auth
+	users    *Users
 	log      *slog.Logger
 	applied  atomic.Int64
 }
@@ -87,9 +94,10 @@ type changePublisher interface {
 }
 
 // NewCaches wires the services' invalidations to bc; call it before they
-// are used. Run then applies the other replicas' notices.
-func NewCaches(bc Broadcaster, fleet *Fleet, accounts *Accounts, history *History, log *slog.Logger) *Caches {
-	c := &Caches{bc: bc, fleet: fleet, accounts: accounts, history: history, log: log}
+// are used. Run then applies the other replicas' notices. The store tells
+// it of ended sessions through SessionsEnded.
+func NewCaches(bc Broadcaster, fleet *Fleet, accounts *Accounts, history *History, auth *Auth, users *Users, log *slog.Logger) *Caches {
+	c := &Caches{bc: bc, fleet: fleet, accounts: accounts, history: history, auth: auth, users: users, log: log}
 	fleet.mu.Lock()
 	fleet.notices = c
 	fleet.mu.Unlock()
@@ -115,12 +123,25 @@ func (c *Caches) publish(ch Change) {
 	ctx, cancel := context.WithTimeout(context.Background(), publishTimeout)
 	defer cancel()
 	if err := c.bc.Publish(ctx, ch); err != nil {
-		c.log.Warn("cache_change_publish_failed", slog.String("kind", string(ch.Kind)), slog.Int64("account_id", int64(ch.Account)), slog.Any("err", err))
+		c.log.Warn("cache_change_publish_failed", slog.String("kind", string(ch.Kind)), slog.Int64("account_id", int64(ch.Account)), slog.Int64("user_id", int64(ch.User)), slog.Any("err", err))
 	}
 }
 
+// SessionsEnded is told by the store, once the change is committed, of each
+// user whose sessions it ended: this replica and the others then forget
+// their last good reads of the user and of those sessions, so none of them
+// lets the user in on the strength of a read made before, should the store
+// be away next.
+func (c *Caches) SessionsEnded(id UserID) {
+	ch := Change{Kind: ChangeUser, User: id}
+	c.Apply(ch)
+	c.publish(ch)
+}
+
 // Apply drops what ch names from this replica's caches, without publishing
-// it again.
+// it again. The last good reads of users and sessions are dropped only by
+// ChangeUser, never for a gap (ChangeAll): a gap in the notices is most
+// often the store going away, which is when they are needed.
 func (c *Caches) Apply(ch Change) {
 	switch ch.Kind {
 	case ChangeFleet:
@@ -129,6 +150,9 @@ func (c *Caches) Apply(ch Change) {
 		c.accounts.drop(ch.Account)
 	case ChangeHistory:
 		c.history.bump()
+	case ChangeUser:
+		c.auth.forgetUser(ch.User)
+		c.users.last.forget(ch.User)
 	default:
 		c.fleet.dropAll()
 		c.accounts.dropAll()

@@ -2,6 +2,8 @@ package app_test
 
 import (
 	"context"
+	"errors"
+	"net/url"
 	"strings"
 	"sync/atomic"
 	"testing"
@@ -27,6 +29,8 @@ type replica struct {
 	syncer   *app.Syncer
 	configs  *app.Configurations
 	caches   *app.Caches
+	auth     *app.Auth
+	users    *app.Users
 	connects atomic.Int64
 }
 
@@ -56,7 +60,15 @@ func newReplica(t *testing.T, dsn string, now func() time.Time) *replica {
 	r.history.SetSharedStore(time.Hour)
 	r.syncer = app.NewSyncer(r.history, r.accounts, app.SyncOptions{})
 	r.configs = app.NewConfigurations(r.fleet, audit, app.OverduePolicy{}, now)
-	r.caches = app.NewCaches(store, r.fleet, r.accounts, r.history, discard())
+	authCfg := app.DefaultAuthConfig()
+	authCfg.DeviceKey = []byte(strings.Repeat("d", 32))
+	r.auth, err = app.NewAuth(store, audit, authCfg, now, discard())
+	if err != nil {
+		t.Fatal(err)
+	}
+	r.users = app.NewUsers(store, audit, authCfg.Password, now, discard())
+	r.caches = app.NewCaches(store, r.fleet, r.accounts, r.history, r.auth, r.users, discard())
+	store.OnSessionsEnded(r.caches.SessionsEnded)
 	subCtx, stop := context.WithCancel(context.Background())
 	done := make(chan struct{})
 	go func() { defer close(done); r.caches.Run(subCtx) }()
@@ -188,4 +200,73 @@ func TestChangesThroughOneReplicaReachTheOthersCaches(t *testing.T) {
 			t.Errorf("b's agents after listening again: %d, %v; want %d", len(got), err, len(agents)+1)
 		}
 	})
+}
+
+// A session ended through one replica (signed out there, or its user
+// disabled) is forgotten by the other's last good reads at once: should the
+// store then go away, the other does not let it in on an earlier read,
+// while it still answers for a session nobody ended.
+func TestSessionsEndedThroughOneReplicaAreForgottenByTheOther(t *testing.T) {
+	dsn, _ := pgtest.Schema(t)
+	u, err := url.Parse(dsn)
+	if err != nil {
+		t.Fatal(err)
+	}
+	proxy := pgtest.NewProxy(t, u.Host)
+	u.Host = proxy.Addr()
+	now := time.Now
+	a := newReplica(t, dsn, now)
+	b := newReplica(t, u.String(), now) // its store goes away with the proxy
+	ctx := context.Background()
+	if _, _, err := a.users.EnsureAdmin(ctx, "admin@example.com", "a long enough password"); err != nil {
+		t.Fatal(err)
+	}
+	admin, err := a.store.UserByEmail(ctx, "admin@example.com")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var people [3]app.User
+	for i, email := range []string{"stays@example.com", "signs-out@example.com", "disabled@example.com"} {
+		if people[i], err = a.users.Create(ctx, admin, app.NewUserRequest{Email: email, Role: "observer", Password: "a long enough password"}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	var tokens [3]string
+	for i, p := range people {
+		if tokens[i], err = app.NewSessionToken(); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := a.auth.CreateSession(ctx, tokens[i], p.ID, nil); err != nil {
+			t.Fatal(err)
+		}
+		// The other replica reads each session and its user once.
+		if _, err := b.auth.Session(ctx, tokens[i]); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := b.users.Get(ctx, p.ID); err != nil {
+			t.Fatal(err)
+		}
+	}
+
+	heard := b.caches.Applied()
+	if err := a.auth.EndSession(ctx, tokens[1]); err != nil {
+		t.Fatal(err)
+	}
+	if err := a.users.SetDisabled(ctx, admin, people[2].ID, true); err != nil {
+		t.Fatal(err)
+	}
+	poll.Until(t, "the other replica to hear both", func() bool { return b.caches.Applied() >= heard+2 })
+
+	proxy.Down()
+	if s, err := b.auth.Session(app.WithStoreWatch(ctx), tokens[0]); err != nil || s.UserID != people[0].ID {
+		t.Fatalf("a session nobody ended, with the store away: %+v, %v; want it served from the last good read", s, err)
+	}
+	for i, what := range map[int]string{1: "signed out through the other replica", 2: "of a user disabled through the other replica"} {
+		if _, err := b.auth.Session(app.WithStoreWatch(ctx), tokens[i]); !errors.Is(err, app.ErrUnavailable) {
+			t.Errorf("a session %s, with the store away: %v; want ErrUnavailable, not the last good read", what, err)
+		}
+		if _, err := b.users.Get(app.WithStoreWatch(ctx), people[i].ID); !errors.Is(err, app.ErrUnavailable) {
+			t.Errorf("the user whose session was %s, with the store away: %v; want ErrUnavailable", what, err)
+		}
+	}
 }

@@ -76,6 +76,20 @@ func (l *lastGood[K, V]) forget(k K) {
 	l.mu.Unlock()
 }
 
+// forgetIf drops every remembered value for which drop says so.
+func (l *lastGood[K, V]) forgetIf(drop func(V) bool) {
+	if l == nil {
+		return
+	}
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	for k, e := range l.m {
+		if drop(e.val) {
+			delete(l.m, k)
+		}
+	}
+}
+
 // storeAwayKey is the context key of a request's StoreAway note.
 type storeAwayKey struct{}
 

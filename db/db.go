@@ -57,6 +57,9 @@ type Store struct {
 	damage error
 	// changes is the replicas' notice channel (notify.go); nil on SQLite.
 	changes *changes
+	// sessionsEnded hears of each user whose sessions the store ended,
+	// after the change is committed (OnSessionsEnded); nil: nobody.
+	sessionsEnded func(app.UserID)
 }
 
 // quickCheckBudget bounds the integrity check at open: a very large

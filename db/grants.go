@@ -96,7 +96,7 @@ func insertGrants(ctx context.Context, tx *sql.Tx, u app.User) error {
 // all in one transaction: a narrowed access leaves nothing open that had
 // the old one.
 func (s *Store) SetUserAccess(ctx context.Context, u app.User, revoke bool) error {
-	return s.inTx(ctx, func(tx *sql.Tx) error {
+	err := s.inTx(ctx, func(tx *sql.Tx) error {
 		res, err := tx.ExecContext(ctx, `UPDATE users SET role = ?, access = ?, updated_unix = ? WHERE id = ?`,
 			u.Role.String(), accessName(u), unix(u.Updated), u.ID)
 		if err != nil {
@@ -121,6 +121,10 @@ func (s *Store) SetUserAccess(ctx context.Context, u app.User, revoke bool) erro
 		}
 		return nil
 	})
+	if err == nil && revoke {
+		s.endedSessions(u.ID)
+	}
+	return err
 }
 
 // isForeignKey reports whether err is a foreign key violation (SQLite's and

@@ -21,8 +21,8 @@ import (
 // publish, one LISTEN connection per Store to hear. Its name derives from
 // the database and schema, so consoles on other schemas of the same cluster
 // hear nothing of it. A notice's payload is its kind, the account (0 when
-// none) and the publishing Store's origin, which that Store ignores when it
-// hears its own notice back.
+// none; the user for app.ChangeUser) and the publishing Store's origin,
+// which that Store ignores when it hears its own notice back.
 type changes struct {
 	conn    *pgx.ConnConfig // the store's own DSN: same server, user and search_path
 	channel string
@@ -59,7 +59,11 @@ func (s *Store) Publish(ctx context.Context, c app.Change) error {
 	if s.changes == nil {
 		return nil
 	}
-	payload := string(c.Kind) + " " + strconv.FormatInt(int64(c.Account), 10) + " " + s.changes.origin
+	id := int64(c.Account)
+	if c.Kind == app.ChangeUser {
+		id = int64(c.User)
+	}
+	payload := string(c.Kind) + " " + strconv.FormatInt(id, 10) + " " + s.changes.origin
 	if _, err := s.db.ExecContext(ctx, `SELECT pg_notify(?, ?)`, s.changes.channel, payload); err != nil {
 		return fmt.Errorf("db: publish %s change: %w", c.Kind, err)
 	}
@@ -162,6 +166,9 @@ func (c *changes) parse(payload string) (ch app.Change, mine bool) {
 	id, err := strconv.ParseInt(f[1], 10, 64)
 	if err != nil {
 		return app.Change{Kind: app.ChangeAll}, false
+	}
+	if kind := app.ChangeKind(f[0]); kind == app.ChangeUser {
+		return app.Change{Kind: kind, User: app.UserID(id)}, false
 	}
 	return app.Change{Kind: app.ChangeKind(f[0]), Account: app.AccountID(id)}, false
 }

@@ -65,8 +65,17 @@ func (s *Store) UpdateSession(ctx context.Context, se app.Session) error {
 
 // DeleteSession deletes one session; deleting a missing one is not an error.
 func (s *Store) DeleteSession(ctx context.Context, hash string) error {
-	if _, err := s.db.ExecContext(ctx, `DELETE FROM sessions WHERE id = ?`, hash); err != nil {
+	// A session before sign-in has no user.
+	var user sql.NullInt64
+	err := s.db.QueryRowContext(ctx, `DELETE FROM sessions WHERE id = ? RETURNING user_id`, hash).Scan(&user)
+	if errors.Is(err, sql.ErrNoRows) {
+		return nil
+	}
+	if err != nil {
 		return fmt.Errorf("db: delete session: %w", err)
+	}
+	if user.Valid {
+		s.endedSessions(app.UserID(user.Int64))
 	}
 	return nil
 }
@@ -76,7 +85,21 @@ func (s *Store) DeleteUserSessions(ctx context.Context, id app.UserID) error {
 	if _, err := s.db.ExecContext(ctx, `DELETE FROM sessions WHERE user_id = ?`, id); err != nil {
 		return fmt.Errorf("db: delete sessions of user %d: %w", id, err)
 	}
+	s.endedSessions(id)
 	return nil
+}
+
+// OnSessionsEnded has f told of each user whose sessions the store ends
+// (one session or all, by sign-out, revocation, a new password or a
+// disabled user), once the change is committed: the replicas forget what
+// they remember of those sessions. Call it before the store is used.
+func (s *Store) OnSessionsEnded(f func(app.UserID)) { s.sessionsEnded = f }
+
+// endedSessions tells OnSessionsEnded's f that the user's sessions ended.
+func (s *Store) endedSessions(id app.UserID) {
+	if s.sessionsEnded != nil {
+		s.sessionsEnded(id)
+	}
 }
 
 // DeleteExpiredSessions deletes sessions past their absolute expiry or last

@@ -61,7 +61,7 @@ func (s *Store) UserLinkByHash(ctx context.Context, hash string) (app.UserLink, 
 // is used already wraps app.ErrConflict and changes nothing: the update
 // that marks it is the check, so two requests cannot both use it.
 func (s *Store) UseUserLink(ctx context.Context, id app.UserLinkID, user app.UserID, passwordHash string, at time.Time) error {
-	return s.inTx(ctx, func(tx *sql.Tx) error {
+	err := s.inTx(ctx, func(tx *sql.Tx) error {
 		res, err := tx.ExecContext(ctx, `UPDATE user_links SET used_unix = ? WHERE id = ? AND user_id = ? AND used_unix = 0`, unix(at), id, user)
 		if err != nil {
 			return fmt.Errorf("db: use user link %d: %w", id, err)
@@ -90,4 +90,8 @@ func (s *Store) UseUserLink(ctx context.Context, id app.UserLinkID, user app.Use
 		}
 		return nil
 	})
+	if err == nil {
+		s.endedSessions(user)
+	}
+	return err
 }

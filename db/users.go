@@ -109,7 +109,7 @@ func (s *Store) ListUsers(ctx context.Context) ([]app.User, error) {
 // user's sessions, personal access tokens and unused one-time links in the
 // same transaction, so nothing the change shuts out outlives it.
 func (s *Store) UpdateUser(ctx context.Context, u app.User, revoke bool) error {
-	return s.inTx(ctx, func(tx *sql.Tx) error {
+	err := s.inTx(ctx, func(tx *sql.Tx) error {
 		res, err := tx.ExecContext(ctx,
 			`UPDATE users SET name = ?, password_hash = ?, role = ?, disabled = ?, time_zone = ?, must_change_password = ?, updated_unix = ? WHERE id = ?`,
 			u.Name, u.PasswordHash, u.Role.String(), u.Disabled, u.TimeZone, u.MustChangePassword, unix(u.Updated), u.ID)
@@ -128,6 +128,10 @@ func (s *Store) UpdateUser(ctx context.Context, u app.User, revoke bool) error {
 		}
 		return nil
 	})
+	if err == nil && revoke {
+		s.endedSessions(u.ID)
+	}
+	return err
 }
 
 // CountUsers returns the number of users.

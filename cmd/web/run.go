@@ -107,7 +107,10 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 	// Every cache invalidation is told to the other replicas on the store
 	// (PostgreSQL's NOTIFY; on SQLite there are none) and theirs applied
 	// here, so a change made through one is seen through all at once.
-	caches := app.NewCaches(store, fleet, accounts, history, log)
+	caches := app.NewCaches(store, fleet, accounts, history, auth, users, log)
+	// Sessions the store ends (a sign-out, a user disabled, access or a
+	// password changed) are forgotten by every replica's last good reads.
+	store.OnSessionsEnded(caches.SessionsEnded)
 	// Alert channels connect only where the policy allows, checked on the
 	// address actually dialled: never link-local or cloud metadata, and
 	// loopback or private only when configured or in demo mode (whose
