@@ -97,13 +97,19 @@ func insertGrants(ctx context.Context, tx *sql.Tx, u app.User) error {
 // the old one.
 func (s *Store) SetUserAccess(ctx context.Context, u app.User, revoke bool) error {
 	err := s.inTx(ctx, func(tx *sql.Tx) error {
-		res, err := tx.ExecContext(ctx, `UPDATE users SET role = ?, access = ?, updated_unix = ? WHERE id = ?`,
-			u.Role.String(), accessName(u), unix(u.Updated), u.ID)
+		err := s.keepAnAdmin(ctx, tx, u.ID, func() error {
+			res, err := tx.ExecContext(ctx, `UPDATE users SET role = ?, access = ?, updated_unix = ? WHERE id = ?`,
+				u.Role.String(), accessName(u), unix(u.Updated), u.ID)
+			if err != nil {
+				return fmt.Errorf("db: set access of user %d: %w", u.ID, err)
+			}
+			if n, err := res.RowsAffected(); err != nil || n == 0 {
+				return fmt.Errorf("user %d: %w", u.ID, app.ErrNotFound)
+			}
+			return nil
+		})
 		if err != nil {
-			return fmt.Errorf("db: set access of user %d: %w", u.ID, err)
-		}
-		if n, err := res.RowsAffected(); err != nil || n == 0 {
-			return fmt.Errorf("user %d: %w", u.ID, app.ErrNotFound)
+			return err
 		}
 		if _, err := tx.ExecContext(ctx, `DELETE FROM user_grants WHERE user_id = ?`, u.ID); err != nil {
 			return fmt.Errorf("db: set access of user %d: %w", u.ID, err)

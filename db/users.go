@@ -110,14 +110,20 @@ func (s *Store) ListUsers(ctx context.Context) ([]app.User, error) {
 // same transaction, so nothing the change shuts out outlives it.
 func (s *Store) UpdateUser(ctx context.Context, u app.User, revoke bool) error {
 	err := s.inTx(ctx, func(tx *sql.Tx) error {
-		res, err := tx.ExecContext(ctx,
-			`UPDATE users SET name = ?, password_hash = ?, role = ?, disabled = ?, time_zone = ?, must_change_password = ?, updated_unix = ? WHERE id = ?`,
-			u.Name, u.PasswordHash, u.Role.String(), u.Disabled, u.TimeZone, u.MustChangePassword, unix(u.Updated), u.ID)
+		err := s.keepAnAdmin(ctx, tx, u.ID, func() error {
+			res, err := tx.ExecContext(ctx,
+				`UPDATE users SET name = ?, password_hash = ?, role = ?, disabled = ?, time_zone = ?, must_change_password = ?, updated_unix = ? WHERE id = ?`,
+				u.Name, u.PasswordHash, u.Role.String(), u.Disabled, u.TimeZone, u.MustChangePassword, unix(u.Updated), u.ID)
+			if err != nil {
+				return fmt.Errorf("db: update user %d: %w", u.ID, err)
+			}
+			if n, err := res.RowsAffected(); err != nil || n == 0 {
+				return fmt.Errorf("user %d: %w", u.ID, app.ErrNotFound)
+			}
+			return nil
+		})
 		if err != nil {
-			return fmt.Errorf("db: update user %d: %w", u.ID, err)
-		}
-		if n, err := res.RowsAffected(); err != nil || n == 0 {
-			return fmt.Errorf("user %d: %w", u.ID, app.ErrNotFound)
+			return err
 		}
 		if revoke {
 			for _, q := range []string{`DELETE FROM sessions WHERE user_id = ?`, `DELETE FROM api_tokens WHERE user_id = ?`, `DELETE FROM user_links WHERE user_id = ?`} {
@@ -132,6 +138,38 @@ func (s *Store) UpdateUser(ctx context.Context, u app.User, revoke bool) error {
 		s.endedSessions(u.ID)
 	}
 	return err
+}
+
+// keepAnAdmin runs write, which changes the row of user id, so that it
+// cannot leave the console without an enabled admin. The services check
+// before they ask (and say so in words); this is the check two changes at
+// once cannot both pass, on two replicas or two requests: when the user is
+// an enabled admin, the transaction takes the admins' lock before writing
+// and counts the enabled admins after, refusing the change if none is left.
+func (s *Store) keepAnAdmin(ctx context.Context, tx *sql.Tx, id app.UserID, write func() error) error {
+	var role string
+	var disabled int
+	err := tx.QueryRowContext(ctx, `SELECT role, disabled FROM users WHERE id = ?`, id).Scan(&role, &disabled)
+	if errors.Is(err, sql.ErrNoRows) || err == nil && (role != app.RoleAdmin.String() || disabled != 0) {
+		return write() // not an enabled admin (or missing: write says so)
+	}
+	if err != nil {
+		return fmt.Errorf("db: user %d: %w", id, err)
+	}
+	if err := s.lockTx(ctx, tx, "admins"); err != nil {
+		return err
+	}
+	if err := write(); err != nil {
+		return err
+	}
+	var n int
+	if err := tx.QueryRowContext(ctx, `SELECT count(*) FROM users WHERE role = 'admin' AND disabled = 0`).Scan(&n); err != nil {
+		return fmt.Errorf("db: count admins: %w", err)
+	}
+	if n == 0 {
+		return app.Conflict("the last enabled admin cannot be disabled or given another role; make another user an admin first")
+	}
+	return nil
 }
 
 // CountUsers returns the number of users.
