@@ -185,8 +185,12 @@ type HistoryStats struct {
 	Errors   int64
 	Oldest   time.Time
 	Newest   time.Time
-	DBBytes  int64 // the database file, without the WAL
+	DBBytes  int64 // the database file, without the WAL (PostgreSQL: the schema's tables and indexes)
 	WALBytes int64
+	// ServerManaged is set when a database server keeps the data, its
+	// write-ahead log and its backups (PostgreSQL): there is no file of
+	// the console's to checkpoint or copy.
+	ServerManaged bool
 }
 
 // CheckpointResult is the outcome of a WAL checkpoint.

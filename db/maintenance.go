@@ -66,6 +66,7 @@ func (s *Store) HistoryStats(ctx context.Context) (app.HistoryStats, error) {
 			WHERE n.nspname = current_schema() AND c.relkind IN ('r', 'm')`).Scan(&st.DBBytes); err != nil {
 			return app.HistoryStats{}, fmt.Errorf("db: history stats: %w", err)
 		}
+		st.ServerManaged = true
 		return st, nil
 	}
 	var pages, size int64

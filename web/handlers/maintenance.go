@@ -52,12 +52,19 @@ func (s *server) maintenanceView(c echo.Context, m maintainer, days string, errs
 			{Label: "Errors in them", Value: templates.Count(st.Errors)},
 			{Label: "Oldest finished", Time: tv(st.Oldest)},
 			{Label: "Newest finished", Time: tv(st.Newest)},
-			{Label: "Database file", Value: templates.Bytes(st.DBBytes)},
-			{Label: "Write-ahead log", Value: templates.Bytes(st.WALBytes)},
 		},
-		KeepDays: "Snapshots are kept forever (RCBU_WEB_HISTORY_KEEP_DAYS is not set).",
-		Days:     templates.Field{Name: "days", Label: "Delete snapshots older than (days)", Type: "number", Value: days, Hint: "Whole days, from 1", Error: errs["days"]},
-		Errors:   errs,
+		ServerManaged: st.ServerManaged,
+		KeepDays:      "Snapshots are kept forever (RCBU_WEB_HISTORY_KEEP_DAYS is not set).",
+		Days:          templates.Field{Name: "days", Label: "Delete snapshots older than (days)", Type: "number", Value: days, Hint: "Whole days, from 1", Error: errs["days"]},
+		Errors:        errs,
+	}
+	if st.ServerManaged {
+		// PostgreSQL: the schema's size; the server's log is not the console's.
+		v.Stats = append(v.Stats, templates.ReportField{Label: "Tables and indexes", Value: templates.Bytes(st.DBBytes)})
+	} else {
+		v.Stats = append(v.Stats,
+			templates.ReportField{Label: "Database file", Value: templates.Bytes(st.DBBytes)},
+			templates.ReportField{Label: "Write-ahead log", Value: templates.Bytes(st.WALBytes)})
 	}
 	if s.HistoryKeepDays > 0 {
 		v.KeepDays = fmt.Sprintf("Snapshots older than %d days are deleted automatically (RCBU_WEB_HISTORY_KEEP_DAYS).", s.HistoryKeepDays)

@@ -576,8 +576,19 @@ func testMaintenance(t *testing.T, re *reportsEnv, postgres bool) {
 	}
 	ck := re.loginRole(app.RoleAdmin)
 	d := doc(t, re.get("/admin/maintenance", ck))
-	if !strings.Contains(testid(d, "maintenance-stats").Text(), "50") {
-		t.Errorf("stats: %q", testid(d, "maintenance-stats").Text())
+	stats := testid(d, "maintenance-stats").Text()
+	if !strings.Contains(stats, "50") {
+		t.Errorf("stats: %q", stats)
+	}
+	// On PostgreSQL the page speaks of the schema's tables and offers no
+	// action on a file the console does not have.
+	fileWords := strings.Contains(stats, "Database file") || strings.Contains(stats, "Write-ahead log")
+	fileActions := testid(d, "checkpoint").Length() + testid(d, "backup").Length()
+	if postgres && (fileWords || fileActions != 0 || !strings.Contains(stats, "Tables and indexes") || !strings.Contains(testid(d, "server-managed").Text(), "pg_dump")) {
+		t.Errorf("on PostgreSQL the page shows %q with %d file actions; want the tables' size, no file actions and pg_dump named", stats, fileActions)
+	}
+	if !postgres && (!fileWords || fileActions != 2) {
+		t.Errorf("on SQLite the page shows %q with %d file actions; want the file, its log and both actions", stats, fileActions)
 	}
 	if rec := re.post("/admin/maintenance/prune", url.Values{"days": {"zero"}}, ck); rec.Code != http.StatusUnprocessableEntity || testid(doc(t, rec), "error-days").Length() != 1 {
 		t.Errorf("bad days: %d", rec.Code)
