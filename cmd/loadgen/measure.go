@@ -175,10 +175,25 @@ func (m *measure) cpuReport(res loadgen.Result, loaded int, before, after snapsh
 	line("loadgen with its in-process simulator", self, "")
 	var backends time.Duration
 	if after.backends != nil {
+		opened, ended := 0, 0
 		for pid, d := range after.backends {
 			backends += d - before.backends[pid] // a connection opened meanwhile started at 0
+			if _, ok := before.backends[pid]; !ok {
+				opened++
+			}
 		}
-		line(fmt.Sprintf("PostgreSQL: the consoles' %d connections", len(after.backends)), backends, "")
+		for pid := range before.backends {
+			if _, ok := after.backends[pid]; !ok {
+				ended++
+			}
+		}
+		extra := ""
+		if opened+ended > 0 {
+			// An ended connection's time is lost to this line (its
+			// process is gone); the postgres user's line still counts it.
+			extra = fmt.Sprintf("  %d opened, %d ended in the window (the ended ones' time is not in this line)", opened, ended)
+		}
+		line(fmt.Sprintf("PostgreSQL: the consoles' %d connections", len(after.backends)), backends, extra)
 	}
 	if after.pgOK {
 		line(fmt.Sprintf("PostgreSQL: all %d processes of user postgres", after.pgProcs), after.postgres-before.postgres, "")
