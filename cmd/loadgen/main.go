@@ -139,7 +139,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		return err
 	}
 	f := &fleet{bin: *server, identity: base + "/v2.0/tokens", env: env, cpus: *cpus, stderr: stderr, st: st}
-	if _, err := f.start(ctx, 1); err != nil {
+	if err := f.start(ctx, 1); err != nil {
 		return err
 	}
 	took, err := waitForSync(ctx, f.consoles[0].base, *email, *password, *syncWait)
@@ -156,7 +156,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 
 	var phases []phaseResult
 	for i, n := range counts {
-		if _, err := f.start(ctx, n); err != nil {
+		if err := f.start(ctx, n); err != nil {
 			return err
 		}
 		m.consoles = f.consoles
@@ -282,18 +282,18 @@ type fleet struct {
 	consoles      []*console
 }
 
-// start makes sure n consoles run and returns the first n. Consoles
-// started earlier keep running (the later ones idle while fewer are
-// measured), so each is started once.
-func (f *fleet) start(ctx context.Context, n int) ([]*console, error) {
+// start makes sure at least n consoles run. Consoles started earlier keep
+// running (the later ones idle while fewer are measured), so each is
+// started once.
+func (f *fleet) start(ctx context.Context, n int) error {
 	for len(f.consoles) < n {
 		c, err := f.startOne(ctx, len(f.consoles)+1)
 		if err != nil {
-			return nil, err
+			return err
 		}
 		f.consoles = append(f.consoles, c)
 	}
-	return f.consoles[:n], nil
+	return nil
 }
 
 var listenRE = regexp.MustCompile(`listening on (http://\S+)`)

@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"database/sql"
+	"errors"
 	"fmt"
 	"io"
 	"os/user"
@@ -83,13 +84,19 @@ func (m *measure) snapshot(ctx context.Context) snapshot {
 		if err == nil {
 			for rows.Next() {
 				var pid int
-				if rows.Scan(&pid) == nil {
-					if st, err := loadgen.ProcStat(pid); err == nil {
-						s.backends[pid] = st.CPU.Self
-					}
+				if rows.Scan(&pid) != nil {
+					continue
+				}
+				// The pid is the server's: it names a process here only if
+				// PostgreSQL runs on this machine.
+				if st, err := loadgen.ProcStat(pid); err == nil && st.Name == "postgres" {
+					s.backends[pid] = st.CPU.Self
 				}
 			}
-			_ = rows.Close()
+			err = errors.Join(rows.Err(), rows.Close())
+		}
+		if err != nil || len(s.backends) == 0 {
+			s.backends = nil // not known: the report leaves the line out
 		}
 	}
 	s.machine, _ = loadgen.MachineCPU()

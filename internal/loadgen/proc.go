@@ -29,6 +29,7 @@ type CPU struct {
 // Stat is the part of /proc/PID/stat the load run reads.
 type Stat struct {
 	PID, PPID int
+	Name      string // the command name, at most 15 bytes ("postgres")
 	CPU       CPU
 }
 
@@ -71,7 +72,7 @@ func parseStat(s string) (Stat, error) {
 		}
 	}
 	tick := time.Second / clockTicks
-	return Stat{PID: pid, PPID: int(n[0]), CPU: CPU{
+	return Stat{PID: pid, PPID: int(n[0]), Name: s[open+1 : end], CPU: CPU{
 		Self:     time.Duration(n[1]+n[2]) * tick,
 		Children: time.Duration(n[3]+n[4]) * tick,
 	}}, nil

@@ -19,7 +19,7 @@ func TestParseStat(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	want := Stat{PID: 4242, PPID: 17, CPU: CPU{Self: 3 * time.Second, Children: 12 * time.Second}}
+	want := Stat{PID: 4242, PPID: 17, Name: "postgres: a (b)", CPU: CPU{Self: 3 * time.Second, Children: 12 * time.Second}}
 	if diff := cmp.Diff(want, got); diff != "" {
 		t.Errorf("(-want +got):\n%s", diff)
 	}
