@@ -876,6 +876,36 @@ func (s *Store) ClaimDueDeliveries(ctx context.Context, now, until time.Time, li
 	return list, nil
 }
 
+// GiveBackDeliveries ends the claim that ClaimDueDeliveries made up to
+// until on the deliveries listed, making each due again at its
+// NextAttempt as claimed. A delivery whose next attempt is no longer until
+// has left that claim (its outcome was saved, or another replica claimed
+// it after the claim ran out, which sets a later end) and is left alone.
+// It returns how many it gave back.
+func (s *Store) GiveBackDeliveries(ctx context.Context, until time.Time, list []app.Delivery) (int, error) {
+	n := 0
+	err := s.inTx(ctx, func(tx *sql.Tx) error {
+		n = 0
+		for _, d := range list {
+			res, err := tx.ExecContext(ctx, `UPDATE alert_deliveries SET next_attempt_unix = ?
+				WHERE id = ? AND status = 'pending' AND next_attempt_unix = ?`, unix(d.NextAttempt), int64(d.ID), unix(until))
+			if err != nil {
+				return err
+			}
+			k, err := res.RowsAffected()
+			if err != nil {
+				return err
+			}
+			n += int(k)
+		}
+		return nil
+	})
+	if err != nil {
+		return 0, fmt.Errorf("db: give back deliveries: %w", err)
+	}
+	return n, nil
+}
+
 // NextDeliveryAt returns when the earliest pending delivery is due.
 func (s *Store) NextDeliveryAt(ctx context.Context) (time.Time, bool, error) {
 	var next sql.NullInt64

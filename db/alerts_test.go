@@ -380,3 +380,57 @@ func TestClaimDueDeliveries(t *testing.T) {
 		}
 	})
 }
+
+// Giving deliveries back makes them due again when they were, but only
+// those still under the claim given: not one whose outcome was saved, nor
+// one claimed again after the claim ran out.
+func TestGiveBackDeliveries(t *testing.T) {
+	onBoth(t, func(t *testing.T) {
+		ctx := context.Background()
+		s, _, c := alertStore(t)
+		var queued []app.Delivery
+		for i := range 4 {
+			d, err := s.EnqueueDelivery(ctx, app.Delivery{ChannelID: c.ID, Event: app.EventTest, Title: fmt.Sprint("test ", i), Payload: []byte(`{}`),
+				NextAttempt: t0.Add(time.Duration(i) * time.Second), Created: t0})
+			if err != nil {
+				t.Fatal(err)
+			}
+			queued = append(queued, d)
+		}
+		now, until := t0.Add(time.Minute), t0.Add(3*time.Minute)
+		claimed, err := s.ClaimDueDeliveries(ctx, now, until, 100)
+		if err != nil || len(claimed) != 4 {
+			t.Fatalf("claim: %d, %v; want 4", len(claimed), err)
+		}
+		sent := claimed[0]
+		sent.Status, sent.Attempts, sent.Sent = app.DeliverySent, 1, now
+		if err := s.SaveAttempt(ctx, sent); err != nil {
+			t.Fatal(err)
+		}
+		n, err := s.GiveBackDeliveries(ctx, until, claimed)
+		if err != nil || n != 3 {
+			t.Fatalf("give back: %d, %v; want 3 (not the sent one)", n, err)
+		}
+		again, err := s.ClaimDueDeliveries(ctx, now, until.Add(time.Minute), 100)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var got, want []string
+		for _, d := range again {
+			got = append(got, fmt.Sprint(d.ID, " due ", d.NextAttempt.Unix()))
+		}
+		for _, d := range queued[1:] {
+			want = append(want, fmt.Sprint(d.ID, " due ", d.NextAttempt.Unix()))
+		}
+		if diff := cmp.Diff(want, got); diff != "" {
+			t.Errorf("claimed again after the give-back (-want +got):\n%s", diff)
+		}
+		// The first claim is no longer theirs: giving it back changes nothing.
+		if n, err := s.GiveBackDeliveries(ctx, until, again); err != nil || n != 0 {
+			t.Errorf("give back under a claim that ran out: %d, %v; want 0", n, err)
+		}
+		if due, _ := s.ClaimDueDeliveries(ctx, now, until, 100); len(due) != 0 {
+			t.Errorf("%d deliveries due again while claimed", len(due))
+		}
+	})
+}
