@@ -285,6 +285,12 @@ type AlertStore interface {
 	// oldest first, and moves their next attempt to until, so that another
 	// replica does not send them too while this one does.
 	ClaimDueDeliveries(ctx context.Context, now, until time.Time, limit int) ([]Delivery, error)
+	// GiveBackDeliveries ends the claim that ClaimDueDeliveries made up to
+	// until on the deliveries listed, making each due again at its
+	// NextAttempt as claimed; one whose claim is no longer that one (its
+	// outcome saved, or claimed again after it ran out) is left alone. It
+	// returns how many it gave back.
+	GiveBackDeliveries(ctx context.Context, until time.Time, list []Delivery) (int, error)
 	// NextDeliveryAt returns when the earliest pending delivery is due.
 	NextDeliveryAt(ctx context.Context) (time.Time, bool, error)
 	// SaveAttempt writes a delivery's status after an attempt.
@@ -353,6 +359,15 @@ type AlertsOptions struct {
 	// account's report history has synced once, so that what the first
 	// sync finds goes out as one summary instead of a message each.
 	AwaitFirstSync bool
+	// SendTimeout bounds one attempt to deliver a notice (default 30 s,
+	// as long as notify's longest, the SMTP timeout): the send is cut
+	// there, and a claimed delivery is attempted only while that much of
+	// its claim is left.
+	SendTimeout time.Duration
+	// ClaimWindow is how long a claimed delivery is this replica's to send
+	// (default 2 min; at least SendTimeout plus saveMargin and a second, so
+	// that one attempt fits).
+	ClaimWindow time.Duration
 	// Leases, when set, makes each account's evaluations run on one replica
 	// at a time (lease "alerts:<account>"); the replica that does not hold
 	// it skips the account until its next turn.
@@ -365,6 +380,10 @@ func (o AlertsOptions) withDefaults() AlertsOptions {
 	orDefault(&o.MaxAttempts, 8)
 	orDefault(&o.RetryBase, 30*time.Second)
 	orDefault(&o.RetryMax, time.Hour)
+	orDefault(&o.SendTimeout, 30*time.Second)
+	orDefault(&o.ClaimWindow, 2*time.Minute)
+	// The claim's end is stored in whole seconds, hence the extra second.
+	o.ClaimWindow = max(o.ClaimWindow, o.SendTimeout+saveMargin+time.Second)
 	if o.Overdue == (OverduePolicy{}) {
 		o.Overdue = DefaultOverduePolicy()
 	}
@@ -385,6 +404,7 @@ const (
 	ActionSnoozeEnd       AuditAction = "alert_snooze.end"
 	ActionGraceBulk       AuditAction = "alert_settings.overdue_grace_bulk"
 	dispatchBatch                     = 50
+	channelsAtOnce                    = 4
 	defaultDeliveryPage               = 50
 	maxDeliveryPage                   = 200
 	evaluationFleetBudget             = 30 * time.Second

@@ -6,7 +6,10 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"sync/atomic"
 	"time"
+
+	"golang.org/x/sync/errgroup"
 )
 
 // Sender delivers notices to one channel. status is the receiver's answer
@@ -54,44 +57,94 @@ func (a *Alerts) sendLoop(ctx context.Context) {
 	}
 }
 
-// claimWindow is how long a claimed delivery is this replica's to send: its
-// attempt's outcome ends the claim, and a replica that dies meanwhile leaves
-// it to be sent (again) after this.
-const claimWindow = 2 * time.Minute
+// saveMargin is the time left, after an attempt's longest send, for its
+// outcome to be saved before the claim runs out.
+const saveMargin = 5 * time.Second
 
-// DispatchDue attempts every delivery that is due, oldest first (up to one
-// batch), and returns how many it attempted. A failed attempt is retried
-// after RetryBase·2^(attempts−1), capped at RetryMax, until MaxAttempts.
+// DispatchDue attempts the deliveries that are due, oldest first (up to one
+// batch), and returns how many it took: attempted, or dropped with their
+// deleted channel. A failed attempt is retried after
+// RetryBase·2^(attempts−1), capped at RetryMax, until MaxAttempts.
+//
+// Each channel's deliveries are sent in order, one at a time, while up to
+// channelsAtOnce channels are sent to at once, so a slow receiver holds up
+// only its own channel.
+//
+// The batch is claimed for ClaimWindow; after that another replica may
+// claim what is still pending. So a delivery is attempted only if its send,
+// cut at SendTimeout, and the save of its outcome (saveMargin) end before
+// the claim does: no two replicas attempt one delivery at once, and an
+// attempt's outcome is saved before another may claim it. The
+// first one of a channel that cannot be attempted in time, and the rest of
+// that channel's, are given back at once (due again when they were), for
+// this or another replica to take next; so are those left when ctx ends or
+// the store fails.
 func (a *Alerts) DispatchDue(ctx context.Context) (int, error) {
 	now := a.opts.Now()
-	due, err := a.store.ClaimDueDeliveries(ctx, now, now.Add(claimWindow), dispatchBatch)
+	// The store keeps whole seconds; the claim ends where the store says.
+	until := now.Add(a.opts.ClaimWindow).Truncate(time.Second)
+	due, err := a.store.ClaimDueDeliveries(ctx, now, until, dispatchBatch)
 	if err != nil {
 		return 0, fmt.Errorf("dispatch: %w", err)
 	}
-	channels := map[ChannelID]*Channel{}
+	var order []ChannelID
+	byChannel := map[ChannelID][]Delivery{}
 	for _, d := range due {
+		if _, ok := byChannel[d.ChannelID]; !ok {
+			order = append(order, d.ChannelID)
+		}
+		byChannel[d.ChannelID] = append(byChannel[d.ChannelID], d)
+	}
+	var g errgroup.Group
+	g.SetLimit(channelsAtOnce)
+	var taken atomic.Int64
+	for _, id := range order {
+		g.Go(func() error {
+			n, err := a.sendChannel(ctx, id, byChannel[id], until)
+			taken.Add(int64(n))
+			return err
+		})
+	}
+	err = g.Wait()
+	return int(taken.Load()), err
+}
+
+// sendChannel attempts one channel's claimed deliveries in order, while
+// an attempt still ends before the claim does (until), and gives back
+// the ones it does not attempt. It returns how many it took.
+func (a *Alerts) sendChannel(ctx context.Context, id ChannelID, list []Delivery, until time.Time) (int, error) {
+	c, err := a.store.Channel(ctx, id)
+	if errors.Is(err, ErrNotFound) {
+		return len(list), nil // deleted meanwhile: its deliveries went with it
+	}
+	if err != nil {
+		return 0, errors.Join(fmt.Errorf("dispatch: %w", err), a.giveBack(ctx, list, until))
+	}
+	for i, d := range list {
 		if ctx.Err() != nil {
-			return 0, ctx.Err()
+			return i, errors.Join(ctx.Err(), a.giveBack(ctx, list[i:], until))
 		}
-		c, ok := channels[d.ChannelID]
-		if !ok {
-			ch, err := a.store.Channel(ctx, d.ChannelID)
-			if err != nil && !errors.Is(err, ErrNotFound) {
-				return 0, fmt.Errorf("dispatch: %w", err)
-			}
-			if err == nil {
-				c = &ch
-			}
-			channels[d.ChannelID] = c
+		if a.opts.Now().Add(a.opts.SendTimeout + saveMargin).After(until) {
+			return i, a.giveBack(ctx, list[i:], until)
 		}
-		if c == nil {
-			continue // deleted meanwhile: its deliveries went with it
-		}
-		if _, err := a.attempt(ctx, *c, d, a.opts.MaxAttempts); err != nil {
-			return 0, err
+		if _, err := a.attempt(ctx, c, d, a.opts.MaxAttempts); err != nil {
+			return i + 1, errors.Join(err, a.giveBack(ctx, list[i+1:], until))
 		}
 	}
-	return len(due), nil
+	return len(list), nil
+}
+
+// giveBack ends this replica's claim (up to until) on deliveries it will
+// not attempt, even when ctx has ended, so that they need not wait for the
+// claim to run out.
+func (a *Alerts) giveBack(ctx context.Context, list []Delivery, until time.Time) error {
+	if len(list) == 0 {
+		return nil
+	}
+	if _, err := a.store.GiveBackDeliveries(context.WithoutCancel(ctx), until, list); err != nil {
+		return fmt.Errorf("dispatch: %w", err)
+	}
+	return nil
 }
 
 // attempt sends one delivery once and saves the outcome: sent, pending
@@ -147,6 +200,8 @@ func (a *Alerts) send(ctx context.Context, c Channel, d Delivery) (status int, f
 	if err != nil {
 		return 0, true, err
 	}
+	ctx, cancel := context.WithTimeout(ctx, a.opts.SendTimeout)
+	defer cancel()
 	status, err = s.Send(ctx, d.ID, n)
 	return status, false, err
 }
