@@ -107,9 +107,10 @@ func TestSlowChannelHoldsUpNoOther(t *testing.T) {
 		_, err := alerts.DispatchDue(t.Context())
 		done <- err
 	}()
-	poll.Until(t, "the other channel's notices while the slow receiver holds its first", func() bool {
-		_, got := fast.received()
-		return len(got) == len(fastIDs)
+	poll.Until(t, "the slow receiver's first request and, while it is held, the other channel's notices", func() bool {
+		_, gotFast := fast.received()
+		_, gotSlow := slow.received()
+		return len(gotFast) == len(fastIDs) && len(gotSlow) > 0
 	})
 	if _, got := slow.received(); len(got) != 1 {
 		t.Fatalf("the slow receiver got %d requests while holding its first; want 1", len(got))
