@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/rcbu-console/rcbu-console/app"
+	"github.com/rcbu-console/rcbu-console/internal/pgtest"
 	"github.com/rcbu-console/rcbu-console/internal/poll"
 	"github.com/rcbu-console/rcbu-console/notify"
 )
@@ -139,7 +140,21 @@ func TestSlowChannelHoldsUpNoOther(t *testing.T) {
 // first replica gives back what it has no time left to send, and the
 // replicas then send that once.
 func TestReplicasSendEachNoticeOnce(t *testing.T) {
-	ae := newAlertsEnv(t)
+	for _, store := range []struct {
+		name string
+		open func(t *testing.T) *env
+	}{
+		{"sqlite", newEnv},
+		{"postgres", func(t *testing.T) *env {
+			dsn, _ := pgtest.Schema(t)
+			return newEnvAt(t, dsn)
+		}},
+	} {
+		t.Run(store.name, func(t *testing.T) { replicasSendEachNoticeOnce(t, newAlertsEnvOn(t, store.open(t))) })
+	}
+}
+
+func replicasSendEachNoticeOnce(t *testing.T, ae *alertsEnv) {
 	opts := app.AlertsOptions{Now: ae.clock.Now, Log: discard(), SendTimeout: 20 * time.Second, ClaimWindow: time.Minute}
 	first, second := ae.newAlerts(opts), ae.newAlerts(opts)
 	claimEnd := ae.clock.Now().Add(opts.ClaimWindow)

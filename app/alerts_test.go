@@ -54,7 +54,12 @@ type alertsEnv struct {
 
 func newAlertsEnv(t *testing.T) *alertsEnv {
 	t.Helper()
-	e := newEnv(t)
+	return newAlertsEnvOn(t, newEnv(t))
+}
+
+// newAlertsEnvOn is newAlertsEnv over the env e.
+func newAlertsEnvOn(t *testing.T, e *env) *alertsEnv {
+	t.Helper()
 	sealer, err := app.NewSealer([]byte(strings.Repeat("k", 32)))
 	if err != nil {
 		t.Fatal(err)

@@ -39,8 +39,14 @@ func discard() *slog.Logger { return slog.New(slog.NewTextHandler(io.Discard, ni
 
 func newEnv(t *testing.T) *env {
 	t.Helper()
+	return newEnvAt(t, filepath.Join(t.TempDir(), "app.db"))
+}
+
+// newEnvAt is newEnv over the store at path: a SQLite file, or a
+// PostgreSQL DSN (pgtest.Schema).
+func newEnvAt(t *testing.T, path string) *env {
+	t.Helper()
 	ctx := context.Background()
-	path := filepath.Join(t.TempDir(), "app.db")
 	store, err := db.Open(ctx, path)
 	if err != nil {
 		t.Fatal(err)
