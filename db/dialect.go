@@ -328,10 +328,12 @@ func openPostgres(ctx context.Context, dsn string) (*Store, error) {
 	}
 	sqlDB := sql.OpenDB(rebindConnector{stdlib.GetConnector(*cfg)})
 	// A bounded pool: each connection is a server process, and a replica
-	// should leave room for the others. Idle connections are kept a while so
-	// a request rarely pays for a new one.
-	sqlDB.SetMaxOpenConns(16)
-	sqlDB.SetMaxIdleConns(8)
+	// should leave room for the others. Every open connection may stay idle
+	// a while, so a burst of requests does not close connections only to
+	// open them again (each a new server process) for the next.
+	const poolSize = 16
+	sqlDB.SetMaxOpenConns(poolSize)
+	sqlDB.SetMaxIdleConns(poolSize)
 	sqlDB.SetConnMaxIdleTime(5 * time.Minute)
 	pingCtx, cancel := context.WithTimeout(ctx, 10*time.Second)
 	defer cancel()
