@@ -3,7 +3,6 @@ package app_test
 import (
 	"context"
 	"errors"
-	"net/url"
 	"strings"
 	"sync/atomic"
 	"testing"
@@ -208,15 +207,10 @@ func TestChangesThroughOneReplicaReachTheOthersCaches(t *testing.T) {
 // while it still answers for a session nobody ended.
 func TestSessionsEndedThroughOneReplicaAreForgottenByTheOther(t *testing.T) {
 	dsn, _ := pgtest.Schema(t)
-	u, err := url.Parse(dsn)
-	if err != nil {
-		t.Fatal(err)
-	}
-	proxy := pgtest.NewProxy(t, u.Host)
-	u.Host = proxy.Addr()
+	proxied, proxy := pgtest.Behind(t, dsn)
 	now := time.Now
 	a := newReplica(t, dsn, now)
-	b := newReplica(t, u.String(), now) // its store goes away with the proxy
+	b := newReplica(t, proxied, now) // its store goes away with the proxy
 	ctx := context.Background()
 	if _, _, err := a.users.EnsureAdmin(ctx, "admin@example.com", "a long enough password"); err != nil {
 		t.Fatal(err)

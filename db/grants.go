@@ -97,17 +97,8 @@ func insertGrants(ctx context.Context, tx *sql.Tx, u app.User) error {
 // the old one.
 func (s *Store) SetUserAccess(ctx context.Context, u app.User, revoke bool) error {
 	err := s.inTx(ctx, func(tx *sql.Tx) error {
-		err := s.keepAnAdmin(ctx, tx, u.ID, func() error {
-			res, err := tx.ExecContext(ctx, `UPDATE users SET role = ?, access = ?, updated_unix = ? WHERE id = ?`,
-				u.Role.String(), accessName(u), unix(u.Updated), u.ID)
-			if err != nil {
-				return fmt.Errorf("db: set access of user %d: %w", u.ID, err)
-			}
-			if n, err := res.RowsAffected(); err != nil || n == 0 {
-				return fmt.Errorf("user %d: %w", u.ID, app.ErrNotFound)
-			}
-			return nil
-		})
+		err := s.updateUserRow(ctx, tx, u.ID, "set access of", `UPDATE users SET role = ?, access = ?, updated_unix = ? WHERE id = ?`,
+			u.Role.String(), accessName(u), unix(u.Updated), u.ID)
 		if err != nil {
 			return err
 		}

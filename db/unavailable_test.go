@@ -3,7 +3,6 @@ package db_test
 import (
 	"context"
 	"errors"
-	"net/url"
 	"testing"
 
 	"github.com/rcbu-console/rcbu-console/app"
@@ -16,14 +15,9 @@ import (
 // back the store carries on with nothing lost.
 func TestUnreachablePostgreSQLIsUnavailableThenRecovers(t *testing.T) {
 	requirePostgres(t)
-	u, err := url.Parse(testSchema(t))
-	if err != nil {
-		t.Fatal(err)
-	}
-	proxy := pgtest.NewProxy(t, u.Host)
-	u.Host = proxy.Addr()
+	dsn, proxy := pgtest.Behind(t, testSchema(t))
 	ctx := context.Background()
-	s, err := db.Open(ctx, u.String())
+	s, err := db.Open(ctx, dsn)
 	if err != nil {
 		t.Fatal(err)
 	}

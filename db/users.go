@@ -110,18 +110,9 @@ func (s *Store) ListUsers(ctx context.Context) ([]app.User, error) {
 // same transaction, so nothing the change shuts out outlives it.
 func (s *Store) UpdateUser(ctx context.Context, u app.User, revoke bool) error {
 	err := s.inTx(ctx, func(tx *sql.Tx) error {
-		err := s.keepAnAdmin(ctx, tx, u.ID, func() error {
-			res, err := tx.ExecContext(ctx,
-				`UPDATE users SET name = ?, password_hash = ?, role = ?, disabled = ?, time_zone = ?, must_change_password = ?, updated_unix = ? WHERE id = ?`,
-				u.Name, u.PasswordHash, u.Role.String(), u.Disabled, u.TimeZone, u.MustChangePassword, unix(u.Updated), u.ID)
-			if err != nil {
-				return fmt.Errorf("db: update user %d: %w", u.ID, err)
-			}
-			if n, err := res.RowsAffected(); err != nil || n == 0 {
-				return fmt.Errorf("user %d: %w", u.ID, app.ErrNotFound)
-			}
-			return nil
-		})
+		err := s.updateUserRow(ctx, tx, u.ID, "update",
+			`UPDATE users SET name = ?, password_hash = ?, role = ?, disabled = ?, time_zone = ?, must_change_password = ?, updated_unix = ? WHERE id = ?`,
+			u.Name, u.PasswordHash, u.Role.String(), u.Disabled, u.TimeZone, u.MustChangePassword, unix(u.Updated), u.ID)
 		if err != nil {
 			return err
 		}
@@ -140,13 +131,24 @@ func (s *Store) UpdateUser(ctx context.Context, u app.User, revoke bool) error {
 	return err
 }
 
-// keepAnAdmin runs write, which changes the row of user id, so that it
-// cannot leave the console without an enabled admin. The services check
-// before they ask (and say so in words); this is the check two changes at
-// once cannot both pass, on two replicas or two requests: when the user is
-// an enabled admin, the transaction takes the admins' lock before writing
-// and counts the enabled admins after, refusing the change if none is left.
-func (s *Store) keepAnAdmin(ctx context.Context, tx *sql.Tx, id app.UserID, write func() error) error {
+// updateUserRow runs query, an UPDATE of the row of user id with args (a
+// missing user wraps app.ErrNotFound), so that it cannot leave the console
+// without an enabled admin. The services check before they ask (and say so
+// in words); this is the check two changes at once cannot both pass, on two
+// replicas or two requests: when the user is an enabled admin, the
+// transaction takes the admins' lock before writing and counts the enabled
+// admins after, refusing the change if none is left.
+func (s *Store) updateUserRow(ctx context.Context, tx *sql.Tx, id app.UserID, what, query string, args ...any) error {
+	write := func() error {
+		res, err := tx.ExecContext(ctx, query, args...)
+		if err != nil {
+			return fmt.Errorf("db: %s user %d: %w", what, id, err)
+		}
+		if n, err := res.RowsAffected(); err != nil || n == 0 {
+			return fmt.Errorf("user %d: %w", id, app.ErrNotFound)
+		}
+		return nil
+	}
 	var role string
 	var disabled int
 	err := tx.QueryRowContext(ctx, `SELECT role, disabled FROM users WHERE id = ?`, id).Scan(&role, &disabled)

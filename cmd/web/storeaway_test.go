@@ -34,13 +34,8 @@ func TestDatabaseGoesAwayAndComesBack(t *testing.T) {
 	if testing.Short() {
 		t.Skip("runs the console on PostgreSQL")
 	}
-	dsn, _ := pgtest.Schema(t)
-	u, err := url.Parse(dsn)
-	if err != nil {
-		t.Fatal(err)
-	}
-	proxy := pgtest.NewProxy(t, u.Host)
-	u.Host = proxy.Addr()
+	direct, _ := pgtest.Schema(t)
+	dsn, proxy := pgtest.Behind(t, direct)
 
 	sim := rcbusim.New(rcbusim.WithDataset("demo"))
 	t.Cleanup(func() { _ = sim.Close() })
@@ -57,7 +52,7 @@ func TestDatabaseGoesAwayAndComesBack(t *testing.T) {
 	t.Cleanup(simSrv.Close)
 	const email, password = "admin@example.com", "a password long enough"
 	base, _, _ := startRun(t, map[string]string{
-		"RCBU_WEB_DB":             u.String(),
+		"RCBU_WEB_DB":             dsn,
 		"RCBU_WEB_SECRET":         strings.Repeat("s", 40),
 		"RCBU_USERNAME":           rcbusim.DemoUser,
 		"RCBU_API_KEY":            rcbusim.DemoAPIKey,

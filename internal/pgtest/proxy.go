@@ -3,6 +3,7 @@ package pgtest
 import (
 	"io"
 	"net"
+	"net/url"
 	"sync"
 	"testing"
 )
@@ -30,6 +31,19 @@ func NewProxy(t testing.TB, target string) *Proxy {
 	p.serve(ln)
 	t.Cleanup(p.Down)
 	return p
+}
+
+// Behind returns dsn with its server reached through a new Proxy, and the
+// proxy: a database that the test can take away and bring back.
+func Behind(t testing.TB, dsn string) (string, *Proxy) {
+	t.Helper()
+	u, err := url.Parse(dsn)
+	if err != nil {
+		t.Fatal(err)
+	}
+	p := NewProxy(t, u.Host)
+	u.Host = p.Addr()
+	return u.String(), p
 }
 
 // Addr is the proxy's host:port.

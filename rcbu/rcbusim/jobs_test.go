@@ -20,6 +20,23 @@ func runToEnd(t *testing.T, f *fixture, id int64) string {
 	return ""
 }
 
+// statesUntilDone advances the clock by step (at most 200 times) until
+// backup id is done, and returns each state it saw, once.
+func statesUntilDone(f *fixture, id int64, step time.Duration) []string {
+	var seen []string
+	for range 200 {
+		st := f.c.backupState(id)
+		if len(seen) == 0 || seen[len(seen)-1] != st {
+			seen = append(seen, st)
+		}
+		if !mustState(st).busy() {
+			break
+		}
+		f.ts.Advance(step)
+	}
+	return seen
+}
+
 func mustState(s string) backupState {
 	st, _ := parseBackupState(s)
 	return st
@@ -32,20 +49,9 @@ func TestBackupStateMachine(t *testing.T) {
 	if id < 1_000_000 {
 		t.Fatalf("backup id %d, want 7 digits", id)
 	}
-	var seen []string
 	status, raw := f.c.do("GET", "/backup/report/"+itoa(id), nil)
 	expectError(t, status, raw, 404, "no report yet")
-	for range 200 {
-		st := f.c.backupState(id)
-		if len(seen) == 0 || seen[len(seen)-1] != st {
-			seen = append(seen, st)
-		}
-		if !mustState(st).busy() {
-			break
-		}
-		f.ts.Advance(time.Second)
-	}
-	got := strings.Join(seen, ">")
+	got := strings.Join(statesUntilDone(f, id, time.Second), ">")
 	if !strings.HasPrefix(got, "StartRequested>Queued>Preparing>InProgress>") {
 		t.Fatalf("states %s", got)
 	}
@@ -411,17 +417,7 @@ func TestJobPaceShortensJobsNotTheClock(t *testing.T) {
 	f := newFixture(t, WithJobPace(10))
 	start := f.ts.Now()
 	id := f.c.startBackup(f.config)
-	var seen []string
-	for range 200 {
-		st := f.c.backupState(id)
-		if len(seen) == 0 || seen[len(seen)-1] != st {
-			seen = append(seen, st)
-		}
-		if !mustState(st).busy() {
-			break
-		}
-		f.ts.Advance(100 * time.Millisecond)
-	}
+	seen := statesUntilDone(f, id, 100*time.Millisecond)
 	if got := strings.Join(seen, ">"); !strings.HasPrefix(got, "StartRequested>Queued>Preparing>InProgress>") || mustState(seen[len(seen)-1]).busy() {
 		t.Fatalf("states %s", got)
 	}
