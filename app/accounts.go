@@ -129,7 +129,7 @@ type Accounts struct {
 	mu      sync.Mutex
 	demo    bool // the built-in simulator runs: demo rows are listed
 	clients map[AccountID]*clientEntry
-	notices changePublisher // the other replicas (Caches), or nil
+	notices changeNotices // the other replicas
 	// lastList and lastAccount are the accounts last read (with their
 	// sealed credentials), served while the store is unavailable, so the
 	// pages that need only Cloud Backup still sign in to it.
@@ -503,13 +503,8 @@ func (s *Accounts) dial(ctx context.Context, id AccountID) (*rcbu.Client, error)
 // Invalidate drops the account's cached client, here and (through Caches)
 // on the other replicas, so the next Client call signs in again.
 func (s *Accounts) Invalidate(id AccountID) {
-	s.mu.Lock()
-	delete(s.clients, id)
-	n := s.notices
-	s.mu.Unlock()
-	if n != nil {
-		n.publish(Change{Kind: ChangeAccount, Account: id})
-	}
+	s.drop(id)
+	s.notices.publish(Change{Kind: ChangeAccount, Account: id})
 }
 
 // drop is Invalidate on this replica only.

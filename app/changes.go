@@ -87,10 +87,15 @@ type Caches struct {
 	applied  atomic.Int64
 }
 
-// changePublisher is what the cached services call after invalidating
-// locally; a nil one (no Caches wired) publishes nothing.
-type changePublisher interface {
-	publish(c Change)
+// changeNotices is where a cached service tells the other replicas what it
+// invalidated: the Caches it was wired to, or nobody before NewCaches (and
+// in a service used alone).
+type changeNotices struct{ to atomic.Pointer[Caches] }
+
+func (n *changeNotices) publish(c Change) {
+	if to := n.to.Load(); to != nil {
+		to.publish(c)
+	}
 }
 
 // NewCaches wires the services' invalidations to bc; call it before they
@@ -98,15 +103,9 @@ type changePublisher interface {
 // it of ended sessions through SessionsEnded.
 func NewCaches(bc Broadcaster, fleet *Fleet, accounts *Accounts, history *History, auth *Auth, users *Users, log *slog.Logger) *Caches {
 	c := &Caches{bc: bc, fleet: fleet, accounts: accounts, history: history, auth: auth, users: users, log: log}
-	fleet.mu.Lock()
-	fleet.notices = c
-	fleet.mu.Unlock()
-	accounts.mu.Lock()
-	accounts.notices = c
-	accounts.mu.Unlock()
-	history.mu.Lock()
-	history.notices = c
-	history.mu.Unlock()
+	fleet.notices.to.Store(c)
+	accounts.notices.to.Store(c)
+	history.notices.to.Store(c)
 	return c
 }
 

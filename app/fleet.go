@@ -149,7 +149,7 @@ type Fleet struct {
 	epoch     uint64               // bumped by dropAll, as every account's gen
 	cache     map[cacheKey]cacheEntry
 	lastSweep time.Time
-	notices   changePublisher // the other replicas (Caches), or nil
+	notices   changeNotices // the other replicas
 }
 
 type cacheKind uint8
@@ -191,12 +191,7 @@ func NewFleet(clients ClientSource, opts FleetOptions) *Fleet {
 // calls it, so the next page reads the new state.
 func (f *Fleet) Invalidate(id AccountID) {
 	f.drop(id)
-	f.mu.Lock()
-	n := f.notices
-	f.mu.Unlock()
-	if n != nil {
-		n.publish(Change{Kind: ChangeFleet, Account: id})
-	}
+	f.notices.publish(Change{Kind: ChangeFleet, Account: id})
 }
 
 // drop is Invalidate on this replica only.

@@ -291,7 +291,7 @@ type History struct {
 	// while their notices are not heard (Caches).
 	shared  time.Duration
 	heard   bool
-	notices changePublisher // the other replicas (Caches), or nil
+	notices changeNotices // the other replicas
 }
 
 // heatmapKey identifies one heatmap: the accounts, the first day and the
@@ -476,13 +476,8 @@ func (h *History) SetSharedStore(period time.Duration) {
 // changed bumps the generation of the stored snapshots, here and (through
 // Caches) on the other replicas.
 func (h *History) changed() {
-	h.mu.Lock()
-	h.gen++
-	n := h.notices
-	h.mu.Unlock()
-	if n != nil {
-		n.publish(Change{Kind: ChangeHistory})
-	}
+	h.bump()
+	h.notices.publish(Change{Kind: ChangeHistory})
 }
 
 // bump is changed on this replica only: another replica wrote.
