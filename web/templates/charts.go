@@ -142,8 +142,14 @@ func newLineChart(id, title, desc, yLabel string, pts []SeriesPoint, from, to ti
 		maxV = math.Max(maxV, p.V)
 	}
 	top, step := niceScale(maxV)
-	if binary {
+	switch {
+	case binary:
 		top, step = niceScaleBinary(maxV)
+	case step < 1:
+		// The other charts' values are whole (seconds, files, percentage
+		// points): no tick falls between two whole numbers, where its label
+		// would repeat a neighbour's.
+		top, step = math.Max(math.Ceil(maxV), 1), 1
 	}
 	for i, v := 0, 0.0; v <= top+step/2; i, v = i+1, v+step {
 		c.YTicks = append(c.YTicks, Tick{Pos: c.y(v, top), Label: yFormat(v), Minor: i%2 == 1})
@@ -272,7 +278,7 @@ func CountTick(v float64) string {
 }
 
 // DurationTick formats a duration axis tick given in seconds.
-func DurationTick(v float64) string { return Duration(time.Duration(v) * time.Second) }
+func DurationTick(v float64) string { return Duration(time.Duration(v * float64(time.Second))) }
 
 // PercentTick formats a 0–100 axis tick.
 func PercentTick(v float64) string { return strconv.FormatFloat(v, 'f', -1, 64) + " %" }

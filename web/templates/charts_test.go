@@ -3,6 +3,7 @@ package templates
 import (
 	"bytes"
 	"context"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -92,6 +93,29 @@ func TestNewLineChartPlacesPointsInsideThePlot(t *testing.T) {
 	buf.Reset()
 	if err := ChartSVG(empty).Render(context.Background(), &buf); err != nil || !strings.Contains(buf.String(), "chart-empty") {
 		t.Errorf("empty chart: %v %s", err, buf.String())
+	}
+}
+
+// Durations and counts are whole numbers: runs of 1–2 s, or a few files,
+// get an axis of whole steps whose labels differ, not 0.5 s ticks that read
+// "0 s, 0 s, 1 s, 1 s, 2 s".
+func TestWholeValuesGetWholeTicks(t *testing.T) {
+	t.Parallel()
+	from := time.Date(2026, 3, 1, 0, 0, 0, 0, time.UTC)
+	pts := []SeriesPoint{{T: from, V: 1, Label: "1 s"}, {T: from.Add(time.Hour), V: 2, Label: "2 s"}}
+	for name, format := range map[string]func(float64) string{"durations": DurationTick, "counts": CountTick} {
+		c := NewLineChart("c", "T", "", "V", pts, from, from.Add(24*time.Hour), format, time.UTC)
+		var labels []string
+		for _, tk := range c.YTicks {
+			labels = append(labels, tk.Label)
+		}
+		want := []string{format(0), format(1), format(2)}
+		if !slices.Equal(labels, want) {
+			t.Errorf("%s: ticks %q; want %q", name, labels, want)
+		}
+	}
+	if got := DurationTick(90.4); got != "1 min 30 s" {
+		t.Errorf("DurationTick(90.4) = %q", got)
 	}
 }
 
