@@ -8,16 +8,11 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
-	"net/http"
 	"net/url"
 	"slices"
 	"strconv"
 	"strings"
-	"sync"
 	"time"
-
-	"github.com/coreos/go-oidc/v3/oidc"
-	"golang.org/x/oauth2"
 )
 
 // Audit actions of single sign-on.
@@ -92,8 +87,9 @@ type OIDCOptions struct {
 	// emails are in BreakGlass.
 	PasswordOff bool
 	BreakGlass  []string
-	// HTTPClient talks to the provider (nil: a client with a 10 s timeout).
-	HTTPClient *http.Client
+	// Connect builds the protocol half from these options, defaults
+	// applied (package openid's New); required.
+	Connect func(OIDCOptions) OIDCProvider
 	// PendingTTL bounds the time between starting a sign-in and the
 	// provider's answer (0: DefaultOIDCPendingTTL).
 	PendingTTL time.Duration
@@ -101,10 +97,61 @@ type OIDCOptions struct {
 	Log        *slog.Logger
 }
 
+// OIDCProvider is the OpenID Connect protocol as OIDC needs it (package
+// openid implements it): discovery, the authorization URL and the code
+// exchange with the ID token verified. A provider that cannot be reached
+// answers with an error wrapping ErrOIDCUnreachable.
+type OIDCProvider interface {
+	// Discover fetches the provider's configuration (kept once it succeeds).
+	Discover(ctx context.Context) error
+	// AuthCodeURL is the authorization URL for state and nonce, with the
+	// S256 challenge of the PKCE verifier.
+	AuthCodeURL(ctx context.Context, state, nonce, verifier string) (string, error)
+	// Exchange trades code and verifier for the ID token, verified
+	// (signature, issuer, audience, expiry). A refused code is an
+	// *OIDCCodeError, an expired token an *OIDCExpiredError, another
+	// untrusted one wraps ErrOIDCUntrusted.
+	Exchange(ctx context.Context, code, verifier string) (IDToken, error)
+}
+
+// IDToken is a verified ID token.
+type IDToken struct {
+	Issuer, Subject, Nonce string
+	Claims                 map[string]any // every claim, as JSON decodes them
+}
+
+// The provider's answers that OIDC tells the person about in their words.
+var (
+	// ErrOIDCUnreachable: the provider's configuration could not be read.
+	ErrOIDCUnreachable = errors.New("identity provider unreachable")
+	// ErrOIDCUntrusted: the ID token was missing, unreadable, or failed
+	// verification (another issuer or client, a bad signature).
+	ErrOIDCUntrusted = errors.New("ID token not trusted")
+)
+
+// OIDCCodeError is the provider's refusal of the sign-in code.
+type OIDCCodeError struct {
+	Code   string // the OAuth error code, e.g. invalid_grant (empty if none)
+	Status int    // the token endpoint's HTTP status (0 if none)
+}
+
+// Error implements error.
+func (e *OIDCCodeError) Error() string {
+	return fmt.Sprintf("code exchange failed: %q (HTTP %d)", e.Code, e.Status)
+}
+
+// OIDCExpiredError is an ID token that had expired.
+type OIDCExpiredError struct{ Expiry time.Time }
+
+// Error implements error.
+func (e *OIDCExpiredError) Error() string {
+	return "ID token expired at " + e.Expiry.UTC().Format(time.RFC3339)
+}
+
 // OIDC signs people in through an OpenID Connect provider: the
 // authorization code flow with PKCE (S256), a state and a nonce bound to the
-// browser's session, the ID token verified by go-oidc (signature, issuer,
-// audience, expiry) and the claim mapped to a role at every sign-in.
+// browser's session, the ID token verified by the provider (OIDCProvider)
+// and the claim mapped to a role at every sign-in.
 //
 // The provider is discovered when first needed and again after a failure,
 // so a provider that is down at start does not stop the console: its
@@ -114,9 +161,7 @@ type OIDC struct {
 	audit      *Audit
 	opts       OIDCOptions
 	breakGlass map[string]bool
-
-	mu       sync.Mutex
-	provider *oidc.Provider
+	provider   OIDCProvider
 }
 
 // NewOIDC returns the single sign-on service; it does not contact the provider.
@@ -137,15 +182,12 @@ func NewOIDC(store IdentityStore, audit *Audit, o OIDCOptions) (*OIDC, error) {
 	if o.Scopes == nil {
 		o.Scopes = DefaultOIDCScopes()
 	}
-	o.Scopes = slices.DeleteFunc(slices.Clone(o.Scopes), func(s string) bool { return s == oidc.ScopeOpenID })
+	o.Scopes = slices.DeleteFunc(slices.Clone(o.Scopes), func(s string) bool { return s == "openid" })
 	if o.PendingTTL <= 0 {
 		o.PendingTTL = DefaultOIDCPendingTTL
 	}
-	if o.HTTPClient == nil {
-		o.HTTPClient = &http.Client{Timeout: 10 * time.Second}
-	}
-	if o.Now == nil || o.Log == nil {
-		return nil, errors.New("new oidc: Now and Log are required")
+	if o.Now == nil || o.Log == nil || o.Connect == nil {
+		return nil, errors.New("new oidc: Now, Log and Connect are required")
 	}
 	bg := map[string]bool{}
 	for _, e := range o.BreakGlass {
@@ -153,7 +195,7 @@ func NewOIDC(store IdentityStore, audit *Audit, o OIDCOptions) (*OIDC, error) {
 			bg[e] = true
 		}
 	}
-	return &OIDC{store: store, audit: audit, opts: o, breakGlass: bg}, nil
+	return &OIDC{store: store, audit: audit, opts: o, breakGlass: bg, provider: o.Connect(o)}, nil
 }
 
 // OIDCOff returns single sign-on switched off, the console's state when no
@@ -208,38 +250,13 @@ func (e *SSORefusal) Error() string { return "single sign-on refused: " + e.Reas
 // Unwrap makes errors.Is(err, ErrUnauthorized) true.
 func (e *SSORefusal) Unwrap() error { return ErrUnauthorized }
 
-// discover returns the provider, discovering it on first use and after a failure.
-func (o *OIDC) discover(ctx context.Context) (*oidc.Provider, error) {
-	o.mu.Lock()
-	defer o.mu.Unlock()
-	if o.provider != nil {
-		return o.provider, nil
-	}
-	ctx, cancel := context.WithTimeout(oidc.ClientContext(ctx, o.opts.HTTPClient), 10*time.Second)
-	defer cancel()
-	p, err := oidc.NewProvider(ctx, o.opts.Issuer)
-	if err != nil {
-		return nil, fmt.Errorf("discover %s: %w", o.opts.Issuer, err)
-	}
-	o.provider = p
-	return p, nil
-}
-
 // Discover contacts the provider now; cmd/web calls it at start to log
 // early that the provider cannot be reached.
 func (o *OIDC) Discover(ctx context.Context) error {
 	if !o.Enabled() {
 		return errOIDCOff
 	}
-	_, err := o.discover(ctx)
-	return err
-}
-
-func (o *OIDC) oauth2Config(p *oidc.Provider) *oauth2.Config {
-	return &oauth2.Config{
-		ClientID: o.opts.ClientID, ClientSecret: o.opts.ClientSecret, RedirectURL: o.opts.RedirectURL,
-		Endpoint: p.Endpoint(), Scopes: append([]string{oidc.ScopeOpenID}, o.opts.Scopes...),
-	}
+	return o.provider.Discover(ctx)
 }
 
 // Start begins a sign-in: it returns the provider's authorization URL and
@@ -250,12 +267,6 @@ func (o *OIDC) Start(ctx context.Context, next string) (string, OIDCPending, err
 	if !o.Enabled() {
 		return "", OIDCPending{}, errOIDCOff
 	}
-	p, err := o.discover(ctx)
-	if err != nil {
-		o.refused(ctx, "", "provider unreachable: "+err.Error())
-		return "", OIDCPending{}, &SSORefusal{Unavailable: true, Reason: err.Error(),
-			Message: fmt.Sprintf("%s cannot be reached just now, so single sign-on is unavailable. Try again in a minute.", o.opts.Name)}
-	}
 	state, err := randomToken()
 	if err != nil {
 		return "", OIDCPending{}, fmt.Errorf("oidc start: %w", err)
@@ -264,12 +275,24 @@ func (o *OIDC) Start(ctx context.Context, next string) (string, OIDCPending, err
 	if err != nil {
 		return "", OIDCPending{}, fmt.Errorf("oidc start: %w", err)
 	}
-	pending := OIDCPending{State: state, Nonce: nonce, Verifier: oauth2.GenerateVerifier(), Next: next,
+	// A PKCE verifier is 43 to 128 unreserved characters: 32 random bytes
+	// in base64url are 43.
+	verifier, err := randomToken()
+	if err != nil {
+		return "", OIDCPending{}, fmt.Errorf("oidc start: %w", err)
+	}
+	pending := OIDCPending{State: state, Nonce: nonce, Verifier: verifier, Next: next,
 		Expires: o.opts.Now().UTC().Add(o.opts.PendingTTL)}
-	u := o.oauth2Config(p).AuthCodeURL(state, oidc.Nonce(nonce), oauth2.S256ChallengeOption(pending.Verifier))
+	u, err := o.provider.AuthCodeURL(ctx, state, nonce, verifier)
+	if err != nil {
+		o.refused(ctx, "", "provider unreachable: "+err.Error())
+		return "", OIDCPending{}, &SSORefusal{Unavailable: true, Reason: err.Error(),
+			Message: fmt.Sprintf("%s cannot be reached just now, so single sign-on is unavailable. Try again in a minute.", o.opts.Name)}
+	}
 	return u, pending, nil
 }
 
+// randomToken is 32 random bytes in base64url (43 characters).
 func randomToken() (string, error) {
 	b := make([]byte, 32)
 	if _, err := rand.Read(b); err != nil {
@@ -278,11 +301,27 @@ func randomToken() (string, error) {
 	return base64.RawURLEncoding.EncodeToString(b), nil
 }
 
-// ssoClaims are the ID token claims the console reads besides the mapped one.
-type ssoClaims struct {
-	Email         string `json:"email"`
-	EmailVerified *bool  `json:"email_verified"`
-	Name          string `json:"name"`
+// emailVerified reads the email_verified claim: ok is false when the token
+// has none. A value that is neither a boolean nor "true"/"false" (some
+// providers send strings) counts as not verified.
+func emailVerified(claims map[string]any) (verified, ok bool) {
+	v, ok := claims["email_verified"]
+	if !ok || v == nil {
+		return false, false
+	}
+	switch v := v.(type) {
+	case bool:
+		return v, true
+	case string:
+		return strings.EqualFold(v, "true"), true
+	}
+	return false, true
+}
+
+// claimString is a claim's value when it is a string ("" otherwise).
+func claimString(claims map[string]any, name string) string {
+	s, _ := claims[name].(string)
+	return s
 }
 
 // Finish completes a sign-in from the provider's callback. pending is the
@@ -327,55 +366,33 @@ func (o *OIDC) Finish(ctx context.Context, pending *OIDCPending, cb OIDCCallback
 	case cb.Code == "":
 		return refuse("", "The answer from "+o.opts.Name+" holds no sign-in code. "+again, "callback without a code")
 	}
-	p, err := o.discover(ctx)
-	if err != nil {
+	idt, err := o.provider.Exchange(ctx, cb.Code, pending.Verifier)
+	var codeErr *OIDCCodeError
+	var expired *OIDCExpiredError
+	switch {
+	case errors.Is(err, ErrOIDCUnreachable):
 		o.refused(ctx, "", "provider unreachable: "+err.Error())
 		return User{}, &SSORefusal{Unavailable: true, Reason: err.Error(),
 			Message: o.opts.Name + " cannot be reached just now. " + again}
-	}
-	hctx := oidc.ClientContext(ctx, o.opts.HTTPClient)
-	tok, err := o.oauth2Config(p).Exchange(hctx, cb.Code, oauth2.VerifierOption(pending.Verifier))
-	if err != nil {
-		reason := "code exchange failed"
-		var re *oauth2.RetrieveError
-		if errors.As(err, &re) {
-			reason += ": " + strconv.Quote(re.ErrorCode) + " (HTTP " + strconv.Itoa(re.Response.StatusCode) + ")"
-		}
-		return refuse("", o.opts.Name+" did not accept the sign-in code (it may have been used already). "+again, reason)
-	}
-	raw, _ := tok.Extra("id_token").(string)
-	if raw == "" {
-		return refuse("", o.opts.Name+" sent no ID token. "+again, "token response without id_token")
-	}
-	verifier := p.VerifierContext(context.WithoutCancel(hctx), &oidc.Config{ClientID: o.opts.ClientID, Now: o.opts.Now})
-	idt, err := verifier.Verify(ctx, raw)
-	if err != nil {
-		var exp *oidc.TokenExpiredError
-		if errors.As(err, &exp) {
-			return refuse("", "The sign-in from "+o.opts.Name+" has expired. "+again, "ID token expired at "+exp.Expiry.UTC().Format(time.RFC3339))
-		}
-		return refuse("", "The ID token from "+o.opts.Name+" could not be trusted (another issuer or client, or a bad signature). "+again,
-			"ID token refused: "+err.Error())
+	case errors.As(err, &codeErr):
+		return refuse("", o.opts.Name+" did not accept the sign-in code (it may have been used already). "+again, codeErr.Error())
+	case errors.As(err, &expired):
+		return refuse("", "The sign-in from "+o.opts.Name+" has expired. "+again, expired.Error())
+	case err != nil:
+		return refuse("", "The ID token from "+o.opts.Name+" could not be trusted (another issuer or client, or a bad signature). "+again, err.Error())
 	}
 	if subtle.ConstantTimeCompare([]byte(idt.Nonce), []byte(pending.Nonce)) != 1 {
 		return refuse("", "The ID token from "+o.opts.Name+" was made for another sign-in (its nonce does not match). "+again, "nonce mismatch")
 	}
-	var claims ssoClaims
-	var all map[string]any
-	if err := idt.Claims(&claims); err != nil {
-		return refuse("", "The ID token from "+o.opts.Name+" could not be read. "+again, "claims: "+err.Error())
-	}
-	if err := idt.Claims(&all); err != nil {
-		return refuse("", "The ID token from "+o.opts.Name+" could not be read. "+again, "claims: "+err.Error())
-	}
-	email := normalizeEmail(claims.Email)
+	all := idt.Claims
+	email := normalizeEmail(claimString(all, "email"))
 	v := validation{}
 	validateEmail(v, "email", email)
 	if v.err() != nil {
 		return refuse("", o.opts.Name+" did not send a usable email address, which the console needs to know you. Ask your identity provider's admin to release the email claim.",
 			"ID token without a valid email (subject "+strconv.Quote(idt.Subject)+")")
 	}
-	if claims.EmailVerified != nil && !*claims.EmailVerified {
+	if verified, ok := emailVerified(all); ok && !verified {
 		return refuse(email, o.opts.Name+" has not verified the email address "+email+", so the console cannot trust it. Verify it there first.",
 			"email not verified")
 	}
@@ -392,7 +409,7 @@ func (o *OIDC) Finish(ctx context.Context, pending *OIDCPending, cb OIDCCallback
 		}
 		return refuse(email, "Your account at "+o.opts.Name+" is not in a group that has access to this console. Ask an admin of the console to map one of your groups to a role.", reason)
 	}
-	return o.signIn(ctx, ssoPerson{issuer: idt.Issuer, subject: idt.Subject, email: email, name: strings.TrimSpace(claims.Name)},
+	return o.signIn(ctx, ssoPerson{issuer: idt.Issuer, subject: idt.Subject, email: email, name: strings.TrimSpace(claimString(all, "name"))},
 		ssoAccess{access: access, names: names, mapping: mapping, notes: notes})
 }
 

@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/rcbu-console/rcbu-console/app"
+	"github.com/rcbu-console/rcbu-console/openid"
 )
 
 // newSSO builds single sign-on when RCBU_WEB_OIDC_ISSUER is set (switched
@@ -21,7 +22,7 @@ func newSSO(ctx context.Context, cfg Config, store app.IdentityStore, audit *app
 	sso, err := app.NewOIDC(store, audit, app.OIDCOptions{
 		Issuer: o.Issuer, ClientID: o.ClientID, ClientSecret: o.ClientSecret, RedirectURL: o.RedirectURL,
 		Name: o.Name, Claim: o.Claim, Scopes: o.Scopes, Rules: o.Roles, CreateUsers: o.CreateUsers,
-		PasswordOff: cfg.PasswordLoginOff, BreakGlass: cfg.BreakGlass, Now: now, Log: log,
+		PasswordOff: cfg.PasswordLoginOff, BreakGlass: cfg.BreakGlass, Now: now, Log: log, Connect: openid.New,
 	})
 	if err != nil {
 		return nil, fmt.Errorf("RCBU_WEB_OIDC_ISSUER: %w", err)

@@ -20,6 +20,7 @@ import (
 	"github.com/rcbu-console/rcbu-console/db"
 	"github.com/rcbu-console/rcbu-console/metrics"
 	"github.com/rcbu-console/rcbu-console/notify"
+	"github.com/rcbu-console/rcbu-console/openid"
 	"github.com/rcbu-console/rcbu-console/rcbu/rcbusim"
 	"github.com/rcbu-console/rcbu-console/rcbu/rcbusim/rcbusimtest"
 	"github.com/rcbu-console/rcbu-console/upstream"
@@ -190,7 +191,7 @@ func buildTestEnv(t testing.TB, o envOptions) (*testEnv, Deps) {
 		if opts.Now == nil {
 			opts.Now = clk.Now
 		}
-		opts.Log = log
+		opts.Log, opts.Connect = log, openid.New
 		if deps.OIDC, err = app.NewOIDC(store, audit, opts); err != nil {
 			t.Fatal(err)
 		}
