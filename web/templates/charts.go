@@ -269,9 +269,16 @@ func num(f float64) string { return strconv.FormatFloat(math.Round(f*10)/10, 'f'
 // BytesTick formats a byte axis tick.
 func BytesTick(v float64) string { return Bytes(int64(v)) }
 
-// CountTick formats a count axis tick.
+// CountTick formats a count axis tick, large ones short ("40 M", "250 k")
+// so that the label fits beside the axis; the table and the tooltips give
+// the exact figures.
 func CountTick(v float64) string {
-	if v != math.Trunc(v) {
+	switch {
+	case v >= 1e6:
+		return strconv.FormatFloat(v/1e6, 'f', -1, 64) + " M"
+	case v >= 1e4:
+		return strconv.FormatFloat(v/1e3, 'f', -1, 64) + " k"
+	case v != math.Trunc(v):
 		return strconv.FormatFloat(v, 'f', 1, 64)
 	}
 	return Count(int64(v))

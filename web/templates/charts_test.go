@@ -117,6 +117,12 @@ func TestWholeValuesGetWholeTicks(t *testing.T) {
 	if got := DurationTick(90.4); got != "1 min 30 s" {
 		t.Errorf("DurationTick(90.4) = %q", got)
 	}
+	// Large counts are short enough to sit beside the axis.
+	for v, want := range map[float64]string{0: "0", 2500: "2,500", 20_000: "20 k", 250_000: "250 k", 10_000_000: "10 M", 2_500_000: "2.5 M"} {
+		if got := CountTick(v); got != want {
+			t.Errorf("CountTick(%v) = %q; want %q", v, got, want)
+		}
+	}
 }
 
 func TestDayCellWorstOutcomeWins(t *testing.T) {
