@@ -9,6 +9,7 @@ import (
 
 	"github.com/rcbu-console/rcbu-console/app"
 	"github.com/rcbu-console/rcbu-console/rcbu"
+	"github.com/rcbu-console/rcbu-console/rcbu/rcbuhttp"
 	"github.com/rcbu-console/rcbu-console/rcbu/rcbusim"
 	"github.com/rcbu-console/rcbu-console/upstream"
 )
@@ -26,9 +27,9 @@ func TestSyncStaysWithinTheBackgroundBudget(t *testing.T) {
 	t.Parallel()
 	ctx := testCtx(t)
 	e := newHistEnv(t, app.SyncOptions{Concurrency: 8}, rcbusim.WithScale(3, 2, 5))
-	cl, err := rcbu.Connect(ctx, rcbu.Credentials{Username: rcbusim.DemoUser, APIKey: rcbusim.DemoAPIKey},
+	cl, err := rcbuhttp.Connect(ctx, rcbu.Credentials{Username: rcbusim.DemoUser, APIKey: rcbusim.DemoAPIKey},
 		rcbu.WithIdentityURL(e.url+"/v2.0/tokens"), rcbu.WithAllRegions(), rcbu.WithRetry(1, 0, 0), rcbu.WithClock(e.clock.Now),
-		rcbu.WithHTTPClient(&http.Client{Transport: upstream.Budgeted(nil, app.NewUpstreamBudget(2))}))
+		rcbuhttp.WithHTTPClient(&http.Client{Transport: upstream.Budgeted(nil, app.NewUpstreamBudget(2))}))
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/rcbu-console/rcbu-console/rcbu"
+	"github.com/rcbu-console/rcbu-console/rcbu/rcbuhttp"
 	"github.com/rcbu-console/rcbu-console/rcbu/rcbusim"
 )
 
@@ -61,7 +62,7 @@ func newSimEnv(t *testing.T, opts ...rcbusim.Option) *simEnv {
 		{Username: rcbusim.DemoUser, APIKey: rcbusim.DemoAPIKey},
 		{Username: rcbusim.OtherUser, APIKey: rcbusim.OtherAPIKey},
 	} {
-		c, err := rcbu.Connect(ctx, cr, rcbu.WithIdentityURL(hs.URL+"/v2.0/tokens"), rcbu.WithRegion("DFW"),
+		c, err := rcbuhttp.Connect(ctx, cr, rcbu.WithIdentityURL(hs.URL+"/v2.0/tokens"), rcbu.WithRegion("DFW"),
 			rcbu.WithRetry(1, 0, 0), rcbu.WithStartRetry(1, 0))
 		if err != nil {
 			t.Fatal(err)
@@ -342,7 +343,7 @@ func TestOverviewCallsUpstreamConcurrently(t *testing.T) {
 	env := newSimEnv(t, rcbusim.WithScale(200, 5, 0), rcbusim.WithLatency(20*time.Millisecond, 0))
 	ctx := ctxT(t)
 	// The generated agents live in four regions: use them all.
-	all, err := rcbu.Connect(ctx, rcbu.Credentials{Username: rcbusim.DemoUser, APIKey: rcbusim.DemoAPIKey},
+	all, err := rcbuhttp.Connect(ctx, rcbu.Credentials{Username: rcbusim.DemoUser, APIKey: rcbusim.DemoAPIKey},
 		rcbu.WithIdentityURL(env.url+"/v2.0/tokens"), rcbu.WithAllRegions(), rcbu.WithRetry(1, 0, 0))
 	if err != nil {
 		t.Fatal(err)

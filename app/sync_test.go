@@ -23,6 +23,7 @@ import (
 	"github.com/rcbu-console/rcbu-console/db"
 	"github.com/rcbu-console/rcbu-console/internal/poll"
 	"github.com/rcbu-console/rcbu-console/rcbu"
+	"github.com/rcbu-console/rcbu-console/rcbu/rcbuhttp"
 	"github.com/rcbu-console/rcbu-console/rcbu/rcbusim"
 )
 
@@ -113,7 +114,7 @@ func (e *histEnv) open(t *testing.T, opts app.SyncOptions) {
 		accts = []app.Account{a}
 	}
 	e.acct = accts[0]
-	cl, err := rcbu.Connect(ctx, rcbu.Credentials{Username: rcbusim.DemoUser, APIKey: rcbusim.DemoAPIKey},
+	cl, err := rcbuhttp.Connect(ctx, rcbu.Credentials{Username: rcbusim.DemoUser, APIKey: rcbusim.DemoAPIKey},
 		rcbu.WithIdentityURL(e.url+"/v2.0/tokens"), rcbu.WithAllRegions(), rcbu.WithRetry(1, 0, 0), rcbu.WithStartRetry(1, 0), rcbu.WithClock(e.clock.Now))
 	if err != nil {
 		t.Fatal(err)

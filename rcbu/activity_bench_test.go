@@ -12,6 +12,7 @@ import (
 	"testing"
 
 	"github.com/rcbu-console/rcbu-console/rcbu"
+	"github.com/rcbu-console/rcbu-console/rcbu/rcbuhttp"
 	"github.com/rcbu-console/rcbu-console/rcbu/rcbusim"
 )
 
@@ -90,9 +91,9 @@ func BenchmarkActivityList26k(b *testing.B) {
 		rt.bodies[strings.ToLower(region)] = body
 		size += len(body)
 	}
-	c, err := rcbu.Connect(context.Background(), rcbu.Credentials{Username: rcbusim.DemoUser, APIKey: rcbusim.DemoAPIKey},
+	c, err := rcbuhttp.Connect(context.Background(), rcbu.Credentials{Username: rcbusim.DemoUser, APIKey: rcbusim.DemoAPIKey},
 		rcbu.WithIdentityURL("http://sim.test/v2.0/tokens"), rcbu.WithAllRegions(),
-		rcbu.WithHTTPClient(&http.Client{Transport: rt}))
+		rcbuhttp.WithHTTPClient(&http.Client{Transport: rt}))
 	if err != nil {
 		b.Fatal(err)
 	}

@@ -1,14 +1,13 @@
 package rcbu
 
 import (
-	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
 	"log/slog"
-	"net/http"
+	"net/textproto"
 	"net/url"
 	"strings"
 	"sync"
@@ -79,28 +78,29 @@ type identityAccess struct {
 }
 
 // authenticate posts the credentials to Identity; it makes a call.
-func authenticate(ctx context.Context, hc *http.Client, identityURL, userAgent string, cr Credentials) (*identityAccess, error) {
+func authenticate(ctx context.Context, t Transport, identityURL, userAgent string, cr Credentials) (*identityAccess, error) {
 	const op = "authenticate"
 	body, err := cr.body()
 	if err != nil {
 		return nil, fmt.Errorf("rcbu: %s: %w", op, err)
 	}
 	payload, _ := json.Marshal(body)
-	req, err := http.NewRequestWithContext(ctx, http.MethodPost, identityURL, bytes.NewReader(payload))
-	if err != nil {
-		return nil, fmt.Errorf("rcbu: %s: %w", op, err)
+	u, err := url.Parse(identityURL)
+	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+		return nil, fmt.Errorf("rcbu: %s: invalid Identity URL %q", op, identityURL)
 	}
+	req := &Request{Method: "POST", URL: u, Body: payload, Header: textproto.MIMEHeader{}}
 	req.Header.Set("Content-Type", "application/json")
 	req.Header.Set("Accept", "application/json")
 	req.Header.Set("User-Agent", userAgent)
-	resp, err := hc.Do(req)
+	resp, err := t.RoundTrip(ctx, req)
 	if err != nil {
 		return nil, fmt.Errorf("rcbu: %s: %w", op, err)
 	}
 	defer resp.Body.Close()
 	if resp.StatusCode < 200 || resp.StatusCode > 299 {
 		b, _ := io.ReadAll(io.LimitReader(resp.Body, maxErrorBody))
-		return nil, &Error{Op: op, Method: http.MethodPost, Path: req.URL.Path, StatusCode: resp.StatusCode, Message: errorMessage(b)}
+		return nil, &Error{Op: op, Method: req.Method, Path: u.Path, StatusCode: resp.StatusCode, Message: errorMessage(b)}
 	}
 	var a identityAccess
 	if err := json.NewDecoder(io.LimitReader(resp.Body, maxSuccessBody)).Decode(&a); err != nil {
@@ -173,18 +173,18 @@ func errIfEmpty(eps []Endpoint) error {
 }
 
 // Connect authenticates with Identity and returns a client for the
-// catalog's Cloud Backup endpoint(s). It makes a call (to Identity).
+// catalog's Cloud Backup endpoint(s), over WithTransport. It makes a call
+// (to Identity). rcbuhttp.Connect is Connect over net/http.
 func Connect(ctx context.Context, cr Credentials, opts ...Option) (*Client, error) {
 	o := defaultOptions()
 	for _, f := range opts {
 		f(&o)
 	}
-	hc := o.hc
-	if hc == nil {
-		hc = &http.Client{Timeout: 30 * time.Second}
+	if o.transport == nil {
+		return nil, errNoTransport("connect")
 	}
-	src := &tokenSource{hc: hc, url: o.identityURL, ua: o.userAgent, cred: cr, now: o.now, margin: o.refreshMargin}
-	a, err := authenticate(ctx, hc, o.identityURL, o.userAgent, cr)
+	src := &tokenSource{transport: o.transport, url: o.identityURL, ua: o.userAgent, cred: cr, now: o.now, margin: o.refreshMargin}
+	a, err := authenticate(ctx, o.transport, o.identityURL, o.userAgent, cr)
 	if err != nil {
 		return nil, err
 	}
@@ -201,12 +201,12 @@ func Connect(ctx context.Context, cr Credentials, opts ...Option) (*Client, erro
 type tokenSource struct {
 	static bool // fixed token from WithToken
 
-	hc     *http.Client
-	url    string
-	ua     string
-	cred   Credentials
-	now    func() time.Time
-	margin time.Duration
+	transport Transport
+	url       string
+	ua        string
+	cred      Credentials
+	now       func() time.Time
+	margin    time.Duration
 
 	mu  sync.Mutex
 	tok string
@@ -233,7 +233,7 @@ func (s *tokenSource) token(ctx context.Context) (string, error) {
 	if s.tok != "" && (s.exp.IsZero() || s.now().Add(s.margin).Before(s.exp)) {
 		return s.tok, nil
 	}
-	a, err := authenticate(ctx, s.hc, s.url, s.ua, s.cred)
+	a, err := authenticate(ctx, s.transport, s.url, s.ua, s.cred)
 	if err != nil {
 		return "", err
 	}
@@ -253,57 +253,4 @@ func (s *tokenSource) invalidate(tok string) bool {
 		s.tok = ""
 	}
 	return true
-}
-
-// authError carries an authentication failure through http.Client.Do.
-type authError struct{ err error }
-
-func (e *authError) Error() string { return e.err.Error() }
-func (e *authError) Unwrap() error { return e.err }
-
-// authTransport adds X-Auth-Token to requests for the client's own
-// endpoints (never to other hosts, e.g. after a redirect) and, on a 401,
-// refreshes the token and replays the request once.
-type authTransport struct {
-	base  http.RoundTripper
-	src   *tokenSource
-	hosts map[string]bool
-}
-
-// RoundTrip implements http.RoundTripper.
-func (t *authTransport) RoundTrip(req *http.Request) (*http.Response, error) {
-	if !t.hosts[req.URL.Host] {
-		return t.base.RoundTrip(req)
-	}
-	ctx := req.Context()
-	tok, err := t.src.token(ctx)
-	if err != nil {
-		if req.Body != nil {
-			req.Body.Close()
-		}
-		return nil, &authError{err}
-	}
-	r2 := req.Clone(ctx)
-	r2.Header.Set("X-Auth-Token", tok)
-	resp, err := t.base.RoundTrip(r2)
-	if err != nil || resp.StatusCode != http.StatusUnauthorized {
-		return resp, err
-	}
-	canReplay := req.Body == nil || req.Body == http.NoBody || req.GetBody != nil
-	if !canReplay || !t.src.invalidate(tok) {
-		return resp, nil
-	}
-	drain(resp)
-	tok, err = t.src.token(ctx)
-	if err != nil {
-		return nil, &authError{err}
-	}
-	r3 := req.Clone(ctx)
-	if req.GetBody != nil {
-		if r3.Body, err = req.GetBody(); err != nil {
-			return nil, err
-		}
-	}
-	r3.Header.Set("X-Auth-Token", tok)
-	return t.base.RoundTrip(r3)
 }

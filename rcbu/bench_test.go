@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/rcbu-console/rcbu-console/rcbu"
+	"github.com/rcbu-console/rcbu-console/rcbu/rcbuhttp"
 	"github.com/rcbu-console/rcbu-console/rcbu/rcbusim"
 )
 
@@ -70,7 +71,7 @@ func BenchmarkGetAgents200(b *testing.B) {
 	}))
 	b.Cleanup(srv.Close)
 	connect := func(b *testing.B, opts ...rcbu.Option) *rcbu.Client {
-		c, err := rcbu.Connect(context.Background(), rcbu.Credentials{Username: rcbusim.DemoUser, APIKey: rcbusim.DemoAPIKey},
+		c, err := rcbuhttp.Connect(context.Background(), rcbu.Credentials{Username: rcbusim.DemoUser, APIKey: rcbusim.DemoAPIKey},
 			append([]rcbu.Option{rcbu.WithIdentityURL(srv.URL + "/v2.0/tokens")}, opts...)...)
 		if err != nil {
 			b.Fatal(err)

@@ -9,7 +9,7 @@ import (
 	"io"
 	"log/slog"
 	"math/rand/v2"
-	"net/http"
+	"net/textproto"
 	"net/url"
 	"strconv"
 	"strings"
@@ -41,7 +41,8 @@ type Client struct {
 
 	common service
 
-	hc        *http.Client // with the authenticating transport
+	transport Transport
+	src       *tokenSource
 	log       *slog.Logger
 	tenant    string
 	endpoints []Endpoint
@@ -67,7 +68,7 @@ type options struct {
 	identityURL   string
 	region        string
 	allRegions    bool
-	hc            *http.Client
+	transport     Transport
 	userAgent     string
 	logger        *slog.Logger
 	baseURL       string
@@ -118,7 +119,7 @@ func defaultOptions() options {
 //     degrades into a slower fan-out rather than an error.
 //   - 64 stays under the usual HTTP/2 cap on concurrent streams (100 for
 //     Go's and most servers), so over HTTP/2 a fan-out shares one
-//     connection; over HTTP/1.1 the transport keeps 64 idle connections per
+//     connection; over HTTP/1.1 rcbuhttp's transport keeps 64 idle connections per
 //     host, so repeated fan-outs do not reconnect.
 //
 // Programs that call the API from background work should pass a lower
@@ -140,11 +141,6 @@ func WithRegion(region string) Option {
 // WithAllRegions makes Connect use every regional rax:backup endpoint: lists
 // fan out and merge; calls on one object go to the region that owns it.
 func WithAllRegions() Option { return func(o *options) { o.allRegions = true } }
-
-// WithHTTPClient sets the HTTP client; its Transport carries the requests
-// (the token is added on top) and its Timeout applies. The default client
-// has a 30 s timeout.
-func WithHTTPClient(hc *http.Client) Option { return func(o *options) { o.hc = hc } }
 
 // WithUserAgent sets the User-Agent header.
 func WithUserAgent(ua string) Option { return func(o *options) { o.userAgent = ua } }
@@ -183,11 +179,15 @@ func WithStartRetry(attempts int, interval time.Duration) Option {
 func WithConcurrency(n int) Option { return func(o *options) { o.concurrency = max(n, 1) } }
 
 // NewClient returns a client for one known endpoint and token
-// (WithBaseURL, WithToken); it makes no call.
+// (WithBaseURL, WithToken) over WithTransport; it makes no call.
+// rcbuhttp.NewClient is NewClient over net/http.
 func NewClient(opts ...Option) (*Client, error) {
 	o := defaultOptions()
 	for _, f := range opts {
 		f(&o)
+	}
+	if o.transport == nil {
+		return nil, errNoTransport("new client")
 	}
 	if o.baseURL == "" {
 		return nil, errors.New("rcbu: new client: WithBaseURL is required")
@@ -203,34 +203,11 @@ func NewClient(opts ...Option) (*Client, error) {
 	return newClient(o, []Endpoint{{Region: o.region, URL: u}}, tenantFromURL(u), src), nil
 }
 
-// newClient wires the services and the authenticating transport.
+// newClient wires the services.
 func newClient(o options, eps []Endpoint, tenant string, src *tokenSource) *Client {
-	var base http.RoundTripper = http.DefaultTransport
-	if dt, ok := http.DefaultTransport.(*http.Transport); ok {
-		// Keep as many idle connections per host as calls run in parallel,
-		// instead of net/http's 2, so fan-outs reuse connections.
-		t := dt.Clone()
-		t.MaxIdleConnsPerHost = max(o.concurrency, 16)
-		base = t
-	}
-	timeout := 30 * time.Second
-	var jar http.CookieJar
-	if o.hc != nil {
-		if o.hc.Transport != nil {
-			base = o.hc.Transport
-		}
-		timeout, jar = o.hc.Timeout, o.hc.Jar
-	}
-	hosts := map[string]bool{}
-	for _, e := range eps {
-		hosts[e.URL.Host] = true
-	}
 	c := &Client{
-		hc: &http.Client{
-			Transport: &authTransport{base: base, src: src, hosts: hosts},
-			Timeout:   timeout,
-			Jar:       jar,
-		},
+		transport: o.transport,
+		src:       src,
 		log:       o.logger,
 		tenant:    tenant,
 		endpoints: eps,
@@ -247,6 +224,10 @@ func newClient(o options, eps []Endpoint, tenant string, src *tokenSource) *Clie
 	c.Restores = (*RestoresService)(&c.common)
 	c.Activity = (*ActivityService)(&c.common)
 	return c
+}
+
+func errNoTransport(op string) error {
+	return fmt.Errorf("rcbu: %s: WithTransport is required (rcbuhttp's Connect and NewClient supply net/http's)", op)
 }
 
 // tenantFromURL returns the segment after v1.0 ("" if absent).
@@ -272,8 +253,8 @@ type request struct {
 }
 
 // do sends r to endpoint ep. Only GETs are retried (429, 502, 503, 504,
-// connection errors); a 401 is replayed once with a fresh token by the
-// transport, for every method, because it never reached the service logic.
+// connection errors); a 401 is replayed once with a fresh token (send), for
+// every method, because it never reached the service logic.
 func (c *Client) do(ctx context.Context, ep Endpoint, r request) error {
 	var payload []byte
 	if r.body != nil {
@@ -291,26 +272,19 @@ func (c *Client) do(ctx context.Context, ep Endpoint, r request) error {
 			u.Path = p
 		}
 	}
+	req := &Request{Method: r.method, URL: &u, Body: payload, Header: textproto.MIMEHeader{}}
+	req.Header.Set("Accept", "application/json")
+	req.Header.Set("User-Agent", c.opts.userAgent)
+	if payload != nil {
+		req.Header.Set("Content-Type", "application/json")
+	}
 	attempts := 1
-	if r.method == http.MethodGet {
+	if r.method == "GET" {
 		attempts = c.opts.retryMax
 	}
 	for attempt := 0; ; attempt++ {
-		var body io.Reader
-		if payload != nil {
-			body = bytes.NewReader(payload)
-		}
-		req, err := http.NewRequestWithContext(ctx, r.method, u.String(), body)
-		if err != nil {
-			return fmt.Errorf("rcbu: %s: %w", r.op, err)
-		}
-		req.Header.Set("Accept", "application/json")
-		req.Header.Set("User-Agent", c.opts.userAgent)
-		if payload != nil {
-			req.Header.Set("Content-Type", "application/json")
-		}
 		start := time.Now()
-		resp, err := c.hc.Do(req)
+		resp, err := c.send(ctx, req)
 		if err != nil {
 			c.log.DebugContext(ctx, "rcbu_request", slog.String("method", r.method), slog.String("path", u.Path),
 				slog.String("region", ep.Region), slog.Int("attempt", attempt+1), slog.Duration("duration", time.Since(start)), slog.String("error", err.Error()))
@@ -346,8 +320,35 @@ func (c *Client) do(ctx context.Context, ep Endpoint, r request) error {
 	}
 }
 
+// authError is a failure to get a token: it is returned as it is, neither
+// retried nor wrapped in the operation.
+type authError struct{ err error }
+
+func (e *authError) Error() string { return e.err.Error() }
+func (e *authError) Unwrap() error { return e.err }
+
+// send makes one exchange with the current token. On a 401 it refreshes
+// the token and sends the request once more (unless the token is fixed).
+func (c *Client) send(ctx context.Context, req *Request) (*Response, error) {
+	tok, err := c.src.token(ctx)
+	if err != nil {
+		return nil, &authError{err}
+	}
+	req.Header.Set("X-Auth-Token", tok)
+	resp, err := c.transport.RoundTrip(ctx, req)
+	if err != nil || resp.StatusCode != statusUnauthorized || !c.src.invalidate(tok) {
+		return resp, err
+	}
+	drain(resp)
+	if tok, err = c.src.token(ctx); err != nil {
+		return nil, &authError{err}
+	}
+	req.Header.Set("X-Auth-Token", tok)
+	return c.transport.RoundTrip(ctx, req)
+}
+
 // finish reads and decodes the response.
-func (c *Client) finish(resp *http.Response, ep Endpoint, path string, r request) error {
+func (c *Client) finish(resp *Response, ep Endpoint, path string, r request) error {
 	defer resp.Body.Close()
 	if resp.StatusCode < 200 || resp.StatusCode > 299 {
 		b, _ := io.ReadAll(io.LimitReader(resp.Body, maxErrorBody))
@@ -388,7 +389,7 @@ func (c *Client) finish(resp *http.Response, ep Endpoint, path string, r request
 	return nil
 }
 
-func firstHeader(h http.Header, names ...string) string {
+func firstHeader(h textproto.MIMEHeader, names ...string) string {
 	for _, n := range names {
 		if v := h.Get(n); v != "" {
 			return v
@@ -399,7 +400,7 @@ func firstHeader(h http.Header, names ...string) string {
 
 func retryable(status int) bool {
 	switch status {
-	case http.StatusTooManyRequests, http.StatusBadGateway, http.StatusServiceUnavailable, http.StatusGatewayTimeout:
+	case statusTooManyRequests, statusBadGateway, statusUnavailable, statusGatewayTimeout:
 		return true
 	}
 	return false
@@ -411,13 +412,13 @@ const maxRetryAfter = 30 * time.Second
 // backoff returns the wait before the next try: the server's Retry-After
 // when given (or -1 when it exceeds maxRetryAfter), else full jitter over
 // min(cap, base·2^attempt).
-func (c *Client) backoff(attempt int, resp *http.Response) time.Duration {
+func (c *Client) backoff(attempt int, resp *Response) time.Duration {
 	if resp != nil {
 		if ra := resp.Header.Get("Retry-After"); ra != "" {
 			var d time.Duration
 			if secs, err := strconv.Atoi(strings.TrimSpace(ra)); err == nil && secs >= 0 {
 				d = time.Duration(secs) * time.Second
-			} else if t, err := http.ParseTime(ra); err == nil {
+			} else if t, ok := parseHTTPDate(ra); ok {
 				d = max(t.Sub(c.opts.now()), 0)
 			}
 			if d > maxRetryAfter {
@@ -453,7 +454,7 @@ func (c *Client) sleep(ctx context.Context, d time.Duration) error {
 	}
 }
 
-func drain(resp *http.Response) {
+func drain(resp *Response) {
 	_, _ = io.Copy(io.Discard, io.LimitReader(resp.Body, maxErrorBody))
 	resp.Body.Close()
 }

@@ -17,6 +17,7 @@ import (
 
 	"github.com/google/go-cmp/cmp"
 	"github.com/rcbu-console/rcbu-console/rcbu"
+	"github.com/rcbu-console/rcbu-console/rcbu/rcbuhttp"
 )
 
 const (
@@ -33,7 +34,7 @@ func setup(t *testing.T, opts ...rcbu.Option) (*rcbu.Client, *http.ServeMux, *ht
 	t.Cleanup(srv.Close)
 	all := append([]rcbu.Option{rcbu.WithBaseURL(srv.URL + "/v1.0/123456"), rcbu.WithToken(testToken),
 		rcbu.WithRetry(4, time.Millisecond, 2*time.Millisecond), rcbu.WithStartRetry(3, time.Millisecond)}, opts...)
-	c, err := rcbu.NewClient(all...)
+	c, err := rcbuhttp.NewClient(all...)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -72,11 +73,11 @@ func TestNewClientValidation(t *testing.T) {
 		"no token":     {rcbu.WithBaseURL("http://127.0.0.1/v1.0/1")},
 		"bad base URL": {rcbu.WithBaseURL("ftp:/x"), rcbu.WithToken("x")},
 	} {
-		if _, err := rcbu.NewClient(opts...); err == nil {
+		if _, err := rcbuhttp.NewClient(opts...); err == nil {
 			t.Errorf("%s: NewClient succeeded", name)
 		}
 	}
-	c, err := rcbu.NewClient(rcbu.WithBaseURL("http://127.0.0.1:1/v1.0/778899/"), rcbu.WithToken("x"), rcbu.WithRegion("iad"))
+	c, err := rcbuhttp.NewClient(rcbu.WithBaseURL("http://127.0.0.1:1/v1.0/778899/"), rcbu.WithToken("x"), rcbu.WithRegion("iad"))
 	if err != nil || c.Tenant() != "778899" || c.Regions()[0] != "IAD" || c.APIVersion() != "v1.0" {
 		t.Fatalf("client = %v tenant %q regions %v", err, c.Tenant(), c.Regions())
 	}
@@ -294,6 +295,8 @@ func TestRetries(t *testing.T) {
 	}{
 		{"GET gives up after the bound", 502, "", 4},
 		{"long Retry-After is not waited for", 503, "3600", 1},
+		{"a Retry-After date an hour away is not waited for", 503, time.Now().Add(time.Hour).UTC().Format(http.TimeFormat), 1},
+		{"a Retry-After date in the past is retried at once", 503, time.Now().Add(-time.Hour).UTC().Format(time.RFC850), 4},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			c, mux, _ := setup(t)
@@ -432,7 +435,7 @@ func TestUnauthorized(t *testing.T) {
 			w.WriteHeader(401)
 		})
 		ctx := context.Background()
-		c, err := rcbu.Connect(ctx, rcbu.Credentials{Username: "alice", APIKey: "k"}, rcbu.WithIdentityURL(srv.URL+"/v2.0/tokens"))
+		c, err := rcbuhttp.Connect(ctx, rcbu.Credentials{Username: "alice", APIKey: "k"}, rcbu.WithIdentityURL(srv.URL+"/v2.0/tokens"))
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -578,7 +581,7 @@ func TestCatalogSelection(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			defaultRegion.Store(tt.defaultR)
-			c, err := rcbu.Connect(context.Background(), rcbu.Credentials{Username: "u", Password: "p"},
+			c, err := rcbuhttp.Connect(context.Background(), rcbu.Credentials{Username: "u", Password: "p"},
 				append([]rcbu.Option{rcbu.WithIdentityURL(srv.URL + "/v2.0/tokens")}, tt.opts...)...)
 			if err != nil {
 				t.Fatal(err)
@@ -590,13 +593,13 @@ func TestCatalogSelection(t *testing.T) {
 	}
 	t.Run("identity outage", func(t *testing.T) {
 		mux.HandleFunc("/down/v2.0/tokens", func(w http.ResponseWriter, r *http.Request) { w.WriteHeader(503) })
-		_, err := rcbu.Connect(context.Background(), rcbu.Credentials{Username: "u", APIKey: "k"}, rcbu.WithIdentityURL(srv.URL+"/down/v2.0/tokens"))
+		_, err := rcbuhttp.Connect(context.Background(), rcbu.Credentials{Username: "u", APIKey: "k"}, rcbu.WithIdentityURL(srv.URL+"/down/v2.0/tokens"))
 		wantErr(t, err, rcbu.ErrUnavailable)
 	})
 }
 
 func TestHangingServer(t *testing.T) {
-	c, mux, _ := setup(t, rcbu.WithHTTPClient(&http.Client{Timeout: 30 * time.Millisecond}), rcbu.WithRetry(2, time.Millisecond, time.Millisecond))
+	c, mux, _ := setup(t, rcbuhttp.WithHTTPClient(&http.Client{Timeout: 30 * time.Millisecond}), rcbu.WithRetry(2, time.Millisecond, time.Millisecond))
 	var calls atomic.Int32
 	handle(t, mux, "GET", "agent/42", func(w http.ResponseWriter, r *http.Request) {
 		calls.Add(1)

@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/rcbu-console/rcbu-console/rcbu"
+	"github.com/rcbu-console/rcbu-console/rcbu/rcbuhttp"
 )
 
 // target is what the contract suite runs against: the simulator (default)
@@ -72,7 +73,7 @@ func (tg *target) connect(t *testing.T, cr rcbu.Credentials, opts ...rcbu.Option
 	all = append(all, tg.opts...)
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
-	c, err := rcbu.Connect(ctx, cr, append(all, opts...)...)
+	c, err := rcbuhttp.Connect(ctx, cr, append(all, opts...)...)
 	if err != nil {
 		t.Fatalf("connect %s: %v", cr.Username, err)
 	}
@@ -189,7 +190,7 @@ func contractConnect(t *testing.T, tg *target) {
 		tg.connect(t, tg.adminPass)
 	})
 	t.Run("wrong key is ErrUnauthorized", func(t *testing.T) {
-		_, err := rcbu.Connect(ctx, rcbu.Credentials{Username: tg.admin.Username, APIKey: "wrong"}, rcbu.WithIdentityURL(tg.identityURL))
+		_, err := rcbuhttp.Connect(ctx, rcbu.Credentials{Username: tg.admin.Username, APIKey: "wrong"}, rcbu.WithIdentityURL(tg.identityURL))
 		wantErr(t, err, rcbu.ErrUnauthorized)
 		var e *rcbu.Error
 		if !errors.As(err, &e) || e.Op != "authenticate" || e.Message == "" {
@@ -200,7 +201,7 @@ func contractConnect(t *testing.T, tg *target) {
 		}
 	})
 	t.Run("missing secret is rejected before any call", func(t *testing.T) {
-		_, err := rcbu.Connect(ctx, rcbu.Credentials{Username: "x"}, rcbu.WithIdentityURL("http://127.0.0.1:1/none"))
+		_, err := rcbuhttp.Connect(ctx, rcbu.Credentials{Username: "x"}, rcbu.WithIdentityURL("http://127.0.0.1:1/none"))
 		if err == nil || !strings.Contains(err.Error(), "API key or a password") {
 			t.Fatalf("error = %v", err)
 		}
@@ -213,7 +214,7 @@ func contractConnect(t *testing.T, tg *target) {
 		}
 	})
 	t.Run("unknown region", func(t *testing.T) {
-		_, err := rcbu.Connect(ctx, tg.admin, rcbu.WithIdentityURL(tg.identityURL), rcbu.WithRegion("XYZ"))
+		_, err := rcbuhttp.Connect(ctx, tg.admin, rcbu.WithIdentityURL(tg.identityURL), rcbu.WithRegion("XYZ"))
 		if err == nil || !strings.Contains(err.Error(), "XYZ") {
 			t.Fatalf("error = %v, want a message naming XYZ", err)
 		}
@@ -909,7 +910,7 @@ func contractResilience(t *testing.T, tg *target) {
 	t.Run("expired token is refreshed once", func(t *testing.T) {
 		tg.needSim(t)
 		ct := &countingTransport{}
-		c := tg.connect(t, tg.admin, rcbu.WithHTTPClient(&http.Client{Transport: ct, Timeout: 10 * time.Second}))
+		c := tg.connect(t, tg.admin, rcbuhttp.WithHTTPClient(&http.Client{Transport: ct, Timeout: 10 * time.Second}))
 		must[*rcbu.Agent](t)(c.Agents.Get(ctx, tg.agent))
 		tg.expireTokens()
 		// A POST too: the 401 never reached the service logic, so it is replayed.
@@ -925,7 +926,7 @@ func contractResilience(t *testing.T, tg *target) {
 		tg.needSim(t)
 		ct := &countingTransport{}
 		var skew atomic.Int64
-		c := tg.connect(t, tg.admin, rcbu.WithHTTPClient(&http.Client{Transport: ct}),
+		c := tg.connect(t, tg.admin, rcbuhttp.WithHTTPClient(&http.Client{Transport: ct}),
 			rcbu.WithClock(func() time.Time { return tg.now().Add(time.Duration(skew.Load())) }))
 		must[*rcbu.Agent](t)(c.Agents.Get(ctx, tg.agent))
 		skew.Store(int64(24 * time.Hour))

@@ -11,7 +11,7 @@
 //
 // # Connecting
 //
-//	client, err := rcbu.Connect(ctx, rcbu.Credentials{Username: "alice", APIKey: key})
+//	client, err := rcbuhttp.Connect(ctx, rcbu.Credentials{Username: "alice", APIKey: key})
 //
 // authenticates with Identity (DefaultIdentityURL unless WithIdentityURL),
 // and picks the rax:backup endpoint of WithRegion, of every region
@@ -52,8 +52,8 @@
 // honouring Retry-After and the context. POST, PUT and DELETE are never
 // retried, except that starting a backup or restore retries a 403 while an
 // agent wakes up, within the WithStartRetry bound (default 20 tries, 1 s
-// apart). Error bodies are read up to 1 MiB, others up to 64 MiB; the default
-// HTTP client times out after 30 s.
+// apart). Error bodies are read up to 1 MiB, others up to 64 MiB; rcbuhttp's
+// default HTTP client times out after 30 s.
 //
 // # Wire tolerance
 //

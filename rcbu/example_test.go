@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/rcbu-console/rcbu-console/rcbu"
+	"github.com/rcbu-console/rcbu-console/rcbu/rcbuhttp"
 	"github.com/rcbu-console/rcbu-console/rcbu/rcbusim"
 )
 
@@ -38,7 +39,7 @@ func Example() {
 	defer cancel()
 
 	// network: authenticate with Identity and read the service catalog.
-	client, err := rcbu.Connect(ctx, rcbu.Credentials{Username: rcbusim.DemoUser, APIKey: rcbusim.DemoAPIKey},
+	client, err := rcbuhttp.Connect(ctx, rcbu.Credentials{Username: rcbusim.DemoUser, APIKey: rcbusim.DemoAPIKey},
 		rcbu.WithIdentityURL(srv.URL+"/v2.0/tokens"))
 	if err != nil {
 		log.Fatal(err)

@@ -11,26 +11,18 @@ import (
 	"log/slog"
 	"net/http"
 	"sync"
-	"time"
 
 	"github.com/rcbu-console/rcbu-console/app"
 	"github.com/rcbu-console/rcbu-console/rcbu"
+	"github.com/rcbu-console/rcbu-console/rcbu/rcbuhttp"
 )
 
-// Transport returns a copy of http.DefaultTransport that keeps as many idle
-// connections per host as the rcbu client fans out (the client's own
-// default, which a custom *http.Client replaces).
-func Transport() http.RoundTripper {
-	dt, ok := http.DefaultTransport.(*http.Transport)
-	if !ok {
-		return http.DefaultTransport
-	}
-	t := dt.Clone()
-	t.MaxIdleConnsPerHost = rcbu.DefaultConcurrency
-	return t
-}
+// Transport is the transport of the HTTP client rcbuhttp uses by default:
+// a copy of http.DefaultTransport that keeps as many idle connections per
+// host as the rcbu client fans out.
+func Transport() http.RoundTripper { return rcbuhttp.DefaultClient().Transport }
 
-// NewConnector returns the app.Connector that signs in with rcbu.Connect. A
+// NewConnector returns the app.Connector that signs in with rcbuhttp.Connect. A
 // region-less account uses every regional endpoint of the catalog.
 //
 // Every client it makes shares budget over hc's transport: each account
@@ -39,18 +31,18 @@ func Transport() http.RoundTripper {
 // A nil hc is Transport with a 30 s timeout.
 func NewConnector(hc *http.Client, budget *app.UpstreamBudget, log *slog.Logger, userAgent string) app.Connector {
 	if hc == nil {
-		hc = &http.Client{Transport: Transport(), Timeout: 30 * time.Second}
+		hc = rcbuhttp.DefaultClient()
 	}
 	budgeted := *hc
 	budgeted.Transport = Budgeted(hc.Transport, budget)
 	return func(ctx context.Context, c app.Credentials) (*rcbu.Client, error) {
-		opts := []rcbu.Option{rcbu.WithIdentityURL(c.IdentityURL), rcbu.WithLogger(log), rcbu.WithUserAgent(userAgent), rcbu.WithHTTPClient(&budgeted)}
+		opts := []rcbu.Option{rcbu.WithIdentityURL(c.IdentityURL), rcbu.WithLogger(log), rcbu.WithUserAgent(userAgent), rcbuhttp.WithHTTPClient(&budgeted)}
 		if c.Region == "" {
 			opts = append(opts, rcbu.WithAllRegions())
 		} else {
 			opts = append(opts, rcbu.WithRegion(c.Region))
 		}
-		return rcbu.Connect(ctx, rcbu.Credentials{Username: c.Username, APIKey: c.APIKey, Password: c.Password}, opts...)
+		return rcbuhttp.Connect(ctx, rcbu.Credentials{Username: c.Username, APIKey: c.APIKey, Password: c.Password}, opts...)
 	}
 }
 

@@ -3,7 +3,9 @@ package buildcheck
 import (
 	"go/parser"
 	"go/token"
+	"os/exec"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"strings"
 	"testing"
@@ -19,9 +21,7 @@ var adapterImports = []string{
 
 // TestAppImportsNoAdapter: the domain package speaks to the world through
 // its own interfaces (Store, Sender, Connector, OIDCProvider…) and imports
-// none of the adapters' packages. (It reaches Cloud Backup through the rcbu
-// binding, which is an HTTP client, so net/http is among its dependencies,
-// but not among its own imports.)
+// none of the adapters' packages.
 func TestAppImportsNoAdapter(t *testing.T) {
 	files, err := filepath.Glob(filepath.Join(repoRoot, "app", "*.go"))
 	if err != nil || len(files) == 0 {
@@ -42,6 +42,30 @@ func TestAppImportsNoAdapter(t *testing.T) {
 				if path == a || strings.HasSuffix(a, "/") && strings.HasPrefix(path, a) {
 					t.Errorf("%s imports %s: that belongs in an adapter package beside app", filepath.Base(f), path)
 				}
+			}
+		}
+	}
+}
+
+// TestAppLinksNoAdapter: nor does anything app imports, however indirectly.
+// The rcbu binding reaches Cloud Backup through an rcbu.Transport that its
+// caller supplies (rcbuhttp's, built in upstream), so app holds an
+// rcbu.Client without linking an HTTP stack.
+func TestAppLinksNoAdapter(t *testing.T) {
+	cmd := exec.Command("go", "list", "-deps", "./app")
+	cmd.Dir = repoRoot
+	out, err := cmd.Output()
+	if err != nil {
+		t.Fatalf("go list -deps ./app: %v", err)
+	}
+	deps := strings.Fields(string(out))
+	if len(deps) < 10 || !slices.Contains(deps, "github.com/rcbu-console/rcbu-console/rcbu") {
+		t.Fatalf("go list -deps ./app listed %d packages, without rcbu: %q", len(deps), out)
+	}
+	for _, path := range deps {
+		for _, a := range adapterImports {
+			if path == a || strings.HasSuffix(a, "/") && strings.HasPrefix(path, a) {
+				t.Errorf("app depends on %s (go list -deps ./app)", path)
 			}
 		}
 	}

@@ -16,6 +16,7 @@ import (
 
 	"github.com/rcbu-console/rcbu-console/app"
 	"github.com/rcbu-console/rcbu-console/rcbu"
+	"github.com/rcbu-console/rcbu-console/rcbu/rcbuhttp"
 	"github.com/rcbu-console/rcbu-console/rcbu/rcbusim"
 )
 
@@ -54,7 +55,7 @@ func newOpsEnv(t testing.TB, opts ...rcbusim.Option) *opsEnv {
 			})
 		},
 		connect: func(ctx context.Context, c app.Credentials) (*rcbu.Client, error) {
-			return rcbu.Connect(ctx, rcbu.Credentials{Username: c.Username, APIKey: c.APIKey}, rcbu.WithIdentityURL(c.IdentityURL),
+			return rcbuhttp.Connect(ctx, rcbu.Credentials{Username: c.Username, APIKey: c.APIKey}, rcbu.WithIdentityURL(c.IdentityURL),
 				rcbu.WithAllRegions(), rcbu.WithRetry(1, 0, 0), rcbu.WithStartRetry(1, 0))
 		},
 	})
@@ -353,7 +354,7 @@ func TestBackupPageChecksOwnership(t *testing.T) {
 		t.Fatal(err)
 	}
 	ctx := context.Background()
-	other, err := rcbu.Connect(ctx, rcbu.Credentials{Username: rcbusim.OtherUser, APIKey: rcbusim.OtherAPIKey}, rcbu.WithIdentityURL(te.sim.IdentityURL), rcbu.WithAllRegions())
+	other, err := rcbuhttp.Connect(ctx, rcbu.Credentials{Username: rcbusim.OtherUser, APIKey: rcbusim.OtherAPIKey}, rcbu.WithIdentityURL(te.sim.IdentityURL), rcbu.WithAllRegions())
 	if err != nil {
 		t.Fatal(err)
 	}
