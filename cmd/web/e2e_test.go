@@ -115,6 +115,15 @@ func TestE2E(t *testing.T) {
 		} else if id := eval[string](tb, `document.querySelector('[data-testid="job-panel"]').dataset.jobId`); id != strconv.FormatInt(last.ID, 10) {
 			t.Errorf("the panel shows backup %s, the simulator ran %d", id, last.ID)
 		}
+		// The page's Last runs follow without a reload: the finished backup
+		// is listed, completed, as soon as the panel says so.
+		row := fmt.Sprintf(`[data-testid="runs"] [data-testid="run-row"][data-backup-id="%d"]`, after[len(after)-1].ID)
+		tb.waitFor("the backup in Last runs", fmt.Sprintf(`(document.querySelector('%s [data-testid="status-badge"]')?.textContent || '').includes('Completed')`, row), 20*time.Second)
+		// So do its charts: the finished run was stored as the panel saw it end.
+		tb.waitFor("the run in the charts", `!!document.querySelector('[data-testid="charts-slot"] [data-testid="run-charts"]') && !document.querySelector('[data-testid="charts-slot"] [data-testid="run-charts-empty"]')`, 20*time.Second)
+		if !eval[bool](tb, `window.__e2eNoReload === true`) {
+			t.Error("the page reloaded to show the last runs")
+		}
 	})
 
 	t.Run("stop a running backup", func(t *testing.T) {
