@@ -108,6 +108,13 @@ func overviewScenarios(t *testing.T, env *e2eEnv) {
 		tb.do("click Start", chromedp.Click(chromedp.CSS(start), chromedp.NodeVisible))
 		tb.waitFor("the job under Active jobs", `!!document.querySelector('`+jobs+`')`, 20*time.Second)
 		tb.waitFor("the job to leave Active jobs when it ends", `!document.querySelector('`+jobs+`[data-busy="true"]') && !!document.querySelector('[data-testid="agent-active-jobs"] [data-testid="no-jobs"]')`, 90*time.Second)
+		// The finished backup is in Recent activity too, still without a reload.
+		bs := backupsOf(env.sim, env.fix.quickConfigID)
+		if len(bs) == 0 {
+			t.Fatal("the simulator ran no backup of the configuration")
+		}
+		row := fmt.Sprintf(`[data-testid="activity-row"][data-job-id="%d"]`, bs[len(bs)-1].ID)
+		tb.waitFor("the backup in Recent activity", `!!document.querySelector('#agent-activity `+row+`')`, 20*time.Second)
 		if !eval[bool](tb, `window.__e2eNoReload === true`) {
 			t.Error("the page reloaded: Active jobs must follow the job in place")
 		}
