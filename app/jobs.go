@@ -506,13 +506,20 @@ func (o *Ops) BackupJob(ctx context.Context, scope Scope, id rcbu.BackupID) (Bac
 	return j, nil
 }
 
-// finished forgets a job started here and hands it to the Snapshotter.
+// finished forgets a job started here, drops its account's cached lists
+// and details (the agent's last success, its vault size and the
+// configuration's last run have changed with it), and hands it to the
+// Snapshotter.
 func (o *Ops) finished(ctx context.Context, key jobKey) {
 	o.mu.Lock()
 	_, ok := o.started[key]
 	delete(o.started, key)
 	o.mu.Unlock()
-	if !ok || o.opts.Snapshotter == nil {
+	if !ok {
+		return
+	}
+	o.fleet.Invalidate(key.account)
+	if o.opts.Snapshotter == nil {
 		return
 	}
 	sctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), o.opts.SnapshotTimeout)

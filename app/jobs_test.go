@@ -260,3 +260,25 @@ func TestBackupJobReportOnceDone(t *testing.T) {
 		t.Errorf("done job = %+v (report %+v)", j, j.Report)
 	}
 }
+
+func TestAJobEndingHereRefreshesTheFleet(t *testing.T) {
+	t.Parallel()
+	env := newOpsEnv(t)
+	ctx := ctxT(t)
+	id := env.startBackup(t)
+	env.sim.SetNextOutcome(int64(env.cfg), rcbusim.StateCompleted)
+	// The agent's details are read (and cached) while the backup runs.
+	fa, _, err := env.ops.fleet.Agent(ctx, env.scope(1), env.agent)
+	if err != nil || fa.Agent.TimeOfLastSuccessfulBackup.Valid() {
+		t.Fatalf("agent while running = %+v, %v; want no success yet", fa.Agent, err)
+	}
+	env.sim.Advance(6 * time.Hour)
+	if j, err := env.ops.BackupJob(ctx, env.scope(1), id); err != nil || !j.Done() {
+		t.Fatalf("job = %+v, %v; want done", j, err)
+	}
+	// Its end, seen here, drops the cache: the agent's last success shows at once.
+	fa, _, err = env.ops.fleet.Agent(ctx, env.scope(1), env.agent)
+	if err != nil || !fa.Agent.TimeOfLastSuccessfulBackup.Valid() {
+		t.Errorf("agent after the backup = %+v, %v; want its last success", fa.Agent, err)
+	}
+}

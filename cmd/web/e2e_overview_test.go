@@ -115,6 +115,12 @@ func overviewScenarios(t *testing.T, env *e2eEnv) {
 		}
 		row := fmt.Sprintf(`[data-testid="activity-row"][data-job-id="%d"]`, bs[len(bs)-1].ID)
 		tb.waitFor("the backup in Recent activity", `!!document.querySelector('#agent-activity `+row+`')`, 20*time.Second)
+		// And the agent's last successful backup is that one.
+		end := bs[len(bs)-1].End
+		if end.IsZero() || bs[len(bs)-1].State != "Completed" {
+			t.Fatalf("the simulator's backup: %+v, want Completed", bs[len(bs)-1])
+		}
+		tb.waitFor("the last success to be that backup's end", fmt.Sprintf(`Math.abs(Date.parse(document.querySelector('[data-testid="fact-last-success"] time')?.getAttribute('datetime')) - %d) < 1500`, end.UnixMilli()), 20*time.Second)
 		if !eval[bool](tb, `window.__e2eNoReload === true`) {
 			t.Error("the page reloaded: Active jobs must follow the job in place")
 		}
