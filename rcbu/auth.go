@@ -93,7 +93,7 @@ func authenticate(ctx context.Context, t Transport, identityURL, userAgent strin
 	req.Header.Set("Content-Type", "application/json")
 	req.Header.Set("Accept", "application/json")
 	req.Header.Set("User-Agent", userAgent)
-	resp, err := t.RoundTrip(ctx, req)
+	resp, err := roundTrip(ctx, t, req)
 	if err != nil {
 		return nil, fmt.Errorf("rcbu: %s: %w", op, err)
 	}

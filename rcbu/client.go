@@ -335,7 +335,7 @@ func (c *Client) send(ctx context.Context, req *Request) (*Response, error) {
 		return nil, &authError{err}
 	}
 	req.Header.Set("X-Auth-Token", tok)
-	resp, err := c.transport.RoundTrip(ctx, req)
+	resp, err := roundTrip(ctx, c.transport, req)
 	if err != nil || resp.StatusCode != statusUnauthorized || !c.src.invalidate(tok) {
 		return resp, err
 	}
@@ -344,7 +344,7 @@ func (c *Client) send(ctx context.Context, req *Request) (*Response, error) {
 		return nil, &authError{err}
 	}
 	req.Header.Set("X-Auth-Token", tok)
-	return c.transport.RoundTrip(ctx, req)
+	return roundTrip(ctx, c.transport, req)
 }
 
 // finish reads and decodes the response.

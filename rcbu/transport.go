@@ -1,7 +1,9 @@
 package rcbu
 
 import (
+	"bytes"
 	"context"
+	"errors"
 	"io"
 	"net/textproto"
 	"net/url"
@@ -39,6 +41,24 @@ type Response struct {
 	Header        textproto.MIMEHeader
 	ContentLength int64 // -1 when unknown
 	Body          io.ReadCloser
+}
+
+// roundTrip is t.RoundTrip, held to the interface's promises: an answer
+// with a body, or an error.
+func roundTrip(ctx context.Context, t Transport, req *Request) (*Response, error) {
+	resp, err := t.RoundTrip(ctx, req)
+	switch {
+	case err != nil:
+		if resp != nil && resp.Body != nil {
+			resp.Body.Close()
+		}
+		return nil, err
+	case resp == nil:
+		return nil, errors.New("the transport returned neither an answer nor an error")
+	case resp.Body == nil:
+		resp.Body = io.NopCloser(bytes.NewReader(nil))
+	}
+	return resp, nil
 }
 
 // WithTransport sets how requests travel (required by Connect and

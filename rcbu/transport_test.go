@@ -64,3 +64,38 @@ func TestConnectNeedsATransport(t *testing.T) {
 		t.Errorf("NewClient without a transport: %v", err)
 	}
 }
+
+// sloppyTransport breaks the interface's promises: no answer and no error,
+// or an answer without a body.
+type sloppyTransport struct{ status int }
+
+func (t sloppyTransport) RoundTrip(context.Context, *rcbu.Request) (*rcbu.Response, error) {
+	if t.status == 0 {
+		return nil, nil
+	}
+	return &rcbu.Response{StatusCode: t.status, ContentLength: -1}, nil
+}
+
+func TestASloppyTransportIsAnErrorNotAPanic(t *testing.T) {
+	ctx := context.Background()
+	for _, tc := range []struct {
+		status int
+		want   string
+	}{
+		{0, "neither an answer nor an error"},
+		{404, "404 Not Found"},
+	} {
+		c, err := rcbu.NewClient(rcbu.WithTransport(sloppyTransport{tc.status}), rcbu.WithBaseURL("https://dfw.example/v1.0/1"), rcbu.WithToken("t"), rcbu.WithRetry(1, 0, 0))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, err := c.Agents.Get(ctx, 7); err == nil || !strings.Contains(err.Error(), tc.want) {
+			t.Errorf("status %d: err = %v, want one saying %q", tc.status, err, tc.want)
+		}
+	}
+	// A 2xx without a body is an empty answer.
+	c, _ := rcbu.NewClient(rcbu.WithTransport(sloppyTransport{204}), rcbu.WithBaseURL("https://dfw.example/v1.0/1"), rcbu.WithToken("t"))
+	if err := c.Agents.Enable(ctx, 7); err != nil {
+		t.Errorf("a 204 without a body: %v", err)
+	}
+}
