@@ -39,7 +39,7 @@ import (
 // the second kills the replica that is syncing and watches the other finish.
 func TestReplicaProcesses(t *testing.T) {
 	if testing.Short() {
-		t.Skip("builds the console and runs four console processes")
+		t.Skip("-short: builds the console and runs four console processes (about 45 s)")
 	}
 	if os.Getenv("RCBU_TEST_POSTGRES") == "" {
 		postgresForTest(t) // skips, or fails under CI

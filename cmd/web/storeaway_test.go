@@ -32,7 +32,7 @@ var leaked = []string{"goroutine ", ".go:", "panic", "pgx", "pgconn", "SQLSTATE"
 // nothing recorded twice or lost.
 func TestDatabaseGoesAwayAndComesBack(t *testing.T) {
 	if testing.Short() {
-		t.Skip("runs the console on PostgreSQL")
+		t.Skip("-short: runs the console on PostgreSQL and takes the database away and back")
 	}
 	direct, _ := pgtest.Schema(t)
 	dsn, proxy := pgtest.Behind(t, direct)

@@ -15,13 +15,14 @@ import (
 	"errors"
 	"net/http"
 	"net/textproto"
+	"sync"
 	"time"
 
 	"github.com/rcbu-console/rcbu-console/rcbu"
 )
 
-// Connect is rcbu.Connect over net/http: the default client (DefaultClient)
-// unless WithHTTPClient is among opts. It makes a call (to Identity).
+// Connect is rcbu.Connect over net/http: one shared DefaultClient unless
+// WithHTTPClient is among opts. It makes a call (to Identity).
 func Connect(ctx context.Context, cr rcbu.Credentials, opts ...rcbu.Option) (*rcbu.Client, error) {
 	return rcbu.Connect(ctx, cr, withDefault(opts)...)
 }
@@ -34,8 +35,14 @@ func NewClient(opts ...rcbu.Option) (*rcbu.Client, error) {
 // withDefault puts the default transport first, so that a WithHTTPClient or
 // rcbu.WithTransport in opts replaces it.
 func withDefault(opts []rcbu.Option) []rcbu.Option {
-	return append([]rcbu.Option{rcbu.WithTransport(Transport(nil))}, opts...)
+	return append([]rcbu.Option{rcbu.WithTransport(defaultTransport())}, opts...)
 }
+
+// defaultTransport is Transport(nil), built once and shared by every client
+// made without WithHTTPClient (as net/http shares http.DefaultClient), so
+// their connections are pooled together and a client given its own HTTP
+// client costs no unused one.
+var defaultTransport = sync.OnceValue(func() rcbu.Transport { return Transport(nil) })
 
 // WithHTTPClient makes the binding send its requests with hc: its
 // Transport, Timeout and Jar apply.
